@@ -11,6 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import util from 'node:util';
 import koffi from 'koffi';
+import { ipv6Bytes } from './ip.js';
+
+export { ipv6Bytes } from './ip.js';
 
 // <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>, <linux/in6.h>
 const AF_INET = 2;
@@ -199,30 +202,6 @@ function encodeSockaddr(out: Buffer, family: 4 | 6, address: string, port: numbe
   ipv6Bytes(address).copy(out, 8);
   // sin6_scope_id (4 bytes at 24) stays 0: link-local peers are not supported here
   return 28;
-}
-
-/** The 16 bytes of an IPv6 address, accepting '::' compression and a trailing dotted quad. */
-export function ipv6Bytes(address: string): Buffer {
-  const zoneless = address.split('%')[0] ?? address;
-  if (net.isIPv6(zoneless) === false) throw new Error(`not an IPv6 address: ${address}`);
-  let text = zoneless;
-  const out = Buffer.alloc(16);
-  // Trailing IPv4 (e.g. ::ffff:192.0.2.1) becomes two hextets.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const o = tail.split('.').map(Number);
-    const hi = (((o[0] ?? 0) << 8) | (o[1] ?? 0)).toString(16);
-    const lo = (((o[2] ?? 0) << 8) | (o[3] ?? 0)).toString(16);
-    text = `${text.slice(0, lastColon + 1)}${hi}:${lo}`;
-  }
-  const [head, rest] = text.split('::') as [string, string | undefined];
-  const headParts = head === '' ? [] : head.split(':');
-  const restParts = rest === undefined || rest === '' ? [] : rest.split(':');
-  const fill = 8 - headParts.length - restParts.length;
-  const parts = rest === undefined ? headParts : [...headParts, ...new Array<string>(fill).fill('0'), ...restParts];
-  parts.forEach((p, i) => out.writeUInt16BE(parseInt(p, 16), i * 2));
-  return out;
 }
 
 /**

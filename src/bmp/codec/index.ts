@@ -1,0 +1,3 @@
+export * from './messages.js';
+export * from './serializer.js';
+export * from './parser.js';
