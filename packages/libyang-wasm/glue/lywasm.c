@@ -1,0 +1,982 @@
+/*
+ * lywasm: the C side of the libyang-wasm package (libyang 2.1.30 compiled with emscripten).
+ *
+ * Conventions, relied upon by src/index.ts:
+ * - every char * returned by an lyw_* function is malloc()ed and must be released with lyw_free();
+ * - structured results (module info, errors, diff changes, edit errors) are returned as JSON text, which
+ *   keeps the JS side free of struct layouts;
+ * - data trees are held through a struct lyw_tree handle, because the first sibling of a forest changes
+ *   when nodes are inserted before it or freed; the handle always holds the current first sibling;
+ * - libyang logs are stored (LY_LOSTORE) in the context and read with lyw_errors(), never printed.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <emscripten.h>
+#include <emscripten/heap.h>
+
+#include <libyang/libyang.h>
+#include <libyang/version.h>
+
+/* A forest of data nodes plus the context it belongs to; root is NULL for an empty tree. */
+struct lyw_tree {
+    struct ly_ctx *ctx;
+    struct lyd_node *root;
+};
+
+/* An operation (RPC, action, reply, notification): tree is the whole parsed tree (with the parents of an
+ * action or nested notification), envelope the opaque NETCONF envelope if any, op the operation node. */
+struct lyw_op {
+    struct ly_ctx *ctx;
+    struct lyd_node *tree;
+    struct lyd_node *envelope;
+    struct lyd_node *op;
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+/* JSON output helpers                                                                                */
+
+struct jbuf {
+    char *data;
+    size_t len;
+    FILE *f;
+};
+
+static void jb_open(struct jbuf *jb) {
+    jb->data = NULL;
+    jb->len = 0;
+    jb->f = open_memstream(&jb->data, &jb->len);
+}
+
+static char *jb_close(struct jbuf *jb) {
+    fclose(jb->f);
+    return jb->data;
+}
+
+static void jb_str(struct jbuf *jb, const char *s) {
+    FILE *f = jb->f;
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            fputc('\\', f);
+            fputc(c, f);
+        } else if (c == '\n') {
+            fputs("\\n", f);
+        } else if (c == '\t') {
+            fputs("\\t", f);
+        } else if (c == '\r') {
+            fputs("\\r", f);
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+        } else {
+            fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Runtime                                                                                            */
+
+EMSCRIPTEN_KEEPALIVE void lyw_free(void *p) { free(p); }
+
+EMSCRIPTEN_KEEPALIVE const char *lyw_version(void) { return "2.1.30 (libyang so " LY_VERSION ")"; }
+
+EMSCRIPTEN_KEEPALIVE size_t lyw_heap_bytes(void) { return emscripten_get_heap_size(); }
+
+EMSCRIPTEN_KEEPALIVE size_t lyw_allocated_bytes(void) {
+    struct mallinfo mi = mallinfo();
+    return (size_t)mi.uordblks;
+}
+
+/* An error detected by the glue itself (libyang's ly_log() is not public); reported by lyw_errors(). */
+static char glue_error[512];
+
+static void set_glue_error(const char *fmt, const char *a, const char *b) {
+    snprintf(glue_error, sizeof glue_error, fmt, a, b);
+}
+
+/* Errors and warnings stored in ctx as a JSON array, then cleared. */
+EMSCRIPTEN_KEEPALIVE char *lyw_errors(struct ly_ctx *ctx) {
+    struct jbuf jb;
+    const struct ly_err_item *e;
+    int first = 1;
+
+    jb_open(&jb);
+    fputc('[', jb.f);
+    if (glue_error[0]) {
+        fprintf(jb.f, "{\"level\":%d,\"code\":%d,\"vecode\":0,\"message\":", (int)LY_LLERR, (int)LY_EINVAL);
+        jb_str(&jb, glue_error);
+        fputs(",\"path\":null,\"appTag\":null}", jb.f);
+        glue_error[0] = '\0';
+        first = 0;
+    }
+    for (e = ctx ? ly_err_first(ctx) : NULL; e; e = e->next) {
+        fprintf(jb.f, "%s{\"level\":%d,\"code\":%d,\"vecode\":%d,\"message\":", first ? "" : ",", (int)e->level,
+                (int)e->no, (int)e->vecode);
+        jb_str(&jb, e->msg);
+        fputs(",\"path\":", jb.f);
+        jb_str(&jb, e->path);
+        fputs(",\"appTag\":", jb.f);
+        jb_str(&jb, e->apptag);
+        fputc('}', jb.f);
+        first = 0;
+    }
+    fputc(']', jb.f);
+    if (ctx) {
+        ly_err_clean(ctx, NULL);
+    }
+    return jb_close(&jb);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Context and modules                                                                                */
+
+/* searchdirs: ':'-separated list, may be NULL. */
+EMSCRIPTEN_KEEPALIVE struct ly_ctx *lyw_ctx_new(const char *searchdirs, unsigned options) {
+    struct ly_ctx *ctx = NULL;
+
+    ly_log_options(LY_LOSTORE);
+    if (ly_ctx_new(searchdirs && *searchdirs ? searchdirs : NULL, (uint16_t)options, &ctx)) {
+        return NULL;
+    }
+    return ctx;
+}
+
+EMSCRIPTEN_KEEPALIVE void lyw_ctx_destroy(struct ly_ctx *ctx) { ly_ctx_destroy(ctx); }
+
+/* Splits a '\n'-separated list into a NULL-terminated array (one allocation, freed with free()). */
+static const char **split_lines(const char *list) {
+    size_t n = 1, len;
+    const char *p;
+    const char **arr;
+    char *copy;
+
+    if (!list || !*list) {
+        return NULL;
+    }
+    for (p = list; *p; p++) {
+        n += (*p == '\n');
+    }
+    len = strlen(list) + 1;
+    arr = malloc((n + 1) * sizeof *arr + len);
+    copy = (char *)(arr + n + 1);
+    memcpy(copy, list, len);
+    n = 0;
+    arr[n++] = copy;
+    for (; *copy; copy++) {
+        if (*copy == '\n') {
+            *copy = '\0';
+            arr[n++] = copy + 1;
+        }
+    }
+    arr[n] = NULL;
+    return arr;
+}
+
+static const char *module_revision(const struct lys_module *mod) { return mod->revision; }
+
+static void module_json(struct jbuf *jb, const struct lys_module *mod) {
+    const struct lysp_feature *f = NULL;
+    uint32_t idx = 0;
+    LY_ARRAY_COUNT_TYPE u;
+    int first = 1;
+
+    fputs("{\"name\":", jb->f);
+    jb_str(jb, mod->name);
+    fputs(",\"revision\":", jb->f);
+    jb_str(jb, module_revision(mod));
+    fputs(",\"namespace\":", jb->f);
+    jb_str(jb, mod->ns);
+    fputs(",\"prefix\":", jb->f);
+    jb_str(jb, mod->prefix);
+    fprintf(jb->f, ",\"implemented\":%s,\"features\":[", mod->implemented ? "true" : "false");
+    if (mod->parsed) {
+        while ((f = lysp_feature_next(f, mod->parsed, &idx))) {
+            if (f->flags & LYS_FENABLED) {
+                if (!first) {
+                    fputc(',', jb->f);
+                }
+                jb_str(jb, f->name);
+                first = 0;
+            }
+        }
+    }
+    fputs("],\"submodules\":[", jb->f);
+    if (mod->parsed) {
+        LY_ARRAY_FOR(mod->parsed->includes, u) {
+            const struct lysp_include *inc = &mod->parsed->includes[u];
+            const struct lysp_submodule *sub = inc->submodule;
+            fputs(u ? ",{\"name\":" : "{\"name\":", jb->f);
+            jb_str(jb, inc->name);
+            fputs(",\"revision\":", jb->f);
+            jb_str(jb, sub && sub->revs ? sub->revs[0].date : (inc->rev[0] ? inc->rev : NULL));
+            fputc('}', jb->f);
+        }
+    }
+    fputs("]}", jb->f);
+}
+
+static char *module_info(const struct lys_module *mod) {
+    struct jbuf jb;
+    jb_open(&jb);
+    module_json(&jb, mod);
+    return jb_close(&jb);
+}
+
+/* features: '\n'-separated, "*" = all. Returns module info JSON or NULL (errors in ctx). */
+EMSCRIPTEN_KEEPALIVE char *lyw_load_module(struct ly_ctx *ctx, const char *name, const char *revision,
+        const char *features) {
+    const char **feats = split_lines(features);
+    const struct lys_module *mod;
+
+    ly_err_clean(ctx, NULL);
+    mod = ly_ctx_load_module(ctx, name, revision && *revision ? revision : NULL, feats);
+    free(feats);
+    return mod ? module_info(mod) : NULL;
+}
+
+/* format: LYS_IN_YANG or LYS_IN_YIN. */
+EMSCRIPTEN_KEEPALIVE char *lyw_parse_module(struct ly_ctx *ctx, const char *text, int format, const char *features) {
+    const char **feats = split_lines(features);
+    struct lys_module *mod = NULL;
+    struct ly_in *in = NULL;
+    LY_ERR rc;
+
+    ly_err_clean(ctx, NULL);
+    if (ly_in_new_memory(text, &in)) {
+        free(feats);
+        return NULL;
+    }
+    rc = lys_parse(ctx, in, (LYS_INFORMAT)format, feats, &mod);
+    ly_in_free(in, 0);
+    free(feats);
+    return rc ? NULL : module_info(mod);
+}
+
+EMSCRIPTEN_KEEPALIVE char *lyw_modules(struct ly_ctx *ctx) {
+    struct jbuf jb;
+    const struct lys_module *mod;
+    uint32_t idx = 0;
+    int first = 1;
+
+    jb_open(&jb);
+    fputc('[', jb.f);
+    while ((mod = ly_ctx_get_module_iter(ctx, &idx))) {
+        if (!first) {
+            fputc(',', jb.f);
+        }
+        module_json(&jb, mod);
+        first = 0;
+    }
+    fputc(']', jb.f);
+    return jb_close(&jb);
+}
+
+/* A module by name and optional revision: the implemented one, else the newest. */
+static const struct lys_module *find_module(struct ly_ctx *ctx, const char *name, const char *revision) {
+    const struct lys_module *mod;
+
+    if (revision && *revision) {
+        return ly_ctx_get_module(ctx, name, revision);
+    }
+    mod = ly_ctx_get_module_implemented(ctx, name);
+    return mod ? mod : ly_ctx_get_module_latest(ctx, name);
+}
+
+/* format: LYS_OUT_YANG, LYS_OUT_YIN or LYS_OUT_TREE; a submodule is printed when no module has the name. */
+EMSCRIPTEN_KEEPALIVE char *lyw_print_module(struct ly_ctx *ctx, const char *name, const char *revision, int format) {
+    const struct lys_module *mod = find_module(ctx, name, revision);
+    const struct lysp_submodule *sub;
+    struct ly_out *out = NULL;
+    char *text = NULL;
+    LY_ERR rc;
+
+    ly_err_clean(ctx, NULL);
+    if (mod) {
+        rc = lys_print_mem(&text, mod, (LYS_OUTFORMAT)format, 0);
+        return rc ? NULL : text;
+    }
+    sub = revision && *revision ? ly_ctx_get_submodule(ctx, name, revision) : ly_ctx_get_submodule_latest(ctx, name);
+    if (!sub || ly_out_new_memory(&text, 0, &out)) {
+        return NULL;
+    }
+    rc = lys_print_submodule(out, sub, (LYS_OUTFORMAT)format, 0, 0);
+    ly_out_free(out, NULL, 0);
+    if (rc) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Data trees                                                                                         */
+
+static struct lyw_tree *tree_new(struct ly_ctx *ctx, struct lyd_node *root) {
+    struct lyw_tree *t = malloc(sizeof *t);
+    t->ctx = ctx;
+    t->root = root ? lyd_first_sibling(root) : NULL;
+    return t;
+}
+
+EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_tree_empty(struct ly_ctx *ctx) { return tree_new(ctx, NULL); }
+
+EMSCRIPTEN_KEEPALIVE int lyw_tree_is_empty(struct lyw_tree *t) { return t->root == NULL; }
+
+EMSCRIPTEN_KEEPALIVE void lyw_tree_free(struct lyw_tree *t) {
+    if (t) {
+        lyd_free_all(t->root);
+        free(t);
+    }
+}
+
+/* format: LYD_XML or LYD_JSON. Returns NULL on error (errors in ctx). */
+EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_parse_data(struct ly_ctx *ctx, const char *text, int format,
+        unsigned parse_options, unsigned validate_options) {
+    struct lyd_node *root = NULL;
+
+    ly_err_clean(ctx, NULL);
+    if (lyd_parse_data_mem(ctx, text, (LYD_FORMAT)format, parse_options, validate_options, &root)) {
+        lyd_free_all(root);
+        return NULL;
+    }
+    return tree_new(ctx, root);
+}
+
+EMSCRIPTEN_KEEPALIVE int lyw_validate(struct lyw_tree *t, unsigned validate_options) {
+    LY_ERR rc;
+
+    ly_err_clean(t->ctx, NULL);
+    rc = lyd_validate_all(&t->root, t->ctx, validate_options, NULL);
+    t->root = t->root ? lyd_first_sibling(t->root) : NULL;
+    return rc;
+}
+
+static char *print_forest(const struct lyd_node *root, int format, unsigned options) {
+    char *text = NULL;
+
+    if (!root) {
+        return strdup("");
+    }
+    if (lyd_print_mem(&text, root, (LYD_FORMAT)format, options | LYD_PRINT_WITHSIBLINGS)) {
+        free(text);
+        return NULL;
+    }
+    return text ? text : strdup("");
+}
+
+EMSCRIPTEN_KEEPALIVE char *lyw_print(struct lyw_tree *t, int format, unsigned options) {
+    ly_err_clean(t->ctx, NULL);
+    return print_forest(t->root, format, options);
+}
+
+EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_dup(struct lyw_tree *t) {
+    struct lyd_node *dup = NULL;
+
+    ly_err_clean(t->ctx, NULL);
+    if (t->root && lyd_dup_siblings(t->root, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &dup)) {
+        return NULL;
+    }
+    return tree_new(t->ctx, dup);
+}
+
+/* The source is duplicated, not consumed. */
+EMSCRIPTEN_KEEPALIVE int lyw_merge(struct lyw_tree *target, struct lyw_tree *source) {
+    LY_ERR rc;
+
+    ly_err_clean(target->ctx, NULL);
+    if (!source->root) {
+        return LY_SUCCESS;
+    }
+    rc = lyd_merge_siblings(&target->root, source->root, 0);
+    target->root = target->root ? lyd_first_sibling(target->root) : NULL;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Diff                                                                                               */
+
+/* Returns a tree handle holding the diff (root NULL if the trees are equal), NULL on error. */
+EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_diff(struct lyw_tree *from, struct lyw_tree *to, unsigned options) {
+    struct lyd_node *diff = NULL;
+
+    ly_err_clean(from->ctx, NULL);
+    if (lyd_diff_siblings(from->root, to->root, (uint16_t)options, &diff)) {
+        lyd_free_all(diff);
+        return NULL;
+    }
+    return tree_new(from->ctx, diff);
+}
+
+static const char *node_type_name(const struct lysc_node *schema) {
+    switch (schema ? schema->nodetype : 0) {
+    case LYS_CONTAINER:
+        return "container";
+    case LYS_LIST:
+        return "list";
+    case LYS_LEAF:
+        return "leaf";
+    case LYS_LEAFLIST:
+        return "leaf-list";
+    case LYS_ANYDATA:
+        return "anydata";
+    case LYS_ANYXML:
+        return "anyxml";
+    default:
+        return "container";
+    }
+}
+
+/* Schema path with every node prefixed by its module name, choice and case skipped: /m:a/m:b/m:c. */
+static void schema_path(FILE *f, const struct lysc_node *schema) {
+    if (!schema) {
+        return;
+    }
+    schema_path(f, schema->parent);
+    if (!(schema->nodetype & (LYS_CHOICE | LYS_CASE))) {
+        fprintf(f, "/%s:%s", schema->module->name, schema->name);
+    }
+}
+
+static const char *meta_value(const struct lyd_node *node, const struct lys_module *mod, const char *name) {
+    struct lyd_meta *meta = lyd_find_meta(node->meta, mod, name);
+    return meta ? lyd_get_meta_value(meta) : NULL;
+}
+
+/*
+ * Every node of the diff as a JSON array of changes. The yang:operation of a node is its own or, for the
+ * descendants of a created or deleted subtree, inherited from the nearest ancestor carrying it.
+ */
+EMSCRIPTEN_KEEPALIVE char *lyw_diff_changes(struct lyw_tree *diff) {
+    const struct lys_module *yang = ly_ctx_get_module_implemented(diff->ctx, "yang");
+    struct lyd_node *top, *node;
+    struct jbuf jb;
+    int first = 1;
+
+    jb_open(&jb);
+    fputc('[', jb.f);
+    LY_LIST_FOR(diff->root, top) {
+        LYD_TREE_DFS_BEGIN(top, node) {
+            const struct lyd_node *carrier;
+            const char *op = NULL, *value = NULL, *previous = NULL;
+            char *path, *spath = NULL;
+            size_t spath_len = 0;
+            FILE *sf;
+            int inherited = 0;
+
+            for (carrier = node; carrier; carrier = lyd_parent(carrier)) {
+                if ((op = meta_value(carrier, yang, "operation"))) {
+                    break;
+                }
+                inherited = 1;
+            }
+            if (!op) {
+                op = "none";
+                inherited = 0;
+            }
+            if (node->schema && (node->schema->nodetype & LYD_NODE_TERM)) {
+                value = lyd_get_value(node);
+                if (!inherited && !strcmp(op, "replace") && node->schema->nodetype == LYS_LEAF) {
+                    previous = meta_value(node, yang, "orig-value");
+                }
+            }
+            path = lyd_path(node, LYD_PATH_STD, NULL, 0);
+            sf = open_memstream(&spath, &spath_len);
+            schema_path(sf, node->schema);
+            fclose(sf);
+            fputs(first ? "{\"operation\":" : ",{\"operation\":", jb.f);
+            jb_str(&jb, op);
+            fputs(",\"path\":", jb.f);
+            jb_str(&jb, path);
+            fputs(",\"schemaPath\":", jb.f);
+            jb_str(&jb, spath);
+            fputs(",\"nodeType\":", jb.f);
+            jb_str(&jb, node_type_name(node->schema));
+            fputs(",\"value\":", jb.f);
+            jb_str(&jb, value);
+            fputs(",\"previousValue\":", jb.f);
+            jb_str(&jb, previous);
+            fprintf(jb.f, ",\"inherited\":%s}", inherited ? "true" : "false");
+            free(path);
+            free(spath);
+            first = 0;
+            LYD_TREE_DFS_END(top, node);
+        }
+    }
+    fputc(']', jb.f);
+    return jb_close(&jb);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* XPath                                                                                              */
+
+/*
+ * XPath evaluation. prefixes: '\n'-separated "prefix namespace" pairs (the xmlns declarations of a NETCONF
+ * :xpath filter); without them, prefixes are module names (libyang's JSON format).
+ */
+/*
+ * Mirror of libyang's internal struct lyxml_ns (src/xml.h of 2.1.30): the prefix data of LY_VALUE_XML is a
+ * set of these, exactly what libyang's XML parser builds from xmlns declarations. The schema-resolved
+ * format cannot be used here, it needs a current module.
+ */
+struct lyw_xml_ns {
+    char *prefix;
+    char *uri;
+    uint32_t depth;
+};
+
+static LY_ERR find_xpath(struct lyw_tree *t, const char *xpath, const char *prefixes, struct ly_set **set) {
+    const char **lines = split_lines(prefixes);
+    struct lyw_xml_ns *nss = NULL;
+    struct ly_set *ns_set = NULL;
+    LY_ERR rc;
+    size_t n = 0, i;
+
+    *set = NULL;
+    if (!lines) {
+        return lyd_find_xpath3(NULL, t->root, xpath, NULL, set);
+    }
+    while (lines[n]) {
+        n++;
+    }
+    nss = calloc(n, sizeof *nss);
+    rc = ly_set_new(&ns_set);
+    for (i = 0; !rc && i < n; i++) {
+        char *sp = strchr(lines[i], ' ');
+        if (!sp) {
+            continue;
+        }
+        *sp = '\0';
+        nss[i].prefix = *lines[i] ? (char *)lines[i] : NULL;
+        nss[i].uri = sp + 1;
+        rc = ly_set_add(ns_set, &nss[i], 1, NULL);
+    }
+    if (!rc) {
+        rc = lyd_find_xpath4(NULL, t->root, xpath, LY_VALUE_XML, ns_set, NULL, set);
+    }
+    ly_set_free(ns_set, NULL);
+    free(nss);
+    free(lines);
+    return rc;
+}
+
+/* A new tree with the matched nodes, their subtrees and their ancestors (with list keys). */
+EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_select(struct lyw_tree *t, const char *xpath, const char *prefixes) {
+    struct lyd_node *result = NULL, *dup, *top;
+    struct ly_set *set = NULL;
+    uint32_t i;
+
+    ly_err_clean(t->ctx, NULL);
+    if (!t->root) {
+        return tree_new(t->ctx, NULL);
+    }
+    if (find_xpath(t, xpath, prefixes, &set)) {
+        return NULL;
+    }
+    for (i = 0; i < set->count; i++) {
+        if (lyd_dup_single(set->dnodes[i], NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_PARENTS | LYD_DUP_WITH_FLAGS, &dup)) {
+            goto fail;
+        }
+        for (top = dup; top->parent; top = lyd_parent(top)) {}
+        if (lyd_merge_siblings(&result, top, LYD_MERGE_DESTRUCT | LYD_MERGE_DEFAULTS)) {
+            goto fail;
+        }
+    }
+    ly_set_free(set, NULL);
+    return tree_new(t->ctx, result);
+
+fail:
+    ly_set_free(set, NULL);
+    lyd_free_all(result);
+    return NULL;
+}
+
+EMSCRIPTEN_KEEPALIVE char *lyw_paths(struct lyw_tree *t, const char *xpath, const char *prefixes) {
+    struct ly_set *set = NULL;
+    struct jbuf jb;
+    uint32_t i;
+
+    ly_err_clean(t->ctx, NULL);
+    if (t->root && find_xpath(t, xpath, prefixes, &set)) {
+        return NULL;
+    }
+    jb_open(&jb);
+    fputc('[', jb.f);
+    for (i = 0; set && i < set->count; i++) {
+        char *path = lyd_path(set->dnodes[i], LYD_PATH_STD, NULL, 0);
+        if (i) {
+            fputc(',', jb.f);
+        }
+        jb_str(&jb, path);
+        free(path);
+    }
+    fputc(']', jb.f);
+    ly_set_free(set, NULL);
+    return jb_close(&jb);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Operations                                                                                         */
+
+/* data_type: enum lyd_type. request: for replies, the request the reply answers (its op is duplicated). */
+EMSCRIPTEN_KEEPALIVE struct lyw_op *lyw_parse_op(struct ly_ctx *ctx, const char *text, int format, int data_type,
+        struct lyw_op *request) {
+    struct lyd_node *tree = NULL, *op = NULL, *parent = NULL;
+    struct ly_in *in = NULL;
+    struct lyw_op *result;
+    LY_ERR rc;
+
+    ly_err_clean(ctx, NULL);
+    if (data_type == LYD_TYPE_REPLY_YANG || data_type == LYD_TYPE_REPLY_NETCONF) {
+        if (!request || !request->op) {
+            set_glue_error("Parsing a reply needs the request it answers.%s%s", "", "");
+            return NULL;
+        }
+        /* The reply is appended to the RPC/action node: work on a copy (with parents for an action). */
+        if (lyd_dup_single(request->op, NULL, LYD_DUP_WITH_PARENTS, &parent)) {
+            return NULL;
+        }
+    }
+    if (ly_in_new_memory(text, &in)) {
+        lyd_free_all(parent);
+        return NULL;
+    }
+    if (parent) {
+        rc = lyd_parse_op(ctx, parent, in, (LYD_FORMAT)format, (enum lyd_type)data_type,
+                data_type == LYD_TYPE_REPLY_NETCONF ? &tree : NULL, NULL);
+    } else {
+        rc = lyd_parse_op(ctx, NULL, in, (LYD_FORMAT)format, (enum lyd_type)data_type, &tree, &op);
+    }
+    ly_in_free(in, 0);
+    if (rc) {
+        lyd_free_all(tree);
+        if (parent) {
+            struct lyd_node *top;
+            for (top = parent; top->parent; top = lyd_parent(top)) {}
+            lyd_free_all(top);
+        } else if (op) {
+            struct lyd_node *top;
+            for (top = op; top->parent; top = lyd_parent(top)) {}
+            if (top != tree) {
+                lyd_free_all(top);
+            }
+        }
+        return NULL;
+    }
+    result = calloc(1, sizeof *result);
+    result->ctx = ctx;
+    if (parent) {
+        result->op = parent;
+        result->envelope = tree;
+    } else {
+        result->op = op;
+        if (data_type >= LYD_TYPE_RPC_NETCONF) {
+            result->envelope = tree;
+        }
+    }
+    for (result->tree = result->op; result->tree && result->tree->parent; result->tree = lyd_parent(result->tree)) {}
+    if (!result->envelope && tree && tree != result->tree) {
+        lyd_free_all(tree);
+    }
+    return result;
+}
+
+EMSCRIPTEN_KEEPALIVE char *lyw_op_name(struct lyw_op *o) {
+    const struct lyd_node *n = o->op;
+    struct jbuf jb;
+
+    jb_open(&jb);
+    if (n && n->schema) {
+        fprintf(jb.f, "%s:%s", n->schema->module->name, n->schema->name);
+    } else if (n) {
+        fprintf(jb.f, "%s", LYD_NAME(n));
+    }
+    return jb_close(&jb);
+}
+
+/* part: 0 = the operation tree, 1 = the NETCONF envelope. */
+EMSCRIPTEN_KEEPALIVE char *lyw_op_print(struct lyw_op *o, int part, int format, unsigned options) {
+    ly_err_clean(o->ctx, NULL);
+    return print_forest(part ? o->envelope : o->tree, format, options);
+}
+
+EMSCRIPTEN_KEEPALIVE void lyw_op_free(struct lyw_op *o) {
+    if (o) {
+        lyd_free_all(o->tree);
+        lyd_free_all(o->envelope);
+        free(o);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* NETCONF <edit-config> (RFC 6241 section 7.2)                                                      */
+
+enum edit_op { OP_MERGE, OP_REPLACE, OP_CREATE, OP_DELETE, OP_REMOVE, OP_NONE };
+
+enum error_option { STOP_ON_ERROR, CONTINUE_ON_ERROR, ROLLBACK_ON_ERROR };
+
+struct edit_state {
+    struct ly_ctx *ctx;
+    const struct lys_module *netconf; /* owner of the "operation" annotation */
+    enum error_option error_option;
+    struct jbuf errors;
+    int error_count;
+};
+
+static enum edit_op parse_op(const char *s, enum edit_op dflt) {
+    if (!s) {
+        return dflt;
+    }
+    if (!strcmp(s, "merge")) {
+        return OP_MERGE;
+    }
+    if (!strcmp(s, "replace")) {
+        return OP_REPLACE;
+    }
+    if (!strcmp(s, "create")) {
+        return OP_CREATE;
+    }
+    if (!strcmp(s, "delete")) {
+        return OP_DELETE;
+    }
+    if (!strcmp(s, "remove")) {
+        return OP_REMOVE;
+    }
+    return OP_NONE;
+}
+
+/* Records an error; returns nonzero when the edit must stop. */
+static int edit_error(struct edit_state *st, const char *tag, const struct lyd_node *node, const char *message) {
+    char *path = lyd_path(node, LYD_PATH_STD, NULL, 0);
+
+    fputs(st->error_count ? ",{\"tag\":" : "{\"tag\":", st->errors.f);
+    jb_str(&st->errors, tag);
+    fputs(",\"path\":", st->errors.f);
+    jb_str(&st->errors, path);
+    fputs(",\"message\":", st->errors.f);
+    jb_str(&st->errors, message);
+    fputc('}', st->errors.f);
+    free(path);
+    st->error_count++;
+    return st->error_option != CONTINUE_ON_ERROR;
+}
+
+/* An error from a failed libyang call, with libyang's own message. */
+static int edit_ly_error(struct edit_state *st, const struct lyd_node *node) {
+    const struct ly_err_item *e = ly_err_last(st->ctx);
+    char msg[512];
+
+    snprintf(msg, sizeof msg, "%s", e && e->msg ? e->msg : "libyang operation failed");
+    ly_err_clean(st->ctx, NULL);
+    return edit_error(st, "operation-failed", node, msg);
+}
+
+/* Inserts node under parent, or among the top-level siblings *first when parent is NULL. */
+static LY_ERR insert_node(struct lyd_node *parent, struct lyd_node **first, struct lyd_node *node) {
+    if (parent) {
+        return lyd_insert_child(parent, node);
+    }
+    return lyd_insert_sibling(*first, node, first);
+}
+
+/* Frees node, keeping *first (the top-level first sibling) valid. */
+static void free_node(struct lyd_node **first, struct lyd_node *node) {
+    if (*first == node) {
+        *first = node->next;
+    }
+    lyd_free_tree(node);
+}
+
+static int has_non_key_children(const struct lyd_node *node) {
+    const struct lyd_node *child;
+
+    LY_LIST_FOR(lyd_child(node), child) {
+        if (!child->schema || !lysc_is_key(child->schema)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int edit_siblings(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
+        const struct lyd_node *edit, enum edit_op parent_op);
+
+/*
+ * Creates a copy of the edit node (without children except list keys, without metadata) in the target and
+ * applies the edit's children to it with op. Used by merge/replace/create of a missing node and by none,
+ * which creates a parent only if some descendant edit leaves something in it.
+ */
+static int edit_create(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
+        const struct lyd_node *e, enum edit_op op, int tentative) {
+    struct lyd_node *dup = NULL;
+    int stop;
+
+    if (lyd_dup_single(e, NULL, LYD_DUP_NO_META, &dup)) {
+        return edit_ly_error(st, e);
+    }
+    if (insert_node(tparent, tfirst, dup)) {
+        lyd_free_tree(dup);
+        return edit_ly_error(st, e);
+    }
+    if (!(e->schema->nodetype & LYD_NODE_INNER)) {
+        return 0;
+    }
+    stop = edit_siblings(st, dup, NULL, lyd_child(e), op);
+    if (tentative && !has_non_key_children(dup)) {
+        free_node(tfirst ? tfirst : &dup, dup);
+    }
+    return stop;
+}
+
+/* Sets the value (and the explicit flag) of a matching terminal or any node from the edit node. */
+static int edit_set_value(struct edit_state *st, struct lyd_node *match, const struct lyd_node *e) {
+    LY_ERR rc;
+
+    if (e->schema->nodetype & LYD_NODE_TERM) {
+        if (e->schema->nodetype == LYS_LEAFLIST) {
+            /* Matched by value: nothing to change but the default flag. */
+            match->flags &= ~LYD_DEFAULT;
+            return 0;
+        }
+        rc = lyd_change_term(match, lyd_get_value(e));
+        if (rc && rc != LY_EEXIST && rc != LY_ENOT) {
+            return edit_ly_error(st, e);
+        }
+        match->flags &= ~LYD_DEFAULT;
+        return 0;
+    }
+    if (e->schema->nodetype & LYD_NODE_ANY) {
+        const struct lyd_node_any *any = (const struct lyd_node_any *)e;
+        if (lyd_any_copy_value(match, &any->value, any->value_type)) {
+            return edit_ly_error(st, e);
+        }
+    }
+    return 0;
+}
+
+static int edit_node(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
+        const struct lyd_node *e, enum edit_op parent_op) {
+    enum edit_op op = parse_op(st->netconf ? meta_value(e, st->netconf, "operation") : NULL, parent_op);
+    struct lyd_node *siblings = tparent ? lyd_child(tparent) : *tfirst;
+    struct lyd_node *match = NULL, *child, *next;
+    int is_term = (e->schema->nodetype & LYD_NODE_TERM) != 0;
+
+    if (siblings) {
+        lyd_find_sibling_first(siblings, e, &match);
+        ly_err_clean(st->ctx, NULL);
+    }
+    /* A leaf holding only its default value is not present as far as create and delete are concerned
+     * (RFC 6243 section 4.5.2, basic mode explicit). */
+    if (match && is_term && (match->flags & LYD_DEFAULT) && (op == OP_CREATE || op == OP_DELETE)) {
+        if (op == OP_DELETE) {
+            return edit_error(st, "data-missing", e, "Data to delete is missing (only its default exists).");
+        }
+        free_node(tparent ? &siblings : tfirst, match);
+        match = NULL;
+    }
+
+    switch (op) {
+    case OP_CREATE:
+        if (match) {
+            return edit_error(st, "data-exists", e, "Data to create already exists.");
+        }
+        return edit_create(st, tparent, tparent ? NULL : tfirst, e, OP_CREATE, 0);
+    case OP_DELETE:
+        if (!match) {
+            return edit_error(st, "data-missing", e, "Data to delete is missing.");
+        }
+        free_node(tparent ? &siblings : tfirst, match);
+        return 0;
+    case OP_REMOVE:
+        if (match) {
+            free_node(tparent ? &siblings : tfirst, match);
+        }
+        return 0;
+    case OP_MERGE:
+        if (!match) {
+            return edit_create(st, tparent, tparent ? NULL : tfirst, e, OP_MERGE, 0);
+        }
+        if (!(e->schema->nodetype & LYD_NODE_INNER)) {
+            return edit_set_value(st, match, e);
+        }
+        return edit_siblings(st, match, NULL, lyd_child(e), OP_MERGE);
+    case OP_REPLACE:
+        if (!match) {
+            return edit_create(st, tparent, tparent ? NULL : tfirst, e, OP_REPLACE, 0);
+        }
+        if (!(e->schema->nodetype & LYD_NODE_INNER)) {
+            return edit_set_value(st, match, e);
+        }
+        /* Replace in place (keeps the position of a user-ordered entry): drop all but the keys. */
+        LY_LIST_FOR_SAFE(lyd_child(match), next, child) {
+            if (!child->schema || !lysc_is_key(child->schema)) {
+                lyd_free_tree(child);
+            }
+        }
+        return edit_siblings(st, match, NULL, lyd_child(e), OP_REPLACE);
+    case OP_NONE:
+        if (!(e->schema->nodetype & LYD_NODE_INNER)) {
+            return 0;
+        }
+        if (match) {
+            return edit_siblings(st, match, NULL, lyd_child(e), OP_NONE);
+        }
+        return edit_create(st, tparent, tparent ? NULL : tfirst, e, OP_NONE, 1);
+    }
+    return 0;
+}
+
+/* Applies the edit siblings to the children of tparent, or to the top-level siblings *tfirst. */
+static int edit_siblings(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
+        const struct lyd_node *edit, enum edit_op parent_op) {
+    const struct lyd_node *e;
+
+    LY_LIST_FOR(edit, e) {
+        if (!e->schema) {
+            if (edit_error(st, "unknown-element", e, "Unknown element in the edit.")) {
+                return 1;
+            }
+            continue;
+        }
+        /* Keys identify the list entry, they are not edited on their own. */
+        if (lysc_is_key(e->schema)) {
+            continue;
+        }
+        if (edit_node(st, tparent, tfirst, e, parent_op)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * default_op: 0 merge, 1 replace, 2 none; error_option: 0 stop, 1 continue, 2 rollback.
+ * Returns the edit errors as a JSON array [{tag,path,message}].
+ */
+EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *edit, int default_op, int error_option) {
+    struct edit_state st;
+    static const enum edit_op defaults[] = {OP_MERGE, OP_REPLACE, OP_NONE};
+
+    ly_err_clean(target->ctx, NULL);
+    st.ctx = target->ctx;
+    st.netconf = ly_ctx_get_module_implemented(target->ctx, "ietf-netconf");
+    if (!st.netconf) {
+        st.netconf = ly_ctx_get_module_latest(target->ctx, "ietf-netconf");
+    }
+    st.error_option = (enum error_option)error_option;
+    st.error_count = 0;
+    jb_open(&st.errors);
+    fputc('[', st.errors.f);
+    edit_siblings(&st, NULL, &target->root, edit->root, defaults[default_op < 0 || default_op > 2 ? 0 : default_op]);
+    fputc(']', st.errors.f);
+    target->root = target->root ? lyd_first_sibling(target->root) : NULL;
+    return jb_close(&st.errors);
+}
