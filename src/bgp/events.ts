@@ -1,0 +1,126 @@
+// What the BGP speaker tells its consumer (the BMP engine). Each payload carries exactly what
+// the matching BMP message needs: 'established' -> Peer Up (RFC 7854 §4.10), 'update' ->
+// Route Monitoring (§4.6, the UPDATE bytes as received), 'down' -> Peer Down (§4.9, reasons 1..5).
+import type { AddressFamily } from './config.js';
+import type { FsmStateName, NegotiatedTimers } from './fsm.js';
+
+export type { NeighborKey } from './config.js';
+import type { NeighborKey } from './config.js';
+
+export interface NegotiatedCapabilities {
+  /** Families both sides announced (RFC 4760; IPv4 unicast implied when the peer sends no MP capability). */
+  readonly families: readonly AddressFamily[];
+  /** RFC 2918 (code 2, or Cisco's pre-standard 128) on both sides: we may send ROUTE-REFRESH. */
+  readonly routeRefresh: boolean;
+  /** RFC 7313 on both sides. */
+  readonly enhancedRouteRefresh: boolean;
+  /** RFC 6793 on both sides: AS numbers are 4 octets on the wire. */
+  readonly fourOctetAs: boolean;
+}
+
+export interface EstablishedEvent {
+  readonly neighbor: NeighborKey;
+  readonly vrf: string | null;
+  /** The VRF's route distinguisher (BMP per-peer header type 1) or null for the global table. */
+  readonly rd: string | null;
+  readonly peerAddress: string;
+  readonly peerAs: number;
+  readonly peerBgpId: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remotePort: number;
+  /** Our OPEN as sent, BGP header included. */
+  readonly sentOpen: Buffer;
+  /** The neighbor's OPEN as received, BGP header included. */
+  readonly receivedOpen: Buffer;
+  readonly capabilities: NegotiatedCapabilities;
+  readonly negotiated: NegotiatedTimers;
+  readonly establishedAt: Date;
+}
+
+export interface UpdateSummary {
+  /** Families the UPDATE touches (announced or withdrawn). */
+  readonly families: readonly AddressFamily[];
+  readonly announced: number;
+  readonly withdrawn: number;
+  /** RFC 4724: the family this End-of-RIB marker closes, else null. */
+  readonly endOfRib: AddressFamily | null;
+  /** RFC 7606 treat-as-withdraw: the announced prefixes were withdrawn instead. */
+  readonly treatAsWithdraw: boolean;
+}
+
+export interface UpdateEvent {
+  readonly neighbor: NeighborKey;
+  /** The UPDATE exactly as received, BGP header included (BMP Route Monitoring forwards it). */
+  readonly raw: Buffer;
+  readonly summary: UpdateSummary;
+  readonly receivedAt: Date;
+}
+
+/** BMP Peer Down reasons 1..5 (RFC 7854 §4.9). */
+export type DownReason =
+  /** 1: we sent a NOTIFICATION; `pdu` is that message, header included. */
+  | { readonly kind: 'local-notification'; readonly pdu: Buffer }
+  /** 2: we closed without a NOTIFICATION; the RFC 4271 §8.1 event number that did it. */
+  | { readonly kind: 'local-no-notification'; readonly fsmEvent: number }
+  /** 3: the neighbor sent a NOTIFICATION; `pdu` as received, header included. */
+  | { readonly kind: 'remote-notification'; readonly pdu: Buffer }
+  /** 4: the neighbor closed the TCP connection without a NOTIFICATION. */
+  | { readonly kind: 'remote-closed' }
+  /** 5: the neighbor was removed from the configuration (we still sent it Cease/3). */
+  | { readonly kind: 'deconfigured' };
+
+export interface DownEvent {
+  readonly neighbor: NeighborKey;
+  readonly reason: DownReason;
+  readonly at: Date;
+}
+
+export interface StateChangeEvent {
+  readonly neighbor: NeighborKey;
+  readonly from: FsmStateName;
+  readonly to: FsmStateName;
+}
+
+export interface SpeakerEvents {
+  established: [EstablishedEvent];
+  update: [UpdateEvent];
+  down: [DownEvent];
+  'state-change': [StateChangeEvent];
+  /** A non-fatal problem the operator should see (listener failure, MD5 setup, refused connection). */
+  warning: [{ readonly neighbor: NeighborKey | null; readonly message: string }];
+}
+
+export interface MessageCounters {
+  open: number;
+  update: number;
+  notification: number;
+  keepalive: number;
+  routeRefresh: number;
+}
+
+/** One neighbor as show commands and the YANG oper state see it. */
+export interface NeighborSnapshot {
+  readonly key: NeighborKey;
+  readonly address: string;
+  readonly vrf: string | null;
+  readonly remoteAs: number;
+  readonly description: string | null;
+  readonly state: FsmStateName;
+  readonly adminShutdown: boolean;
+  readonly establishedAt: Date | null;
+  /** Times the session reached Established. */
+  readonly establishedTransitions: number;
+  readonly prefixes: Readonly<Partial<Record<AddressFamily, number>>>;
+  readonly received: Readonly<MessageCounters>;
+  readonly sent: Readonly<MessageCounters>;
+  /** RFC 7606 treat-as-withdraw UPDATEs (BMP stat type 7 counts the prefixes). */
+  readonly treatAsWithdrawUpdates: number;
+  readonly treatAsWithdrawPrefixes: number;
+  readonly lastDown: (DownReason & { readonly at: Date }) | null;
+  readonly negotiated: NegotiatedTimers | null;
+  readonly capabilities: NegotiatedCapabilities | null;
+  readonly peerBgpId: string | null;
+  readonly localAddress: string | null;
+  readonly readingPaused: boolean;
+}

@@ -1,0 +1,779 @@
+// One BGP neighbor: moves bytes between TCP and the codec, feeds the FSM (src/bgp/fsm.ts) and
+// carries out its actions. No policy, no routing decisions: an UPDATE is decoded (RFC 7606
+// verdict), applied to the Adj-RIB-In and handed on as received.
+//
+// Connections: the FSM runs per TCP connection (RFC 4271 §8). `primary` is the neighbor's
+// connection (outbound unless passive); an inbound connection that arrives while the primary is
+// in OpenSent/OpenConfirm runs as `secondary` until connection collision detection (§6.8)
+// dumps one of the two.
+import type net from 'node:net';
+import { connectTcp } from '../net/sockopt.js';
+import {
+  AS_TRANS,
+  BGP_VERSION,
+  BgpMessageReader,
+  BgpProtocolError,
+  type Capability,
+  decodeKeepalive,
+  decodeNotification,
+  decodeOpen,
+  decodeRouteRefresh,
+  decodeUpdate,
+  encodeKeepalive,
+  encodeNotification,
+  encodeOpen,
+  encodeRouteRefresh,
+  encodeUpdate,
+  ErrorCode,
+  MessageType,
+  type OpenMessage,
+  OpenMessageSubcode,
+  type SessionCodecOptions,
+  type UpdateMessage,
+} from './codec/index.js';
+import type { AddressFamily, NeighborConfig } from './config.js';
+import { DEFAULT_BGP_PORT, neighborKeyOf } from './config.js';
+import type {
+  DownReason,
+  EstablishedEvent,
+  MessageCounters,
+  NegotiatedCapabilities,
+  NeighborKey,
+  NeighborSnapshot,
+  UpdateEvent,
+  UpdateSummary,
+} from './events.js';
+import {
+  CeaseSubcode,
+  type FsmAction,
+  type FsmConfig,
+  type FsmDownCause,
+  type FsmEvent,
+  type FsmState,
+  type FsmStateName,
+  type FsmTimer,
+  initialState,
+  type NegotiatedTimers,
+  transition,
+} from './fsm.js';
+
+/** The Adj-RIB-In as the session uses it; the speaker supplies one per neighbor. */
+export interface SessionRib {
+  apply(update: UpdateMessage): void;
+  clear(): void;
+  counts(): Partial<Record<AddressFamily, number>>;
+  /** The stored routes as UPDATE messages (header included), End-of-RIB markers last. */
+  replay(): Iterable<Buffer>;
+}
+
+/** Minimal logger (pino-compatible). */
+export interface SessionLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface SessionHooks {
+  established(event: EstablishedEvent): void;
+  update(event: UpdateEvent): void;
+  down(neighbor: NeighborKey, reason: DownReason): void;
+  stateChange(neighbor: NeighborKey, from: FsmStateName, to: FsmStateName): void;
+}
+
+export interface SessionOptions {
+  readonly localAs: number;
+  readonly routerId: string;
+  readonly neighbor: NeighborConfig;
+  readonly connectRetrySeconds: number;
+  readonly rib: SessionRib;
+  readonly hooks: SessionHooks;
+  readonly log: SessionLogger;
+}
+
+const FAMILY_AFI_SAFI: Record<AddressFamily, readonly [number, number]> = {
+  'ipv4-unicast': [1, 1],
+  'ipv6-unicast': [2, 1],
+  'vpnv4-unicast': [1, 128],
+  'vpnv6-unicast': [2, 128],
+};
+
+export function familyOf(afi: number, safi: number): AddressFamily | null {
+  for (const [family, [a, s]] of Object.entries(FAMILY_AFI_SAFI) as [AddressFamily, readonly [number, number]][]) {
+    if (a === afi && s === safi) return family;
+  }
+  return null;
+}
+
+export function afiSafiOf(family: AddressFamily): { afi: number; safi: number } {
+  const [afi, safi] = FAMILY_AFI_SAFI[family];
+  return { afi, safi };
+}
+
+/** RFC 4724 §2 End-of-RIB: an empty UPDATE for IPv4 unicast, an empty MP_UNREACH_NLRI otherwise. */
+export function encodeEndOfRib(family: AddressFamily): Buffer {
+  if (family === 'ipv4-unicast') return encodeUpdate({ withdrawnRoutes: [], attributes: [], nlri: [] }, { fourOctetAs: true });
+  const { afi, safi } = afiSafiOf(family);
+  return encodeUpdate(
+    { withdrawnRoutes: [], attributes: [{ kind: 'mp-unreach-nlri', flags: 0x80, afi, safi, withdrawn: [] }], nlri: [] },
+    { fourOctetAs: true },
+  );
+}
+
+const KEEPALIVE = (() => {
+  let cached: Buffer | null = null;
+  return () => (cached ??= encodeKeepalive());
+})();
+
+function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+/** Strip the IPv4-mapped prefix a dual-stack socket reports (::ffff:192.0.2.1). */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+function zeroCounters(): MessageCounters {
+  return { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 };
+}
+
+function countMessage(counters: MessageCounters, type: number): void {
+  switch (type) {
+    case MessageType.Open:
+      counters.open++;
+      break;
+    case MessageType.Update:
+      counters.update++;
+      break;
+    case MessageType.Notification:
+      counters.notification++;
+      break;
+    case MessageType.Keepalive:
+      counters.keepalive++;
+      break;
+    case MessageType.RouteRefresh:
+      counters.routeRefresh++;
+      break;
+  }
+}
+
+export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
+  const families = new Set<AddressFamily>();
+  let announced = update.nlri.length;
+  let withdrawn = update.withdrawnRoutes.length;
+  if (announced + withdrawn > 0) families.add('ipv4-unicast');
+  for (const attribute of update.attributes) {
+    if (attribute.kind === 'mp-reach-nlri' || attribute.kind === 'mp-unreach-nlri') {
+      const family = familyOf(attribute.afi, attribute.safi);
+      const count = attribute.kind === 'mp-reach-nlri' ? attribute.nlri.length : attribute.withdrawn.length;
+      if (family && count > 0) families.add(family);
+      if (attribute.kind === 'mp-reach-nlri') announced += count;
+      else withdrawn += count;
+    }
+  }
+  const treatAsWithdraw = update.verdict.action === 'treat-as-withdraw';
+  if (treatAsWithdraw) {
+    withdrawn += announced;
+    announced = 0;
+  }
+  const endOfRib = update.endOfRib ? familyOf(update.endOfRib.afi, update.endOfRib.safi) : null;
+  return { families: [...families], announced, withdrawn, endOfRib, treatAsWithdraw };
+}
+
+type Direction = 'outbound' | 'inbound';
+
+/** One TCP connection with its own FSM instance. */
+class Connection {
+  state: FsmState;
+  socket: net.Socket | null = null;
+  sentOpen: Buffer | null = null;
+  receivedOpen: OpenMessage | null = null;
+  codecOptions: SessionCodecOptions = { fourOctetAs: false, ebgp: true };
+  private readonly reader = new BgpMessageReader();
+  private readonly timers = new Map<FsmTimer, NodeJS.Timeout>();
+  /** Bumped on every drop so a late connectTcp result or socket event is recognized as stale. */
+  private generation = 0;
+  private pendingUpdate: UpdateMessage | null = null;
+  private closingWithNotification = false;
+  lastReceivedNotification: Buffer | null = null;
+
+  constructor(
+    private readonly session: Session,
+    readonly direction: Direction,
+    passive: boolean,
+  ) {
+    this.state = initialState(passive);
+  }
+
+  get name(): FsmStateName {
+    return this.state.name;
+  }
+
+  feed(event: FsmEvent): void {
+    const before = this.state;
+    const result = transition(before, event, this.session.fsmConfig);
+    this.state = result.state;
+    if (before.name !== result.state.name) this.session.connectionStateChanged(this, before.name, result.state.name);
+    for (const action of result.actions) this.perform(action);
+    if (before.name !== 'Idle' && result.state.name === 'Idle') this.session.connectionIdle(this);
+  }
+
+  attach(socket: net.Socket): void {
+    const generation = ++this.generation;
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (generation === this.generation) this.receive(chunk);
+    });
+    socket.on('error', (err) => {
+      this.session.log.debug({ neighbor: this.session.key, err: err.message }, 'bgp connection error');
+    });
+    socket.on('close', () => {
+      if (generation !== this.generation) return;
+      this.socket = null;
+      this.feed({ type: 'TcpConnectionFails' });
+    });
+    if (this.session.readingPaused) socket.pause();
+  }
+
+  private perform(action: FsmAction): void {
+    switch (action.kind) {
+      case 'connect':
+        void this.connect();
+        return;
+      case 'drop-connection':
+        this.drop();
+        return;
+      case 'send-open':
+        this.sentOpen = this.session.buildOpen();
+        this.send(this.sentOpen);
+        return;
+      case 'send-keepalive':
+        this.send(KEEPALIVE());
+        return;
+      case 'send-notification':
+        this.send(encodeNotification(action.notification));
+        this.closingWithNotification = true;
+        return;
+      case 'start-timer':
+        this.startTimer(action.timer, action.seconds);
+        return;
+      case 'stop-timer':
+        this.stopTimer(action.timer);
+        return;
+      case 'process-update':
+        if (this.pendingUpdate) this.session.processUpdate(this.pendingUpdate);
+        this.pendingUpdate = null;
+        return;
+      case 'established':
+        this.session.connectionEstablished(this, action.negotiated);
+        return;
+      case 'down':
+        this.session.connectionDown(this, action.cause);
+        return;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const generation = ++this.generation;
+    const neighbor = this.session.neighbor;
+    try {
+      const socket = await connectTcp({
+        host: neighbor.address,
+        port: neighbor.remotePort ?? DEFAULT_BGP_PORT,
+        ...(neighbor.updateSource ? { localAddress: neighbor.updateSource } : {}),
+        ...(neighbor.password ? { md5Key: neighbor.password } : {}),
+        timeoutMs: Math.min(this.session.fsmConfig.connectRetrySeconds, 30) * 1000,
+      });
+      if (generation !== this.generation || this.state.name !== 'Connect') {
+        socket.destroy();
+        return;
+      }
+      this.attach(socket);
+      this.feed({ type: 'Tcp_CR_Acked' });
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.session.log.debug({ neighbor: this.session.key, err: (err as Error).message }, 'bgp connect failed');
+      this.feed({ type: 'TcpConnectionFails' });
+    }
+  }
+
+  /** Stop using the connection: flush a NOTIFICATION first if one was just queued. */
+  drop(): void {
+    this.generation++;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket) return;
+    if (this.closingWithNotification) {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    } else {
+      socket.destroy();
+    }
+    this.closingWithNotification = false;
+  }
+
+  send(message: Buffer): void {
+    if (!this.socket || this.socket.destroyed) return;
+    this.socket.write(message);
+    countMessage(this.session.sentCounters, message[18] ?? 0);
+  }
+
+  private startTimer(timer: FsmTimer, seconds: number): void {
+    this.stopTimer(timer);
+    const event: FsmEvent =
+      timer === 'connect-retry'
+        ? { type: 'ConnectRetryTimer_Expires' }
+        : timer === 'hold'
+          ? { type: 'HoldTimer_Expires' }
+          : { type: 'KeepaliveTimer_Expires' };
+    this.timers.set(
+      timer,
+      setTimeout(() => {
+        this.timers.delete(timer);
+        this.feed(event);
+      }, seconds * 1000),
+    );
+  }
+
+  private stopTimer(timer: FsmTimer): void {
+    const handle = this.timers.get(timer);
+    if (handle) clearTimeout(handle);
+    this.timers.delete(timer);
+  }
+
+  private receive(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.reader.push(chunk);
+    } catch (err) {
+      if (err instanceof BgpProtocolError) {
+        this.session.log.warn({ neighbor: this.session.key, err: err.message }, 'bgp message header error');
+        this.feed({ type: 'BGPHeaderErr', notification: err.notification });
+        return;
+      }
+      throw err;
+    }
+    const generation = this.generation;
+    for (const frame of frames) {
+      // An earlier message in this chunk may have closed the connection.
+      if (generation !== this.generation) return;
+      countMessage(this.session.receivedCounters, frame.type);
+      try {
+        this.handleFrame(frame.type, frame.raw);
+      } catch (err) {
+        if (!(err instanceof BgpProtocolError)) throw err;
+        this.session.log.warn({ neighbor: this.session.key, err: err.message }, 'bgp message error');
+        const event: FsmEvent =
+          frame.type === MessageType.Open
+            ? { type: 'BGPOpenMsgErr', notification: err.notification }
+            : { type: 'BGPHeaderErr', notification: err.notification };
+        this.feed(event);
+      }
+    }
+  }
+
+  private handleFrame(type: number, raw: Buffer): void {
+    switch (type) {
+      case MessageType.Open: {
+        const open = decodeOpen(raw);
+        this.session.validateOpen(open);
+        this.receivedOpen = open;
+        this.codecOptions = {
+          fourOctetAs: open.capabilities.some((c) => c.kind === 'four-octet-as'),
+          ebgp: this.session.neighbor.remoteAs !== this.session.localAs,
+        };
+        if (this.session.resolveCollision(this, open)) return;
+        this.feed({ type: 'BGPOpen', holdTime: open.holdTime });
+        return;
+      }
+      case MessageType.Keepalive:
+        decodeKeepalive(raw);
+        this.feed({ type: 'KeepAliveMsg' });
+        return;
+      case MessageType.Update: {
+        // Copy: the reader's slice may share a larger chunk that would otherwise stay alive
+        // as long as the consumer (BMP queues) keeps the UPDATE.
+        const update = decodeUpdate(Buffer.from(raw), this.codecOptions);
+        if (update.verdict.action === 'session-reset') {
+          this.session.log.warn({ neighbor: this.session.key, reason: update.verdict.reason }, 'bgp update error: session reset');
+          this.feed({ type: 'UpdateMsgErr', notification: update.verdict.notification });
+          return;
+        }
+        if (update.verdict.action !== 'ok') {
+          this.session.log.info(
+            { neighbor: this.session.key, action: update.verdict.action, verdict: update.verdict },
+            'bgp update error handled per RFC 7606',
+          );
+        }
+        this.pendingUpdate = update;
+        this.feed({ type: 'UpdateMsg' });
+        this.pendingUpdate = null;
+        return;
+      }
+      case MessageType.Notification: {
+        const notification = decodeNotification(raw);
+        this.lastReceivedNotification = Buffer.from(raw);
+        this.session.log.info(
+          { neighbor: this.session.key, code: notification.code, subcode: notification.subcode },
+          'bgp notification received',
+        );
+        const versionError = notification.code === ErrorCode.OpenMessage && notification.subcode === OpenMessageSubcode.UnsupportedVersionNumber;
+        this.feed(versionError ? { type: 'NotifMsgVerErr' } : { type: 'NotifMsg' });
+        return;
+      }
+      case MessageType.RouteRefresh:
+        // We advertise no routes, so a refresh request needs no answer beyond keeping the
+        // session alive; it is still decoded so a malformed one gets its NOTIFICATION (RFC 7313 §5).
+        decodeRouteRefresh(raw);
+        return;
+    }
+  }
+
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+}
+
+export class Session {
+  neighbor: NeighborConfig;
+  readonly key: NeighborKey;
+  readonly localAs: number;
+  readonly routerId: string;
+  readonly log: SessionLogger;
+  readonly rib: SessionRib;
+  fsmConfig: FsmConfig;
+  readingPaused = false;
+  receivedCounters = zeroCounters();
+  sentCounters = zeroCounters();
+
+  private primary: Connection;
+  private secondary: Connection | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** Set while the operator (or the config) keeps the neighbor down. */
+  private adminDown = true;
+  private pendingDownReason: DownReason | null = null;
+
+  private established: { event: EstablishedEvent; connection: Connection } | null = null;
+  private establishedTransitions = 0;
+  private treatAsWithdrawUpdates = 0;
+  private treatAsWithdrawPrefixes = 0;
+  private lastDown: (DownReason & { at: Date }) | null = null;
+  private readonly hooks: SessionHooks;
+
+  constructor(options: SessionOptions) {
+    this.neighbor = options.neighbor;
+    this.key = neighborKeyOf(options.neighbor);
+    this.localAs = options.localAs;
+    this.routerId = options.routerId;
+    this.log = options.log;
+    this.rib = options.rib;
+    this.hooks = options.hooks;
+    this.fsmConfig = Session.fsmConfigOf(options.neighbor, options.connectRetrySeconds);
+    this.primary = new Connection(this, options.neighbor.passive ? 'inbound' : 'outbound', options.neighbor.passive);
+  }
+
+  static fsmConfigOf(neighbor: NeighborConfig, connectRetrySeconds: number): FsmConfig {
+    return { holdTime: neighbor.timers.holdTime, keepalive: neighbor.timers.keepalive, connectRetrySeconds };
+  }
+
+  get state(): FsmStateName {
+    return this.primary.name;
+  }
+
+  get isEstablished(): boolean {
+    return this.established !== null;
+  }
+
+  get capabilities(): NegotiatedCapabilities | null {
+    return this.established?.event.capabilities ?? null;
+  }
+
+  /** ManualStart (§8.1.2 event 1, or 4 when passive) unless the neighbor is shut down. */
+  start(): void {
+    this.adminDown = this.neighbor.shutdown;
+    if (this.adminDown) return;
+    this.primary.feed({ type: 'ManualStart', passive: this.neighbor.passive });
+  }
+
+  /**
+   * ManualStop with a Cease NOTIFICATION (RFC 4486): 2 Administrative Shutdown, 3 Peer
+   * De-configured, 4 Administrative Reset. `deconfigured` reports BMP Peer Down reason 5.
+   */
+  stop(subcode: number, options: { deconfigured?: boolean; data?: Buffer } = {}): void {
+    this.adminDown = true;
+    this.clearRestart();
+    if (options.deconfigured) this.pendingDownReason = { kind: 'deconfigured' };
+    const cease = { subcode, data: options.data ?? Buffer.alloc(0) };
+    this.secondary?.feed({ type: 'ManualStop', cease });
+    this.primary.feed({ type: 'ManualStop', cease });
+    this.pendingDownReason = null;
+  }
+
+  /** Hard reset: Cease/Administrative Reset, then start again right away. */
+  reset(): void {
+    this.stop(CeaseSubcode.AdministrativeReset);
+    this.start();
+  }
+
+  /** Take an accepted connection from the speaker's listener (§6.8 when one is already running). */
+  accept(socket: net.Socket): void {
+    const refuse = (why: string): void => {
+      this.log.info({ neighbor: this.key, why }, 'bgp incoming connection refused');
+      socket.destroy();
+    };
+    if (this.adminDown) return refuse('neighbor is shut down');
+    switch (this.primary.name) {
+      case 'Idle':
+        return refuse('neighbor is Idle');
+      case 'Connect':
+      case 'Active':
+        this.primary.drop();
+        this.primary.attach(socket);
+        this.primary.feed({ type: 'TcpConnectionConfirmed' });
+        return;
+      case 'OpenSent':
+      case 'OpenConfirm':
+        if (this.secondary) return refuse('a second connection is already being set up');
+        this.secondary = new Connection(this, 'inbound', true);
+        this.secondary.feed({ type: 'ManualStart', passive: true });
+        this.secondary.attach(socket);
+        this.secondary.feed({ type: 'TcpConnectionConfirmed' });
+        return;
+      case 'Established': {
+        // §6.8: a collision with an Established connection closes the new one.
+        const notification = encodeNotification({ code: ErrorCode.Cease, subcode: CeaseSubcode.ConnectionRejected, data: Buffer.alloc(0) });
+        socket.end(notification);
+        setTimeout(() => socket.destroy(), 1000).unref();
+        this.log.info({ neighbor: this.key }, 'bgp incoming connection rejected: session is Established');
+        return;
+      }
+    }
+  }
+
+  /** Apply a changed config that does not need a reset (description, timers for the next session). */
+  updateConfig(neighbor: NeighborConfig, connectRetrySeconds: number): void {
+    this.neighbor = neighbor;
+    this.fsmConfig = Session.fsmConfigOf(neighbor, connectRetrySeconds);
+  }
+
+  pauseReading(): void {
+    this.readingPaused = true;
+    this.primary.pause();
+    this.secondary?.pause();
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+    this.primary.resume();
+    this.secondary?.resume();
+  }
+
+  /** RFC 2918 / RFC 7313 ROUTE-REFRESH; false when not Established or not negotiated. */
+  sendRouteRefresh(afi: number, safi: number): boolean {
+    const established = this.established;
+    if (!established || !established.event.capabilities.routeRefresh) return false;
+    const family = familyOf(afi, safi);
+    if (!family || !established.event.capabilities.families.includes(family)) return false;
+    established.connection.send(encodeRouteRefresh({ afi, safi, subtype: 0 }));
+    return true;
+  }
+
+  buildOpen(): Buffer {
+    const capabilities: Capability[] = this.neighbor.addressFamilies.map((family) => ({ kind: 'multiprotocol', ...afiSafiOf(family) }));
+    capabilities.push(
+      { kind: 'route-refresh' },
+      { kind: 'enhanced-route-refresh' },
+      { kind: 'four-octet-as', asn: this.localAs },
+    );
+    return encodeOpen({
+      version: BGP_VERSION,
+      myAs: this.localAs > 0xffff ? AS_TRANS : this.localAs,
+      holdTime: this.neighbor.timers.holdTime,
+      bgpIdentifier: this.routerId,
+      capabilities,
+    });
+  }
+
+  /** RFC 4271 §6.2 checks the codec cannot make: the peer must be who we configured. */
+  validateOpen(open: OpenMessage): void {
+    if (open.asn !== this.neighbor.remoteAs) {
+      const data = Buffer.alloc(2);
+      data.writeUInt16BE(open.myAs);
+      throw new BgpProtocolError(`peer AS ${open.asn}, expected ${this.neighbor.remoteAs}`, ErrorCode.OpenMessage, OpenMessageSubcode.BadPeerAs, data);
+    }
+    // RFC 6286 §2.2: only an internal peer must not share our BGP Identifier.
+    if (open.bgpIdentifier === '0.0.0.0' || (open.asn === this.localAs && open.bgpIdentifier === this.routerId)) {
+      throw new BgpProtocolError(`bad BGP identifier ${open.bgpIdentifier}`, ErrorCode.OpenMessage, OpenMessageSubcode.BadBgpIdentifier);
+    }
+  }
+
+  /**
+   * §6.8 collision detection, run when `connection` receives an OPEN while the other connection
+   * exists: the connection opened by the side with the higher BGP Identifier survives.
+   * Returns true when `connection` itself was dumped.
+   */
+  resolveCollision(connection: Connection, open: OpenMessage): boolean {
+    const other = connection === this.primary ? this.secondary : this.primary;
+    if (!other || other.name === 'Idle') return false;
+    if (other.name === 'Established') {
+      connection.feed({ type: 'OpenCollisionDump' });
+      return true;
+    }
+    if (other.name !== 'OpenSent' && other.name !== 'OpenConfirm') return false;
+    const localWins = ipv4ToNumber(this.routerId) > ipv4ToNumber(open.bgpIdentifier);
+    const keep = [connection, other].find((c) => (c.direction === 'outbound') === localWins) ?? connection;
+    const dump = keep === connection ? other : connection;
+    this.log.info({ neighbor: this.key, kept: keep.direction }, 'bgp connection collision resolved');
+    if (dump === this.primary) {
+      this.primary = keep;
+      this.secondary = dump;
+    }
+    dump.feed({ type: 'OpenCollisionDump' });
+    return dump === connection;
+  }
+
+  connectionStateChanged(connection: Connection, from: FsmStateName, to: FsmStateName): void {
+    if (connection === this.primary) this.hooks.stateChange(this.key, from, to);
+  }
+
+  connectionIdle(connection: Connection): void {
+    if (connection === this.secondary) {
+      this.secondary = null;
+      return;
+    }
+    if (connection !== this.primary) return;
+    if (this.secondary && this.secondary.name !== 'Idle') {
+      // The inbound connection carries on as the neighbor's connection.
+      this.primary = this.secondary;
+      this.secondary = null;
+      return;
+    }
+    this.primary = new Connection(this, this.neighbor.passive ? 'inbound' : 'outbound', this.neighbor.passive);
+    this.scheduleRestart();
+  }
+
+  connectionEstablished(connection: Connection, negotiated: NegotiatedTimers): void {
+    if (connection !== this.primary) {
+      this.primary = connection;
+    }
+    const other = this.secondary;
+    this.secondary = null;
+    if (other && other !== connection) other.feed({ type: 'OpenCollisionDump' });
+    const socket = connection.socket;
+    const open = connection.receivedOpen;
+    if (!socket || !open || !connection.sentOpen) return;
+    const capabilities = this.negotiate(open);
+    const event: EstablishedEvent = {
+      neighbor: this.key,
+      vrf: this.neighbor.vrf?.name ?? null,
+      rd: this.neighbor.vrf?.rd ?? null,
+      peerAddress: this.neighbor.address,
+      peerAs: open.asn,
+      peerBgpId: open.bgpIdentifier,
+      localAddress: plainAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+      remotePort: socket.remotePort ?? 0,
+      sentOpen: connection.sentOpen,
+      receivedOpen: Buffer.from(open.raw),
+      capabilities,
+      negotiated,
+      establishedAt: new Date(),
+    };
+    this.established = { event, connection };
+    this.establishedTransitions++;
+    this.log.info({ neighbor: this.key, peerAs: open.asn, families: capabilities.families }, 'bgp session established');
+    this.hooks.established(event);
+    // RFC 4724: we announce nothing, so our initial table is empty right away.
+    for (const family of capabilities.families) connection.send(encodeEndOfRib(family));
+  }
+
+  connectionDown(connection: Connection, cause: FsmDownCause): void {
+    if (!this.established || this.established.connection !== connection) return;
+    this.established = null;
+    this.rib.clear();
+    const reason: DownReason =
+      this.pendingDownReason ??
+      (cause.kind === 'local-notification'
+        ? { kind: 'local-notification', pdu: encodeNotification(cause.notification) }
+        : cause.kind === 'remote-notification'
+          ? { kind: 'remote-notification', pdu: connection.lastReceivedNotification ?? Buffer.alloc(0) }
+          : cause);
+    this.lastDown = { ...reason, at: new Date() };
+    this.log.info({ neighbor: this.key, reason: reason.kind }, 'bgp session down');
+    this.hooks.down(this.key, reason);
+  }
+
+  processUpdate(update: UpdateMessage): void {
+    const summary = summarizeUpdate(update);
+    if (summary.treatAsWithdraw) {
+      this.treatAsWithdrawUpdates++;
+      this.treatAsWithdrawPrefixes += summary.withdrawn;
+    }
+    this.rib.apply(update);
+    this.hooks.update({ neighbor: this.key, raw: update.raw, summary, receivedAt: new Date() });
+  }
+
+  private negotiate(open: OpenMessage): NegotiatedCapabilities {
+    const peerFamilies = open.capabilities.flatMap((c) => (c.kind === 'multiprotocol' ? [familyOf(c.afi, c.safi)] : []));
+    // RFC 4760 §8 / RFC 5492: a peer without Multiprotocol capabilities speaks IPv4 unicast.
+    const offered = peerFamilies.length === 0 ? ['ipv4-unicast'] : peerFamilies;
+    const families = this.neighbor.addressFamilies.filter((f) => offered.includes(f));
+    const has = (test: (c: Capability) => boolean): boolean => open.capabilities.some(test);
+    return {
+      families,
+      routeRefresh: has((c) => c.kind === 'route-refresh' || (c.kind === 'unknown' && c.code === 128)),
+      enhancedRouteRefresh: has((c) => c.kind === 'enhanced-route-refresh'),
+      fourOctetAs: has((c) => c.kind === 'four-octet-as'),
+    };
+  }
+
+  private scheduleRestart(): void {
+    if (this.adminDown) return;
+    this.clearRestart();
+    // Stands in for the IdleHoldTimer (§8.1.1): short, so a reset neighbor comes back soon.
+    const delay = Math.min(5, this.fsmConfig.connectRetrySeconds) * 1000;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.adminDown) this.primary.feed({ type: 'AutomaticStart', passive: this.neighbor.passive });
+    }, delay);
+  }
+
+  private clearRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+  }
+
+  snapshot(): NeighborSnapshot {
+    const established = this.established?.event ?? null;
+    return {
+      key: this.key,
+      address: this.neighbor.address,
+      vrf: this.neighbor.vrf?.name ?? null,
+      remoteAs: this.neighbor.remoteAs,
+      description: this.neighbor.description,
+      state: this.primary.name,
+      adminShutdown: this.adminDown,
+      establishedAt: established?.establishedAt ?? null,
+      establishedTransitions: this.establishedTransitions,
+      prefixes: this.rib.counts(),
+      received: { ...this.receivedCounters },
+      sent: { ...this.sentCounters },
+      treatAsWithdrawUpdates: this.treatAsWithdrawUpdates,
+      treatAsWithdrawPrefixes: this.treatAsWithdrawPrefixes,
+      lastDown: this.lastDown,
+      negotiated: established?.negotiated ?? null,
+      capabilities: established?.capabilities ?? null,
+      peerBgpId: established?.peerBgpId ?? null,
+      localAddress: established?.localAddress ?? null,
+      readingPaused: this.readingPaused,
+    };
+  }
+}

@@ -1,0 +1,300 @@
+// BgpSpeaker: the neighbors of one readonly SpeakerConfig snapshot, the listeners that accept
+// their connections, and the events the BMP engine consumes (src/bgp/events.ts).
+//
+// Neighbor identity: a neighbor is keyed by (vrf, address) — `neighborKey()` in config.ts.
+// Two VRFs may hold neighbors with the same peer address; an incoming connection is then
+// matched by the local address it arrived on, which must be that neighbor's update-source.
+// Each such VRF neighbor therefore needs a distinct update-source. (Linux VRF devices would
+// be the other way; bmpd runs in one network namespace and keeps it simple.)
+//
+// Peer groups are resolved by the caller (src/agent): every NeighborConfig arrives with its
+// effective values.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { setTcpMd5Sig, socketFd } from '../net/sockopt.js';
+import type { NeighborConfig, NeighborKey, SpeakerConfig } from './config.js';
+import { DEFAULT_BGP_PORT, DEFAULT_CONNECT_RETRY_SECONDS, neighborKeyOf } from './config.js';
+import type { NeighborSnapshot, SpeakerEvents } from './events.js';
+import { CeaseSubcode } from './fsm.js';
+import { afiSafiOf, plainAddress, Session, type SessionLogger, type SessionRib } from './session.js';
+
+export interface BgpSpeakerOptions {
+  /** Makes the Adj-RIB-In of one neighbor. */
+  readonly ribFactory: (neighbor: NeighborConfig) => SessionRib;
+  readonly log?: SessionLogger;
+}
+
+const silentLog: SessionLogger = { debug() {}, info() {}, warn() {} };
+
+interface Listener {
+  readonly address: string;
+  readonly port: number;
+  readonly server: net.Server;
+}
+
+/** Fields whose change needs the session to be reset (they are in the OPEN or the TCP connection). */
+function needsReset(a: NeighborConfig, b: NeighborConfig): boolean {
+  return (
+    a.remoteAs !== b.remoteAs ||
+    a.updateSource !== b.updateSource ||
+    a.password !== b.password ||
+    a.passive !== b.passive ||
+    a.remotePort !== b.remotePort ||
+    a.vrf?.rd !== b.vrf?.rd ||
+    a.addressFamilies.join(',') !== b.addressFamilies.join(',')
+  );
+}
+
+export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
+  private config: SpeakerConfig;
+  private readonly sessions = new Map<NeighborKey, Session>();
+  private bgpListeners: Listener[] = [];
+  private readonly ribFactory: (neighbor: NeighborConfig) => SessionRib;
+  private readonly log: SessionLogger;
+  private readingPaused = false;
+  private running = false;
+
+  constructor(config: SpeakerConfig, options: BgpSpeakerOptions) {
+    super();
+    this.config = config;
+    this.ribFactory = options.ribFactory;
+    this.log = options.log ?? silentLog;
+  }
+
+  /** Open the listeners, then start every neighbor that is not shut down. */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.openListeners(this.config);
+    for (const neighbor of this.config.neighbors) this.addNeighbor(neighbor);
+  }
+
+  /** Where the listeners really listen (port 0 in the config = an ephemeral port, for tests). */
+  listenAddresses(): { address: string; port: number }[] {
+    return this.bgpListeners.map((l) => {
+      const bound = l.server.address();
+      return { address: l.address, port: typeof bound === 'object' && bound ? bound.port : l.port };
+    });
+  }
+
+  /**
+   * Reconcile to a new snapshot, touching only what changed: removed neighbors get Cease/3
+   * (Peer De-configured), neighbors whose OPEN or transport changed get Cease/6 (Other
+   * Configuration Change) and restart, shutdown toggles send Cease/2 or start the session.
+   */
+  async applyConfig(next: SpeakerConfig): Promise<void> {
+    const previous = this.config;
+    this.config = next;
+    const identityChanged = previous.asNumber !== next.asNumber || previous.routerId !== next.routerId;
+    const listenChanged =
+      previous.listen.port !== next.listen.port || previous.listen.addresses.join(',') !== next.listen.addresses.join(',');
+
+    const nextByKey = new Map(next.neighbors.map((n) => [neighborKeyOf(n), n]));
+    for (const [key, session] of this.sessions) {
+      if (!nextByKey.has(key)) {
+        session.stop(CeaseSubcode.PeerDeconfigured, { deconfigured: true });
+        this.sessions.delete(key);
+      }
+    }
+    if (listenChanged) {
+      await this.closeListeners();
+      await this.openListeners(next);
+    }
+    for (const [key, neighbor] of nextByKey) {
+      const session = this.sessions.get(key);
+      if (!session) {
+        this.addNeighbor(neighbor);
+        continue;
+      }
+      const old = session.neighbor;
+      if (identityChanged || needsReset(old, neighbor)) {
+        session.stop(CeaseSubcode.OtherConfigurationChange);
+        this.sessions.delete(key);
+        this.addNeighbor(neighbor);
+        continue;
+      }
+      session.updateConfig(neighbor, this.connectRetrySeconds());
+      if (old.shutdown !== neighbor.shutdown) {
+        if (neighbor.shutdown) session.stop(CeaseSubcode.AdministrativeShutdown);
+        else session.start();
+      }
+    }
+    if (!listenChanged) this.applyMd5(previous);
+  }
+
+  sendRouteRefresh(key: NeighborKey, afi: number, safi: number): boolean {
+    return this.sessions.get(key)?.sendRouteRefresh(afi, safi) ?? false;
+  }
+
+  /**
+   * The neighbor's Adj-RIB-In as UPDATE messages followed by End-of-RIB, for a station that
+   * needs the table of a neighbor without route-refresh. Empty when the neighbor is not known.
+   */
+  replayAdjRibIn(key: NeighborKey): Iterable<Buffer> {
+    return this.sessions.get(key)?.rib.replay() ?? [];
+  }
+
+  neighborState(key: NeighborKey): NeighborSnapshot | undefined {
+    return this.sessions.get(key)?.snapshot();
+  }
+
+  snapshot(): NeighborSnapshot[] {
+    return [...this.sessions.values()].map((s) => s.snapshot());
+  }
+
+  /** Backpressure from the BMP engine: stop reading from every neighbor until resumed. */
+  pauseReading(): void {
+    this.readingPaused = true;
+    for (const session of this.sessions.values()) session.pauseReading();
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+    for (const session of this.sessions.values()) session.resumeReading();
+  }
+
+  get isReadingPaused(): boolean {
+    return this.readingPaused;
+  }
+
+  /**
+   * `clear ip bgp X`: hard = Cease/4 Administrative Reset and reconnect; soft = ROUTE-REFRESH for
+   * every negotiated family (RFC 2918). Returns false when the neighbor is unknown or a soft reset
+   * is impossible (not Established, or no route-refresh capability).
+   */
+  resetNeighbor(key: NeighborKey, options: { soft?: boolean } = {}): boolean {
+    const session = this.sessions.get(key);
+    if (!session) return false;
+    if (!options.soft) {
+      session.reset();
+      return true;
+    }
+    const capabilities = session.capabilities;
+    if (!capabilities?.routeRefresh) return false;
+    return capabilities.families
+      .map((family) => {
+        const { afi, safi } = afiSafiOf(family);
+        return session.sendRouteRefresh(afi, safi);
+      })
+      .every(Boolean);
+  }
+
+  /** Cease/2 (Administrative Shutdown) to every neighbor, then close the listeners. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const session of this.sessions.values()) session.stop(CeaseSubcode.AdministrativeShutdown);
+    await this.closeListeners();
+  }
+
+  private connectRetrySeconds(): number {
+    return this.config.connectRetrySeconds ?? DEFAULT_CONNECT_RETRY_SECONDS;
+  }
+
+  private addNeighbor(neighbor: NeighborConfig): void {
+    const key = neighborKeyOf(neighbor);
+    const session = new Session({
+      localAs: this.config.asNumber,
+      routerId: this.config.routerId,
+      neighbor,
+      connectRetrySeconds: this.connectRetrySeconds(),
+      rib: this.ribFactory(neighbor),
+      log: this.log,
+      hooks: {
+        established: (event) => this.emit('established', event),
+        update: (event) => this.emit('update', event),
+        down: (neighborKey, reason) => this.emit('down', { neighbor: neighborKey, reason, at: new Date() }),
+        stateChange: (neighborKey, from, to) => this.emit('state-change', { neighbor: neighborKey, from, to }),
+      },
+    });
+    this.sessions.set(key, session);
+    if (this.readingPaused) session.pauseReading();
+    this.setMd5For(neighbor, neighbor.password);
+    if (this.running) session.start();
+  }
+
+  /** §6.8 is per neighbor; here we only find the neighbor an accepted connection belongs to. */
+  private sessionFor(remote: string, local: string): Session | undefined {
+    const candidates = [...this.sessions.values()].filter((s) => s.neighbor.address === remote);
+    const byLocal = candidates.find((s) => s.neighbor.updateSource === local);
+    if (byLocal) return byLocal;
+    return candidates.find((s) => s.neighbor.updateSource === null);
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const remote = plainAddress(socket.remoteAddress);
+    const local = plainAddress(socket.localAddress);
+    const session = this.sessionFor(remote, local);
+    if (!session) {
+      this.log.info({ remote, local }, 'bgp connection from an unconfigured address refused');
+      this.emit('warning', { neighbor: null, message: `connection from unconfigured ${remote} to ${local} refused` });
+      socket.destroy();
+      return;
+    }
+    session.accept(socket);
+  }
+
+  private async openListeners(config: SpeakerConfig): Promise<void> {
+    const port = config.listen.port ?? DEFAULT_BGP_PORT;
+    for (const address of config.listen.addresses) {
+      const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.onConnection(socket));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: address, port, exclusive: true }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        const message = `cannot listen on ${address} port ${port}: ${(err as Error).message}`;
+        this.log.warn({ address, port }, message);
+        this.emit('warning', { neighbor: null, message });
+        continue;
+      }
+      server.on('error', (err) => this.emit('warning', { neighbor: null, message: `listener ${address}: ${err.message}` }));
+      this.bgpListeners.push({ address, port, server });
+    }
+    for (const neighbor of config.neighbors) this.setMd5For(neighbor, neighbor.password);
+  }
+
+  private async closeListeners(): Promise<void> {
+    const closing = this.bgpListeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+    this.bgpListeners = [];
+    await Promise.all(closing);
+  }
+
+  /** Key removal for neighbors that lost their password or went away, keys for the rest. */
+  private applyMd5(previous: SpeakerConfig): void {
+    const nextKeys = new Set(this.config.neighbors.map(neighborKeyOf));
+    for (const neighbor of previous.neighbors) {
+      if (neighbor.password && !nextKeys.has(neighborKeyOf(neighbor))) this.setMd5For(neighbor, null);
+    }
+    for (const neighbor of this.config.neighbors) {
+      const before = previous.neighbors.find((n) => neighborKeyOf(n) === neighborKeyOf(neighbor));
+      if ((before?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
+    }
+  }
+
+  /**
+   * RFC 2385 keys on the listeners, so the neighbor's SYN is accepted: on the listener of its
+   * update-source, or on every listener when it has none. Linux keys a listening socket by
+   * peer address only, which is why overlapping VRF neighbors need distinct local addresses.
+   */
+  private setMd5For(neighbor: NeighborConfig, password: string | null): void {
+    if (!password && password !== null) return;
+    for (const listener of this.bgpListeners) {
+      if (neighbor.updateSource !== null && neighbor.updateSource !== listener.address && !['0.0.0.0', '::'].includes(listener.address)) {
+        continue;
+      }
+      if (net.isIPv6(neighbor.address) && net.isIPv4(listener.address)) continue;
+      if (net.isIPv4(neighbor.address) && net.isIPv6(listener.address) && listener.address !== '::') continue;
+      if (password === null && !neighbor.password) continue;
+      try {
+        setTcpMd5Sig(socketFd(listener.server), neighbor.address, password);
+      } catch (err) {
+        const message = `TCP MD5 for ${neighbor.address} on ${listener.address}: ${(err as Error).message}`;
+        this.log.warn({ neighbor: neighborKeyOf(neighbor) }, message);
+        this.emit('warning', { neighbor: neighborKeyOf(neighbor), message });
+      }
+    }
+  }
+}
