@@ -3,6 +3,7 @@
 // a single warning, the seed's example configuration must validate, and the
 // constraints the engine relies on must reject bad documents with their messages.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -291,6 +292,19 @@ describe('IETF modules in yang/ietf', () => {
       'nc-notifications',
       'notifications',
     ]);
+  });
+
+  it('matches the sha256 sums recorded in tools/yang/PROVENANCE.md', () => {
+    const provenance = readFileSync(fileURLToPath(new URL('../../tools/yang/PROVENANCE.md', import.meta.url)), 'utf8');
+    const recorded = new Map(
+      [...provenance.matchAll(/^\| `([^`]+\.yang)` \| [^|]+ \| `[^`]+` \| `([0-9a-f]{64})` \|$/gm)].map(
+        ([, file = '', sum = '']) => [file, sum],
+      ),
+    );
+    const actual = new Map(
+      ietfModules.map((name) => [name, createHash('sha256').update(readFileSync(join(ietfDir, name))).digest('hex')]),
+    );
+    expect(recorded).toEqual(actual);
   });
 
   for (const name of ietfModules) {
