@@ -1,0 +1,331 @@
+// The three configuration datastores of RFC 6241 — running, candidate and
+// startup — held as libyang data trees, with the edit-config, copy-config,
+// delete-config, validate, commit, discard-changes and lock semantics the
+// NETCONF layer exposes. Every change of running goes through one `apply` hook
+// (the agent's reconcile) that may reject it; a rejected change leaves both the
+// datastore and the engine as they were.
+import type { DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
+import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
+import { LockTable, type DatastoreName } from './locks.js';
+import { CorruptStartupError, StartupFile } from './startup-file.js';
+
+export type { DatastoreName } from './locks.js';
+
+export type DefaultOperation = 'merge' | 'replace' | 'none';
+export type ErrorOption = 'stop-on-error' | 'continue-on-error' | 'rollback-on-error';
+export type TestOption = 'test-then-set' | 'set' | 'test-only';
+
+export interface EditOptions {
+  readonly defaultOperation?: DefaultOperation;
+  readonly errorOption?: ErrorOption;
+  readonly testOption?: TestOption;
+}
+
+/** Where copy-config and validate read from: a datastore or inline <config> content. */
+export type ConfigSource = { readonly datastore: DatastoreName } | { readonly config: string };
+
+/** Why running changed. */
+export type ChangeCause = 'edit-config' | 'copy-config' | 'commit' | 'rollback' | 'startup';
+
+/**
+ * A change of running on its way in. `before` and `after` are owned by the
+ * datastore and valid only during the hook call.
+ */
+export interface RunningChange {
+  readonly cause: ChangeCause;
+  readonly sessionId: number;
+  readonly before: DataTree;
+  readonly after: DataTree;
+  readonly changes: readonly DiffChange[];
+}
+
+/** Reconciles a change of running into the live system; throws to reject it. */
+export type ApplyHook = (change: RunningChange) => Promise<void>;
+
+export interface EditResult {
+  /** Errors of a continue-on-error edit whose other parts were applied. */
+  readonly errors: readonly ErrorDetail[];
+}
+
+export interface DatastoresOptions {
+  readonly context: YangContext;
+  /** Where startup.xml lives; null keeps startup in memory only (tests). */
+  readonly stateDir: string | null;
+  readonly apply?: ApplyHook;
+}
+
+/** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
+export const SYSTEM_SESSION = 0;
+
+function isYangError(err: unknown): err is YangError {
+  return err instanceof Error && Array.isArray((err as Partial<YangError>).items);
+}
+
+export class Datastores {
+  private readonly context: YangContext;
+  private readonly startupFile: StartupFile | null;
+  private readonly apply: ApplyHook;
+  private readonly locks = new LockTable();
+  private running: DataTree;
+  private candidate: DataTree;
+  private startup: DataTree;
+  /** True once candidate differs from running by an edit not yet committed or discarded. */
+  private candidateDirty = false;
+  /** Operations run one at a time: the apply hook is asynchronous. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(opts: DatastoresOptions) {
+    this.context = opts.context;
+    this.startupFile = opts.stateDir === null ? null : StartupFile.inStateDir(opts.stateDir);
+    this.apply = opts.apply ?? (async () => {});
+    this.running = this.context.emptyTree();
+    this.candidate = this.context.emptyTree();
+    this.startup = this.context.emptyTree();
+  }
+
+  /**
+   * Opens the datastores: startup is read from the state directory (a corrupt
+   * file throws CorruptStartupError and is left untouched), then copied into
+   * running through the apply hook, and candidate starts as running.
+   */
+  static async open(opts: DatastoresOptions): Promise<Datastores> {
+    const ds = new Datastores(opts);
+    const saved = ds.startupFile?.read() ?? null;
+    if (saved !== null && saved.trim() !== '') {
+      try {
+        ds.startup.free();
+        ds.startup = ds.context.parseData(saved, { validate: true, configOnly: true, strict: true });
+      } catch (err) {
+        const reason = isYangError(err) ? err.items.map((i) => (i.path ? `${i.message} (${i.path})` : i.message)).join('; ') : String(err);
+        throw new CorruptStartupError(ds.startupFile!.path, reason);
+      }
+      await ds.replaceRunning(ds.startup.dup(), 'startup', SYSTEM_SESSION);
+    }
+    return ds;
+  }
+
+  /** Read access for get-config and friends; the tree stays owned by the datastore. */
+  tree(name: DatastoreName): DataTree {
+    switch (name) {
+      case 'running': return this.running;
+      case 'candidate': return this.candidate;
+      case 'startup': return this.startup;
+    }
+  }
+
+  lockOwner(name: DatastoreName): number | null {
+    return this.locks.owner(name);
+  }
+
+  get candidateModified(): boolean {
+    return this.candidateDirty;
+  }
+
+  lock(name: DatastoreName, sessionId: number): void {
+    // RFC 6241 §7.5: no lock on a candidate holding someone's uncommitted edits.
+    if (name === 'candidate' && this.candidateDirty && this.locks.owner('candidate') === null) {
+      throw new DatastoreError(detail('lock-denied', 'the candidate datastore has uncommitted changes; commit or discard-changes first',
+        { type: 'protocol', info: { 'session-id': '0' } }));
+    }
+    this.locks.lock(name, sessionId);
+  }
+
+  unlock(name: DatastoreName, sessionId: number): void {
+    this.locks.unlock(name, sessionId);
+  }
+
+  /**
+   * Called when a session ends: its locks go, and a candidate it locked and
+   * modified is discarded (RFC 6241 §8.3.5.2).
+   */
+  releaseSession(sessionId: number): DatastoreName[] {
+    const released = this.locks.releaseSession(sessionId);
+    if (released.includes('candidate') && this.candidateDirty) this.resetCandidate();
+    return released;
+  }
+
+  editConfig(target: DatastoreName, configXml: string, opts: EditOptions, sessionId: number): Promise<EditResult> {
+    return this.serialised(() => this.doEditConfig(target, configXml, opts, sessionId));
+  }
+
+  copyConfig(target: DatastoreName, source: ConfigSource, sessionId: number): Promise<void> {
+    return this.serialised(() => this.doCopyConfig(target, source, sessionId));
+  }
+
+  deleteConfig(target: DatastoreName, sessionId: number): Promise<void> {
+    return this.serialised(async () => {
+      if (target === 'running') {
+        throw new DatastoreError(detail('operation-not-supported', 'the running datastore cannot be deleted (RFC 6241 §7.4)', { type: 'protocol' }));
+      }
+      this.locks.assertWritable(target, sessionId);
+      if (target === 'startup') this.setStartup(this.context.emptyTree());
+      else { this.candidate.free(); this.candidate = this.context.emptyTree(); this.candidateDirty = true; }
+    });
+  }
+
+  /** <validate>: full YANG validation of a datastore or inline config. */
+  validate(source: ConfigSource): void {
+    const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
+    try { this.validateTree(tree); } finally { tree.free(); }
+  }
+
+  /** <commit>: candidate becomes running, through the apply hook. */
+  commit(sessionId: number): Promise<readonly DiffChange[]> {
+    return this.serialised(async () => {
+      this.locks.assertWritable('running', sessionId);
+      const next = this.candidate.dup();
+      try { this.validateTree(next); } catch (err) { next.free(); throw err; }
+      const changes = await this.replaceRunning(next, 'commit', sessionId);
+      this.resetCandidate();
+      return changes;
+    });
+  }
+
+  discardChanges(sessionId: number): void {
+    this.locks.assertWritable('candidate', sessionId);
+    this.resetCandidate();
+  }
+
+  /**
+   * Replaces running with `next` (taking ownership of it) through the apply
+   * hook — the path confirmed-commit rollback takes too. On rejection `next` is
+   * freed and running is unchanged.
+   */
+  async replaceRunning(next: DataTree, cause: ChangeCause, sessionId: number): Promise<readonly DiffChange[]> {
+    const diff = this.running.diff(next);
+    let changes: DiffChange[];
+    try { changes = diff.changes(); } finally { diff.free(); }
+    if (changes.length > 0 || cause === 'startup') {
+      try {
+        await this.apply({ cause, sessionId, before: this.running, after: next, changes });
+      } catch (err) {
+        next.free();
+        if (err instanceof DatastoreError) throw err;
+        throw new DatastoreError(detail('operation-failed', `the change could not be applied: ${(err as Error).message}`));
+      }
+    }
+    this.running.free();
+    this.running = next;
+    if (!this.candidateDirty) this.resetCandidate();
+    return changes;
+  }
+
+  /** A copy of running, for confirmed-commit's rollback point. */
+  snapshotRunning(): DataTree {
+    return this.running.dup();
+  }
+
+  close(): void {
+    for (const t of [this.running, this.candidate, this.startup]) t.free();
+  }
+
+  private async doEditConfig(target: DatastoreName, configXml: string, opts: EditOptions, sessionId: number): Promise<EditResult> {
+    if (target === 'startup') {
+      throw new DatastoreError(detail('operation-not-supported', 'edit-config cannot target startup: use copy-config', { type: 'protocol' }));
+    }
+    this.locks.assertWritable(target, sessionId);
+    const errorOption = opts.errorOption ?? 'stop-on-error';
+    const testOption = opts.testOption ?? 'test-then-set';
+    const edit = this.parseConfig(configXml);
+    const work = this.tree(target).dup();
+    let errors: ErrorDetail[];
+    try {
+      errors = work.edit(edit, { defaultOperation: opts.defaultOperation ?? 'merge', errorOption }).map(fromEditError);
+    } catch (err) {
+      work.free();
+      throw err;
+    } finally {
+      edit.free();
+    }
+    // stop-on-error and rollback-on-error both leave the datastore untouched:
+    // bmpd never keeps half of an edit.
+    if (errors.length > 0 && errorOption !== 'continue-on-error') {
+      work.free();
+      throw new DatastoreError(errors);
+    }
+    // running must stay valid whatever the test-option: reconcile consumes it.
+    if (testOption !== 'set' || target === 'running') {
+      try { this.validateTree(work); } catch (err) { work.free(); throw err; }
+    }
+    if (testOption === 'test-only') {
+      work.free();
+      return { errors };
+    }
+    if (target === 'running') {
+      await this.replaceRunning(work, 'edit-config', sessionId);
+    } else {
+      this.candidate.free();
+      this.candidate = work;
+      this.candidateDirty = true;
+    }
+    return { errors };
+  }
+
+  private async doCopyConfig(target: DatastoreName, source: ConfigSource, sessionId: number): Promise<void> {
+    if ('datastore' in source && source.datastore === target) {
+      throw new DatastoreError(detail('invalid-value', `copy-config source and target are both ${target}`, { type: 'protocol' }));
+    }
+    this.locks.assertWritable(target, sessionId);
+    const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
+    try { this.validateTree(tree); } catch (err) { tree.free(); throw err; }
+    switch (target) {
+      case 'running':
+        await this.replaceRunning(tree, 'copy-config', sessionId);
+        return;
+      case 'candidate':
+        this.candidate.free();
+        this.candidate = tree;
+        this.candidateDirty = true;
+        return;
+      case 'startup':
+        this.setStartup(tree);
+        return;
+    }
+  }
+
+  /** Persists first, then swaps: a failed write leaves the old startup in place. */
+  private setStartup(tree: DataTree): void {
+    try {
+      this.startupFile?.write(tree.print({ format: 'xml', withDefaults: 'explicit' }));
+    } catch (err) {
+      tree.free();
+      throw new DatastoreError(detail('operation-failed', `startup could not be saved: ${(err as Error).message}`));
+    }
+    this.startup.free();
+    this.startup = tree;
+  }
+
+  private resetCandidate(): void {
+    this.candidate.free();
+    this.candidate = this.running.dup();
+    this.candidateDirty = false;
+  }
+
+  /**
+   * Parses <config> content without validating it: an edit is validated only
+   * once applied, and its nc:operation attributes are kept as metadata.
+   */
+  private parseConfig(xml: string): DataTree {
+    try {
+      return this.context.parseData(xml, { format: 'xml', validate: false, configOnly: true, strict: true });
+    } catch (err) {
+      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
+      throw err;
+    }
+  }
+
+  private validateTree(tree: DataTree): void {
+    try {
+      tree.validate({ configOnly: true });
+    } catch (err) {
+      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
+      throw err;
+    }
+  }
+
+  private serialised<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,114 @@
+// Errors of the datastore layer, already in NETCONF's vocabulary (RFC 6241
+// Appendix A) so the protocol layer only has to serialise them. The datastore
+// itself never touches sockets or XML envelopes.
+import type { EditError, YangErrorItem } from 'libyang-wasm';
+
+export type ErrorTag =
+  | 'in-use' | 'invalid-value' | 'too-big' | 'missing-attribute' | 'bad-attribute' | 'unknown-attribute'
+  | 'missing-element' | 'bad-element' | 'unknown-element' | 'unknown-namespace' | 'access-denied'
+  | 'lock-denied' | 'resource-denied' | 'rollback-failed' | 'data-exists' | 'data-missing'
+  | 'operation-not-supported' | 'operation-failed' | 'partial-operation' | 'malformed-message';
+
+export type ErrorType = 'transport' | 'rpc' | 'protocol' | 'application';
+
+/** One rpc-error worth of facts. */
+export interface ErrorDetail {
+  readonly tag: ErrorTag;
+  readonly type: ErrorType;
+  readonly message: string;
+  /** Data path in libyang's form (/module:node/child[key='v']), or null. */
+  readonly path: string | null;
+  readonly appTag: string | null;
+  /** error-info children, e.g. { 'session-id': '7' } or { 'bad-element': 'port' }. */
+  readonly info: Readonly<Record<string, string>>;
+}
+
+/** Thrown by every datastore operation that fails; carries one or more rpc-errors. */
+export class DatastoreError extends Error {
+  readonly errors: readonly ErrorDetail[];
+  constructor(errors: ErrorDetail | readonly ErrorDetail[]) {
+    const list = Array.isArray(errors) ? (errors as readonly ErrorDetail[]) : [errors as ErrorDetail];
+    super(list.map((e) => (e.path ? `${e.message} (${e.path})` : e.message)).join('; '));
+    this.name = 'DatastoreError';
+    this.errors = list;
+  }
+}
+
+export function detail(tag: ErrorTag, message: string, extra: Partial<Omit<ErrorDetail, 'tag' | 'message'>> = {}): ErrorDetail {
+  return { tag, type: extra.type ?? 'application', message, path: extra.path ?? null, appTag: extra.appTag ?? null, info: extra.info ?? {} };
+}
+
+/** The last node name of a libyang data path, for error-info bad-element. */
+function lastElement(path: string | null): string | null {
+  if (!path) return null;
+  const last = path.replace(/\[[^\]]*\]/g, '').split('/').filter(Boolean).pop();
+  return last ? last.replace(/^.*:/, '') : null;
+}
+
+/**
+ * libyang reports where a parse error happened as 'Data location "/a/b",
+ * line number 3.'; NETCONF's error-path wants the path alone.
+ */
+export function dataPath(location: string | null): string | null {
+  if (!location) return null;
+  const m = /(?:Data|Schema) location "([^"]+)"/.exec(location);
+  if (m) return m[1]!;
+  return location.startsWith('/') ? location : null;
+}
+
+function quoted(message: string): string | null {
+  const m = /"([^"]+)"/.exec(message);
+  return m ? m[1]! : null;
+}
+
+/**
+ * Maps a libyang parse or validation error to its NETCONF error. The app-tags
+ * are those of RFC 7950 §15 (libyang sets them for must, unique, min/max
+ * elements, leafref and mandatory choice); the rest is told apart by message,
+ * as libyang 2.1.30 has no finer error code.
+ */
+export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): ErrorDetail {
+  const { message } = item;
+  const path = dataPath(item.path);
+  const appTag = item.appTag;
+  const element = lastElement(path) ?? quoted(message);
+  const info: Record<string, string> = element ? { 'bad-element': element } : {};
+  const base = { path, appTag, info, type: 'application' as ErrorType };
+  switch (appTag) {
+    case 'must-violation':
+    case 'data-not-unique':
+    case 'too-many-elements':
+    case 'too-few-elements':
+      return { ...base, tag: 'operation-failed', message };
+    case 'instance-required':
+    case 'missing-choice':
+      return { ...base, tag: 'data-missing', message };
+    default:
+      break;
+  }
+  if (/No module (named|with namespace)/i.test(message)) {
+    const ns = quoted(message);
+    return { ...base, tag: 'unknown-namespace', type: 'protocol', info: ns ? { 'bad-namespace': ns } : {}, message };
+  }
+  if (/not found as a child|Unknown element|Node ".*" not found/i.test(message)) {
+    // The path is the parent's; the unknown element is named in the message.
+    const unknown = quoted(message);
+    return { ...base, tag: 'unknown-element', type: phase === 'parse' ? 'protocol' : 'application', message,
+      info: unknown ? { 'bad-element': unknown } : info };
+  }
+  if (/Mandatory node|missing its key|List instance is missing/i.test(message)) {
+    return { ...base, tag: 'missing-element', type: 'protocol', message };
+  }
+  if (/Duplicate instance|Unexpected|Invalid XML|XML|EOF|syntax/i.test(message) && phase === 'parse' && item.validationCode !== 9) {
+    return { ...base, tag: /Duplicate instance/i.test(message) ? 'bad-element' : 'malformed-message', type: 'rpc', message };
+  }
+  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length/i.test(message)) {
+    return { ...base, tag: 'invalid-value', type: 'application', message };
+  }
+  return { ...base, tag: 'operation-failed', message };
+}
+
+export function fromEditError(e: EditError): ErrorDetail {
+  const element = lastElement(e.path);
+  return detail(e.tag, e.message, { path: e.path, type: 'application', info: element ? { 'bad-element': element } : {} });
+}

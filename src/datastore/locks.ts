@@ -1,0 +1,52 @@
+// Global configuration locks (RFC 6241 §7.5): one owner session per datastore.
+import { DatastoreError, detail } from './errors.js';
+
+export type DatastoreName = 'running' | 'candidate' | 'startup';
+
+export class LockTable {
+  private readonly owners = new Map<DatastoreName, number>();
+
+  owner(name: DatastoreName): number | null {
+    return this.owners.get(name) ?? null;
+  }
+
+  lock(name: DatastoreName, sessionId: number): void {
+    const holder = this.owners.get(name);
+    if (holder !== undefined) {
+      // error-info carries the holder's session-id; 0 would mean a non-NETCONF entity.
+      throw new DatastoreError(detail('lock-denied', `the ${name} datastore is already locked by session ${holder}`,
+        { type: 'protocol', info: { 'session-id': String(holder) } }));
+    }
+    this.owners.set(name, sessionId);
+  }
+
+  unlock(name: DatastoreName, sessionId: number): void {
+    const holder = this.owners.get(name);
+    if (holder === undefined) {
+      throw new DatastoreError(detail('operation-failed', `the ${name} datastore is not locked`, { type: 'protocol' }));
+    }
+    if (holder !== sessionId) {
+      throw new DatastoreError(detail('operation-failed', `the ${name} datastore is locked by session ${holder}, not by this session`,
+        { type: 'protocol', info: { 'session-id': String(holder) } }));
+    }
+    this.owners.delete(name);
+  }
+
+  /** Fails with in-use when another session holds the lock on `name`. */
+  assertWritable(name: DatastoreName, sessionId: number): void {
+    const holder = this.owners.get(name);
+    if (holder !== undefined && holder !== sessionId) {
+      throw new DatastoreError(detail('in-use', `the ${name} datastore is locked by session ${holder}`,
+        { type: 'protocol', info: { 'session-id': String(holder) } }));
+    }
+  }
+
+  /** Locks die with their session (RFC 6241 §7.5). Returns the datastores released. */
+  releaseSession(sessionId: number): DatastoreName[] {
+    const released: DatastoreName[] = [];
+    for (const [name, owner] of this.owners) {
+      if (owner === sessionId) { this.owners.delete(name); released.push(name); }
+    }
+    return released;
+  }
+}

@@ -1,0 +1,58 @@
+// The YANG schema bmpd serves: one libyang context holding the bmpd module
+// and the IETF modules the NETCONF server implements. Everything that parses,
+// validates or prints YANG data goes through the context made here.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadLibyang, type ModuleInfo, type YangContext } from 'libyang-wasm';
+
+/** A module the agent loads, with the features it enables (RFC 7950 §7.20.1). */
+export interface ServedModule {
+  readonly name: string;
+  readonly revision: string | null;
+  readonly features: readonly string[];
+}
+
+/**
+ * The implemented modules, in load order. libyang adds the `operation`,
+ * `type` and `select` metadata annotations to whatever module is named
+ * ietf-netconf, so the published 2011-06-01 text is enough for edit-config
+ * parsing (tools/yang/PROVENANCE.md).
+ */
+export const SERVED_MODULES: readonly ServedModule[] = [
+  { name: 'ietf-netconf', revision: '2011-06-01',
+    features: ['writable-running', 'candidate', 'confirmed-commit', 'rollback-on-error', 'validate', 'startup', 'xpath'] },
+  { name: 'ietf-netconf-with-defaults', revision: '2011-06-01', features: [] },
+  { name: 'ietf-netconf-monitoring', revision: '2010-10-04', features: [] },
+  { name: 'ietf-netconf-notifications', revision: '2012-02-06', features: [] },
+  { name: 'notifications', revision: '2008-07-14', features: [] },
+  { name: 'nc-notifications', revision: '2008-07-14', features: [] },
+  { name: 'ietf-netconf-acm', revision: '2018-02-14', features: [] },
+  { name: 'ietf-yang-library', revision: '2019-01-04', features: [] },
+  { name: 'bmpd', revision: null, features: [] },
+];
+
+/** The repository's yang/ folder, found from this file in src/ or dist/src/. */
+export function yangDirectory(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'yang'))) return join(dir, 'yang');
+    dir = dirname(dir);
+  }
+  throw new Error('bmpd: cannot find the yang/ folder next to package.json');
+}
+
+export interface YangModel {
+  readonly context: YangContext;
+  /** Every module in the context (implemented and imported-only), for monitoring and capabilities. */
+  readonly modules: readonly ModuleInfo[];
+}
+
+/** Builds the schema context; throws the libyang error when a module does not load. */
+export async function loadYangModel(modules: readonly ServedModule[] = SERVED_MODULES): Promise<YangModel> {
+  const libyang = await loadLibyang();
+  const root = yangDirectory();
+  const context = libyang.createContext({ searchDirs: [root, join(root, 'ietf')] });
+  for (const m of modules) context.loadModule(m.name, m.revision, [...m.features]);
+  return { context, modules: context.modules() };
+}
