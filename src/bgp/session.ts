@@ -19,12 +19,14 @@ import {
   decodeOpen,
   decodeRouteRefresh,
   decodeUpdate,
+  afiSafiOf,
+  encodeEndOfRib,
   encodeKeepalive,
   encodeNotification,
   encodeOpen,
   encodeRouteRefresh,
-  encodeUpdate,
   ErrorCode,
+  familyOf,
   MessageType,
   type OpenMessage,
   OpenMessageSubcode,
@@ -90,35 +92,6 @@ export interface SessionOptions {
   readonly log: SessionLogger;
 }
 
-const FAMILY_AFI_SAFI: Record<AddressFamily, readonly [number, number]> = {
-  'ipv4-unicast': [1, 1],
-  'ipv6-unicast': [2, 1],
-  'vpnv4-unicast': [1, 128],
-  'vpnv6-unicast': [2, 128],
-};
-
-export function familyOf(afi: number, safi: number): AddressFamily | null {
-  for (const [family, [a, s]] of Object.entries(FAMILY_AFI_SAFI) as [AddressFamily, readonly [number, number]][]) {
-    if (a === afi && s === safi) return family;
-  }
-  return null;
-}
-
-export function afiSafiOf(family: AddressFamily): { afi: number; safi: number } {
-  const [afi, safi] = FAMILY_AFI_SAFI[family];
-  return { afi, safi };
-}
-
-/** RFC 4724 §2 End-of-RIB: an empty UPDATE for IPv4 unicast, an empty MP_UNREACH_NLRI otherwise. */
-export function encodeEndOfRib(family: AddressFamily): Buffer {
-  if (family === 'ipv4-unicast') return encodeUpdate({ withdrawnRoutes: [], attributes: [], nlri: [] }, { fourOctetAs: true });
-  const { afi, safi } = afiSafiOf(family);
-  return encodeUpdate(
-    { withdrawnRoutes: [], attributes: [{ kind: 'mp-unreach-nlri', flags: 0x80, afi, safi, withdrawn: [] }], nlri: [] },
-    { fourOctetAs: true },
-  );
-}
-
 const KEEPALIVE = (() => {
   let cached: Buffer | null = null;
   return () => (cached ??= encodeKeepalive());
@@ -177,7 +150,7 @@ export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
     withdrawn += announced;
     announced = 0;
   }
-  const endOfRib = update.endOfRib ? familyOf(update.endOfRib.afi, update.endOfRib.safi) : null;
+  const endOfRib = update.endOfRib ? (familyOf(update.endOfRib.afi, update.endOfRib.safi) ?? null) : null;
   return { families: [...families], announced, withdrawn, endOfRib, treatAsWithdraw };
 }
 
@@ -581,7 +554,7 @@ export class Session {
     const established = this.established;
     if (!established || !established.event.capabilities.routeRefresh) return false;
     const family = familyOf(afi, safi);
-    if (!family || !established.event.capabilities.families.includes(family)) return false;
+    if (family === undefined || !established.event.capabilities.families.includes(family)) return false;
     established.connection.send(encodeRouteRefresh({ afi, safi, subtype: 0 }));
     return true;
   }
@@ -723,6 +696,7 @@ export class Session {
 
   private negotiate(open: OpenMessage): NegotiatedCapabilities {
     const peerFamilies = open.capabilities.flatMap((c) => (c.kind === 'multiprotocol' ? [familyOf(c.afi, c.safi)] : []));
+    // (undefined entries are families bmpd does not speak; they never match a configured one)
     // RFC 4760 §8 / RFC 5492: a peer without Multiprotocol capabilities speaks IPv4 unicast.
     const offered = peerFamilies.length === 0 ? ['ipv4-unicast'] : peerFamilies;
     const families = this.neighbor.addressFamilies.filter((f) => offered.includes(f));

@@ -16,7 +16,8 @@ import type { NeighborConfig, NeighborKey, SpeakerConfig } from './config.js';
 import { DEFAULT_BGP_PORT, DEFAULT_CONNECT_RETRY_SECONDS, neighborKeyOf } from './config.js';
 import type { NeighborSnapshot, SpeakerEvents } from './events.js';
 import { CeaseSubcode } from './fsm.js';
-import { afiSafiOf, plainAddress, Session, type SessionLogger, type SessionRib } from './session.js';
+import { afiSafiOf } from './codec/index.js';
+import { plainAddress, Session, type SessionLogger, type SessionRib } from './session.js';
 
 export interface BgpSpeakerOptions {
   /** Makes the Adj-RIB-In of one neighbor. */
