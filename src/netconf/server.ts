@@ -1,0 +1,173 @@
+/**
+ * The NETCONF server: SSH transport + sessions + dispatcher, with the
+ * operator-facing limits (session count, idle timeout, message size).
+ *
+ *   const server = new NetconfServer({ stateDir, port: 830, logger });
+ *   server.dispatcher.register(NETCONF_BASE_NS, 'get-config', handler);
+ *   await server.start();
+ *   ...
+ *   await server.stop();
+ */
+import type { Duplex } from 'node:stream';
+import pino, { type Logger } from 'pino';
+import { DEFAULT_CAPABILITIES, serverCapabilities, type AdvertisedModule } from './capabilities.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+import { loadOrCreateHostKey, type HostKey } from './host-key.js';
+import { RpcDispatcher, type RpcHandler } from './rpc.js';
+import { NetconfSession, SessionRegistry, registerSessionOperations } from './session.js';
+import { AuthThrottle, SshTransport, type SshIdentity } from './ssh-transport.js';
+import { UserStore } from './users.js';
+
+export interface NetconfServerOptions {
+  /** Listen address; default 127.0.0.1. Beyond loopback a users file is required. */
+  address?: string;
+  /** Default 830 (RFC 6242 §3); 0 picks a free port. */
+  port?: number;
+  /** Holds ssh_host_key and users.json. */
+  stateDir: string;
+  /** Concurrent NETCONF sessions; default 64. Further subsystem requests are refused. */
+  maxSessions?: number;
+  /** Concurrent SSH connections (authenticated or not); default 2 × maxSessions. */
+  maxConnections?: number;
+  /** Seconds without a message from the client before the session is closed; default 3600, 0 = never. */
+  idleTimeoutSeconds?: number;
+  /** Seconds a client has for its hello after the channel opened; default 60. */
+  helloTimeoutSeconds?: number;
+  /** Seconds an SSH connection may take to authenticate; default 30. */
+  authTimeoutSeconds?: number;
+  /** Largest accepted NETCONF message; default 16 MiB. */
+  maxMessageBytes?: number;
+  logger?: Logger;
+  /** Protocol capabilities for the hello; default DEFAULT_CAPABILITIES (SPEC §4). */
+  capabilities?: readonly string[];
+  /** YANG modules to announce (module capabilities / yang-library). */
+  modules?: readonly AdvertisedModule[];
+  /** module-set-id for the yang-library capability; default derived from `modules`. */
+  moduleSetId?: string;
+  /** Operation handlers keyed `${namespace} ${name}`; more can be registered on `dispatcher`. */
+  handlers?: Readonly<Record<string, RpcHandler>>;
+  /** Failed-login throttle; default 5 failures in 60 s block an address for 60 s. */
+  authThrottle?: AuthThrottle;
+}
+
+export class NetconfServer {
+  readonly dispatcher: RpcDispatcher;
+  readonly sessions = new SessionRegistry();
+  readonly logger: Logger;
+  private readonly options: NetconfServerOptions;
+  private capabilitiesValue: string[];
+  private transport: SshTransport | undefined;
+  private hostKeyValue: HostKey | undefined;
+  private usersValue: UserStore | undefined;
+
+  constructor(options: NetconfServerOptions) {
+    this.options = options;
+    this.logger = (options.logger ?? pino({ level: 'info' })).child({ topic: 'netconf' });
+    this.dispatcher = new RpcDispatcher(this.logger);
+    registerSessionOperations(this.dispatcher);
+    for (const [key, handler] of Object.entries(options.handlers ?? {})) {
+      const space = key.lastIndexOf(' ');
+      this.dispatcher.register(key.slice(0, space), key.slice(space + 1), handler);
+    }
+    this.capabilitiesValue = serverCapabilities(
+      options.capabilities ?? DEFAULT_CAPABILITIES,
+      options.modules ?? [],
+      options.moduleSetId,
+    );
+  }
+
+  /** The capabilities sent in every new session's hello. */
+  get capabilities(): readonly string[] {
+    return this.capabilitiesValue;
+  }
+
+  /** Replace the advertised modules (e.g. after a schema change); applies to new sessions. */
+  setModules(modules: readonly AdvertisedModule[], moduleSetId?: string): void {
+    this.capabilitiesValue = serverCapabilities(this.options.capabilities ?? DEFAULT_CAPABILITIES, modules, moduleSetId);
+  }
+
+  get hostKey(): HostKey | undefined {
+    return this.hostKeyValue;
+  }
+
+  get users(): UserStore | undefined {
+    return this.usersValue;
+  }
+
+  /**
+   * Load (or create) the host key and the users, then listen. Throws
+   * UsersFileError when there is no users file and the address is not loopback.
+   */
+  async start(): Promise<void> {
+    if (this.transport !== undefined) throw new Error('NETCONF server already started');
+    const address = this.options.address ?? '127.0.0.1';
+    const warn = (message: string) => this.logger.warn(message);
+    const users = await UserStore.load({ stateDir: this.options.stateDir, listenAddress: address, warn });
+    const hostKey = await loadOrCreateHostKey(this.options.stateDir, warn);
+    if (hostKey.created) this.logger.info({ path: hostKey.path, fingerprint: hostKey.fingerprint }, 'SSH host key created');
+    const maxSessions = this.options.maxSessions ?? 64;
+    const transport = new SshTransport({
+      hostKey,
+      users,
+      logger: this.logger,
+      maxConnections: this.options.maxConnections ?? maxSessions * 2,
+      authTimeoutMs: (this.options.authTimeoutSeconds ?? 30) * 1000,
+      ...(this.options.authThrottle ? { throttle: this.options.authThrottle } : {}),
+      canOpenNetconf: (identity) => {
+        if (this.sessions.size < maxSessions) return true;
+        this.logger.warn(
+          { from: identity.sourceHost, user: identity.user.name, limit: maxSessions },
+          'NETCONF session refused: session limit reached',
+        );
+        return false;
+      },
+      openNetconf: (channel, identity) => this.openSession(channel, identity),
+    });
+    const bound = await transport.listen(this.options.port ?? 830, address);
+    this.transport = transport;
+    this.hostKeyValue = hostKey;
+    this.usersValue = users;
+    this.logger.info(
+      { address: bound.address, port: bound.port, fingerprint: hostKey.fingerprint, users: users.source },
+      'NETCONF over SSH listening',
+    );
+  }
+
+  /** Close every session and the listener; resolves when all are gone. */
+  async stop(): Promise<void> {
+    const transport = this.transport;
+    if (transport === undefined) return;
+    this.transport = undefined;
+    await Promise.all(this.sessions.list().map((s) => s.close('server-shutdown')));
+    await transport.close();
+    this.logger.info('NETCONF server stopped');
+  }
+
+  address(): string | undefined {
+    return this.transport?.address()?.address;
+  }
+
+  port(): number | undefined {
+    return this.transport?.address()?.port;
+  }
+
+  private openSession(channel: Duplex, identity: SshIdentity): void {
+    const idle = this.options.idleTimeoutSeconds ?? 3600;
+    const session = new NetconfSession({
+      id: this.sessions.allocateId(),
+      channel,
+      username: identity.user.name,
+      groups: identity.user.groups,
+      sourceHost: identity.sourceHost,
+      sourcePort: identity.sourcePort,
+      capabilities: this.capabilitiesValue,
+      dispatcher: this.dispatcher,
+      registry: this.sessions,
+      logger: this.logger,
+      maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      idleTimeoutMs: idle * 1000,
+      helloTimeoutMs: (this.options.helloTimeoutSeconds ?? 60) * 1000,
+    });
+    session.start();
+  }
+}

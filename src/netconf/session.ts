@@ -1,0 +1,536 @@
+/**
+ * One NETCONF session (RFC 6241 §2, §8.1): hello exchange, framing selection,
+ * in-order rpc processing, replies, notifications, and the per-session counters
+ * of ietf-netconf-monitoring (RFC 6022 §2.1.4 sessions, §2.1.5 statistics).
+ *
+ * The session only moves messages over a byte stream (an SSH channel in
+ * production); operations live behind the RpcDispatcher.
+ *
+ * Error policy:
+ * - Framing errors (oversized message, bad chunk header, truncated frame) end
+ *   the session: framing cannot be resynchronised (RFC 6242 §4).
+ * - A bad hello ends the session (RFC 6241 §8.1), counted in in-bad-hellos.
+ * - A message that is not well-formed XML (or carries a DOCTYPE, or is not
+ *   UTF-8) gets an rpc-reply without message-id holding one rpc-error and the
+ *   session continues: the framing told us where the message ended, so the next
+ *   one is still readable. The error-tag is malformed-message on base:1.1; RFC
+ *   6241 Appendix A forbids that tag towards base:1.0 peers, who get
+ *   operation-failed instead.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import type { Logger } from 'pino';
+import { BASE_1_0, BASE_1_1 } from './capabilities.js';
+import { FramingDecoder, FramingError, encodeEom, encodeFrame, type FramingMode } from './framing.js';
+import { NETCONF_BASE_NS, RpcError, escapeText } from './rpc-error.js';
+import {
+  RpcDispatcher,
+  XmlParseError,
+  parseXmlMessage,
+  readRpc,
+  rpcReplyXml,
+  type ParsedRpc,
+  type XmlNode,
+} from './rpc.js';
+
+export type BaseVersion = '1.0' | '1.1';
+
+export interface SessionCounters {
+  inRpcs: number;
+  inBadRpcs: number;
+  outRpcErrors: number;
+  outNotifications: number;
+}
+
+export type SessionState = 'awaiting-hello' | 'established' | 'closed';
+
+export type CloseReason =
+  | 'close-session' // the client asked (RFC 6241 §7.8)
+  | 'killed' // another session's kill-session (§7.9)
+  | 'idle-timeout'
+  | 'hello-timeout'
+  | 'bad-hello'
+  | 'framing-error'
+  | 'transport-closed' // the client went away
+  | 'server-shutdown';
+
+/** What operation handlers and the monitoring module see of a session. */
+export interface SessionInfo {
+  readonly id: number;
+  readonly username: string;
+  /** Groups from the users file, for NACM (RFC 8341). */
+  readonly groups: readonly string[];
+  readonly sourceHost: string;
+  readonly sourcePort: number;
+  /** ietf-netconf-monitoring transport identity. */
+  readonly transport: 'netconf-ssh';
+  readonly loginTime: Date;
+  readonly counters: Readonly<SessionCounters>;
+  readonly state: SessionState;
+  /** Negotiated base version, once the hellos are exchanged. */
+  readonly baseVersion: BaseVersion | undefined;
+  readonly clientCapabilities: readonly string[];
+  /**
+   * Send one complete <notification> element (RFC 5277 §4, namespace
+   * urn:ietf:params:xml:ns:netconf:notification:1.0, eventTime included).
+   * Returns false when the session cannot carry it (no hello yet, or closed).
+   */
+  sendNotification(notificationXml: string): boolean;
+  /** Sessions with a subscription may stay silent for long; exempt them from the idle timeout. */
+  setIdleTimeoutExempt(exempt: boolean): void;
+}
+
+/** RFC 6022 §2.1.5 netconf-state/statistics, server-wide. */
+export interface GlobalStatistics {
+  netconfStartTime: Date;
+  inBadHellos: number;
+  inSessions: number;
+  droppedSessions: number;
+  inRpcs: number;
+  inBadRpcs: number;
+  outRpcErrors: number;
+  outNotifications: number;
+}
+
+export interface SessionEnd {
+  session: SessionInfo;
+  reason: CloseReason;
+  /** For reason 'killed': the session that sent kill-session. */
+  killedBy?: number;
+}
+
+/** All live sessions, session-id allocation and server-wide statistics. */
+export class SessionRegistry {
+  readonly statistics: GlobalStatistics = {
+    netconfStartTime: new Date(),
+    inBadHellos: 0,
+    inSessions: 0,
+    droppedSessions: 0,
+    inRpcs: 0,
+    inBadRpcs: 0,
+    outRpcErrors: 0,
+    outNotifications: 0,
+  };
+  private readonly sessions = new Map<number, NetconfSession>();
+  private readonly events = new EventEmitter();
+  private lastId = 0;
+
+  /** session-id is 1..4294967295 (RFC 6241 §8.1; 0 is reserved for "not a NETCONF session"). */
+  allocateId(): number {
+    do {
+      this.lastId = this.lastId >= 0xffffffff ? 1 : this.lastId + 1;
+    } while (this.sessions.has(this.lastId));
+    return this.lastId;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: number): NetconfSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  list(): NetconfSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Called once per ended session: release its locks, end its subscriptions, emit netconf-session-end. */
+  onSessionEnd(listener: (end: SessionEnd) => void): () => void {
+    this.events.on('end', listener);
+    return () => this.events.off('end', listener);
+  }
+
+  /** Called when a session completed its hello exchange (netconf-session-start). */
+  onSessionStart(listener: (session: SessionInfo) => void): () => void {
+    this.events.on('start', listener);
+    return () => this.events.off('start', listener);
+  }
+
+  add(session: NetconfSession): void {
+    this.sessions.set(session.id, session);
+  }
+
+  started(session: NetconfSession): void {
+    this.statistics.inSessions += 1;
+    this.events.emit('start', session);
+  }
+
+  ended(end: SessionEnd): void {
+    if (!this.sessions.delete(end.session.id)) return;
+    if (end.reason !== 'close-session' && end.session.baseVersion !== undefined) this.statistics.droppedSessions += 1;
+    this.events.emit('end', end);
+  }
+}
+
+export interface NetconfSessionOptions {
+  id: number;
+  channel: Duplex;
+  username: string;
+  groups: readonly string[];
+  sourceHost: string;
+  sourcePort: number;
+  capabilities: readonly string[];
+  dispatcher: RpcDispatcher;
+  registry: SessionRegistry;
+  logger: Logger;
+  maxMessageBytes?: number;
+  /** 0 = never. */
+  idleTimeoutMs?: number;
+  /** Time the client has to send its hello. 0 = never. */
+  helloTimeoutMs?: number;
+}
+
+export class NetconfSession implements SessionInfo {
+  readonly id: number;
+  readonly username: string;
+  readonly groups: readonly string[];
+  readonly sourceHost: string;
+  readonly sourcePort: number;
+  readonly transport = 'netconf-ssh' as const;
+  readonly loginTime = new Date();
+  readonly counters: SessionCounters = { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 };
+  private stateValue: SessionState = 'awaiting-hello';
+  private baseVersionValue: BaseVersion | undefined;
+  private clientCapabilitiesValue: readonly string[] = [];
+  private outputMode: FramingMode = 'eom';
+  private readonly decoder: FramingDecoder;
+  private readonly channel: Duplex;
+  private readonly dispatcher: RpcDispatcher;
+  private readonly registry: SessionRegistry;
+  private readonly serverCapabilities: readonly string[];
+  private readonly log: Logger;
+  private readonly idleTimeoutMs: number;
+  private readonly helloTimeoutMs: number;
+  private idleExempt = false;
+  private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private closeAfterReply = false;
+  private readonly closedWaiters: (() => void)[] = [];
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(options: NetconfSessionOptions) {
+    this.id = options.id;
+    this.channel = options.channel;
+    this.username = options.username;
+    this.groups = options.groups;
+    this.sourceHost = options.sourceHost;
+    this.sourcePort = options.sourcePort;
+    this.serverCapabilities = options.capabilities;
+    this.dispatcher = options.dispatcher;
+    this.registry = options.registry;
+    this.log = options.logger.child({ session: options.id, user: options.username, from: options.sourceHost });
+    this.decoder = new FramingDecoder(
+      options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {},
+    );
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.helloTimeoutMs = options.helloTimeoutMs ?? 60_000;
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get baseVersion(): BaseVersion | undefined {
+    return this.baseVersionValue;
+  }
+
+  get clientCapabilities(): readonly string[] {
+    return this.clientCapabilitiesValue;
+  }
+
+  /** Send the server hello at once (RFC 6241 §8.1: both sides send without waiting) and start reading. */
+  start(): void {
+    this.registry.add(this);
+    this.channel.on('data', (data: Buffer) => {
+      this.decoder.push(data);
+      void this.pump();
+    });
+    this.channel.on('end', () => this.onTransportEnd());
+    this.channel.on('close', () => this.onTransportEnd());
+    this.channel.on('error', (err: Error) => {
+      this.log.warn({ err }, 'NETCONF channel error');
+      this.finish('transport-closed');
+    });
+    const capabilities = this.serverCapabilities.map((c) => `<capability>${escapeText(c)}</capability>`).join('');
+    this.channel.write(
+      encodeEom(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<hello xmlns="${NETCONF_BASE_NS}"><capabilities>${capabilities}</capabilities>` +
+          `<session-id>${this.id}</session-id></hello>`,
+      ),
+    );
+    this.armTimer(this.helloTimeoutMs, 'hello-timeout');
+    this.log.info('NETCONF session opened');
+  }
+
+  sendNotification(notificationXml: string): boolean {
+    if (this.stateValue !== 'established') return false;
+    this.write(notificationXml);
+    this.counters.outNotifications += 1;
+    this.registry.statistics.outNotifications += 1;
+    return true;
+  }
+
+  setIdleTimeoutExempt(exempt: boolean): void {
+    this.idleExempt = exempt;
+    if (this.stateValue === 'established') this.armIdleTimer();
+  }
+
+  /** Close after the reply now being produced has been sent (close-session). */
+  requestCloseAfterReply(): void {
+    this.closeAfterReply = true;
+  }
+
+  /** End the session now; resolves once the channel is closed. */
+  close(reason: CloseReason, killedBy?: number): Promise<void> {
+    const closed = this.whenClosed();
+    this.finish(reason, killedBy);
+    return closed;
+  }
+
+  whenClosed(): Promise<void> {
+    if (this.stateValue === 'closed' && this.channelDone) return Promise.resolve();
+    return new Promise((resolve) => this.closedWaiters.push(resolve));
+  }
+
+  private channelDone = false;
+
+  private finish(reason: CloseReason, killedBy?: number): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.clearTimer();
+    const level = reason === 'close-session' || reason === 'transport-closed' ? 'info' : 'warn';
+    this.log[level]({ reason, ...(killedBy !== undefined ? { killedBy } : {}) }, 'NETCONF session closed');
+    this.registry.ended({ session: this, reason, ...(killedBy !== undefined ? { killedBy } : {}) });
+    const done = () => {
+      if (this.channelDone) return;
+      this.channelDone = true;
+      for (const resolve of this.closedWaiters.splice(0)) resolve();
+    };
+    if (this.channel.destroyed || this.channel.writableEnded) {
+      this.channel.destroy();
+      done();
+      return;
+    }
+    this.channel.once('close', done);
+    // end() flushes what was written (e.g. the <ok/> of close-session) before EOF;
+    // the ssh2 channel then closes. The timer bounds a peer that never reads.
+    this.channel.end(() => closeChannel(this.channel));
+    setTimeout(() => {
+      this.channel.destroy();
+      done();
+    }, 5_000).unref();
+  }
+
+  private onTransportEnd(): void {
+    if (this.stateValue === 'closed') return;
+    try {
+      this.decoder.end();
+    } catch (err) {
+      if (err instanceof FramingError) this.log.warn({ err: err.message }, 'client closed the channel inside a message');
+    }
+    this.finish('transport-closed');
+  }
+
+  private armTimer(ms: number, reason: CloseReason): void {
+    this.clearTimer();
+    if (ms <= 0) return;
+    this.timer = setTimeout(() => this.finish(reason), ms);
+    this.timer.unref();
+  }
+
+  private armIdleTimer(): void {
+    if (this.idleExempt) this.clearTimer();
+    else this.armTimer(this.idleTimeoutMs, 'idle-timeout');
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private write(xml: string): void {
+    if (this.channel.destroyed || this.channel.writableEnded) return;
+    this.channel.write(encodeFrame(this.outputMode, xml));
+  }
+
+  // Messages are handled strictly one at a time, in order (RFC 6241 §4.2: replies
+  // in request order). The channel is paused while an operation runs, so a peer
+  // that floods requests is held back by SSH flow control instead of our memory.
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.stateValue !== 'closed') {
+        let message: Buffer | undefined;
+        try {
+          message = this.decoder.next();
+        } catch (err) {
+          if (!(err instanceof FramingError)) throw err;
+          this.log.warn({ code: err.code, err: err.message }, 'NETCONF framing error');
+          this.finish('framing-error');
+          return;
+        }
+        if (message === undefined) {
+          this.channel.resume();
+          return;
+        }
+        this.channel.pause();
+        await this.handleMessage(message);
+        if (this.closeAfterReply) {
+          this.finish('close-session');
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.error({ err }, 'NETCONF session failed unexpectedly');
+      this.finish('transport-closed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async handleMessage(bytes: Buffer): Promise<void> {
+    if (this.stateValue === 'awaiting-hello') {
+      this.handleHello(bytes);
+      return;
+    }
+    this.armIdleTimer();
+    let rpc: ParsedRpc;
+    try {
+      const text = this.utf8.decode(bytes);
+      const read = readRpc(parseXmlMessage(text));
+      if (read.kind === 'rejected') {
+        this.countBadRpc();
+        this.log.info({ errors: read.errors.map((e) => e.tag) }, 'rpc rejected');
+        this.write(rpcReplyXml(read.attributes, read.errors.map((e) => e.toXml()).join('')));
+        return;
+      }
+      rpc = read.rpc;
+    } catch (err) {
+      if (!(err instanceof XmlParseError) && !(err instanceof TypeError)) throw err;
+      this.countBadRpc();
+      this.log.warn({ err: err.message }, 'malformed NETCONF message');
+      const error = new RpcError({
+        type: 'rpc',
+        tag: this.baseVersionValue === '1.1' ? 'malformed-message' : 'operation-failed',
+        message: `message is not well-formed: ${err instanceof TypeError ? 'invalid UTF-8' : err.message}`,
+      });
+      this.write(rpcReplyXml([], error.toXml()));
+      return;
+    }
+    this.counters.inRpcs += 1;
+    this.registry.statistics.inRpcs += 1;
+    const outcome = await this.dispatcher.dispatch({
+      session: this,
+      operation: rpc.operation,
+      rpc,
+      sessions: this.registry,
+    });
+    if (outcome.errorCount > 0) {
+      this.counters.outRpcErrors += 1;
+      this.registry.statistics.outRpcErrors += 1;
+    }
+    if (this.stateValue !== 'closed') this.write(rpcReplyXml(rpc.attributes, outcome.body));
+  }
+
+  private countBadRpc(): void {
+    this.counters.inBadRpcs += 1;
+    this.counters.outRpcErrors += 1;
+    this.registry.statistics.inBadRpcs += 1;
+    this.registry.statistics.outRpcErrors += 1;
+  }
+
+  private handleHello(bytes: Buffer): void {
+    const hello = readClientHello(bytes, this.utf8);
+    if (hello.kind === 'bad') {
+      this.registry.statistics.inBadHellos += 1;
+      this.log.warn({ problem: hello.problem }, 'bad client hello');
+      this.finish('bad-hello');
+      return;
+    }
+    this.clientCapabilitiesValue = hello.capabilities;
+    const both = (base: string) => hello.capabilities.includes(base) && this.serverCapabilities.includes(base);
+    if (both(BASE_1_1)) {
+      this.baseVersionValue = '1.1';
+      // RFC 6242 §4.1: chunked framing from the message after the hellos, both directions.
+      this.decoder.useChunked();
+      this.outputMode = 'chunked';
+    } else if (both(BASE_1_0)) {
+      this.baseVersionValue = '1.0';
+    } else {
+      this.registry.statistics.inBadHellos += 1;
+      this.log.warn({ client: hello.capabilities.filter((c) => c.includes(':base:')) }, 'no common NETCONF base version');
+      this.finish('bad-hello');
+      return;
+    }
+    this.stateValue = 'established';
+    this.armIdleTimer();
+    this.log.info({ base: this.baseVersionValue }, 'NETCONF hello exchanged');
+    this.registry.started(this);
+  }
+}
+
+type ClientHello = { kind: 'ok'; capabilities: string[] } | { kind: 'bad'; problem: string };
+
+function readClientHello(bytes: Buffer, utf8: TextDecoder): ClientHello {
+  let root: XmlNode;
+  try {
+    root = parseXmlMessage(utf8.decode(bytes)).root;
+  } catch (err) {
+    return { kind: 'bad', problem: err instanceof Error ? err.message : String(err) };
+  }
+  if (root.$ns.local !== 'hello' || root.$ns.uri !== NETCONF_BASE_NS) {
+    return { kind: 'bad', problem: `expected <hello> in ${NETCONF_BASE_NS}, got <${root.$ns.local}>` };
+  }
+  const children = root.$$ ?? [];
+  // RFC 6241 §8.1: a client hello carrying a session-id ends the session.
+  if (children.some((c) => c.$ns.local === 'session-id')) return { kind: 'bad', problem: 'client hello has a session-id' };
+  const capabilitiesNode = children.find((c) => c.$ns.local === 'capabilities' && c.$ns.uri === NETCONF_BASE_NS);
+  if (capabilitiesNode === undefined) return { kind: 'bad', problem: 'client hello has no capabilities' };
+  const capabilities = (capabilitiesNode.$$ ?? [])
+    .filter((c) => c.$ns.local === 'capability' && c.$ns.uri === NETCONF_BASE_NS)
+    .map((c) => (c._ ?? '').trim())
+    .filter((c) => c !== '');
+  return { kind: 'ok', capabilities };
+}
+
+function closeChannel(channel: Duplex): void {
+  const ssh = channel as Duplex & { close?: () => void };
+  if (typeof ssh.close === 'function') ssh.close();
+  else channel.destroy();
+}
+
+/**
+ * RFC 6241 §7.8 close-session and §7.9 kill-session. Other operations are
+ * registered by the datastore layer.
+ */
+export function registerSessionOperations(dispatcher: RpcDispatcher): void {
+  dispatcher.register(NETCONF_BASE_NS, 'close-session', async ({ session, sessions }) => {
+    sessions.get(session.id)?.requestCloseAfterReply();
+    return { ok: true };
+  });
+  dispatcher.register(NETCONF_BASE_NS, 'kill-session', async ({ session, sessions, operation }) => {
+    const idNode = (operation.node.$$ ?? []).find((c) => c.$ns.local === 'session-id' && c.$ns.uri === NETCONF_BASE_NS);
+    if (idNode === undefined) {
+      throw new RpcError({
+        type: 'protocol',
+        tag: 'missing-element',
+        message: 'kill-session needs a session-id',
+        info: { badElement: 'session-id' },
+      });
+    }
+    const text = (idNode._ ?? '').trim();
+    const target = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : NaN;
+    const invalid = (message: string) =>
+      new RpcError({ type: 'protocol', tag: 'invalid-value', message, info: { badElement: 'session-id' } });
+    if (!Number.isInteger(target) || target > 0xffffffff) throw invalid(`'${text}' is not a session-id`);
+    // RFC 6241 §7.9: killing one's own session is an invalid-value error.
+    if (target === session.id) throw invalid('a session cannot kill itself; use close-session');
+    const victim = sessions.get(target);
+    if (victim === undefined) throw invalid(`no session ${target}`);
+    await victim.close('killed', session.id);
+    return { ok: true };
+  });
+}

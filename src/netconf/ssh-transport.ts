@@ -1,0 +1,262 @@
+/**
+ * RFC 6242 §3: NETCONF runs as the SSH subsystem "netconf". This layer owns
+ * the SSH server: host key, user authentication (password, keyboard-interactive
+ * carrying a password, public key), throttling of failed logins, and handing
+ * each accepted `netconf` subsystem channel to the session layer. Shells,
+ * exec, pty, sftp, port forwarding and every other subsystem are refused.
+ */
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import ssh2 from 'ssh2';
+import type { AuthContext, Connection, ClientInfo, ServerChannel } from 'ssh2';
+import type { HostKey } from './host-key.js';
+import type { AuthenticatedUser, UserStore } from './users.js';
+
+/** Who is on the other end of a NETCONF channel. */
+export interface SshIdentity {
+  user: AuthenticatedUser;
+  sourceHost: string;
+  sourcePort: number;
+}
+
+/**
+ * Failed-login throttle per source address: after `maxFailures` failures within
+ * `windowMs`, every further attempt from that address is refused for
+ * `blockMs` (default 5 failures / 60 s → blocked 60 s). A refused attempt does
+ * not run the password hash, so a blocked address costs no CPU.
+ */
+export class AuthThrottle {
+  private readonly failures = new Map<string, number[]>();
+  private readonly blockedUntil = new Map<string, number>();
+
+  constructor(
+    readonly maxFailures = 5,
+    readonly windowMs = 60_000,
+    readonly blockMs = 60_000,
+    private readonly maxTrackedAddresses = 10_000,
+  ) {}
+
+  isBlocked(address: string, now = Date.now()): boolean {
+    const until = this.blockedUntil.get(address);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.blockedUntil.delete(address);
+    return false;
+  }
+
+  /** Records a failure; returns true when this failure started a block. */
+  recordFailure(address: string, now = Date.now()): boolean {
+    const recent = (this.failures.get(address) ?? []).filter((t) => now - t < this.windowMs);
+    recent.push(now);
+    this.failures.delete(address); // re-insert: Map order doubles as LRU order
+    this.failures.set(address, recent);
+    if (this.failures.size > this.maxTrackedAddresses) {
+      const oldest = this.failures.keys().next().value;
+      if (oldest !== undefined) this.failures.delete(oldest);
+    }
+    if (recent.length >= this.maxFailures) {
+      this.failures.delete(address);
+      this.blockedUntil.set(address, now + this.blockMs);
+      return true;
+    }
+    return false;
+  }
+
+  recordSuccess(address: string): void {
+    this.failures.delete(address);
+  }
+}
+
+export interface SshTransportOptions {
+  hostKey: HostKey;
+  users: UserStore;
+  logger: Logger;
+  throttle?: AuthThrottle;
+  /** Concurrent SSH connections, authenticated or not. */
+  maxConnections: number;
+  /** An unauthenticated connection is dropped after this long. */
+  authTimeoutMs?: number;
+  /**
+   * A `netconf` subsystem channel was opened by an authenticated user. Return
+   * false to refuse it (e.g. session limit reached): the channel is then
+   * rejected before any NETCONF byte is sent.
+   */
+  canOpenNetconf: (identity: SshIdentity) => boolean;
+  /** Called with the accepted channel; the callee runs the NETCONF session on it. */
+  openNetconf: (channel: Duplex, identity: SshIdentity) => void;
+}
+
+const AUTH_METHODS = ['publickey', 'password', 'keyboard-interactive'] as const;
+
+export class SshTransport {
+  private readonly server: ssh2.Server;
+  private readonly connections = new Set<Connection>();
+  private readonly throttle: AuthThrottle;
+  private readonly log: Logger;
+
+  constructor(private readonly options: SshTransportOptions) {
+    this.throttle = options.throttle ?? new AuthThrottle();
+    this.log = options.logger;
+    this.server = new ssh2.Server({ hostKeys: [options.hostKey.privateKey], ident: 'bmpd' }, (client, info) =>
+      this.onConnection(client, info),
+    );
+    this.server.on('error', (err: Error) => this.log.error({ err }, 'SSH server error'));
+  }
+
+  listen(port: number, address: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, address, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  address(): AddressInfo | undefined {
+    const address = this.server.address();
+    return address !== null && typeof address === 'object' ? address : undefined;
+  }
+
+  /** Stop listening and drop every connection; resolves when the listener is closed. */
+  close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const client of this.connections) client.end();
+    return closed;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private onConnection(client: Connection, info: ClientInfo): void {
+    const from = { ip: info.ip, port: info.port };
+    if (this.connections.size >= this.options.maxConnections) {
+      this.log.warn({ from, limit: this.options.maxConnections }, 'SSH connection refused: connection limit reached');
+      client.on('error', () => undefined);
+      client.end();
+      return;
+    }
+    this.connections.add(client);
+    let user: AuthenticatedUser | undefined;
+    let openChannels = 0;
+    const authTimer = setTimeout(() => {
+      if (user === undefined) {
+        this.log.warn({ from }, 'SSH connection dropped: no authentication in time');
+        client.end();
+      }
+    }, this.options.authTimeoutMs ?? 30_000);
+    authTimer.unref();
+
+    client.on('authentication', (ctx) => {
+      void this.authenticate(ctx, info).then(
+        (result) => {
+          if (result !== undefined) user = result;
+        },
+        (err: unknown) => {
+          this.log.error({ err, from }, 'SSH authentication failed unexpectedly');
+          ctx.reject();
+        },
+      );
+    });
+    client.on('ready', () => {
+      clearTimeout(authTimer);
+      this.log.info({ from, user: user?.name }, 'SSH user authenticated');
+    });
+    client.on('session', (accept, reject) => {
+      if (user === undefined) return reject();
+      const session = accept();
+      for (const refused of ['pty', 'shell', 'exec', 'sftp', 'x11', 'auth-agent', 'env', 'signal', 'window-change']) {
+        session.on(refused, (_accept: unknown, rejectRequest?: () => void) => {
+          this.log.info({ from, user: user?.name, request: refused }, 'SSH request refused: only the netconf subsystem is served');
+          rejectRequest?.();
+        });
+      }
+      session.on('subsystem', (acceptSubsystem, rejectSubsystem, { name }) => {
+        const identity: SshIdentity = { user: user!, sourceHost: info.ip, sourcePort: info.port };
+        if (name !== 'netconf') {
+          this.log.info({ from, user: user?.name, subsystem: name }, 'SSH subsystem refused');
+          return rejectSubsystem();
+        }
+        if (!this.options.canOpenNetconf(identity)) return rejectSubsystem();
+        const channel: ServerChannel = acceptSubsystem();
+        openChannels += 1;
+        let counted = true;
+        this.options.openNetconf(channel, identity);
+        // One NETCONF session per connection is the norm (RFC 6242 §3); when the
+        // last one ends, the SSH connection ends too, so a closed or killed
+        // session does not leave an idle authenticated transport behind.
+        channel.once('close', () => {
+          if (!counted) return;
+          counted = false;
+          openChannels -= 1;
+          if (openChannels === 0) client.end();
+        });
+      });
+    });
+    client.on('tcpip', (_accept, reject) => reject());
+    client.on('openssh.streamlocal', (_accept, reject) => reject());
+    client.on('request', (_accept, reject) => reject?.());
+    client.on('error', (err: Error) => this.log.debug({ from, err: err.message }, 'SSH connection error'));
+    client.on('close', () => {
+      clearTimeout(authTimer);
+      this.connections.delete(client);
+    });
+  }
+
+  private async authenticate(ctx: AuthContext, info: ClientInfo): Promise<AuthenticatedUser | undefined> {
+    const from = info.ip;
+    if (this.throttle.isBlocked(from)) {
+      this.log.warn({ from, user: ctx.username, method: ctx.method }, 'SSH login refused: too many failures from this address');
+      ctx.reject([]);
+      return undefined;
+    }
+    const fail = (why: string) => {
+      const blocked = this.throttle.recordFailure(from);
+      this.log.warn({ from, user: ctx.username, method: ctx.method, why }, 'SSH login failed');
+      if (blocked) this.log.warn({ from, seconds: this.throttle.blockMs / 1000 }, 'SSH logins from this address blocked');
+      ctx.reject([...AUTH_METHODS]);
+      return undefined;
+    };
+    const succeed = (user: AuthenticatedUser) => {
+      this.throttle.recordSuccess(from);
+      ctx.accept();
+      return user;
+    };
+    switch (ctx.method) {
+      case 'password': {
+        const user = await this.options.users.checkPassword(ctx.username, ctx.password);
+        return user ? succeed(user) : fail('bad user or password');
+      }
+      case 'keyboard-interactive': {
+        const answers = await new Promise<string[]>((resolve) =>
+          ctx.prompt([{ prompt: 'Password: ', echo: false }], (replies) => resolve(replies)),
+        );
+        const user = await this.options.users.checkPassword(ctx.username, answers[0] ?? '');
+        return user ? succeed(user) : fail('bad user or password');
+      }
+      case 'publickey': {
+        const key = this.options.users.authorizedKey(ctx.username, ctx.key.algo, ctx.key.data);
+        if (key === undefined) {
+          // An offered key we do not know is not an attack by itself (agents offer
+          // every key they hold); it is not counted as a failure.
+          ctx.reject([...AUTH_METHODS]);
+          return undefined;
+        }
+        // RFC 4252 §7: without a signature the client only asks whether the key would do.
+        if (ctx.signature === undefined || ctx.blob === undefined) {
+          ctx.accept();
+          return undefined;
+        }
+        const valid = key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+        return valid ? succeed(this.options.users.user(ctx.username)!) : fail('bad public key signature');
+      }
+      default:
+        // 'none' (clients probe with it first) and 'hostbased': list what we accept.
+        ctx.reject([...AUTH_METHODS]);
+        return undefined;
+    }
+  }
+}
