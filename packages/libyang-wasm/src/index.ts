@@ -140,7 +140,7 @@ export interface OperationTree {
   /** module:name of the RPC, action or notification, e.g. 'ietf-netconf:edit-config' */
   readonly name: string;
   /** The operation (with its parents for an action or a nested notification). */
-  print(opts?: { format?: DataFormat; withDefaults?: WithDefaultsMode }): string;
+  print(opts?: { format?: DataFormat; withDefaults?: WithDefaultsMode; shrink?: boolean }): string;
   /** The NETCONF envelope (<rpc message-id=...>, <notification><eventTime>...) as XML; '' for YANG kinds. */
   printEnvelope(): string;
   free(): void;
@@ -647,8 +647,10 @@ class Operation extends Handle implements OperationTree {
     this.b.M._lyw_op_free(ptr);
   }
 
-  print(opts: { format?: DataFormat; withDefaults?: WithDefaultsMode } = {}): string {
-    const text = this.b.M._lyw_op_print(this.ptr, 0, dataFormat(opts.format), WITH_DEFAULTS[opts.withDefaults ?? 'explicit']);
+  print(opts: { format?: DataFormat; withDefaults?: WithDefaultsMode; shrink?: boolean } = {}): string {
+    let options = WITH_DEFAULTS[opts.withDefaults ?? 'explicit'];
+    if (opts.shrink) options |= LYD_PRINT_SHRINK;
+    const text = this.b.M._lyw_op_print(this.ptr, 0, dataFormat(opts.format), options);
     return this.b.takeOrThrow(this.context.ptr, text, 'cannot print the operation');
   }
 

@@ -1,0 +1,88 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { YangError, type OperationTree, type YangContext } from 'libyang-wasm';
+
+import { DEMO_NS, NETCONF_NS, demoContext } from './helpers.js';
+
+describe('libyang-wasm operations (RPC, action, reply, notification)', () => {
+  let ctx: YangContext;
+  const live: OperationTree[] = [];
+
+  beforeAll(async () => {
+    ({ ctx } = await demoContext());
+  });
+  afterEach(() => {
+    for (const op of live.splice(0)) op.free();
+  });
+  afterAll(() => ctx.destroy());
+
+  const parseOp = (...args: Parameters<YangContext['parseOperation']>): OperationTree => {
+    const op = ctx.parseOperation(...args);
+    live.push(op);
+    return op;
+  };
+
+  it('parses a NETCONF <rpc><edit-config> with its envelope', () => {
+    const op = parseOp(
+      `<rpc message-id="101" xmlns="${NETCONF_NS}"><edit-config><target><running/></target>` +
+        `<default-operation>none</default-operation>` +
+        `<config><system xmlns="${DEMO_NS}"><mtu>1400</mtu></system></config></edit-config></rpc>`,
+      'netconf-rpc',
+    );
+    expect(op.kind).toBe('netconf-rpc');
+    expect(op.name).toBe('ietf-netconf:edit-config');
+    expect(op.print({ shrink: true })).toContain('<target><running/></target><default-operation>none</default-operation>');
+    const json = JSON.parse(op.print({ format: 'json' })) as Record<string, Record<string, unknown>>;
+    expect(json['ietf-netconf:edit-config']?.['target']).toEqual({ running: [null] });
+    expect(op.printEnvelope()).toBe(`<rpc xmlns="${NETCONF_NS}" message-id="101"/>\n`);
+  });
+
+  it('rejects an unknown NETCONF operation', () => {
+    expect(() => parseOp(`<rpc message-id="1" xmlns="${NETCONF_NS}"><frobnicate/></rpc>`, 'netconf-rpc')).toThrow(
+      YangError,
+    );
+  });
+
+  it('parses a YANG 1.1 action with its parents, and its reply', () => {
+    const action = parseOp(
+      `<servers xmlns="${DEMO_NS}"><server><id>1</id><reset><delay>5</delay></reset></server></servers>`,
+      'rpc',
+    );
+    expect(action.name).toBe('lwt-demo:reset');
+    expect(action.print()).toContain('<delay>5</delay>');
+    expect(action.print()).toContain('<id>1</id>');
+
+    const reply = parseOp(`<done xmlns="${DEMO_NS}">true</done>`, 'reply', { request: action });
+    expect(reply.name).toBe('lwt-demo:reset');
+    expect(reply.print({ format: 'json' })).toContain('"done": true');
+    // the request is not changed by parsing its reply
+    expect(action.print()).not.toContain('<done>');
+  });
+
+  it('parses a YANG RPC in JSON and a NETCONF rpc-reply to it', () => {
+    const rpc = parseOp('{"lwt-demo:restart": {"reason": "upgrade"}}', 'rpc');
+    expect(rpc.name).toBe('lwt-demo:restart');
+    expect(rpc.print({ format: 'json' })).toContain('"reason": "upgrade"');
+    const reply = parseOp(
+      `<rpc-reply message-id="7" xmlns="${NETCONF_NS}"><accepted xmlns="${DEMO_NS}">true</accepted></rpc-reply>`,
+      'netconf-reply',
+      { request: rpc },
+    );
+    expect(reply.print()).toContain('<accepted>true</accepted>');
+    expect(reply.printEnvelope()).toContain('message-id="7"');
+    expect(() => parseOp('<accepted/>', 'reply')).toThrow(/needs the request/);
+  });
+
+  it('parses notifications, plain and in a NETCONF envelope', () => {
+    const plain = parseOp(`<server-down xmlns="${DEMO_NS}"><id>4</id></server-down>`, 'notification');
+    expect(plain.name).toBe('lwt-demo:server-down');
+    const netconf = parseOp(
+      `<notification xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"><eventTime>2026-01-01T00:00:00Z</eventTime>` +
+        `<server-down xmlns="${DEMO_NS}"><id>4</id></server-down></notification>`,
+      'netconf-notification',
+    );
+    expect(netconf.name).toBe('lwt-demo:server-down');
+    expect(netconf.print({ shrink: true })).toContain('<id>4</id>');
+    expect(netconf.printEnvelope()).toContain('<eventTime>2026-01-01T00:00:00Z</eventTime>');
+  });
+});
