@@ -33,6 +33,7 @@ import {
   type SessionCodecOptions,
   type UpdateMessage,
 } from './codec/index.js';
+import { AdjRibIn, type AdjRibInStatistics } from './adj-rib-in.js';
 import type { AddressFamily, NeighborConfig } from './config.js';
 import { DEFAULT_BGP_PORT, neighborKeyOf } from './config.js';
 import type {
@@ -59,15 +60,6 @@ import {
   transition,
 } from './fsm.js';
 
-/** The Adj-RIB-In as the session uses it; the speaker supplies one per neighbor. */
-export interface SessionRib {
-  apply(update: UpdateMessage): void;
-  clear(): void;
-  counts(): Partial<Record<AddressFamily, number>>;
-  /** The stored routes as UPDATE messages (header included), End-of-RIB markers last. */
-  replay(): Iterable<Buffer>;
-}
-
 /** Minimal logger (pino-compatible). */
 export interface SessionLogger {
   debug(obj: object, msg: string): void;
@@ -87,7 +79,6 @@ export interface SessionOptions {
   readonly routerId: string;
   readonly neighbor: NeighborConfig;
   readonly connectRetrySeconds: number;
-  readonly rib: SessionRib;
   readonly hooks: SessionHooks;
   readonly log: SessionLogger;
 }
@@ -368,9 +359,7 @@ class Connection {
         this.feed({ type: 'KeepAliveMsg' });
         return;
       case MessageType.Update: {
-        // Copy: the reader's slice may share a larger chunk that would otherwise stay alive
-        // as long as the consumer (BMP queues) keeps the UPDATE.
-        const update = decodeUpdate(Buffer.from(raw), this.codecOptions);
+        const update = decodeUpdate(raw, this.codecOptions);
         if (update.verdict.action === 'session-reset') {
           this.session.log.warn({ neighbor: this.session.key, reason: update.verdict.reason }, 'bgp update error: session reset');
           this.feed({ type: 'UpdateMsgErr', notification: update.verdict.notification });
@@ -421,7 +410,8 @@ export class Session {
   readonly localAs: number;
   readonly routerId: string;
   readonly log: SessionLogger;
-  readonly rib: SessionRib;
+  /** The Adj-RIB-In of the current session; made at Established, when the ASN encoding and families are known. */
+  rib: AdjRibIn | null = null;
   fsmConfig: FsmConfig;
   readingPaused = false;
   receivedCounters = zeroCounters();
@@ -439,6 +429,7 @@ export class Session {
   private treatAsWithdrawUpdates = 0;
   private treatAsWithdrawPrefixes = 0;
   private lastDown: (DownReason & { at: Date }) | null = null;
+  private lastStatistics: AdjRibInStatistics | null = null;
   private readonly hooks: SessionHooks;
 
   constructor(options: SessionOptions) {
@@ -447,7 +438,6 @@ export class Session {
     this.localAs = options.localAs;
     this.routerId = options.routerId;
     this.log = options.log;
-    this.rib = options.rib;
     this.hooks = options.hooks;
     this.fsmConfig = Session.fsmConfigOf(options.neighbor, options.connectRetrySeconds);
     this.primary = new Connection(this, options.neighbor.passive ? 'inbound' : 'outbound', options.neighbor.passive);
@@ -661,6 +651,12 @@ export class Session {
       establishedAt: new Date(),
     };
     this.established = { event, connection };
+    this.rib = new AdjRibIn({
+      localAs: this.localAs,
+      routerId: this.routerId,
+      fourOctetAs: connection.codecOptions.fourOctetAs,
+      families: capabilities.families,
+    });
     this.establishedTransitions++;
     this.log.info({ neighbor: this.key, peerAs: open.asn, families: capabilities.families }, 'bgp session established');
     this.hooks.established(event);
@@ -671,7 +667,8 @@ export class Session {
   connectionDown(connection: Connection, cause: FsmDownCause): void {
     if (!this.established || this.established.connection !== connection) return;
     this.established = null;
-    this.rib.clear();
+    this.lastStatistics = this.rib?.statistics() ?? null;
+    this.rib = null;
     const reason: DownReason =
       this.pendingDownReason ??
       (cause.kind === 'local-notification'
@@ -690,8 +687,9 @@ export class Session {
       this.treatAsWithdrawUpdates++;
       this.treatAsWithdrawPrefixes += summary.withdrawn;
     }
-    this.rib.apply(update);
-    this.hooks.update({ neighbor: this.key, raw: update.raw, summary, receivedAt: new Date() });
+    this.rib?.apply(update);
+    // A copy: the reader's view pins the whole socket chunk, and the BMP queues may hold this a while.
+    this.hooks.update({ neighbor: this.key, raw: Buffer.from(update.raw), summary, receivedAt: new Date() });
   }
 
   private negotiate(open: OpenMessage): NegotiatedCapabilities {
@@ -707,6 +705,20 @@ export class Session {
       enhancedRouteRefresh: has((c) => c.kind === 'enhanced-route-refresh'),
       fourOctetAs: has((c) => c.kind === 'four-octet-as'),
     };
+  }
+
+  /** Routes per negotiated family of the current session. */
+  prefixCounts(): Partial<Record<AddressFamily, number>> {
+    const counts: Partial<Record<AddressFamily, number>> = {};
+    const rib = this.rib;
+    if (!rib) return counts;
+    for (const family of this.established?.event.capabilities.families ?? []) counts[family] = rib.routeCount(family);
+    return counts;
+  }
+
+  /** RFC 7854 §4.8 counters of the current session (of the last one while down). */
+  statistics(): AdjRibInStatistics | null {
+    return this.rib?.statistics() ?? this.lastStatistics;
   }
 
   private scheduleRestart(): void {
@@ -737,7 +749,7 @@ export class Session {
       adminShutdown: this.adminDown,
       establishedAt: established?.establishedAt ?? null,
       establishedTransitions: this.establishedTransitions,
-      prefixes: this.rib.counts(),
+      prefixes: this.prefixCounts(),
       received: { ...this.receivedCounters },
       sent: { ...this.sentCounters },
       treatAsWithdrawUpdates: this.treatAsWithdrawUpdates,

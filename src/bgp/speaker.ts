@@ -17,11 +17,10 @@ import { DEFAULT_BGP_PORT, DEFAULT_CONNECT_RETRY_SECONDS, neighborKeyOf } from '
 import type { NeighborSnapshot, SpeakerEvents } from './events.js';
 import { CeaseSubcode } from './fsm.js';
 import { afiSafiOf } from './codec/index.js';
-import { plainAddress, Session, type SessionLogger, type SessionRib } from './session.js';
+import { plainAddress, Session, type SessionLogger } from './session.js';
+import type { AdjRibInStatistics } from './adj-rib-in.js';
 
 export interface BgpSpeakerOptions {
-  /** Makes the Adj-RIB-In of one neighbor. */
-  readonly ribFactory: (neighbor: NeighborConfig) => SessionRib;
   readonly log?: SessionLogger;
 }
 
@@ -50,15 +49,13 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   private config: SpeakerConfig;
   private readonly sessions = new Map<NeighborKey, Session>();
   private bgpListeners: Listener[] = [];
-  private readonly ribFactory: (neighbor: NeighborConfig) => SessionRib;
   private readonly log: SessionLogger;
   private readingPaused = false;
   private running = false;
 
-  constructor(config: SpeakerConfig, options: BgpSpeakerOptions) {
+  constructor(config: SpeakerConfig, options: BgpSpeakerOptions = {}) {
     super();
     this.config = config;
-    this.ribFactory = options.ribFactory;
     this.log = options.log ?? silentLog;
   }
 
@@ -131,7 +128,12 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
    * needs the table of a neighbor without route-refresh. Empty when the neighbor is not known.
    */
   replayAdjRibIn(key: NeighborKey): Iterable<Buffer> {
-    return this.sessions.get(key)?.rib.replay() ?? [];
+    return this.sessions.get(key)?.rib?.replay() ?? [];
+  }
+
+  /** RFC 7854 §4.8 counters for BMP Statistics Reports; null when the neighbor never came up. */
+  adjRibInStatistics(key: NeighborKey): AdjRibInStatistics | null {
+    return this.sessions.get(key)?.statistics() ?? null;
   }
 
   neighborState(key: NeighborKey): NeighborSnapshot | undefined {
@@ -197,7 +199,6 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       routerId: this.config.routerId,
       neighbor,
       connectRetrySeconds: this.connectRetrySeconds(),
-      rib: this.ribFactory(neighbor),
       log: this.log,
       hooks: {
         established: (event) => this.emit('established', event),

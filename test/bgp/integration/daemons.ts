@@ -1,0 +1,196 @@
+// Starts the third-party BGP daemons the integration tests talk to (Debian's gobgpd, FRR bgpd,
+// exabgp), each in its own temporary directory, and stops them by pid. Loopback only.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Daemon {
+  readonly name: string;
+  readonly pid: number;
+  readonly dir: string;
+  /** SIGTERM, SIGKILL after 3 s; resolves when the process is gone. */
+  stop(): Promise<void>;
+  log(): string;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `bmpd-${prefix}-`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function killPid(pid: number, graceMs = 3000): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(50);
+  if (alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    while (alive(pid)) await sleep(20);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function spawnDaemon(name: string, dir: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
+  const logFile = path.join(dir, `${name}.log`);
+  writeFileSync(logFile, '');
+  const child: ChildProcess = spawn(command, args, {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: false,
+  });
+  const chunks: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  if (child.pid === undefined) throw new Error(`${command} did not start`);
+  const pid = child.pid;
+  return {
+    name,
+    pid,
+    dir,
+    stop: () => killPid(pid),
+    log: () => chunks.join(''),
+  };
+}
+
+// ---------------------------------------------------------------------------- gobgpd
+
+export interface GobgpdOptions {
+  readonly dir: string;
+  readonly toml: string;
+  /** gRPC API, host:port (unique per test file). */
+  readonly api: string;
+}
+
+export async function startGobgpd(options: GobgpdOptions): Promise<Daemon> {
+  const conf = path.join(options.dir, 'gobgpd.toml');
+  writeFileSync(conf, options.toml);
+  const daemon = spawnDaemon('gobgpd', options.dir, 'gobgpd', ['-f', conf, '-p', '-l', 'info', '--api-hosts', options.api, '--pprof-disable']);
+  await waitFor('gobgpd API', async () => (await gobgp(options.api, ['global']).then(() => true, () => false)) || null, 20_000);
+  return daemon;
+}
+
+export async function gobgp(api: string, args: readonly string[]): Promise<string> {
+  const [host, port] = splitHostPort(api);
+  const { stdout } = await run('gobgp', ['-u', host, '-p', port, ...args], { timeout: 20_000 });
+  return stdout;
+}
+
+function splitHostPort(api: string): [string, string] {
+  const i = api.lastIndexOf(':');
+  return [api.slice(0, i), api.slice(i + 1)];
+}
+
+// ---------------------------------------------------------------------------- FRR bgpd
+
+export interface FrrOptions {
+  readonly dir: string;
+  readonly conf: string;
+  /** Addresses bgpd listens on (-l, repeatable) and its BGP port (-p). */
+  readonly listen: readonly string[];
+  readonly port: number;
+}
+
+export interface FrrDaemon extends Daemon {
+  vtysh(commands: readonly string[]): Promise<string>;
+}
+
+/**
+ * FRR bgpd standalone: -Z (no zebra), -S (stay root), its own vty socket directory so it never
+ * meets a system FRR; it daemonizes (-d) and writes its pid to -i.
+ */
+export async function startFrrBgpd(options: FrrOptions): Promise<FrrDaemon> {
+  const conf = path.join(options.dir, 'bgpd.conf');
+  const pidFile = path.join(options.dir, 'bgpd.pid');
+  const vty = path.join(options.dir, 'run');
+  rmSync(vty, { recursive: true, force: true });
+  await run('mkdir', ['-p', vty]);
+  writeFileSync(conf, options.conf);
+  const listen = options.listen.flatMap((a) => ['-l', a]);
+  await run('/usr/lib/frr/bgpd', [
+    '-d', '-Z', '-S', ...listen, '-p', String(options.port), '-f', conf, '-i', pidFile,
+    '--vty_socket', vty, '-z', path.join(vty, 'zserv.api'), '--log', `file:${path.join(options.dir, 'bgpd.log')}`,
+  ]);
+  const pid = await waitFor('FRR bgpd pid file', () => {
+    try {
+      const text = readFileSync(pidFile, 'utf8').trim();
+      return text ? Number(text) : null;
+    } catch {
+      return null;
+    }
+  }, 10_000);
+  const vtysh = async (commands: readonly string[]): Promise<string> => {
+    const { stdout } = await run('vtysh', ['--vty_socket', vty, '-d', 'bgpd', ...commands.flatMap((c) => ['-c', c])], { timeout: 20_000 });
+    return stdout;
+  };
+  await waitFor('FRR vty', async () => (await vtysh(['show version']).then(() => true, () => false)) || null, 10_000);
+  return {
+    name: 'frr-bgpd',
+    pid,
+    dir: options.dir,
+    stop: () => killPid(pid),
+    log: () => {
+      try {
+        return readFileSync(path.join(options.dir, 'bgpd.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    vtysh,
+  };
+}
+
+// ---------------------------------------------------------------------------- exabgp
+
+export interface ExabgpOptions {
+  readonly dir: string;
+  readonly conf: string;
+}
+
+/** ExaBGP 4.2 in the foreground; exabgp_daemon_user=root or it drops to user exabgp. */
+export function startExabgp(options: ExabgpOptions): Daemon {
+  const conf = path.join(options.dir, 'exabgp.conf');
+  writeFileSync(conf, options.conf);
+  return spawnDaemon('exabgp', options.dir, 'exabgp', [conf], {
+    exabgp_daemon_user: 'root',
+    exabgp_daemon_daemonize: 'false',
+    exabgp_api_ack: 'false',
+    exabgp_log_destination: 'stdout',
+    exabgp_log_level: 'INFO',
+    exabgp_daemon_pid: path.join(options.dir, 'exabgp.pid'),
+    exabgp_api_pipename: `exabgp-${path.basename(options.dir)}`,
+  });
+}
