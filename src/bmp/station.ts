@@ -1,0 +1,543 @@
+/**
+ * One BMP station session: the TCP connection from bmpd to one configured
+ * and activated "BMP server" (RFC 7854's monitoring station), with the
+ * seed's connection timers, a bounded send queue and the state the show
+ * commands print. The station moves bytes and keeps time; what to send and
+ * when (Peer Up, refresh, statistics) is the engine's business.
+ *
+ * Life of a session:
+ *   start() ──initial-delay──▶ connect ──▶ Initiation ──▶ 'up' ─ engine sends ─▶ …
+ *      ▲                          │ fails                       │ session fails
+ *      └── failure-retry-delay ◀──┴──────── or flapping-delay ◀─┘
+ *
+ * "Repeatedly" (the seed's flapping): a failure is an established session
+ * that went down or a connection attempt that did not establish. Once
+ * FLAP_THRESHOLD (3) failures fall within the flapping window (by default
+ * 3 × failure-retry-delay) the station is flapping and waits flapping-delay
+ * before every further attempt, instead of failure-retry-delay. It stops
+ * flapping, and its failure history is forgotten, once a session has stayed
+ * established for the stable period (by default the flapping window too).
+ * A single failure, or failures spread wider than the window, retry after
+ * failure-retry-delay — connection attempts that fail before establishing
+ * included (the seed names only established sessions; retrying a refused
+ * connect any faster would only add load).
+ *
+ * Queue: send() appends whole messages to a queue measured in bytes. Only a
+ * little (SOCKET_WINDOW) is handed to the socket at a time, so a reset can
+ * still drop what the collector has not taken and write Termination right
+ * behind the last complete message. At highWaterBytes the station emits
+ * 'backpressure' (the engine pauses its BGP reads); once the queue has
+ * fallen to half of it, 'drain'. A message that would push the queue past
+ * maxQueueBytes is dropped and the overflow policy runs (by default: reset
+ * the session with Termination "out of resources"; the engine may pass its
+ * own), so memory stays bounded and the collector resynchronises on the next
+ * session instead of silently missing data.
+ */
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { pino, type Logger } from 'pino';
+import { connectTcp, type ConnectTcpOptions } from '../net/sockopt.js';
+import { MessageType, TerminationReason, type TerminationReasonCode } from './codec/messages.js';
+import { serializeParts } from './codec/serializer.js';
+
+/** Timers the station runs on; tests pass a manual clock. */
+export interface StationClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: StationClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** What the station needs of a 'bmp server N' (times in seconds, fractions allowed). */
+export interface StationConfig {
+  readonly id: number;
+  readonly address: string;
+  readonly port: number;
+  /** 'set ip dscp N'; 0 leaves the marking alone. */
+  readonly dscp: number;
+  /** Local address to bind to (update-source, already resolved), null = kernel's choice. */
+  readonly updateSource: string | null;
+  readonly initialDelay: number;
+  readonly failureRetryDelay: number;
+  readonly flappingDelay: number;
+}
+
+export interface StationOptions {
+  readonly sysName: string;
+  readonly sysDescr: string;
+  readonly logger?: Logger;
+  readonly clock?: StationClock;
+  /** Queue size that triggers 'backpressure'. */
+  readonly highWaterBytes?: number;
+  /** Hard bound of the queue; beyond it the overflow policy runs. */
+  readonly maxQueueBytes?: number;
+  /** Overflow policy; default: reset with Termination reason 2 (out of resources). */
+  readonly onOverflow?: (station: StationSession) => void;
+  /** TCP keepalive; the seed's log: "TCP KA interval is set to 15". */
+  readonly keepalive?: { idleSeconds: number; intervalSeconds: number; probes: number };
+  readonly connectTimeoutMs?: number;
+  /** How long a closing session may take to flush before it is cut. */
+  readonly closeTimeoutMs?: number;
+  /** Failures within this window make the station flapping; default 3 × failure-retry-delay. */
+  readonly flapWindowMs?: number;
+  /** A session up this long clears the failure history; default the flap window. */
+  readonly stablePeriodMs?: number;
+  /** The active open; connectTcp by default. */
+  readonly connect?: (opts: ConnectTcpOptions) => Promise<net.Socket>;
+}
+
+export const FLAP_THRESHOLD = 3;
+export const DEFAULT_KEEPALIVE = { idleSeconds: 15, intervalSeconds: 15, probes: 3 } as const;
+export const DEFAULT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Bytes handed to the socket at a time; the rest waits in the station's own queue. */
+const SOCKET_WINDOW = 256 * 1024;
+
+export type StationStatus = 'down' | 'connecting' | 'up';
+
+export interface StationState {
+  readonly status: StationStatus;
+  readonly upSince: Date | null;
+  /** BMP messages queued to this server since the station was created (every session). */
+  readonly messagesSent: number;
+  /** Bytes handed to the kernel since the station was created. */
+  readonly bytesSent: number;
+  /** When the last Statistics Report was queued ('LastStat' column), null if never. */
+  readonly lastStatisticsAt: Date | null;
+  readonly queuedBytes: number;
+  readonly localAddress: string | null;
+  readonly localPort: number | null;
+  /** 'TCB' column: an opaque id of the current connection, '0x0' when there is none. */
+  readonly tcb: string;
+  readonly connectionAttempts: number;
+  /** Established sessions that went down (not counting stop()). */
+  readonly flaps: number;
+  readonly consecutiveFailures: number;
+  readonly flapping: boolean;
+  readonly nextAttemptAt: Date | null;
+  readonly nextAttemptInMs: number | null;
+  readonly lastError: string | null;
+}
+
+export interface StationDown {
+  readonly reason: string;
+}
+
+export interface StationEvents {
+  /** Initiation is queued: the engine sends Peer Ups and invokes the refresh. */
+  up: [info: { localAddress: string; localPort: number; tcb: string }];
+  down: [down: StationDown];
+  /** A connection attempt failed or the session broke (also reported by 'down' when it was up). */
+  error: [error: Error];
+  backpressure: [queuedBytes: number];
+  drain: [queuedBytes: number];
+}
+
+interface QueuedMessage {
+  readonly parts: readonly Buffer[];
+  readonly bytes: number;
+  readonly onWritten: (() => void) | undefined;
+}
+
+/** 40-bit FNV-1a, printed like the seed's TCB pointers (0x2A98B07138). */
+function tcbId(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const c of Buffer.from(text)) {
+    h ^= BigInt(c);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return `0x${(h & 0xffffffffffn).toString(16).toUpperCase().padStart(10, '0')}`;
+}
+
+type Phase =
+  | { kind: 'idle' }
+  | { kind: 'waiting'; timer: unknown; at: number }
+  | { kind: 'connecting'; serial: number }
+  | { kind: 'up'; serial: number; socket: net.Socket; since: number; tcb: string; localAddress: string; localPort: number }
+  /** Termination queued, waiting for the flush and close; `then` decides what follows. */
+  | { kind: 'closing'; serial: number; socket: net.Socket; then: 'retry' | 'stopped' }
+  | { kind: 'stopped' };
+
+export class StationSession extends EventEmitter<StationEvents> {
+  readonly id: number;
+  private config: StationConfig;
+  private readonly log: Logger;
+  private readonly clock: StationClock;
+  private readonly highWater: number;
+  private readonly maxQueue: number;
+  private readonly keepalive: { idleSeconds: number; intervalSeconds: number; probes: number };
+  private phase: Phase = { kind: 'idle' };
+  private serial = 0;
+  private queue: QueuedMessage[] = [];
+  private queueHead = 0;
+  /** Bytes in `queue` not yet handed to the socket. */
+  private pendingBytes = 0;
+  /** Bytes handed to the socket whose write callback has not fired yet. */
+  private inSocketBytes = 0;
+  private backpressured = false;
+  private overflowed = false;
+  private failures: number[] = [];
+  private flapping = false;
+  private stats = { messagesSent: 0, bytesSent: 0, connectionAttempts: 0, flaps: 0, consecutiveFailures: 0 };
+  private lastStatisticsAt: number | null = null;
+  private lastError: string | null = null;
+  private closeWaiters: Array<() => void> = [];
+
+  constructor(
+    config: StationConfig,
+    private readonly options: StationOptions,
+  ) {
+    super();
+    this.id = config.id;
+    this.config = config;
+    this.clock = options.clock ?? realClock;
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ topic: 'server', server: config.id });
+    this.highWater = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    this.maxQueue = Math.max(options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, this.highWater);
+    this.keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
+  }
+
+  private get target(): string {
+    return `${this.config.address}/${this.config.port}`;
+  }
+
+  private get flapWindowMs(): number {
+    return this.options.flapWindowMs ?? 3 * this.config.failureRetryDelay * 1000;
+  }
+
+  private get stablePeriodMs(): number {
+    return this.options.stablePeriodMs ?? this.flapWindowMs;
+  }
+
+  /** Arms the initial-delay timer (once; later attempts follow the failure timers). */
+  start(): void {
+    if (this.phase.kind !== 'idle') return;
+    this.schedule(this.config.initialDelay * 1000);
+  }
+
+  /** Timer and policy changes that need no new session (address, port, DSCP, source do: the engine replaces the station). */
+  updateConfig(config: StationConfig): void {
+    this.config = { ...config, address: this.config.address, port: this.config.port, dscp: this.config.dscp, updateSource: this.config.updateSource };
+  }
+
+  get queuedBytes(): number {
+    return this.pendingBytes + this.inSocketBytes;
+  }
+
+  get status(): StationStatus {
+    if (this.phase.kind === 'up') return 'up';
+    if (this.phase.kind === 'connecting') return 'connecting';
+    return 'down';
+  }
+
+  /**
+   * Queues one BMP message, given as Buffers to write back to back (not
+   * copied: serializeParts() output, or one Route Monitoring header plus the
+   * UPDATE shared by every station). False when dropped: the session is not
+   * up, or the queue would overflow (the overflow policy then runs).
+   */
+  send(parts: readonly Buffer[], onWritten?: () => void): boolean {
+    if (this.phase.kind !== 'up' || this.overflowed) return false;
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    if (this.queuedBytes + bytes > this.maxQueue) {
+      this.overflowed = true;
+      this.log.warn({ queuedBytes: this.queuedBytes, maxQueueBytes: this.maxQueue }, `BMP server ${this.id} send queue overflow - ${this.target}`);
+      const policy = this.options.onOverflow ?? ((s: StationSession) => s.reset(TerminationReason.outOfResources, 'send queue overflow'));
+      policy(this);
+      return false;
+    }
+    if (parts[0] !== undefined && parts[0].length >= 6 && parts[0][5] === MessageType.statisticsReport) this.lastStatisticsAt = this.clock.now();
+    this.stats.messagesSent++;
+    this.queue.push({ parts, bytes, onWritten });
+    this.pendingBytes += bytes;
+    if (!this.backpressured && this.queuedBytes >= this.highWater) {
+      this.backpressured = true;
+      this.log.debug({ queuedBytes: this.queuedBytes }, `BMP server ${this.id} send queue above high-water mark - ${this.target}`);
+      this.emit('backpressure', this.queuedBytes);
+    }
+    this.pump();
+    return true;
+  }
+
+  /**
+   * Drops the queue, sends Termination with `reason` right behind the last
+   * complete message, closes, and reconnects after the failure timers (the
+   * collector then gets a fresh Initiation and the engine resynchronises).
+   */
+  reset(reason: TerminationReasonCode, text: string): void {
+    if (this.phase.kind !== 'up') return;
+    this.log.info({ reason, text }, `BMP server ${this.id} connection - ${this.target} reset: ${text}`);
+    this.dropQueue();
+    this.beginClose(reason, text, 'retry');
+  }
+
+  /**
+   * Termination with `reason`, flush everything queued, close; no reconnect.
+   * Resolves once the socket is closed (or cut after closeTimeoutMs).
+   */
+  stop(reason: TerminationReasonCode = TerminationReason.adminClose, text?: string): Promise<void> {
+    const phase = this.phase;
+    switch (phase.kind) {
+      case 'idle':
+      case 'stopped':
+        this.phase = { kind: 'stopped' };
+        return Promise.resolve();
+      case 'waiting':
+        this.clock.clearTimeout(phase.timer);
+        this.phase = { kind: 'stopped' };
+        return Promise.resolve();
+      case 'connecting':
+        // The pending connect sees the phase change and closes its socket.
+        this.phase = { kind: 'stopped' };
+        return Promise.resolve();
+      case 'up':
+        this.beginClose(reason, text, 'stopped');
+        return this.closed();
+      case 'closing':
+        phase.then = 'stopped';
+        return this.closed();
+    }
+  }
+
+  state(): StationState {
+    const p = this.phase;
+    const now = this.clock.now();
+    return {
+      status: this.status,
+      upSince: p.kind === 'up' ? new Date(p.since) : null,
+      messagesSent: this.stats.messagesSent,
+      bytesSent: this.stats.bytesSent,
+      lastStatisticsAt: this.lastStatisticsAt === null ? null : new Date(this.lastStatisticsAt),
+      queuedBytes: this.queuedBytes,
+      localAddress: p.kind === 'up' ? p.localAddress : null,
+      localPort: p.kind === 'up' ? p.localPort : null,
+      tcb: p.kind === 'up' ? p.tcb : '0x0',
+      connectionAttempts: this.stats.connectionAttempts,
+      flaps: this.stats.flaps,
+      consecutiveFailures: this.stats.consecutiveFailures,
+      flapping: this.flapping,
+      nextAttemptAt: p.kind === 'waiting' ? new Date(p.at) : null,
+      nextAttemptInMs: p.kind === 'waiting' ? Math.max(0, p.at - now) : null,
+      lastError: this.lastError,
+    };
+  }
+
+  // ---- connection ----
+
+  private schedule(delayMs: number): void {
+    const at = this.clock.now() + delayMs;
+    const timer = this.clock.setTimeout(() => {
+      if (this.phase.kind === 'waiting' && this.phase.timer === timer) void this.attempt();
+    }, delayMs);
+    this.phase = { kind: 'waiting', timer, at };
+  }
+
+  private async attempt(): Promise<void> {
+    const serial = ++this.serial;
+    this.phase = { kind: 'connecting', serial };
+    this.stats.connectionAttempts++;
+    this.log.debug(`BMP server connection attempt timer expired for server ${this.id} - ${this.target}`);
+    let socket: net.Socket;
+    try {
+      socket = await (this.options.connect ?? connectTcp)({
+        host: this.config.address,
+        port: this.config.port,
+        ...(this.config.updateSource !== null ? { localAddress: this.config.updateSource } : {}),
+        ...(this.config.dscp > 0 ? { dscp: this.config.dscp } : {}),
+        keepalive: this.keepalive,
+        timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      });
+    } catch (e) {
+      if (this.phase.kind !== 'connecting' || this.phase.serial !== serial) return;
+      const err = e as Error;
+      this.lastError = err.message;
+      this.log.debug({ err: err.message }, `BMP server ${this.id} active open process failed - ${this.target}: ${err.message}`);
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      this.failed();
+      return;
+    }
+    if (this.phase.kind !== 'connecting' || this.phase.serial !== serial) {
+      socket.destroy(); // stopped meanwhile
+      return;
+    }
+    this.established(socket, serial);
+  }
+
+  private established(socket: net.Socket, serial: number): void {
+    this.log.debug(`BMP server ${this.id} active open process success - ${this.target}`);
+    this.log.debug(`TCP KA interval is set to ${this.keepalive.intervalSeconds}`);
+    const localAddress = socket.localAddress ?? '';
+    const localPort = socket.localPort ?? 0;
+    // Stable for the life of the connection, distinct per connection: the
+    // station, the collector and our end of the 4-tuple, plus a per-station serial.
+    const tcb = tcbId(`${this.id}|${this.target}|${localAddress}/${localPort}|${serial}`);
+    const since = this.clock.now();
+    this.phase = { kind: 'up', serial, socket, since, tcb, localAddress, localPort };
+    this.overflowed = false;
+    this.lastError = null;
+    const stableTimer = this.clock.setTimeout(() => {
+      if (this.phase.kind === 'up' && this.phase.serial === serial) {
+        if (this.flapping) this.log.info(`BMP server ${this.id} connection - ${this.target} stable, no longer flapping`);
+        this.forgetFailures();
+      }
+    }, this.stablePeriodMs);
+    socket.once('close', () => this.clock.clearTimeout(stableTimer));
+
+    // RFC 7854 §3.3: the station sends nothing we act upon; read and discard so its bytes never pile up.
+    socket.on('data', () => undefined);
+    socket.on('drain', () => this.pump());
+    socket.on('error', (err) => {
+      this.lastError = err.message;
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    socket.on('close', () => this.socketClosed(serial));
+    this.log.debug(`Register read/write notification callbacks with BMP server ${this.id} TCB - ${this.target}`);
+
+    const initiation = serializeParts({
+      type: 'initiation',
+      information: [
+        { kind: 'sysDescr', text: this.options.sysDescr },
+        { kind: 'sysName', text: this.options.sysName },
+      ],
+    });
+    this.send(initiation);
+    this.log.debug(`Initiation msg sent to BMP server ${this.id} - ${this.target}`);
+    // The refresh itself is the engine's reaction to 'up'; the line is logged here, where the seed logs it.
+    this.log.debug(`BMP server ${this.id} connection - ${this.target} up, invoke refresh event`);
+    this.emit('up', { localAddress, localPort, tcb });
+  }
+
+  private pump(): void {
+    const p = this.phase;
+    if (p.kind !== 'up' && p.kind !== 'closing') return;
+    const socket = p.socket;
+    if (socket.destroyed || this.queueHead >= this.queue.length) return;
+    socket.cork();
+    while (this.queueHead < this.queue.length && socket.writableLength < SOCKET_WINDOW) {
+      const m = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as QueuedMessage;
+      this.pendingBytes -= m.bytes;
+      this.inSocketBytes += m.bytes;
+      const last = m.parts.length - 1;
+      m.parts.forEach((part, i) => {
+        if (i !== last) socket.write(part);
+        else socket.write(part, (err) => this.written(p.serial, m, err));
+      });
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    socket.uncork();
+  }
+
+  private written(serial: number, m: QueuedMessage, err: Error | null | undefined): void {
+    const p = this.phase;
+    if ((p.kind !== 'up' && p.kind !== 'closing') || p.serial !== serial) return;
+    this.inSocketBytes -= m.bytes;
+    if (err) return;
+    this.stats.bytesSent += m.bytes;
+    m.onWritten?.();
+    if (this.backpressured && this.queuedBytes <= this.highWater / 2) {
+      this.backpressured = false;
+      this.emit('drain', this.queuedBytes);
+    }
+    if (p.kind === 'closing' && this.queuedBytes === 0 && !p.socket.writableEnded) p.socket.end();
+  }
+
+  private dropQueue(): void {
+    this.queue = [];
+    this.queueHead = 0;
+    this.pendingBytes = 0;
+  }
+
+  private beginClose(reason: TerminationReasonCode, text: string | undefined, then: 'retry' | 'stopped'): void {
+    const p = this.phase;
+    if (p.kind !== 'up') return;
+    const termination = serializeParts({
+      type: 'termination',
+      information: [{ kind: 'reason', reason }, ...(text ? [{ kind: 'string' as const, text }] : [])],
+    });
+    let bytes = 0;
+    for (const b of termination) bytes += b.length;
+    // Bypasses send(): Termination goes out even when the queue is full.
+    this.queue.push({ parts: termination, bytes, onWritten: undefined });
+    this.pendingBytes += bytes;
+    this.stats.messagesSent++;
+    this.phase = { kind: 'closing', serial: p.serial, socket: p.socket, then };
+    this.log.debug({ reason }, `Termination msg sent to BMP server ${this.id} - ${this.target}`);
+    this.pump();
+    const serial = p.serial;
+    const closeTimer = this.clock.setTimeout(() => {
+      if (this.phase.kind === 'closing' && this.phase.serial === serial) {
+        this.log.info(`BMP server ${this.id} connection - ${this.target} did not flush within ${this.closeTimeoutMs} ms, closing`);
+        this.phase.socket.destroy();
+      }
+    }, this.closeTimeoutMs);
+    p.socket.once('close', () => this.clock.clearTimeout(closeTimer));
+  }
+
+  private get closeTimeoutMs(): number {
+    return this.options.closeTimeoutMs ?? 5000;
+  }
+
+  private closed(): Promise<void> {
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  private socketClosed(serial: number): void {
+    const p = this.phase;
+    if ((p.kind !== 'up' && p.kind !== 'closing') || p.serial !== serial) return;
+    this.dropQueue();
+    this.inSocketBytes = 0;
+    this.backpressured = false;
+    if (p.kind === 'up') {
+      const lived = this.clock.now() - p.since;
+      this.lastError ??= 'connection closed by the BMP server';
+      const reason = this.lastError;
+      this.stats.flaps++;
+      this.log.info({ livedMs: lived }, `BMP server ${this.id} connection - ${this.target} down: ${reason}`);
+      if (lived >= this.stablePeriodMs) this.forgetFailures();
+      this.emit('down', { reason });
+      this.failed();
+    } else {
+      const stopping = p.then === 'stopped';
+      this.log.info(`BMP server ${this.id} connection - ${this.target} closed${stopping ? '' : ', will reconnect'}`);
+      // A reset counts as a failure whatever the session's age: the collector could not keep up.
+      if (!stopping) this.stats.flaps++;
+      this.emit('down', { reason: stopping ? 'stopped' : 'reset' });
+      if (stopping) this.phase = { kind: 'stopped' };
+      else this.failed();
+      for (const w of this.closeWaiters.splice(0)) w();
+    }
+  }
+
+  private forgetFailures(): void {
+    this.failures = [];
+    this.flapping = false;
+    this.stats.consecutiveFailures = 0;
+  }
+
+  /** Records a failure and schedules the next attempt (see "Repeatedly" at the top). */
+  private failed(): void {
+    const now = this.clock.now();
+    this.stats.consecutiveFailures++;
+    this.failures.push(now);
+    this.failures = this.failures.filter((t) => now - t <= this.flapWindowMs);
+    if (!this.flapping && this.failures.length >= FLAP_THRESHOLD) {
+      this.flapping = true;
+      this.log.info({ failures: this.failures.length, windowMs: this.flapWindowMs }, `BMP server ${this.id} connection - ${this.target} flapping, retry after flapping-delay`);
+    }
+    const delay = (this.flapping ? this.config.flappingDelay : this.config.failureRetryDelay) * 1000;
+    this.schedule(delay);
+  }
+}

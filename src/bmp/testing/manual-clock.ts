@@ -1,0 +1,51 @@
+/** A clock tests drive by hand: timers fire only inside advance(), in time order. */
+import type { StationClock } from '../station.js';
+
+interface Timer {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
+
+export class ManualClock implements StationClock {
+  private time: number;
+  private nextId = 1;
+  private timers = new Map<number, Timer>();
+
+  constructor(start = Date.UTC(2026, 3, 8, 21, 4, 0)) {
+    this.time = start;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.set(id, { id, at: this.time + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due (including ones set meanwhile). */
+  advance(ms: number): void {
+    const target = this.time + ms;
+    for (;;) {
+      let next: Timer | undefined;
+      for (const t of this.timers.values()) if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.id < next.id))) next = t;
+      if (!next) break;
+      this.timers.delete(next.id);
+      this.time = next.at;
+      next.fn();
+    }
+    this.time = target;
+  }
+
+  /** Timers not yet fired. */
+  get pending(): number {
+    return this.timers.size;
+  }
+}
