@@ -100,5 +100,5 @@ describe('libyang-wasm memory', () => {
     } finally {
       for (const tree of trees) tree.free();
     }
-  });
+  }, TIMEOUT);
 });
