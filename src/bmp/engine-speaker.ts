@@ -1,0 +1,121 @@
+// What the BMP engine needs from the BGP speaker, and nothing more. The real BgpSpeaker
+// (src/bgp/speaker.ts) satisfies it through speakerForBmp(); unit tests drive the engine
+// with a small in-memory double.
+import type { EventEmitter } from 'node:events';
+import type { AddressFamily, NeighborKey } from '../bgp/config.js';
+import type { EstablishedEvent, SpeakerEvents } from '../bgp/events.js';
+import type { BgpSpeaker } from '../bgp/speaker.js';
+
+/** RFC 7854 §4.8 counters the Adj-RIB-In can really count for one neighbor. */
+export interface NeighborStatistics {
+  /** Type 0: prefixes rejected by inbound policy (bmpd has none: a true 0). */
+  readonly prefixesRejected?: number;
+  /** Type 1: advertisements of a prefix already in the Adj-RIB-In with the same attributes. */
+  readonly duplicatePrefixAdvertisements?: number;
+  /** Type 2: withdrawals of prefixes not in the Adj-RIB-In. */
+  readonly duplicateWithdraws?: number;
+  /** Types 3, 4, 5: UPDATEs ignored for a CLUSTER_LIST, AS_PATH or ORIGINATOR_ID loop. */
+  readonly clusterListLoops?: number;
+  readonly asPathLoops?: number;
+  readonly originatorIdLoops?: number;
+  /** Type 7: routes in the Adj-RIB-In (pre-policy). */
+  readonly adjRibInRoutes: number;
+  /** Type 9: the same per AFI/SAFI. */
+  readonly adjRibInRoutesPerFamily: Readonly<Partial<Record<AddressFamily, number>>>;
+  /** Type 11: UPDATEs handled as withdraw (RFC 7606). */
+  readonly updatesTreatedAsWithdraw?: number;
+  /** Type 12: prefixes in those UPDATEs. */
+  readonly prefixesTreatedAsWithdraw?: number;
+  /** Type 13: UPDATEs that changed nothing in the Adj-RIB-In. */
+  readonly duplicateUpdates?: number;
+}
+
+export type SpeakerEventName = keyof SpeakerEvents;
+
+export interface MonitoredSpeaker {
+  on<E extends SpeakerEventName>(event: E, listener: (...args: SpeakerEvents[E]) => void): unknown;
+  off<E extends SpeakerEventName>(event: E, listener: (...args: SpeakerEvents[E]) => void): unknown;
+  /** ROUTE-REFRESH (RFC 2918) for one family; false when the neighbor did not negotiate route-refresh or is not up. */
+  sendRouteRefresh(neighbor: NeighborKey, afi: number, safi: number): boolean;
+  /** The neighbor's Adj-RIB-In as UPDATE PDUs (BGP header included), End-of-RIB markers last. */
+  replayAdjRibIn(neighbor: NeighborKey): Iterable<Buffer>;
+  /** Stop reading from every BGP socket (TCP then pushes back on the neighbors). */
+  pauseReading(): void;
+  resumeReading(): void;
+  /** Neighbors in Established now, with what their Peer Up needs. */
+  establishedNeighbors(): Iterable<EstablishedEvent>;
+  statistics(neighbor: NeighborKey): NeighborStatistics | null;
+}
+
+/** AFI/SAFI (RFC 4760, RFC 4364) of the families bmpd negotiates. */
+export const FAMILY_CODES: Readonly<Record<AddressFamily, { readonly afi: number; readonly safi: number }>> = {
+  'ipv4-unicast': { afi: 1, safi: 1 },
+  'ipv6-unicast': { afi: 2, safi: 1 },
+  'vpnv4-unicast': { afi: 1, safi: 128 },
+  'vpnv6-unicast': { afi: 2, safi: 128 },
+};
+
+/**
+ * End-of-RIB (RFC 4724 §2) for a family: an empty UPDATE for IPv4 unicast, else an UPDATE
+ * with only an MP_UNREACH_NLRI carrying the AFI/SAFI and no withdrawn routes.
+ */
+export function endOfRibUpdate(family: AddressFamily): Buffer {
+  const marker = Buffer.alloc(16, 0xff);
+  if (family === 'ipv4-unicast') {
+    const b = Buffer.alloc(23);
+    marker.copy(b, 0);
+    b.writeUInt16BE(23, 16);
+    b.writeUInt8(2, 18);
+    return b; // withdrawn length 0, path attribute length 0
+  }
+  const { afi, safi } = FAMILY_CODES[family];
+  const b = Buffer.alloc(23 + 6);
+  marker.copy(b, 0);
+  b.writeUInt16BE(b.length, 16);
+  b.writeUInt8(2, 18);
+  b.writeUInt16BE(0, 19); // withdrawn routes length
+  b.writeUInt16BE(6, 21); // path attributes length
+  b.writeUInt8(0x80, 23); // optional, non-transitive
+  b.writeUInt8(15, 24); // MP_UNREACH_NLRI
+  b.writeUInt8(3, 25);
+  b.writeUInt16BE(afi, 26);
+  b.writeUInt8(safi, 28);
+  return b;
+}
+
+/**
+ * The real speaker as the engine sees it. BgpSpeaker has no list of Established sessions with
+ * their OPENs, so this adapter keeps one from the events: make it before speaker.start().
+ */
+export function speakerForBmp(speaker: BgpSpeaker): MonitoredSpeaker {
+  const established = new Map<NeighborKey, EstablishedEvent>();
+  speaker.on('established', (e) => established.set(e.neighbor, e));
+  speaker.on('down', (e) => established.delete(e.neighbor));
+  return {
+    // The generic signatures of EventEmitter<T> do not unify with MonitoredSpeaker's; same events.
+    on: (event, listener) => (speaker as EventEmitter).on(event, listener as (...args: unknown[]) => void),
+    off: (event, listener) => (speaker as EventEmitter).off(event, listener as (...args: unknown[]) => void),
+    sendRouteRefresh: (key, afi, safi) => speaker.sendRouteRefresh(key, afi, safi),
+    replayAdjRibIn: (key) => speaker.replayAdjRibIn(key),
+    pauseReading: () => speaker.pauseReading(),
+    resumeReading: () => speaker.resumeReading(),
+    establishedNeighbors: () => established.values(),
+    statistics(key) {
+      const s = speaker.adjRibInStatistics(key);
+      if (!s) return null;
+      return {
+        prefixesRejected: s.prefixesRejected,
+        duplicatePrefixAdvertisements: s.duplicatePrefixAdvertisements,
+        duplicateWithdraws: s.duplicateWithdraws,
+        clusterListLoops: s.clusterListLoops,
+        asPathLoops: s.asPathLoops,
+        originatorIdLoops: s.originatorIdLoops,
+        adjRibInRoutes: s.routes,
+        adjRibInRoutesPerFamily: s.routesPerFamily,
+        updatesTreatedAsWithdraw: s.updatesTreatAsWithdraw,
+        prefixesTreatedAsWithdraw: s.prefixesTreatAsWithdraw,
+        duplicateUpdates: s.duplicateUpdates,
+      };
+    },
+  };
+}

@@ -1,0 +1,852 @@
+// The BMP engine: which neighbors go to which servers and what each server is sent when.
+// Stations (src/bmp/station.ts) move bytes and run the connection timers; the speaker
+// (src/bgp/speaker.ts, through MonitoredSpeaker) supplies the BGP events. The engine never
+// touches a socket.
+//
+// Lifecycle of one server, as the seed document and RFC 7854 §3.3 have it:
+//   station up (Initiation sent by the station)
+//   → Peer Up for every Established neighbor activated for it, in establishment order
+//   → the initial table (unless 'bmp initial-refresh skip'): after the initial-refresh delay,
+//     ROUTE-REFRESH to one neighbor at a time in establishment order (refresh-queue.ts), or an
+//     Adj-RIB-In replay for a neighbor without route-refresh; End-of-RIB closes each table
+//   → Route Monitoring of every UPDATE as received, Statistics Reports every period,
+//     Peer Down when a neighbor drops or is de-activated for this server
+//   → Termination when the server is de-activated, removed, reset or the agent stops.
+//
+// Memory: every queued BMP byte counts against one budget (buffer-size, all servers together).
+// Above half of it the engine pauses reading from the BGP sockets; a server that keeps the
+// budget above that mark for `stuckMs`, or that would push it over the budget, is reset with
+// Termination reason 2 (out of resources) and gets Initiation, Peer Up and its initial table
+// again when it reconnects. No message is ever dropped for a server that stays connected.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { AddressFamily, NeighborKey } from '../bgp/config.js';
+import type { DownEvent, DownReason, EstablishedEvent, UpdateEvent } from '../bgp/events.js';
+import {
+  TerminationReason,
+  type BmpMessage,
+  type PeerDownReason,
+  type PerPeerHeader,
+  type TerminationReasonCode,
+} from './codec/messages.js';
+import { globalDistinguisher, routeDistinguisher, routeMonitoringHeader, serializeParts, timestampFromMillis } from './codec/serializer.js';
+import {
+  activatedServers,
+  EMPTY_BMP_CONFIG,
+  MEGABYTE,
+  needsNewSession,
+  type BmpEngineConfig,
+  type BmpServerConfig,
+  type InitialRefresh,
+} from './config.js';
+import { endOfRibUpdate, type MonitoredSpeaker } from './engine-speaker.js';
+import { stationConfig, systemClock, type EngineClock, type StationDown, type StationFactory, type StationPort } from './engine-station.js';
+import { RefreshQueue, type RefreshTarget } from './refresh-queue.js';
+import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from './snapshot.js';
+import { statisticsEntries } from './statistics.js';
+
+export type DebugTopic = 'event' | 'neighbor' | 'server';
+export const DEBUG_TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
+
+export interface BmpEngineOptions {
+  readonly speaker: MonitoredSpeaker;
+  readonly logger: Logger;
+  /** Builds the station session of one server (the real one: realStations() in engine-station.ts). */
+  readonly stations: StationFactory;
+  readonly clock?: EngineClock;
+  /** Initiation sysName / sysDescr (RFC 7854 §4.3, both mandatory). */
+  readonly sysName: string;
+  readonly sysDescr: string;
+  /**
+   * A ROUTE-REFRESH (RFC 2918) has no end marker unless the neighbor sends End-of-RIB or uses
+   * enhanced refresh (RFC 7313), so a neighbor's refresh also ends after this long without an
+   * UPDATE from it. Default 3 s.
+   */
+  readonly refreshQuietMs?: number;
+  /** Hard bound on one neighbor's refresh, so a silent neighbor cannot stall the queue. Default 120 s. */
+  readonly refreshTimeoutMs?: number;
+  /** A server that keeps BMP output under backpressure this long is reset. Default 10 s. */
+  readonly stuckMs?: number;
+}
+
+export interface ServerUpEvent {
+  readonly id: number;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface ServerDownEvent {
+  readonly id: number;
+  /** 'connection closed', 'deactivated', 'removed', 'buffer limit reached', 'reset', 'stopped', ... */
+  readonly reason: string;
+}
+
+export interface BmpEngineEvents {
+  'server-up': [ServerUpEvent];
+  'server-down': [ServerDownEvent];
+}
+
+type QueueKind = 'transition' | 'endOfRib' | 'monitoring';
+
+interface Outstanding {
+  transition: number;
+  endOfRib: number;
+  monitoring: number;
+}
+
+interface ServerEntry {
+  config: BmpServerConfig;
+  station: StationPort | null;
+  /** Bumped for every new station or reset, so late callbacks of an old one are ignored. */
+  generation: number;
+  up: boolean;
+  routeMonitoringSent: number;
+  statisticsSent: number;
+  lastStatsAt: Date | null;
+  statsTimer: unknown;
+  /** The period elapsed while under backpressure: the round runs on relief (StatsQ). */
+  statsDeferred: boolean;
+  bufferResets: number;
+  lastError: string | null;
+  /** Messages queued at this station and not yet written, per neighbor (PriQ / MsgQ / TransitionQ). */
+  outstanding: Map<NeighborKey, Outstanding>;
+}
+
+interface NeighborEntry {
+  readonly key: NeighborKey;
+  established: EstablishedEvent | null;
+  /** Establishment order: the refresh queue serves neighbors by it. */
+  seq: number;
+  distinguisher: Buffer;
+  /** 'CfgSvr#'. */
+  configured: number[];
+  /** Servers that got this neighbor's Peer Up and receive its Route Monitoring ('ActSvr#'). */
+  peerUp: Set<number>;
+  /** Servers still waiting for this neighbor's initial table. */
+  awaitingTable: Set<number>;
+  routeMonitoringSent: number;
+}
+
+function peerDownReason(reason: DownReason): PeerDownReason {
+  switch (reason.kind) {
+    case 'local-notification':
+      return { reason: 'localNotification', notification: reason.pdu };
+    case 'local-no-notification':
+      return { reason: 'localNoNotification', fsmEvent: reason.fsmEvent };
+    case 'remote-notification':
+      return { reason: 'remoteNotification', notification: reason.pdu };
+    case 'remote-closed':
+      return { reason: 'remoteNoData' };
+    case 'deconfigured':
+      return { reason: 'peerDeconfigured' };
+  }
+}
+
+function partsLength(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+export class BmpEngine extends EventEmitter<BmpEngineEvents> {
+  private readonly speaker: MonitoredSpeaker;
+  private readonly clock: EngineClock;
+  private readonly stationFactory: StationFactory;
+  private readonly sysName: string;
+  private readonly sysDescr: string;
+  private readonly stuckMs: number;
+  private readonly log: Record<DebugTopic, Logger>;
+  private topicChildren: Record<DebugTopic, WeakRef<Logger>[]> = { event: [], neighbor: [], server: [] };
+  private config: BmpEngineConfig = EMPTY_BMP_CONFIG;
+  private readonly servers = new Map<number, ServerEntry>();
+  private readonly neighbors = new Map<NeighborKey, NeighborEntry>();
+  private readonly refresh: RefreshQueue;
+  private establishSeq = 0;
+  private paused = false;
+  private stuckTimer: unknown = null;
+  private reliefWaiters: Array<() => void> = [];
+  private configQ = 0;
+  private stopped = false;
+  private readonly speakerListeners: { established: (e: EstablishedEvent) => void; update: (e: UpdateEvent) => void; down: (e: DownEvent) => void };
+
+  constructor(options: BmpEngineOptions) {
+    super();
+    this.speaker = options.speaker;
+    this.clock = options.clock ?? systemClock;
+    this.stationFactory = options.stations;
+    this.sysName = options.sysName;
+    this.sysDescr = options.sysDescr;
+    this.stuckMs = options.stuckMs ?? 10_000;
+    // One child logger per 'debug ip bgp bmp' topic; off (info) until setDebug() turns it on.
+    this.log = {
+      event: options.logger.child({ topic: 'event' }),
+      neighbor: options.logger.child({ topic: 'neighbor' }),
+      server: options.logger.child({ topic: 'server' }),
+    };
+    for (const topic of DEBUG_TOPICS) {
+      const log = this.log[topic];
+      log.level = 'info';
+      // pino copies the level into a child when it is made: remember the children (the stations
+      // make theirs from the 'server' logger) so setDebug() reaches them too.
+      log.onChild = (child) => this.topicChildren[topic].push(new WeakRef(child));
+    }
+    this.refresh = new RefreshQueue({
+      clock: this.clock,
+      log: { event: this.log.event, neighbor: this.log.neighbor },
+      quietMs: options.refreshQuietMs ?? 3_000,
+      timeoutMs: options.refreshTimeoutMs ?? 120_000,
+      candidates: () => this.refreshCandidates(),
+      sendRouteRefresh: (key, afi, safi) => this.speaker.sendRouteRefresh(key, afi, safi),
+      replay: (target, isCurrent) => this.replay(target, isCurrent),
+      finished: (target, families) => this.initialTableDone(target, families),
+    });
+    this.speakerListeners = {
+      established: (e) => this.onEstablished(e),
+      update: (e) => this.onUpdate(e),
+      down: (e) => this.onDown(e),
+    };
+    this.speaker.on('established', this.speakerListeners.established);
+    this.speaker.on('update', this.speakerListeners.update);
+    this.speaker.on('down', this.speakerListeners.down);
+    const already = [...this.speaker.establishedNeighbors()].sort((a, b) => a.establishedAt.getTime() - b.establishedAt.getTime());
+    for (const e of already) this.onEstablished(e);
+  }
+
+  // ---- debug topics ('debug ip bgp bmp event|neighbor|server') ----
+
+  setDebug(topic: DebugTopic, on: boolean): void {
+    const level = on ? 'debug' : 'info';
+    this.log[topic].level = level;
+    this.topicChildren[topic] = this.topicChildren[topic].filter((ref) => {
+      const child = ref.deref();
+      if (child) child.level = level;
+      return child !== undefined;
+    });
+  }
+
+  debugTopics(): DebugTopic[] {
+    return DEBUG_TOPICS.filter((t) => this.log[t].isLevelEnabled('debug'));
+  }
+
+  // ---- configuration ----
+
+  /** Diff-apply a new snapshot: only the servers and neighbors that changed are touched. */
+  async applyConfig(next: BmpEngineConfig): Promise<void> {
+    if (this.stopped) throw new Error('BMP engine stopped');
+    const previous = this.config;
+    this.config = next;
+    const stops: Promise<void>[] = [];
+
+    if (previous.bufferSizeMb !== next.bufferSizeMb) {
+      this.log.event.debug({ bufferSizeMb: next.bufferSizeMb }, 'buffer size changed');
+      this.checkPressure();
+    }
+    if (!sameInitialRefresh(previous.initialRefresh, next.initialRefresh)) this.initialRefreshChanged(next.initialRefresh);
+
+    // Neighbor activation first, against the servers of the new snapshot: a server that goes
+    // away gets a Termination below, one that stays gets Peer Down reason 5 / Peer Up here.
+    const nextIds = new Set(next.servers.map((s) => s.id));
+    const activation = new Map(next.neighbors.map((a) => [a.neighbor, a]));
+    const keys = new Set([...this.neighbors.keys(), ...activation.keys()]);
+    this.configQ = keys.size;
+    for (const key of keys) {
+      const configured = activatedServers(activation.get(key), next.servers);
+      let n = this.neighbors.get(key);
+      if (!n) {
+        if (configured.length === 0) {
+          this.configQ--;
+          continue;
+        }
+        n = this.newNeighbor(key);
+      }
+      const removed = n.configured.filter((id) => !configured.includes(id));
+      const added = configured.filter((id) => !n.configured.includes(id));
+      n.configured = configured;
+      for (const id of removed) {
+        if (!nextIds.has(id)) continue; // the Termination says it all
+        const server = this.servers.get(id);
+        if (server && n.peerUp.has(id)) this.peerDown(server, n, { reason: 'peerDeconfigured' });
+      }
+      for (const id of added) {
+        const server = this.servers.get(id);
+        if (server?.up && n.established) this.peerUp(server, n, { needsTable: true });
+      }
+      if (!n.established && n.configured.length === 0) this.neighbors.delete(key);
+      this.configQ--;
+    }
+    this.configQ = 0;
+    this.refresh.schedule(this.refreshDelayMs());
+
+    for (const [id, server] of this.servers) {
+      if (!nextIds.has(id)) {
+        this.servers.delete(id);
+        stops.push(this.closeServer(server, 'removed'));
+      }
+    }
+    for (const config of next.servers) {
+      const server = this.servers.get(config.id);
+      if (!server) {
+        const entry = this.newServer(config);
+        this.servers.set(config.id, entry);
+        if (config.activated) this.openServer(entry);
+        continue;
+      }
+      const old = server.config;
+      server.config = config;
+      if (!config.activated) {
+        if (old.activated) stops.push(this.closeServer(server, 'deactivated'));
+      } else if (!old.activated) {
+        this.openServer(server);
+      } else if (needsNewSession(old, config)) {
+        const closing = this.closeServer(server, 'reconfigured');
+        stops.push(closing);
+        this.openServer(server);
+      } else {
+        server.station?.updateConfig(stationConfig(config));
+        if (old.statsReportingPeriod !== config.statsReportingPeriod && server.up) this.armStats(server);
+      }
+    }
+    await Promise.all(stops);
+  }
+
+  /** 'clear ip bgp bmp server N': Termination (administratively closed), then reconnect after the failure timers. */
+  resetServer(id: number): boolean {
+    const server = this.servers.get(id);
+    if (!server?.station) return false;
+    this.log.server.debug({ server: id }, `BMP server ${id} reset by operator`);
+    this.resetStation(server, TerminationReason.adminClose, 'reset by operator', 'reset');
+    return true;
+  }
+
+  /** Termination (administratively closed) to every server, flush, close; the speaker is left running. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.speaker.off('established', this.speakerListeners.established);
+    this.speaker.off('update', this.speakerListeners.update);
+    this.speaker.off('down', this.speakerListeners.down);
+    this.refresh.cancel();
+    if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
+    this.stuckTimer = null;
+    const stops = [...this.servers.values()].map((s) => this.closeServer(s, 'stopped'));
+    if (this.paused) {
+      this.paused = false;
+      this.speaker.resumeReading();
+    }
+    this.releaseWaiters();
+    await Promise.all(stops);
+  }
+
+  // ---- servers ----
+
+  private newServer(config: BmpServerConfig): ServerEntry {
+    return {
+      config,
+      station: null,
+      generation: 0,
+      up: false,
+      routeMonitoringSent: 0,
+      statisticsSent: 0,
+      lastStatsAt: null,
+      statsTimer: null,
+      statsDeferred: false,
+      bufferResets: 0,
+      lastError: null,
+      outstanding: new Map(),
+    };
+  }
+
+  private openServer(server: ServerEntry): void {
+    server.generation++;
+    const station = this.stationFactory(stationConfig(server.config), {
+      logger: this.log.server,
+      clock: this.clock,
+      sysName: this.sysName,
+      sysDescr: this.sysDescr,
+      budgetBytes: this.budgetBytes,
+      onOverflow: () => {
+        if (server.station === station && server.up) this.bufferReset(server, this.bytesUsed());
+      },
+    });
+    server.station = station;
+    station.on('up', () => {
+      if (server.station === station) this.stationUp(server);
+    });
+    station.on('down', (down: StationDown) => {
+      if (server.station !== station) return;
+      if (server.up) server.lastError = down.reason;
+      this.stationDown(server, down.reason);
+    });
+    station.start();
+  }
+
+  /** Termination reason 0 (administratively closed) and forget the station. */
+  private closeServer(server: ServerEntry, why: string): Promise<void> {
+    const station = server.station;
+    server.station = null;
+    server.generation++;
+    this.stationDown(server, why);
+    if (!station) return Promise.resolve();
+    this.log.server.debug({ server: server.config.id, reason: why }, `BMP server ${server.config.id} closing - ${why}`);
+    return station.stop(TerminationReason.adminClose, why).finally(() => this.checkPressure());
+  }
+
+  private stationUp(server: ServerEntry): void {
+    const { id, address, port } = server.config;
+    if (server.up) return;
+    server.up = true;
+    server.lastError = null;
+    // The station logged "up, invoke refresh event"; this is that event.
+    const order = [...this.neighbors.values()].filter((n) => n.established && n.configured.includes(id)).sort((a, b) => a.seq - b.seq);
+    for (const n of order) this.peerUp(server, n, { needsTable: true });
+    this.log.event.debug({ server: id, neighbors: order.length }, `BMP server ${id} up: Peer Up sent for ${order.length} neighbors`);
+    this.refresh.schedule(this.refreshDelayMs());
+    this.armStats(server);
+    this.emit('server-up', { id, address: address ?? '', port: port ?? 0 });
+  }
+
+  /** Forget everything the server was told; it starts from Initiation when it reconnects. */
+  private stationDown(server: ServerEntry, reason: string): void {
+    const wasUp = server.up;
+    server.up = false;
+    server.statsDeferred = false;
+    if (server.statsTimer !== null) this.clock.clearTimeout(server.statsTimer);
+    server.statsTimer = null;
+    server.outstanding.clear();
+    const id = server.config.id;
+    for (const n of this.neighbors.values()) {
+      n.peerUp.delete(id);
+      n.awaitingTable.delete(id);
+    }
+    if (wasUp) {
+      this.log.server.debug({ server: id, reason }, `BMP server ${id} connection down - ${reason}`);
+      this.emit('server-down', { id, reason });
+    }
+    this.checkPressure();
+  }
+
+  private resetStation(server: ServerEntry, code: TerminationReasonCode, text: string, why: string): void {
+    const station = server.station;
+    if (!station) return;
+    server.generation++;
+    this.stationDown(server, why);
+    server.lastError = text;
+    // The same station object reconnects after its failure timer and says 'up' again.
+    station.reset(code, text);
+  }
+
+  // ---- neighbors ----
+
+  private newNeighbor(key: NeighborKey): NeighborEntry {
+    const n: NeighborEntry = {
+      key,
+      established: null,
+      seq: 0,
+      distinguisher: globalDistinguisher(),
+      configured: [],
+      peerUp: new Set(),
+      awaitingTable: new Set(),
+      routeMonitoringSent: 0,
+    };
+    this.neighbors.set(key, n);
+    return n;
+  }
+
+  private onEstablished(e: EstablishedEvent): void {
+    let n = this.neighbors.get(e.neighbor);
+    if (!n) {
+      const activation = this.config.neighbors.find((a) => a.neighbor === e.neighbor);
+      n = this.newNeighbor(e.neighbor);
+      n.configured = activatedServers(activation, this.config.servers);
+    }
+    n.established = e;
+    n.seq = ++this.establishSeq;
+    n.distinguisher = e.rd === null ? globalDistinguisher() : routeDistinguisher(e.rd);
+    // Established after monitoring began: no refresh, its initial UPDATEs arrive live (seed).
+    for (const id of n.configured) {
+      const server = this.servers.get(id);
+      if (server?.up) this.peerUp(server, n, { needsTable: false });
+    }
+  }
+
+  private onUpdate(e: UpdateEvent): void {
+    const n = this.neighbors.get(e.neighbor);
+    if (!n || !n.established) return;
+    this.refresh.updateReceived(e.neighbor, e.summary.endOfRib);
+    if (n.peerUp.size === 0) return;
+    // One header and one UPDATE Buffer for every server: no copy, no re-encoding.
+    const parts = [routeMonitoringHeader(this.peerHeader(n, e.receivedAt.getTime()), e.raw.length), e.raw];
+    for (const id of [...n.peerUp]) {
+      const server = this.servers.get(id);
+      if (server && this.deliver(server, n, parts, 'monitoring')) {
+        server.routeMonitoringSent++;
+        n.routeMonitoringSent++;
+      }
+    }
+    this.checkPressure();
+  }
+
+  private onDown(e: DownEvent): void {
+    const n = this.neighbors.get(e.neighbor);
+    if (!n) return;
+    const reason = peerDownReason(e.reason);
+    for (const id of [...n.peerUp]) {
+      const server = this.servers.get(id);
+      if (server) this.peerDown(server, n, reason);
+    }
+    n.established = null;
+    n.awaitingTable.clear();
+    this.refresh.neighborGone(e.neighbor);
+    if (n.configured.length === 0) this.neighbors.delete(e.neighbor);
+  }
+
+  private peerHeader(n: NeighborEntry, atMs: number): PerPeerHeader {
+    const e = n.established!;
+    return {
+      peerType: e.rd === null ? 0 : 1,
+      distinguisher: n.distinguisher,
+      address: e.peerAddress,
+      postPolicy: false, // pre-policy Adj-RIB-In: the UPDATE as received
+      legacyAsPath: !e.capabilities.fourOctetAs, // the UPDATE then carries 2-octet AS_PATH (RFC 6793)
+      asn: e.peerAs,
+      bgpId: e.peerBgpId,
+      timestamp: timestampFromMillis(atMs),
+    };
+  }
+
+  private peerUp(server: ServerEntry, n: NeighborEntry, options: { needsTable: boolean }): void {
+    const e = n.established!;
+    const id = server.config.id;
+    const msg: BmpMessage = {
+      type: 'peerUp',
+      peer: this.peerHeader(n, e.establishedAt.getTime()),
+      localAddress: e.localAddress,
+      localPort: e.localPort,
+      remotePort: e.remotePort,
+      sentOpen: e.sentOpen,
+      receivedOpen: e.receivedOpen,
+      information: [],
+    };
+    if (!this.deliver(server, n, serializeParts(msg), 'transition')) return;
+    n.peerUp.add(id);
+    if (options.needsTable && this.config.initialRefresh.kind !== 'skip') n.awaitingTable.add(id);
+    this.log.neighbor.debug({ server: id, neighbor: n.key }, `BMP Peer Up sent for neighbor ${n.key} to server ${id}`);
+  }
+
+  private peerDown(server: ServerEntry, n: NeighborEntry, reason: PeerDownReason): void {
+    const id = server.config.id;
+    n.peerUp.delete(id);
+    n.awaitingTable.delete(id);
+    if (!n.established) return;
+    const msg: BmpMessage = { type: 'peerDown', peer: this.peerHeader(n, this.clock.now()), down: reason };
+    if (!this.deliver(server, n, serializeParts(msg), 'transition')) return;
+    this.log.neighbor.debug({ server: id, neighbor: n.key, reason: reason.reason }, `BMP Peer Down sent for neighbor ${n.key} to server ${id}`);
+  }
+
+  // ---- initial table ----
+
+  private refreshDelayMs(): number | null {
+    const r = this.config.initialRefresh;
+    if (r.kind === 'skip') return null;
+    return r.kind === 'delay' ? r.seconds * 1000 : 0;
+  }
+
+  private initialRefreshChanged(next: InitialRefresh): void {
+    this.log.event.debug({ initialRefresh: next }, 'initial refresh changed');
+    if (next.kind !== 'skip') return;
+    this.refresh.cancel();
+    for (const n of this.neighbors.values()) n.awaitingTable.clear();
+  }
+
+  private refreshCandidates(): RefreshTarget[] {
+    const out: RefreshTarget[] = [];
+    for (const n of this.neighbors.values()) {
+      if (!n.established || n.awaitingTable.size === 0) continue;
+      out.push({ neighbor: n.key, seq: n.seq, servers: [...n.awaitingTable], capabilities: n.established.capabilities });
+    }
+    return out;
+  }
+
+  /** Replay the Adj-RIB-In of a neighbor without route-refresh to the servers of `target`. */
+  private async replay(target: RefreshTarget, isCurrent: () => boolean): Promise<void> {
+    const n = this.neighbors.get(target.neighbor);
+    if (!n) return;
+    let sent = 0;
+    for (const update of this.speaker.replayAdjRibIn(target.neighbor)) {
+      while (this.paused && isCurrent() && !this.stopped) await this.relief();
+      if (!isCurrent() || !n.established) return;
+      const servers = target.servers.filter((id) => n.awaitingTable.has(id));
+      if (servers.length === 0) return;
+      const parts = [routeMonitoringHeader(this.peerHeader(n, this.clock.now()), update.length), update];
+      for (const id of servers) {
+        const server = this.servers.get(id);
+        if (server && this.deliver(server, n, parts, 'monitoring')) {
+          server.routeMonitoringSent++;
+          n.routeMonitoringSent++;
+        }
+      }
+      this.checkPressure();
+      // Yield now and then so a large table never starves the event loop (and the BGP keepalives).
+      if (++sent % 256 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * The neighbor's initial table has been sent to `target.servers`. End-of-RIB for the families
+   * the neighbor did not close itself (`families`; a replay brings its own End-of-RIB markers).
+   */
+  private initialTableDone(target: RefreshTarget, families: readonly AddressFamily[]): void {
+    const n = this.neighbors.get(target.neighbor);
+    if (!n) return;
+    for (const id of target.servers) {
+      if (!n.awaitingTable.delete(id)) continue;
+      const server = this.servers.get(id);
+      if (!server?.up || !n.peerUp.has(id)) continue;
+      for (const family of families) {
+        const eor = endOfRibUpdate(family);
+        const parts = [routeMonitoringHeader(this.peerHeader(n, this.clock.now()), eor.length), eor];
+        if (this.deliver(server, n, parts, 'endOfRib')) {
+          server.routeMonitoringSent++;
+          n.routeMonitoringSent++;
+        }
+      }
+    }
+    this.checkPressure();
+  }
+
+  // ---- statistics ----
+
+  private armStats(server: ServerEntry): void {
+    if (server.statsTimer !== null) this.clock.clearTimeout(server.statsTimer);
+    server.statsTimer = null;
+    const period = server.config.statsReportingPeriod;
+    if (period <= 0 || !server.up) return;
+    server.statsTimer = this.clock.setTimeout(() => {
+      server.statsTimer = null;
+      if (!server.up) return;
+      if (this.paused) server.statsDeferred = true;
+      else this.statisticsRound(server);
+      this.armStats(server);
+    }, period * 1000);
+  }
+
+  /** One Statistics Report per neighbor this server monitors (seed: 10 neighbors → 10 reports). */
+  private statisticsRound(server: ServerEntry): void {
+    server.statsDeferred = false;
+    const id = server.config.id;
+    const neighbors = [...this.neighbors.values()].filter((n) => n.peerUp.has(id) && n.established).sort((a, b) => a.seq - b.seq);
+    for (const n of neighbors) {
+      const stats = this.speaker.statistics(n.key);
+      if (!stats) continue;
+      const msg: BmpMessage = {
+        type: 'statisticsReport',
+        peer: this.peerHeader(n, this.clock.now()),
+        stats: statisticsEntries(stats, n.established!.capabilities.families),
+      };
+      if (this.deliver(server, n, serializeParts(msg), 'transition', false)) server.statisticsSent++;
+    }
+    server.lastStatsAt = new Date(this.clock.now());
+    this.log.server.debug({ server: id, reports: neighbors.length }, `BMP server ${id} statistics sent for ${neighbors.length} neighbors`);
+    this.checkPressure();
+  }
+
+  // ---- the byte budget ----
+
+  private get budgetBytes(): number {
+    return this.config.bufferSizeMb * MEGABYTE;
+  }
+
+  private bytesUsed(): number {
+    let total = 0;
+    for (const s of this.servers.values()) if (s.station) total += s.station.queuedBytes;
+    return total;
+  }
+
+  /**
+   * Queue one message for one server, within the budget. When it does not fit, the server
+   * holding the most queued bytes is reset (it is the one not keeping up) until it fits; if that
+   * is `server` itself, nothing is queued and false is returned (the server resynchronises).
+   */
+  private deliver(server: ServerEntry, n: NeighborEntry, parts: readonly Buffer[], kind: QueueKind, counted = true): boolean {
+    const station = server.station;
+    if (!station || !server.up) return false;
+    const size = partsLength(parts);
+    for (;;) {
+      const used = this.bytesUsed();
+      if (used + size <= this.budgetBytes) break;
+      const hog = this.largestQueue();
+      if (!hog || hog.station!.queuedBytes === 0) break; // a single message bigger than the budget: let it through
+      this.bufferReset(hog, used);
+      if (hog === server) return false;
+    }
+    const generation = server.generation;
+    let o = server.outstanding.get(n.key);
+    if (!o) {
+      o = { transition: 0, endOfRib: 0, monitoring: 0 };
+      server.outstanding.set(n.key, o);
+    }
+    const slot = o;
+    const queued = station.send(parts, () => {
+      if (counted && server.generation === generation) slot[kind]--;
+      // Bytes reached the kernel: maybe below the low-water mark now.
+      if (this.paused) this.checkPressure();
+    });
+    if (queued && counted) slot[kind]++;
+    return queued;
+  }
+
+  private largestQueue(): ServerEntry | null {
+    let best: ServerEntry | null = null;
+    for (const s of this.servers.values()) {
+      if (!s.station || !s.up) continue;
+      if (!best || s.station.queuedBytes > best.station!.queuedBytes) best = s;
+    }
+    return best;
+  }
+
+  private bufferReset(server: ServerEntry, used: number): void {
+    const id = server.config.id;
+    server.bufferResets++;
+    this.log.server.warn(
+      { server: id, queuedBytes: server.station?.queuedBytes ?? 0, bufferBytesUsed: used, bufferSizeBytes: this.budgetBytes },
+      `BMP server ${id} cannot keep up: buffer limit reached, resetting the session`,
+    );
+    this.resetStation(server, TerminationReason.outOfResources, 'buffer limit reached', 'buffer limit reached');
+  }
+
+  /** Pause BGP reading above half the budget, resume below a quarter; a server stuck above for stuckMs is reset. */
+  private checkPressure(): void {
+    if (this.stopped) return;
+    const used = this.bytesUsed();
+    const budget = this.budgetBytes;
+    if (!this.paused && used >= budget / 2) {
+      this.paused = true;
+      this.speaker.pauseReading();
+      this.log.event.debug({ bufferBytesUsed: used }, 'BMP output behind: pausing BGP reading');
+      this.armStuckTimer();
+    } else if (this.paused && used <= budget / 4) {
+      this.paused = false;
+      if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
+      this.stuckTimer = null;
+      this.speaker.resumeReading();
+      this.log.event.debug({ bufferBytesUsed: used }, 'BMP output drained: resuming BGP reading');
+      for (const s of this.servers.values()) if (s.statsDeferred && s.up) this.statisticsRound(s);
+      this.releaseWaiters();
+    }
+  }
+
+  private armStuckTimer(): void {
+    if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
+    this.stuckTimer = this.clock.setTimeout(() => {
+      this.stuckTimer = null;
+      if (!this.paused || this.stopped) return;
+      const hog = this.largestQueue();
+      if (hog && hog.station!.queuedBytes > 0) this.bufferReset(hog, this.bytesUsed());
+      this.checkPressure();
+      if (this.paused) this.armStuckTimer();
+    }, this.stuckMs);
+  }
+
+  private relief(): Promise<void> {
+    return new Promise((resolve) => this.reliefWaiters.push(resolve));
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.reliefWaiters;
+    this.reliefWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- state ----
+
+  snapshot(): BmpEngineSnapshot {
+    const now = this.clock.now();
+    const servers: ServerSnapshot[] = [...this.servers.values()]
+      .sort((a, b) => a.config.id - b.config.id)
+      .map((s) => {
+        const st = s.station?.state();
+        const upSince = s.up ? (st?.upSince ?? null) : null;
+        const c = s.config;
+        return {
+          id: c.id,
+          address: c.address,
+          port: c.port,
+          description: c.description,
+          activated: c.activated,
+          status: !c.activated || !st ? 'disabled' : s.up ? 'up' : st.status === 'up' ? 'connecting' : st.status,
+          upSince,
+          upTimeSeconds: upSince ? Math.max(0, Math.floor((now - upSince.getTime()) / 1000)) : null,
+          tcb: st?.tcb ?? '0x0',
+          localAddress: st?.localAddress ?? null,
+          localPort: st?.localPort ?? null,
+          messagesSent: st?.messagesSent ?? 0,
+          routeMonitoringSent: s.routeMonitoringSent,
+          statisticsSent: s.statisticsSent,
+          lastStatsAt: s.lastStatsAt,
+          lastStatsAgeSeconds: s.lastStatsAt ? Math.max(0, Math.floor((now - s.lastStatsAt.getTime()) / 1000)) : null,
+          connectionAttempts: st?.connectionAttempts ?? 0,
+          flaps: st?.flaps ?? 0,
+          consecutiveFailures: st?.consecutiveFailures ?? 0,
+          nextAttemptSeconds: st?.nextAttemptInMs == null ? null : Math.ceil(st.nextAttemptInMs / 1000),
+          queuedBytes: s.station?.queuedBytes ?? 0,
+          sessionStartup: this.config.initialRefresh.kind === 'skip' ? 'skip' : 'route-refresh',
+          lastError: st?.lastError ?? s.lastError,
+          initialDelay: c.initialDelay,
+          failureRetryDelay: c.failureRetryDelay,
+          flappingDelay: c.flappingDelay,
+          dscp: c.dscp,
+          statsReportingPeriod: c.statsReportingPeriod,
+          updateSource: c.updateSource,
+          bufferResets: s.bufferResets,
+        };
+      });
+    const neighbors: NeighborBmpSnapshot[] = [...this.neighbors.values()]
+      .filter((n) => n.configured.length > 0)
+      .map((n) => {
+        let transition = 0;
+        let endOfRib = 0;
+        let monitoring = 0;
+        for (const s of this.servers.values()) {
+          const o = s.outstanding.get(n.key);
+          if (!o) continue;
+          transition += o.transition;
+          endOfRib += o.endOfRib;
+          monitoring += o.monitoring;
+        }
+        return {
+          neighbor: n.key,
+          established: n.established !== null,
+          priQ: transition + endOfRib,
+          msgQ: monitoring,
+          configuredServers: [...n.configured],
+          activeServers: [...n.peerUp].sort((a, b) => a - b),
+          routeMonitoringSent: n.routeMonitoringSent,
+          awaitingInitialTable: [...n.awaitingTable].sort((a, b) => a - b),
+        };
+      });
+    const transitionQ = [...this.neighbors.keys()].filter((key) =>
+      [...this.servers.values()].some((s) => (s.outstanding.get(key)?.transition ?? 0) > 0),
+    ).length;
+    return {
+      serversConfigured: this.config.servers.length,
+      neighborsConfigured: this.config.neighbors.length,
+      transitionQ,
+      monitoringQ: [...this.neighbors.values()].filter((n) => n.awaitingTable.size > 0).length,
+      configQ: this.configQ,
+      statsQ: [...this.servers.values()].filter((s) => s.statsDeferred).length,
+      refreshInProgress: this.refresh.inProgress,
+      refreshScheduled: this.refresh.scheduled,
+      refreshNeighbor: this.refresh.current,
+      initialRefresh: this.config.initialRefresh,
+      bufferSizeBytes: this.budgetBytes,
+      bufferBytesUsed: this.bytesUsed(),
+      backpressure: this.paused,
+      servers,
+      neighbors,
+    };
+  }
+}
+
+function sameInitialRefresh(a: InitialRefresh, b: InitialRefresh): boolean {
+  return a.kind === b.kind && (a.kind !== 'delay' || b.kind !== 'delay' || a.seconds === b.seconds);
+}
