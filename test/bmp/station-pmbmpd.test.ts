@@ -1,0 +1,140 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serializeParts, type PerPeerHeader } from '../../src/bmp/codec/index.js';
+import { StationSession } from '../../src/bmp/station.js';
+import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { sleep, until } from './collector.js';
+
+// Loopback range of this test file: 127.0.5.1 (pmbmpd) and 127.0.5.2 (bmpd's source address).
+const COLLECTOR = '127.0.5.1';
+const SOURCE = '127.0.5.2';
+
+let dir: string;
+let pmbmpd: ChildProcess | undefined;
+let port = 0;
+
+async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, host, r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+function listening(host: string, p: number): boolean {
+  return execFileSync('ss', ['-Hltn', `sport = :${p}`]).toString().includes(`${host}:${p}`);
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmpd-pmbmpd-'));
+  port = await freePort(COLLECTOR);
+  fs.writeFileSync(
+    path.join(dir, 'pmbmpd.conf'),
+    [
+      'daemonize: false',
+      `bmp_daemon_ip: ${COLLECTOR}`,
+      `bmp_daemon_port: ${port}`,
+      'bmp_daemon_max_peers: 10',
+      `bmp_daemon_msglog_file: ${dir}/pmbmpd-$bmp_router.json`,
+      'bmp_daemon_msglog_output: json',
+      `logfile: ${dir}/pmbmpd.log`,
+      '',
+    ].join('\n'),
+  );
+  pmbmpd = spawn('pmbmpd', ['-f', path.join(dir, 'pmbmpd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await until(() => listening(COLLECTOR, port), `pmbmpd listening on ${COLLECTOR}:${port}`, 10_000);
+});
+
+afterAll(async () => {
+  const child = pmbmpd;
+  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    // pmbmpd 1.7.7 sometimes ignores SIGTERM.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(killer);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pmbmpd (pmacct 1.7.7) decodes what a station sends', () => {
+  it('Initiation, Peer Up, Route Monitoring, Statistics Report, Peer Down, Termination', async () => {
+    const station = new StationSession(
+      { id: 1, address: COLLECTOR, port, dscp: 0, updateSource: SOURCE, initialDelay: 0, failureRetryDelay: 1, flappingDelay: 5 },
+      { sysName: 'bmpd-pmbmpd', sysDescr: 'bmpd integration test' },
+    );
+    station.on('error', () => undefined);
+    station.start();
+    await until(() => station.status === 'up', 'station up', 10_000);
+    const peer: PerPeerHeader = {
+      peerType: 0,
+      distinguisher: Buffer.alloc(8),
+      address: '127.0.3.1',
+      postPolicy: false,
+      legacyAsPath: false,
+      asn: 65030,
+      bgpId: '127.0.3.1',
+      timestamp: { seconds: Math.floor(Date.now() / 1000), microseconds: 0 },
+    };
+    station.send(
+      serializeParts({
+        type: 'peerUp',
+        peer,
+        localAddress: SOURCE,
+        localPort: 179,
+        remotePort: 40179,
+        sentOpen: bgpOpen({ asn: 65000, bgpId: SOURCE }),
+        receivedOpen: bgpOpen({ asn: 65030, bgpId: '127.0.3.1' }),
+        information: [],
+      }),
+    );
+    station.send(serializeParts({ type: 'routeMonitoring', peer, update: bgpUpdate({ prefixes: ['203.0.113.0/24'], nextHop: '198.51.100.3', asPath: [65030, 64512] }) }));
+    station.send(
+      serializeParts({
+        type: 'statisticsReport',
+        peer,
+        stats: [
+          { kind: 'counter', statType: 1, value: 11 },
+          { kind: 'gauge', statType: 7, value: 1n },
+          { kind: 'afiSafiGauge', statType: 9, afi: 1, safi: 1, value: 1n },
+        ],
+      }),
+    );
+    station.send(serializeParts({ type: 'peerDown', peer, down: { reason: 'remoteNotification', notification: bgpNotification(6, 2) } }));
+    await sleep(300);
+    await station.stop(0, 'test done');
+
+    const log = path.join(dir, `pmbmpd-${SOURCE.replaceAll('.', '_')}.json`);
+    let records: Array<Record<string, unknown>> = [];
+    await until(
+      () => {
+        if (!fs.existsSync(log)) return false;
+        records = fs
+          .readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        return records.some((r) => r.bmp_msg_type === 'term');
+      },
+      'pmbmpd logs the Termination',
+      10_000,
+    );
+    // pmbmpd frames the session with event_type log_init / log_close records of its own.
+    expect(records[0]).toMatchObject({ event_type: 'log_init', bmp_router: SOURCE });
+    expect(records[records.length - 1]).toMatchObject({ event_type: 'log_close', bmp_router: SOURCE });
+    const types = records.filter((r) => r.bmp_msg_type !== undefined).map((r) => r.bmp_msg_type);
+    expect(types, JSON.stringify(records, null, 1)).toEqual(['init', 'peer_up', 'route_monitor', 'stats', 'stats', 'stats', 'peer_down', 'term']);
+    const byType = (t: string) => records.filter((r) => r.bmp_msg_type === t);
+    expect(byType('init')[0]).toMatchObject({ bmp_init_info_sysname: 'bmpd-pmbmpd', bmp_init_info_sysdescr: 'bmpd integration test' });
+    expect(byType('route_monitor')[0]).toMatchObject({ ip_prefix: '203.0.113.0/24', peer_ip: '127.0.3.1', as_path: '65030 64512' });
+    expect(byType('stats').map((r) => r.counter_type)).toEqual([1, 7, 9]);
+    expect(byType('peer_down')[0]).toMatchObject({ peer_ip: '127.0.3.1', reason_type: 3 });
+    expect(byType('peer_up')[0]).toMatchObject({ local_ip: SOURCE, local_port: 179, remote_port: 40179, peer_asn: 65030 });
+    expect(byType('term')[0]).toMatchObject({ bmp_term_info_reason: 'Session administratively closed', bmp_term_info_string: 'test done' });
+  });
+});
