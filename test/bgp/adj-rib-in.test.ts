@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { AdjRibIn, ipv4FromKey, ipv4Key } from '../../src/bgp/adj-rib-in.js';
+import {
+  decodeUpdate,
+  ipv4Prefix,
+  ipv6Prefix,
+  prefixToString,
+  vpnPrefix,
+  type AddressFamily,
+  type Prefix,
+  type SessionCodecOptions,
+  type UpdateMessage,
+} from '../../src/bgp/codec/index.js';
+import { buffers, type UpdateSpec } from '../../src/bgp/testing/test-buffers.js';
+
+const OPTIONS: SessionCodecOptions = { fourOctetAs: true, ebgp: true };
+const ALL: AddressFamily[] = ['ipv4-unicast', 'ipv6-unicast', 'vpnv4-unicast', 'vpnv6-unicast'];
+const A = { origin: 'igp', asPath: [65010, 65020], nextHop: '192.0.2.1' } as const;
+const B = { origin: 'igp', asPath: [65010, 65030], nextHop: '192.0.2.1', med: 10 } as const;
+
+function rib(families: AddressFamily[] = ['ipv4-unicast'], fourOctetAs = true): AdjRibIn {
+  return new AdjRibIn({ localAs: 65001, routerId: '192.0.2.254', fourOctetAs, families });
+}
+
+function update(spec: UpdateSpec, options: SessionCodecOptions = OPTIONS): UpdateMessage {
+  return decodeUpdate(buffers.update({ fourOctetAs: options.fourOctetAs, ...spec }), options);
+}
+
+/** Every route in a table as "prefix → attribute octets (hex) [labels]", from replayed UPDATEs. */
+function tableOf(messages: Iterable<Buffer>, options: SessionCodecOptions = OPTIONS): { routes: Map<string, string>; endOfRib: string[] } {
+  const routes = new Map<string, string>();
+  const endOfRib: string[] = [];
+  for (const bytes of messages) {
+    const message = decodeUpdate(bytes, options);
+    expect(message.verdict).toEqual({ action: 'ok' });
+    if (message.endOfRib) {
+      endOfRib.push(`${message.endOfRib.afi}/${message.endOfRib.safi}`);
+      continue;
+    }
+    const others = message.attributes.filter((a) => a.kind !== 'mp-reach-nlri');
+    const key = JSON.stringify(others, (_k, v: unknown) => (v && typeof v === 'object' && 'type' in v && (v as { type: unknown }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v));
+    const reach = message.attributes.find((a) => a.kind === 'mp-reach-nlri');
+    const prefixes: Prefix[] = [...message.nlri, ...(reach?.kind === 'mp-reach-nlri' ? reach.nlri : [])];
+    const nextHop = reach?.kind === 'mp-reach-nlri' ? reach.nextHop.toString('hex') : '';
+    for (const prefix of prefixes) {
+      const labels = 'labels' in prefix ? ` labels=${prefix.labels.join(',')}` : '';
+      routes.set(prefixToString(prefix), `${key} nh=${nextHop}${labels}`);
+    }
+  }
+  return { routes, endOfRib };
+}
+
+describe('Adj-RIB-In', () => {
+  it('packs IPv4 prefixes into small-integer keys and back', () => {
+    for (const text of ['0.0.0.0/0', '10.0.0.0/8', '192.0.2.0/24', '255.255.255.254/31', '255.255.255.255/32', '128.0.0.0/1']) {
+      const prefix = ipv4Prefix(text);
+      expect(ipv4FromKey(ipv4Key(prefix.length, prefix.address))).toEqual(prefix);
+    }
+    expect(Number.isSafeInteger(ipv4Key(24, 0xc0000200))).toBe(true);
+    expect(ipv4Key(24, 0xc0000200)).toBeLessThan(2 ** 31);
+    expect(ipv4Key(8, 0x0a000000)).not.toBe(ipv4Key(16, 0x0a000000));
+  });
+
+  it('counts added, replaced, withdrawn, duplicate advertisements and duplicate withdraws', () => {
+    const table = rib();
+    expect(table.apply(update({ nlri: ['10.0.0.0/24', '10.0.1.0/24'], attrs: A }))).toEqual({ added: 2, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });
+    expect(table.apply(update({ nlri: ['10.0.0.0/24'], attrs: B }))).toMatchObject({ replaced: 1 });
+    expect(table.apply(update({ nlri: ['10.0.0.0/24', '10.0.2.0/24'], attrs: B }))).toMatchObject({ added: 1, duplicateAdvertisements: 1 });
+    expect(table.apply(update({ withdrawn: ['10.0.1.0/24', '10.9.9.0/24'] }))).toMatchObject({ withdrawn: 1, duplicateWithdraws: 1 });
+    expect(table.routeCount()).toBe(2);
+    expect(table.lookup(ipv4Prefix('10.0.0.0/24'))).toBe(table.lookup(ipv4Prefix('10.0.2.0/24')));
+    expect(table.lookup(ipv4Prefix('10.0.1.0/24'))).toBeUndefined();
+    const stats = table.statistics();
+    expect(stats).toMatchObject({ duplicatePrefixAdvertisements: 1, duplicateWithdraws: 1, duplicateUpdates: 0, routes: 2, prefixesRejected: 0 });
+    expect(stats.routesPerFamily['ipv4-unicast']).toBe(2);
+  });
+
+  it('counts an UPDATE that changes nothing as a duplicate update (RFC 7854 type 13)', () => {
+    const table = rib();
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: A }));
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: A }));
+    table.apply(update({ withdrawn: ['10.1.0.0/16'] }));
+    expect(table.statistics()).toMatchObject({ duplicateUpdates: 2, duplicatePrefixAdvertisements: 1, duplicateWithdraws: 1 });
+  });
+
+  it('treat-as-withdraw removes the announced prefixes and counts types 11 and 12', () => {
+    const table = rib();
+    table.apply(update({ nlri: ['10.0.0.0/24', '10.0.1.0/24'], attrs: A }));
+    // NEXT_HOP missing with IPv4 NLRI: RFC 7606 §3 (d).
+    const broken = update({ nlri: ['10.0.0.0/24', '10.0.1.0/24', '10.0.2.0/24'], attrs: { origin: 'igp', asPath: [65010] } });
+    expect(broken.verdict.action).toBe('treat-as-withdraw');
+    expect(table.apply(broken)).toMatchObject({ withdrawn: 2, duplicateWithdraws: 1 });
+    expect(table.routeCount()).toBe(0);
+    expect(table.statistics()).toMatchObject({ updatesTreatAsWithdraw: 1, prefixesTreatAsWithdraw: 3 });
+    expect(table.attributeSetCount).toBe(0);
+  });
+
+  it('ignores an UPDATE whose verdict resets the session', () => {
+    const table = rib();
+    const bytes = buffers.update({ nlri: ['10.0.0.0/24'], attrs: A });
+    bytes.writeUInt16BE(500, 21);
+    const message = decodeUpdate(bytes, OPTIONS);
+    expect(message.verdict.action).toBe('session-reset');
+    expect(table.apply(message)).toMatchObject({ added: 0, withdrawn: 0 });
+    expect(table.routeCount()).toBe(0);
+  });
+
+  it('stores an UPDATE with a discarded attribute without that attribute', () => {
+    const table = rib();
+    // LOCAL_PREF from an external peer: discarded (RFC 7606 §7.5).
+    const message = update({ nlri: ['10.0.0.0/24'], attrs: { ...A, localPref: 300 } });
+    expect(message.verdict.action).toBe('attribute-discard');
+    table.apply(message);
+    const { routes } = tableOf(table.replay());
+    expect(routes.get('10.0.0.0/24')).not.toContain('local-pref');
+    expect(routes.get('10.0.0.0/24')).toContain('65020');
+  });
+
+  it('shares one attribute set among routes: 1,000 prefixes with 2 attribute sets → 2 interned sets', () => {
+    const table = rib();
+    for (let i = 0; i < 1000; i += 10) {
+      const nlri = Array.from({ length: 10 }, (_, j) => `10.${(i + j) >> 8}.${(i + j) & 0xff}.0/24`);
+      table.apply(update({ nlri, attrs: (i / 10) % 2 === 0 ? A : B }));
+    }
+    expect(table.routeCount()).toBe(1000);
+    expect(table.attributeSetCount).toBe(2);
+    expect(table.lookup(ipv4Prefix('10.0.0.0/24'))?.refCount).toBe(500);
+    // Withdrawing every route of one set drops it.
+    table.apply(update({ nlri: Array.from({ length: 100 }, (_, k) => `10.${k >> 8}.${k & 0xff}.0/24`), attrs: B }));
+    expect(table.attributeSetCount).toBe(2);
+    table.apply(update({ withdrawn: Array.from({ length: 1000 }, (_, k) => `10.${k >> 8}.${k & 0xff}.0/24`).filter((_, k) => Math.floor(k / 10) % 2 === 1 || k < 100) }));
+    expect(table.attributeSetCount).toBe(1);
+  });
+
+  it('keeps IPv6, VPNv4 and VPNv6 routes per family, keyed without labels', () => {
+    const table = rib(ALL);
+    table.apply(update({ nlri: ['2001:db8::/32', '2001:db8:1::/48'], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '2001:db8::1' }));
+    table.apply(update({ nlri: [vpnPrefix('65000:1', '10.0.0.0/24', 100), vpnPrefix('65000:2', '10.0.0.0/24', 100)], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '192.0.2.1' }));
+    table.apply(update({ nlri: [vpnPrefix('65000:1', '2001:db8::/64', 200)], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '2001:db8::2' }));
+    expect(table.statistics().routesPerFamily).toEqual({ 'ipv4-unicast': 0, 'ipv6-unicast': 2, 'vpnv4-unicast': 2, 'vpnv6-unicast': 1 });
+    // A new label for the same RD + prefix replaces the route.
+    const relabel = table.apply(update({ nlri: [vpnPrefix('65000:1', '10.0.0.0/24', 101)], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '192.0.2.1' }));
+    expect(relabel).toMatchObject({ replaced: 1, duplicateAdvertisements: 0 });
+    // The RFC 3107 withdraw label does not matter for the withdraw.
+    expect(table.apply(update({ withdrawn: [{ ...vpnPrefix('65000:1', '10.0.0.0/24', 0), labels: [0x800000] }] }))).toMatchObject({ withdrawn: 1 });
+    expect(table.apply(update({ withdrawn: [ipv6Prefix('2001:db8::/32')] }))).toMatchObject({ withdrawn: 1 });
+    expect(table.routeCount()).toBe(3);
+  });
+
+  it('counts AS_PATH, CLUSTER_LIST and ORIGINATOR_ID loops (RFC 7854 types 3, 4, 5)', () => {
+    const table = new AdjRibIn({ localAs: 65001, routerId: '192.0.2.254', clusterId: '192.0.2.253', fourOctetAs: true });
+    const ibgp = { fourOctetAs: true, ebgp: false };
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: { ...A, asPath: [65010, 65001] } }, ibgp));
+    table.apply(update({ nlri: ['10.0.1.0/24'], attrs: { ...A, clusterList: ['192.0.2.253'] } }, ibgp));
+    table.apply(update({ nlri: ['10.0.2.0/24'], attrs: { ...A, originatorId: '192.0.2.254' } }, ibgp));
+    table.apply(update({ nlri: ['10.0.3.0/24'], attrs: { ...A, originatorId: '192.0.2.7', clusterList: ['192.0.2.8'] } }, ibgp));
+    expect(table.statistics()).toMatchObject({ asPathLoops: 1, clusterListLoops: 1, originatorIdLoops: 1 });
+    // Pre-policy: looped routes are still in the Adj-RIB-In.
+    expect(table.routeCount()).toBe(4);
+  });
+
+  it('replays the table as valid UPDATEs that decode to the same routes, then End-of-RIB per family', () => {
+    const table = rib(ALL);
+    const applied: Buffer[] = [];
+    for (let i = 0; i < 3000; i += 300) {
+      applied.push(buffers.update({ nlri: Array.from({ length: 300 }, (_, j) => `10.${(i + j) >> 8}.${(i + j) & 0xff}.0/24`), attrs: i % 600 === 0 ? A : { ...B, communities: ['65001:1', '65001:2'] } }));
+    }
+    applied.push(buffers.update({ nlri: ['2001:db8::/32', '2001:db8:1::/48'], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '2001:db8::1' }));
+    applied.push(buffers.update({ nlri: [vpnPrefix('65000:1', '10.0.0.0/24', 100), vpnPrefix('65000:2', '10.0.0.0/25', 100)], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '192.0.2.1' }));
+    applied.push(buffers.update({ nlri: [vpnPrefix('65000:1', '2001:db8::/64', 200)], attrs: { origin: 'incomplete', asPath: [65010], largeCommunities: [{ globalAdministrator: 65010, localData1: 1, localData2: 2 }] }, mpNextHop: '2001:db8::2' }));
+    for (const bytes of applied) table.apply(decodeUpdate(bytes, OPTIONS));
+
+    const replayed = [...table.replay()];
+    expect(replayed.every((bytes) => bytes.length <= 4096)).toBe(true);
+    const original = tableOf(applied);
+    const again = tableOf(replayed);
+    expect(again.routes.size).toBe(3000 + 2 + 2 + 1);
+    expect(again.routes).toEqual(original.routes);
+    expect(again.endOfRib).toEqual(['1/1', '2/1', '1/128', '2/128']);
+    // Packed: 3,000 /24s of 2 sets need only a handful of UPDATEs.
+    expect(replayed.length).toBeLessThan(20);
+
+    // Replaying into a fresh table gives the same table again.
+    const copy = rib(ALL);
+    for (const bytes of replayed) copy.apply(decodeUpdate(bytes, OPTIONS));
+    expect(copy.statistics().routesPerFamily).toEqual(table.statistics().routesPerFamily);
+    expect(copy.attributeSetCount).toBe(table.attributeSetCount);
+  });
+
+  it('replays a 4-octet AS table to a 2-octet AS receiver with AS_TRANS and AS4_PATH (RFC 6793)', () => {
+    const table = rib();
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: { ...A, asPath: [65010, 4200000000] } }));
+    const twoOctet = { fourOctetAs: false, ebgp: true };
+    const [first] = [...table.replay({ fourOctetAs: false })];
+    const message = decodeUpdate(first!, twoOctet);
+    expect(message.attributes.find((a) => a.kind === 'as-path')).toMatchObject({ segments: [{ type: 2, asns: [65010, 23456] }] });
+    expect(message.attributes.find((a) => a.kind === 'as4-path')).toMatchObject({ segments: [{ type: 2, asns: [65010, 4200000000] }] });
+
+    // And back: a 2-octet table replayed to a 4-octet receiver folds AS4_PATH into AS_PATH.
+    const old = rib(['ipv4-unicast'], false);
+    old.apply(message);
+    const [restored] = [...old.replay({ fourOctetAs: true })];
+    const four = decodeUpdate(restored!, OPTIONS);
+    expect(four.attributes.find((a) => a.kind === 'as-path')).toMatchObject({ segments: [{ type: 2, asns: [65010, 4200000000] }] });
+    expect(four.attributes.some((a) => a.kind === 'as4-path')).toBe(false);
+  });
+
+  it('clear() forgets routes and sets but keeps the counters', () => {
+    const table = rib();
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: A }));
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: A }));
+    table.clear();
+    expect(table.routeCount()).toBe(0);
+    expect(table.attributeSetCount).toBe(0);
+    expect(table.statistics().duplicatePrefixAdvertisements).toBe(1);
+    expect([...table.replay()].map((b) => b.length)).toEqual([23]);
+  });
+});
