@@ -117,6 +117,10 @@ export class Datastores {
     return this.locks.owner(name);
   }
 
+  lockedAt(name: DatastoreName): Date | null {
+    return this.locks.lockedAt(name);
+  }
+
   get candidateModified(): boolean {
     return this.candidateDirty;
   }

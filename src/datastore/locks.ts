@@ -5,9 +5,15 @@ export type DatastoreName = 'running' | 'candidate' | 'startup';
 
 export class LockTable {
   private readonly owners = new Map<DatastoreName, number>();
+  private readonly since = new Map<DatastoreName, Date>();
 
   owner(name: DatastoreName): number | null {
     return this.owners.get(name) ?? null;
+  }
+
+  /** When the current lock on `name` was taken (ietf-netconf-monitoring locked-time). */
+  lockedAt(name: DatastoreName): Date | null {
+    return this.owners.has(name) ? (this.since.get(name) ?? null) : null;
   }
 
   lock(name: DatastoreName, sessionId: number): void {
@@ -18,6 +24,7 @@ export class LockTable {
         { type: 'protocol', info: { 'session-id': String(holder) } }));
     }
     this.owners.set(name, sessionId);
+    this.since.set(name, new Date());
   }
 
   unlock(name: DatastoreName, sessionId: number): void {

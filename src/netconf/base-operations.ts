@@ -1,0 +1,256 @@
+// RFC 6241 §7 and §8 operations over the datastores: get, get-config,
+// edit-config, copy-config, delete-config, lock, unlock, validate, commit
+// (with §8.4 confirmed commit), cancel-commit and discard-changes.
+// close-session and kill-session live with the sessions (session.ts).
+import type { DataTree, YangContext } from 'libyang-wasm';
+import type { Datastores } from '../datastore/datastores.js';
+import { DatastoreError } from '../datastore/errors.js';
+import type { ConfirmedCommit } from './confirmed-commit.js';
+import {
+  child, childSlice, configContent, datastoreParam, enumParam, invalid, missing, text, toRpcErrors,
+  withDefaultsParam, type WithDefaultsMode,
+} from './operation-args.js';
+import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
+import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
+import { declareNamespaces } from './xml-scope.js';
+
+/** Produces state (config false) data as XML for <get>; each provider covers its own subtree. */
+export type StateProvider = () => string | Promise<string>;
+
+export interface BaseOperationsBackend {
+  readonly context: YangContext;
+  readonly datastores: Datastores;
+  readonly confirmedCommit: ConfirmedCommit;
+  /** Module name → XML namespace, for error-path prefixes. */
+  namespaceOf(module: string): string | null;
+  /** XML namespace → module name, for subtree filters. */
+  moduleOf(namespace: string): string | null;
+  /** State providers merged into <get> replies. */
+  readonly state: readonly StateProvider[];
+}
+
+/** Runs a datastore operation, turning its errors into rpc-errors. */
+async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof DatastoreError) throw toRpcErrors(err, (m) => backend.namespaceOf(m));
+    throw err;
+  }
+}
+
+/**
+ * The XPath a <filter> selects, or undefined for "no filter" and null for
+ * "selects nothing" (RFC 6241 §6.4.2: an empty filter selects nothing).
+ */
+async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation): Promise<{ xpath: string | null; namespaces?: Record<string, string> } | undefined> {
+  const node = child(op.node, 'filter');
+  if (node === undefined) return undefined;
+  const slice = childSlice(op, 'filter')!;
+  const typeAttr = Object.values(node.$ ?? {}).find((a) => a.local === 'type' && (a.uri === '' || a.uri === NETCONF_BASE_NS));
+  const type = typeAttr?.value ?? 'subtree';
+  if (type === 'xpath') {
+    const select = Object.values(node.$ ?? {}).find((a) => a.local === 'select' && (a.uri === '' || a.uri === NETCONF_BASE_NS));
+    if (select === undefined) {
+      throw new RpcError({ type: 'protocol', tag: 'missing-attribute', message: 'an xpath filter needs a select attribute',
+        info: { badAttribute: 'select', badElement: 'filter' } });
+    }
+    const namespaces: Record<string, string> = {};
+    for (const [prefix, uri] of Object.entries(slice.namespaces)) if (prefix !== '') namespaces[prefix] = uri;
+    return { xpath: select.value, namespaces };
+  }
+  if (type !== 'subtree') {
+    throw new RpcError({ type: 'protocol', tag: 'bad-attribute', message: `unknown filter type '${type}'`,
+      info: { badAttribute: 'type', badElement: 'filter' } });
+  }
+  try {
+    return { xpath: await subtreeFilterToXPath(declareNamespaces(slice.innerXml, slice.namespaces), (ns) => backend.moduleOf(ns)) };
+  } catch (err) {
+    if (err instanceof FilterError) throw invalid('filter', err.message);
+    throw err;
+  }
+}
+
+/** Prints `tree` through an optional filter; the reply content of <data>. */
+async function render(backend: BaseOperationsBackend, tree: DataTree, op: ParsedOperation, mode: WithDefaultsMode): Promise<string> {
+  const filter = await filterXPath(backend, op);
+  if (filter === undefined) return tree.print({ format: 'xml', withDefaults: mode });
+  if (filter.xpath === null) return '';
+  let selected: DataTree;
+  try {
+    selected = tree.select(filter.xpath, filter.namespaces);
+  } catch (err) {
+    // Prefixes not declared in the message may be module names, the form
+    // libyang and netopeer2 accept ("/ietf-netconf-monitoring:netconf-state").
+    try {
+      selected = tree.select(filter.xpath);
+    } catch {
+      throw invalid('filter', `the filter cannot be evaluated: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return selected.print({ format: 'xml', withDefaults: mode });
+  } finally {
+    selected.free();
+  }
+}
+
+/** Running plus every provider's state data, for <get>. */
+async function runningWithState(backend: BaseOperationsBackend): Promise<DataTree> {
+  const tree = backend.datastores.tree('running').dup();
+  try {
+    for (const provider of backend.state) {
+      const xml = await provider();
+      if (xml.trim() === '') continue;
+      const state = backend.context.parseData(xml, { format: 'xml', validate: false, strict: true });
+      try { tree.merge(state); } finally { state.free(); }
+    }
+  } catch (err) {
+    tree.free();
+    throw err;
+  }
+  return tree;
+}
+
+export function baseOperationHandlers(backend: BaseOperationsBackend): Record<string, RpcHandler> {
+  const ds = backend.datastores;
+  return {
+    'get-config': async ({ operation }) => {
+      const source = datastoreParam(operation, 'source');
+      const mode = withDefaultsParam(operation);
+      return { data: await render(backend, ds.tree(source), operation, mode) };
+    },
+
+    get: async ({ operation }) => {
+      const mode = withDefaultsParam(operation);
+      const tree = await runningWithState(backend);
+      try {
+        return { data: await render(backend, tree, operation, mode) };
+      } finally {
+        tree.free();
+      }
+    },
+
+    'edit-config': async ({ operation, session }) => {
+      const target = datastoreParam(operation, 'target', ['running', 'candidate']);
+      const config = childSlice(operation, 'config');
+      if (config === undefined) {
+        if (child(operation.node, 'url')) {
+          throw new RpcError({ type: 'protocol', tag: 'operation-not-supported', message: ':url is not supported', info: { badElement: 'url' } });
+        }
+        throw missing('config', 'edit-config needs a <config>');
+      }
+      const defaultOperation = enumParam(operation, 'default-operation', ['merge', 'replace', 'none'] as const);
+      const testOption = enumParam(operation, 'test-option', ['test-then-set', 'set', 'test-only'] as const);
+      const errorOption = enumParam(operation, 'error-option', ['stop-on-error', 'continue-on-error', 'rollback-on-error'] as const);
+      const result = await guarded(backend, () => ds.editConfig(target, configContent(config), {
+        ...(defaultOperation ? { defaultOperation } : {}),
+        ...(testOption ? { testOption } : {}),
+        ...(errorOption ? { errorOption } : {}),
+      }, session.id));
+      if (result.errors.length > 0) {
+        // continue-on-error: the good parts are applied, the reply lists the rest.
+        throw toRpcErrors(new DatastoreError(result.errors), (m) => backend.namespaceOf(m));
+      }
+      return { ok: true };
+    },
+
+    'copy-config': async ({ operation, session }) => {
+      const target = datastoreParam(operation, 'target');
+      const sourceNode = child(operation.node, 'source');
+      if (sourceNode === undefined) throw missing('source', 'copy-config needs a <source>');
+      const inline = (sourceNode.$$ ?? []).find((c) => c.$ns.local === 'config' && (c.$ns.uri === NETCONF_BASE_NS || c.$ns.uri === ''));
+      if (inline !== undefined) {
+        const content = inlineConfig(operation);
+        await guarded(backend, () => ds.copyConfig(target, { config: content }, session.id));
+      } else {
+        const source = datastoreParam(operation, 'source');
+        await guarded(backend, () => ds.copyConfig(target, { datastore: source }, session.id));
+      }
+      return { ok: true };
+    },
+
+    'delete-config': async ({ operation, session }) => {
+      const target = datastoreParam(operation, 'target');
+      await guarded(backend, () => ds.deleteConfig(target, session.id));
+      return { ok: true };
+    },
+
+    lock: async ({ operation, session }) => {
+      const target = datastoreParam(operation, 'target');
+      await guarded(backend, () => ds.lock(target, session.id));
+      return { ok: true };
+    },
+
+    unlock: async ({ operation, session }) => {
+      const target = datastoreParam(operation, 'target');
+      await guarded(backend, () => ds.unlock(target, session.id));
+      return { ok: true };
+    },
+
+    validate: async ({ operation }) => {
+      const sourceNode = child(operation.node, 'source');
+      if (sourceNode === undefined) throw missing('source', 'validate needs a <source>');
+      const inline = (sourceNode.$$ ?? []).find((c) => c.$ns.local === 'config' && (c.$ns.uri === NETCONF_BASE_NS || c.$ns.uri === ''));
+      if (inline !== undefined) {
+        const content = inlineConfig(operation);
+        await guarded(backend, () => ds.validate({ config: content }));
+      } else {
+        const source = datastoreParam(operation, 'source');
+        await guarded(backend, () => ds.validate({ datastore: source }));
+      }
+      return { ok: true };
+    },
+
+    commit: async ({ operation, session }) => {
+      const confirmed = child(operation.node, 'confirmed') !== undefined;
+      const timeoutText = text(child(operation.node, 'confirm-timeout'));
+      let timeoutSeconds = 600;
+      if (timeoutText !== undefined) {
+        if (!/^[1-9][0-9]{0,9}$/.test(timeoutText) || Number(timeoutText) > 0xffffffff) {
+          throw invalid('confirm-timeout', 'confirm-timeout must be 1..4294967295 seconds');
+        }
+        timeoutSeconds = Number(timeoutText);
+      }
+      const persist = text(child(operation.node, 'persist'));
+      const persistId = text(child(operation.node, 'persist-id'));
+      await guarded(backend, () => backend.confirmedCommit.commit(session, {
+        confirmed, timeoutSeconds, persist: persist ?? null, persistId: persistId ?? null,
+      }));
+      return { ok: true };
+    },
+
+    'cancel-commit': async ({ operation, session }) => {
+      const persistId = text(child(operation.node, 'persist-id'));
+      await guarded(backend, () => backend.confirmedCommit.cancel(session, persistId ?? null));
+      return { ok: true };
+    },
+
+    'discard-changes': async ({ session }) => {
+      await guarded(backend, () => ds.discardChanges(session.id));
+      return { ok: true };
+    },
+  };
+}
+
+/** The content of <source><config>…</config></source> with its namespaces in scope. */
+function inlineConfig(operation: ParsedOperation): string {
+  const source = childSlice(operation, 'source')!;
+  // <config> is one level below the slice; cut its content out of the source slice.
+  const open = /<(?:[\w.-]+:)?config\b[^>]*?(\/?)>/.exec(source.innerXml);
+  if (!open) return '';
+  if (open[1] === '/') return '';
+  const start = open.index + open[0].length;
+  const end = source.innerXml.lastIndexOf('</');
+  const inner = source.innerXml.slice(start, end);
+  const ownDecls: Record<string, string> = { ...source.namespaces };
+  for (const m of open[0].matchAll(/\sxmlns(?::([\w.-]+))?\s*=\s*("([^"]*)"|'([^']*)')/g)) ownDecls[m[1] ?? ''] = m[3] ?? m[4] ?? '';
+  return configContent({ ...source, innerXml: inner, namespaces: ownDecls });
+}
+
+export function registerBaseOperations(dispatcher: RpcDispatcher, backend: BaseOperationsBackend): void {
+  for (const [name, handler] of Object.entries(baseOperationHandlers(backend))) {
+    dispatcher.register(NETCONF_BASE_NS, name, handler);
+  }
+}
