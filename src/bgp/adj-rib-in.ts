@@ -124,6 +124,9 @@ const POW2 = Array.from({ length: 33 }, (_, i) => 2 ** i);
  * 2^31 for every prefix up to /30, so V8 keeps it as an unboxed small integer.
  */
 export function ipv4Key(length: number, address: number): number {
+  // Integer arithmetic for the common lengths (JS shifts count mod 32, hence the /0 case).
+  if (length === 0) return 1;
+  if (length <= 30) return (1 << length) | (address >>> (32 - length));
   return POW2[length]! + Math.floor(address / POW2[32 - length]!);
 }
 
