@@ -1,14 +1,21 @@
 /**
- * NETCONF capabilities (RFC 6241 §8, RFC 6243, RFC 5277, RFC 7950 §5.6.4).
+ * NETCONF capabilities (RFC 6241 §8, RFC 6243, RFC 5277, RFC 7950 §5.6.4, RFC 8526 §2).
  *
- * The server advertises the protocol capabilities below plus one capability per
- * YANG module it is given. For YANG 1.1 modules RFC 7950 §5.6.4 forbids module
- * capabilities and asks for the yang-library capability instead. We advertise
- * yang-library:1.0 (RFC 7950 §5.6.4 form, with module-set-id) because every
- * client in use (ncclient 0.6, yangcli 2.13, Ansible) understands it, whereas
- * the NMDA yang-library:1.1 (RFC 8526 §2) content-id form is ignored by them.
+ * The server advertises the protocol capabilities below, one module capability
+ * per YANG module it is given, and the yang-library capability.
+ *
+ * Module capabilities for YANG 1.1 modules too: RFC 7950 §5.6.4 announces YANG
+ * 1.1 modules only through the yang-library, but yangcli 2.13 and ncclient
+ * learn a server's modules from the hello alone; Netopeer2 (libnetconf2) lists
+ * every module for the same reason. Set `yang11ModuleCapabilities: false` for
+ * the strict form.
+ *
+ * yang-library: bmpd implements ietf-yang-library@2019-01-04 (RFC 8525), whose
+ * capability is RFC 8526 §2's `yang-library:1.1?revision=2019-01-04&content-id=`
+ * (as libnetconf2 does for that revision). The RFC 7950 §5.6.4 form
+ * `yang-library:1.0?revision=...&module-set-id=` belongs to the 2016-06-21
+ * module and is available through yangLibraryCapability('1.0', ...).
  */
-
 import { createHash } from 'node:crypto';
 
 export const BASE_1_0 = 'urn:ietf:params:netconf:base:1.0';
@@ -34,14 +41,13 @@ export const CAPABILITY = {
 export const DEFAULT_CAPABILITIES: readonly string[] = Object.values(CAPABILITY);
 
 export const YANG_LIBRARY_1_0 = 'urn:ietf:params:netconf:capability:yang-library:1.0';
-/** RFC 7895 revision of ietf-yang-library that the 1.0 capability names. */
-export const YANG_LIBRARY_REVISION = '2019-01-04';
+export const YANG_LIBRARY_1_1 = 'urn:ietf:params:netconf:capability:yang-library:1.1';
 
 export interface AdvertisedModule {
   name: string;
   namespace: string;
   revision?: string;
-  /** '1' or '1.1' (RFC 7950 yang-version); YANG 1.1 modules are announced through yang-library only. */
+  /** '1' or '1.1' (RFC 7950 yang-version). */
   yangVersion?: '1' | '1.1';
   features?: readonly string[];
   deviations?: readonly string[];
@@ -61,30 +67,40 @@ export function moduleCapability(module: AdvertisedModule): string {
   return `${module.namespace}?${params.join('&')}`;
 }
 
-export function yangLibraryCapability(moduleSetId: string): string {
-  return `${YANG_LIBRARY_1_0}?revision=${YANG_LIBRARY_REVISION}&module-set-id=${moduleSetId}`;
+/**
+ * '1.1': RFC 8526 §2, for ietf-yang-library@2019-01-04 (the default);
+ * '1.0': RFC 7950 §5.6.4, for ietf-yang-library@2016-06-21.
+ */
+export function yangLibraryCapability(version: '1.0' | '1.1', id: string, revision?: string): string {
+  return version === '1.1'
+    ? `${YANG_LIBRARY_1_1}?revision=${revision ?? '2019-01-04'}&content-id=${id}`
+    : `${YANG_LIBRARY_1_0}?revision=${revision ?? '2016-06-21'}&module-set-id=${id}`;
 }
 
-/**
- * The full list for the server hello: protocol capabilities, YANG 1.0 module
- * capabilities, and — when any module is YANG 1.1 — the yang-library capability
- * (RFC 7950 §5.6.4). Module capabilities are given for YANG 1.0 modules only.
- */
+export interface ServerCapabilityOptions {
+  /** Content-id of the yang-library; default derived from the module list. */
+  contentId?: string;
+  /** Announce YANG 1.1 modules as module capabilities too (default true, see above). */
+  yang11ModuleCapabilities?: boolean;
+}
+
+/** The full capability list for the server hello. */
 export function serverCapabilities(
   protocol: readonly string[],
   modules: readonly AdvertisedModule[],
-  moduleSetId?: string,
+  options: ServerCapabilityOptions = {},
 ): string[] {
   const list = [...protocol];
+  const yang11 = options.yang11ModuleCapabilities ?? true;
   for (const module of modules) {
-    if (module.yangVersion !== '1.1') list.push(moduleCapability(module));
+    if (yang11 || module.yangVersion !== '1.1') list.push(moduleCapability(module));
   }
-  if (modules.some((m) => m.yangVersion === '1.1')) list.push(yangLibraryCapability(moduleSetId ?? moduleSetIdOf(modules)));
+  if (modules.length > 0) list.push(yangLibraryCapability('1.1', options.contentId ?? contentIdOf(modules)));
   return [...new Set(list)];
 }
 
-/** A stable module-set-id: changes whenever a module, revision or feature set changes. */
-export function moduleSetIdOf(modules: readonly AdvertisedModule[]): string {
+/** A stable content-id: changes whenever a module, revision, feature or deviation changes. */
+export function contentIdOf(modules: readonly AdvertisedModule[]): string {
   const text = modules
     .map((m) => `${m.name}@${m.revision ?? ''}:${[...(m.features ?? [])].sort().join(',')}:${[...(m.deviations ?? [])].sort().join(',')}`)
     .sort()

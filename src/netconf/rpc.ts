@@ -116,8 +116,10 @@ export function parseXmlMessage(text: string): ParsedDocument {
     stack.push({ start: sax.startTagPosition - 1, innerStart: sax.position, node });
     onOpen.call(this, node);
   };
+  let rootEnd = -1;
   sax.onclosetag = function (this: unknown, name: string) {
     const open = stack.pop();
+    if (stack.length === 0 && rootEnd < 0) rootEnd = sax.position;
     if (open !== undefined && (stack.length === 1 || stack.length === 2)) {
       const end = sax.position;
       const xml = source.slice(open.start, end);
@@ -153,8 +155,16 @@ export function parseXmlMessage(text: string): ParsedDocument {
   }
   const root = result ? Object.values(result)[0] : undefined;
   if (root === undefined) throw new XmlParseError('empty message');
+  // xml2js reports success as soon as the root element closes; whatever follows
+  // it (a second element, text) would go unnoticed. Only whitespace, comments
+  // and processing instructions may follow the root (XML 1.0 §2.1 Misc).
+  if (!TRAILING_MISC.test(source.slice(rootEnd))) {
+    throw new XmlParseError('content after the document element');
+  }
   return { root, slices };
 }
+
+const TRAILING_MISC = /^(?:\s|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*$/;
 
 interface SaxTag {
   name: string;

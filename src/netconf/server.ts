@@ -42,8 +42,15 @@ export interface NetconfServerOptions {
   capabilities?: readonly string[];
   /** YANG modules to announce (module capabilities / yang-library). */
   modules?: readonly AdvertisedModule[];
-  /** module-set-id for the yang-library capability; default derived from `modules`. */
+  /** Content-id for the yang-library capability; default derived from `modules`. */
+  contentId?: string;
+  /**
+   * Same as contentId: bmpd serves one id as both yang-library content-id and
+   * the deprecated modules-state/module-set-id. contentId wins when both are set.
+   */
   moduleSetId?: string;
+  /** Announce YANG 1.1 modules as module capabilities too (default true; see capabilities.ts). */
+  yang11ModuleCapabilities?: boolean;
   /** Operation handlers keyed `${namespace} ${name}`; more can be registered on `dispatcher`. */
   handlers?: Readonly<Record<string, RpcHandler>>;
   /** Failed-login throttle; default 5 failures in 60 s block an address for 60 s. */
@@ -69,11 +76,7 @@ export class NetconfServer {
       const space = key.lastIndexOf(' ');
       this.dispatcher.register(key.slice(0, space), key.slice(space + 1), handler);
     }
-    this.capabilitiesValue = serverCapabilities(
-      options.capabilities ?? DEFAULT_CAPABILITIES,
-      options.modules ?? [],
-      options.moduleSetId,
-    );
+    this.capabilitiesValue = this.computeCapabilities(options.modules ?? [], options.contentId ?? options.moduleSetId);
   }
 
   /** The capabilities sent in every new session's hello. */
@@ -82,8 +85,17 @@ export class NetconfServer {
   }
 
   /** Replace the advertised modules (e.g. after a schema change); applies to new sessions. */
-  setModules(modules: readonly AdvertisedModule[], moduleSetId?: string): void {
-    this.capabilitiesValue = serverCapabilities(this.options.capabilities ?? DEFAULT_CAPABILITIES, modules, moduleSetId);
+  setModules(modules: readonly AdvertisedModule[], contentId?: string): void {
+    this.capabilitiesValue = this.computeCapabilities(modules, contentId);
+  }
+
+  private computeCapabilities(modules: readonly AdvertisedModule[], contentId: string | undefined): string[] {
+    return serverCapabilities(this.options.capabilities ?? DEFAULT_CAPABILITIES, modules, {
+      ...(contentId !== undefined ? { contentId } : {}),
+      ...(this.options.yang11ModuleCapabilities !== undefined
+        ? { yang11ModuleCapabilities: this.options.yang11ModuleCapabilities }
+        : {}),
+    });
   }
 
   get hostKey(): HostKey | undefined {

@@ -167,6 +167,21 @@ describe('session limits and timeouts', () => {
     }
   });
 
+  it('closes a session whose client never sends its hello', async () => {
+    const { server, cleanup } = await startServer('127.0.7.7', { helloTimeoutSeconds: 1 });
+    try {
+      const ends: string[] = [];
+      server.sessions.onSessionEnd((e) => ends.push(e.reason));
+      const client = await NcTestClient.connect({ host: '127.0.7.7', port: server.port()! });
+      expect(await client.nextMessage()).toContain('<hello');
+      await client.waitClosed(10_000);
+      expect(ends).toEqual(['hello-timeout']);
+      expect(server.sessions.statistics.droppedSessions).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('stop() closes every session and the listener', async () => {
     const { server, cleanup } = await startServer('127.0.7.6');
     const port = server.port()!;
