@@ -5,6 +5,7 @@ import { serializeParts, type BmpMessage, type PerPeerHeader, routeMonitoringHea
 import { StationSession, type StationConfig, type StationOptions } from '../../src/bmp/station.js';
 import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
 import { interfaceAddress } from '../../src/net/interfaces.js';
+import { startCapture } from '../net/capture.js';
 import { TestCollector, sleep, until } from './collector.js';
 
 // Loopback range of this test file: 127.0.5.30-39 (collector .30, update-source .31). Real clock, short delays.
@@ -77,11 +78,15 @@ describe('StationSession with a real collector', () => {
     expect(st.status).toBe('down');
   });
 
-  it('binds to the update-source address', async () => {
-    const s = station();
+  it('binds to the update-source address and marks the SYN with the DSCP (tshark)', async () => {
+    const cap = await startCapture({ filter: `tcp port ${collector.port}`, fields: ['ip.src', 'ip.dsfield.dscp', 'tcp.flags.syn', 'tcp.flags.ack'] });
+    const s = station({ dscp: 46 });
     await up(s);
     expect(collector.last!.socket.remoteAddress).toBe(SOURCE);
     expect(s.state().localAddress).toBe(SOURCE);
+    const rows = await cap.stop();
+    const syn = rows.find((r) => r[2] === '1' && r[3] === '0');
+    expect(syn, JSON.stringify(rows)).toEqual([SOURCE, '46', '1', '0']);
   });
 
   it('a collector that stops reading causes backpressure at the high-water mark, and drain once it reads again', async () => {

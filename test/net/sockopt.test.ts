@@ -111,6 +111,19 @@ describe('connectTcp', () => {
     for (let i = 0; i < 20; i++) {
       await connectTcp({ host: SERVER_V4, port: 9, localAddress: '192.0.2.1', timeoutMs: 1000 }).catch(() => undefined);
     }
+    // The timeout path: a listener keyed for MD5 silently drops our unsigned SYNs.
+    const { server: keyed, port: keyedPort } = await listen(SERVER_V4);
+    setTcpMd5Sig(socketFd(keyed), CLIENT_V4, 'k');
+    const fdsWithListener = openFds();
+    let timedOut = 0;
+    for (let i = 0; i < 5; i++) {
+      await connectTcp({ host: SERVER_V4, port: keyedPort, localAddress: CLIENT_V4, timeoutMs: 100 }).catch((e: { code?: string }) => {
+        if (e.code === 'ETIMEDOUT') timedOut++;
+      });
+    }
+    expect(timedOut).toBe(5);
+    expect(openFds()).toBe(fdsWithListener);
+    await new Promise((r) => keyed.close(r));
     expect(refused).toBe(200);
     expect(openFds()).toBe(before);
   });
