@@ -132,7 +132,11 @@ export interface StationEvents {
   /** Initiation is queued: the engine sends Peer Ups and invokes the refresh. */
   up: [info: { localAddress: string; localPort: number; tcb: string }];
   down: [down: StationDown];
-  /** A connection attempt failed or the session broke (also reported by 'down' when it was up). */
+  /**
+   * A connection attempt failed or the socket reported an error (a session
+   * that was up also gets 'down'). Emitted only while someone listens, so an
+   * unobserved station never throws EventEmitter's unhandled 'error'.
+   */
   error: [error: Error];
   backpressure: [queuedBytes: number];
   drain: [queuedBytes: number];
