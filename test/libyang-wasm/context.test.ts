@@ -104,6 +104,10 @@ describe('libyang-wasm context and modules', () => {
     }
   });
 
+  it('refuses a search directory that does not exist', () => {
+    expect(() => ly.createContext({ searchDirs: [`${FIXTURES}/missing`] })).toThrow(/does not exist/);
+  });
+
   it('makes a destroyed context unusable', () => {
     const fresh = ly.createContext();
     fresh.destroy();

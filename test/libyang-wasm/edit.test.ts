@@ -79,13 +79,33 @@ describe('libyang-wasm edit (NETCONF edit-config semantics)', () => {
     );
   });
 
-  it('defaultOperation replace replaces the containers named in the edit only', () => {
+  it('defaultOperation replace replaces the whole configuration (RFC 6241 section 7.2)', () => {
     const target = base();
     expect(target.edit(editTree(editSystem('<hostname>r9</hostname>')), { ...MERGE, defaultOperation: 'replace' })).toEqual(
       [],
     );
-    expect(compact(target.select('/lwt-demo:system'))).toBe(system('<hostname>r9</hostname>'));
-    expect(target.paths('/lwt-demo:servers/server')).toHaveLength(2);
+    expect(target.print({ shrink: true })).toBe(system('<hostname>r9</hostname>'));
+  });
+
+  it('defaultOperation replace still honours explicit operations', () => {
+    const target = base();
+    const errors = target.edit(
+      editTree(
+        editSystem('<hostname>r9</hostname>') +
+          editServers(`<server nc:operation="create"><id>1</id><address>x</address></server>` + server(4, '<address>w</address>')),
+      ),
+      { defaultOperation: 'replace', errorOption: 'stop-on-error' },
+    );
+    // servers is replaced as a whole, so its old entry 1 is gone before the create of a new entry 1
+    expect(errors).toEqual([]);
+    expect(target.print({ shrink: true })).toBe(
+      system('<hostname>r9</hostname>') + servers(server(1, '<address>x</address>') + server(4, '<address>w</address>')),
+    );
+    const failed = target.edit(editTree(editSystem('<dns nc:operation="delete">zz</dns>')), {
+      defaultOperation: 'replace',
+      errorOption: 'stop-on-error',
+    });
+    expect(failed.map((e) => [e.tag, e.path])).toEqual([['data-missing', "/lwt-demo:system/dns[.='zz']"]]);
   });
 
   it('create adds a missing node and reports data-exists for an existing one', () => {

@@ -975,6 +975,21 @@ EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *ed
     st.error_count = 0;
     jb_open(&st.errors);
     fputc('[', st.errors.f);
+    if (default_op == 1) {
+        /* default-operation replace: "the new configuration completely replaces the configuration in the
+         * target datastore" (RFC 6241 section 7.2), so top-level nodes absent from the edit go too. */
+        struct lyd_node *node, *next, *match;
+        LY_LIST_FOR_SAFE(target->root, next, node) {
+            match = NULL;
+            if (edit->root) {
+                lyd_find_sibling_first(edit->root, node, &match);
+            }
+            if (!match) {
+                free_node(&target->root, node);
+            }
+        }
+        ly_err_clean(target->ctx, NULL);
+    }
     edit_siblings(&st, NULL, &target->root, edit->root, defaults[default_op < 0 || default_op > 2 ? 0 : default_op]);
     fputc(']', st.errors.f);
     target->root = target->root ? lyd_first_sibling(target->root) : NULL;

@@ -6,8 +6,9 @@
  * Memory is managed by hand: every tree, diff and operation owns wasm memory until its free() is called
  * (a context's destroy() frees whatever of its objects are still alive). Nothing relies on the GC.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type DataFormat = 'xml' | 'json';
@@ -324,7 +325,7 @@ class LibyangRuntime implements Libyang {
   }
 
   createContext(opts: ContextOptions = {}): YangContext {
-    const dirs = (opts.searchDirs ?? []).map((dir) => this.#mount(dir));
+    const dirs = (opts.searchDirs ?? []).map((dir) => this.#mount(resolve(dir)));
     let options = LY_CTX_DISABLE_SEARCHDIR_CWD;
     if (opts.allImplemented) options |= LY_CTX_ALL_IMPLEMENTED;
     const bridge = new Bridge(this.#M);
@@ -345,6 +346,7 @@ class LibyangRuntime implements Libyang {
   #mount(hostDir: string): string {
     let point = this.#mounts.get(hostDir);
     if (!point) {
+      if (!existsSync(hostDir)) throw new Error(`YANG search directory ${hostDir} does not exist`);
       point = `/host/${this.#mounts.size}`;
       this.#M.FS.mkdir(point);
       this.#M.FS.mount(this.#M.NODEFS, { root: hostDir }, point);
