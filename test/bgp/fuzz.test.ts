@@ -10,6 +10,7 @@ import {
   BgpProtocolError,
   decodeMessage,
   decodeUpdate,
+  encodeUpdate,
   vpnPrefix,
   type NotificationFields,
   type SessionCodecOptions,
@@ -88,7 +89,7 @@ function mutate(random: () => number, seed: Buffer): Buffer {
 }
 
 describe('fuzz: reader, decoders and Adj-RIB-In', () => {
-  it('12,000 random and mutated messages: no exception escapes, every reset carries a valid NOTIFICATION', () => {
+  it('12,000 random and mutated messages: no exception escapes, every reset carries a valid NOTIFICATION, the rest re-encodes faithfully', () => {
     const random = prng(20260407);
     const outcomes = { frames: 0, headerErrors: 0, messageErrors: 0, ok: 0, discard: 0, withdraw: 0, reset: 0 };
     const ribs = [true, false].map((fourOctetAs) => new AdjRibIn({ localAs: 65001, routerId: '192.0.2.9', fourOctetAs, families: ['ipv4-unicast', 'ipv6-unicast', 'vpnv4-unicast', 'vpnv6-unicast'] }));
@@ -124,6 +125,13 @@ describe('fuzz: reader, decoders and Adj-RIB-In', () => {
             } else if (verdict.action === 'treat-as-withdraw') outcomes.withdraw++;
             else if (verdict.action === 'attribute-discard') outcomes.discard++;
             else outcomes.ok++;
+            if (verdict.action !== 'session-reset') {
+              // What survived decoding re-encodes to a message that decodes the same.
+              const again = decodeUpdate(encodeUpdate(decoded, options), options);
+              expect(again.attributes).toEqual(decoded.attributes);
+              expect(again.nlri).toEqual(decoded.nlri);
+              expect(again.withdrawnRoutes).toEqual(decoded.withdrawnRoutes);
+            }
             ribs[options.fourOctetAs ? 0 : 1]!.apply(decoded);
           } catch (error) {
             expect(error).toBeInstanceOf(BgpProtocolError);

@@ -182,6 +182,9 @@ function decodeMpReach(flags: number, value: Buffer): PathAttribute {
       throw error;
     }
   }
+  if (family === undefined) {
+    return { kind: 'mp-reach-nlri', flags, afi, safi, nextHop, nlri, undecodedNlri: Buffer.from(value.subarray(nlriStart)) };
+  }
   return { kind: 'mp-reach-nlri', flags, afi, safi, nextHop, nlri };
 }
 
@@ -199,6 +202,7 @@ function decodeMpUnreach(flags: number, value: Buffer): PathAttribute {
       throw error;
     }
   }
+  if (family === undefined) return { kind: 'mp-unreach-nlri', flags, afi, safi, withdrawn, undecodedNlri: Buffer.from(value.subarray(3)) };
   return { kind: 'mp-unreach-nlri', flags, afi, safi, withdrawn };
 }
 
@@ -494,13 +498,13 @@ export function encodeAttributeValue(attribute: PathAttribute, fourOctetAs: bool
       head.writeUInt16BE(attribute.afi, 0);
       head[2] = attribute.safi;
       head[3] = attribute.nextHop.length;
-      return Buffer.concat([head, attribute.nextHop, Buffer.alloc(1), prefixesBuffer(attribute.nlri)]);
+      return Buffer.concat([head, attribute.nextHop, Buffer.alloc(1), attribute.undecodedNlri ?? prefixesBuffer(attribute.nlri)]);
     }
     case 'mp-unreach-nlri': {
       const head = Buffer.alloc(3);
       head.writeUInt16BE(attribute.afi, 0);
       head[2] = attribute.safi;
-      return Buffer.concat([head, prefixesBuffer(attribute.withdrawn)]);
+      return Buffer.concat([head, attribute.undecodedNlri ?? prefixesBuffer(attribute.withdrawn)]);
     }
     case 'unknown':
       return attribute.value;

@@ -272,12 +272,16 @@ export type PathAttribute =
       readonly nextHop: Buffer;
       /** Decoded NLRI for the families bmpd knows; empty for others. */
       readonly nlri: readonly Prefix[];
+      /** The NLRI octets of a family bmpd does not decode (flowspec, EVPN, ...), kept for re-encoding. */
+      readonly undecodedNlri?: Buffer;
     })
   | (AttributeBase & {
       readonly kind: 'mp-unreach-nlri';
       readonly afi: number;
       readonly safi: number;
       readonly withdrawn: readonly Prefix[];
+      /** The withdrawn NLRI octets of a family bmpd does not decode. */
+      readonly undecodedNlri?: Buffer;
     })
   /** Each value is one 8-octet extended community (RFC 4360 §2). */
   | (AttributeBase & { readonly kind: 'extended-communities'; readonly communities: readonly Buffer[] })
@@ -389,6 +393,58 @@ export interface SessionCodecOptions {
   readonly fourOctetAs: boolean;
   /** External peer: LOCAL_PREF from it is discarded (RFC 7606 §7.5). */
   readonly ebgp: boolean;
+}
+
+const ERROR_NAMES: Readonly<Record<number, readonly [string, Readonly<Record<number, string>>]>> = {
+  [ErrorCode.MessageHeader]: ['Message Header Error', { 1: 'Connection Not Synchronized', 2: 'Bad Message Length', 3: 'Bad Message Type' }],
+  [ErrorCode.OpenMessage]: [
+    'OPEN Message Error',
+    { 0: 'Unspecific', 1: 'Unsupported Version Number', 2: 'Bad Peer AS', 3: 'Bad BGP Identifier', 4: 'Unsupported Optional Parameter', 6: 'Unacceptable Hold Time', 7: 'Unsupported Capability' },
+  ],
+  [ErrorCode.UpdateMessage]: [
+    'UPDATE Message Error',
+    {
+      1: 'Malformed Attribute List',
+      2: 'Unrecognized Well-known Attribute',
+      3: 'Missing Well-known Attribute',
+      4: 'Attribute Flags Error',
+      5: 'Attribute Length Error',
+      6: 'Invalid ORIGIN Attribute',
+      8: 'Invalid NEXT_HOP Attribute',
+      9: 'Optional Attribute Error',
+      10: 'Invalid Network Field',
+      11: 'Malformed AS_PATH',
+    },
+  ],
+  [ErrorCode.HoldTimerExpired]: ['Hold Timer Expired', {}],
+  [ErrorCode.FiniteStateMachine]: [
+    'Finite State Machine Error',
+    { 0: 'Unspecified', 1: 'Unexpected Message in OpenSent', 2: 'Unexpected Message in OpenConfirm', 3: 'Unexpected Message in Established' },
+  ],
+  [ErrorCode.Cease]: [
+    'Cease',
+    {
+      1: 'Maximum Number of Prefixes Reached',
+      2: 'Administrative Shutdown',
+      3: 'Peer De-configured',
+      4: 'Administrative Reset',
+      5: 'Connection Rejected',
+      6: 'Other Configuration Change',
+      7: 'Connection Collision Resolution',
+      8: 'Out of Resources',
+      9: 'Hard Reset',
+    },
+  ],
+  [ErrorCode.RouteRefreshMessage]: ['ROUTE-REFRESH Message Error', { 1: 'Invalid Message Length' }],
+};
+
+/** "Cease / Administrative Shutdown" — the RFC names, for logs and show output. */
+export function describeNotification(code: number, subcode: number): string {
+  const entry = ERROR_NAMES[code];
+  if (entry === undefined) return `error code ${code} subcode ${subcode}`;
+  const [name, subcodes] = entry;
+  if (subcode === 0 && subcodes[0] === undefined) return name;
+  return `${name} / ${subcodes[subcode] ?? `subcode ${subcode}`}`;
 }
 
 /**

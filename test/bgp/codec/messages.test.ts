@@ -9,6 +9,7 @@ import {
   RouteRefreshMessageSubcode,
   RouteRefreshSubtype,
   decodeMessage,
+  describeNotification,
   decodeOpen,
   decodeRouteRefresh,
   decodeUpdate,
@@ -331,3 +332,14 @@ describe('ROUTE-REFRESH errors (RFC 7313 §5)', () => {
   });
 });
 
+
+describe('describeNotification', () => {
+  it('names codes and subcodes as the RFCs do', () => {
+    expect(describeNotification(6, 2)).toBe('Cease / Administrative Shutdown');
+    expect(describeNotification(4, 0)).toBe('Hold Timer Expired');
+    expect(describeNotification(3, 11)).toBe('UPDATE Message Error / Malformed AS_PATH');
+    expect(describeNotification(2, 0)).toBe('OPEN Message Error / Unspecific');
+    expect(describeNotification(6, 42)).toBe('Cease / subcode 42');
+    expect(describeNotification(99, 1)).toBe('error code 99 subcode 1');
+  });
+});
