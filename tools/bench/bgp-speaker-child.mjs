@@ -73,6 +73,7 @@ speaker.on('update', (event) => {
   console.log(
     JSON.stringify({
       event: 'done',
+      at: Date.now(),
       prefixes: stored,
       seconds,
       prefixesPerSecond: Math.round(stored / seconds),

@@ -195,13 +195,14 @@ socket.on('data', (chunk) => {
 
 async function blast() {
   const started = process.hrtime.bigint();
+  if (args.json) console.log(JSON.stringify({ event: 'established', at: Date.now() }));
   for (const update of updates) {
     if (!socket.write(update)) await new Promise((resolve) => socket.once('drain', resolve));
   }
   socket.write(encodeEndOfRib('ipv4-unicast'));
   await new Promise((resolve) => socket.write(Buffer.alloc(0), resolve));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const result = { prefixes: prefixCount, updates: updates.length, bytes, seconds, prefixesPerSecond: Math.round(prefixCount / seconds) };
+  const result = { event: 'sent', at: Date.now(), prefixes: prefixCount, updates: updates.length, bytes, seconds, prefixesPerSecond: Math.round(prefixCount / seconds) };
   if (args.json) console.log(JSON.stringify(result));
   else console.log(`loadgen: sent ${prefixCount} prefixes in ${updates.length} UPDATEs + End-of-RIB in ${seconds.toFixed(2)} s: ${result.prefixesPerSecond} prefixes/s (written to the socket)`);
   if (args['exit-after-eor']) stop();

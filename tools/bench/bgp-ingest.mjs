@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+// BGP ingest benchmark: the same generated full table (tools/bgp-loadgen) sent to three receivers
+// in turn on loopback — bmpd's BgpSpeaker (alone in a child process), Debian's gobgpd and FRR
+// bgpd (standalone, -Z -S) — measuring
+//   ingest rate = prefixes / (load generator Established and sending -> receiver holds all of them)
+//   memory      = receiver's peak RSS (VmHWM) minus its idle RSS, per stored prefix.
+// bmpd reports its own completion time; gobgpd and FRR are polled (gobgp CLI / vtysh JSON) every
+// --poll-ms, which can only make them look a little slower than they are.
+//
+//   npx tsc -b && node tools/bench/bgp-ingest.mjs [--prefixes 1000000] [--per-update 50] [--only bmpd,gobgpd,frr]
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+
+const { values: args } = parseArgs({
+  options: {
+    prefixes: { type: 'string', default: '1000000' },
+    'per-update': { type: 'string', default: '50' },
+    only: { type: 'string', default: 'bmpd,gobgpd,frr' },
+    'poll-ms': { type: 'string', default: '50' },
+    'timeout-s': { type: 'string', default: '600' },
+  },
+});
+const N = Number(args.prefixes);
+const pollMs = Number(args['poll-ms']);
+const timeoutMs = Number(args['timeout-s']) * 1000;
+
+// Loopback only; one receiver at a time, so they can share the port.
+const GENERATOR = '127.0.4.100';
+const GENERATOR_AS = 65010;
+const RECEIVER_AS = 65001;
+const PORT = 17179;
+const ADDR = { bmpd: '127.0.4.101', gobgpd: '127.0.4.102', frr: '127.0.4.103' };
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function procStatus(pid, field) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const line = text.split('\n').find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killPid(pid) {
+  if (!pid || !alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 60 && alive(pid); i++) await sleep(50);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/** Spawn a node script that prints JSON lines; returns the child and a function awaiting an event. */
+function spawnJson(script, scriptArgs) {
+  const child = spawn(process.execPath, [script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const seen = [];
+  const waiters = [];
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    let event;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    seen.push(event);
+    for (const w of [...waiters]) {
+      if (w.name === event.event) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(event);
+      }
+    }
+  });
+  const next = (name) => {
+    const found = seen.find((e) => e.event === name);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      waiters.push({ name, resolve });
+      child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited (${code}) before "${name}"`)));
+      setTimeout(() => reject(new Error(`timeout waiting for ${name} from ${path.basename(script)}`)), timeoutMs).unref();
+    });
+  };
+  return { child, next };
+}
+
+function startLoadgen(receiver) {
+  return spawnJson(path.join(root, 'tools/bgp-loadgen/loadgen.mjs'), [
+    '--peer', receiver, '--port', String(PORT), '--local', GENERATOR, '--as', String(GENERATOR_AS),
+    '--prefixes', String(N), '--per-update', args['per-update'], '--json',
+  ]);
+}
+
+/** Poll until count() reaches N; returns the Date.now() of the first poll that saw N. */
+async function pollUntilComplete(count) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await count().catch(() => 0);
+    if (n >= N) return Date.now();
+    if (Date.now() > deadline) throw new Error(`receiver holds ${n} of ${N} prefixes after ${timeoutMs / 1000} s`);
+    await sleep(pollMs);
+  }
+}
+
+async function benchBmpd() {
+  const speaker = spawnJson(path.join(here, 'bgp-speaker-child.mjs'), [
+    '--listen', ADDR.bmpd, '--port', String(PORT), '--as', String(RECEIVER_AS),
+    '--neighbor', GENERATOR, '--remote-as', String(GENERATOR_AS), '--target', String(N),
+  ]);
+  const loadgen = { child: null };
+  try {
+    const listening = await speaker.next('listening');
+    const gen = startLoadgen(ADDR.bmpd);
+    loadgen.child = gen.child;
+    const established = await gen.next('established');
+    const done = await speaker.next('done');
+    return {
+      receiver: 'bmpd',
+      seconds: (done.at - established.at) / 1000,
+      idleRss: listening.idleRssBytes,
+      peakRss: done.peakRssBytes,
+      stored: done.prefixes,
+    };
+  } finally {
+    await killPid(loadgen.child?.pid);
+    await killPid(speaker.child.pid);
+  }
+}
+
+async function benchGobgpd() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-gobgpd-'));
+  const api = `${ADDR.gobgpd}:50052`;
+  writeFileSync(
+    path.join(dir, 'gobgpd.toml'),
+    `[global.config]
+  as = ${RECEIVER_AS}
+  router-id = "${ADDR.gobgpd}"
+  port = ${PORT}
+  local-address-list = ["${ADDR.gobgpd}"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${GENERATOR}"
+    peer-as = ${GENERATOR_AS}
+  [neighbors.transport.config]
+    local-address = "${ADDR.gobgpd}"
+    passive-mode = true
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+`,
+  );
+  const gobgpd = spawn('gobgpd', ['-f', path.join(dir, 'gobgpd.toml'), '-p', '-l', 'warn', '--api-hosts', api, '--pprof-disable'], {
+    stdio: 'ignore',
+  });
+  const [host, port] = [ADDR.gobgpd, '50052'];
+  const cli = async (...a) => (await run('gobgp', ['-u', host, '-p', port, ...a], { timeout: 30_000 })).stdout;
+  let loadgen = null;
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (await cli('global').then(() => true, () => false)) break;
+      await sleep(100);
+    }
+    await sleep(300);
+    const idleRss = procStatus(gobgpd.pid, 'VmRSS');
+    const gen = startLoadgen(ADDR.gobgpd);
+    loadgen = gen.child;
+    const established = await gen.next('established');
+    const doneAt = await pollUntilComplete(async () => {
+      const peers = JSON.parse(await cli('neighbor', '-j'));
+      const peer = peers.find((p) => p.conf?.neighbor_address === GENERATOR) ?? peers[0];
+      const afi = peer?.afi_safis?.find((a) => a.state?.family?.afi === 1) ?? peer?.afi_safis?.[0];
+      return Number(afi?.state?.accepted ?? afi?.state?.received ?? 0);
+    });
+    return {
+      receiver: 'gobgpd',
+      seconds: (doneAt - established.at) / 1000,
+      idleRss,
+      peakRss: procStatus(gobgpd.pid, 'VmHWM'),
+      stored: N,
+    };
+  } finally {
+    await killPid(loadgen?.pid);
+    await killPid(gobgpd.pid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchFrr() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-frr-'));
+  const vty = path.join(dir, 'run');
+  await run('mkdir', ['-p', vty]);
+  const conf = path.join(dir, 'bgpd.conf');
+  writeFileSync(
+    conf,
+    `frr version 8.4.4
+frr defaults traditional
+hostname bench-frr
+log file ${path.join(dir, 'bgpd.log')} warnings
+!
+router bgp ${RECEIVER_AS}
+ bgp router-id ${ADDR.frr}
+ no bgp ebgp-requires-policy
+ neighbor ${GENERATOR} remote-as ${GENERATOR_AS}
+ neighbor ${GENERATOR} passive
+ neighbor ${GENERATOR} disable-connected-check
+exit
+!
+`,
+  );
+  const pidFile = path.join(dir, 'bgpd.pid');
+  await run('/usr/lib/frr/bgpd', [
+    '-d', '-Z', '-S', '-l', ADDR.frr, '-p', String(PORT), '-f', conf, '-i', pidFile,
+    '--vty_socket', vty, '-z', path.join(vty, 'zserv.api'),
+  ]);
+  let pid = 0;
+  let loadgen = null;
+  try {
+    for (let i = 0; i < 100 && !pid; i++) {
+      try {
+        pid = Number(readFileSync(pidFile, 'utf8').trim());
+      } catch {
+        await sleep(100);
+      }
+    }
+    const vtysh = async (cmd) => (await run('vtysh', ['--vty_socket', vty, '-d', 'bgpd', '-c', cmd], { timeout: 60_000 })).stdout;
+    for (let i = 0; i < 100; i++) {
+      if (await vtysh('show version').then(() => true, () => false)) break;
+      await sleep(100);
+    }
+    await sleep(300);
+    const idleRss = procStatus(pid, 'VmRSS');
+    const gen = startLoadgen(ADDR.frr);
+    loadgen = gen.child;
+    const established = await gen.next('established');
+    const doneAt = await pollUntilComplete(async () => {
+      const summary = JSON.parse(await vtysh('show bgp ipv4 unicast summary json'));
+      return Number(summary.peers?.[GENERATOR]?.pfxRcd ?? 0);
+    });
+    return { receiver: 'frr', seconds: (doneAt - established.at) / 1000, idleRss, peakRss: procStatus(pid, 'VmHWM'), stored: N };
+  } finally {
+    await killPid(loadgen?.pid);
+    await killPid(pid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const benches = { bmpd: benchBmpd, gobgpd: benchGobgpd, frr: benchFrr };
+const results = [];
+console.log(`bgp-ingest: ${N} IPv4 /24s, ${args['per-update']} per UPDATE, from ${GENERATOR} (tools/bgp-loadgen)`);
+for (const name of args.only.split(',')) {
+  const bench = benches[name];
+  if (!bench) throw new Error(`unknown receiver ${name}`);
+  process.stdout.write(`  ${name} ... `);
+  const r = await bench();
+  r.rate = r.stored / r.seconds;
+  r.bytesPerPrefix = (r.peakRss - r.idleRss) / r.stored;
+  results.push(r);
+  console.log(`${Math.round(r.rate)} prefixes/s`);
+}
+
+const mib = (b) => (b / 1048576).toFixed(1);
+const pad = (s, n) => String(s).padStart(n);
+console.log('');
+console.log(`${'receiver'.padEnd(10)}${pad('seconds', 9)}${pad('prefixes/s', 12)}${pad('idle MiB', 10)}${pad('peak MiB', 10)}${pad('B/prefix', 10)}`);
+for (const r of results) {
+  console.log(
+    `${r.receiver.padEnd(10)}${pad(r.seconds.toFixed(2), 9)}${pad(Math.round(r.rate), 12)}${pad(mib(r.idleRss), 10)}${pad(mib(r.peakRss), 10)}${pad(r.bytesPerPrefix.toFixed(0), 10)}`,
+  );
+}
+const bmpd = results.find((r) => r.receiver === 'bmpd');
+if (bmpd) {
+  console.log('');
+  for (const other of results.filter((r) => r !== bmpd)) {
+    console.log(
+      `bmpd/${other.receiver}: ingest rate x${(bmpd.rate / other.rate).toFixed(2)}, bytes per prefix x${(bmpd.bytesPerPrefix / other.bytesPerPrefix).toFixed(2)}`,
+    );
+  }
+  console.log(
+    `goals: >= 1,000,000 prefixes/s: ${bmpd.rate >= 1e6 ? 'met' : 'NOT met'} (${Math.round(bmpd.rate)}); <= 150 bytes per prefix: ${bmpd.bytesPerPrefix <= 150 ? 'met' : 'NOT met'} (${bmpd.bytesPerPrefix.toFixed(0)})`,
+  );
+}
+console.log(JSON.stringify({ bench: 'bgp-ingest', prefixes: N, results }));
