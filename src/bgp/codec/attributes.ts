@@ -18,7 +18,8 @@
  * | AS_PATH / malformed segment, zero-length segment, unknown type        | TaW (§7.2) |
  * | AS_PATH with confederation segments from an external peer             | TaW (§7.2) |
  * | NEXT_HOP length ≠ 4                                                   | TaW (§7.3) |
- * | NEXT_HOP 0.0.0.0 or class D/E (semantically wrong, RFC 4271 §6.3)     | TaW (§7.3) |
+ * | NEXT_HOP in 0.0.0.0/8 or class D/E (not a host, RFC 4271 §6.3); unlike | TaW (§7.3) |
+ * |   FRR we accept 127/8: bmpd's own tests peer over loopback           |                                 |
  * | MULTI_EXIT_DISC length ≠ 4                                            | TaW (§7.4) |
  * | LOCAL_PREF from an external peer                                      | attribute discard (§7.5) |
  * | LOCAL_PREF length ≠ 4                                                 | TaW (§7.5) |
@@ -217,7 +218,7 @@ function decodeKnown(typeCode: number, flags: number, value: Buffer, options: At
     case T.NextHop: {
       fixedLength('NEXT_HOP', value, 4);
       const address = value.readUInt32BE(0);
-      if (address === 0 || address >= 0xe0000000) throw new Error(`NEXT_HOP ${ipv4ToString(address)} is not a host address`);
+      if (address < 0x01000000 || address >= 0xe0000000) throw new Error(`NEXT_HOP ${ipv4ToString(address)} is not a host address`);
       return { kind: 'next-hop', flags, nextHop: ipv4ToString(address) };
     }
     case T.MultiExitDisc:

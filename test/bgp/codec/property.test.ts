@@ -48,7 +48,7 @@ function prefixArb(family: AddressFamily): fc.Arbitrary<Prefix> {
     }));
 }
 
-const hostAddress = fc.integer({ min: 1, max: 0xdfffffff }).map(ipv4ToString);
+const hostAddress = fc.integer({ min: 0x01000000, max: 0xdfffffff }).map(ipv4ToString);
 const segmentArb = (types: AsPathSegmentTypeValue[]) =>
   fc.record({ type: fc.constantFrom(...types), asns: fc.array(u32, { minLength: 1, maxLength: 12 }) });
 

@@ -193,10 +193,12 @@ describe('RFC 7606 §7: per-attribute rules', () => {
     expect(update.attributes[1]).toMatchObject({ segments: [{ type: 2, asns: [65001, 65002] }] });
   });
 
-  it('NEXT_HOP of length 5, 0.0.0.0 or multicast treats as withdraw (§7.3)', () => {
+  it('NEXT_HOP of length 5, in 0/8 or multicast treats as withdraw; loopback is accepted (§7.3)', () => {
     expectTreatAsWithdraw(decode([ORIGIN!, AS_PATH!, attr(T.NextHop, WK, [192, 0, 2, 1, 0])]), /NEXT_HOP length/);
     expectTreatAsWithdraw(decode([ORIGIN!, AS_PATH!, attr(T.NextHop, WK, [0, 0, 0, 0])]), /not a host address/);
     expectTreatAsWithdraw(decode([ORIGIN!, AS_PATH!, attr(T.NextHop, WK, [224, 0, 0, 5])]), /not a host address/);
+    expectTreatAsWithdraw(decode([ORIGIN!, AS_PATH!, attr(T.NextHop, WK, [0, 1, 2, 3])]), /not a host address/);
+    expect(decode([ORIGIN!, AS_PATH!, attr(T.NextHop, WK, [127, 0, 9, 2])]).verdict).toEqual({ action: 'ok' });
   });
 
   it('MULTI_EXIT_DISC of length 3 treats as withdraw (§7.4)', () => {
