@@ -252,5 +252,8 @@ function inlineConfig(operation: ParsedOperation): string {
 export function registerBaseOperations(dispatcher: RpcDispatcher, backend: BaseOperationsBackend): void {
   for (const [name, handler] of Object.entries(baseOperationHandlers(backend))) {
     dispatcher.register(NETCONF_BASE_NS, name, handler);
+    // Interop: Ansible's netconf_rpc sends <get/> without a namespace inside
+    // a namespaced <rpc>; netopeer2 and yuma123 read it as the base operation.
+    dispatcher.register('', name, handler);
   }
 }
