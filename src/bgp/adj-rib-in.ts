@@ -443,8 +443,15 @@ export class AdjRibIn {
    * family's End-of-RIB (RFC 4724). IPv4 unicast uses the NLRI field, the
    * other families MP_REACH_NLRI (RFC 4760). Attributes are re-emitted as
    * received unless the ASN encoding must change (RFC 6793).
+   *
+   * Each family's routes are snapshotted when the iteration reaches that
+   * family; UPDATEs applied while a consumer is still draining the replay
+   * are not in it. A consumer that also forwards live UPDATEs to the same
+   * station must queue them behind the replay, or a replayed route could
+   * land after its live withdrawal.
    */
-  *replay(options: ReplayOptions = {}): Generator<Buffer> {
+  *replay(familyOrOptions: AddressFamily | ReplayOptions = {}): Generator<Buffer> {
+    const options: ReplayOptions = typeof familyOrOptions === 'string' ? { families: [familyOrOptions] } : familyOrOptions;
     const families = options.families ?? this.options.families ?? ['ipv4-unicast'];
     const fourOctetAs = options.fourOctetAs ?? this.options.fourOctetAs;
     const maxLength = options.maxMessageLength ?? BGP_MAX_MESSAGE_LENGTH;

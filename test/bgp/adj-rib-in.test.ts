@@ -216,3 +216,14 @@ describe('Adj-RIB-In', () => {
     expect([...table.replay()].map((b) => b.length)).toEqual([23]);
   });
 });
+
+describe('Adj-RIB-In replay of one family', () => {
+  it('replay("ipv6-unicast") yields only that family and its End-of-RIB', () => {
+    const table = new AdjRibIn({ localAs: 65001, routerId: '192.0.2.254', fourOctetAs: true, families: ALL });
+    table.apply(update({ nlri: ['10.0.0.0/24'], attrs: A }));
+    table.apply(update({ nlri: ['2001:db8::/32'], attrs: { origin: 'igp', asPath: [65010] }, mpNextHop: '2001:db8::1' }));
+    const { routes, endOfRib } = tableOf(table.replay('ipv6-unicast'));
+    expect([...routes.keys()]).toEqual(['2001:db8::/32']);
+    expect(endOfRib).toEqual(['2/1']);
+  });
+});

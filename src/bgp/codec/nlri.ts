@@ -125,6 +125,15 @@ export function decodePrefixes(family: AddressFamily, buf: Buffer, start: number
   return out;
 }
 
+/**
+ * The prefix as MP_UNREACH_NLRI should carry it: RFC 8277 §2.4 keeps the
+ * RFC 3107 convention of a single label field of 0x800000 in withdrawals.
+ */
+export function asWithdrawal(prefix: Prefix): Prefix {
+  if (prefix.family !== 'vpnv4-unicast' && prefix.family !== 'vpnv6-unicast') return prefix;
+  return { ...prefix, labels: [WITHDRAW_LABEL] };
+}
+
 /** Octets `prefix` takes on the wire. */
 export function encodedPrefixLength(prefix: Prefix): number {
   const extra = prefix.family === 'vpnv4-unicast' || prefix.family === 'vpnv6-unicast' ? prefix.labels.length * 3 + RD_OCTETS : 0;

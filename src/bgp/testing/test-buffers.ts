@@ -7,6 +7,7 @@ import type {
   AddressFamily,
   AsPathSegment,
   Capability,
+  Ipv4Prefix,
   LargeCommunity,
   PathAttribute,
   Prefix,
@@ -74,6 +75,10 @@ const OPTIONAL = AttributeFlag.Optional;
 function toPrefix(value: string | Prefix): Prefix {
   if (typeof value !== 'string') return value;
   return value.includes(':') ? ipv6Prefix(value) : ipv4Prefix(value);
+}
+
+function isIpv4(prefix: Prefix): prefix is Ipv4Prefix {
+  return prefix.family === 'ipv4-unicast';
 }
 
 function community(value: string | number): number {
@@ -164,10 +169,10 @@ export const buffers = {
     }
     return encodeUpdate(
       {
-        withdrawnRoutes: withdrawn.filter((p) => p.family === 'ipv4-unicast') as never,
+        withdrawnRoutes: withdrawn.filter(isIpv4),
         // RFC 7606 §5.1: MP_REACH/MP_UNREACH first, so a receiver finds the NLRI early.
         attributes: [...mp, ...attrs],
-        nlri: nlri.filter((p) => p.family === 'ipv4-unicast') as never,
+        nlri: nlri.filter(isIpv4),
       },
       { fourOctetAs: spec.fourOctetAs ?? true },
     );

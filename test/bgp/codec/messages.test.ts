@@ -8,6 +8,7 @@ import {
   OpenMessageSubcode,
   RouteRefreshMessageSubcode,
   RouteRefreshSubtype,
+  asWithdrawal,
   decodeMessage,
   describeNotification,
   decodeOpen,
@@ -213,6 +214,9 @@ describe('round trip of every message type', () => {
     const unreach = update.attributes[0];
     expect(unreach?.kind === 'mp-unreach-nlri' && unreach.withdrawn.map(prefixToString)).toEqual(['65001:7:10.20.0.0/24']);
     expect(encodeUpdate(update, IBGP4)).toEqual(bytes);
+    // asWithdrawal writes the same label field.
+    const again = buffers.update({ withdrawn: [asWithdrawal(vpnPrefix('65001:7', '10.20.0.0/24', 500))] });
+    expect(again).toEqual(bytes);
   });
 
   it('detects End-of-RIB for IPv4 (empty UPDATE) and for MP families', () => {
