@@ -656,9 +656,14 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     return this.config.bufferSizeMb * MEGABYTE;
   }
 
+  /**
+   * Bytes queued at the servers that are up. A session being reset or closed is not counted: its
+   * queue was dropped, and what the socket still holds (at most the station's socket window) is
+   * freed when it closes (at the latest after the station's close timeout).
+   */
   private bytesUsed(): number {
     let total = 0;
-    for (const s of this.servers.values()) if (s.station) total += s.station.queuedBytes;
+    for (const s of this.servers.values()) if (s.station && s.up) total += s.station.queuedBytes;
     return total;
   }
 

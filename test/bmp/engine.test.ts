@@ -1,0 +1,457 @@
+// The BMP engine against real TCP collectors (real stations, real sockets on 127.0.8.x) with
+// the BGP speaker replaced by an in-memory double and time driven by a manual clock.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerType, type BmpMessage, type RouteMonitoringMessage } from '../../src/bmp/codec/index.js';
+import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
+import { BmpEngine, type ServerDownEvent, type ServerUpEvent } from '../../src/bmp/engine.js';
+import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
+import { realStations } from '../../src/bmp/engine-station.js';
+import { bgpNotification, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { Collector, eventually, ManualClock, sleep, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+
+const A: DoubleNeighbor = { key: '127.0.3.1', address: '127.0.3.1', asn: 65030, bgpId: '127.0.3.1', routeRefresh: true };
+const B: DoubleNeighbor = { key: '127.0.4.1', address: '127.0.4.1', asn: 65040, bgpId: '127.0.4.1', routeRefresh: true };
+const C: DoubleNeighbor = { key: '127.0.5.1', address: '127.0.5.1', asn: 65050, bgpId: '127.0.5.1', routeRefresh: true };
+
+const update = (prefix: string, asPath = [65030]): Buffer => bgpUpdate({ prefixes: [prefix], nextHop: '198.51.100.3', asPath });
+
+function serverConfig(id: number, c: Collector, over: Partial<BmpServerConfig> = {}): BmpServerConfig {
+  return {
+    id,
+    activated: true,
+    address: c.host,
+    port: c.port,
+    description: `SERVER${id}`,
+    initialDelay: 1,
+    failureRetryDelay: 2,
+    flappingDelay: 10,
+    dscp: 0,
+    statsReportingPeriod: 0,
+    updateSource: null,
+    ...over,
+  };
+}
+
+interface Rig {
+  engine: BmpEngine;
+  speaker: SpeakerDouble;
+  clock: ManualClock;
+  logs: Array<Record<string, unknown>>;
+  ups: ServerUpEvent[];
+  downs: ServerDownEvent[];
+}
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function collector(host: string): Promise<Collector> {
+  const c = await Collector.start(host);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+function rig(opts: { refreshQuietMs?: number; stuckMs?: number } = {}): Rig {
+  const clock = new ManualClock();
+  const speaker = new SpeakerDouble();
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const engine = new BmpEngine({
+    speaker,
+    logger: pino({ level: 'info' }, sink),
+    stations: realStations({ closeTimeoutMs: 60_000 }),
+    clock,
+    sysName: 'bmpd-test',
+    sysDescr: 'bmpd engine unit test',
+    refreshQuietMs: opts.refreshQuietMs ?? 3000,
+    stuckMs: opts.stuckMs ?? 10_000,
+  });
+  const ups: ServerUpEvent[] = [];
+  const downs: ServerDownEvent[] = [];
+  engine.on('server-up', (e) => ups.push(e));
+  engine.on('server-down', (e) => downs.push(e));
+  cleanup.push(async () => {
+    // A session whose collector stopped reading is cut after the close timeout, on this clock.
+    const stopped = engine.stop();
+    await clock.advance(120_000);
+    await stopped;
+  });
+  return { engine, speaker, clock, logs, ups, downs };
+}
+
+function config(over: Partial<BmpEngineConfig>): BmpEngineConfig {
+  return { bufferSizeMb: 256, initialRefresh: { kind: 'immediate' }, servers: [], neighbors: [], ...over };
+}
+
+/** Advance the manual clock by `seconds` and wait until the engine has reported server `id` up `nth` times. */
+async function bringUp(r: Rig, id: number, seconds = 1, nth = 1): Promise<void> {
+  await r.clock.advance(seconds * 1000);
+  await eventually(`server ${id} up`, () => r.ups.filter((u) => u.id === id).length >= nth);
+}
+
+const peerUps = (c: Collector): string[] => c.ofType('peerUp').map((m) => m.peer.address);
+const rmFor = (c: Collector, address: string): RouteMonitoringMessage[] => c.ofType('routeMonitoring').filter((m) => m.peer.address === address);
+const isEor = (m: RouteMonitoringMessage): boolean => m.update.equals(endOfRibUpdate('ipv4-unicast'));
+
+describe('BMP engine: initial table', () => {
+  it('sends one set of refreshes when two servers come up within the initial-refresh delay, one neighbor at a time in establishment order', async () => {
+    const c1 = await collector('127.0.8.1');
+    const c2 = await collector('127.0.8.2');
+    const r = rig();
+    // B establishes before A: the queue serves B first.
+    r.speaker.establish(B);
+    r.speaker.establish(A);
+    await r.engine.applyConfig(
+      config({
+        initialRefresh: { kind: 'delay', seconds: 5 },
+        servers: [serverConfig(1, c1, { initialDelay: 1 }), serverConfig(2, c2, { initialDelay: 2 })],
+        neighbors: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: [1, 2] }],
+      }),
+    );
+    await bringUp(r, 1, 1);
+    await bringUp(r, 2, 1);
+    await c1.waitFor('two Peer Ups', (c) => c.ofType('peerUp').length === 2);
+    await c2.waitFor('two Peer Ups', (c) => c.ofType('peerUp').length === 2);
+    expect(peerUps(c1)).toEqual([B.address, A.address]);
+    expect(c1.types().slice(0, 1)).toEqual(['initiation']);
+    expect(r.speaker.refreshes).toEqual([]);
+    expect(r.engine.snapshot()).toMatchObject({ refreshScheduled: true, refreshInProgress: false, monitoringQ: 2 });
+
+    await r.clock.advance(4000); // 5 s after the first server came up
+    expect(r.speaker.refreshes).toEqual([{ neighbor: B.key, afi: 1, safi: 1 }]);
+    expect(r.engine.snapshot()).toMatchObject({ refreshInProgress: true, refreshNeighbor: B.key });
+
+    // B answers and closes with its own End-of-RIB: the queue moves to A at once.
+    r.speaker.update(B.key, update('10.0.1.0/24', [65040]));
+    r.speaker.update(B.key, endOfRibUpdate('ipv4-unicast'), { endOfRib: 'ipv4-unicast', announced: 0 });
+    expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([B.key, A.key]);
+
+    // A answers without End-of-RIB: its turn ends after the quiet period, the engine adds End-of-RIB.
+    r.speaker.update(A.key, update('10.0.2.0/24'));
+    await r.clock.advance(3000);
+    expect(r.engine.snapshot()).toMatchObject({ refreshInProgress: false, refreshScheduled: false, monitoringQ: 0 });
+    for (const c of [c1, c2]) {
+      await c.waitFor('End-of-RIB for A', (x) => rmFor(x, A.address).some(isEor));
+      expect(rmFor(c, B.address).map(isEor)).toEqual([false, true]);
+      expect(rmFor(c, A.address).map(isEor)).toEqual([false, true]);
+    }
+    expect(r.speaker.refreshes).toHaveLength(2); // one set for both servers
+  });
+
+  it('replays the Adj-RIB-In of a neighbor without route-refresh, End-of-RIB included', async () => {
+    const c1 = await collector('127.0.8.3');
+    const r = rig();
+    const table = [update('10.0.3.0/24'), update('10.0.4.0/24'), endOfRibUpdate('ipv4-unicast')];
+    r.speaker.establish({ ...A, routeRefresh: false, table });
+    await r.engine.applyConfig(config({ servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await r.clock.advance(0);
+    await c1.waitFor('replayed table', (c) => rmFor(c, A.address).length === 3);
+    expect(r.speaker.refreshes).toEqual([]);
+    expect(r.speaker.replays).toEqual([A.key]);
+    expect(rmFor(c1, A.address).map((m) => m.update)).toEqual(table);
+    await eventually('refresh finished', () => !r.engine.snapshot().refreshInProgress);
+  });
+
+  it('sends no refresh for a neighbor that establishes after monitoring began; its UPDATEs go out live', async () => {
+    const c1 = await collector('127.0.8.4');
+    const r = rig();
+    await r.engine.applyConfig(config({ servers: [serverConfig(1, c1)], neighbors: [{ neighbor: C.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    r.speaker.establish(C);
+    r.speaker.update(C.key, update('10.0.5.0/24', [65050]));
+    await r.clock.advance(10_000);
+    await c1.waitFor('Peer Up and RM', (c) => c.ofType('peerUp').length === 1 && rmFor(c, C.address).length === 1);
+    expect(r.speaker.refreshes).toEqual([]);
+    expect(r.engine.snapshot().monitoringQ).toBe(0);
+  });
+
+  it("'bmp initial-refresh skip' sends Peer Up and live UPDATEs but no refresh and no End-of-RIB", async () => {
+    const c1 = await collector('127.0.8.5');
+    const r = rig();
+    r.speaker.establish(A);
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await r.clock.advance(60_000);
+    r.speaker.update(A.key, update('10.0.6.0/24'));
+    await c1.waitFor('RM', (c) => rmFor(c, A.address).length === 1);
+    expect(r.speaker.refreshes).toEqual([]);
+    expect(r.speaker.replays).toEqual([]);
+    expect(rmFor(c1, A.address).some(isEor)).toBe(false);
+    expect(r.engine.snapshot().servers[0]!.sessionStartup).toBe('skip');
+  });
+});
+
+describe('BMP engine: per-peer header, Peer Down, activation', () => {
+  it('marks VRF neighbors as RD instance peers, IPv6 peers with V, 2-octet-AS peers with A; Route Monitoring keeps the UPDATE bytes', async () => {
+    const c1 = await collector('127.0.8.6');
+    const r = rig();
+    await r.engine.applyConfig(
+      config({
+        initialRefresh: { kind: 'skip' },
+        servers: [serverConfig(1, c1)],
+        neighbors: [
+          { neighbor: 'vrf1|127.0.1.1', servers: 'all' },
+          { neighbor: '::1', servers: 'all' },
+        ],
+      }),
+    );
+    await bringUp(r, 1);
+    r.speaker.establish({ key: 'vrf1|127.0.1.1', address: '127.0.1.1', asn: 65010, bgpId: '127.0.1.1', routeRefresh: true, vrf: { name: 'vrf1', rd: '65000:1' }, fourOctetAs: false });
+    r.speaker.establish({ key: '::1', address: '::1', asn: 65060, bgpId: '127.0.6.1', routeRefresh: true, families: ['ipv6-unicast'] });
+    const raw = update('10.0.7.0/24', [65010]);
+    r.speaker.update('vrf1|127.0.1.1', raw);
+    await c1.waitFor('two Peer Ups and one RM', (c) => c.ofType('peerUp').length === 2 && c.ofType('routeMonitoring').length === 1);
+    const [vrfUp, v6Up] = c1.ofType('peerUp');
+    expect(vrfUp!.peer).toMatchObject({ peerType: PeerType.rdInstance, address: '127.0.1.1', asn: 65010, legacyAsPath: true, postPolicy: false });
+    expect(vrfUp!.peer.distinguisher).toEqual(Buffer.from([0, 0, 0xfd, 0xe8, 0, 0, 0, 1]));
+    expect(v6Up!.peer).toMatchObject({ peerType: PeerType.global, address: '::1', legacyAsPath: false });
+    expect(v6Up!.peer.distinguisher).toEqual(Buffer.alloc(8));
+    const rm = c1.ofType('routeMonitoring')[0]!;
+    expect(rm.update).toEqual(raw);
+    expect(rm.peer.peerType).toBe(PeerType.rdInstance);
+  });
+
+  it('sends Peer Down with the reason of the session end', async () => {
+    const c1 = await collector('127.0.8.7');
+    const r = rig();
+    r.speaker.establish(A);
+    r.speaker.establish(B);
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    const cease = bgpNotification(6, 2);
+    r.speaker.drop(A.key, { kind: 'remote-notification', pdu: cease });
+    r.speaker.drop(B.key, { kind: 'remote-closed' });
+    await c1.waitFor('two Peer Downs', (c) => c.ofType('peerDown').length === 2);
+    const [a, b] = c1.ofType('peerDown');
+    expect(a!.peer.address).toBe(A.address);
+    expect(a!.down).toEqual({ reason: 'remoteNotification', notification: cease });
+    expect(b!.down).toEqual({ reason: 'remoteNoData' });
+    r.speaker.update(A.key, update('10.0.8.0/24'));
+    await sleep(100);
+    expect(c1.ofType('routeMonitoring')).toHaveLength(0);
+  });
+
+  it('changing bmp-activate sends Peer Up only to the added server and Peer Down reason 5 only to the removed one', async () => {
+    const c1 = await collector('127.0.8.8');
+    const c2 = await collector('127.0.8.9');
+    const r = rig();
+    r.speaker.establish(A);
+    const servers = [serverConfig(1, c1), serverConfig(2, c2)];
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers, neighbors: [{ neighbor: A.key, servers: [1] }] }));
+    await bringUp(r, 1);
+    await bringUp(r, 2, 0);
+    await c1.waitFor('Peer Up', (c) => c.ofType('peerUp').length === 1);
+    expect(c2.ofType('peerUp')).toHaveLength(0);
+    const c1Before = c1.messages.length;
+
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers, neighbors: [{ neighbor: A.key, servers: [2] }] }));
+    await c2.waitFor('Peer Up at 2', (c) => c.ofType('peerUp').length === 1);
+    await c1.waitFor('Peer Down at 1', (c) => c.ofType('peerDown').length === 1);
+    expect(c1.ofType('peerDown')[0]!.down).toEqual({ reason: 'peerDeconfigured' });
+    expect(c1.messages.slice(c1Before).map((m) => m.type)).toEqual(['peerDown']);
+    expect(c2.types()).toEqual(['initiation', 'peerUp']);
+    expect(r.downs).toEqual([]); // neither session was touched
+    expect(r.engine.snapshot().neighbors).toEqual([
+      expect.objectContaining({ neighbor: A.key, configuredServers: [2], activeServers: [2] }),
+    ]);
+
+    r.speaker.update(A.key, update('10.0.9.0/24'));
+    await c2.waitFor('RM at 2', (c) => c.ofType('routeMonitoring').length === 1);
+    expect(c1.ofType('routeMonitoring')).toHaveLength(0);
+  });
+
+  it('de-activating a server sends it Termination (administratively closed) and leaves the other running', async () => {
+    const c1 = await collector('127.0.8.10');
+    const c2 = await collector('127.0.8.11');
+    const r = rig();
+    r.speaker.establish(A);
+    const servers = [serverConfig(1, c1), serverConfig(2, c2)];
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers, neighbors: [{ neighbor: A.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await bringUp(r, 2, 0);
+    await r.engine.applyConfig(
+      config({ initialRefresh: { kind: 'skip' }, servers: [{ ...servers[0]!, activated: false }, servers[1]!], neighbors: [{ neighbor: A.key, servers: 'all' }] }),
+    );
+    await c1.waitFor('Termination', (c) => c.ofType('termination').length === 1 && c.closedSessions === 1);
+    expect(c1.ofType('termination')[0]!.information).toContainEqual({ kind: 'reason', reason: 0 });
+    expect(r.downs).toEqual([{ id: 1, reason: 'deactivated' }]);
+    r.speaker.update(A.key, update('10.0.10.0/24'));
+    await c2.waitFor('RM at 2', (c) => c.ofType('routeMonitoring').length === 1);
+    expect(c2.ofType('termination')).toHaveLength(0);
+    expect(r.engine.snapshot().servers.map((s) => s.status)).toEqual(['disabled', 'up']);
+  });
+});
+
+describe('BMP engine: statistics', () => {
+  it('sends one Statistics Report per monitored neighbor every stats-reporting-period, only to servers with a period', async () => {
+    const c1 = await collector('127.0.8.12');
+    const c2 = await collector('127.0.8.13');
+    const r = rig();
+    r.speaker.establish(A);
+    r.speaker.establish(B);
+    r.speaker.stats.set(A.key, {
+      duplicatePrefixAdvertisements: 3,
+      duplicateWithdraws: 1,
+      adjRibInRoutes: 42,
+      adjRibInRoutesPerFamily: { 'ipv4-unicast': 42 },
+      updatesTreatedAsWithdraw: 2,
+      prefixesTreatedAsWithdraw: 5,
+      duplicateUpdates: 4,
+    });
+    await r.engine.applyConfig(
+      config({
+        initialRefresh: { kind: 'skip' },
+        servers: [serverConfig(1, c1, { statsReportingPeriod: 30 }), serverConfig(2, c2)],
+        neighbors: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: 'all' }],
+      }),
+    );
+    await bringUp(r, 1);
+    await r.clock.advance(29_000);
+    await sleep(50);
+    expect(c1.ofType('statisticsReport')).toHaveLength(0);
+    await r.clock.advance(1000);
+    await c1.waitFor('two reports', (c) => c.ofType('statisticsReport').length === 2);
+    await r.clock.advance(30_000);
+    await c1.waitFor('four reports', (c) => c.ofType('statisticsReport').length === 4);
+    const reportA = c1.ofType('statisticsReport').find((m) => m.peer.address === A.address)!;
+    expect(reportA.stats).toEqual([
+      { kind: 'counter', statType: 1, value: 3 },
+      { kind: 'counter', statType: 2, value: 1 },
+      { kind: 'gauge', statType: 7, value: 42n },
+      { kind: 'afiSafiGauge', statType: 9, afi: 1, safi: 1, value: 42n },
+      { kind: 'counter', statType: 11, value: 2 },
+      { kind: 'counter', statType: 12, value: 5 },
+      { kind: 'counter', statType: 13, value: 4 },
+    ]);
+    expect(c2.ofType('statisticsReport')).toHaveLength(0);
+    const s1 = r.engine.snapshot().servers[0]!;
+    expect(s1.statisticsSent).toBe(4);
+    expect(s1.lastStatsAgeSeconds).toBe(0);
+  });
+});
+
+describe('BMP engine: bounded memory', () => {
+  it('pauses BGP reading when a server falls behind, then resets it (Termination reason 2) and resynchronises it on reconnect while the other keeps receiving', async () => {
+    const slow = await collector('127.0.8.14');
+    const fast = await collector('127.0.8.15');
+    const r = rig({ stuckMs: 10_000 });
+    r.speaker.establish(A);
+    await r.engine.applyConfig(
+      config({
+        bufferSizeMb: 1,
+        initialRefresh: { kind: 'immediate' },
+        servers: [serverConfig(1, slow), serverConfig(2, fast)],
+        neighbors: [{ neighbor: A.key, servers: 'all' }],
+      }),
+    );
+    await bringUp(r, 1);
+    await bringUp(r, 2, 0);
+    // Finish the initial refresh so the only traffic below is live Route Monitoring.
+    r.speaker.update(A.key, endOfRibUpdate('ipv4-unicast'), { endOfRib: 'ipv4-unicast', announced: 0 });
+    await slow.waitFor('End-of-RIB', (c) => rmFor(c, A.address).length >= 1);
+    slow.pauseReading();
+
+    // ~4 KB UPDATEs until the engine pushes back on BGP (the kernel buffers absorb a few MB first).
+    const prefixes = Array.from({ length: 900 }, (_, i) => `10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`);
+    const big = bgpUpdate({ prefixes, nextHop: '198.51.100.3', asPath: [65030] });
+    let sent = 0;
+    while (!r.speaker.paused && sent < 20_000) {
+      r.speaker.update(A.key, big, { announced: prefixes.length });
+      sent++;
+      if (sent % 16 === 0) await sleep(1);
+    }
+    expect(r.speaker.paused).toBe(true);
+    const snap = r.engine.snapshot();
+    expect(snap.backpressure).toBe(true);
+    expect(snap.bufferBytesUsed).toBeLessThanOrEqual(snap.bufferSizeBytes);
+    expect(snap.servers[0]!.queuedBytes).toBeGreaterThan(snap.servers[1]!.queuedBytes);
+    // The fast server has everything (nothing is dropped for a server that keeps up).
+    await fast.waitFor('every RM', (c) => rmFor(c, A.address).length === sent + 1);
+
+    await r.clock.advance(10_000); // stuck for stuckMs
+    await eventually('reading resumed', () => !r.speaker.paused);
+    expect(r.downs).toContainEqual({ id: 1, reason: 'buffer limit reached' });
+    expect(r.engine.snapshot().servers[0]).toMatchObject({ status: 'down', bufferResets: 1, lastError: 'buffer limit reached' });
+    slow.resumeReading();
+    await slow.waitFor('Termination after the backlog', (c) => c.ofType('termination').length === 1 && c.closedSessions === 1, 30_000);
+    expect(slow.messages.at(-1)).toEqual({ type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'buffer limit reached' }] });
+    // What the slow collector got before the Termination is a gap-free prefix of the stream.
+    expect(rmFor(slow, A.address).length).toBeLessThan(sent + 1);
+
+    // Live traffic keeps flowing to the fast server while the slow one is down.
+    r.speaker.update(A.key, update('10.9.9.0/24'));
+    await fast.waitFor('live RM', (c) => rmFor(c, A.address).length === sent + 2);
+
+    // failure-retry-delay later: Initiation, Peer Up and the initial table again.
+    const refreshesBefore = r.speaker.refreshes.length;
+    await bringUp(r, 1, 2, 2);
+    await slow.waitFor('second session', (c) => c.sessionStarts.length === 2 && c.ofType('peerUp').length === 2);
+    const second = slow.messages.slice(slow.sessionStarts[1]).map((m: BmpMessage) => m.type);
+    expect(second.slice(0, 2)).toEqual(['initiation', 'peerUp']);
+    await r.clock.advance(0);
+    expect(r.speaker.refreshes.length).toBe(refreshesBefore + 1);
+    expect(r.engine.snapshot().neighbors[0]!.awaitingInitialTable).toEqual([1]);
+  });
+});
+
+describe('BMP engine: state and debug topics', () => {
+  it('reports the summary queues, server rows and neighbor rows, and switches debug topics at run time', async () => {
+    const c1 = await collector('127.0.8.16');
+    const r = rig();
+    expect(r.engine.debugTopics()).toEqual([]);
+    r.engine.setDebug('server', true);
+    r.engine.setDebug('neighbor', true);
+    expect(r.engine.debugTopics()).toEqual(['neighbor', 'server']);
+    r.speaker.establish(A);
+    await r.engine.applyConfig(
+      config({ initialRefresh: { kind: 'delay', seconds: 30 }, bufferSizeMb: 2048, servers: [serverConfig(1, c1, { updateSource: '127.0.8.17' })], neighbors: [{ neighbor: A.key, servers: 'all' }] }),
+    );
+    await bringUp(r, 1);
+    r.speaker.update(A.key, update('10.0.11.0/24'));
+    await c1.waitFor('RM', (c) => c.ofType('routeMonitoring').length === 1);
+    const s = r.engine.snapshot();
+    expect(s).toMatchObject({
+      serversConfigured: 1,
+      neighborsConfigured: 1,
+      monitoringQ: 1,
+      configQ: 0,
+      statsQ: 0,
+      refreshInProgress: false,
+      refreshScheduled: true,
+      bufferSizeBytes: 2048 * 1024 * 1024,
+      initialRefresh: { kind: 'delay', seconds: 30 },
+    });
+    expect(s.servers[0]).toMatchObject({ id: 1, status: 'up', address: '127.0.8.16', localAddress: '127.0.8.17', messagesSent: 3, routeMonitoringSent: 1, sessionStartup: 'route-refresh' });
+    expect(s.servers[0]!.tcb).toMatch(/^0x[0-9A-F]+$/);
+    expect(s.neighbors[0]).toMatchObject({ neighbor: A.key, configuredServers: [1], activeServers: [1], routeMonitoringSent: 1, priQ: 0, msgQ: 0 });
+
+    const texts = r.logs.map((l) => `${String(l.topic)}: ${String(l.msg)}`);
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^server: BMP server connection attempt timer expired for server 1 - 127\.0\.8\.16\/\d+$/),
+        expect.stringMatching(/^server: BMP server 1 active open process success/),
+        'server: TCP KA interval is set to 15',
+        expect.stringMatching(/^server: Register read\/write notification callbacks with BMP server 1 TCB/),
+        expect.stringMatching(/^server: Initiation msg sent to BMP server 1/),
+        expect.stringMatching(/^server: BMP server 1 connection - 127\.0\.8\.16\/\d+ up, invoke refresh event$/),
+        `neighbor: BMP Peer Up sent for neighbor ${A.key} to server 1`,
+      ]),
+    );
+    expect(r.logs.some((l) => l.topic === 'event' && l.level === 20)).toBe(false);
+
+    r.engine.setDebug('server', false);
+    const n = r.logs.length;
+    r.speaker.drop(A.key, { kind: 'remote-closed' });
+    await c1.waitFor('Peer Down', (c) => c.ofType('peerDown').length === 1);
+    expect(r.logs.slice(n).map((l) => l.topic)).toEqual(['neighbor']);
+  });
+});
