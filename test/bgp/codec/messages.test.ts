@@ -11,6 +11,7 @@ import {
   asWithdrawal,
   decodeMessage,
   describeNotification,
+  withPartialBit,
   decodeOpen,
   decodeRouteRefresh,
   decodeUpdate,
@@ -345,5 +346,13 @@ describe('describeNotification', () => {
     expect(describeNotification(2, 0)).toBe('OPEN Message Error / Unspecific');
     expect(describeNotification(6, 42)).toBe('Cease / subcode 42');
     expect(describeNotification(99, 1)).toBe('error code 99 subcode 1');
+  });
+});
+
+describe('withPartialBit (RFC 4271 §5)', () => {
+  it('sets Partial on an unrecognized optional transitive attribute only', () => {
+    expect(withPartialBit({ kind: 'unknown', typeCode: 99, flags: 0xc0, value: Buffer.alloc(1) }).flags).toBe(0xe0);
+    expect(withPartialBit({ kind: 'unknown', typeCode: 99, flags: 0x80, value: Buffer.alloc(1) }).flags).toBe(0x80);
+    expect(withPartialBit({ kind: 'communities', flags: 0xc0, communities: [1] }).flags).toBe(0xc0);
   });
 });
