@@ -147,6 +147,12 @@ export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
 
 type Direction = 'outbound' | 'inbound';
 
+const TIMER_EVENT: Record<FsmTimer, FsmEvent> = {
+  'connect-retry': { type: 'ConnectRetryTimer_Expires' },
+  hold: { type: 'HoldTimer_Expires' },
+  keepalive: { type: 'KeepaliveTimer_Expires' },
+};
+
 /** One TCP connection with its own FSM instance. */
 class Connection {
   state: FsmState;
@@ -155,7 +161,7 @@ class Connection {
   receivedOpen: OpenMessage | null = null;
   codecOptions: SessionCodecOptions = { fourOctetAs: false, ebgp: true };
   private readonly reader = new BgpMessageReader();
-  private readonly timers = new Map<FsmTimer, NodeJS.Timeout>();
+  private readonly timers = new Map<FsmTimer, { handle: NodeJS.Timeout | null; deadline: number }>();
   /** Bumped on every drop so a late connectTcp result or socket event is recognized as stale. */
   private generation = 0;
   private pendingUpdate: UpdateMessage | null = null;
@@ -266,7 +272,7 @@ class Connection {
   /** Stop using the connection: flush a NOTIFICATION first if one was just queued. */
   drop(): void {
     this.generation++;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const running of this.timers.values()) if (running.handle) clearTimeout(running.handle);
     this.timers.clear();
     const socket = this.socket;
     this.socket = null;
@@ -286,26 +292,35 @@ class Connection {
     countMessage(this.session.sentCounters, message[18] ?? 0);
   }
 
+  /**
+   * A restart that only pushes the deadline later (the hold timer, on every UPDATE) moves the
+   * deadline and keeps the Node timer: at a million prefixes a second, re-arming a timer per
+   * message is a measurable cost. The timer checks the deadline when it fires.
+   */
   private startTimer(timer: FsmTimer, seconds: number): void {
+    const deadline = Date.now() + seconds * 1000;
+    const running = this.timers.get(timer);
+    if (running && running.deadline <= deadline) {
+      running.deadline = deadline;
+      return;
+    }
     this.stopTimer(timer);
-    const event: FsmEvent =
-      timer === 'connect-retry'
-        ? { type: 'ConnectRetryTimer_Expires' }
-        : timer === 'hold'
-          ? { type: 'HoldTimer_Expires' }
-          : { type: 'KeepaliveTimer_Expires' };
-    this.timers.set(
-      timer,
-      setTimeout(() => {
+    const entry: { handle: NodeJS.Timeout | null; deadline: number } = { handle: null, deadline };
+    const arm = (ms: number): void => {
+      entry.handle = setTimeout(() => {
+        const left = entry.deadline - Date.now();
+        if (left > 0) return arm(left);
         this.timers.delete(timer);
-        this.feed(event);
-      }, seconds * 1000),
-    );
+        this.feed(TIMER_EVENT[timer]);
+      }, ms);
+    };
+    arm(seconds * 1000);
+    this.timers.set(timer, entry);
   }
 
   private stopTimer(timer: FsmTimer): void {
-    const handle = this.timers.get(timer);
-    if (handle) clearTimeout(handle);
+    const running = this.timers.get(timer);
+    if (running?.handle) clearTimeout(running.handle);
     this.timers.delete(timer);
   }
 

@@ -1,0 +1,254 @@
+// Session behaviour that real daemons will not show on demand (collisions, hold timer expiry,
+// header errors, backpressure), driven by a hand-made peer over ::1 with ephemeral ports.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BgpMessageReader, type BgpFrame, MessageType } from '../../src/bgp/codec/index.js';
+import type { NeighborConfig, SpeakerConfig } from '../../src/bgp/config.js';
+import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../src/bgp/events.js';
+import { BgpSpeaker } from '../../src/bgp/speaker.js';
+import { buffers } from '../../src/bgp/testing/test-buffers.js';
+
+const PEER_AS = 65020;
+const LOCAL_ID = '192.0.2.1';
+
+/** The far end: a raw TCP socket that speaks BGP through the test-buffer builder. */
+class TestPeer {
+  readonly frames: BgpFrame[] = [];
+  closed = false;
+  private readonly reader = new BgpMessageReader();
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.frames.push(...this.reader.push(chunk));
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(port: number): Promise<TestPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '::1', port }, () => resolve(new TestPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  send(message: Buffer): void {
+    this.socket.write(message);
+  }
+
+  /** The next message of `type` not yet taken (removes it and everything before it). */
+  async next(type: number, timeoutMs = 10_000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.frames.findIndex((f) => f.type === type);
+      if (index >= 0) return this.frames.splice(0, index + 1).at(-1)!.raw;
+      if (this.closed) throw new Error(`connection closed before a message of type ${type}`);
+      if (Date.now() > deadline) throw new Error(`no message of type ${type}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  async closedByPeer(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (!this.closed) throw new Error('connection still open');
+  }
+}
+
+function neighbor(extra: Partial<NeighborConfig> = {}): NeighborConfig {
+  return {
+    address: '::1',
+    remoteAs: PEER_AS,
+    description: null,
+    updateSource: null,
+    password: null,
+    passive: true,
+    timers: { keepalive: 0, holdTime: 90 },
+    shutdown: false,
+    addressFamilies: ['ipv4-unicast', 'ipv6-unicast'],
+    vrf: null,
+    ...extra,
+  };
+}
+
+function speakerConfig(neighbors: NeighborConfig[]): SpeakerConfig {
+  return { asNumber: 65000, routerId: LOCAL_ID, listen: { addresses: ['::1'], port: 0 }, connectRetrySeconds: 1, neighbors };
+}
+
+const running: { speakers: BgpSpeaker[]; sockets: net.Socket[]; servers: net.Server[] } = { speakers: [], sockets: [], servers: [] };
+
+async function startSpeaker(neighbors: NeighborConfig[]) {
+  const speaker = new BgpSpeaker(speakerConfig(neighbors));
+  const events = { established: [] as EstablishedEvent[], updates: [] as UpdateEvent[], downs: [] as DownEvent[], warnings: [] as string[] };
+  speaker.on('established', (e) => events.established.push(e));
+  speaker.on('update', (e) => events.updates.push(e));
+  speaker.on('down', (e) => events.downs.push(e));
+  speaker.on('warning', (w) => events.warnings.push(w.message));
+  await speaker.start();
+  running.speakers.push(speaker);
+  return { speaker, events, port: speaker.listenAddresses()[0]!.port };
+}
+
+async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** OPEN + KEEPALIVE from the peer, answered until Established. */
+async function establish(peer: TestPeer, holdTime = 90): Promise<void> {
+  await peer.next(MessageType.Open);
+  peer.send(buffers.open({ asn: PEER_AS, holdTime, bgpIdentifier: '192.0.2.20', families: ['ipv4-unicast', 'ipv6-unicast'] }));
+  await peer.next(MessageType.Keepalive);
+  peer.send(buffers.keepalive());
+}
+
+afterEach(async () => {
+  for (const socket of running.sockets) socket.destroy();
+  for (const server of running.servers) server.close();
+  for (const speaker of running.speakers) await speaker.stop();
+  running.speakers = [];
+  running.sockets = [];
+  running.servers = [];
+});
+
+describe('BGP session', () => {
+  it('reaches Established with a passive neighbor and sends End-of-RIB for each negotiated family', async () => {
+    const { speaker, events, port } = await startSpeaker([neighbor()]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    const up = await until(() => events.established[0]);
+    expect(up.capabilities).toEqual({ families: ['ipv4-unicast', 'ipv6-unicast'], routeRefresh: true, enhancedRouteRefresh: false, fourOctetAs: true });
+    expect(up.localPort).toBe(port);
+    const eorV4 = await peer.next(MessageType.Update);
+    const eorV6 = await peer.next(MessageType.Update);
+    expect(eorV4.length).toBe(23);
+    expect(eorV6.subarray(23)).toEqual(Buffer.from([0x80, 15, 3, 0, 2, 1]));
+    expect(speaker.neighborState('::1')?.state).toBe('Established');
+  });
+
+  it('answers an OPEN from the wrong AS with OPEN Message Error / Bad Peer AS', async () => {
+    const { events, port } = await startSpeaker([neighbor()]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await peer.next(MessageType.Open);
+    peer.send(buffers.open({ asn: 65099 }));
+    const notification = await peer.next(MessageType.Notification);
+    expect([notification[19], notification[20]]).toEqual([2, 2]);
+    await peer.closedByPeer();
+    expect(events.established).toEqual([]);
+  });
+
+  it('answers a broken marker with Message Header Error / Connection Not Synchronized', async () => {
+    const { port } = await startSpeaker([neighbor()]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await peer.next(MessageType.Open);
+    const open = buffers.open({ asn: PEER_AS });
+    open[3] = 0;
+    peer.send(open);
+    const notification = await peer.next(MessageType.Notification);
+    expect([notification[19], notification[20]]).toEqual([1, 1]);
+  });
+
+  it('sends Hold Timer Expired when the peer falls silent, and reports a local-notification down', async () => {
+    const { events, port } = await startSpeaker([neighbor({ timers: { keepalive: 0, holdTime: 3 } })]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer, 3);
+    await until(() => events.established[0]);
+    const notification = await peer.next(MessageType.Notification, 8000);
+    expect([notification[19], notification[20]]).toEqual([4, 0]);
+    const down = await until(() => events.downs[0]);
+    expect(down.reason).toEqual({ kind: 'local-notification', pdu: notification });
+  }, 20_000);
+
+  it('resets the session on an UPDATE that RFC 7606 says cannot be handled otherwise', async () => {
+    const { events, port } = await startSpeaker([neighbor()]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    await until(() => events.established[0]);
+    // MP_REACH_NLRI for IPv4 unicast with a 9-octet next hop.
+    const mpReach = buffers.attribute(14, 0x80, [0, 1, 1, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
+    peer.send(buffers.updateWithRawAttributes([...buffers.mandatoryAttributes(PEER_AS), mpReach]));
+    const notification = await peer.next(MessageType.Notification);
+    expect(notification[19]).toBe(3);
+    const down = await until(() => events.downs[0]);
+    expect(down.reason.kind).toBe('local-notification');
+    expect(events.updates).toEqual([]);
+  });
+
+  it('stops reading while paused and catches up on resume (backpressure)', async () => {
+    const { speaker, events, port } = await startSpeaker([neighbor()]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    await until(() => events.established[0]);
+    speaker.pauseReading();
+    peer.send(buffers.update({ nlri: ['198.18.0.0/24'], attrs: { origin: 'igp', asPath: [PEER_AS], nextHop: '192.0.2.20' } }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events.updates).toEqual([]);
+    expect(speaker.neighborState('::1')?.readingPaused).toBe(true);
+    speaker.resumeReading();
+    const update = await until(() => events.updates[0]);
+    expect(update.summary).toEqual({ families: ['ipv4-unicast'], announced: 1, withdrawn: 0, endOfRib: null, treatAsWithdraw: false });
+    expect(speaker.neighborState('::1')?.prefixes['ipv4-unicast']).toBe(1);
+  });
+
+  it('refuses a connection from an address it has no neighbor for', async () => {
+    const { events, port } = await startSpeaker([]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await peer.closedByPeer();
+    expect(events.warnings.some((w) => w.includes('unconfigured ::1'))).toBe(true);
+  });
+
+  it('resolves a connection collision in favour of the higher BGP Identifier (RFC 4271 §6.8)', async () => {
+    // The peer listens too; the speaker connects out while the peer connects in.
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((s) => accepted.push(s));
+    running.servers.push(server);
+    await new Promise<void>((resolve) => server.listen({ host: '::1', port: 0 }, resolve));
+    const peerPort = (server.address() as net.AddressInfo).port;
+    const { events, port } = await startSpeaker([neighbor({ passive: false, remotePort: peerPort })]);
+
+    const outbound = new TestPeer(await until(() => accepted[0])); // the speaker's connection
+    running.sockets.push(outbound.socket);
+    await outbound.next(MessageType.Open);
+    const inbound = await TestPeer.connect(port); // ours
+    running.sockets.push(inbound.socket);
+    await inbound.next(MessageType.Open);
+
+    // Our identifier 192.0.2.200 > the speaker's 192.0.2.1: the connection we opened must win.
+    const open = buffers.open({ asn: PEER_AS, bgpIdentifier: '192.0.2.200' });
+    outbound.send(open);
+    const dumped = await outbound.next(MessageType.Notification);
+    expect([dumped[19], dumped[20]]).toEqual([6, 7]);
+    inbound.send(open);
+    await inbound.next(MessageType.Keepalive);
+    inbound.send(buffers.keepalive());
+    const up = await until(() => events.established[0]);
+    expect(up.localPort).toBe(port);
+    expect(events.established).toHaveLength(1);
+  });
+});
