@@ -334,7 +334,9 @@ class Connection {
         this.feed({ type: 'BGPHeaderErr', notification: err.notification });
         return;
       }
-      throw err;
+      this.session.log.warn({ neighbor: this.session.key, err: (err as Error).stack }, 'bgp stream handling failed');
+      this.feed({ type: 'AutomaticStop', cease: { subcode: CeaseSubcode.OutOfResources, data: Buffer.alloc(0) } });
+      return;
     }
     const generation = this.generation;
     for (const frame of frames) {
@@ -344,7 +346,12 @@ class Connection {
       try {
         this.handleFrame(frame.type, frame.raw);
       } catch (err) {
-        if (!(err instanceof BgpProtocolError)) throw err;
+        if (!(err instanceof BgpProtocolError)) {
+          // A bug, not the peer's fault; still never let one neighbor's bytes take the process down.
+          this.session.log.warn({ neighbor: this.session.key, err: (err as Error).stack }, 'bgp message handling failed');
+          this.feed({ type: 'AutomaticStop', cease: { subcode: CeaseSubcode.OutOfResources, data: Buffer.alloc(0) } });
+          return;
+        }
         this.session.log.warn({ neighbor: this.session.key, err: err.message }, 'bgp message error');
         const event: FsmEvent =
           frame.type === MessageType.Open

@@ -201,16 +201,28 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       connectRetrySeconds: this.connectRetrySeconds(),
       log: this.log,
       hooks: {
-        established: (event) => this.emit('established', event),
-        update: (event) => this.emit('update', event),
-        down: (neighborKey, reason) => this.emit('down', { neighbor: neighborKey, reason, at: new Date() }),
-        stateChange: (neighborKey, from, to) => this.emit('state-change', { neighbor: neighborKey, from, to }),
+        established: (event) => this.deliver('established', event),
+        update: (event) => this.deliver('update', event),
+        down: (neighborKey, reason) => this.deliver('down', { neighbor: neighborKey, reason, at: new Date() }),
+        stateChange: (neighborKey, from, to) => this.deliver('state-change', { neighbor: neighborKey, from, to }),
       },
     });
     this.sessions.set(key, session);
     if (this.readingPaused) session.pauseReading();
     this.setMd5For(neighbor, neighbor.password);
     if (this.running) session.start();
+  }
+
+  /**
+   * A listener that throws must not break the session that emitted the event (the FSM is
+   * half-way through a transition then): log it and carry on.
+   */
+  private deliver<K extends 'established' | 'update' | 'down' | 'state-change'>(name: K, ...payload: SpeakerEvents[K]): void {
+    try {
+      (this.emit as (n: K, ...p: SpeakerEvents[K]) => boolean)(name, ...payload);
+    } catch (err) {
+      this.log.warn({ event: name, err: (err as Error).stack }, 'bgp speaker event listener threw');
+    }
   }
 
   /** §6.8 is per neighbor; here we only find the neighbor an accepted connection belongs to. */
