@@ -252,3 +252,42 @@ describe('BGP session', () => {
     expect(events.established).toHaveLength(1);
   });
 });
+
+describe('BgpSpeaker.applyConfig', () => {
+  it('keeps the session on a description change and restarts it with Cease/6 when remote-as changes', async () => {
+    const first = neighbor();
+    const { speaker, events, port } = await startSpeaker([first]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    await until(() => events.established[0]);
+
+    await speaker.applyConfig(speakerConfig([{ ...first, description: 'renamed' }]));
+    expect(speaker.neighborState('::1')).toMatchObject({ state: 'Established', description: 'renamed' });
+    expect(events.downs).toEqual([]);
+
+    await speaker.applyConfig(speakerConfig([{ ...first, description: 'renamed', remoteAs: 65021 }]));
+    const notification = await peer.next(MessageType.Notification);
+    expect([notification[19], notification[20]]).toEqual([6, 6]);
+    const down = await until(() => events.downs[0]);
+    expect(down.reason).toEqual({ kind: 'local-notification', pdu: notification });
+    expect(speaker.neighborState('::1')?.remoteAs).toBe(65021);
+  });
+
+  it('a neighbor added later is accepted; one switched to shutdown refuses connections', async () => {
+    const { speaker, events, port } = await startSpeaker([]);
+    await speaker.applyConfig(speakerConfig([neighbor()]));
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    await until(() => events.established[0]);
+
+    await speaker.applyConfig(speakerConfig([neighbor({ shutdown: true })]));
+    const notification = await peer.next(MessageType.Notification);
+    expect([notification[19], notification[20]]).toEqual([6, 2]);
+    const again = await TestPeer.connect(port);
+    running.sockets.push(again.socket);
+    await again.closedByPeer();
+    expect(speaker.neighborState('::1')).toMatchObject({ state: 'Idle', adminShutdown: true });
+  });
+});
