@@ -45,17 +45,6 @@ function lastElement(path: string | null): string | null {
   return last ? last.replace(/^.*:/, '') : null;
 }
 
-/**
- * libyang reports where a parse error happened as 'Data location "/a/b",
- * line number 3.'; NETCONF's error-path wants the path alone.
- */
-export function dataPath(location: string | null): string | null {
-  if (!location) return null;
-  const m = /(?:Data|Schema) location "([^"]+)"/.exec(location);
-  if (m) return m[1]!;
-  return location.startsWith('/') ? location : null;
-}
-
 function quoted(message: string): string | null {
   const m = /"([^"]+)"/.exec(message);
   return m ? m[1]! : null;
@@ -68,8 +57,7 @@ function quoted(message: string): string | null {
  * as libyang 2.1.30 has no finer error code.
  */
 export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): ErrorDetail {
-  const { message } = item;
-  const path = dataPath(item.path);
+  const { message, path } = item;
   const appTag = item.appTag;
   const element = lastElement(path) ?? quoted(message);
   const info: Record<string, string> = element ? { 'bad-element': element } : {};

@@ -96,7 +96,9 @@ describe('libyang-wasm data parsing, validation and printing', () => {
     const first = error.items[0];
     expect(first?.level).toBe('error');
     expect(first?.message).toMatch(message);
-    expect(first?.path).toContain(path);
+    expect(first?.location).toContain(path);
+    // The path alone, without libyang's 'Data location "…", line number N.' wording.
+    expect(first?.path).toBe(/"(.*)"/.exec(path)![1]);
     expect(error.message).toContain(first?.message ?? '');
   });
 

@@ -16,13 +16,27 @@ export type WithDefaultsMode = 'explicit' | 'trim' | 'report-all' | 'report-all-
 
 export interface YangErrorItem {
   message: string;
+  /** The data (or schema) path the error is about, e.g. /bmpd:bgp/bmp/server[id='1']/port-number. */
   path: string | null;
+  /** libyang's location text as reported, e.g. 'Data location "/m:a", line number 3.' */
+  location: string | null;
   appTag: string | null;
   /** LY_ERR */
   code: number;
   /** LY_VECODE (LYVE_DATA, LYVE_SYNTAX_XML, ...) */
   validationCode: number;
   level: 'error' | 'warning';
+}
+
+/**
+ * libyang 2.1.30 reports where an error happened as 'Data location "/a/b",
+ * line number 3.' (or 'Schema location ...'); callers want the path alone.
+ */
+export function locationPath(location: string | null): string | null {
+  if (!location) return null;
+  const m = /(?:Data|Schema) location "([^"]+)"/.exec(location);
+  if (m) return m[1]!;
+  return location.startsWith('/') ? location : null;
 }
 
 /** A failed libyang call; message is the first item's message (and its path). */
@@ -391,7 +405,8 @@ class Bridge {
     const raw = JSON.parse(this.take(this.M._lyw_errors(ctx)) ?? '[]') as RawError[];
     return raw.map((e) => ({
       message: e.message,
-      path: e.path,
+      path: locationPath(e.path),
+      location: e.path,
       appTag: e.appTag,
       code: e.code,
       validationCode: e.vecode,
