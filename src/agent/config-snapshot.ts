@@ -1,0 +1,439 @@
+// Running configuration (the bmpd YANG tree) → the readonly snapshots the speaker and the BMP
+// engine take (src/bgp/config.ts, src/bmp/config.ts). Everything the YANG model leaves to the
+// implementation is decided here, once:
+//   - peer-group inheritance: each setting separately, the neighbor's own value wins, then the
+//     group's, then the default the model's description names (keepalive 60, hold-time 180,
+//     passive false); bmp-activate and address-family entries are taken as a whole (all or
+//     servers; the set of families), never merged item by item;
+//   - update-source: a value that parses as an IP address is bound as is; anything else is an
+//     interface name, resolved to its first address of the neighbor's (or BMP server's) family.
+//     An interface without such an address is a runtime condition, not a configuration error:
+//     the session then binds nowhere in particular (null) and a ConfigProblem tells the operator;
+//   - router-id absent: the highest IPv4 address of the host's loopback interfaces, else of any
+//     interface (the model's description); a host without IPv4 gets 0.0.0.1 and a problem, since
+//     OPEN needs a non-zero BGP Identifier (RFC 6286 §2.1);
+//   - a global neighbor without address-family entries (its own or its group's) speaks its own
+//     family's unicast: ipv4-unicast for an IPv4 address, ipv6-unicast for IPv6. A VRF neighbor
+//     speaks its VRF address-family's unicast (the model: "the VRF's afi decides");
+//   - order: servers by id, global neighbors by address (IPv4 before IPv6, numerically), then VRF
+//     neighbors by VRF name, afi and address, so two equal configurations give equal snapshots.
+//
+// The tree is read through its JSON print with every default reported (RFC 7951 encoding: empty
+// leaves are [null], 64-bit numbers strings), so defaults never have to be repeated here except
+// where the model deliberately has none (the timers, for inheritance).
+import { isIP } from 'node:net';
+import os from 'node:os';
+import type { DataTree } from 'libyang-wasm';
+import { DEFAULT_BGP_PORT, neighborKey, type AddressFamily, type NeighborConfig, type NeighborKey, type SpeakerConfig } from '../bgp/config.js';
+import { DEFAULT_BUFFER_SIZE_MB, EMPTY_BMP_CONFIG, type BmpEngineConfig, type BmpServerConfig, type InitialRefresh, type NeighborActivation } from '../bmp/config.js';
+import { interfaceAddress } from '../net/interfaces.js';
+import { ipv4Bytes, ipv6Bytes } from '../net/ip.js';
+
+/** Something in the running configuration that cannot take effect as written (never an exception). */
+export interface ConfigProblem {
+  /** YANG data path of the offending node, e.g. /bmpd:bgp/neighbor[address='127.0.3.1']/update-source. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface HostIpv4Address {
+  readonly address: string;
+  /** On a loopback interface (os.networkInterfaces' `internal`). */
+  readonly loopback: boolean;
+}
+
+/** The host facts the snapshots depend on; tests inject them, the agent uses the defaults. */
+export interface ConfigEnvironment {
+  /** An interface's first address of a family, null when it has none (default: src/net/interfaces.ts). */
+  readonly interfaceAddress?: (name: string, family: 4 | 6) => string | null;
+  /** The host's IPv4 addresses, for a router-id that is not configured. */
+  readonly hostIpv4Addresses?: () => readonly HostIpv4Address[];
+}
+
+export interface RunningSnapshots {
+  /** Null when there is no /bgp container: no speaker runs. */
+  readonly speaker: SpeakerConfig | null;
+  readonly bmp: BmpEngineConfig;
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** Where a neighbor sits in the YANG tree: its list entry's path and the VRF address family if any. */
+export type NeighborPlacement =
+  | { readonly kind: 'global' }
+  | { readonly kind: 'vrf'; readonly vrf: string; readonly afi: 'ipv4' | 'ipv6' };
+
+/** The list entries of running that carry config-false state (what src/agent/oper-state.ts fills in). */
+export interface BmpdRunningView {
+  /** The /bgp presence container exists. */
+  readonly bgp: boolean;
+  readonly servers: readonly number[];
+  readonly neighbors: readonly { readonly key: NeighborKey; readonly address: string; readonly placement: NeighborPlacement }[];
+}
+
+export const DEFAULT_KEEPALIVE_SECONDS = 60;
+export const DEFAULT_HOLD_TIME_SECONDS = 180;
+/** Last resort when the host has no IPv4 address at all; BGP forbids 0.0.0.0. */
+export const FALLBACK_ROUTER_ID = '0.0.0.1';
+
+const BGP_PATH = '/bmpd:bgp';
+
+// ---------------------------------------------------------------------------------------------
+// RFC 7951 JSON as libyang prints it
+
+type JsonObject = { readonly [name: string]: unknown };
+
+function object(value: unknown): JsonObject | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+}
+
+function list(value: unknown): JsonObject[] {
+  return Array.isArray(value) ? value.flatMap((item) => (object(item) ? [item as JsonObject] : [])) : [];
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** uint8..uint32 are JSON numbers, 64-bit integers strings (RFC 7951 §6.1). */
+function integer(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return null;
+}
+
+function bool(value: unknown): boolean | null {
+  return typeof value === 'boolean' ? value : null;
+}
+
+/** An empty leaf is [null] when present (RFC 7951 §6.9). */
+function present(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 1 && value[0] === null;
+}
+
+function numbers(value: unknown): number[] {
+  return Array.isArray(value) ? value.flatMap((v) => { const n = integer(v); return n === null ? [] : [n]; }) : [];
+}
+
+function texts(value: unknown): string[] {
+  return Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? [v] : [])) : [];
+}
+
+function bgpContainer(tree: DataTree): JsonObject | undefined {
+  const printed = tree.print({ format: 'json', withDefaults: 'report-all' });
+  if (printed.trim() === '') return undefined;
+  return object(object(JSON.parse(printed) as unknown)?.['bmpd:bgp']);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordering
+
+function familyOf(address: string): 4 | 6 {
+  return isIP(address) === 6 ? 6 : 4;
+}
+
+/** IPv4 before IPv6, then numerically; non-addresses (never valid in running) last, by text. */
+export function compareAddresses(a: string, b: string): number {
+  const fa = isIP(a);
+  const fb = isIP(b);
+  if (fa !== fb) return (fa === 0 ? 7 : fa) - (fb === 0 ? 7 : fb);
+  if (fa === 0) return a < b ? -1 : a > b ? 1 : 0;
+  return fa === 4 ? Buffer.compare(ipv4Bytes(a), ipv4Bytes(b)) : Buffer.compare(ipv6Bytes(a), ipv6Bytes(b));
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neighbors and peer groups
+
+/** The neighbor-common-config grouping as written on one list entry (null: not set there). */
+interface CommonSettings {
+  readonly remoteAs: number | null;
+  readonly description: string | null;
+  readonly updateSource: string | null;
+  readonly password: string | null;
+  readonly passive: boolean | null;
+  readonly keepalive: number | null;
+  readonly holdTime: number | null;
+  readonly shutdown: boolean;
+  /** null: no bmp-activate here (neither 'all' nor a server). */
+  readonly bmpActivate: 'all' | readonly number[] | null;
+  /** null: no address-family entry here. */
+  readonly addressFamilies: readonly AddressFamily[] | null;
+}
+
+const ADDRESS_FAMILIES: readonly AddressFamily[] = ['ipv4-unicast', 'ipv6-unicast', 'vpnv4-unicast', 'vpnv6-unicast'];
+
+function commonSettings(entry: JsonObject): CommonSettings {
+  const timers = object(entry['timers']);
+  const activate = object(entry['bmp-activate']);
+  const servers = numbers(activate?.['server']);
+  const families = list(entry['address-family'])
+    .flatMap((af) => { const name = text(af['name']); return ADDRESS_FAMILIES.find((f) => f === name) ?? []; })
+    .sort((a, b) => ADDRESS_FAMILIES.indexOf(a) - ADDRESS_FAMILIES.indexOf(b));
+  return {
+    remoteAs: integer(entry['remote-as']),
+    description: text(entry['description']),
+    updateSource: text(entry['update-source']),
+    password: text(entry['password']),
+    passive: bool(entry['passive']),
+    keepalive: integer(timers?.['keepalive']),
+    holdTime: integer(timers?.['hold-time']),
+    shutdown: present(entry['shutdown']),
+    bmpActivate: present(activate?.['all']) ? 'all' : servers.length > 0 ? [...new Set(servers)].sort((a, b) => a - b) : null,
+    addressFamilies: families.length > 0 ? families : null,
+  };
+}
+
+const NO_GROUP: CommonSettings = {
+  remoteAs: null, description: null, updateSource: null, password: null, passive: null, keepalive: null,
+  holdTime: null, shutdown: false, bmpActivate: null, addressFamilies: null,
+};
+
+/** Own value first, then the group's (the model: "A neighbor's own setting wins over the group's"). */
+function inherit(own: CommonSettings, group: CommonSettings): CommonSettings {
+  return {
+    remoteAs: own.remoteAs ?? group.remoteAs,
+    description: own.description ?? group.description,
+    updateSource: own.updateSource ?? group.updateSource,
+    password: own.password ?? group.password,
+    passive: own.passive ?? group.passive,
+    keepalive: own.keepalive ?? group.keepalive,
+    holdTime: own.holdTime ?? group.holdTime,
+    shutdown: own.shutdown || group.shutdown,
+    bmpActivate: own.bmpActivate ?? group.bmpActivate,
+    addressFamilies: own.addressFamilies ?? group.addressFamilies,
+  };
+}
+
+interface NeighborEntry {
+  readonly address: string;
+  readonly path: string;
+  readonly placement: NeighborPlacement;
+  readonly vrf: { readonly name: string; readonly rd: string } | null;
+  readonly settings: CommonSettings;
+}
+
+function neighborEntries(bgp: JsonObject): NeighborEntry[] {
+  const groups = new Map<string, CommonSettings>();
+  for (const group of list(bgp['peer-group'])) {
+    const name = text(group['name']);
+    if (name !== null) groups.set(name, commonSettings(group));
+  }
+  const settingsOf = (entry: JsonObject): CommonSettings => {
+    const group = text(entry['peer-group']);
+    return inherit(commonSettings(entry), (group !== null ? groups.get(group) : undefined) ?? NO_GROUP);
+  };
+
+  const entries: NeighborEntry[] = [];
+  const global: NeighborEntry[] = [];
+  for (const neighbor of list(bgp['neighbor'])) {
+    const address = text(neighbor['address']);
+    if (address === null) continue;
+    global.push({
+      address,
+      path: `${BGP_PATH}/neighbor[address='${address}']`,
+      placement: { kind: 'global' },
+      vrf: null,
+      settings: settingsOf(neighbor),
+    });
+  }
+  entries.push(...global.sort((a, b) => compareAddresses(a.address, b.address)));
+
+  const vrfs = list(bgp['vrf']).sort((a, b) => compareText(text(a['name']) ?? '', text(b['name']) ?? ''));
+  for (const vrf of vrfs) {
+    const name = text(vrf['name']);
+    const rd = text(vrf['rd']);
+    if (name === null || rd === null) continue;
+    const afs = list(vrf['address-family']).sort((a, b) => compareText(text(a['afi']) ?? '', text(b['afi']) ?? ''));
+    for (const af of afs) {
+      const afi = text(af['afi']);
+      if (afi !== 'ipv4' && afi !== 'ipv6') continue;
+      const inAf: NeighborEntry[] = [];
+      for (const neighbor of list(af['neighbor'])) {
+        const address = text(neighbor['address']);
+        if (address === null) continue;
+        const own = settingsOf(neighbor);
+        inAf.push({
+          address,
+          path: `${BGP_PATH}/vrf[name='${name}']/address-family[afi='${afi}']/neighbor[address='${address}']`,
+          placement: { kind: 'vrf', vrf: name, afi },
+          vrf: { name, rd },
+          // The group's address-family entries do not apply in a VRF: the VRF's afi decides.
+          settings: { ...own, addressFamilies: [afi === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast'] },
+        });
+      }
+      entries.push(...inAf.sort((a, b) => compareAddresses(a.address, b.address)));
+    }
+  }
+  return entries;
+}
+
+/** update-source: an address is kept, an interface name resolved to its address of `family`. */
+function resolveUpdateSource(
+  value: string | null,
+  family: 4 | 6,
+  path: string,
+  resolve: (name: string, family: 4 | 6) => string | null,
+  problems: ConfigProblem[],
+): string | null {
+  if (value === null) return null;
+  if (isIP(value) !== 0) return value;
+  const address = resolve(value, family);
+  if (address === null) {
+    problems.push({
+      path: `${path}/update-source`,
+      message: `interface '${value}' has no IPv${family} address; the connection is made from the address the kernel chooses`,
+    });
+  }
+  return address;
+}
+
+/** Equal apart from the address families (which the VRF's two afi entries legitimately differ in). */
+function sameSettings(a: CommonSettings, b: CommonSettings): boolean {
+  return JSON.stringify({ ...a, addressFamilies: null }) === JSON.stringify({ ...b, addressFamilies: null });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router ID
+
+function hostIpv4Addresses(): HostIpv4Address[] {
+  return Object.values(os.networkInterfaces()).flatMap((addrs) =>
+    (addrs ?? []).filter((a) => a.family === 'IPv4').map((a) => ({ address: a.address, loopback: a.internal })));
+}
+
+function highest(addresses: readonly string[]): string | undefined {
+  return [...addresses].sort(compareAddresses).at(-1);
+}
+
+function routerIdOf(bgp: JsonObject, env: ConfigEnvironment, problems: ConfigProblem[]): string {
+  const configured = text(bgp['router-id']);
+  if (configured !== null) return configured;
+  const host = (env.hostIpv4Addresses ?? hostIpv4Addresses)().filter((a) => isIP(a.address) === 4 && a.address !== '0.0.0.0');
+  const derived = highest(host.filter((a) => a.loopback).map((a) => a.address)) ?? highest(host.map((a) => a.address));
+  if (derived !== undefined) return derived;
+  problems.push({ path: `${BGP_PATH}/router-id`, message: `the host has no IPv4 address to take the router-id from; using ${FALLBACK_ROUTER_ID}, configure bgp router-id` });
+  return FALLBACK_ROUTER_ID;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BMP
+
+function initialRefreshOf(bmp: JsonObject | undefined): InitialRefresh {
+  const refresh = object(bmp?.['initial-refresh']);
+  const delay = integer(refresh?.['delay']);
+  if (delay !== null) return { kind: 'delay', seconds: delay };
+  if (present(refresh?.['skip'])) return { kind: 'skip' };
+  return { kind: 'immediate' };
+}
+
+function serverOf(entry: JsonObject, resolve: (name: string, family: 4 | 6) => string | null, problems: ConfigProblem[]): BmpServerConfig | null {
+  const id = integer(entry['id']);
+  if (id === null) return null;
+  const address = text(entry['address']);
+  const path = `${BGP_PATH}/bmp/server[id='${id}']`;
+  // Without an address there is nothing to connect to and no family to pick: the next snapshot,
+  // taken when the address is configured, resolves the interface.
+  const updateSource = address === null ? null : resolveUpdateSource(text(entry['update-source']), familyOf(address), path, resolve, problems);
+  return {
+    id,
+    activated: present(entry['activate']),
+    address,
+    port: integer(entry['port-number']),
+    description: text(entry['description']),
+    // Defaults are reported by libyang; the literals only guard a tree printed without them.
+    initialDelay: integer(entry['initial-delay']) ?? 600,
+    failureRetryDelay: integer(entry['failure-retry-delay']) ?? 600,
+    flappingDelay: integer(entry['flapping-delay']) ?? 1800,
+    dscp: integer(entry['dscp']) ?? 0,
+    statsReportingPeriod: integer(entry['stats-reporting-period']) ?? 0,
+    updateSource,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The speaker's and the engine's snapshots of a running tree (bmpd module data). */
+export function snapshotsFromRunning(tree: DataTree, env: ConfigEnvironment = {}): RunningSnapshots {
+  const bgp = bgpContainer(tree);
+  if (bgp === undefined) return { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
+  const resolve = env.interfaceAddress ?? interfaceAddress;
+  const problems: ConfigProblem[] = [];
+
+  const bmp = object(bgp['bmp']);
+  const servers = list(bmp?.['server'])
+    .flatMap((entry) => serverOf(entry, resolve, problems) ?? [])
+    .sort((a, b) => a.id - b.id);
+
+  const neighbors: NeighborConfig[] = [];
+  const activations: NeighborActivation[] = [];
+  const byKey = new Map<NeighborKey, { readonly index: number; readonly settings: CommonSettings }>();
+  for (const entry of neighborEntries(bgp)) {
+    const s = entry.settings;
+    if (s.remoteAs === null) {
+      // The model's must forbids this in a validated running tree; never guess an AS.
+      problems.push({ path: `${entry.path}/remote-as`, message: 'neighbor has no remote-as, its own or its peer-group\'s; not started' });
+      continue;
+    }
+    const family = familyOf(entry.address);
+    const neighbor: NeighborConfig = {
+      address: entry.address,
+      remoteAs: s.remoteAs,
+      description: s.description,
+      updateSource: resolveUpdateSource(s.updateSource, family, entry.path, resolve, problems),
+      password: s.password,
+      passive: s.passive ?? false,
+      timers: { keepalive: s.keepalive ?? DEFAULT_KEEPALIVE_SECONDS, holdTime: s.holdTime ?? DEFAULT_HOLD_TIME_SECONDS },
+      shutdown: s.shutdown,
+      addressFamilies: s.addressFamilies ?? [family === 4 ? 'ipv4-unicast' : 'ipv6-unicast'],
+      vrf: entry.vrf,
+    };
+    const key = neighborKey(entry.vrf?.name ?? null, entry.address);
+    const seen = byKey.get(key);
+    if (seen !== undefined) {
+      // The same address under both address families of one VRF is one BGP session carrying
+      // both families; the first entry (ipv4) supplies the session settings.
+      const first = neighbors[seen.index]!;
+      if (!sameSettings(seen.settings, s)) {
+        problems.push({ path: entry.path, message: `neighbor ${entry.address} is also configured under the VRF's other address family with different settings; those of the first entry apply` });
+      }
+      neighbors[seen.index] = { ...first, addressFamilies: [...new Set([...first.addressFamilies, ...neighbor.addressFamilies])] };
+      continue;
+    }
+    byKey.set(key, { index: neighbors.length, settings: s });
+    neighbors.push(neighbor);
+    if (s.bmpActivate !== null) activations.push({ neighbor: key, servers: s.bmpActivate });
+  }
+
+  const listen = object(bgp['listen']);
+  const speaker: SpeakerConfig = {
+    asNumber: integer(bgp['as-number']) ?? 0,
+    routerId: routerIdOf(bgp, env, problems),
+    listen: {
+      addresses: texts(listen?.['address']).sort(compareAddresses),
+      port: integer(listen?.['port']) ?? DEFAULT_BGP_PORT,
+    },
+    neighbors,
+  };
+  const bmpConfig: BmpEngineConfig = {
+    bufferSizeMb: integer(bmp?.['buffer-size']) ?? DEFAULT_BUFFER_SIZE_MB,
+    initialRefresh: initialRefreshOf(bmp),
+    servers,
+    neighbors: activations,
+  };
+  return { speaker, bmp: bmpConfig, problems };
+}
+
+/** The entries of running that oper state may be attached to (servers, neighbors with their place). */
+export function runningView(tree: DataTree): BmpdRunningView {
+  const bgp = bgpContainer(tree);
+  if (bgp === undefined) return { bgp: false, servers: [], neighbors: [] };
+  const servers = list(object(bgp['bmp'])?.['server']).flatMap((s) => integer(s['id']) ?? []).sort((a, b) => a - b);
+  const neighbors = neighborEntries(bgp).map((entry) => ({
+    key: neighborKey(entry.vrf?.name ?? null, entry.address),
+    address: entry.address,
+    placement: entry.placement,
+  }));
+  return { bgp: true, servers, neighbors };
+}
