@@ -160,7 +160,7 @@ class Connection {
   sentOpen: Buffer | null = null;
   receivedOpen: OpenMessage | null = null;
   codecOptions: SessionCodecOptions = { fourOctetAs: false, ebgp: true };
-  private readonly reader = new BgpMessageReader();
+  private reader = new BgpMessageReader();
   private readonly timers = new Map<FsmTimer, { handle: NodeJS.Timeout | null; deadline: number }>();
   /** Bumped on every drop so a late connectTcp result or socket event is recognized as stale. */
   private generation = 0;
@@ -192,6 +192,8 @@ class Connection {
   attach(socket: net.Socket): void {
     const generation = ++this.generation;
     this.socket = socket;
+    // A fresh reader: a failed earlier connection may have left half a message behind.
+    this.reader = new BgpMessageReader();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (generation === this.generation) this.receive(chunk);
@@ -310,6 +312,12 @@ class Connection {
       entry.handle = setTimeout(() => {
         const left = entry.deadline - Date.now();
         if (left > 0) return arm(left);
+        // While we hold the socket paused (BMP backpressure) the peer's KEEPALIVEs sit unread in
+        // the kernel: its silence is ours, so the hold timer waits for reading to resume.
+        if (timer === 'hold' && this.session.readingPaused) {
+          entry.deadline = Date.now() + seconds * 1000;
+          return arm(seconds * 1000);
+        }
         this.timers.delete(timer);
         this.feed(TIMER_EVENT[timer]);
       }, ms);

@@ -215,6 +215,22 @@ describe('BGP session', () => {
     expect(speaker.neighborState('::1')?.prefixes['ipv4-unicast']).toBe(1);
   });
 
+  it('does not let the hold timer expire while reading is paused by backpressure', async () => {
+    const { speaker, events, port } = await startSpeaker([neighbor({ timers: { keepalive: 0, holdTime: 3 } })]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer, 3);
+    await until(() => events.established[0]);
+    speaker.pauseReading();
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(speaker.neighborState('::1')?.state).toBe('Established');
+    expect(peer.frames.some((f) => f.type === MessageType.Notification)).toBe(false);
+    peer.send(buffers.keepalive());
+    speaker.resumeReading();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(speaker.neighborState('::1')?.state).toBe('Established');
+  }, 15_000);
+
   it('refuses a connection from an address it has no neighbor for', async () => {
     const { events, port } = await startSpeaker([]);
     const peer = await TestPeer.connect(port);
