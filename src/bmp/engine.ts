@@ -156,6 +156,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   private readonly sysDescr: string;
   private readonly stuckMs: number;
   private readonly log: Record<DebugTopic, Logger>;
+  private readonly offLevel: string;
   private topicChildren: Record<DebugTopic, WeakRef<Logger>[]> = { event: [], neighbor: [], server: [] };
   private config: BmpEngineConfig = EMPTY_BMP_CONFIG;
   private readonly servers = new Map<number, ServerEntry>();
@@ -183,9 +184,12 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       neighbor: options.logger.child({ topic: 'neighbor' }),
       server: options.logger.child({ topic: 'server' }),
     };
+    // Off = the level the agent gave (never below info: debug lines are what the topics switch).
+    const base = options.logger.level;
+    this.offLevel = base === 'debug' || base === 'trace' ? 'info' : base;
     for (const topic of DEBUG_TOPICS) {
       const log = this.log[topic];
-      log.level = 'info';
+      log.level = this.offLevel;
       // pino copies the level into a child when it is made: remember the children (the stations
       // make theirs from the 'server' logger) so setDebug() reaches them too.
       log.onChild = (child) => this.topicChildren[topic].push(new WeakRef(child));
@@ -215,7 +219,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   // ---- debug topics ('debug ip bgp bmp event|neighbor|server') ----
 
   setDebug(topic: DebugTopic, on: boolean): void {
-    const level = on ? 'debug' : 'info';
+    const level = on ? 'debug' : this.offLevel;
     this.log[topic].level = level;
     this.topicChildren[topic] = this.topicChildren[topic].filter((ref) => {
       const child = ref.deref();

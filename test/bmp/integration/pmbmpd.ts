@@ -1,0 +1,147 @@
+// pmacct's pmbmpd (Debian pmacct 1.7.7) as a BMP collector for integration tests, and a tshark
+// capture written to a pcap and decoded afterwards (two-pass, so BMP messages that span TCP
+// segments are reassembled). Loopback only; every process is stopped by its pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { killPid } from '../../bgp/integration/daemons.js';
+import { eventually, sleep } from './harness.js';
+
+const run = promisify(execFile);
+
+export type PmbmpdRecord = Record<string, unknown> & { bmp_msg_type: string };
+
+export class Pmbmpd {
+  private constructor(
+    readonly dir: string,
+    readonly host: string,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {}
+
+  /** pmbmpd listens with backlog 1 (lab pitfall): one exporter per instance here. */
+  static async start(dir: string, host: string, port: number): Promise<Pmbmpd> {
+    const conf = path.join(dir, 'pmbmpd.conf');
+    writeFileSync(
+      conf,
+      [
+        'daemonize: false',
+        `bmp_daemon_ip: ${host}`,
+        `bmp_daemon_port: ${port}`,
+        'bmp_daemon_max_peers: 10',
+        `bmp_daemon_msglog_file: ${dir}/pmbmpd-$bmp_router.json`,
+        'bmp_daemon_msglog_output: json',
+        `logfile: ${dir}/pmbmpd.log`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('pmbmpd', ['-f', conf], { stdio: 'ignore' });
+    const p = new Pmbmpd(dir, host, port, child);
+    await eventually(`pmbmpd listening on ${host}:${port}`, () => p.listening, 15_000).catch(async (e: unknown) => {
+      await p.stop();
+      throw e;
+    });
+    return p;
+  }
+
+  private probed = false;
+  private get listening(): boolean {
+    // A connect probe would count as an exporter; read the kernel's listening sockets instead.
+    const hex = (a: string): string =>
+      a
+        .split('.')
+        .map((o) => Number(o).toString(16).padStart(2, '0'))
+        .reverse()
+        .join('')
+        .toUpperCase();
+    const want = `${hex(this.host)}:${this.port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const table = readFileSync('/proc/net/tcp', 'utf8');
+    this.probed = table.split('\n').some((l) => l.includes(` ${want} `) && l.split(/\s+/)[4] === '0A');
+    return this.probed;
+  }
+
+  /** pmbmpd's JSON lines for one exporter address (dots become '_' in the file name). */
+  records(exporter: string): PmbmpdRecord[] {
+    const file = path.join(this.dir, `pmbmpd-${exporter.replaceAll('.', '_')}.json`);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim().startsWith('{'))
+      .map((l) => JSON.parse(l) as PmbmpdRecord)
+      // pmbmpd also writes log_init / log_close lines around each session: not BMP messages.
+      .filter((r) => typeof r.bmp_msg_type === 'string');
+  }
+
+  log(): string {
+    try {
+      return readFileSync(path.join(this.dir, 'pmbmpd.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** It sometimes ignores SIGTERM (lab pitfall): killPid sends SIGKILL after 3 s. */
+  async stop(): Promise<void> {
+    if (this.child.pid !== undefined) await killPid(this.child.pid);
+  }
+}
+
+export class PcapCapture {
+  private constructor(
+    readonly file: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(file: string, filter: string): Promise<PcapCapture> {
+    const child = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`tshark did not start: ${stderr}`)), 20_000);
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('Capturing on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`tshark exited (${code}): ${stderr}`));
+      });
+    });
+    await sleep(300);
+    return new PcapCapture(file, child);
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null) return;
+    await sleep(500);
+    this.child.kill('SIGINT');
+    await Promise.race([new Promise((r) => this.child.once('exit', r)), sleep(3000)]);
+    await killPid(pid, 0);
+  }
+
+  /** Two-pass decode: one row of field values per packet that matches `displayFilter`. */
+  async fields(decodeAs: string, fields: readonly string[], displayFilter = ''): Promise<string[][]> {
+    const args = ['-r', this.file, '-2', '-n', '-d', decodeAs, '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=;'];
+    if (displayFilter) args.push('-Y', displayFilter);
+    for (const f of fields) args.push('-e', f);
+    const { stdout } = await run('tshark', args, { maxBuffer: 64 * 1024 * 1024 });
+    return stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => l.split('|'));
+  }
+}
+
+export function ipv4Free(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
