@@ -455,3 +455,53 @@ describe('BMP engine: state and debug topics', () => {
     expect(r.logs.slice(n).map((l) => l.topic)).toEqual(['neighbor']);
   });
 });
+
+describe('BMP engine: server lifecycle', () => {
+  it('changing one server (its address) re-opens only that session; resetServer sends Termination and the server resynchronises', async () => {
+    const c1 = await collector('127.0.8.18');
+    const c2 = await collector('127.0.8.19');
+    const c3 = await collector('127.0.8.20');
+    const r = rig();
+    r.speaker.establish(A);
+    const neighbors = [{ neighbor: A.key, servers: 'all' as const }];
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1), serverConfig(2, c2)], neighbors }));
+    await bringUp(r, 1);
+    await bringUp(r, 2, 0);
+
+    // Server 2 moves to another collector: Termination to the old one, a fresh session to the new one.
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1), serverConfig(2, c3)], neighbors }));
+    await c2.waitFor('Termination', (c) => c.ofType('termination').length === 1);
+    await bringUp(r, 2, 1, 2);
+    await c3.waitFor('Initiation and Peer Up', (c) => c.ofType('peerUp').length === 1);
+    expect(c1.types()).toEqual(['initiation', 'peerUp']);
+    expect(c1.connections).toHaveLength(1);
+
+    // 'clear ip bgp bmp server 1': Termination reason 0, reconnect after failure-retry-delay, full resync.
+    expect(r.engine.resetServer(1)).toBe(true);
+    await c1.waitFor('Termination', (c) => c.ofType('termination').length === 1 && c.closedSessions === 1);
+    expect(c1.ofType('termination')[0]!.information).toContainEqual({ kind: 'reason', reason: 0 });
+    await bringUp(r, 1, 2, 2);
+    await c1.waitFor('second session', (c) => c.sessionStarts.length === 2 && c.ofType('peerUp').length === 2);
+    expect(c3.types()).toEqual(['initiation', 'peerUp']);
+    expect(r.engine.resetServer(9)).toBe(false);
+  });
+
+  it('stop() sends Termination (administratively closed) to every server and closes them', async () => {
+    const c1 = await collector('127.0.8.21');
+    const c2 = await collector('127.0.8.22');
+    const r = rig();
+    r.speaker.establish(A);
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1), serverConfig(2, c2)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await bringUp(r, 2, 0);
+    await r.engine.stop();
+    for (const c of [c1, c2]) {
+      await c.waitFor('Termination and close', (x) => x.ofType('termination').length === 1 && x.closedSessions === 1);
+      expect(c.messages.at(-1)).toEqual({ type: 'termination', information: [{ kind: 'reason', reason: 0 }, { kind: 'string', text: 'stopped' }] });
+    }
+    expect(r.downs.map((d) => d.reason)).toEqual(['stopped', 'stopped']);
+    r.speaker.update(A.key, update('10.0.12.0/24'));
+    await sleep(50);
+    expect(c1.ofType('routeMonitoring')).toHaveLength(0);
+  });
+});
