@@ -201,6 +201,7 @@ function inherit(own: CommonSettings, group: CommonSettings): CommonSettings {
     passive: own.passive ?? group.passive,
     keepalive: own.keepalive ?? group.keepalive,
     holdTime: own.holdTime ?? group.holdTime,
+    // An empty leaf has no "false" a member could set: 'neighbor TAG shutdown' stops every member.
     shutdown: own.shutdown || group.shutdown,
     bmpActivate: own.bmpActivate ?? group.bmpActivate,
     addressFamilies: own.addressFamilies ?? group.addressFamilies,
