@@ -465,7 +465,15 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     }
     n.established = e;
     n.seq = ++this.establishSeq;
-    n.distinguisher = e.rd === null ? globalDistinguisher() : routeDistinguisher(e.rd);
+    n.distinguisher = globalDistinguisher();
+    if (e.rd !== null) {
+      try {
+        n.distinguisher = routeDistinguisher(e.rd);
+      } catch (err) {
+        // The model validates RDs; should one slip through, report the peer with a zero RD.
+        this.log.neighbor.warn({ neighbor: e.neighbor, rd: e.rd, err: (err as Error).message }, `BMP: invalid RD ${e.rd} for neighbor ${e.neighbor}`);
+      }
+    }
     // Established after monitoring began: no refresh, its initial UPDATEs arrive live (seed).
     for (const id of n.configured) {
       const server = this.servers.get(id);

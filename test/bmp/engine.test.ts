@@ -146,6 +146,31 @@ describe('BMP engine: initial table', () => {
     expect(r.speaker.refreshes).toHaveLength(2); // one set for both servers
   });
 
+  it('a silent neighbor cannot stall the queue: its turn ends after the quiet period and the next neighbor is refreshed', async () => {
+    const c1 = await collector('127.0.8.23');
+    const r = rig({ refreshQuietMs: 3000 });
+    r.engine.setDebug('neighbor', true);
+    r.speaker.establish(A);
+    r.speaker.establish(B);
+    await r.engine.applyConfig(config({ servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await r.clock.advance(0);
+    expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([A.key]);
+    await r.clock.advance(2999);
+    expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([A.key]);
+    await r.clock.advance(1); // A never answered
+    expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([A.key, B.key]);
+    await c1.waitFor('End-of-RIB for A', (c) => rmFor(c, A.address).some(isEor));
+    const lines = r.logs.filter((l) => l.topic === 'neighbor').map((l) => String(l.msg));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `BMP refresh started for neighbor ${A.key}: ROUTE-REFRESH sent`,
+        `BMP refresh ended for neighbor ${A.key} (quiet)`,
+        `BMP refresh started for neighbor ${B.key}: ROUTE-REFRESH sent`,
+      ]),
+    );
+  });
+
   it('replays the Adj-RIB-In of a neighbor without route-refresh, End-of-RIB included', async () => {
     const c1 = await collector('127.0.8.3');
     const r = rig();
@@ -400,6 +425,40 @@ describe('BMP engine: bounded memory', () => {
     await r.clock.advance(0);
     expect(r.speaker.refreshes.length).toBe(refreshesBefore + 1);
     expect(r.engine.snapshot().neighbors[0]!.awaitingInitialTable).toEqual([1]);
+  });
+});
+
+describe('BMP engine: bounded memory, hard bound', () => {
+  it('UPDATEs already read when reading paused cannot push the queues past buffer-size: the server holding most bytes is reset at once', async () => {
+    const slow = await collector('127.0.8.24');
+    const fast = await collector('127.0.8.25');
+    const r = rig({ stuckMs: 3_600_000 });
+    r.speaker.establish(A);
+    await r.engine.applyConfig(
+      config({ bufferSizeMb: 1, initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, slow), serverConfig(2, fast)], neighbors: [{ neighbor: A.key, servers: 'all' }] }),
+    );
+    await bringUp(r, 1);
+    await bringUp(r, 2, 0);
+    await slow.waitFor('Peer Up', (c) => c.ofType('peerUp').length === 1);
+    slow.pauseReading();
+    const prefixes = Array.from({ length: 900 }, (_, i) => `10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`);
+    const big = bgpUpdate({ prefixes, nextHop: '198.51.100.3', asPath: [65030] });
+    let sent = 0;
+    let maxUsed = 0;
+    // This speaker keeps delivering after pauseReading(): what was already read still arrives.
+    while (r.downs.length === 0 && sent < 20_000) {
+      r.speaker.update(A.key, big, { announced: prefixes.length });
+      sent++;
+      maxUsed = Math.max(maxUsed, r.engine.snapshot().bufferBytesUsed);
+      if (sent % 16 === 0) await sleep(1);
+    }
+    expect(r.downs).toEqual([{ id: 1, reason: 'buffer limit reached' }]);
+    expect(r.speaker.pauseCount).toBeGreaterThanOrEqual(1);
+    expect(maxUsed).toBeLessThanOrEqual(1024 * 1024);
+    await fast.waitFor('every RM', (c) => rmFor(c, A.address).length === sent);
+    slow.resumeReading();
+    await slow.waitFor('Termination reason 2', (c) => c.ofType('termination').length === 1, 30_000);
+    expect(slow.ofType('termination')[0]!.information).toContainEqual({ kind: 'reason', reason: 2 });
   });
 });
 
