@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // bmpd: the agent process. Parses its options, loads the YANG model, opens
-// the datastores from the state directory and serves NETCONF over SSH until
-// SIGTERM or SIGINT, then shuts down cleanly (sessions closed, startup
-// untouched).
+// the datastores from the state directory, brings the BGP speaker and BMP
+// engine up from startup, and serves NETCONF over SSH until SIGTERM or
+// SIGINT; then it shuts down cleanly (Termination to BMP servers, Cease to
+// neighbors, sessions closed, startup untouched).
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { CorruptStartupError } from './datastore/startup-file.js';
-import { startNetconfService } from './netconf/service.js';
+import { Agent } from './agent/agent.js';
 import { loadYangModel } from './yang/model.js';
 
 const USAGE = `usage: bmpd [options]
@@ -53,9 +54,9 @@ async function main(): Promise<void> {
 
   const logger = pino({ level, base: { pid: process.pid } });
   const model = await loadYangModel();
-  let service;
+  let agent: Agent;
   try {
-    service = await startNetconfService({ model, stateDir, address: values['netconf-address']!, port, logger });
+    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger });
   } catch (err) {
     if (err instanceof CorruptStartupError) {
       logger.fatal({ file: err.file }, err.message);
@@ -64,14 +65,15 @@ async function main(): Promise<void> {
     logger.fatal({ err }, `bmpd cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
-  logger.info({ stateDir, address: service.server.address(), port: service.server.port() }, 'bmpd ready');
+  const server = agent.service.server;
+  logger.info({ stateDir, address: server.address(), port: server.port() }, 'bmpd ready');
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'bmpd stopping');
-    service.stop().then(
+    agent.stop().then(
       () => { logger.info('bmpd stopped'); process.exit(0); },
       (err: unknown) => { logger.error({ err }, 'bmpd stop failed'); process.exit(1); },
     );

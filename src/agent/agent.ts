@@ -1,0 +1,156 @@
+// The agent: the management plane (NETCONF, datastores) and the data plane
+// (BGP speaker, BMP engine) joined by two one-way paths:
+//
+//   commit  --> reconcile: running tree -> speaker + engine snapshots -> applyConfig
+//   <get>   <-- oper state: speaker + engine snapshots -> YANG state XML
+//
+// plus the RPCs of the bmpd module and the engine's events as NETCONF
+// notifications.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { DataTree } from 'libyang-wasm';
+import { BgpSpeaker } from '../bgp/speaker.js';
+import type { SpeakerConfig } from '../bgp/config.js';
+import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
+import { realStations } from '../bmp/engine-station.js';
+import { speakerForBmp } from '../bmp/engine-speaker.js';
+import { EMPTY_BMP_CONFIG, type BmpEngineConfig } from '../bmp/config.js';
+import type { RunningChange } from '../datastore/datastores.js';
+import { DatastoreError, detail } from '../datastore/errors.js';
+import { startNetconfService, type NetconfService } from '../netconf/service.js';
+import type { YangModel } from '../yang/model.js';
+import { snapshotsFromRunning } from './config-snapshot.js';
+import { operStateXml } from './oper-state.js';
+import { registerBmpdRpcs } from './rpcs.js';
+import { neighborNotification, serverNotification } from './notifications.js';
+
+export const BMPD_NS = 'urn:bmpd:yang:bmpd';
+
+/** The speaker's configuration while there is no `bgp` container: no listener, no neighbor. */
+export const IDLE_SPEAKER: SpeakerConfig = {
+  asNumber: 0, routerId: '0.0.0.0', listen: { addresses: [], port: 179 }, neighbors: [],
+};
+
+export interface AgentOptions {
+  readonly model: YangModel;
+  readonly stateDir: string;
+  readonly netconfAddress?: string;
+  readonly netconfPort?: number;
+  readonly logger: Logger;
+  /** Initiation sysName; default the host name. */
+  readonly sysName?: string;
+}
+
+export class Agent {
+  private speakerConfig: SpeakerConfig = IDLE_SPEAKER;
+  private bmpConfig: BmpEngineConfig = EMPTY_BMP_CONFIG;
+  private netconf: NetconfService | null = null;
+
+  private constructor(
+    readonly speaker: BgpSpeaker,
+    readonly engine: BmpEngine,
+    private readonly options: AgentOptions,
+  ) {}
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const logger = options.logger;
+    const bgpLog = logger.child({ topic: 'bgp' });
+    const speaker = new BgpSpeaker(IDLE_SPEAKER, {
+      log: { debug: (o, m) => bgpLog.debug(o, m), info: (o, m) => bgpLog.info(o, m), warn: (o, m) => bgpLog.warn(o, m) },
+    });
+    await speaker.start();
+    const engine = new BmpEngine({
+      speaker: speakerForBmp(speaker),
+      logger: logger.child({ component: 'bmp' }),
+      stations: realStations(),
+      sysName: options.sysName ?? hostname(),
+      sysDescr: `bmpd ${process.env.npm_package_version ?? ''} BGP Monitoring Protocol agent on Node.js ${process.version}`.replace(/\s+/g, ' '),
+    });
+    const agent = new Agent(speaker, engine, options);
+    agent.netconf = await startNetconfService({
+      model: options.model,
+      stateDir: options.stateDir,
+      ...(options.netconfAddress !== undefined ? { address: options.netconfAddress } : {}),
+      ...(options.netconfPort !== undefined ? { port: options.netconfPort } : {}),
+      logger,
+      apply: (change) => agent.reconcile(change),
+      state: [() => agent.operState()],
+    });
+    registerBmpdRpcs(agent.netconf.server.dispatcher, agent);
+    agent.wireNotifications();
+    return agent;
+  }
+
+  get service(): NetconfService {
+    if (this.netconf === null) throw new Error('agent not started');
+    return this.netconf;
+  }
+
+  /**
+   * A change of running becomes new snapshots for the speaker and the engine;
+   * each diffs against its current one and touches only what changed. Runtime
+   * conditions (an interface without an address) are logged, never fatal. If
+   * either refuses, both go back to what they ran before and the commit fails.
+   */
+  async reconcile(change: RunningChange): Promise<void> {
+    const log = this.options.logger.child({ topic: 'reconcile' });
+    const next = snapshotsFromRunning(change.after);
+    for (const p of next.problems) log.warn({ path: p.path }, p.message);
+    const speakerNext = next.speaker ?? IDLE_SPEAKER;
+    const before = { speaker: this.speakerConfig, bmp: this.bmpConfig };
+    try {
+      await this.speaker.applyConfig(speakerNext);
+      await this.engine.applyConfig(next.bmp);
+    } catch (err) {
+      log.error({ err, cause: change.cause }, 'configuration could not be applied; restoring the previous one');
+      try {
+        await this.speaker.applyConfig(before.speaker);
+        await this.engine.applyConfig(before.bmp);
+      } catch (restoreErr) {
+        log.error({ err: restoreErr }, 'restoring the previous configuration failed');
+      }
+      throw new DatastoreError(detail('operation-failed', `the configuration could not be applied: ${(err as Error).message}`));
+    }
+    this.speakerConfig = speakerNext;
+    this.bmpConfig = next.bmp;
+    log.info({ cause: change.cause, changes: change.changes.length, neighbors: speakerNext.neighbors.length, servers: next.bmp.servers.length },
+      'configuration applied');
+  }
+
+  /** State data for <get>: everything config false in the bmpd module. */
+  operState(): string {
+    const running: DataTree = this.service.datastores.tree('running');
+    return operStateXml({
+      running,
+      engine: this.engine.snapshot(),
+      speaker: this.speaker.snapshot(),
+      now: new Date(),
+      debugTopics: this.engine.debugTopics(),
+    });
+  }
+
+  setDebug(enable: readonly DebugTopic[], disable: readonly DebugTopic[]): DebugTopic[] {
+    for (const t of disable) this.engine.setDebug(t, false);
+    for (const t of enable) this.engine.setDebug(t, true);
+    return this.engine.debugTopics();
+  }
+
+  private wireNotifications(): void {
+    const stream = this.service.notifications;
+    this.engine.on('server-up', (e) => stream.publish(serverNotification(e.id, e.address, e.port, 'up', 'connection established', this.bmpConfig)));
+    this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.bmpConfig)));
+    this.speaker.on('state-change', (e) => {
+      if (e.to === 'Established' || e.from === 'Established') {
+        const n = this.speaker.neighborState(e.neighbor);
+        stream.publish(neighborNotification(e, n));
+      }
+    });
+  }
+
+  /** SIGTERM: Termination to every BMP server, Cease to every neighbor, NETCONF sessions closed. */
+  async stop(): Promise<void> {
+    await this.engine.stop();
+    await this.speaker.stop();
+    await this.netconf?.stop();
+  }
+}

@@ -1,0 +1,49 @@
+// The bmpd module's notifications (bmp-server-state-change,
+// bgp-neighbor-state-change) built from engine and speaker events.
+import type { BmpEngineConfig } from '../bmp/config.js';
+import type { NeighborSnapshot, StateChangeEvent } from '../bgp/events.js';
+import type { NotificationEvent } from '../netconf/notifications.js';
+import { escapeText } from '../netconf/rpc-error.js';
+
+const NS = 'urn:bmpd:yang:bmpd';
+const e = (name: string, value: string | number) => `<${name}>${escapeText(String(value))}</${name}>`;
+
+export function serverNotification(id: number, address: string | null, port: number | null, status: 'up' | 'down',
+  reason: string, config: BmpEngineConfig): NotificationEvent {
+  const server = config.servers.find((s) => s.id === id);
+  const addr = address ?? server?.address ?? null;
+  const p = port ?? server?.port ?? null;
+  const previous = status === 'up' ? 'connecting' : 'up';
+  const xml = `<bmp-server-state-change xmlns="${NS}">${e('server', id)}${addr ? e('address', addr) : ''}${p ? e('port-number', p) : ''}` +
+    `${e('previous-status', previous)}${e('status', status)}${e('reason', reason)}</bmp-server-state-change>`;
+  return { namespace: NS, name: 'bmp-server-state-change', xml };
+}
+
+const STATE: Record<string, string> = {
+  Idle: 'idle', Connect: 'connect', Active: 'active', OpenSent: 'opensent', OpenConfirm: 'openconfirm', Established: 'established',
+};
+
+/** The NOTIFICATION PDU's code and subcode (bytes 19 and 20 of the message). */
+function notificationCodes(pdu: Buffer): { code: number; subcode: number } | null {
+  return pdu.length >= 21 ? { code: pdu[19]!, subcode: pdu[20]! } : null;
+}
+
+export function neighborNotification(ev: StateChangeEvent, n: NeighborSnapshot | undefined): NotificationEvent {
+  const down = n?.lastDown ?? null;
+  let reason = ev.to === 'Established' ? 'session established' : 'session ended';
+  let codes: { code: number; subcode: number } | null = null;
+  if (ev.to !== 'Established' && down) {
+    switch (down.kind) {
+      case 'local-notification': reason = 'NOTIFICATION sent'; codes = notificationCodes(down.pdu); break;
+      case 'remote-notification': reason = 'NOTIFICATION received'; codes = notificationCodes(down.pdu); break;
+      case 'local-no-notification': reason = `closed locally (FSM event ${down.fsmEvent})`; break;
+      case 'remote-closed': reason = 'connection closed by the neighbor'; break;
+      case 'deconfigured': reason = 'neighbor removed from the configuration'; break;
+    }
+  }
+  const address = n?.address ?? ev.neighbor.replace(/^.*\|/, '');
+  const xml = `<bgp-neighbor-state-change xmlns="${NS}">${e('address', address)}${n?.vrf ? e('vrf', n.vrf) : ''}` +
+    `${e('previous-state', STATE[ev.from] ?? 'idle')}${e('state', STATE[ev.to] ?? 'idle')}${e('reason', reason)}` +
+    `${codes ? e('notification-code', codes.code) + e('notification-subcode', codes.subcode) : ''}</bgp-neighbor-state-change>`;
+  return { namespace: NS, name: 'bgp-neighbor-state-change', xml };
+}

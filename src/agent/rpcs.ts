@@ -1,0 +1,57 @@
+// The RPCs of the bmpd module: reset-bmp-server ('clear ip bgp bmp server
+// N'), reset-bgp-neighbor ('clear ip bgp X' / 'clear ip bgp X soft in') and
+// debug-bmp ('debug ip bgp bmp event|neighbor|server'). clear-bmp-counters is
+// not implemented: the engine keeps its counters for the life of a session,
+// so it answers operation-not-supported.
+import { neighborKey } from '../bgp/config.js';
+import type { BmpEngine, DebugTopic } from '../bmp/engine.js';
+import type { BgpSpeaker } from '../bgp/speaker.js';
+import { child, invalid, missing, text } from '../netconf/operation-args.js';
+import { escapeText } from '../netconf/rpc-error.js';
+import type { RpcDispatcher } from '../netconf/rpc.js';
+import type { XmlNode } from '../netconf/rpc.js';
+
+const NS = 'urn:bmpd:yang:bmpd';
+const TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
+
+export interface RpcTarget {
+  readonly engine: BmpEngine;
+  readonly speaker: BgpSpeaker;
+  setDebug(enable: readonly DebugTopic[], disable: readonly DebugTopic[]): DebugTopic[];
+}
+
+function topics(node: XmlNode, name: string): DebugTopic[] {
+  return (node.$$ ?? []).filter((c) => c.$ns.local === name && c.$ns.uri === NS).map((c) => {
+    const t = (c._ ?? '').trim();
+    if (!(TOPICS as readonly string[]).includes(t)) throw invalid(name, `unknown debug topic '${t}'; use event, neighbor or server`);
+    return t as DebugTopic;
+  });
+}
+
+export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): void {
+  dispatcher.register(NS, 'reset-bmp-server', async ({ operation }) => {
+    const value = text(child(operation.node, 'server', NS));
+    if (value === undefined) throw missing('server', 'reset-bmp-server needs a server');
+    const id = Number(value);
+    if (!Number.isInteger(id) || !target.engine.resetServer(id)) throw invalid('server', `no BMP server ${value} is configured`);
+    return { ok: true };
+  });
+
+  dispatcher.register(NS, 'reset-bgp-neighbor', async ({ operation }) => {
+    const address = text(child(operation.node, 'address', NS));
+    if (address === undefined) throw missing('address', 'reset-bgp-neighbor needs an address');
+    const vrf = text(child(operation.node, 'vrf', NS)) ?? null;
+    const mode = text(child(operation.node, 'mode', NS)) ?? 'hard';
+    if (mode !== 'hard' && mode !== 'soft-in') throw invalid('mode', `mode must be hard or soft-in, not '${mode}'`);
+    const key = neighborKey(vrf, address);
+    if (!target.speaker.resetNeighbor(key, { soft: mode === 'soft-in' })) {
+      throw invalid('address', `no neighbor ${address}${vrf ? ` in VRF ${vrf}` : ''} is configured${mode === 'soft-in' ? ' and up with route-refresh' : ''}`);
+    }
+    return { ok: true };
+  });
+
+  dispatcher.register(NS, 'debug-bmp', async ({ operation }) => {
+    const on = target.setDebug(topics(operation.node, 'enable'), topics(operation.node, 'disable'));
+    return { xml: on.map((t) => `<enabled xmlns="${NS}">${escapeText(t)}</enabled>`).join('') };
+  });
+}

@@ -1,0 +1,78 @@
+// The agent process as an operator starts and stops it.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, runPython, startAgent } from '../support/agent.js';
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'bmpd-proc-'));
+  dirs.push(d);
+  return d;
+}
+
+async function runToExit(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  clearTimeout(timer);
+  return { code, out };
+}
+
+describe('bmpd process', () => {
+  it('refuses to listen beyond loopback without a users file, saying why', async () => {
+    const { code, out } = await runToExit(['--state-dir', tempDir(), '--netconf-address', '0.0.0.0', '--netconf-port', '0']);
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/users/i);
+    expect(out).not.toContain('bmpd ready');
+  });
+
+  it('rejects a bad option with usage text', async () => {
+    const { code, out } = await runToExit(['--netconf-port', 'eighty']);
+    expect(code).toBe(2);
+    expect(out).toContain('usage: bmpd');
+  });
+
+  it('creates its SSH host key on first start and keeps it', async () => {
+    const dir = tempDir();
+    const first = await startAgent({ stateDir: dir });
+    await first.stop();
+    const key = readFileSync(join(dir, 'ssh_host_key'), 'utf8');
+    expect(statSync(join(dir, 'ssh_host_key')).mode & 0o777).toBe(0o600);
+    const second = await startAgent({ stateDir: dir });
+    await second.stop();
+    expect(readFileSync(join(dir, 'ssh_host_key'), 'utf8')).toBe(key);
+  });
+
+  it('a corrupt startup file stops the start and is left as it was', async () => {
+    const dir = tempDir();
+    const bad = '<bgp xmlns="urn:bmpd:yang:bmpd"><as-number>not-a-number</as-number></bgp>';
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'startup.xml'), bad);
+    const { code, out } = await runToExit(['--state-dir', dir, '--netconf-port', '0']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/startup configuration .*startup\.xml is not valid/);
+    expect(readFileSync(join(dir, 'startup.xml'), 'utf8')).toBe(bad);
+  });
+
+  it('SIGTERM with a session open exits 0 and leaves startup untouched', async () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, 'yang', 'examples', 'seed-config-loopback.xml'), join(dir, 'startup.xml'));
+    const before = readFileSync(join(dir, 'startup.xml'));
+    const agent = await startAgent({ stateDir: dir });
+    // A client that stays connected while the agent stops.
+    const client = runPython(join(ROOT, 'test', 'agent', 'clients', 'hold_session.py'), [agent.port, 3]).catch((e: Error) => ({ error: e.message }));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await agent.stop('SIGTERM')).toBe(0);
+    const seen = await client as Record<string, unknown>;
+    expect(seen.connected_at_end).toBe(false);
+    expect(readFileSync(join(dir, 'startup.xml'))).toEqual(before);
+    expect(existsSync(join(dir, 'startup.xml'))).toBe(true);
+  });
+});
