@@ -6,7 +6,7 @@
  * exec, pty, sftp, port forwarding and every other subsystem are refused.
  */
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ClientInfo, ServerChannel } from 'ssh2';
@@ -89,8 +89,19 @@ export interface SshTransportOptions {
 
 const AUTH_METHODS = ['publickey', 'password', 'keyboard-interactive'] as const;
 
+interface TrackedSocket {
+  socket: Socket;
+  authenticated: boolean;
+}
+
 export class SshTransport {
+  // We own the TCP listener and hand sockets to ssh2 (injectSocket): that way
+  // the connection limit, the log line for it, and the authentication deadline
+  // apply from the first byte, before ssh2's handshake, and stop() can destroy
+  // sockets whose peer never closes.
+  private readonly tcp: Server;
   private readonly server: ssh2.Server;
+  private readonly sockets = new Map<string, TrackedSocket>();
   private readonly connections = new Set<Connection>();
   private readonly throttle: AuthThrottle;
   private readonly log: Logger;
@@ -102,53 +113,75 @@ export class SshTransport {
       this.onConnection(client, info),
     );
     this.server.on('error', (err: Error) => this.log.error({ err }, 'SSH server error'));
+    this.tcp = createServer((socket) => this.onSocket(socket));
   }
 
   listen(port: number, address: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(port, address, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
+      this.tcp.once('error', onError);
+      this.tcp.listen(port, address, () => {
+        this.tcp.off('error', onError);
+        this.tcp.on('error', (err: Error) => this.log.error({ err }, 'NETCONF listener error'));
+        resolve(this.tcp.address() as AddressInfo);
       });
     });
   }
 
   address(): AddressInfo | undefined {
-    const address = this.server.address();
+    const address = this.tcp.address();
     return address !== null && typeof address === 'object' ? address : undefined;
   }
 
   /** Stop listening and drop every connection; resolves when the listener is closed. */
   close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const client of this.connections) client.end();
-    return closed;
+    // end() sends SSH_MSG_DISCONNECT and a FIN; a peer that never closes its side
+    // (or never finished the handshake) would keep the listener open.
+    const deadline = setTimeout(() => {
+      for (const { socket } of this.sockets.values()) socket.destroy();
+    }, 2_000);
+    deadline.unref();
+    // Connections still in handshake or authentication have nothing to close politely.
+    for (const tracked of this.sockets.values()) if (!tracked.authenticated) tracked.socket.destroy();
+    return closed.finally(() => clearTimeout(deadline));
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.sockets.size;
+  }
+
+  private onSocket(socket: Socket): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const from = { ip: socket.remoteAddress, port: socket.remotePort };
+    if (this.sockets.size >= this.options.maxConnections) {
+      this.log.warn({ from, limit: this.options.maxConnections }, 'SSH connection refused: connection limit reached');
+      socket.destroy();
+      return;
+    }
+    const tracked: TrackedSocket = { socket, authenticated: false };
+    this.sockets.set(key, tracked);
+    const authTimer = setTimeout(() => {
+      if (tracked.authenticated) return;
+      this.log.warn({ from }, 'SSH connection dropped: no authentication in time');
+      socket.destroy();
+    }, this.options.authTimeoutMs ?? 30_000);
+    authTimer.unref();
+    socket.once('close', () => {
+      clearTimeout(authTimer);
+      this.sockets.delete(key);
+    });
+    socket.on('error', (err: Error) => this.log.debug({ from, err: err.message }, 'SSH socket error'));
+    this.server.injectSocket(socket);
   }
 
   private onConnection(client: Connection, info: ClientInfo): void {
     const from = { ip: info.ip, port: info.port };
-    if (this.connections.size >= this.options.maxConnections) {
-      this.log.warn({ from, limit: this.options.maxConnections }, 'SSH connection refused: connection limit reached');
-      client.on('error', () => undefined);
-      client.end();
-      return;
-    }
+    const tracked = this.sockets.get(`${info.ip}:${info.port}`);
     this.connections.add(client);
     let user: AuthenticatedUser | undefined;
     let openChannels = 0;
-    const authTimer = setTimeout(() => {
-      if (user === undefined) {
-        this.log.warn({ from }, 'SSH connection dropped: no authentication in time');
-        client.end();
-      }
-    }, this.options.authTimeoutMs ?? 30_000);
-    authTimer.unref();
 
     client.on('authentication', (ctx) => {
       void this.authenticate(ctx, info).then(
@@ -161,9 +194,18 @@ export class SshTransport {
         },
       );
     });
+    let everOpened = false;
     client.on('ready', () => {
-      clearTimeout(authTimer);
+      if (tracked !== undefined) tracked.authenticated = true;
       this.log.info({ from, user: user?.name }, 'SSH user authenticated');
+      // An authenticated transport that never asks for the netconf subsystem
+      // would otherwise hold a connection slot forever.
+      setTimeout(() => {
+        if (!everOpened) {
+          this.log.warn({ from, user: user?.name }, 'SSH connection dropped: no netconf subsystem requested');
+          client.end();
+        }
+      }, this.options.authTimeoutMs ?? 30_000).unref();
     });
     client.on('session', (accept, reject) => {
       if (user === undefined) return reject();
@@ -182,6 +224,7 @@ export class SshTransport {
         }
         if (!this.options.canOpenNetconf(identity)) return rejectSubsystem();
         const channel: ServerChannel = acceptSubsystem();
+        everOpened = true;
         openChannels += 1;
         let counted = true;
         this.options.openNetconf(channel, identity);
@@ -200,10 +243,7 @@ export class SshTransport {
     client.on('openssh.streamlocal', (_accept, reject) => reject());
     client.on('request', (_accept, reject) => reject?.());
     client.on('error', (err: Error) => this.log.debug({ from, err: err.message }, 'SSH connection error'));
-    client.on('close', () => {
-      clearTimeout(authTimer);
-      this.connections.delete(client);
-    });
+    client.on('close', () => this.connections.delete(client));
   }
 
   private async authenticate(ctx: AuthContext, info: ClientInfo): Promise<AuthenticatedUser | undefined> {

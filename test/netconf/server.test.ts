@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import pino from 'pino';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +178,22 @@ describe('session limits and timeouts', () => {
       await client.waitClosed(10_000);
       expect(ends).toEqual(['hello-timeout']);
       expect(server.sessions.statistics.droppedSessions).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('drops connections that do not authenticate or never open the netconf subsystem', async () => {
+    const { server, cleanup } = await startServer('127.0.7.8', { authTimeoutSeconds: 1 });
+    try {
+      const port = server.port()!;
+      const raw = connect(port, '127.0.7.8');
+      raw.resume(); // flowing, so the server's FIN surfaces as 'end' and 'close'
+      const rawClosed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+      const idle = await sshLogin(port, '127.0.7.8', { username: 'admin', password: 'admin' });
+      const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+      await Promise.all([rawClosed, idleClosed]);
+      expect(raw.destroyed).toBe(true);
     } finally {
       await cleanup();
     }
