@@ -250,16 +250,20 @@ describe('BMP engine: per-peer header, Peer Down, activation', () => {
     const r = rig();
     r.speaker.establish(A);
     r.speaker.establish(B);
-    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: 'all' }] }));
+    r.speaker.establish(C);
+    const neighbors = [A, B, C].map((n) => ({ neighbor: n.key, servers: 'all' as const }));
+    await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1)], neighbors }));
     await bringUp(r, 1);
     const cease = bgpNotification(6, 2);
     r.speaker.drop(A.key, { kind: 'remote-notification', pdu: cease });
     r.speaker.drop(B.key, { kind: 'remote-closed' });
-    await c1.waitFor('two Peer Downs', (c) => c.ofType('peerDown').length === 2);
-    const [a, b] = c1.ofType('peerDown');
+    r.speaker.drop(C.key, { kind: 'deconfigured' });
+    await c1.waitFor('three Peer Downs', (c) => c.ofType('peerDown').length === 3);
+    const [a, b, c] = c1.ofType('peerDown');
     expect(a!.peer.address).toBe(A.address);
     expect(a!.down).toEqual({ reason: 'remoteNotification', notification: cease });
     expect(b!.down).toEqual({ reason: 'remoteNoData' });
+    expect(c!.down).toEqual({ reason: 'peerDeconfigured' });
     r.speaker.update(A.key, update('10.0.8.0/24'));
     await sleep(100);
     expect(c1.ofType('routeMonitoring')).toHaveLength(0);
@@ -374,7 +378,7 @@ describe('BMP engine: bounded memory', () => {
       config({
         bufferSizeMb: 1,
         initialRefresh: { kind: 'immediate' },
-        servers: [serverConfig(1, slow), serverConfig(2, fast)],
+        servers: [serverConfig(1, slow), serverConfig(2, fast, { statsReportingPeriod: 4 })],
         neighbors: [{ neighbor: A.key, servers: 'all' }],
       }),
     );
@@ -402,8 +406,15 @@ describe('BMP engine: bounded memory', () => {
     // The fast server has everything (nothing is dropped for a server that keeps up).
     await fast.waitFor('every RM', (c) => rmFor(c, A.address).length === sent + 1);
 
-    await r.clock.advance(10_000); // stuck for stuckMs
+    // A statistics round that falls due under backpressure waits (StatsQ).
+    await r.clock.advance(5000);
+    expect(r.engine.snapshot().statsQ).toBe(1);
+    expect(fast.ofType('statisticsReport')).toHaveLength(0);
+
+    await r.clock.advance(5000); // stuck for stuckMs
     await eventually('reading resumed', () => !r.speaker.paused);
+    await fast.waitFor('the deferred statistics round', (c) => c.ofType('statisticsReport').length === 1);
+    expect(r.engine.snapshot().statsQ).toBe(0);
     expect(r.downs).toContainEqual({ id: 1, reason: 'buffer limit reached' });
     expect(r.engine.snapshot().servers[0]).toMatchObject({ status: 'down', bufferResets: 1, lastError: 'buffer limit reached' });
     slow.resumeReading();
