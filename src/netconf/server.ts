@@ -59,7 +59,7 @@ export interface NetconfServerOptions {
 
 export class NetconfServer {
   readonly dispatcher: RpcDispatcher;
-  readonly sessions = new SessionRegistry();
+  readonly sessions: SessionRegistry;
   readonly logger: Logger;
   private readonly options: NetconfServerOptions;
   private capabilitiesValue: string[];
@@ -71,6 +71,7 @@ export class NetconfServer {
     this.options = options;
     this.logger = (options.logger ?? pino({ level: 'info' })).child({ topic: 'netconf' });
     this.dispatcher = new RpcDispatcher(this.logger);
+    this.sessions = new SessionRegistry(this.logger);
     registerSessionOperations(this.dispatcher);
     for (const [key, handler] of Object.entries(options.handlers ?? {})) {
       const space = key.lastIndexOf(' ');

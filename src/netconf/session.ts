@@ -116,6 +116,8 @@ export class SessionRegistry {
   private readonly events = new EventEmitter();
   private lastId = 0;
 
+  constructor(private readonly logger?: Logger) {}
+
   /** session-id is 1..4294967295 (RFC 6241 §8.1; 0 is reserved for "not a NETCONF session"). */
   allocateId(): number {
     do {
@@ -154,13 +156,25 @@ export class SessionRegistry {
 
   started(session: NetconfSession): void {
     this.statistics.inSessions += 1;
-    this.events.emit('start', session);
+    this.notify('start', session);
   }
 
   ended(end: SessionEnd): void {
     if (!this.sessions.delete(end.session.id)) return;
     if (end.reason !== 'close-session' && end.session.baseVersion !== undefined) this.statistics.droppedSessions += 1;
-    this.events.emit('end', end);
+    this.notify('end', end);
+  }
+
+  // A failing listener (lock release, subscription cleanup) must not keep the
+  // session from closing or the other listeners from running.
+  private notify(event: 'start' | 'end', value: unknown): void {
+    for (const listener of this.events.listeners(event)) {
+      try {
+        (listener as (v: unknown) => void)(value);
+      } catch (err) {
+        this.logger?.error({ err, event }, 'session listener failed');
+      }
+    }
   }
 }
 

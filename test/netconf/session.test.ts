@@ -297,6 +297,21 @@ describe('close-session and kill-session (RFC 6241 §7.8, §7.9)', () => {
     expect(server.sessions.get(id)).toBeUndefined();
   });
 
+  it('closes the session even when a session-end listener throws', async () => {
+    const off = server.sessions.onSessionEnd(() => {
+      throw new Error('listener bug');
+    });
+    const calls: number[] = [];
+    const off2 = server.sessions.onSessionEnd((e) => calls.push(e.session.id));
+    const { client, serverHello } = await connect();
+    const id = Number(/<session-id>(\d+)</.exec(serverHello)![1]);
+    expect(await client.rpc(rpcXml('1', '<close-session/>'))).toContain('<ok/>');
+    await client.waitClosed();
+    expect(calls).toEqual([id]);
+    off();
+    off2();
+  });
+
   it('kill-session ends another session and refuses the own one', async () => {
     const { client: victim, serverHello } = await connect();
     const victimId = Number(/<session-id>(\d+)</.exec(serverHello)![1]);
