@@ -40,7 +40,7 @@ import {
   type InitialRefresh,
 } from './config.js';
 import { endOfRibUpdate, type MonitoredSpeaker } from './engine-speaker.js';
-import { stationConfig, systemClock, type EngineClock, type StationDown, type StationFactory, type StationPort } from './engine-station.js';
+import { realStations, stationConfig, systemClock, type EngineClock, type StationDown, type StationFactory, type StationPort } from './engine-station.js';
 import { RefreshQueue, type RefreshTarget } from './refresh-queue.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from './snapshot.js';
 import { statisticsEntries } from './statistics.js';
@@ -51,8 +51,8 @@ export const DEBUG_TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server
 export interface BmpEngineOptions {
   readonly speaker: MonitoredSpeaker;
   readonly logger: Logger;
-  /** Builds the station session of one server (the real one: realStations() in engine-station.ts). */
-  readonly stations: StationFactory;
+  /** Builds the station session of one server; default realStations() (StationSession over TCP). */
+  readonly stations?: StationFactory;
   readonly clock?: EngineClock;
   /** Initiation sysName / sysDescr (RFC 7854 §4.3, both mandatory). */
   readonly sysName: string;
@@ -174,7 +174,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     super();
     this.speaker = options.speaker;
     this.clock = options.clock ?? systemClock;
-    this.stationFactory = options.stations;
+    this.stationFactory = options.stations ?? realStations();
     this.sysName = options.sysName;
     this.sysDescr = options.sysDescr;
     this.stuckMs = options.stuckMs ?? 10_000;
@@ -361,6 +361,12 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   }
 
   private openServer(server: ServerEntry): void {
+    if (server.config.address === null || server.config.port === null) {
+      // The model's must forbids it; stay disabled rather than throw halfway through a commit.
+      server.lastError = 'no address/port-number configured';
+      this.log.server.warn({ server: server.config.id }, `BMP server ${server.config.id} activated without address/port-number`);
+      return;
+    }
     server.generation++;
     const station = this.stationFactory(stationConfig(server.config), {
       logger: this.log.server,
