@@ -170,7 +170,8 @@ class Connection {
 
   constructor(
     private readonly session: Session,
-    readonly direction: Direction,
+    /** Who opened the TCP connection; set again by attach(), §6.8 decides by it. */
+    public direction: Direction,
     passive: boolean,
   ) {
     this.state = initialState(passive);
@@ -189,9 +190,10 @@ class Connection {
     if (before.name !== 'Idle' && result.state.name === 'Idle') this.session.connectionIdle(this);
   }
 
-  attach(socket: net.Socket): void {
+  attach(socket: net.Socket, direction: Direction): void {
     const generation = ++this.generation;
     this.socket = socket;
+    this.direction = direction;
     // A fresh reader: a failed earlier connection may have left half a message behind.
     this.reader = new BgpMessageReader();
     socket.setNoDelay(true);
@@ -262,7 +264,7 @@ class Connection {
         socket.destroy();
         return;
       }
-      this.attach(socket);
+      this.attach(socket, 'outbound');
       this.feed({ type: 'Tcp_CR_Acked' });
     } catch (err) {
       if (generation !== this.generation) return;
@@ -529,7 +531,7 @@ export class Session {
       case 'Connect':
       case 'Active':
         this.primary.drop();
-        this.primary.attach(socket);
+        this.primary.attach(socket, 'inbound');
         this.primary.feed({ type: 'TcpConnectionConfirmed' });
         return;
       case 'OpenSent':
@@ -537,7 +539,7 @@ export class Session {
         if (this.secondary) return refuse('a second connection is already being set up');
         this.secondary = new Connection(this, 'inbound', true);
         this.secondary.feed({ type: 'ManualStart', passive: true });
-        this.secondary.attach(socket);
+        this.secondary.attach(socket, 'inbound');
         this.secondary.feed({ type: 'TcpConnectionConfirmed' });
         return;
       case 'Established': {

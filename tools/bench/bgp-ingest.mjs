@@ -9,7 +9,7 @@
 //
 //   npx tsc -b && node tools/bench/bgp-ingest.mjs [--prefixes 1000000] [--per-update 50] [--runs 1] [--only bmpd,gobgpd,frr]
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -167,9 +167,11 @@ async function benchGobgpd() {
       afi-safi-name = "ipv4-unicast"
 `,
   );
+  const logFd = openSync(path.join(dir, 'gobgpd.log'), 'w');
   const gobgpd = spawn('gobgpd', ['-f', path.join(dir, 'gobgpd.toml'), '-p', '-l', 'warn', '--api-hosts', api, '--pprof-disable'], {
-    stdio: 'ignore',
+    stdio: ['ignore', logFd, logFd],
   });
+  closeSync(logFd);
   const [host, port] = [ADDR.gobgpd, '50052'];
   const cli = async (...a) => (await run('gobgp', ['-u', host, '-p', port, ...a], { timeout: 30_000 })).stdout;
   let loadgen = null;
@@ -179,6 +181,7 @@ async function benchGobgpd() {
       await sleep(100);
     }
     await sleep(300);
+    if (!alive(gobgpd.pid)) throw new Error(`gobgpd exited: ${readFileSync(path.join(dir, 'gobgpd.log'), 'utf8').slice(-2000)}`);
     const idleRss = procStatus(gobgpd.pid, 'VmRSS');
     const gen = startLoadgen(ADDR.gobgpd);
     loadgen = gen.child;
