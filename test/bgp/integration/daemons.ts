@@ -99,7 +99,12 @@ export async function startGobgpd(options: GobgpdOptions): Promise<Daemon> {
   const conf = path.join(options.dir, 'gobgpd.toml');
   writeFileSync(conf, options.toml);
   const daemon = spawnDaemon('gobgpd', options.dir, 'gobgpd', ['-f', conf, '-p', '-l', 'info', '--api-hosts', options.api, '--pprof-disable']);
-  await waitFor('gobgpd API', async () => (await gobgp(options.api, ['global']).then(() => true, () => false)) || null, 20_000);
+  try {
+    await waitFor('gobgpd API', async () => (await gobgp(options.api, ['global']).then(() => true, () => false)) || null, 20_000);
+  } catch (err) {
+    await daemon.stop();
+    throw new Error(`${(err as Error).message}\n${daemon.log()}`);
+  }
   return daemon;
 }
 
@@ -156,7 +161,12 @@ export async function startFrrBgpd(options: FrrOptions): Promise<FrrDaemon> {
     const { stdout } = await run('vtysh', ['--vty_socket', vty, '-d', 'bgpd', ...commands.flatMap((c) => ['-c', c])], { timeout: 20_000 });
     return stdout;
   };
-  await waitFor('FRR vty', async () => (await vtysh(['show version']).then(() => true, () => false)) || null, 10_000);
+  try {
+    await waitFor('FRR vty', async () => (await vtysh(['show version']).then(() => true, () => false)) || null, 10_000);
+  } catch (err) {
+    await killPid(pid);
+    throw err;
+  }
   return {
     name: 'frr-bgpd',
     pid,
