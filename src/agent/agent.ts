@@ -58,7 +58,8 @@ export class Agent {
     const speaker = new BgpSpeaker(IDLE_SPEAKER, {
       log: { debug: (o, m) => bgpLog.debug(o, m), info: (o, m) => bgpLog.info(o, m), warn: (o, m) => bgpLog.warn(o, m) },
     });
-    await speaker.start();
+    // The engine learns established neighbors from the speaker's events: it
+    // must exist before the speaker starts.
     const engine = new BmpEngine({
       speaker: speakerForBmp(speaker),
       logger: logger.child({ component: 'bmp' }),
@@ -66,6 +67,7 @@ export class Agent {
       sysName: options.sysName ?? hostname(),
       sysDescr: `bmpd ${process.env.npm_package_version ?? ''} BGP Monitoring Protocol agent on Node.js ${process.version}`.replace(/\s+/g, ' '),
     });
+    await speaker.start();
     const agent = new Agent(speaker, engine, options);
     agent.netconf = await startNetconfService({
       model: options.model,
