@@ -39,11 +39,14 @@ async function playbook(): Promise<string> {
 describe('Ansible netconf modules', () => {
   it('first run reports changed, the second run with the same input reports no change', async () => {
     const first = await playbook();
-    expect(first).toMatch(/agent\s+: ok=4\s+changed=1\s+unreachable=0\s+failed=0/);
+    expect(first).toMatch(/agent\s+: ok=5\s+changed=1\s+unreachable=0\s+failed=0/);
     expect(first).toContain('"capabilities_seen": true');
     expect(first).toContain('"running_has_server_2": true');
+    // netconf_get of state: the engine's view of the configuration just pushed.
+    expect(first).toContain('"state_servers_configured": "<servers-configured>2</servers-configured>"');
+    expect(first).toMatch(/"state_server_1_status": "<status>(down|connecting)<\/status>"/);
     const second = await playbook();
-    expect(second).toMatch(/agent\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0/);
+    expect(second).toMatch(/agent\s+: ok=5\s+changed=0\s+unreachable=0\s+failed=0/);
     expect(second).toContain('"pushed_changed": false');
   }, 180_000);
 });
