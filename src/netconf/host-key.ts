@@ -4,7 +4,7 @@
  * trusting the agent across restarts. Ed25519: every client in use (paramiko
  * for ncclient/Ansible, libssh2 for yangcli, OpenSSH) accepts it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -37,8 +37,7 @@ export async function loadOrCreateHostKey(stateDir: string, warn?: (message: str
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'bmpd host key' });
-    privateKey = pair.private;
+    privateKey = generateEd25519KeyPair('bmpd host key').privateKey;
     // 'wx': never overwrite a key another process created in the meantime.
     await writeFile(path, privateKey, { mode: 0o600, flag: 'wx' });
     await chmod(path, 0o600);
@@ -60,4 +59,57 @@ export async function loadOrCreateHostKey(stateDir: string, warn?: (message: str
     path,
     created,
   };
+}
+
+/**
+ * A fresh Ed25519 key pair in OpenSSH formats (openssh-key-v1 private key,
+ * `ssh-ed25519 AAAA... comment` public key), from Node's crypto.
+ *
+ * Not ssh2.utils.generateKeyPairSync: ssh2 1.17 drops a leading zero byte of
+ * the public key (about 1 key in 256), and then cannot parse its own output
+ * ("Malformed OpenSSH private key").
+ */
+export function generateEd25519KeyPair(comment = ''): { privateKey: string; publicKey: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  const seed = Buffer.from(jwk.d!, 'base64url');
+  const pub = Buffer.from((publicKey.export({ format: 'jwk' }).x)!, 'base64url');
+  const keyType = sshString(Buffer.from('ssh-ed25519'));
+  const publicBlob = Buffer.concat([keyType, sshString(pub)]);
+  const check = randomBytes(4);
+  let secret = Buffer.concat([
+    check,
+    check,
+    keyType,
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(Buffer.from(comment, 'utf8')),
+  ]);
+  // Cipher "none" has block size 8; padding bytes are 1, 2, 3, ...
+  const padding = (8 - (secret.length % 8)) % 8;
+  secret = Buffer.concat([secret, Buffer.from(Array.from({ length: padding }, (_, i) => i + 1))]);
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0', 'latin1'),
+    sshString(Buffer.from('none')),
+    sshString(Buffer.from('none')),
+    sshString(Buffer.alloc(0)),
+    uint32(1),
+    sshString(publicBlob),
+    sshString(secret),
+  ]);
+  const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
+  return {
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    publicKey: `ssh-ed25519 ${publicBlob.toString('base64')}${comment ? ` ${comment}` : ''}`,
+  };
+}
+
+function uint32(value: number): Buffer {
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32BE(value);
+  return buf;
+}
+
+function sshString(data: Buffer): Buffer {
+  return Buffer.concat([uint32(data.length), data]);
 }

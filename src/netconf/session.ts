@@ -220,6 +220,7 @@ export class NetconfSession implements SessionInfo {
   private idleExempt = false;
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
+  private inputEnded = false;
   private closeAfterReply = false;
   private readonly closedWaiters: (() => void)[] = [];
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -261,8 +262,14 @@ export class NetconfSession implements SessionInfo {
       this.decoder.push(data);
       void this.pump();
     });
-    this.channel.on('end', () => this.onTransportEnd());
-    this.channel.on('close', () => this.onTransportEnd());
+    // EOF (SSH half-close) is not the end of the session: a client may send its
+    // last rpcs and EOF in one go (`ssh -s ... netconf < file`), and is owed the
+    // replies. The pump finishes what is buffered, then closes.
+    this.channel.on('end', () => {
+      this.inputEnded = true;
+      void this.pump();
+    });
+    this.channel.on('close', () => this.onTransportClosed());
     this.channel.on('error', (err: Error) => {
       this.log.warn({ err }, 'NETCONF channel error');
       this.finish('transport-closed');
@@ -322,29 +329,35 @@ export class NetconfSession implements SessionInfo {
       this.channelDone = true;
       for (const resolve of this.closedWaiters.splice(0)) resolve();
     };
-    if (this.channel.destroyed || this.channel.writableEnded) {
-      this.channel.destroy();
+    if (this.channel.destroyed) {
       done();
       return;
     }
     this.channel.once('close', done);
     // end() flushes what was written (e.g. the <ok/> of close-session) before EOF;
-    // the ssh2 channel then closes. The timer bounds a peer that never reads.
-    this.channel.end(() => closeChannel(this.channel));
+    // the ssh2 channel then closes. ssh2 channels end their writable side by
+    // themselves when the client sent EOF, hence the writableEnded case. The
+    // timer bounds a peer that never reads.
+    if (this.channel.writableEnded) closeChannel(this.channel);
+    else this.channel.end(() => closeChannel(this.channel));
     setTimeout(() => {
       this.channel.destroy();
       done();
     }, 5_000).unref();
   }
 
-  private onTransportEnd(): void {
+  private onTransportClosed(): void {
     if (this.stateValue === 'closed') return;
+    this.checkTruncated();
+    this.finish('transport-closed');
+  }
+
+  private checkTruncated(): void {
     try {
       this.decoder.end();
     } catch (err) {
       if (err instanceof FramingError) this.log.warn({ err: err.message }, 'client closed the channel inside a message');
     }
-    this.finish('transport-closed');
   }
 
   private armTimer(ms: number, reason: CloseReason): void {
@@ -387,7 +400,12 @@ export class NetconfSession implements SessionInfo {
           return;
         }
         if (message === undefined) {
-          this.channel.resume();
+          if (this.inputEnded) {
+            this.checkTruncated();
+            this.finish('transport-closed');
+          } else {
+            this.channel.resume();
+          }
           return;
         }
         this.channel.pause();
@@ -511,7 +529,10 @@ function readClientHello(bytes: Buffer, utf8: TextDecoder): ClientHello {
 }
 
 function closeChannel(channel: Duplex): void {
-  const ssh = channel as Duplex & { close?: () => void };
+  const ssh = channel as Duplex & { close?: () => void; exit?: (status: number) => void };
+  // Like sshd ending a subsystem: exit-status 0, then close. OpenSSH's client
+  // reports 255 for a channel that closes without an exit status.
+  if (typeof ssh.exit === 'function') ssh.exit(0);
   if (typeof ssh.close === 'function') ssh.close();
   else channel.destroy();
 }

@@ -1,17 +1,20 @@
 /**
  * Real NETCONF clients against NetconfServer: ncclient (python3-ncclient, the
- * library under Ansible's netconf connection) and yangcli (yuma123, libssh2).
+ * library under Ansible's netconf connection), yangcli (yuma123, libssh2) and
+ * the OpenSSH client as a raw subsystem pipe.
  * Loopback range 127.0.7.x.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetconfServer } from '../../src/netconf/server.js';
-import { startServer } from './nc-client.js';
+import { generateEd25519KeyPair } from '../../src/netconf/host-key.js';
+import { addUser } from '../../src/netconf/users.js';
+import { BASE_NS, startServer } from './nc-client.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.7.10';
@@ -85,3 +88,49 @@ async function waitForNoSessions(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('OpenSSH client (ssh -s netconf)', () => {
+  it('logs in with a public key from the users file and gets every reply before its EOF closes the session', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bmpd-openssh-'));
+    const key = generateEd25519KeyPair();
+    const keyFile = join(dir, 'id_ed25519');
+    await writeFile(keyFile, key.privateKey, { mode: 0o600 });
+    await addUser({ stateDir: join(dir, 'state'), name: 'operator', authorizedKeys: [key.publicKey] });
+    const own = await startServer('127.0.7.11', { stateDir: join(dir, 'state') });
+    try {
+      const input =
+        `<hello xmlns="${BASE_NS}"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>]]>]]>` +
+        `<rpc message-id="1" xmlns="${BASE_NS}"><frobnicate xmlns="urn:example:x"/></rpc>]]>]]>` +
+        `<rpc message-id="2" xmlns="${BASE_NS}"><close-session/></rpc>]]>]]>`;
+      const stdout = await new Promise<string>((resolve, reject) => {
+        const child = execFile(
+          'ssh',
+          [
+            '-F', '/dev/null',
+            '-i', keyFile,
+            '-p', String(own.server.port()),
+            '-o', 'StrictHostKeyChecking=no',
+            '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+            '-o', 'BatchMode=yes',
+            '-o', 'IdentitiesOnly=yes',
+            '-o', 'LogLevel=ERROR',
+            '-s', 'operator@127.0.7.11',
+            'netconf',
+          ],
+          { timeout: 30_000 },
+          (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+        );
+        child.stdin!.end(input);
+      });
+      const messages = stdout.split(']]>]]>').filter((m) => m.trim() !== '');
+      expect(messages).toHaveLength(3);
+      expect(messages[0]).toContain('<session-id>');
+      expect(messages[1]).toContain('message-id="1"');
+      expect(messages[1]).toContain('<error-tag>operation-not-supported</error-tag>');
+      expect(messages[2]).toBe(`<rpc-reply xmlns="${BASE_NS}" message-id="2"><ok/></rpc-reply>`);
+    } finally {
+      await own.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

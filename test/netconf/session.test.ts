@@ -286,6 +286,19 @@ describe('framing errors end the session (RFC 6242 §4)', () => {
   });
 });
 
+describe('end of input', () => {
+  it('answers every rpc sent before the client half-closes the channel, then closes', async () => {
+    const { client } = await connect([BASE10]);
+    client.send(rpcXml('1', '<get/>'));
+    client.send(rpcXml('2', '<nothing xmlns="urn:x"/>'));
+    client.channel.end();
+    expect(await client.nextMessage()).toContain('message-id="1"');
+    expect(await client.nextMessage()).toContain('message-id="2"');
+    await client.waitClosed();
+    client.end();
+  });
+});
+
 describe('close-session and kill-session (RFC 6241 §7.8, §7.9)', () => {
   it('close-session replies ok and then closes the channel', async () => {
     const { client, serverHello } = await connect();
