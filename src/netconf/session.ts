@@ -338,8 +338,15 @@ export class NetconfSession implements SessionInfo {
     // the ssh2 channel then closes. ssh2 channels end their writable side by
     // themselves when the client sent EOF, hence the writableEnded case. The
     // timer bounds a peer that never reads.
-    if (this.channel.writableEnded) closeChannel(this.channel);
-    else this.channel.end(() => closeChannel(this.channel));
+    if (this.channel.writableEnded) {
+      closeChannel(this.channel);
+    } else {
+      // Like sshd ending a subsystem, report exit-status 0 (OpenSSH's client exits
+      // with 255 for a channel closed without one). ssh2 only sends it while the
+      // channel is writable, so before end(); queued data still precedes the EOF.
+      (this.channel as Duplex & { exit?: (status: number) => void }).exit?.(0);
+      this.channel.end(() => closeChannel(this.channel));
+    }
     setTimeout(() => {
       this.channel.destroy();
       done();
@@ -529,10 +536,7 @@ function readClientHello(bytes: Buffer, utf8: TextDecoder): ClientHello {
 }
 
 function closeChannel(channel: Duplex): void {
-  const ssh = channel as Duplex & { close?: () => void; exit?: (status: number) => void };
-  // Like sshd ending a subsystem: exit-status 0, then close. OpenSSH's client
-  // reports 255 for a channel that closes without an exit status.
-  if (typeof ssh.exit === 'function') ssh.exit(0);
+  const ssh = channel as Duplex & { close?: () => void };
   if (typeof ssh.close === 'function') ssh.close();
   else channel.destroy();
 }
