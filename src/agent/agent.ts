@@ -31,6 +31,29 @@ export const IDLE_SPEAKER: SpeakerConfig = {
   asNumber: 0, routerId: '0.0.0.0', listen: { addresses: [], port: 179 }, neighbors: [],
 };
 
+/**
+ * Neighbors the speaker could not tell apart: the same peer address in two
+ * routing instances, reached from the same local address (src/bgp/README.md:
+ * an incoming connection is matched by peer and local address). YANG cannot
+ * express this, so the commit is refused here, before anything is touched.
+ */
+export function ambiguousNeighbors(config: SpeakerConfig): { path: string; message: string } | null {
+  const seen = new Map<string, string | null>();
+  for (const n of config.neighbors) {
+    const where = `${n.address} via ${n.updateSource ?? 'any local address'}`;
+    const other = seen.get(where);
+    if (other !== undefined) {
+      const path = n.vrf === null
+        ? `/bmpd:bgp/neighbor[address='${n.address}']`
+        : `/bmpd:bgp/vrf[name='${n.vrf.name}']/address-family[afi='${n.address.includes(':') ? 'ipv6' : 'ipv4'}']/neighbor[address='${n.address}']`;
+      return { path, message: `neighbor ${n.address} is configured in ${other ?? 'the global table'} and in ${n.vrf?.name ?? 'the global table'} ` +
+        'with the same update-source: give each a distinct update-source address so their connections can be told apart' };
+    }
+    seen.set(where, n.vrf?.name ?? null);
+  }
+  return null;
+}
+
 export interface AgentOptions {
   readonly model: YangModel;
   readonly stateDir: string;
@@ -99,6 +122,8 @@ export class Agent {
     const next = snapshotsFromRunning(change.after);
     for (const p of next.problems) log.warn({ path: p.path }, p.message);
     const speakerNext = next.speaker ?? IDLE_SPEAKER;
+    const conflict = ambiguousNeighbors(speakerNext);
+    if (conflict !== null) throw new DatastoreError(detail('operation-failed', conflict.message, { path: conflict.path, appTag: 'ambiguous-neighbor' }));
     const before = { speaker: this.speakerConfig, bmp: this.bmpConfig };
     try {
       await this.speaker.applyConfig(speakerNext);

@@ -3,6 +3,8 @@
 Usage:
   nc.py PORT replace-config FILE            edit candidate with default-operation replace, commit
   nc.py PORT edit FILE [confirmed SECONDS]  merge FILE (a <config>) into candidate, commit (optionally confirmed)
+  nc.py PORT edit-inline XML [OP]          like edit, the <config> given inline, default-operation OP (merge)
+  nc.py PORT rpc XML                        dispatch one rpc, print its reply
   nc.py PORT save                           copy-config running -> startup
   nc.py PORT get-config                     running, explicit defaults
   nc.py PORT get XPATH                      <get> with an xpath filter (module-name prefixes)
@@ -37,6 +39,13 @@ def main():
             else:
                 m.commit()
             out["ok"] = True
+        elif cmd == "edit-inline":
+            m.edit_config(target="candidate", config=args[0], default_operation=args[1] if len(args) > 1 else "merge")
+            m.commit()
+            out["ok"] = True
+        elif cmd == "rpc":
+            from ncclient.xml_ import to_ele
+            out["reply"] = m.dispatch(to_ele(args[0])).xml
         elif cmd == "save":
             out["ok"] = m.copy_config(source="running", target="startup").ok
         elif cmd == "get-config":

@@ -1,0 +1,176 @@
+// What each kind of commit does to live sessions (issue 6 / src/agent/README.md),
+// observed at two real BMP collectors while gobgpd feeds the agent.
+//
+// Addresses of this file: bmpd 127.0.14.1:179, gobgpd 127.0.14.2 (API :50072),
+// collectors 127.0.14.10 and 127.0.14.11 on ephemeral ports.
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Daemon, gobgp, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
+import { Collector, sleep } from '../bmp/integration/harness.js';
+import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
+import { join } from 'node:path';
+
+const NC = join(ROOT, 'test', 'agent', 'clients', 'nc.py');
+const NS = 'urn:bmpd:yang:bmpd';
+const NCNS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
+const BMPD = '127.0.14.1';
+const GOBGP = '127.0.14.2';
+const GOBGP_API = `${GOBGP}:50072`;
+
+let a: Collector;
+let b: Collector;
+let gobgpd: Daemon;
+let agent: RunningAgent;
+const dirs: string[] = [];
+
+function server(id: number, c: Collector, extra = ''): string {
+  return `<server><id>${id}</id><activate/><address>${c.host}</address><port-number>${c.port}</port-number>` +
+    `<initial-delay>1</initial-delay><failure-retry-delay>2</failure-retry-delay>${extra}</server>`;
+}
+
+function config(inner: string): string {
+  return `<config><bgp xmlns="${NS}" xmlns:nc="${NCNS}">${inner}</bgp></config>`;
+}
+
+async function nc(...args: (string | number)[]): Promise<Record<string, unknown>> {
+  return runPython(NC, [agent.port, ...args], 60_000);
+}
+
+async function commit(inner: string, op = 'merge'): Promise<Record<string, unknown>> {
+  return nc('edit-inline', config(inner), op);
+}
+
+const peerUps = (c: Collector) => c.ofType('peerUp').length;
+const terminations = (c: Collector) => c.ofType('termination').length;
+/** A quiet moment, so that "nothing happened" means something. */
+const settle = () => sleep(2500);
+
+beforeAll(async () => {
+  a = await Collector.start('127.0.14.10');
+  b = await Collector.start('127.0.14.11');
+  const dir = tempDir('reconcile-gobgpd');
+  dirs.push(dir);
+  gobgpd = await startGobgpd({
+    dir,
+    api: GOBGP_API,
+    toml: `
+[global.config]
+  as = 65050
+  router-id = "${GOBGP}"
+  port = 179
+  local-address-list = ["${GOBGP}"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${BMPD}"
+    peer-as = 65000
+  [neighbors.transport.config]
+    local-address = "${GOBGP}"
+  [neighbors.timers.config]
+    connect-retry = 1
+`,
+  });
+  for (let i = 0; i < 3; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `10.50.${i}.0/24`, 'nexthop', '198.51.100.3']);
+  agent = await startAgent();
+}, 60_000);
+
+afterAll(async () => {
+  await agent?.stop();
+  await gobgpd?.stop();
+  await a?.close();
+  await b?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('reconcile: a commit touches only what it changes', () => {
+  it('brings up both servers; the neighbor goes to server 1 only', async () => {
+    const r = await commit(`<as-number>65000</as-number><listen><address>${BMPD}</address></listen>
+      <bmp><initial-refresh><delay>1</delay></initial-refresh>${server(1, a)}${server(2, b)}</bmp>
+      <neighbor><address>${GOBGP}</address><remote-as>65050</remote-as><update-source>${BMPD}</update-source>
+        <bmp-activate><server>1</server></bmp-activate></neighbor>`);
+    expect(r.ok).toBe(true);
+    await a.waitFor('Peer Up of the neighbor', () => peerUps(a) === 1, 30_000);
+    await b.waitFor('Initiation', () => b.ofType('initiation').length === 1, 30_000);
+    await settle();
+    expect(peerUps(b)).toBe(0);
+  }, 60_000);
+
+  it("changing server 2's description touches nothing", async () => {
+    await commit('<bmp><server><id>2</id><description>SERVER2</description></server></bmp>');
+    await settle();
+    expect(b.connections).toHaveLength(1);
+    expect(terminations(b)).toBe(0);
+    expect(a.connections).toHaveLength(1);
+  }, 30_000);
+
+  it('activating the neighbor for server 2 sends its Peer Up and table to server 2 only', async () => {
+    await commit('<neighbor><address>127.0.14.2</address><bmp-activate><server>2</server></bmp-activate></neighbor>');
+    await b.waitFor('Peer Up and the routes', () => peerUps(b) === 1 && b.ofType('routeMonitoring').length > 0, 30_000);
+    expect(peerUps(a)).toBe(1);
+    expect(a.ofType('initiation')).toHaveLength(1);
+  }, 60_000);
+
+  it("changing server 2's DSCP reconnects server 2 only", async () => {
+    await commit('<bmp><server><id>2</id><dscp>7</dscp></server></bmp>');
+    await b.waitFor('a second session', () => b.connections.length === 2 && b.ofType('initiation').length === 2, 30_000);
+    expect(a.connections).toHaveLength(1);
+    expect(terminations(a)).toBe(0);
+  }, 60_000);
+
+  it('changing initial-refresh and buffer-size drops no session', async () => {
+    const before = [a.connections.length, b.connections.length, terminations(a), terminations(b)];
+    await commit('<bmp><buffer-size>64</buffer-size><initial-refresh><skip/></initial-refresh></bmp>');
+    await settle();
+    expect([a.connections.length, b.connections.length, terminations(a), terminations(b)]).toEqual(before);
+  }, 30_000);
+
+  it('removing server 2 sends Termination to it only', async () => {
+    const earlier = terminations(b);
+    await commit(`<neighbor><address>${GOBGP}</address><bmp-activate><server nc:operation="delete">2</server></bmp-activate></neighbor>
+      <bmp><server nc:operation="delete"><id>2</id></server></bmp>`);
+    await b.waitFor('Termination', () => terminations(b) === earlier + 1, 20_000);
+    await settle();
+    expect(terminations(a)).toBe(0);
+    expect(a.connections).toHaveLength(1);
+  }, 40_000);
+
+  it('an update-source interface without an address does not fail the commit; it shows in state', async () => {
+    const r = await commit(`<bmp><server><id>3</id><activate/><address>127.0.14.12</address><port-number>9</port-number>
+      <initial-delay>1</initial-delay><update-source>nosuchif0</update-source></server></bmp>`);
+    expect(r.ok).toBe(true);
+    await sleep(2000);
+    const { data } = await nc('get', "/bmpd:bgp/bmp/server[id='3']/state") as { data: string };
+    expect(data).toMatch(/<status>(down|connecting)<\/status>/);
+    await commit('<bmp><server nc:operation="delete"><id>3</id></server></bmp>');
+  }, 40_000);
+
+  it('a commit the speaker could not apply is refused whole, and nothing changes', async () => {
+    const before = (await nc('get-config')).data as string;
+    const r = await commit(`<bmp><server><id>1</id><description>SHOULD-NOT-STAY</description></server></bmp>
+      <vrf><name>red</name><rd>65000:7</rd><address-family><afi>ipv4</afi>
+        <neighbor><address>${GOBGP}</address><remote-as>65050</remote-as><update-source>${BMPD}</update-source></neighbor></address-family></vrf>`);
+    const error = r.error as { tag: string; message: string };
+    expect(error.tag).toBe('operation-failed');
+    expect(error.message).toContain('distinct update-source');
+    expect((await nc('get-config')).data).toBe(before);
+    await settle();
+    expect(a.connections).toHaveLength(1);
+    expect(terminations(a)).toBe(0);
+  }, 40_000);
+
+  it("debug-bmp turns topics on and 'show debugging' state reports them", async () => {
+    const r = await nc('rpc', `<debug-bmp xmlns="${NS}"><enable>server</enable><enable>event</enable></debug-bmp>`) as { reply: string };
+    expect(r.reply).toContain('<enabled');
+    expect(r.reply).toMatch(/>server</);
+    const { data } = await nc('get', '/bmpd:debugging') as { data: string };
+    expect(data).toMatch(/<topic>event<\/topic>\s*<topic>server<\/topic>/);
+    const off = await nc('rpc', `<debug-bmp xmlns="${NS}"><disable>event</disable></debug-bmp>`) as { reply: string };
+    expect(off.reply).not.toMatch(/>event</);
+  }, 30_000);
+
+  it('reset-bmp-server closes and reopens that server only', async () => {
+    const sessions = a.connections.length;
+    const r = await nc('rpc', `<reset-bmp-server xmlns="${NS}"><server>1</server></reset-bmp-server>`) as { reply: string };
+    expect(r.reply).toContain('<ok/>');
+    await a.waitFor('Termination then a new session', () => terminations(a) === 1 && a.connections.length === sessions + 1, 30_000);
+  }, 40_000);
+});
