@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const benches = ['bgp-ingest.mjs', 'rib-ingest.mjs'].filter((b) => existsSync(path.join(here, b)));
+const benches = ['bgp-ingest.mjs', 'rib-ingest.mjs', 'netconf-get.mjs'].filter((b) => existsSync(path.join(here, b)));
 
 const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
