@@ -51,6 +51,64 @@ export interface FramingDecoderOptions {
 }
 
 /**
+ * A byte buffer that grows by doubling and hands out its contents once. Reads
+ * are copied in, so a peer sending a message as millions of one-byte reads or
+ * one-byte chunks costs bytes, not millions of Buffer objects.
+ */
+class ByteQueue {
+  private buf = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  append(data: Buffer): void {
+    const live = this.end - this.start;
+    if (this.end + data.length > this.buf.length) {
+      if (this.start > 0 && live + data.length <= this.buf.length) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+      } else {
+        const grown = Buffer.allocUnsafe(Math.max(live + data.length, this.buf.length * 2, 4096));
+        this.buf.copy(grown, 0, this.start, this.end);
+        this.buf = grown;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    data.copy(this.buf, this.end);
+    this.end += data.length;
+  }
+
+  byteAt(offset: number): number {
+    return this.buf[this.start + offset]!;
+  }
+
+  /** Live bytes, without copying (valid until the next append). */
+  view(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Copy out the first `count` bytes and drop them. */
+  take(count: number): Buffer {
+    const out = Buffer.from(this.buf.subarray(this.start, this.start + count));
+    this.skip(count);
+    return out;
+  }
+
+  skip(count: number): void {
+    this.start += count;
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+      // Do not keep a message-sized buffer around for an idle session.
+      if (this.buf.length > 256 * 1024) this.buf = Buffer.alloc(0);
+    }
+  }
+}
+
+/**
  * Streaming decoder. Feed bytes with push(); take messages one at a time with
  * next(), so the caller can switch to chunked framing right after the hello and
  * the bytes that followed the hello in the same read are decoded in the new mode.
@@ -58,17 +116,13 @@ export interface FramingDecoderOptions {
 export class FramingDecoder {
   readonly maxMessageBytes: number;
   private modeValue: FramingMode = 'eom';
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  // EOM mode: how many reads of `pending` (and bytes) the delimiter search has
-  // covered, and the last bytes seen, so a message split into many reads is scanned once.
+  private readonly input = new ByteQueue();
+  // EOM mode: bytes at the front of `input` already searched for the delimiter.
   private eomScanned = 0;
-  private eomScannedBytes = 0;
-  private eomTail = Buffer.alloc(0);
   // Chunked mode
   private chunkState: ChunkState = { kind: 'header-lf' };
-  private chunkParts: Buffer[] = [];
-  private chunkMessageBytes = 0;
+  private readonly body = new ByteQueue();
+  private chunkCount = 0;
 
   constructor(options: FramingDecoderOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -81,14 +135,12 @@ export class FramingDecoder {
   /** Switch to chunked framing (RFC 6242 §4.1: after both hellos advertised base:1.1). */
   useChunked(): void {
     this.modeValue = 'chunked';
-    this.resetEomScan();
+    this.eomScanned = 0;
     this.chunkState = { kind: 'header-lf' };
   }
 
   push(data: Buffer): void {
-    if (data.length === 0) return;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
+    if (data.length > 0) this.input.append(data);
   }
 
   /** The next complete message, or undefined when more bytes are needed. Throws FramingError. */
@@ -96,10 +148,10 @@ export class FramingDecoder {
     return this.modeValue === 'eom' ? this.nextEom() : this.nextChunked();
   }
 
-  /** True when a message has been started but not finished (bytes or chunks held). */
+  /** True when a message has been started but not finished. */
   get inMessage(): boolean {
-    if (this.modeValue === 'eom') return !this.pending.every(isOnlyWhitespace);
-    return this.chunkParts.length > 0 || this.chunkState.kind !== 'header-lf' || this.pendingBytes > 0;
+    if (this.modeValue === 'eom') return !isOnlyWhitespace(this.input.view());
+    return this.chunkCount > 0 || this.chunkState.kind !== 'header-lf' || this.input.length > 0;
   }
 
   /** The stream ended: a message cut in the middle is an error (RFC 6242 leaves no partial frames). */
@@ -109,71 +161,43 @@ export class FramingDecoder {
     }
   }
 
-  private joinPending(): Buffer {
-    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-    return this.pending[0] ?? Buffer.alloc(0);
-  }
-
-  private consumePending(count: number): void {
-    const buf = this.joinPending();
-    const rest = buf.subarray(count);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-  }
-
   private nextEom(): Buffer | undefined {
-    // Each read is searched once, together with the last bytes of the read before
-    // it (a delimiter can straddle two reads); the message is joined only once found.
-    while (this.eomScanned < this.pending.length) {
-      const read = this.pending[this.eomScanned]!;
-      const window = this.eomTail.length > 0 ? Buffer.concat([this.eomTail, read]) : read;
-      const at = window.indexOf(EOM);
-      if (at >= 0) {
-        const end = this.eomScannedBytes - this.eomTail.length + at;
-        if (end > this.maxMessageBytes) {
-          throw new FramingError('message-too-large', `message of ${end} bytes exceeds ${this.maxMessageBytes}`);
-        }
-        const all = this.joinPending();
-        // Copy so the caller does not pin the whole read buffer.
-        const message = Buffer.from(all.subarray(0, end));
-        this.consumePending(end + EOM.length);
-        this.resetEomScan();
-        return message;
-      }
-      this.eomTail = Buffer.from(window.subarray(Math.max(0, window.length - (EOM.length - 1))));
-      this.eomScannedBytes += read.length;
-      this.eomScanned += 1;
-      if (this.eomScannedBytes > this.maxMessageBytes + EOM.length - 1) {
+    const view = this.input.view();
+    // Resume the search where the last one stopped, less a partial delimiter.
+    const at = view.indexOf(EOM, Math.max(0, this.eomScanned - (EOM.length - 1)));
+    if (at < 0) {
+      this.eomScanned = view.length;
+      if (view.length > this.maxMessageBytes + EOM.length - 1) {
         throw new FramingError(
           'message-too-large',
           `message exceeds ${this.maxMessageBytes} bytes without an end-of-message delimiter`,
         );
       }
+      return undefined;
     }
-    return undefined;
-  }
-
-  private resetEomScan(): void {
+    if (at > this.maxMessageBytes) {
+      throw new FramingError('message-too-large', `message of ${at} bytes exceeds ${this.maxMessageBytes}`);
+    }
+    const message = this.input.take(at);
+    this.input.skip(EOM.length);
     this.eomScanned = 0;
-    this.eomScannedBytes = 0;
-    this.eomTail = Buffer.alloc(0);
+    return message;
   }
 
   private nextChunked(): Buffer | undefined {
-    while (this.pendingBytes > 0) {
-      const buf = this.joinPending();
+    while (this.input.length > 0) {
       const state = this.chunkState;
       if (state.kind === 'data') {
-        const take = Math.min(state.remaining, buf.length);
-        this.chunkParts.push(Buffer.from(buf.subarray(0, take)));
-        this.consumePending(take);
+        const take = Math.min(state.remaining, this.input.length);
+        this.body.append(this.input.view().subarray(0, take));
+        this.input.skip(take);
         const remaining = state.remaining - take;
         this.chunkState = remaining === 0 ? { kind: 'header-lf' } : { kind: 'data', remaining };
         continue;
       }
-      // Header bytes are consumed one at a time; headers are at most 13 bytes.
-      const byte = buf[0]!;
-      this.consumePending(1);
+      // Header bytes one at a time; a header is at most 13 bytes.
+      const byte = this.input.byteAt(0);
+      this.input.skip(1);
       switch (state.kind) {
         case 'header-lf':
           if (byte !== LF) throw badHeader(byte, 'LF');
@@ -185,7 +209,7 @@ export class FramingDecoder {
           break;
         case 'header-size': {
           if (byte === HASH && state.digits === '') {
-            if (this.chunkParts.length === 0) {
+            if (this.chunkCount === 0) {
               // §4.2: a message is one or more chunks; `\n##\n` alone is not a message.
               throw new FramingError('bad-chunk-header', 'end-of-chunks without any chunk');
             }
@@ -197,13 +221,14 @@ export class FramingDecoder {
             if (size > MAX_CHUNK_SIZE) {
               throw new FramingError('bad-chunk-header', `chunk-size ${state.digits} exceeds ${MAX_CHUNK_SIZE}`);
             }
-            if (this.chunkMessageBytes + size > this.maxMessageBytes) {
+            // Refused on the announcement, before a byte of it is buffered.
+            if (this.body.length + size > this.maxMessageBytes) {
               throw new FramingError(
                 'message-too-large',
                 `chunk of ${size} bytes would take the message beyond ${this.maxMessageBytes} bytes`,
               );
             }
-            this.chunkMessageBytes += size;
+            this.chunkCount += 1;
             this.chunkState = { kind: 'data', remaining: size };
             break;
           }
@@ -216,9 +241,8 @@ export class FramingDecoder {
         }
         case 'end-lf': {
           if (byte !== LF) throw badHeader(byte, 'LF after end-of-chunks');
-          const message = Buffer.concat(this.chunkParts, this.chunkMessageBytes);
-          this.chunkParts = [];
-          this.chunkMessageBytes = 0;
+          const message = this.body.take(this.body.length);
+          this.chunkCount = 0;
           this.chunkState = { kind: 'header-lf' };
           return message;
         }

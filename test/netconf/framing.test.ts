@@ -173,6 +173,20 @@ describe('RFC 6242 §4.2 chunked framing', () => {
     }
   });
 
+  it('joins a message sent as one-byte chunks, fed one chunk per read', () => {
+    const body = Buffer.from('<rpc message-id="1"/>'.padEnd(50_000, ' '));
+    const decoder = new FramingDecoder();
+    decoder.useChunked();
+    const out: string[] = [];
+    for (const byte of body) {
+      decoder.push(Buffer.from(`\n#1\n${String.fromCharCode(byte)}`, 'latin1'));
+      out.push(...drain(decoder));
+    }
+    decoder.push(Buffer.from('\n##\n'));
+    out.push(...drain(decoder));
+    expect(out).toEqual([body.toString()]);
+  });
+
   it('refuses to encode an empty message (chunk-size is at least 1)', () => {
     expect(() => encodeChunked('')).toThrow(RangeError);
   });
