@@ -30,7 +30,7 @@ import {
   parseXmlMessage,
   readRpc,
   rpcReplyXml,
-  type ParsedRpc,
+  type RpcParseResult,
   type XmlNode,
 } from './rpc.js';
 
@@ -436,29 +436,25 @@ export class NetconfSession implements SessionInfo {
       return;
     }
     this.armIdleTimer();
-    let rpc: ParsedRpc;
-    try {
-      const text = this.utf8.decode(bytes);
-      const read = readRpc(parseXmlMessage(text));
-      if (read.kind === 'rejected') {
-        this.countBadRpc();
-        this.log.info({ errors: read.errors.map((e) => e.tag) }, 'rpc rejected');
-        this.write(rpcReplyXml(read.attributes, read.errors.map((e) => e.toXml()).join('')));
-        return;
-      }
-      rpc = read.rpc;
-    } catch (err) {
-      if (!(err instanceof XmlParseError) && !(err instanceof TypeError)) throw err;
+    const parsed = this.parseRpc(bytes);
+    if (parsed.kind === 'malformed') {
       this.countBadRpc();
-      this.log.warn({ err: err.message }, 'malformed NETCONF message');
+      this.log.warn({ problem: parsed.problem }, 'malformed NETCONF message');
       const error = new RpcError({
         type: 'rpc',
         tag: this.baseVersionValue === '1.1' ? 'malformed-message' : 'operation-failed',
-        message: `message is not well-formed: ${err instanceof TypeError ? 'invalid UTF-8' : err.message}`,
+        message: `message is not well-formed: ${parsed.problem}`,
       });
       this.write(rpcReplyXml([], error.toXml()));
       return;
     }
+    if (parsed.kind === 'rejected') {
+      this.countBadRpc();
+      this.log.info({ errors: parsed.errors.map((e) => e.tag) }, 'rpc rejected');
+      this.write(rpcReplyXml(parsed.attributes, parsed.errors.map((e) => e.toXml()).join('')));
+      return;
+    }
+    const { rpc } = parsed;
     this.counters.inRpcs += 1;
     this.registry.statistics.inRpcs += 1;
     const outcome = await this.dispatcher.dispatch({
@@ -472,6 +468,21 @@ export class NetconfSession implements SessionInfo {
       this.registry.statistics.outRpcErrors += 1;
     }
     if (this.stateValue !== 'closed') this.write(rpcReplyXml(rpc.attributes, outcome.body));
+  }
+
+  private parseRpc(bytes: Buffer): RpcParseResult | { kind: 'malformed'; problem: string } {
+    let text: string;
+    try {
+      text = this.utf8.decode(bytes);
+    } catch {
+      return { kind: 'malformed', problem: 'invalid UTF-8' };
+    }
+    try {
+      return readRpc(parseXmlMessage(text));
+    } catch (err) {
+      if (err instanceof XmlParseError) return { kind: 'malformed', problem: err.message };
+      throw err;
+    }
   }
 
   private countBadRpc(): void {

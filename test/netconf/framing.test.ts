@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   FramingDecoder,
@@ -189,5 +190,39 @@ describe('RFC 6242 §4.2 chunked framing', () => {
 
   it('refuses to encode an empty message (chunk-size is at least 1)', () => {
     expect(() => encodeChunked('')).toThrow(RangeError);
+  });
+});
+
+describe('framing round trip (property)', () => {
+  it('decodes any sequence of messages cut into any reads, in both modes', () => {
+    const messageText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 })// `]]>` cannot occur in XML character data, so a real message never ends in
+    // part of the delimiter (the ambiguity EOM framing has by design).
+      .filter((m) => !m.includes(']]>'));
+    fc.assert(
+      fc.property(
+        fc.array(messageText, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom<'eom' | 'chunked'>('eom', 'chunked'),
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 20 }),
+        (messages, mode, chunkBytes, cuts) => {
+          const wire = Buffer.concat(
+            messages.map((m) => (mode === 'eom' ? encodeEom(m) : encodeChunked(m, chunkBytes))),
+          );
+          const decoder = new FramingDecoder();
+          if (mode === 'chunked') decoder.useChunked();
+          const out: string[] = [];
+          let offset = 0;
+          for (let i = 0; offset < wire.length; i++) {
+            const size = cuts[i % cuts.length]!;
+            decoder.push(wire.subarray(offset, offset + size));
+            offset += size;
+            out.push(...drain(decoder));
+          }
+          expect(out).toEqual(messages);
+          decoder.end();
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
