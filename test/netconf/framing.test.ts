@@ -195,8 +195,10 @@ describe('RFC 6242 §4.2 chunked framing', () => {
 
 describe('framing round trip (property)', () => {
   it('decodes any sequence of messages cut into any reads, in both modes', () => {
-    const messageText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 })// `]]>` cannot occur in XML character data, so a real message never ends in
+    // `]]>` cannot occur in XML character data, so a real message never ends in
     // part of the delimiter (the ambiguity EOM framing has by design).
+    const messageText = fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 300 })
       .filter((m) => !m.includes(']]>'));
     fc.assert(
       fc.property(
