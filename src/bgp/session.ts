@@ -487,6 +487,11 @@ export class Session {
     return this.established !== null;
   }
 
+  /** The Peer Up facts of the current session, null when not Established. */
+  get establishedEvent(): EstablishedEvent | null {
+    return this.established?.event ?? null;
+  }
+
   get capabilities(): NegotiatedCapabilities | null {
     return this.established?.event.capabilities ?? null;
   }

@@ -14,7 +14,7 @@ import net from 'node:net';
 import { setTcpMd5Sig, socketFd } from '../net/sockopt.js';
 import type { NeighborConfig, NeighborKey, SpeakerConfig } from './config.js';
 import { DEFAULT_BGP_PORT, DEFAULT_CONNECT_RETRY_SECONDS, neighborKeyOf } from './config.js';
-import type { NeighborSnapshot, SpeakerEvents } from './events.js';
+import type { EstablishedEvent, NeighborSnapshot, SpeakerEvents } from './events.js';
 import { CeaseSubcode } from './fsm.js';
 import { afiSafiOf } from './codec/index.js';
 import { plainAddress, Session, type SessionLogger } from './session.js';
@@ -134,6 +134,13 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   /** RFC 7854 §4.8 counters for BMP Statistics Reports; null when the neighbor never came up. */
   adjRibInStatistics(key: NeighborKey): AdjRibInStatistics | null {
     return this.sessions.get(key)?.statistics() ?? null;
+  }
+
+  /** Neighbors Established now, with their Peer Up facts, in the order they came up. */
+  establishedNeighbors(): EstablishedEvent[] {
+    return [...this.sessions.values()]
+      .flatMap((s) => (s.establishedEvent ? [s.establishedEvent] : []))
+      .sort((a, b) => a.establishedAt.getTime() - b.establishedAt.getTime());
   }
 
   neighborState(key: NeighborKey): NeighborSnapshot | undefined {

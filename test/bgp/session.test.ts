@@ -144,6 +144,7 @@ describe('BGP session', () => {
     expect(eorV4.length).toBe(23);
     expect(eorV6.subarray(23)).toEqual(Buffer.from([0x80, 15, 3, 0, 2, 1]));
     expect(speaker.neighborState('::1')?.state).toBe('Established');
+    expect(speaker.establishedNeighbors()).toEqual([up]);
   });
 
   it('answers an OPEN from the wrong AS with OPEN Message Error / Bad Peer AS', async () => {

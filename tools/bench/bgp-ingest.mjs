@@ -35,11 +35,12 @@ const N = Number(args.prefixes);
 const pollMs = Number(args['poll-ms']);
 const timeoutMs = Number(args['timeout-s']) * 1000;
 
-// Loopback only; one receiver at a time, so they can share the port.
+// Loopback only; one receiver at a time. Each run takes the next port: a receiver killed with
+// connections open leaves TIME_WAIT behind, and gobgpd cannot bind over it.
 const GENERATOR = '127.0.4.100';
 const GENERATOR_AS = 65010;
 const RECEIVER_AS = 65001;
-const PORT = 17179;
+let PORT = 17179;
 const ADDR = { bmpd: '127.0.4.101', gobgpd: '127.0.4.102', frr: '127.0.4.103' };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -147,7 +148,9 @@ async function benchBmpd() {
 
 async function benchGobgpd() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-gobgpd-'));
-  const api = `${ADDR.gobgpd}:50052`;
+  // A fresh API port per run too (the CLI's connections leave TIME_WAIT on gobgpd's side).
+  const apiPort = String(PORT + 33000);
+  const api = `${ADDR.gobgpd}:${apiPort}`;
   writeFileSync(
     path.join(dir, 'gobgpd.toml'),
     `[global.config]
@@ -172,7 +175,7 @@ async function benchGobgpd() {
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
-  const [host, port] = [ADDR.gobgpd, '50052'];
+  const [host, port] = [ADDR.gobgpd, apiPort];
   const cli = async (...a) => (await run('gobgp', ['-u', host, '-p', port, ...a], { timeout: 30_000 })).stdout;
   let loadgen = null;
   try {
@@ -274,6 +277,7 @@ for (const name of args.only.split(',')) {
   process.stdout.write(`  ${name} ...`);
   const runs = [];
   for (let i = 0; i < Number(args.runs); i++) {
+    PORT++;
     const r = await bench();
     r.rate = r.stored / r.seconds;
     r.bytesPerPrefix = (r.peakRss - r.idleRss) / r.stored;
