@@ -57,6 +57,14 @@ export class AuthThrottle {
     }
     if (recent.length >= this.maxFailures) {
       this.failures.delete(address);
+      if (this.blockedUntil.size >= this.maxTrackedAddresses) {
+        for (const [blocked, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(blocked);
+      }
+      // Still full of live blocks: the oldest block gives way (Map keeps insertion order).
+      if (this.blockedUntil.size >= this.maxTrackedAddresses) {
+        const oldest = this.blockedUntil.keys().next().value;
+        if (oldest !== undefined) this.blockedUntil.delete(oldest);
+      }
       this.blockedUntil.set(address, now + this.blockMs);
       return true;
     }

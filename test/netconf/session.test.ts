@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcError, RpcErrorList } from '../../src/netconf/rpc-error.js';
 import type { RpcContext } from '../../src/netconf/rpc.js';
 import type { NetconfServer } from '../../src/netconf/server.js';
-import { encodeEom } from '../../src/netconf/framing.js';
+import { encodeChunked, encodeEom } from '../../src/netconf/framing.js';
 import { BASE10, BASE11, BASE_NS, NcTestClient, clientHello, rpcXml, startServer } from './nc-client.js';
 
 const HOST = '127.0.7.1';
@@ -97,6 +97,23 @@ describe('hello exchange (RFC 6241 §8.1, RFC 6242 §4.1)', () => {
     await client.nextMessage(); // server hello
     expect(await client.nextMessage()).toContain('message-id="1"');
     client.end();
+  });
+
+  it('switches to chunked framing for bytes that arrived in the same read as the client hello', async () => {
+    const client = await NcTestClient.connect({ host: HOST, port });
+    client.sendRaw(Buffer.concat([encodeEom(clientHello([BASE10, BASE11])), encodeChunked(rpcXml('3', '<get/>'))]));
+    await client.nextMessage(); // server hello
+    client.useChunked();
+    expect(await client.nextMessage()).toContain('message-id="3"');
+    client.end();
+  });
+
+  it('closes the session when the first message is an rpc instead of a hello', async () => {
+    const client = await NcTestClient.connect({ host: HOST, port });
+    await client.nextMessage();
+    client.sendRaw(encodeEom(rpcXml('1', '<get/>')));
+    await client.waitClosed();
+    expect(client.closed).toBe(true);
   });
 
   it('closes the session when no base version is shared', async () => {
