@@ -166,11 +166,10 @@ export class Agent {
     const stream = this.service.notifications;
     this.engine.on('server-up', (e) => stream.publish(serverNotification(e.id, e.address, e.port, 'up', 'connection established', this.bmpConfig)));
     this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.bmpConfig)));
-    this.speaker.on('state-change', (e) => {
-      if (e.to === 'Established' || e.from === 'Established') {
-        const n = this.speaker.neighborState(e.neighbor);
-        stream.publish(neighborNotification(e, n));
-      }
+    this.speaker.on('established', (e) => stream.publish(neighborNotification(e.peerAddress, e.vrf, null)));
+    this.speaker.on('down', (e) => {
+      const n = this.speaker.neighborState(e.neighbor);
+      stream.publish(neighborNotification(n?.address ?? e.neighbor.replace(/^.*\|/, ''), n?.vrf ?? null, e.reason));
     });
   }
 

@@ -1,7 +1,7 @@
 // The bmpd module's notifications (bmp-server-state-change,
 // bgp-neighbor-state-change) built from engine and speaker events.
 import type { BmpEngineConfig } from '../bmp/config.js';
-import type { NeighborSnapshot, StateChangeEvent } from '../bgp/events.js';
+import type { DownReason } from '../bgp/events.js';
 import type { NotificationEvent } from '../netconf/notifications.js';
 import { escapeText } from '../netconf/rpc-error.js';
 
@@ -19,20 +19,16 @@ export function serverNotification(id: number, address: string | null, port: num
   return { namespace: NS, name: 'bmp-server-state-change', xml };
 }
 
-const STATE: Record<string, string> = {
-  Idle: 'idle', Connect: 'connect', Active: 'active', OpenSent: 'opensent', OpenConfirm: 'openconfirm', Established: 'established',
-};
-
 /** The NOTIFICATION PDU's code and subcode (bytes 19 and 20 of the message). */
 function notificationCodes(pdu: Buffer): { code: number; subcode: number } | null {
   return pdu.length >= 21 ? { code: pdu[19]!, subcode: pdu[20]! } : null;
 }
 
-export function neighborNotification(ev: StateChangeEvent, n: NeighborSnapshot | undefined): NotificationEvent {
-  const down = n?.lastDown ?? null;
-  let reason = ev.to === 'Established' ? 'session established' : 'session ended';
+/** A neighbor entered Established (`down` null) or left it (`down` says why). */
+export function neighborNotification(address: string, vrf: string | null, down: DownReason | null): NotificationEvent {
+  let reason = 'session established';
   let codes: { code: number; subcode: number } | null = null;
-  if (ev.to !== 'Established' && down) {
+  if (down) {
     switch (down.kind) {
       case 'local-notification': reason = 'NOTIFICATION sent'; codes = notificationCodes(down.pdu); break;
       case 'remote-notification': reason = 'NOTIFICATION received'; codes = notificationCodes(down.pdu); break;
@@ -41,9 +37,9 @@ export function neighborNotification(ev: StateChangeEvent, n: NeighborSnapshot |
       case 'deconfigured': reason = 'neighbor removed from the configuration'; break;
     }
   }
-  const address = n?.address ?? ev.neighbor.replace(/^.*\|/, '');
-  const xml = `<bgp-neighbor-state-change xmlns="${NS}">${e('address', address)}${n?.vrf ? e('vrf', n.vrf) : ''}` +
-    `${e('previous-state', STATE[ev.from] ?? 'idle')}${e('state', STATE[ev.to] ?? 'idle')}${e('reason', reason)}` +
+  const [from, to] = down ? ['established', 'idle'] : ['openconfirm', 'established'];
+  const xml = `<bgp-neighbor-state-change xmlns="${NS}">${e('address', address)}${vrf ? e('vrf', vrf) : ''}` +
+    `${e('previous-state', from)}${e('state', to)}${e('reason', reason)}` +
     `${codes ? e('notification-code', codes.code) + e('notification-subcode', codes.subcode) : ''}</bgp-neighbor-state-change>`;
   return { namespace: NS, name: 'bgp-neighbor-state-change', xml };
 }

@@ -3,6 +3,7 @@
 //
 // Addresses of this file: bmpd 127.0.14.1:179, gobgpd 127.0.14.2 (API :50072),
 // collectors 127.0.14.10 and 127.0.14.11 on ephemeral ports.
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, gobgp, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
@@ -173,4 +174,35 @@ describe('reconcile: a commit touches only what it changes', () => {
     expect(r.reply).toContain('<ok/>');
     await a.waitFor('Termination then a new session', () => terminations(a) === 1 && a.connections.length === sessions + 1, 30_000);
   }, 40_000);
+
+  it('reset-bgp-neighbor restarts the session; subscribers see bgp-neighbor-state-change down and up', async () => {
+    const watcher = spawn('/usr/bin/python3', [NC, String(agent.port), 'watch', '40', '<previous-state>established</previous-state>',
+      '<state>established</state>'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    watcher.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const done = new Promise<void>((r) => watcher.once('exit', () => r()));
+    try {
+      await eventuallyTrue(() => out.includes('"subscribed"'), 20_000);
+      const r = await nc('rpc', `<reset-bgp-neighbor xmlns="${NS}"><address>${GOBGP}</address><mode>hard</mode></reset-bgp-neighbor>`) as { reply: string };
+      expect(r.reply).toContain('<ok/>');
+      await done;
+      const result = JSON.parse(out.trim().split('\n').pop()!) as { notifications: string[]; missing: string[] };
+      expect(result.missing).toEqual([]);
+      const down = result.notifications.find((n) => n.includes('<previous-state>established</previous-state>'))!;
+      expect(down).toContain(`<address>${GOBGP}</address>`);
+      // We sent Cease (6) / Administrative Reset (4).
+      expect(down).toContain('<notification-code>6</notification-code>');
+      expect(down).toContain('<notification-subcode>4</notification-subcode>');
+    } finally {
+      if (watcher.exitCode === null) watcher.kill('SIGKILL');
+    }
+  }, 60_000);
 });
+
+async function eventuallyTrue(probe: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(50);
+  }
+}
