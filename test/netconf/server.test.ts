@@ -169,6 +169,23 @@ describe('session limits and timeouts', () => {
     }
   });
 
+  it('keeps a session exempted from the idle timeout (a subscription) open until the exemption ends', async () => {
+    const { server, cleanup } = await startServer('127.0.7.12', { idleTimeoutSeconds: 1 });
+    try {
+      const { client, serverHello } = await NcTestClient.open({ host: '127.0.7.12', port: server.port()! });
+      const session = server.sessions.get(Number(/<session-id>(\d+)</.exec(serverHello)![1]))!;
+      session.setIdleTimeoutExempt(true);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(client.closed).toBe(false);
+      expect(await client.rpc(rpcXml('1', '<x xmlns="urn:x"/>'))).toContain('message-id="1"');
+      session.setIdleTimeoutExempt(false);
+      await client.waitClosed(10_000);
+      expect(session.state).toBe('closed');
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('closes a session whose client never sends its hello', async () => {
     const { server, cleanup } = await startServer('127.0.7.7', { helloTimeoutSeconds: 1 });
     try {
