@@ -223,6 +223,7 @@ export class NetconfSession implements SessionInfo {
   private inputEnded = false;
   private closeAfterReply = false;
   private readonly closedWaiters: (() => void)[] = [];
+  private channelDone = false;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   constructor(options: NetconfSessionOptions) {
@@ -259,6 +260,7 @@ export class NetconfSession implements SessionInfo {
   start(): void {
     this.registry.add(this);
     this.channel.on('data', (data: Buffer) => {
+      if (this.stateValue === 'closed') return; // what follows close-session is ignored (RFC 6241 §7.8)
       this.decoder.push(data);
       void this.pump();
     });
@@ -314,8 +316,6 @@ export class NetconfSession implements SessionInfo {
     if (this.stateValue === 'closed' && this.channelDone) return Promise.resolve();
     return new Promise((resolve) => this.closedWaiters.push(resolve));
   }
-
-  private channelDone = false;
 
   private finish(reason: CloseReason, killedBy?: number): void {
     if (this.stateValue === 'closed') return;
