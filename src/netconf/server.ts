@@ -146,6 +146,23 @@ export class NetconfServer {
     );
   }
 
+  /**
+   * Re-read stateDir/users.json (e.g. on SIGHUP after bmpd-passwd). New logins
+   * use it; open sessions stay. A broken file throws and the old users stay.
+   */
+  async reloadUsers(): Promise<void> {
+    const transport = this.transport;
+    if (transport === undefined) throw new Error('NETCONF server not started');
+    const users = await UserStore.load({
+      stateDir: this.options.stateDir,
+      listenAddress: this.options.address ?? '127.0.0.1',
+      warn: (message) => this.logger.warn(message),
+    });
+    transport.users = users;
+    this.usersValue = users;
+    this.logger.info({ users: users.source }, 'NETCONF users reloaded');
+  }
+
   /** Close every session and the listener; resolves when all are gone. */
   async stop(): Promise<void> {
     const transport = this.transport;

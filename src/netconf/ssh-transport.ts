@@ -113,8 +113,11 @@ export class SshTransport {
   private readonly connections = new Set<Connection>();
   private readonly throttle: AuthThrottle;
   private readonly log: Logger;
+  /** Replaced on reload; sessions already authenticated keep their identity. */
+  users: UserStore;
 
   constructor(private readonly options: SshTransportOptions) {
+    this.users = options.users;
     this.throttle = options.throttle ?? new AuthThrottle();
     this.log = options.logger;
     this.server = new ssh2.Server({ hostKeys: [options.hostKey.privateKey], ident: 'bmpd' }, (client, info) =>
@@ -275,18 +278,18 @@ export class SshTransport {
     };
     switch (ctx.method) {
       case 'password': {
-        const user = await this.options.users.checkPassword(ctx.username, ctx.password);
+        const user = await this.users.checkPassword(ctx.username, ctx.password);
         return user ? succeed(user) : fail('bad user or password');
       }
       case 'keyboard-interactive': {
         const answers = await new Promise<string[]>((resolve) =>
           ctx.prompt([{ prompt: 'Password: ', echo: false }], (replies) => resolve(replies)),
         );
-        const user = await this.options.users.checkPassword(ctx.username, answers[0] ?? '');
+        const user = await this.users.checkPassword(ctx.username, answers[0] ?? '');
         return user ? succeed(user) : fail('bad user or password');
       }
       case 'publickey': {
-        const key = this.options.users.authorizedKey(ctx.username, ctx.key.algo, ctx.key.data);
+        const key = this.users.authorizedKey(ctx.username, ctx.key.algo, ctx.key.data);
         if (key === undefined) {
           // An offered key we do not know is not an attack by itself (agents offer
           // every key they hold); it is not counted as a failure.
@@ -299,7 +302,7 @@ export class SshTransport {
           return undefined;
         }
         const valid = key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
-        return valid ? succeed(this.options.users.user(ctx.username)!) : fail('bad public key signature');
+        return valid ? succeed(this.users.user(ctx.username)!) : fail('bad public key signature');
       }
       default:
         // 'none' (clients probe with it first) and 'hostbased': list what we accept.

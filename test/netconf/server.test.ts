@@ -71,11 +71,13 @@ describe('SSH authentication', () => {
   const HOST = '127.0.7.3';
   let port: number;
   let cleanup: () => Promise<void>;
+  let server: NetconfServer;
+  let dir: string;
   let alicePrivateKey: string;
   let strangerPrivateKey: string;
 
   beforeAll(async () => {
-    const dir = await stateDir();
+    dir = await stateDir();
     const alice = generateEd25519KeyPair('alice@test');
     alicePrivateKey = alice.privateKey;
     strangerPrivateKey = generateEd25519KeyPair().privateKey;
@@ -86,7 +88,8 @@ describe('SSH authentication', () => {
       stateDir: dir,
       authThrottle: new AuthThrottle(3, 60_000, 60_000),
     });
-    port = started.server.port()!;
+    server = started.server;
+    port = server.port()!;
     cleanup = started.cleanup;
   });
   afterAll(async () => cleanup?.());
@@ -117,9 +120,18 @@ describe('SSH authentication', () => {
     client.end();
   });
 
+  it('picks up a user added to the users file on reloadUsers()', async () => {
+    await expect(sshLogin(port, HOST, { username: 'carol', password: 'c4rol' })).rejects.toThrow(/authentication methods failed/);
+    await addUser({ stateDir: dir, name: 'carol', password: 'c4rol' });
+    await server.reloadUsers();
+    const client = await sshLogin(port, HOST, { username: 'carol', password: 'c4rol' });
+    client.end();
+  });
+
   it('blocks an address after repeated failures, even for the right password', async () => {
-    // The throttle here blocks at the 3rd failure in a minute; the first test of
-    // this block failed twice (alice/nope, admin/admin) and still logged in after.
+    // The throttle here blocks at the 3rd failure in a minute; the tests above
+    // failed twice at a time (alice/nope, admin/admin; carol before she existed)
+    // and still logged in after, a success clearing the count.
     for (let i = 0; i < 3; i++) {
       await expect(sshLogin(port, HOST, { username: 'bob', password: `wrong${i}` })).rejects.toThrow();
     }
