@@ -7,6 +7,7 @@ import type { NeighborConfig, SpeakerConfig } from '../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../src/bgp/events.js';
 import { BgpSpeaker } from '../../src/bgp/speaker.js';
 import { buffers } from '../../src/bgp/testing/test-buffers.js';
+import { connectTcp } from '../../src/net/sockopt.js';
 
 const PEER_AS = 65020;
 const LOCAL_ID = '192.0.2.1';
@@ -231,6 +232,16 @@ describe('BGP session', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(speaker.neighborState('::1')?.state).toBe('Established');
   }, 15_000);
+
+  it('accepts only TCP MD5-signed connections from a neighbor with a password (RFC 2385)', async () => {
+    const { port } = await startSpeaker([neighbor({ password: 'bmpd-secret' })]);
+    // Unsigned: the kernel drops the SYN, the connection never completes.
+    await expect(connectTcp({ host: '::1', port, timeoutMs: 1000 })).rejects.toThrow(/ETIMEDOUT/);
+    const signed = new TestPeer(await connectTcp({ host: '::1', port, md5Key: 'bmpd-secret', timeoutMs: 5000 }));
+    running.sockets.push(signed.socket);
+    const open = await signed.next(MessageType.Open);
+    expect(open[18]).toBe(1);
+  });
 
   it('refuses a connection from an address it has no neighbor for', async () => {
     const { events, port } = await startSpeaker([]);
