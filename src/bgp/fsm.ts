@@ -173,6 +173,8 @@ export function negotiateTimers(config: FsmConfig, peerHoldTime: number): Negoti
 }
 
 export function eventNumber(event: FsmEvent): number {
+  if (event.type === 'ManualStart' && event.passive) return FsmEventNumber.ManualStart_with_PassiveTcpEstablishment;
+  if (event.type === 'AutomaticStart' && event.passive) return FsmEventNumber.AutomaticStart_with_PassiveTcpEstablishment;
   return FsmEventNumber[event.type];
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  eventNumber,
   type FsmAction,
   type FsmConfig,
   type FsmEvent,
@@ -169,6 +170,14 @@ describe('BGP FSM (RFC 4271 §8)', () => {
     for (const event of [{ type: 'KeepAliveMsg' }, { type: 'TcpConnectionConfirmed' }, { type: 'HoldTimer_Expires' }] as const) {
       expect(transition(initialState(), event, config)).toEqual({ state: initialState(), actions: [] });
     }
+  });
+
+  it('numbers events as RFC 4271 §8.1 does, passive starts included', () => {
+    expect(eventNumber({ type: 'ManualStart', passive: false })).toBe(1);
+    expect(eventNumber({ type: 'ManualStart', passive: true })).toBe(4);
+    expect(eventNumber({ type: 'AutomaticStart', passive: true })).toBe(5);
+    expect(eventNumber({ type: 'TcpConnectionFails' })).toBe(18);
+    expect(eventNumber({ type: 'UpdateMsgErr', notification: { code: 3, subcode: 1, data: Buffer.alloc(0) } })).toBe(28);
   });
 
   it('an OPEN in Established is an FSM error (RFC 6608 subcode 3)', () => {
