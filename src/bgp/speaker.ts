@@ -11,6 +11,7 @@
 // effective values.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { formatIpv6, ipv6Bytes } from '../net/ip.js';
 import { setTcpMd5Sig, socketFd } from '../net/sockopt.js';
 import type { NeighborConfig, NeighborKey, SpeakerConfig } from './config.js';
 import { DEFAULT_BGP_PORT, DEFAULT_CONNECT_RETRY_SECONDS, neighborKeyOf } from './config.js';
@@ -22,6 +23,11 @@ import type { AdjRibInStatistics } from './adj-rib-in.js';
 
 export interface BgpSpeakerOptions {
   readonly log?: SessionLogger;
+}
+
+/** RFC 5952 text (what Node reports for a socket), so "2001:DB8::0001" in the config matches. */
+function canonicalAddress(address: string): string {
+  return net.isIPv6(address) ? formatIpv6(ipv6Bytes(address)) : address;
 }
 
 const silentLog: SessionLogger = { debug() {}, info() {}, warn() {} };
@@ -234,8 +240,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
 
   /** §6.8 is per neighbor; here we only find the neighbor an accepted connection belongs to. */
   private sessionFor(remote: string, local: string): Session | undefined {
-    const candidates = [...this.sessions.values()].filter((s) => s.neighbor.address === remote);
-    const byLocal = candidates.find((s) => s.neighbor.updateSource === local);
+    const candidates = [...this.sessions.values()].filter((s) => canonicalAddress(s.neighbor.address) === remote);
+    const byLocal = candidates.find((s) => s.neighbor.updateSource !== null && canonicalAddress(s.neighbor.updateSource) === local);
     if (byLocal) return byLocal;
     return candidates.find((s) => s.neighbor.updateSource === null);
   }

@@ -243,6 +243,15 @@ describe('BGP session', () => {
     expect(open[18]).toBe(1);
   });
 
+  it('matches a neighbor written in a non-canonical IPv6 form to its connection', async () => {
+    const { events, port } = await startSpeaker([neighbor({ address: '0:0:0:0:0:0:0:1' })]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    const up = await until(() => events.established[0]);
+    expect(up.neighbor).toBe('0:0:0:0:0:0:0:1');
+  });
+
   it('refuses a connection from an address it has no neighbor for', async () => {
     const { events, port } = await startSpeaker([]);
     const peer = await TestPeer.connect(port);
