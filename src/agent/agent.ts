@@ -32,26 +32,36 @@ export const IDLE_SPEAKER: SpeakerConfig = {
 };
 
 /**
- * Neighbors the speaker could not tell apart: the same peer address in two
- * routing instances, reached from the same local address (src/bgp/README.md:
- * an incoming connection is matched by peer and local address). YANG cannot
- * express this, so the commit is refused here, before anything is touched.
+ * The same peer address in two routing instances, both bound to the same
+ * explicit update-source: their connections would share a local and a remote
+ * address, so neither the speaker nor the neighbor could tell them apart
+ * (src/bgp/README.md). YANG cannot express this, so the commit is refused
+ * here, before anything is touched. Without an explicit update-source the
+ * outgoing connections are distinct and only an incoming one is ambiguous:
+ * that is reported as a problem, and the commit goes through (the seed's
+ * own example configures 2001:DB8::2002 globally and in vrf1).
  */
-export function ambiguousNeighbors(config: SpeakerConfig): { path: string; message: string } | null {
+export function neighborConflicts(config: SpeakerConfig): { refuse: { path: string; message: string } | null; warnings: string[] } {
   const seen = new Map<string, string | null>();
+  const warnings: string[] = [];
+  const where = (vrf: string | null) => vrf ?? 'the global table';
   for (const n of config.neighbors) {
-    const where = `${n.address} via ${n.updateSource ?? 'any local address'}`;
-    const other = seen.get(where);
+    const key = `${n.address} via ${n.updateSource ?? '*'}`;
+    const other = seen.get(key);
     if (other !== undefined) {
-      const path = n.vrf === null
-        ? `/bmpd:bgp/neighbor[address='${n.address}']`
-        : `/bmpd:bgp/vrf[name='${n.vrf.name}']/address-family[afi='${n.address.includes(':') ? 'ipv6' : 'ipv4'}']/neighbor[address='${n.address}']`;
-      return { path, message: `neighbor ${n.address} is configured in ${other ?? 'the global table'} and in ${n.vrf?.name ?? 'the global table'} ` +
-        'with the same update-source: give each a distinct update-source address so their connections can be told apart' };
+      const both = `neighbor ${n.address} is configured in ${where(other)} and in ${where(n.vrf?.name ?? null)}`;
+      if (n.updateSource === null) {
+        warnings.push(`${both} without update-source: an incoming connection from it goes to the first; give each a distinct update-source`);
+      } else {
+        const path = n.vrf === null
+          ? `/bmpd:bgp/neighbor[address='${n.address}']`
+          : `/bmpd:bgp/vrf[name='${n.vrf.name}']/address-family[afi='${n.address.includes(':') ? 'ipv6' : 'ipv4'}']/neighbor[address='${n.address}']`;
+        return { refuse: { path, message: `${both} with the same update-source ${n.updateSource}: their connections could not be told apart; give each a distinct update-source address` }, warnings };
+      }
     }
-    seen.set(where, n.vrf?.name ?? null);
+    seen.set(key, n.vrf?.name ?? null);
   }
-  return null;
+  return { refuse: null, warnings };
 }
 
 export interface AgentOptions {
@@ -122,8 +132,11 @@ export class Agent {
     const next = snapshotsFromRunning(change.after);
     for (const p of next.problems) log.warn({ path: p.path }, p.message);
     const speakerNext = next.speaker ?? IDLE_SPEAKER;
-    const conflict = ambiguousNeighbors(speakerNext);
-    if (conflict !== null) throw new DatastoreError(detail('operation-failed', conflict.message, { path: conflict.path, appTag: 'ambiguous-neighbor' }));
+    const conflicts = neighborConflicts(speakerNext);
+    if (conflicts.refuse !== null) {
+      throw new DatastoreError(detail('operation-failed', conflicts.refuse.message, { path: conflicts.refuse.path, appTag: 'ambiguous-neighbor' }));
+    }
+    for (const w of conflicts.warnings) log.warn(w);
     const before = { speaker: this.speakerConfig, bmp: this.bmpConfig };
     try {
       await this.speaker.applyConfig(speakerNext);
