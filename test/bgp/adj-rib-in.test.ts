@@ -38,7 +38,9 @@ function tableOf(messages: Iterable<Buffer>, options: SessionCodecOptions = OPTI
       continue;
     }
     const others = message.attributes.filter((a) => a.kind !== 'mp-reach-nlri');
-    const key = JSON.stringify(others, (_k, v: unknown) => (v && typeof v === 'object' && 'type' in v && (v as { type: unknown }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v));
+    // JSON.stringify turns Buffers into {type: 'Buffer', data: [...]}: key them by their hex.
+    const asBuffer = (v: unknown) => v as { type?: unknown; data: number[] };
+    const key = JSON.stringify(others, (_k, v: unknown) => (v && typeof v === 'object' && asBuffer(v).type === 'Buffer' ? Buffer.from(asBuffer(v).data).toString('hex') : v));
     const reach = message.attributes.find((a) => a.kind === 'mp-reach-nlri');
     const prefixes: Prefix[] = [...message.nlri, ...(reach?.kind === 'mp-reach-nlri' ? reach.nlri : [])];
     const nextHop = reach?.kind === 'mp-reach-nlri' ? reach.nextHop.toString('hex') : '';
