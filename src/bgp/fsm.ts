@@ -13,6 +13,10 @@
 // - DelayOpen, IdleHold and peer-oscillation damping (optional session attributes, §8.1.1)
 //   are not implemented; the session restarts an Idle FSM with AutomaticStart after a delay.
 
+import { CeaseSubcode, ErrorCode, FsmErrorSubcode, OpenMessageSubcode } from './codec/messages.js';
+
+export { CeaseSubcode };
+
 /** RFC 4271 §8.1 event numbers; BMP Peer Down reason 2 reports them (RFC 7854 §4.9). */
 export const FsmEventNumber = {
   ManualStart: 1,
@@ -132,32 +136,12 @@ export interface FsmResult {
 /** RFC 4271 §8.2.2: the "large value" for the HoldTimer while waiting for the peer's OPEN. */
 export const OPEN_SENT_HOLD_SECONDS = 240;
 
-export const NotificationCode = {
-  MessageHeaderError: 1,
-  OpenMessageError: 2,
-  UpdateMessageError: 3,
-  HoldTimerExpired: 4,
-  FiniteStateMachineError: 5,
-  Cease: 6,
-  RouteRefreshMessageError: 7,
-} as const;
-
-/** RFC 4486 Cease subcodes. */
-export const CeaseSubcode = {
-  MaximumPrefixesReached: 1,
-  AdministrativeShutdown: 2,
-  PeerDeconfigured: 3,
-  AdministrativeReset: 4,
-  ConnectionRejected: 5,
-  OtherConfigurationChange: 6,
-  ConnectionCollisionResolution: 7,
-  OutOfResources: 8,
-} as const;
-
 /** RFC 6608 FSM Error subcodes: which state got the unexpected message. */
-const FSM_ERROR_SUBCODE: Partial<Record<FsmStateName, number>> = { OpenSent: 1, OpenConfirm: 2, Established: 3 };
-
-const UNACCEPTABLE_HOLD_TIME = 6;
+const FSM_ERROR_SUBCODE: Partial<Record<FsmStateName, number>> = {
+  OpenSent: FsmErrorSubcode.UnexpectedMessageInOpenSent,
+  OpenConfirm: FsmErrorSubcode.UnexpectedMessageInOpenConfirm,
+  Established: FsmErrorSubcode.UnexpectedMessageInEstablished,
+};
 
 export function initialState(passive = false): FsmState {
   return { name: 'Idle', connectRetryCounter: 0, passive };
@@ -183,7 +167,7 @@ function notification(code: number, subcode: number, data: Buffer = Buffer.alloc
 }
 
 function cease(c: { readonly subcode: number; readonly data: Buffer }): NotificationSpec {
-  return notification(NotificationCode.Cease, c.subcode, c.data);
+  return notification(ErrorCode.Cease, c.subcode, c.data);
 }
 
 const stopAllTimers: readonly FsmAction[] = [
@@ -222,7 +206,7 @@ function stop(state: FsmState, event: Extract<FsmEvent, { type: 'ManualStop' | '
 }
 
 function unexpected(state: FsmState): FsmResult {
-  return closeWith(state, notification(NotificationCode.FiniteStateMachineError, FSM_ERROR_SUBCODE[state.name] ?? 0));
+  return closeWith(state, notification(ErrorCode.FiniteStateMachine, FSM_ERROR_SUBCODE[state.name] ?? 0));
 }
 
 function openSent(state: FsmState): FsmResult {
@@ -299,7 +283,7 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
         case 'AutomaticStop':
           return stop(state, event);
         case 'HoldTimer_Expires':
-          return closeWith(state, notification(NotificationCode.HoldTimerExpired, 0));
+          return closeWith(state, notification(ErrorCode.HoldTimerExpired, 0));
         case 'TcpConnectionFails':
           return {
             state: { name: 'Active', connectRetryCounter: counter, passive: state.passive },
@@ -314,7 +298,7 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
           if (event.holdTime === 1 || event.holdTime === 2) {
             const data = Buffer.alloc(2);
             data.writeUInt16BE(event.holdTime);
-            return closeWith(state, notification(NotificationCode.OpenMessageError, UNACCEPTABLE_HOLD_TIME, data));
+            return closeWith(state, notification(ErrorCode.OpenMessage, OpenMessageSubcode.UnacceptableHoldTime, data));
           }
           const negotiated = negotiateTimers(config, event.holdTime);
           const actions: FsmAction[] = [{ kind: 'stop-timer', timer: 'connect-retry' }, { kind: 'send-keepalive' }];
@@ -332,7 +316,7 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
         case 'BGPOpenMsgErr':
           return closeWith(state, event.notification);
         case 'OpenCollisionDump':
-          return closeWith(state, notification(NotificationCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
+          return closeWith(state, notification(ErrorCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
         case 'NotifMsgVerErr':
           return toIdle(state, { counter: 'keep', cause: { kind: 'remote-notification' } });
         case 'NotifMsg':
@@ -352,7 +336,7 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
         case 'AutomaticStop':
           return stop(state, event);
         case 'HoldTimer_Expires':
-          return closeWith(state, notification(NotificationCode.HoldTimerExpired, 0));
+          return closeWith(state, notification(ErrorCode.HoldTimerExpired, 0));
         case 'KeepaliveTimer_Expires':
           return same([
             { kind: 'send-keepalive' },
@@ -370,7 +354,7 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
         case 'BGPOpenMsgErr':
           return closeWith(state, event.notification);
         case 'OpenCollisionDump':
-          return closeWith(state, notification(NotificationCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
+          return closeWith(state, notification(ErrorCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
         case 'KeepAliveMsg': {
           const restartHold: FsmAction[] =
             negotiated.holdTime > 0 ? [{ kind: 'start-timer', timer: 'hold', seconds: negotiated.holdTime }] : [];

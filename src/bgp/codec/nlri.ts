@@ -3,6 +3,7 @@
  * labelled VPN prefixes (RFC 4364 §4.3.4, RFC 4659, RFC 8277), plus the text
  * forms used in logs and tests.
  */
+import { formatIpv6, ipv6Bytes } from '../../net/ip.js';
 import type { AddressFamily, AfiSafi, Ipv4Prefix, Ipv6Prefix, Prefix, VpnPrefix } from './messages.js';
 import { Afi, Safi } from './messages.js';
 
@@ -189,61 +190,14 @@ export function ipv4ToBuffer(text: string): Buffer {
   return buf;
 }
 
+/** IPv6 text → 16 bytes (shared with the socket code: src/net/ip.ts). */
 export function parseIpv6(text: string): Buffer {
-  const out = Buffer.alloc(16);
-  let head = text;
-  let tail = '';
-  const gap = text.indexOf('::');
-  if (gap >= 0) {
-    head = text.slice(0, gap);
-    tail = text.slice(gap + 2);
-    if (tail.includes('::')) throw new Error(`not an IPv6 address: ${text}`);
-  }
-  const groups = (part: string): number[] => {
-    if (part === '') return [];
-    const words: number[] = [];
-    const pieces = part.split(':');
-    pieces.forEach((piece, i) => {
-      if (i === pieces.length - 1 && piece.includes('.')) {
-        const v4 = parseIpv4(piece);
-        words.push(v4 >>> 16, v4 & 0xffff);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) throw new Error(`not an IPv6 address: ${text}`);
-        words.push(parseInt(piece, 16));
-      }
-    });
-    return words;
-  };
-  const first = groups(head);
-  const last = groups(tail);
-  if (gap < 0 ? first.length !== 8 : first.length + last.length > 7) throw new Error(`not an IPv6 address: ${text}`);
-  first.forEach((word, i) => out.writeUInt16BE(word, i * 2));
-  last.forEach((word, i) => out.writeUInt16BE(word, 16 - (last.length - i) * 2));
-  return out;
+  return ipv6Bytes(text);
 }
 
 /** RFC 5952 text form. */
 export function ipv6ToString(address: Buffer): string {
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(address.readUInt16BE(i));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (list: number[]): string => list.map((w) => w.toString(16)).join(':');
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLength))}`;
+  return formatIpv6(address);
 }
 
 /** RFC 4364 §4.2 text form: type 0 "asn2:n", type 1 "a.b.c.d:n", type 2 "asn4:n". */
