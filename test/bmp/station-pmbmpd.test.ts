@@ -1,4 +1,3 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,13 +7,14 @@ import { serializeParts, type PerPeerHeader } from '../../src/bmp/codec/index.js
 import { StationSession } from '../../src/bmp/station.js';
 import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
 import { sleep, until } from './collector.js';
+import { Pmbmpd } from './integration/pmbmpd.js';
 
 // Loopback range of this test file: 127.0.5.1 (pmbmpd) and 127.0.5.2 (bmpd's source address).
 const COLLECTOR = '127.0.5.1';
 const SOURCE = '127.0.5.2';
 
 let dir: string;
-let pmbmpd: ChildProcess | undefined;
+let pmbmpd: Pmbmpd | undefined;
 let port = 0;
 
 async function freePort(host: string): Promise<number> {
@@ -25,40 +25,14 @@ async function freePort(host: string): Promise<number> {
   return p;
 }
 
-function listening(host: string, p: number): boolean {
-  return execFileSync('ss', ['-Hltn', `sport = :${p}`]).toString().includes(`${host}:${p}`);
-}
-
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmpd-pmbmpd-'));
   port = await freePort(COLLECTOR);
-  fs.writeFileSync(
-    path.join(dir, 'pmbmpd.conf'),
-    [
-      'daemonize: false',
-      `bmp_daemon_ip: ${COLLECTOR}`,
-      `bmp_daemon_port: ${port}`,
-      'bmp_daemon_max_peers: 10',
-      `bmp_daemon_msglog_file: ${dir}/pmbmpd-$bmp_router.json`,
-      'bmp_daemon_msglog_output: json',
-      `logfile: ${dir}/pmbmpd.log`,
-      '',
-    ].join('\n'),
-  );
-  pmbmpd = spawn('pmbmpd', ['-f', path.join(dir, 'pmbmpd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await until(() => listening(COLLECTOR, port), `pmbmpd listening on ${COLLECTOR}:${port}`, 10_000);
+  pmbmpd = await Pmbmpd.start(dir, COLLECTOR, port);
 });
 
 afterAll(async () => {
-  const child = pmbmpd;
-  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    // pmbmpd 1.7.7 sometimes ignores SIGTERM.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(killer);
-  }
+  await pmbmpd?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -109,16 +83,10 @@ describe('pmbmpd (pmacct 1.7.7) decodes what a station sends', () => {
     await sleep(300);
     await station.stop(0, 'test done');
 
-    const log = path.join(dir, `pmbmpd-${SOURCE.replaceAll('.', '_')}.json`);
     let records: Array<Record<string, unknown>> = [];
     await until(
       () => {
-        if (!fs.existsSync(log)) return false;
-        records = fs
-          .readFileSync(log, 'utf8')
-          .split('\n')
-          .filter((l) => l.trim() !== '')
-          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        records = pmbmpd!.rawRecords(SOURCE);
         return records.some((r) => r.bmp_msg_type === 'term');
       },
       'pmbmpd logs the Termination',

@@ -63,16 +63,19 @@ export class Pmbmpd {
     return this.probed;
   }
 
-  /** pmbmpd's JSON lines for one exporter address (dots become '_' in the file name). */
-  records(exporter: string): PmbmpdRecord[] {
+  /** Every JSON line pmbmpd wrote for one exporter address (dots become '_' in the file name). */
+  rawRecords(exporter: string): Record<string, unknown>[] {
     const file = path.join(this.dir, `pmbmpd-${exporter.replaceAll('.', '_')}.json`);
     if (!existsSync(file)) return [];
     return readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as PmbmpdRecord)
-      // pmbmpd also writes log_init / log_close lines around each session: not BMP messages.
-      .filter((r) => typeof r.bmp_msg_type === 'string');
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** The BMP messages among them: pmbmpd also writes log_init / log_close lines around each session. */
+  records(exporter: string): PmbmpdRecord[] {
+    return this.rawRecords(exporter).filter((r): r is PmbmpdRecord => typeof r.bmp_msg_type === 'string');
   }
 
   log(): string {
