@@ -351,6 +351,111 @@ EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_parse_data(struct ly_ctx *ctx, const c
     return tree_new(ctx, root);
 }
 
+/* The module owning NETCONF's "operation" annotation, or NULL when the context has no ietf-netconf. */
+static const struct lys_module *netconf_module(const struct ly_ctx *ctx) {
+    const struct lys_module *mod = ly_ctx_get_module_implemented(ctx, "ietf-netconf");
+    return mod ? mod : ly_ctx_get_module_latest(ctx, "ietf-netconf");
+}
+
+static const char *meta_value(const struct lyd_node *node, const struct lys_module *mod, const char *name);
+
+/* The nc:operation attribute of an opaque node: an opaque node has attributes, not metadata. */
+static const char *opaq_operation(const struct lyd_node *node) {
+    const struct lyd_attr *a;
+
+    for (a = ((const struct lyd_node_opaq *)node)->attr; a; a = a->next) {
+        if (!strcmp(a->name.name, "operation") && a->name.module_ns
+                && !strcmp(a->name.module_ns,
+                        a->format == LY_VALUE_JSON ? "ietf-netconf" : "urn:ietf:params:xml:ns:netconf:base:1.0")) {
+            return a->value;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The schema leaf of an opaque node that is a leaf given without a value ("<description/>") under a
+ * schema parent (or at the top level), NULL for any other opaque node. Leaf-lists do not qualify: the value
+ * of a leaf-list entry is what identifies it.
+ */
+static const struct lysc_node *valueless_leaf(const struct ly_ctx *ctx, const struct lyd_node *node) {
+    const struct lyd_node_opaq *o = (const struct lyd_node_opaq *)node;
+    const struct lyd_node *parent = lyd_parent(node);
+    const struct lys_module *mod;
+
+    if (node->schema || o->child || (o->value && o->value[0]) || (parent && !parent->schema) || !o->name.module_ns) {
+        return NULL;
+    }
+    mod = o->format == LY_VALUE_JSON ? ly_ctx_get_module_implemented(ctx, o->name.module_name)
+                                     : ly_ctx_get_module_implemented_ns(ctx, o->name.module_ns);
+    return mod ? lys_find_child(parent ? parent->schema : NULL, mod, o->name.name, 0, LYS_LEAF, 0) : NULL;
+}
+
+static int is_delete_or_remove(const char *op) { return op && (!strcmp(op, "delete") || !strcmp(op, "remove")); }
+
+/* A leaf without a value whose nc:operation (its own, else its nearest ancestor's) is delete or remove. */
+static int valueless_delete(const struct ly_ctx *ctx, const struct lys_module *netconf, const struct lyd_node *node) {
+    const struct lyd_node *p;
+    const char *op;
+
+    if (!valueless_leaf(ctx, node)) {
+        return 0;
+    }
+    op = opaq_operation(node);
+    for (p = lyd_parent(node); !op && p && netconf; p = lyd_parent(p)) {
+        op = meta_value(p, netconf, "operation");
+    }
+    return is_delete_or_remove(op);
+}
+
+/*
+ * Parses <edit-config> content (parse only). RFC 6241 section 7.2 does not require the value of a leaf to
+ * delete or remove it, and clients (ncclient, Ansible, netopeer2's examples) send "<description
+ * nc:operation="delete"/>"; libyang type-checks even an unvalidated leaf, so the empty value of a
+ * length-restricted string or of a number fails. When the strict parse fails, the text is parsed again
+ * with opaque nodes for the invalid values; that tree is accepted only if every opaque node is such a
+ * valueless leaf under delete/remove (lyw_edit handles them). Otherwise the errors of the strict parse
+ * stand, exactly as lyw_parse_data would report them.
+ */
+EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_parse_edit(struct ly_ctx *ctx, const char *text, int format,
+        unsigned parse_options) {
+    const struct lys_module *netconf = netconf_module(ctx);
+    struct lyd_node *root = NULL, *top, *node;
+    struct ly_err_item *last;
+
+    ly_err_clean(ctx, NULL);
+    parse_options |= LYD_PARSE_ONLY;
+    if (!lyd_parse_data_mem(ctx, text, (LYD_FORMAT)format, parse_options, 0, &root)) {
+        return tree_new(ctx, root);
+    }
+    lyd_free_all(root);
+    root = NULL;
+    last = ly_err_last(ctx);
+    /* Strict and opaque together: unknown elements stay errors, only invalid values become opaque. */
+    if (lyd_parse_data_mem(ctx, text, (LYD_FORMAT)format, parse_options | LYD_PARSE_OPAQ, 0, &root)) {
+        goto strict_errors;
+    }
+    LY_LIST_FOR(root, top) {
+        LYD_TREE_DFS_BEGIN(top, node) {
+            if (!node->schema && !valueless_delete(ctx, netconf, node)) {
+                goto strict_errors;
+            }
+            LYD_TREE_DFS_END(top, node);
+        }
+    }
+    ly_err_clean(ctx, NULL);
+    return tree_new(ctx, root);
+
+strict_errors:
+    lyd_free_all(root);
+    if (!last) {
+        ly_err_clean(ctx, NULL);
+    } else if (last->next) {
+        ly_err_clean(ctx, last->next);
+    }
+    return NULL;
+}
+
 EMSCRIPTEN_KEEPALIVE int lyw_validate(struct lyw_tree *t, unsigned validate_options) {
     LY_ERR rc;
 
@@ -934,6 +1039,35 @@ static int edit_node(struct edit_state *st, struct lyd_node *tparent, struct lyd
     return 0;
 }
 
+/*
+ * An opaque edit node. lyw_parse_edit lets through only leaves given without a value under delete/remove
+ * (the value is not needed to find a leaf); anything else opaque is an unknown element, as before.
+ */
+static int edit_valueless(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
+        const struct lyd_node *e, enum edit_op parent_op) {
+    const struct lysc_node *schema = valueless_leaf(st->ctx, e);
+    enum edit_op op = parse_op(opaq_operation(e), parent_op);
+    struct lyd_node *siblings = tparent ? lyd_child(tparent) : *tfirst;
+    struct lyd_node *match = NULL;
+
+    if (!schema || (op != OP_DELETE && op != OP_REMOVE)) {
+        return edit_error(st, "unknown-element", e, "Unknown element in the edit.");
+    }
+    if (siblings) {
+        lyd_find_sibling_val(siblings, schema, NULL, 0, &match);
+        ly_err_clean(st->ctx, NULL);
+    }
+    /* As in edit_node: a leaf holding only its default value is not there to delete (RFC 6243 4.5.2). */
+    if (match && (match->flags & LYD_DEFAULT) && op == OP_DELETE) {
+        return edit_error(st, "data-missing", e, "Data to delete is missing (only its default exists).");
+    }
+    if (!match) {
+        return op == OP_DELETE ? edit_error(st, "data-missing", e, "Data to delete is missing.") : 0;
+    }
+    free_node(tparent ? &siblings : tfirst, match);
+    return 0;
+}
+
 /* Applies the edit siblings to the children of tparent, or to the top-level siblings *tfirst. */
 static int edit_siblings(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
         const struct lyd_node *edit, enum edit_op parent_op) {
@@ -941,7 +1075,7 @@ static int edit_siblings(struct edit_state *st, struct lyd_node *tparent, struct
 
     LY_LIST_FOR(edit, e) {
         if (!e->schema) {
-            if (edit_error(st, "unknown-element", e, "Unknown element in the edit.")) {
+            if (edit_valueless(st, tparent, tfirst, e, parent_op)) {
                 return 1;
             }
             continue;
@@ -967,10 +1101,7 @@ EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *ed
 
     ly_err_clean(target->ctx, NULL);
     st.ctx = target->ctx;
-    st.netconf = ly_ctx_get_module_implemented(target->ctx, "ietf-netconf");
-    if (!st.netconf) {
-        st.netconf = ly_ctx_get_module_latest(target->ctx, "ietf-netconf");
-    }
+    st.netconf = netconf_module(target->ctx);
     st.error_option = (enum error_option)error_option;
     st.error_count = 0;
     jb_open(&st.errors);

@@ -90,6 +90,13 @@ export interface ParseDataOptions {
   configOnly?: boolean;
   /** default true: unknown elements are errors. */
   strict?: boolean;
+  /**
+   * Parse the content of an <edit-config> (implies `validate: false`): a leaf given without a value under
+   * nc:operation delete or remove is accepted even when the empty value is not valid for its type (RFC 6241
+   * section 7.2 does not require the value; libyang type-checks it). Every other error is reported exactly
+   * as without this option. Such a tree is meant for `DataTree.edit` only.
+   */
+  edit?: boolean;
 }
 
 export type OperationKind =
@@ -222,6 +229,7 @@ interface LywasmModule {
   _lyw_tree_is_empty(tree: Ptr): number;
   _lyw_tree_free(tree: Ptr): void;
   _lyw_parse_data(ctx: Ptr, text: Ptr, format: number, parseOptions: number, validateOptions: number): Ptr;
+  _lyw_parse_edit(ctx: Ptr, text: Ptr, format: number, parseOptions: number): Ptr;
   _lyw_validate(tree: Ptr, validateOptions: number): number;
   _lyw_print(tree: Ptr, format: number, options: number): Ptr;
   _lyw_dup(tree: Ptr): Ptr;
@@ -502,8 +510,11 @@ class Context implements YangContext {
     if (opts.validate === false) parseOptions |= LYD_PARSE_ONLY;
     if (opts.strict !== false) parseOptions |= LYD_PARSE_STRICT;
     if (opts.configOnly) parseOptions |= LYD_PARSE_NO_STATE;
+    const format = dataFormat(opts.format);
     const tree = this.#b.withStrings([text], (t) =>
-      this.#b.M._lyw_parse_data(ctx, t, dataFormat(opts.format), parseOptions, validateOptions(opts.configOnly)),
+      opts.edit
+        ? this.#b.M._lyw_parse_edit(ctx, t, format, parseOptions)
+        : this.#b.M._lyw_parse_data(ctx, t, format, parseOptions, validateOptions(opts.configOnly)),
     );
     if (!tree) throw this.#b.fail(ctx, 'cannot parse the data');
     this.#b.errors(ctx);
