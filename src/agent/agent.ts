@@ -22,47 +22,13 @@ import type { YangModel } from '../yang/model.js';
 import { snapshotsFromRunning } from './config-snapshot.js';
 import { operStateXml } from './oper-state.js';
 import { registerBmpdRpcs } from './rpcs.js';
+import { neighborConflicts } from './neighbor-conflicts.js';
 import { neighborNotification, serverNotification } from './notifications.js';
-
-export const BMPD_NS = 'urn:bmpd:yang:bmpd';
 
 /** The speaker's configuration while there is no `bgp` container: no listener, no neighbor. */
 export const IDLE_SPEAKER: SpeakerConfig = {
   asNumber: 0, routerId: '0.0.0.0', listen: { addresses: [], port: 179 }, neighbors: [],
 };
-
-/**
- * The same peer address in two routing instances, both bound to the same
- * explicit update-source: their connections would share a local and a remote
- * address, so neither the speaker nor the neighbor could tell them apart
- * (src/bgp/README.md). YANG cannot express this, so the commit is refused
- * here, before anything is touched. Without an explicit update-source the
- * outgoing connections are distinct and only an incoming one is ambiguous:
- * that is reported as a problem, and the commit goes through (the seed's
- * own example configures 2001:DB8::2002 globally and in vrf1).
- */
-export function neighborConflicts(config: SpeakerConfig): { refuse: { path: string; message: string } | null; warnings: string[] } {
-  const seen = new Map<string, string | null>();
-  const warnings: string[] = [];
-  const where = (vrf: string | null) => vrf ?? 'the global table';
-  for (const n of config.neighbors) {
-    const key = `${n.address} via ${n.updateSource ?? '*'}`;
-    const other = seen.get(key);
-    if (other !== undefined) {
-      const both = `neighbor ${n.address} is configured in ${where(other)} and in ${where(n.vrf?.name ?? null)}`;
-      if (n.updateSource === null) {
-        warnings.push(`${both} without update-source: an incoming connection from it goes to the first; give each a distinct update-source`);
-      } else {
-        const path = n.vrf === null
-          ? `/bmpd:bgp/neighbor[address='${n.address}']`
-          : `/bmpd:bgp/vrf[name='${n.vrf.name}']/address-family[afi='${n.address.includes(':') ? 'ipv6' : 'ipv4'}']/neighbor[address='${n.address}']`;
-        return { refuse: { path, message: `${both} with the same update-source ${n.updateSource}: their connections could not be told apart; give each a distinct update-source address` }, warnings };
-      }
-    }
-    seen.set(key, n.vrf?.name ?? null);
-  }
-  return { refuse: null, warnings };
-}
 
 export interface AgentOptions {
   readonly model: YangModel;
