@@ -14,8 +14,13 @@ import { DEFAULT_CAPABILITIES, serverCapabilities, type AdvertisedModule } from 
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 import { loadOrCreateHostKey, type HostKey } from './host-key.js';
 import { RpcDispatcher, type RpcHandler } from './rpc.js';
-import { NetconfSession, SessionRegistry, registerSessionOperations } from './session.js';
-import { AuthThrottle, SshTransport, type SshIdentity } from './ssh-transport.js';
+import {
+  DEFAULT_MAX_QUEUED_OUTPUT_BYTES,
+  NetconfSession,
+  SessionRegistry,
+  registerSessionOperations,
+} from './session.js';
+import { AuthThrottle, SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
 import { UserStore } from './users.js';
 
 export interface NetconfServerOptions {
@@ -37,6 +42,14 @@ export interface NetconfServerOptions {
   authTimeoutSeconds?: number;
   /** Largest accepted NETCONF message; default 16 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Output a session may have queued towards a client that does not read
+   * (SSH channel buffer + TCP send buffer), checked before each message is
+   * written; over it the session ends ('output-overflow') and its connection is
+   * dropped. A single message may be larger: the bound is on the backlog.
+   * Default 32 MiB.
+   */
+  maxQueuedOutputBytes?: number;
   logger?: Logger;
   /** Protocol capabilities for the hello; default DEFAULT_CAPABILITIES (SPEC §4). */
   capabilities?: readonly string[];
@@ -134,7 +147,7 @@ export class NetconfServer {
         );
         return false;
       },
-      openNetconf: (channel, identity) => this.openSession(channel, identity),
+      openNetconf: (channel, identity, connection) => this.openSession(channel, identity, connection),
     });
     const bound = await transport.listen(this.options.port ?? 830, address);
     this.transport = transport;
@@ -181,7 +194,7 @@ export class NetconfServer {
     return this.transport?.address()?.port;
   }
 
-  private openSession(channel: Duplex, identity: SshIdentity): void {
+  private openSession(channel: Duplex, identity: SshIdentity, connection: ConnectionOutput): void {
     const idle = this.options.idleTimeoutSeconds ?? 3600;
     const session = new NetconfSession({
       id: this.sessions.allocateId(),
@@ -197,6 +210,8 @@ export class NetconfServer {
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       idleTimeoutMs: idle * 1000,
       helloTimeoutMs: (this.options.helloTimeoutSeconds ?? 60) * 1000,
+      maxQueuedOutputBytes: this.options.maxQueuedOutputBytes ?? DEFAULT_MAX_QUEUED_OUTPUT_BYTES,
+      transport: connection,
     });
     session.start();
   }

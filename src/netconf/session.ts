@@ -10,6 +10,19 @@
  * - Framing errors (oversized message, bad chunk header, truncated frame) end
  *   the session: framing cannot be resynchronised (RFC 6242 §4).
  * - A bad hello ends the session (RFC 6241 §8.1), counted in in-bad-hellos.
+ * - Output backpressure: a client that stops reading must not make us buffer
+ *   without bound. Before each message is written, the output still queued from
+ *   earlier messages (channel buffer + what the transport holds, e.g. the SSH
+ *   socket's send buffer) must be at most maxQueuedOutputBytes; otherwise the
+ *   session ends with 'output-overflow' and the transport is dropped at once.
+ *   The bound is on the backlog, not on one message: a single reply of any size
+ *   is written onto a backlog within the bound, so memory per session stays under
+ *   the bound plus the largest message. rpc replies are also flow-controlled:
+ *   the next rpc is read only once the channel drained, so a client that pipelines
+ *   large <get>s and reads slowly is held back, not dropped. Notifications cannot
+ *   wait (that would buffer them here instead), so they are what hits the bound.
+ *   Nothing is dropped silently: the client gets every message in order, or its
+ *   connection closes.
  * - A message that is not well-formed XML (or carries a DOCTYPE, or is not
  *   UTF-8) gets an rpc-reply without message-id holding one rpc-error and the
  *   session continues: the framing told us where the message ended, so the next
@@ -53,6 +66,7 @@ export type CloseReason =
   | 'bad-hello'
   | 'framing-error'
   | 'transport-closed' // the client went away
+  | 'output-overflow' // the client stopped reading; its queued output passed maxQueuedOutputBytes (RFC 6470: dropped)
   | 'server-shutdown';
 
 /** What operation handlers and the monitoring module see of a session. */
@@ -74,7 +88,9 @@ export interface SessionInfo {
   /**
    * Send one complete <notification> element (RFC 5277 §4, namespace
    * urn:ietf:params:xml:ns:netconf:notification:1.0, eventTime included).
-   * Returns false when the session cannot carry it (no hello yet, or closed).
+   * Returns false when the session cannot carry it (no hello yet, closed or
+   * closing); also when this message found the backlog over the output bound,
+   * in which case the session has just ended with 'output-overflow'.
    */
   sendNotification(notificationXml: string): boolean;
   /** Sessions with a subscription may stay silent for long; exempt them from the idle timeout. */
@@ -178,6 +194,21 @@ export class SessionRegistry {
   }
 }
 
+/** Default bound on a session's queued output (see the error policy above). */
+export const DEFAULT_MAX_QUEUED_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+/** What a session needs from the transport below its channel. */
+export interface OutputTransport {
+  /**
+   * Bytes written through the channel that the transport still holds beyond
+   * channel.writableLength (for SSH: the TCP socket's send buffer, which grows
+   * when a client grants a large window and then stops reading the socket).
+   */
+  queuedBytes(): number;
+  /** Drop the transport now, discarding queued output (the client sees the connection close). */
+  abort(): void;
+}
+
 export interface NetconfSessionOptions {
   id: number;
   channel: Duplex;
@@ -194,6 +225,10 @@ export interface NetconfSessionOptions {
   idleTimeoutMs?: number;
   /** Time the client has to send its hello. 0 = never. */
   helloTimeoutMs?: number;
+  /** Bound on queued output before a new message; default DEFAULT_MAX_QUEUED_OUTPUT_BYTES. */
+  maxQueuedOutputBytes?: number;
+  /** Default: only the channel's own buffer is counted, abort destroys the channel. */
+  transport?: OutputTransport;
 }
 
 export class NetconfSession implements SessionInfo {
@@ -217,6 +252,9 @@ export class NetconfSession implements SessionInfo {
   private readonly log: Logger;
   private readonly idleTimeoutMs: number;
   private readonly helloTimeoutMs: number;
+  private readonly maxQueuedOutputBytes: number;
+  private readonly output: OutputTransport | undefined;
+  private outputWaiter: (() => void) | undefined;
   private idleExempt = false;
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -242,6 +280,13 @@ export class NetconfSession implements SessionInfo {
     );
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.helloTimeoutMs = options.helloTimeoutMs ?? 60_000;
+    this.maxQueuedOutputBytes = options.maxQueuedOutputBytes ?? DEFAULT_MAX_QUEUED_OUTPUT_BYTES;
+    this.output = options.transport;
+  }
+
+  /** Output written to the channel that the client has not taken yet. */
+  get queuedOutputBytes(): number {
+    return this.channel.writableLength + (this.output?.queuedBytes() ?? 0);
   }
 
   get state(): SessionState {
@@ -289,7 +334,7 @@ export class NetconfSession implements SessionInfo {
 
   sendNotification(notificationXml: string): boolean {
     if (this.stateValue !== 'established') return false;
-    this.write(notificationXml);
+    if (!this.write(notificationXml)) return false;
     this.counters.outNotifications += 1;
     this.registry.statistics.outNotifications += 1;
     return true;
@@ -324,12 +369,20 @@ export class NetconfSession implements SessionInfo {
     const level = reason === 'close-session' || reason === 'transport-closed' ? 'info' : 'warn';
     this.log[level]({ reason, ...(killedBy !== undefined ? { killedBy } : {}) }, 'NETCONF session closed');
     this.registry.ended({ session: this, reason, ...(killedBy !== undefined ? { killedBy } : {}) });
+    this.wakeOutputWaiter();
     const done = () => {
       if (this.channelDone) return;
       this.channelDone = true;
       for (const resolve of this.closedWaiters.splice(0)) resolve();
     };
     if (this.channel.destroyed) {
+      done();
+      return;
+    }
+    // A client that does not read would never take the queued output, nor the
+    // SSH channel close: flushing first would only hold the memory longer.
+    if (reason === 'output-overflow') {
+      this.abortTransport();
       done();
       return;
     }
@@ -347,8 +400,10 @@ export class NetconfSession implements SessionInfo {
       (this.channel as Duplex & { exit?: (status: number) => void }).exit?.(0);
       this.channel.end(() => closeChannel(this.channel));
     }
+    // ssh2's Channel.destroy() only sends EOF and CLOSE, which a peer that does
+    // not read never takes; the transport abort frees what is queued.
     setTimeout(() => {
-      this.channel.destroy();
+      if (!this.channelDone) this.abortTransport();
       done();
     }, 5_000).unref();
   }
@@ -384,9 +439,47 @@ export class NetconfSession implements SessionInfo {
     this.timer = undefined;
   }
 
-  private write(xml: string): void {
-    if (this.channel.destroyed || this.channel.writableEnded) return;
+  /** Write one message; false when it was not written (channel gone, or the output bound ended the session). */
+  private write(xml: string): boolean {
+    if (this.channel.destroyed || this.channel.writableEnded) return false;
+    const queued = this.queuedOutputBytes;
+    if (queued > this.maxQueuedOutputBytes) {
+      this.log.warn(
+        { sourcePort: this.sourcePort, queuedBytes: queued, limit: this.maxQueuedOutputBytes },
+        'NETCONF client does not read its output: queued output over the limit, closing the session',
+      );
+      this.finish('output-overflow');
+      return false;
+    }
     this.channel.write(encodeFrame(this.outputMode, xml));
+    return true;
+  }
+
+  private abortTransport(): void {
+    if (this.output !== undefined) this.output.abort();
+    else this.channel.destroy();
+  }
+
+  // rpc replies are flow-controlled: the next rpc waits until the channel took
+  // what is queued (or the session ended), so pipelined requests cannot pile up
+  // replies; the pause on the input meanwhile holds the client back via SSH.
+  private async outputRoom(): Promise<void> {
+    if (!this.channel.writableNeedDrain || this.stateValue === 'closed') return;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        this.channel.off('drain', wake);
+        this.channel.off('close', wake);
+        this.outputWaiter = undefined;
+        resolve();
+      };
+      this.outputWaiter = wake;
+      this.channel.once('drain', wake);
+      this.channel.once('close', wake);
+    });
+  }
+
+  private wakeOutputWaiter(): void {
+    this.outputWaiter?.();
   }
 
   // Messages are handled strictly one at a time, in order (RFC 6241 §4.2: replies
@@ -421,6 +514,7 @@ export class NetconfSession implements SessionInfo {
           this.finish('close-session');
           return;
         }
+        await this.outputRoom();
       }
     } catch (err) {
       this.log.error({ err }, 'NETCONF session failed unexpectedly');

@@ -91,8 +91,24 @@ export interface SshTransportOptions {
    * rejected before any NETCONF byte is sent.
    */
   canOpenNetconf: (identity: SshIdentity) => boolean;
-  /** Called with the accepted channel; the callee runs the NETCONF session on it. */
-  openNetconf: (channel: Duplex, identity: SshIdentity) => void;
+  /**
+   * Called with the accepted channel; the callee runs the NETCONF session on it.
+   * `connection` sees the SSH connection under the channel: the bytes its TCP
+   * socket still holds, and a way to drop it at once (output overflow).
+   */
+  openNetconf: (channel: Duplex, identity: SshIdentity, connection: ConnectionOutput) => void;
+}
+
+/** The SSH connection below a NETCONF channel, as the session's output bound sees it. */
+export interface ConnectionOutput {
+  /**
+   * Bytes in the TCP socket's send buffer. ssh2 writes packets to the socket
+   * without waiting for it, so within the SSH window the client granted (its
+   * choice, up to 4 GiB) a client that stops reading TCP piles data up here.
+   */
+  queuedBytes(): number;
+  /** Destroy the TCP connection, queued bytes and all. */
+  abort(): void;
 }
 
 const AUTH_METHODS = ['publickey', 'password', 'keyboard-interactive'] as const;
@@ -238,7 +254,15 @@ export class SshTransport {
         everOpened = true;
         openChannels += 1;
         let counted = true;
-        this.options.openNetconf(channel, identity);
+        const socket = tracked?.socket;
+        this.options.openNetconf(channel, identity, {
+          queuedBytes: () => socket?.writableLength ?? 0,
+          abort: () => {
+            this.log.info({ from, user: user?.name }, 'SSH connection dropped with its queued output');
+            if (socket !== undefined) socket.destroy();
+            else client.end();
+          },
+        });
         // One NETCONF session per connection is the norm (RFC 6242 §3); when the
         // last one ends, the SSH connection ends too, so a closed or killed
         // session does not leave an idle authenticated transport behind.
