@@ -13,6 +13,7 @@ const benches = [
   { script: 'bgp-ingest.mjs', nodeFlags: [], args: process.argv.slice(2) },
   { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'], args: [] },
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
+  { script: 'netconf-commit.mjs', nodeFlags: [], args: [] },
 ].filter((b) => existsSync(path.join(here, b.script)));
 
 const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
