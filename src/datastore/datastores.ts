@@ -230,7 +230,7 @@ export class Datastores {
     this.locks.assertWritable(target, sessionId);
     const errorOption = opts.errorOption ?? 'stop-on-error';
     const testOption = opts.testOption ?? 'test-then-set';
-    const edit = this.parseConfig(configXml);
+    const edit = this.parseConfig(configXml, { edit: true });
     const work = this.tree(target).dup();
     let errors: ErrorDetail[];
     try {
@@ -307,11 +307,15 @@ export class Datastores {
 
   /**
    * Parses <config> content without validating it: an edit is validated only
-   * once applied, and its nc:operation attributes are kept as metadata.
+   * once applied, and its nc:operation attributes are kept as metadata. The
+   * content of an edit-config may name a leaf to delete or remove without its
+   * value (RFC 6241 §7.2; ncclient and Ansible send `<description
+   * nc:operation="delete"/>`), even where the empty value is not valid for the
+   * leaf's type.
    */
-  private parseConfig(xml: string): DataTree {
+  private parseConfig(xml: string, opts: { readonly edit?: boolean } = {}): DataTree {
     try {
-      return this.context.parseData(xml, { format: 'xml', validate: false, configOnly: true, strict: true });
+      return this.context.parseData(xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit: opts.edit ?? false });
     } catch (err) {
       if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
       throw err;

@@ -205,6 +205,76 @@ describe('edit-config errors for bad content', () => {
   });
 });
 
+// RFC 6241 §7.2 needs no value to delete or remove a leaf; ncclient, Ansible and
+// netopeer2's examples send `<description nc:operation="delete"/>`, whose empty
+// value libyang alone would reject for a `length "1..80"` string or a number.
+describe('edit-config delete/remove of a leaf given without its value', () => {
+  const SERVER1 = "/bmpd:bgp/bmp/server[id='1']";
+  const serverEdit = (inner: string): string => bgp(`<bmp>${server(1, inner)}</bmp>`);
+
+  it('delete of a length-restricted string leaf removes it and keeps its siblings', async () => {
+    const ds = await datastores();
+    await ds.editConfig('running', BASE, {}, 1);
+    await ds.editConfig('running', serverEdit('<description nc:operation="delete"/>'), {}, 1);
+    const out = xml(ds, 'running');
+    expect(out).not.toContain('<description>');
+    expect(out).toContain('<port-number>8000</port-number>');
+    expect(out).toContain('<address>127.0.1.1</address>');
+  });
+
+  it('remove of an absent leaf without a value succeeds and changes nothing', async () => {
+    let applied = 0;
+    const ds = await datastores({ apply: async () => { applied++; } });
+    await ds.editConfig('running', bgp(`<as-number>65000</as-number><bmp>${server(1, '<port-number>8000</port-number>')}</bmp>`), {}, 1);
+    const before = xml(ds, 'running');
+    const appliedBefore = applied;
+    expect(await ds.editConfig('running', serverEdit('<description nc:operation="remove"/>'), {}, 1)).toEqual({ errors: [] });
+    expect(xml(ds, 'running')).toBe(before);
+    expect(applied).toBe(appliedBefore);
+  });
+
+  it('delete of an absent leaf without a value is data-missing with the leaf path', async () => {
+    const ds = await datastores();
+    await ds.editConfig('running', bgp(`<as-number>65000</as-number><bmp>${server(1, '<port-number>8000</port-number>')}</bmp>`), {}, 1);
+    const before = xml(ds, 'running');
+    const err = await rejected(ds.editConfig('running', serverEdit('<description nc:operation="delete"/>'), {}, 1));
+    expect(err.errors).toHaveLength(1);
+    expect(err.errors[0]!.tag).toBe('data-missing');
+    expect(err.errors[0]!.path).toBe(`${SERVER1}/description`);
+    expect(xml(ds, 'running')).toBe(before);
+  });
+
+  it('delete of a numeric leaf (dscp, inet:dscp) without a value removes the explicit value', async () => {
+    const ds = await datastores();
+    await ds.editConfig('running', BASE, {}, 1);
+    await ds.editConfig('running', serverEdit('<dscp>5</dscp>'), {}, 1);
+    expect(xml(ds, 'running')).toContain('<dscp>5</dscp>');
+    await ds.editConfig('running', serverEdit('<dscp nc:operation="delete"/>'), {}, 1);
+    expect(xml(ds, 'running')).not.toContain('<dscp>');
+    expect(xml(ds, 'running')).toContain('<description>SERVER1</description>');
+  });
+
+  it('an empty value under merge is still invalid-value with the leaf path', async () => {
+    const ds = await datastores();
+    await ds.editConfig('running', BASE, {}, 1);
+    const before = xml(ds, 'running');
+    const err = await rejected(ds.editConfig('running', serverEdit('<port-number nc:operation="merge"></port-number>'), {}, 1));
+    expect(err.errors).toHaveLength(1);
+    expect(err.errors[0]!.tag).toBe('invalid-value');
+    expect(err.errors[0]!.path).toBe(`${SERVER1}/port-number`);
+    expect(xml(ds, 'running')).toBe(before);
+  });
+
+  it('an empty leaf-list entry cannot be deleted: its value is what identifies it', async () => {
+    const ds = await datastores();
+    await ds.editConfig('running', BASE, {}, 1);
+    const edit = bgp('<neighbor><address>127.0.1.2</address><bmp-activate><server nc:operation="delete"/></bmp-activate></neighbor>');
+    const err = await rejected(ds.editConfig('running', edit, {}, 1));
+    expect(err.errors[0]!.tag).toBe('invalid-value');
+    expect(err.errors[0]!.path).toBe("/bmpd:bgp/neighbor[address='127.0.1.2']/bmp-activate/server");
+  });
+});
+
 describe('candidate, commit and discard-changes', () => {
   it('commit hands the diff to the apply hook and makes candidate running', async () => {
     const seen: RunningChange[] = [];
