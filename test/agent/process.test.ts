@@ -75,4 +75,22 @@ describe('bmpd process', () => {
     expect(readFileSync(join(dir, 'startup.xml'))).toEqual(before);
     expect(existsSync(join(dir, 'startup.xml'))).toBe(true);
   });
+
+  it('bmpd-adduser writes a user the agent then accepts, and the default admin is gone', async () => {
+    const dir = tempDir();
+    const add = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'adduser.js'), '--state-dir', dir, '--name', 'oper', '--password-stdin'],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    add.stdin.end('long-enough-secret\n');
+    expect(await new Promise((r) => add.once('exit', r))).toBe(0);
+    expect(statSync(join(dir, 'users.json')).mode & 0o777).toBe(0o600);
+    const agent = await startAgent({ stateDir: dir });
+    try {
+      const probe = join(ROOT, 'test', 'netconf', 'clients', 'ncclient_probe.py');
+      const ok = await runPython(probe, ['127.0.0.1', agent.port, 'oper', 'long-enough-secret']);
+      expect(ok.close_session_ok).toBe(true);
+      await expect(runPython(probe, ['127.0.0.1', agent.port, 'admin', 'admin'])).rejects.toThrow(/Authentication|auth/i);
+    } finally {
+      await agent.stop();
+    }
+  });
 });
