@@ -333,7 +333,8 @@ export class NetconfSession implements SessionInfo {
   }
 
   sendNotification(notificationXml: string): boolean {
-    if (this.stateValue !== 'established') return false;
+    // Closing (close-session accepted, its <ok/> under way) counts as closed.
+    if (this.stateValue !== 'established' || this.closeAfterReply) return false;
     if (!this.write(notificationXml)) return false;
     this.counters.outNotifications += 1;
     this.registry.statistics.outNotifications += 1;

@@ -164,6 +164,21 @@ describe('a client that stops reading, with maxQueuedOutputBytes 256 KiB', () =>
     console.info(`reading client: ${total} notifications, peak queued ${peakQueued} B`);
     client.end();
   });
+
+  it('refuses notifications to a closing session (close-session accepted) and after it closed', async () => {
+    const known = server.sessions.list();
+    const { client } = await NcTestClient.open({ host: SMALL_HOST, port: server.port()! });
+    const session = await newSession(server, known);
+    expect(session.sendNotification(notification(0))).toBe(true);
+    expect(await client.nextMessage()).toContain('<seq>0</seq>');
+    session.requestCloseAfterReply(); // what the close-session handler does before its <ok/> is written
+    expect(session.sendNotification(notification(1))).toBe(false);
+    expect(await client.rpc(rpcXml('9', '<get/>'))).toContain('message-id="9"');
+    await client.waitClosed();
+    expect(session.state).toBe('closed');
+    expect(session.sendNotification(notification(2))).toBe(false);
+    expect(session.counters.outNotifications).toBe(1);
+  });
 });
 
 describe('large replies with maxQueuedOutputBytes 8 MiB', () => {
