@@ -87,8 +87,12 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
   if (/Mandatory node|missing its key|List instance is missing/i.test(message)) {
     return { ...base, tag: 'missing-element', type: 'protocol', message };
   }
-  if (/Duplicate instance|Unexpected|Invalid XML|XML|EOF|syntax/i.test(message) && phase === 'parse' && item.validationCode !== 9) {
-    return { ...base, tag: /Duplicate instance/i.test(message) ? 'bad-element' : 'malformed-message', type: 'rpc', message };
+  if (/Duplicate instance/i.test(message)) {
+    return { ...base, tag: 'bad-element', type: 'protocol', message };
+  }
+  // LYVE_SYNTAX, LYVE_SYNTAX_XML, LYVE_SYNTAX_JSON: the text is not well-formed.
+  if (phase === 'parse' && [1, 7, 8].includes(item.validationCode)) {
+    return { ...base, tag: 'malformed-message', type: 'rpc', message };
   }
   if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length/i.test(message)) {
     return { ...base, tag: 'invalid-value', type: 'application', message };
