@@ -14,6 +14,7 @@ const benches = [
   { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'], args: [] },
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-commit.mjs', nodeFlags: [], args: [] },
+  { script: 'netconf-transactions.mjs', nodeFlags: [], args: [] },
 ].filter((b) => existsSync(path.join(here, b.script)));
 
 const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });

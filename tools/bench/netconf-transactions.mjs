@@ -1,0 +1,377 @@
+#!/usr/bin/env node
+// Sequential NETCONF transactions over one session, bmpd beside Debian's netconfd (yuma123) in the
+// same run: from an empty datastore, one edit-config of the candidate adding one neighbor plus one
+// commit, N times, each RPC sent the moment the previous reply is complete (netconf-client.mjs, not
+// ncclient, whose 100 ms transport tick would dominate). Both servers get the same XML against the
+// same schema: netconfd serves bmpd's own YANG module (no SIL: it only stores and validates).
+// Goals (issue 3): at 2,000 transactions bmpd ≥ 20× faster than netconfd; bmpd's time per commit
+// at 10,000 within 1.5× of its time at 1,000.
+// Needs `npx tsc -b` first; the netconfd half needs root (private sshd, a local login user) and
+// waits until no other netconfd runs (its socket path is fixed), then runs alone.
+//   node tools/bench/netconf-transactions.mjs [--sizes 1000,2000] [--bmpd-sizes 1000,2000,10000]
+//        [--netconfd-sizes 1000,2000] [--only bmpd|netconfd] [--cpu-prof]
+// --cpu-prof: the bmpd agent of the largest size runs under `node --cpu-prof`; prints its top 10
+// functions by self time.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { NetconfClient } from './netconf-client.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string' },
+    'bmpd-sizes': { type: 'string' },
+    'netconfd-sizes': { type: 'string' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const sizeList = (text) => text.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+const bmpdSizes = sizeList(values['bmpd-sizes'] ?? values.sizes ?? '1000,2000,10000');
+const netconfdSizes = sizeList(values['netconfd-sizes'] ?? values.sizes ?? '1000,2000');
+
+const BMPD_NS = 'urn:bmpd:yang:bmpd';
+const bmpdModule = path.join(root, 'yang/bmpd@2026-11-26.yang');
+// Debian's netconf-subsystem 2.13 always connects here (it ignores --ncxserver-sockname).
+const NCX_SOCKET = '/tmp/ncxserver.sock';
+const NC_USER = 'labnc';
+const NC_PASSWORD = 'labnc-pass';
+const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * Neighbor i, as the issue gives it. 127.1.0.0/16 is loopback; a passive neighbor never connects,
+ * and with no listen address configured bmpd accepts none: nothing is sent anywhere.
+ */
+function neighborEdit(i) {
+  return `<bgp xmlns="${BMPD_NS}"><as-number>65000</as-number><neighbor><address>127.1.${Math.floor(i / 250)}.${(i % 250) + 1}</address>`
+    + `<remote-as>${64512 + (i % 1000)}</remote-as><passive>true</passive></neighbor></bgp>`;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** user + system CPU of a live process and its threads, in ms (/proc/PID/stat fields 14 and 15). */
+function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0; // gone
+  }
+}
+
+/** Pids of every live descendant of pid. */
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch { /* exited meanwhile */ }
+  }
+  const found = [];
+  const queue = [pid];
+  while (queue.length) for (const child of children.get(queue.shift()) ?? []) { found.push(child); queue.push(child); }
+  return found;
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 10_000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+  });
+}
+
+async function waitFor(what, probe, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value) return value;
+    await sleep(50);
+  }
+  throw new Error(`${what} not ready in ${timeoutMs / 1000} s`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The measured loop: N transactions over one session, then proof from running that all N
+ * neighbors exist (a silently ignored commit would make a server look fast).
+ * serverCpuMs() samples the server's CPU (all its processes) before and after the loop.
+ */
+async function transactions(client, n, label, serverCpuMs) {
+  const editMs = new Float64Array(n);
+  const commitMs = new Float64Array(n);
+  const progressEvery = Math.max(100, Math.round(n / 10));
+  const serverCpuBefore = serverCpuMs();
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await client.editConfig('candidate', neighborEdit(i));
+    const t1 = process.hrtime.bigint();
+    await client.commit();
+    const t2 = process.hrtime.bigint();
+    editMs[i] = Number(t1 - t0) / 1e6;
+    commitMs[i] = Number(t2 - t1) / 1e6;
+    if ((i + 1) % progressEvery === 0) console.error(`  ${label}: ${i + 1}/${n}, ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
+  }
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverCpu = serverCpuMs() - serverCpuBefore;
+  const running = await client.getConfig('running', `<bgp xmlns="${BMPD_NS}"><neighbor><address/></neighbor></bgp>`);
+  const neighbors = running.match(/<(?:\w+:)?neighbor[\s>]/g)?.length ?? 0;
+  if (neighbors !== n) throw new Error(`${label}: ${neighbors} neighbors in running after ${n} commits`);
+  return { n, wallMs, clientCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: serverCpu, editMs, commitMs };
+}
+
+async function benchBmpd(n, cpuProfile) {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-txn-'));
+  // The agent's log goes to a file, not a pipe: reading it here would count as client CPU.
+  const logPath = path.join(stateDir, 'agent.log');
+  const logFd = openSync(logPath, 'w');
+  const profileDir = path.join(stateDir, 'profile');
+  const nodeFlags = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const agent = spawn(process.execPath, [...nodeFlags, path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'],
+    { stdio: ['ignore', logFd, 'inherit'] });
+  closeSync(logFd);
+  let client;
+  try {
+    const port = await waitFor('bmpd', () => {
+      if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${readFileSync(logPath, 'utf8')}`);
+      for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+        if (!line.includes('bmpd ready')) continue;
+        const entry = JSON.parse(line);
+        if (entry.msg === 'bmpd ready') return entry.port;
+      }
+      return undefined;
+    });
+    client = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
+    const result = await transactions(client, n, `bmpd ${n}`, () => processCpuMs(agent.pid));
+    result.framing = client.framing;
+    await client.close();
+    client = undefined;
+    // One 'configuration applied' per commit that changed running: the agent really applied each.
+    result.applied = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.includes('"configuration applied"')).length;
+    await stop(agent);
+    if (cpuProfile) result.profile = topSelfTime(profileDir, 10);
+    return result;
+  } finally {
+    await client?.close();
+    await stop(agent);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Top functions by self time in the .cpuprofile that `node --cpu-prof` wrote into dir. */
+function topSelfTime(dir, count) {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return [];
+  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+  const totalUs = profile.endTime - profile.startTime;
+  const samples = profile.samples.length;
+  const byFunction = new Map();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^file:\/\/.*?\/(dist|node_modules)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    byFunction.set(key, (byFunction.get(key) ?? 0) + (node.hitCount ?? 0));
+  }
+  return [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, count)
+    .map(([name, hits]) => ({ name, ms: (hits / samples) * totalUs / 1000, share: hits / samples }));
+}
+
+function ncxSocketServed() {
+  const ss = spawnSync('ss', ['-Hxl'], { encoding: 'utf8' });
+  return ss.stdout.split('\n').some((line) => line.includes(NCX_SOCKET));
+}
+
+/** netconfd can run once per machine (fixed socket): wait until nobody else's does. */
+async function waitForNetconfdSlot() {
+  let said = false;
+  for (;;) {
+    const busy = spawnSync('pgrep', ['-x', 'netconfd']).status === 0 || ncxSocketServed();
+    if (!busy) return;
+    if (!said) { console.error('netconfd: another netconfd runs on this machine; waiting for it to end'); said = true; }
+    await sleep(2000);
+  }
+}
+
+/**
+ * netconfd behind a private sshd on loopback, the lab recipe: ssh -> Subsystem netconf
+ * (/usr/sbin/netconf-subsystem) -> /tmp/ncxserver.sock -> netconfd.
+ */
+async function benchNetconfd(n) {
+  await waitForNetconfdSlot();
+  const run = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-txn-netconfd-'));
+  // sshd authenticates against the system: the session needs a real local user. Left alone if it exists.
+  const userCreated = spawnSync('id', [NC_USER], { stdio: 'ignore' }).status !== 0;
+  const privsepCreated = !existsSync('/run/sshd');
+  const children = [];
+  let client;
+  try {
+    if (userCreated) {
+      if (spawnSync('useradd', ['-m', '-s', '/bin/sh', NC_USER]).status !== 0) throw new Error(`useradd ${NC_USER} failed`);
+      spawnSync('chpasswd', [], { input: `${NC_USER}:${NC_PASSWORD}\n` });
+    }
+    // A stale socket from a killed run makes netconfd fail with 'ncxserver failed'.
+    rmSync(NCX_SOCKET, { force: true });
+    const port = await freePort();
+    for (const type of ['ed25519', 'rsa']) {
+      spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', path.join(run, `ssh_host_${type}_key`)], { stdio: 'ignore' });
+    }
+    writeFileSync(path.join(run, 'sshd_config'), [
+      `Port ${port}`, 'ListenAddress 127.0.0.1',
+      `HostKey ${run}/ssh_host_ed25519_key`, `HostKey ${run}/ssh_host_rsa_key`, `PidFile ${run}/sshd.pid`,
+      'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'UsePAM yes', 'PermitRootLogin no',
+      `AllowUsers ${NC_USER}`, 'Subsystem netconf /usr/sbin/netconf-subsystem', '',
+    ].join('\n'));
+    // netconfd keeps its data under --yuma-home and saves every commit to --startup: both stay in
+    // the run directory, so nothing leaks into ~/.yuma or the next run.
+    mkdirSync(path.join(run, 'yuma/data'), { recursive: true });
+    writeFileSync(path.join(run, 'startup-cfg.xml'), '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>\n');
+    const netconfd = spawn('netconfd', [
+      `--module=${bmpdModule}`, `--modpath=/usr/share/yuma/modules:${path.join(root, 'yang/ietf')}:${path.join(root, 'yang')}`,
+      // --port must equal the sshd port: netconfd refuses sessions that arrive on another one.
+      `--port=${port}`, '--target=candidate', '--with-startup=false', '--access-control=off', `--superuser=${NC_USER}`,
+      `--yuma-home=${path.join(run, 'yuma')}`, `--startup=${path.join(run, 'startup-cfg.xml')}`,
+      `--log=${path.join(run, 'netconfd.log')}`, '--log-level=warn',
+    ], { stdio: 'ignore' });
+    children.push(netconfd);
+    await waitFor('netconfd', () => {
+      if (netconfd.exitCode !== null) throw new Error(`netconfd exited ${netconfd.exitCode}: ${readFileSync(path.join(run, 'netconfd.log'), 'utf8')}`);
+      return existsSync(NCX_SOCKET);
+    });
+    mkdirSync('/run/sshd', { recursive: true }); // OpenSSH privilege separation directory
+    // -D: sshd stays in the foreground, so its pid is the child's and it is stopped by that pid.
+    const sshd = spawn('/usr/sbin/sshd', ['-D', '-f', path.join(run, 'sshd_config'), '-E', path.join(run, 'sshd.log')], { stdio: 'ignore' });
+    children.push(sshd);
+    await waitFor('sshd', () => {
+      if (sshd.exitCode !== null) throw new Error(`sshd exited ${sshd.exitCode}: ${readFileSync(path.join(run, 'sshd.log'), 'utf8')}`);
+      return accepts(port);
+    });
+    client = await NetconfClient.connect({ host: '127.0.0.1', port, username: NC_USER, password: NC_PASSWORD });
+    // The server side is netconfd plus this session's sshd and netconf-subsystem relay.
+    const relays = descendants(sshd.pid);
+    const result = await transactions(client, n, `netconfd ${n}`,
+      () => processCpuMs(netconfd.pid) + relays.reduce((sum, pid) => sum + processCpuMs(pid), 0));
+    result.framing = client.framing;
+    return result;
+  } finally {
+    await client?.close();
+    for (const child of children.reverse()) await stop(child);
+    if (!ncxSocketServed()) rmSync(NCX_SOCKET, { force: true });
+    if (userCreated) spawnSync('userdel', ['-r', NC_USER], { stdio: 'ignore' });
+    if (privsepCreated && existsSync('/run/sshd') && readdirSync('/run/sshd').length === 0) rmdirSync('/run/sshd');
+    rmSync(run, { recursive: true, force: true });
+  }
+}
+
+const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+function median(xs) {
+  const sorted = Float64Array.from(xs).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+const txnMs = (r) => r.editMs.map((e, i) => e + r.commitMs[i]);
+const first100 = (xs) => xs.subarray(0, Math.min(100, xs.length));
+const last100 = (xs) => xs.subarray(Math.max(0, xs.length - 100));
+
+const startedAt = Date.now();
+const results = [];
+if (values.only !== 'netconfd') {
+  for (const n of bmpdSizes) {
+    console.error(`bmpd: ${n} transactions`);
+    results.push({ server: 'bmpd', ...await benchBmpd(n, values['cpu-prof'] && n === Math.max(...bmpdSizes)) });
+  }
+}
+let netconfdSkipped;
+if (values.only !== 'bmpd') {
+  if (process.getuid?.() !== 0) netconfdSkipped = 'needs root (private sshd, a local login user)';
+  else {
+    for (const n of netconfdSizes) {
+      console.error(`netconfd: ${n} transactions`);
+      results.push({ server: 'netconfd', ...await benchNetconfd(n) });
+    }
+  }
+}
+
+const netconfdVersion = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'netconfd'], { encoding: 'utf8' }).stdout || 'unknown';
+console.log('NETCONF transactions over one SSH session: edit-config (candidate, one new neighbor) + commit, sequential,');
+console.log(`each RPC sent when the previous reply is complete; client tools/bench/netconf-client.mjs (ssh2 ${JSON.parse(readFileSync(path.join(root, 'node_modules/ssh2/package.json'), 'utf8')).version}, Node ${process.versions.node}).`);
+console.log(`netconfd: yuma123 ${netconfdVersion} serving yang/bmpd@2026-11-26.yang (no SIL) behind its own sshd; bmpd: dist/src/main.js, --log-level info.`);
+if (netconfdSkipped) console.log(`netconfd skipped: ${netconfdSkipped}`);
+const header = ['server', 'N', 'total s', 'txn ms mean', 'txn ms median first/last 100', 'commit ms median first/last 100', 'client CPU %', 'server CPU ms/txn', '(wall-client CPU) ms/txn', 'framing'];
+const rows = [header];
+for (const r of results) {
+  const txn = txnMs(r);
+  r.totalS = r.wallMs / 1000;
+  r.serverCpuPerTxn = r.serverCpuMs / r.n;
+  r.lastTxnMedian = median(last100(txn));
+  r.lastCommitMedian = median(last100(r.commitMs));
+  rows.push([r.server, String(r.n), r.totalS.toFixed(2), mean(txn).toFixed(2),
+    `${median(first100(txn)).toFixed(2)} / ${r.lastTxnMedian.toFixed(2)}`,
+    `${median(first100(r.commitMs)).toFixed(2)} / ${r.lastCommitMedian.toFixed(2)}`,
+    ((100 * r.clientCpuMs) / r.wallMs).toFixed(1), r.serverCpuPerTxn.toFixed(2),
+    ((r.wallMs - r.clientCpuMs) / r.n).toFixed(2), r.framing]);
+}
+const widths = header.map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+for (const row of rows) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+
+const find = (server, n) => results.find((r) => r.server === server && r.n === n);
+const ratios = [];
+for (const n of netconfdSizes) {
+  const b = find('bmpd', n);
+  const d = find('netconfd', n);
+  if (b && d) ratios.push(`at ${n}: ${(d.totalS / b.totalS).toFixed(1)}x`);
+}
+if (ratios.length) console.log(`ratio of totals netconfd/bmpd ${ratios.join(', ')}`);
+const goal2000 = find('bmpd', 2000) && find('netconfd', 2000);
+if (goal2000) {
+  const ratio = find('netconfd', 2000).totalS / find('bmpd', 2000).totalS;
+  console.log(`goal >= 20x at 2000: ${ratio >= 20 ? 'met' : 'MISSED'} (${ratio.toFixed(1)}x)`);
+}
+const small = find('bmpd', 1000);
+const large = find('bmpd', 10000);
+if (small && large) {
+  const cpuRatio = large.serverCpuPerTxn / small.serverCpuPerTxn;
+  const lastRatio = large.lastCommitMedian / small.lastCommitMedian;
+  console.log(`bmpd per-commit at 10000 / at 1000: server CPU per transaction ${large.serverCpuPerTxn.toFixed(2)} / ${small.serverCpuPerTxn.toFixed(2)} ms = ${cpuRatio.toFixed(2)}x;`
+    + ` commit RPC median of the last 100 ${large.lastCommitMedian.toFixed(2)} / ${small.lastCommitMedian.toFixed(2)} ms = ${lastRatio.toFixed(2)}x`);
+  console.log(`goal <= 1.5x: ${Math.max(cpuRatio, lastRatio) <= 1.5 ? 'met' : 'MISSED'}`);
+}
+console.log('server CPU: /proc utime+stime over the loop of the bmpd process (SSH included), or of netconfd plus the');
+console.log("session's sshd and netconf-subsystem. client CPU %: this process's CPU over the loop's wall time.");
+for (const r of results.filter((x) => x.server === 'bmpd')) {
+  if (r.applied !== r.n) console.log(`bmpd ${r.n}: ${r.applied} 'configuration applied' log lines for ${r.n} commits`);
+}
+for (const r of results.filter((x) => x.profile)) {
+  console.log(`bmpd agent CPU profile at N=${r.n}, top ${r.profile.length} functions by self time:`);
+  for (const f of r.profile) console.log(`  ${f.ms.toFixed(0).padStart(7)} ms  ${(100 * f.share).toFixed(1).padStart(5)} %  ${f.name}`);
+}
+console.log(`run took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
