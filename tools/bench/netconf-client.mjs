@@ -134,6 +134,8 @@ export class NetconfClient {
       connection.connect({ host, port, username, password, readyTimeout: timeoutMs, tryKeyboard: false });
     });
     connection.on('error', (err) => this.#fail(err));
+    // Each RPC is one small write followed by a wait: Nagle must not hold it back.
+    connection.setNoDelay(true);
     this.#stream = await new Promise((resolve, reject) => {
       connection.subsys('netconf', (err, stream) => (err ? reject(err) : resolve(stream)));
     });
