@@ -9,7 +9,9 @@
  *   when nodes are inserted before it or freed; the handle always holds the current first sibling;
  * - libyang logs are stored (LY_LOSTORE) in the context and read with lyw_errors(), never printed.
  */
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <emscripten/heap.h>
 
 #include <libyang/libyang.h>
+#include <libyang/plugins_types.h>
 #include <libyang/version.h>
 
 /* A forest of data nodes plus the context it belongs to; root is NULL for an empty tree. */
@@ -503,6 +506,264 @@ EMSCRIPTEN_KEEPALIVE int lyw_merge(struct lyw_tree *target, struct lyw_tree *sou
     }
     rc = lyd_merge_siblings(&target->root, source->root, 0);
     target->root = target->root ? lyd_first_sibling(target->root) : NULL;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Canonical order (RFC 7950 section 7.7.7: "ordered-by system")                                     */
+
+/*
+ * libyang 2.1.30 keeps the entries of an ordered-by system list or leaf-list in insertion order, so the same
+ * configuration entered in two orders prints as two different texts. RFC 7950 leaves the order to the
+ * server; ours is by value, so that the same data always gives the same bytes:
+ * - a list entry by its keys, in the order of the key statement; a leaf-list entry by its value;
+ * - a value by its class first (numbers, IPv4 addresses, IPv6 addresses, everything else), then within
+ *   the class: numbers (the integer types and decimal64) numerically, addresses (the ietf-inet-types
+ *   ip/ipv4/ipv6-address types, also inside a union) by their bytes then their zone, everything else
+ *   (strings, enumerations, identities, booleans...) by canonical text, byte by byte;
+ * - the canonical text breaks the remaining ties, so the order is total.
+ * Ordered-by user lists and leaf-lists, key-less lists and state leaf-lists are left as they are.
+ */
+enum value_class { VC_NUMBER, VC_IPV4, VC_IPV6, VC_TEXT };
+
+struct sort_value {
+    enum value_class cls;
+    int is_signed;                /* VC_NUMBER: integer in s (signed) or u (unsigned), else decimal in d */
+    int is_decimal;
+    int64_t s;
+    uint64_t u;
+    double d;
+    unsigned char addr[16];      /* VC_IPV4 (4 bytes), VC_IPV6 */
+    const char *zone;            /* after '%' in the canonical text, "" if none */
+    const char *text;            /* canonical text */
+};
+
+static void sort_value_of(const struct lyd_value *v, const char *text, struct sort_value *out) {
+    const struct lysc_type *type;
+    char buf[INET6_ADDRSTRLEN + 1];
+    const char *pct;
+    size_t len;
+
+    /* A union stores its member's value in subvalue; a leafref is stored as its target type already. */
+    while (v->realtype->basetype == LY_TYPE_UNION && v->subvalue) {
+        v = &v->subvalue->value;
+    }
+    type = v->realtype;
+    memset(out, 0, sizeof *out);
+    out->cls = VC_TEXT;
+    out->text = text ? text : "";
+    out->zone = "";
+    switch (type->basetype) {
+    case LY_TYPE_INT8: out->cls = VC_NUMBER; out->is_signed = 1; out->s = v->int8; return;
+    case LY_TYPE_INT16: out->cls = VC_NUMBER; out->is_signed = 1; out->s = v->int16; return;
+    case LY_TYPE_INT32: out->cls = VC_NUMBER; out->is_signed = 1; out->s = v->int32; return;
+    case LY_TYPE_INT64: out->cls = VC_NUMBER; out->is_signed = 1; out->s = v->int64; return;
+    case LY_TYPE_UINT8: out->cls = VC_NUMBER; out->u = v->uint8; return;
+    case LY_TYPE_UINT16: out->cls = VC_NUMBER; out->u = v->uint16; return;
+    case LY_TYPE_UINT32: out->cls = VC_NUMBER; out->u = v->uint32; return;
+    case LY_TYPE_UINT64: out->cls = VC_NUMBER; out->u = v->uint64; return;
+    case LY_TYPE_DEC64: {
+        double scale = 1;
+        uint8_t i;
+        for (i = 0; i < ((const struct lysc_type_dec *)type)->fraction_digits; i++) {
+            scale *= 10;
+        }
+        out->cls = VC_NUMBER;
+        out->is_decimal = 1;
+        out->d = (double)v->dec64 / scale;
+        return;
+    }
+    default:
+        break;
+    }
+    /* ietf-inet-types' address types have their own plugins in libyang (ipv4-address, ipv4-address-no-zone,
+     * ipv6-address, ipv6-address-no-zone); the prefix types are compared as text. */
+    if (!type->plugin || !type->plugin->id) {
+        return;
+    }
+    if (strstr(type->plugin->id, "ipv4-address") || strstr(type->plugin->id, "ipv6-address")) {
+        int v6 = strstr(type->plugin->id, "ipv6-address") != NULL;
+        pct = strchr(out->text, '%');
+        len = pct ? (size_t)(pct - out->text) : strlen(out->text);
+        if (len >= sizeof buf) {
+            return;
+        }
+        memcpy(buf, out->text, len);
+        buf[len] = '\0';
+        if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, out->addr) == 1) {
+            out->cls = v6 ? VC_IPV6 : VC_IPV4;
+            out->zone = pct ? pct + 1 : "";
+        }
+    }
+}
+
+static int cmp_number(const struct sort_value *a, const struct sort_value *b) {
+    if (a->is_decimal || b->is_decimal) {
+        double x = a->is_decimal ? a->d : a->is_signed ? (double)a->s : (double)a->u;
+        double y = b->is_decimal ? b->d : b->is_signed ? (double)b->s : (double)b->u;
+        return (x > y) - (x < y);
+    }
+    if (a->is_signed && a->s < 0) {
+        return b->is_signed && b->s < 0 ? (a->s > b->s) - (a->s < b->s) : -1;
+    }
+    if (b->is_signed && b->s < 0) {
+        return 1;
+    }
+    {
+        uint64_t x = a->is_signed ? (uint64_t)a->s : a->u, y = b->is_signed ? (uint64_t)b->s : b->u;
+        return (x > y) - (x < y);
+    }
+}
+
+static int cmp_values(const struct lyd_value *va, const char *ta, const struct lyd_value *vb, const char *tb) {
+    struct sort_value a, b;
+    int c = 0;
+
+    sort_value_of(va, ta, &a);
+    sort_value_of(vb, tb, &b);
+    if (a.cls != b.cls) {
+        return a.cls < b.cls ? -1 : 1;
+    }
+    switch (a.cls) {
+    case VC_NUMBER:
+        c = cmp_number(&a, &b);
+        break;
+    case VC_IPV4:
+        c = memcmp(a.addr, b.addr, 4);
+        break;
+    case VC_IPV6:
+        c = memcmp(a.addr, b.addr, 16);
+        break;
+    case VC_TEXT:
+        break;
+    }
+    if (!c && (a.cls == VC_IPV4 || a.cls == VC_IPV6)) {
+        c = strcmp(a.zone, b.zone);
+    }
+    return c ? c : strcmp(a.text, b.text);
+}
+
+static int cmp_terms(const struct lyd_node *a, const struct lyd_node *b) {
+    return cmp_values(&((const struct lyd_node_term *)a)->value, lyd_get_value(a),
+            &((const struct lyd_node_term *)b)->value, lyd_get_value(b));
+}
+
+/* Two entries of the same list (by their keys, in key order) or of the same leaf-list (by value). */
+static int cmp_entries(const struct lyd_node *a, const struct lyd_node *b) {
+    const struct lyd_node *ka, *kb;
+    int c;
+
+    if (a->schema->nodetype == LYS_LEAFLIST) {
+        return cmp_terms(a, b);
+    }
+    /* libyang keeps the keys as the first children, in the order of the key statement. */
+    for (ka = lyd_child(a), kb = lyd_child(b); ka && kb && lysc_is_key(ka->schema) && lysc_is_key(kb->schema);
+            ka = ka->next, kb = kb->next) {
+        if ((c = cmp_terms(ka, kb))) {
+            return c;
+        }
+    }
+    return 0;
+}
+
+static int cmp_entry_ptrs(const void *x, const void *y) {
+    return cmp_entries(*(const struct lyd_node *const *)x, *(const struct lyd_node *const *)y);
+}
+
+static int is_system_ordered(const struct lysc_node *schema) {
+    return schema && (schema->nodetype & (LYS_LIST | LYS_LEAFLIST)) && !lysc_is_userordered(schema)
+            && !(schema->flags & LYS_KEYLESS);
+}
+
+/* A growable array of node pointers, reused for every run of a walk. */
+struct node_buf {
+    struct lyd_node **items;
+    size_t cap;
+};
+
+static int node_buf_reserve(struct node_buf *b, size_t n) {
+    if (n > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        struct lyd_node **items;
+        while (cap < n) {
+            cap *= 2;
+        }
+        if (!(items = realloc(b->items, cap * sizeof *items))) {
+            return -1;
+        }
+        b->items = items;
+        b->cap = cap;
+    }
+    return 0;
+}
+
+/*
+ * Sorts the ordered-by system runs among the siblings starting at *first (the parent's child pointer, or the
+ * tree's root), then the children of every inner sibling. libyang keeps the instances of one list or
+ * leaf-list next to each other, so each run is relinked in place: only the next/prev pointers and the first
+ * sibling change (the children hash table holds the nodes, not their order).
+ */
+static int sort_siblings(struct lyd_node **first, struct node_buf *buf) {
+    struct lyd_node *run, *end, *before, *last, *node;
+    size_t n, i;
+
+    for (run = *first; run; run = end) {
+        for (n = 1, end = run->next; end && end->schema && end->schema == run->schema; end = end->next) {
+            n++;
+        }
+        if (n < 2 || !is_system_ordered(run->schema)) {
+            continue;
+        }
+        if (node_buf_reserve(buf, n)) {
+            return -1;
+        }
+        for (i = 0, node = run; i < n; i++, node = node->next) {
+            buf->items[i] = node;
+        }
+        before = run == *first ? NULL : run->prev;
+        last = (*first)->prev;
+        qsort(buf->items, n, sizeof *buf->items, cmp_entry_ptrs);
+        for (i = 0; i + 1 < n; i++) {
+            buf->items[i]->next = buf->items[i + 1];
+            buf->items[i + 1]->prev = buf->items[i];
+        }
+        buf->items[n - 1]->next = end;
+        if (before) {
+            before->next = buf->items[0];
+            buf->items[0]->prev = before;
+        } else {
+            *first = buf->items[0];
+        }
+        if (end) {
+            end->prev = buf->items[n - 1];
+        } else {
+            last = buf->items[n - 1];
+        }
+        (*first)->prev = last;
+    }
+    LY_LIST_FOR(*first, node) {
+        if (node->schema && (node->schema->nodetype & LYD_NODE_INNER) && lyd_child(node)
+                && sort_siblings(&((struct lyd_node_inner *)node)->child, buf)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Puts every ordered-by system list and leaf-list of the tree in canonical order; O(n log n). */
+EMSCRIPTEN_KEEPALIVE int lyw_sort(struct lyw_tree *t) {
+    struct node_buf buf = {NULL, 0};
+    int rc;
+
+    ly_err_clean(t->ctx, NULL);
+    if (!t->root) {
+        return 0;
+    }
+    rc = sort_siblings(&t->root, &buf);
+    free(buf.items);
+    if (rc) {
+        set_glue_error("Out of memory while sorting the data.%s%s", "", "");
+    }
     return rc;
 }
 
@@ -1092,6 +1353,71 @@ static int edit_siblings(struct edit_state *st, struct lyd_node *tparent, struct
 }
 
 /*
+ * Two edit siblings that name the same node: list entries with the same keys, leaf-list entries with the
+ * same value, or two instances of any other node (a leaf, a container). Key-less lists have no identity.
+ */
+static int cmp_edit_ptrs(const void *x, const void *y) {
+    const struct lyd_node *a = *(const struct lyd_node *const *)x, *b = *(const struct lyd_node *const *)y;
+
+    if (a->schema != b->schema) {
+        return (uintptr_t)a->schema < (uintptr_t)b->schema ? -1 : 1;
+    }
+    if (a->schema->nodetype == LYS_LIST && (a->schema->flags & LYS_KEYLESS)) {
+        return (uintptr_t)a < (uintptr_t)b ? -1 : (uintptr_t)a > (uintptr_t)b;
+    }
+    if (a->schema->nodetype & (LYS_LIST | LYS_LEAFLIST)) {
+        return cmp_entries(a, b);
+    }
+    return 0;
+}
+
+/*
+ * The first node of the edit that duplicates one of its siblings, found by sorting each sibling set
+ * (O(n log n)). libyang checks duplicates only when it validates, and an edit is parsed without
+ * validation; applied one after the other, duplicates would merge silently or fail half-way.
+ * Returns -1 when out of memory.
+ */
+static int find_duplicate(const struct lyd_node *first, struct node_buf *buf, const struct lyd_node **dup) {
+    const struct lyd_node *node;
+    size_t n = 0, i;
+
+    LY_LIST_FOR(first, node) {
+        if (node->schema) {
+            n++;
+        }
+    }
+    if (n > 1) {
+        if (node_buf_reserve(buf, n)) {
+            return -1;
+        }
+        n = 0;
+        LY_LIST_FOR(first, node) {
+            if (node->schema) {
+                buf->items[n++] = (struct lyd_node *)node;
+            }
+        }
+        qsort(buf->items, n, sizeof *buf->items, cmp_edit_ptrs);
+        for (i = 0; i + 1 < n; i++) {
+            if (!cmp_edit_ptrs(&buf->items[i], &buf->items[i + 1])) {
+                *dup = buf->items[i + 1];
+                return 0;
+            }
+        }
+    }
+    LY_LIST_FOR(first, node) {
+        if (node->schema && (node->schema->nodetype & LYD_NODE_INNER) && lyd_child(node)) {
+            if (find_duplicate(lyd_child(node), buf, dup)) {
+                return -1;
+            }
+            if (*dup) {
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
  * default_op: 0 merge, 1 replace, 2 none; error_option: 0 stop, 1 continue, 2 rollback.
  * Returns the edit errors as a JSON array [{tag,path,message}].
  */
@@ -1106,6 +1432,24 @@ EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *ed
     st.error_count = 0;
     jb_open(&st.errors);
     fputc('[', st.errors.f);
+    {
+        /* Duplicates are rejected before anything is applied, whatever the error-option. */
+        struct node_buf buf = {NULL, 0};
+        const struct lyd_node *dup = NULL;
+        int rc = find_duplicate(edit->root, &buf, &dup);
+        char msg[300];
+
+        free(buf.items);
+        if (rc || dup) {
+            if (dup) {
+                snprintf(msg, sizeof msg, "Duplicate instance of \"%s\" in the edit.", dup->schema->name);
+            }
+            edit_error(&st, rc ? "operation-failed" : "bad-element", dup ? dup : edit->root,
+                    rc ? "Out of memory while checking the edit." : msg);
+            fputc(']', st.errors.f);
+            return jb_close(&st.errors);
+        }
+    }
     if (default_op == 1) {
         /* default-operation replace: "the new configuration completely replaces the configuration in the
          * target datastore" (RFC 6241 section 7.2), so top-level nodes absent from the edit go too. */

@@ -147,8 +147,20 @@ export interface DataTree {
   merge(source: DataTree): void;
   /** The changes that turn this tree into `to`. */
   diff(to: DataTree): DataDiff;
-  /** Applies a NETCONF <edit-config> (RFC 6241 section 7.2); returns the errors (empty on success). */
+  /**
+   * Applies a NETCONF <edit-config> (RFC 6241 section 7.2); returns the errors (empty on success). An edit
+   * naming the same node twice (list entries with equal keys, equal leaf-list values, a leaf or container
+   * given twice among its siblings) is rejected before anything is applied: one 'bad-element' error.
+   */
   edit(edit: DataTree, opts: EditOptions): EditError[];
+  /**
+   * Puts every ordered-by system list and leaf-list in canonical order, in place (libyang keeps insertion
+   * order), so the same data always prints as the same text. Entries are ordered by their keys in key
+   * order (leaf-list entries by value); values by class (numbers, IPv4 addresses, IPv6 addresses, other
+   * text), within it numerically, by address bytes then zone, or by canonical text byte by byte; the
+   * canonical text breaks ties. Ordered-by user lists keep their order. O(n log n).
+   */
+  sort(): void;
   /** The matched nodes with their subtrees and ancestors (with list keys): a NETCONF :xpath filter. */
   select(xpath: string, namespaces?: Record<string, string>): DataTree;
   /** Data paths of the matched nodes. */
@@ -243,6 +255,7 @@ interface LywasmModule {
   _lyw_op_print(op: Ptr, part: number, format: number, options: number): Ptr;
   _lyw_op_free(op: Ptr): void;
   _lyw_edit(target: Ptr, edit: Ptr, defaultOperation: number, errorOption: number): Ptr;
+  _lyw_sort(tree: Ptr): number;
 }
 
 type LywasmFactory = (overrides: Record<string, unknown>) => Promise<LywasmModule>;
@@ -625,6 +638,12 @@ class Tree extends Handle implements DataTree {
       ERROR_OPTIONS[opts.errorOption],
     );
     return JSON.parse(this.b.takeOrThrow(this.context.ptr, json, 'edit failed')) as EditError[];
+  }
+
+  sort(): void {
+    const rc = this.b.M._lyw_sort(this.ptr);
+    const items = this.b.errors(this.context.ptr);
+    if (rc) throw new YangError(items, 'sort failed');
   }
 
   select(xpath: string, namespaces?: Record<string, string>): DataTree {
