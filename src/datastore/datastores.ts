@@ -61,6 +61,22 @@ function isYangError(err: unknown): err is YangError {
   return err instanceof Error && Array.isArray((err as Partial<YangError>).items);
 }
 
+/**
+ * Ordered-by system lists and leaf-lists in canonical order (libyang keeps
+ * insertion order): two clients that configure the same data in different
+ * orders read back the same bytes, which is what Ansible's before/after
+ * comparison needs. Every tree a datastore holds has been through this, after
+ * validation (which may add default leaf-list entries); dup keeps the order.
+ */
+function canonical(tree: DataTree): void {
+  try {
+    tree.sort();
+  } catch (err) {
+    tree.free();
+    throw new DatastoreError(detail('operation-failed', `the data could not be ordered: ${(err as Error).message}`));
+  }
+}
+
 export class Datastores {
   private readonly context: YangContext;
   private readonly startupFile: StartupFile | null;
@@ -95,6 +111,7 @@ export class Datastores {
       try {
         ds.startup.free();
         ds.startup = ds.context.parseData(saved, { validate: true, configOnly: true, strict: true });
+        ds.startup.sort();
       } catch (err) {
         const reason = isYangError(err) ? err.items.map((i) => (i.path ? `${i.message} (${i.path})` : i.message)).join('; ') : String(err);
         throw new CorruptStartupError(ds.startupFile!.path, reason);
@@ -196,6 +213,8 @@ export class Datastores {
    * freed and running is unchanged.
    */
   async replaceRunning(next: DataTree, cause: ChangeCause, sessionId: number): Promise<readonly DiffChange[]> {
+    // Already canonical on every internal path; cheap then (the sort is linear on sorted input).
+    canonical(next);
     const diff = this.running.diff(next);
     let changes: DiffChange[];
     try { changes = diff.changes(); } finally { diff.free(); }
@@ -242,8 +261,10 @@ export class Datastores {
       edit.free();
     }
     // stop-on-error and rollback-on-error both leave the datastore untouched:
-    // bmpd never keeps half of an edit.
-    if (errors.length > 0 && errorOption !== 'continue-on-error') {
+    // bmpd never keeps half of an edit. An edit naming one node twice
+    // (bad-element) is refused as a whole under any error-option: libyang-wasm
+    // applies none of it, there is no good part to keep.
+    if (errors.length > 0 && (errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
       work.free();
       throw new DatastoreError(errors);
     }
@@ -255,6 +276,7 @@ export class Datastores {
       work.free();
       return { errors };
     }
+    canonical(work);
     if (target === 'running') {
       await this.replaceRunning(work, 'edit-config', sessionId);
     } else {
@@ -272,6 +294,7 @@ export class Datastores {
     this.locks.assertWritable(target, sessionId);
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try { this.validateTree(tree); } catch (err) { tree.free(); throw err; }
+    canonical(tree);
     switch (target) {
       case 'running':
         await this.replaceRunning(tree, 'copy-config', sessionId);

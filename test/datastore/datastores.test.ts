@@ -416,3 +416,83 @@ describe('copy-config, delete-config, validate and startup persistence', () => {
     expect(err.errors[0]!.appTag).toBe('must-violation');
   });
 });
+
+describe('canonical order of ordered-by system lists, and duplicate entries in one edit', () => {
+  const servers = (ids: readonly number[]) => ids.map((id) => server(id, `<address>127.0.1.${id}</address>`)).join('');
+  const neighbor = (address: string, activate: readonly number[]) =>
+    `<neighbor><address>${address}</address><remote-as>65001</remote-as><bmp-activate>${activate.map((s) => `<server>${s}</server>`).join('')}</bmp-activate></neighbor>`;
+  const config = (ids: readonly number[], neighbors: readonly string[]) =>
+    bgp(`<as-number>65000</as-number><bmp>${servers(ids)}</bmp>${neighbors.join('')}`);
+  const FORWARD = config([1, 2, 3], [neighbor('127.0.1.9', [1, 3]), neighbor('127.0.1.10', [2]), neighbor('::1', [1])]);
+  const BACKWARD = config([3, 2, 1], [neighbor('::1', [1]), neighbor('127.0.1.10', [2]), neighbor('127.0.1.9', [3, 1])]);
+  const idsOf = (text: string) => [...text.matchAll(/<id>(\d+)<\/id>/g)].map((m) => Number(m[1]));
+  const neighborsOf = (text: string) => [...text.matchAll(/<neighbor><address>([^<]+)<\/address>/g)].map((m) => m[1]);
+
+  it('edit-config to running and to candidate (test-option set) hold canonical trees', async () => {
+    const a = await datastores();
+    const b = await datastores();
+    await a.editConfig('running', FORWARD, {}, 1);
+    await b.editConfig('running', BACKWARD, {}, 1);
+    expect(idsOf(xml(b, 'running'))).toEqual([1, 2, 3]);
+    // Addresses by value: 127.0.1.9 before 127.0.1.10 (not text order), IPv4 before IPv6.
+    expect(neighborsOf(xml(b, 'running'))).toEqual(['127.0.1.9', '127.0.1.10', '::1']);
+    expect(xml(b, 'running')).toContain('<bmp-activate><server>1</server><server>3</server></bmp-activate>');
+    expect(xml(b, 'running')).toBe(xml(a, 'running'));
+    expect(xml(b, 'candidate')).toBe(xml(a, 'running'));
+
+    const c = await datastores();
+    await c.editConfig('candidate', config([2, 1], []), { testOption: 'set' }, 1);
+    await c.editConfig('candidate', bgp(`<bmp>${servers([3])}</bmp>${neighbor('::1', [1])}${neighbor('127.0.1.10', [2])}${neighbor('127.0.1.9', [3, 1])}`), { testOption: 'set' }, 1);
+    expect(xml(c, 'candidate')).toBe(xml(a, 'running'));
+    await c.commit(1);
+    expect(xml(c, 'running')).toBe(xml(a, 'running'));
+  });
+
+  it('an entry added later goes to its place, not to the end', async () => {
+    const ds = await datastores();
+    await ds.editConfig('running', config([1, 3], []), {}, 1);
+    await ds.editConfig('running', bgp(`<bmp>${servers([2])}</bmp>`), {}, 1);
+    expect(idsOf(xml(ds, 'running'))).toEqual([1, 2, 3]);
+  });
+
+  it('copy-config of inline config into running, candidate and startup is canonical', async () => {
+    const dir = stateDir();
+    const a = await datastores();
+    await a.editConfig('running', FORWARD, {}, 1);
+    const ds = await datastores({ stateDir: dir });
+    for (const target of ['running', 'candidate', 'startup'] as const) {
+      await ds.copyConfig(target, { config: BACKWARD }, 1);
+      expect(xml(ds, target)).toBe(xml(a, 'running'));
+    }
+    expect(idsOf(readFileSync(join(dir, 'startup.xml'), 'utf8'))).toEqual([1, 2, 3]);
+  });
+
+  it('a startup file written by hand in another order loads canonical', async () => {
+    const dir = stateDir();
+    writeFileSync(join(dir, 'startup.xml'), BACKWARD);
+    const a = await datastores();
+    await a.editConfig('running', FORWARD, {}, 1);
+    const ds = await datastores({ stateDir: dir });
+    expect(xml(ds, 'startup')).toBe(xml(a, 'running'));
+    expect(xml(ds, 'running')).toBe(xml(a, 'running'));
+  });
+
+  it.each([
+    ['a server id twice', bgp(`<bmp>${server(3, '<description>A</description>')}${server(3, '<description>B</description>')}</bmp>`),
+      "/bmpd:bgp/bmp/server[id='3']"],
+    ['a bmp-activate server twice', bgp(neighbor('127.0.1.9', [1, 1])), "/bmpd:bgp/neighbor[address='127.0.1.9']/bmp-activate/server[.='1']"],
+    ['one neighbor address in two spellings', bgp(neighbor('::1', [1]) + neighbor('0:0::1', [1])), "/bmpd:bgp/neighbor[address='::1']"],
+    ['a leaf twice', bgp(`<bmp>${server(1, '<description>A</description><description>B</description>')}</bmp>`), "/bmpd:bgp/bmp/server[id='1']/description"],
+  ])('%s is bad-element with its path, whatever the error-option, and changes nothing', async (_what, edit, path) => {
+    const ds = await datastores();
+    await ds.editConfig('running', FORWARD, {}, 1);
+    const before = xml(ds, 'running');
+    for (const errorOption of ['stop-on-error', 'continue-on-error', 'rollback-on-error'] as const) {
+      const err = await rejected(ds.editConfig('running', edit, { errorOption }, 1));
+      expect(err.errors).toHaveLength(1);
+      expect(err.errors[0]!.tag).toBe('bad-element');
+      expect(err.errors[0]!.path).toBe(path);
+      expect(xml(ds, 'running')).toBe(before);
+    }
+  });
+});
