@@ -615,86 +615,134 @@ static int cmp_number(const struct sort_value *a, const struct sort_value *b) {
     }
 }
 
-static int cmp_values(const struct lyd_value *va, const char *ta, const struct lyd_value *vb, const char *tb) {
-    struct sort_value a, b;
+static int cmp_sort_values(const struct sort_value *a, const struct sort_value *b) {
     int c = 0;
 
-    sort_value_of(va, ta, &a);
-    sort_value_of(vb, tb, &b);
-    if (a.cls != b.cls) {
-        return a.cls < b.cls ? -1 : 1;
+    if (a->cls != b->cls) {
+        return a->cls < b->cls ? -1 : 1;
     }
-    switch (a.cls) {
+    switch (a->cls) {
     case VC_NUMBER:
-        c = cmp_number(&a, &b);
+        c = cmp_number(a, b);
         break;
     case VC_IPV4:
-        c = memcmp(a.addr, b.addr, 4);
+        c = memcmp(a->addr, b->addr, 4);
         break;
     case VC_IPV6:
-        c = memcmp(a.addr, b.addr, 16);
+        c = memcmp(a->addr, b->addr, 16);
         break;
     case VC_TEXT:
         break;
     }
-    if (!c && (a.cls == VC_IPV4 || a.cls == VC_IPV6)) {
-        c = strcmp(a.zone, b.zone);
+    if (!c && (a->cls == VC_IPV4 || a->cls == VC_IPV6)) {
+        c = strcmp(a->zone, b->zone);
     }
-    return c ? c : strcmp(a.text, b.text);
+    return c ? c : strcmp(a->text, b->text);
 }
 
-static int cmp_terms(const struct lyd_node *a, const struct lyd_node *b) {
-    return cmp_values(&((const struct lyd_node_term *)a)->value, lyd_get_value(a),
-            &((const struct lyd_node_term *)b)->value, lyd_get_value(b));
+/*
+ * A sibling with its identity precomputed once (a comparison must not classify and parse values again):
+ * the keys of a list entry in key order, the value of a leaf-list entry, nothing for other nodes.
+ */
+struct sort_item {
+    struct lyd_node *node;
+    const struct sort_value *keys;
+    uint32_t nkeys;
+};
+
+/* Buffers reused for every sibling set of a walk. */
+struct sort_buf {
+    struct sort_item *items;
+    size_t cap;
+    struct sort_value *values;
+    size_t value_cap;
+};
+
+static int grow(void **p, size_t *cap, size_t n, size_t size) {
+    if (n > *cap) {
+        size_t c = *cap ? *cap : 64;
+        void *q;
+        while (c < n) {
+            c *= 2;
+        }
+        if (!(q = realloc(*p, c * size))) {
+            return -1;
+        }
+        *p = q;
+        *cap = c;
+    }
+    return 0;
+}
+
+/* Whether a node's entries have an identity by value: a list with keys or a leaf-list. */
+static int has_value_identity(const struct lysc_node *schema) {
+    return schema && (schema->nodetype == LYS_LEAFLIST || (schema->nodetype == LYS_LIST && !(schema->flags & LYS_KEYLESS)));
+}
+
+/*
+ * Fills buf->items with the n siblings from `from` that have a schema node. libyang keeps the keys of a list
+ * entry as its first children, in the order of the key statement. Returns the item count, -1 without memory.
+ */
+static long sort_items(struct sort_buf *buf, struct lyd_node *from, size_t n) {
+    struct lyd_node *node, *key;
+    size_t i, count = 0, nvalues = 0, v = 0;
+
+    for (i = 0, node = from; i < n; i++, node = node->next) {
+        if (!node->schema) {
+            continue;
+        }
+        count++;
+        if (node->schema->nodetype == LYS_LEAFLIST) {
+            nvalues++;
+        } else if (has_value_identity(node->schema)) {
+            for (key = lyd_child(node); key && lysc_is_key(key->schema); key = key->next) {
+                nvalues++;
+            }
+        }
+    }
+    if (grow((void **)&buf->items, &buf->cap, count, sizeof *buf->items)
+            || grow((void **)&buf->values, &buf->value_cap, nvalues, sizeof *buf->values)) {
+        return -1;
+    }
+    count = 0;
+    for (i = 0, node = from; i < n; i++, node = node->next) {
+        struct sort_item *item = &buf->items[count];
+        if (!node->schema) {
+            continue;
+        }
+        item->node = node;
+        item->keys = &buf->values[v];
+        item->nkeys = 0;
+        if (node->schema->nodetype == LYS_LEAFLIST) {
+            sort_value_of(&((struct lyd_node_term *)node)->value, lyd_get_value(node), &buf->values[v++]);
+            item->nkeys = 1;
+        } else if (has_value_identity(node->schema)) {
+            for (key = lyd_child(node); key && lysc_is_key(key->schema); key = key->next) {
+                sort_value_of(&((struct lyd_node_term *)key)->value, lyd_get_value(key), &buf->values[v++]);
+                item->nkeys++;
+            }
+        }
+        count++;
+    }
+    return (long)count;
 }
 
 /* Two entries of the same list (by their keys, in key order) or of the same leaf-list (by value). */
-static int cmp_entries(const struct lyd_node *a, const struct lyd_node *b) {
-    const struct lyd_node *ka, *kb;
+static int cmp_items(const void *x, const void *y) {
+    const struct sort_item *a = x, *b = y;
+    uint32_t i;
     int c;
 
-    if (a->schema->nodetype == LYS_LEAFLIST) {
-        return cmp_terms(a, b);
-    }
-    /* libyang keeps the keys as the first children, in the order of the key statement. */
-    for (ka = lyd_child(a), kb = lyd_child(b); ka && kb && lysc_is_key(ka->schema) && lysc_is_key(kb->schema);
-            ka = ka->next, kb = kb->next) {
-        if ((c = cmp_terms(ka, kb))) {
+    for (i = 0; i < a->nkeys && i < b->nkeys; i++) {
+        if ((c = cmp_sort_values(&a->keys[i], &b->keys[i]))) {
             return c;
         }
     }
-    return 0;
-}
-
-static int cmp_entry_ptrs(const void *x, const void *y) {
-    return cmp_entries(*(const struct lyd_node *const *)x, *(const struct lyd_node *const *)y);
+    return (a->nkeys > b->nkeys) - (a->nkeys < b->nkeys);
 }
 
 static int is_system_ordered(const struct lysc_node *schema) {
-    return schema && (schema->nodetype & (LYS_LIST | LYS_LEAFLIST)) && !lysc_is_userordered(schema)
-            && !(schema->flags & LYS_KEYLESS);
-}
-
-/* A growable array of node pointers, reused for every run of a walk. */
-struct node_buf {
-    struct lyd_node **items;
-    size_t cap;
-};
-
-static int node_buf_reserve(struct node_buf *b, size_t n) {
-    if (n > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        struct lyd_node **items;
-        while (cap < n) {
-            cap *= 2;
-        }
-        if (!(items = realloc(b->items, cap * sizeof *items))) {
-            return -1;
-        }
-        b->items = items;
-        b->cap = cap;
-    }
-    return 0;
+    return has_value_identity(schema) && !lysc_is_userordered(schema);
 }
 
 /*
@@ -703,8 +751,9 @@ static int node_buf_reserve(struct node_buf *b, size_t n) {
  * leaf-list next to each other, so each run is relinked in place: only the next/prev pointers and the first
  * sibling change (the children hash table holds the nodes, not their order).
  */
-static int sort_siblings(struct lyd_node **first, struct node_buf *buf) {
+static int sort_siblings(struct lyd_node **first, struct sort_buf *buf) {
     struct lyd_node *run, *end, *before, *last, *node;
+    struct sort_item *items;
     size_t n, i;
 
     for (run = *first; run; run = end) {
@@ -714,30 +763,28 @@ static int sort_siblings(struct lyd_node **first, struct node_buf *buf) {
         if (n < 2 || !is_system_ordered(run->schema)) {
             continue;
         }
-        if (node_buf_reserve(buf, n)) {
+        if (sort_items(buf, run, n) < 0) {
             return -1;
         }
-        for (i = 0, node = run; i < n; i++, node = node->next) {
-            buf->items[i] = node;
-        }
+        items = buf->items;
         before = run == *first ? NULL : run->prev;
         last = (*first)->prev;
-        qsort(buf->items, n, sizeof *buf->items, cmp_entry_ptrs);
+        qsort(items, n, sizeof *items, cmp_items);
         for (i = 0; i + 1 < n; i++) {
-            buf->items[i]->next = buf->items[i + 1];
-            buf->items[i + 1]->prev = buf->items[i];
+            items[i].node->next = items[i + 1].node;
+            items[i + 1].node->prev = items[i].node;
         }
-        buf->items[n - 1]->next = end;
+        items[n - 1].node->next = end;
         if (before) {
-            before->next = buf->items[0];
-            buf->items[0]->prev = before;
+            before->next = items[0].node;
+            items[0].node->prev = before;
         } else {
-            *first = buf->items[0];
+            *first = items[0].node;
         }
         if (end) {
-            end->prev = buf->items[n - 1];
+            end->prev = items[n - 1].node;
         } else {
-            last = buf->items[n - 1];
+            last = items[n - 1].node;
         }
         (*first)->prev = last;
     }
@@ -752,7 +799,7 @@ static int sort_siblings(struct lyd_node **first, struct node_buf *buf) {
 
 /* Puts every ordered-by system list and leaf-list of the tree in canonical order; O(n log n). */
 EMSCRIPTEN_KEEPALIVE int lyw_sort(struct lyw_tree *t) {
-    struct node_buf buf = {NULL, 0};
+    struct sort_buf buf = {NULL, 0, NULL, 0};
     int rc;
 
     ly_err_clean(t->ctx, NULL);
@@ -761,6 +808,7 @@ EMSCRIPTEN_KEEPALIVE int lyw_sort(struct lyw_tree *t) {
     }
     rc = sort_siblings(&t->root, &buf);
     free(buf.items);
+    free(buf.values);
     if (rc) {
         set_glue_error("Out of memory while sorting the data.%s%s", "", "");
     }
@@ -1356,19 +1404,16 @@ static int edit_siblings(struct edit_state *st, struct lyd_node *tparent, struct
  * Two edit siblings that name the same node: list entries with the same keys, leaf-list entries with the
  * same value, or two instances of any other node (a leaf, a container). Key-less lists have no identity.
  */
-static int cmp_edit_ptrs(const void *x, const void *y) {
-    const struct lyd_node *a = *(const struct lyd_node *const *)x, *b = *(const struct lyd_node *const *)y;
+static int cmp_edit_items(const void *x, const void *y) {
+    const struct sort_item *a = x, *b = y;
 
-    if (a->schema != b->schema) {
-        return (uintptr_t)a->schema < (uintptr_t)b->schema ? -1 : 1;
+    if (a->node->schema != b->node->schema) {
+        return (uintptr_t)a->node->schema < (uintptr_t)b->node->schema ? -1 : 1;
     }
-    if (a->schema->nodetype == LYS_LIST && (a->schema->flags & LYS_KEYLESS)) {
-        return (uintptr_t)a < (uintptr_t)b ? -1 : (uintptr_t)a > (uintptr_t)b;
+    if (a->node->schema->nodetype == LYS_LIST && (a->node->schema->flags & LYS_KEYLESS)) {
+        return (uintptr_t)a->node < (uintptr_t)b->node ? -1 : (uintptr_t)a->node > (uintptr_t)b->node;
     }
-    if (a->schema->nodetype & (LYS_LIST | LYS_LEAFLIST)) {
-        return cmp_entries(a, b);
-    }
-    return 0;
+    return cmp_items(a, b);
 }
 
 /*
@@ -1377,29 +1422,22 @@ static int cmp_edit_ptrs(const void *x, const void *y) {
  * validation; applied one after the other, duplicates would merge silently or fail half-way.
  * Returns -1 when out of memory.
  */
-static int find_duplicate(const struct lyd_node *first, struct node_buf *buf, const struct lyd_node **dup) {
-    const struct lyd_node *node;
-    size_t n = 0, i;
+static int find_duplicate(struct lyd_node *first, struct sort_buf *buf, const struct lyd_node **dup) {
+    struct lyd_node *node;
+    size_t n = 0;
+    long count, i;
 
     LY_LIST_FOR(first, node) {
-        if (node->schema) {
-            n++;
-        }
+        n++;
     }
     if (n > 1) {
-        if (node_buf_reserve(buf, n)) {
+        if ((count = sort_items(buf, first, n)) < 0) {
             return -1;
         }
-        n = 0;
-        LY_LIST_FOR(first, node) {
-            if (node->schema) {
-                buf->items[n++] = (struct lyd_node *)node;
-            }
-        }
-        qsort(buf->items, n, sizeof *buf->items, cmp_edit_ptrs);
-        for (i = 0; i + 1 < n; i++) {
-            if (!cmp_edit_ptrs(&buf->items[i], &buf->items[i + 1])) {
-                *dup = buf->items[i + 1];
+        qsort(buf->items, (size_t)count, sizeof *buf->items, cmp_edit_items);
+        for (i = 0; i + 1 < count; i++) {
+            if (!cmp_edit_items(&buf->items[i], &buf->items[i + 1])) {
+                *dup = buf->items[i + 1].node;
                 return 0;
             }
         }
@@ -1434,12 +1472,13 @@ EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *ed
     fputc('[', st.errors.f);
     {
         /* Duplicates are rejected before anything is applied, whatever the error-option. */
-        struct node_buf buf = {NULL, 0};
+        struct sort_buf buf = {NULL, 0, NULL, 0};
         const struct lyd_node *dup = NULL;
         int rc = find_duplicate(edit->root, &buf, &dup);
         char msg[300];
 
         free(buf.items);
+        free(buf.values);
         if (rc || dup) {
             if (dup) {
                 snprintf(msg, sizeof msg, "Duplicate instance of \"%s\" in the edit.", dup->schema->name);
