@@ -179,7 +179,8 @@ export function sessionStartEvent(s: SessionInfo): NotificationEvent {
 export function sessionEndEvent(s: SessionInfo, reason: string, killedBy?: number): NotificationEvent {
   // RFC 6470 termination-reason: closed, killed, dropped, timeout, bad-hello, other.
   const termination = reason === 'close-session' ? 'closed' : reason === 'killed' ? 'killed' : reason === 'idle-timeout' ? 'timeout'
-    : reason === 'bad-hello' || reason === 'hello-timeout' ? 'bad-hello' : reason === 'transport-closed' ? 'dropped' : 'other';
+    : reason === 'bad-hello' || reason === 'hello-timeout' ? 'bad-hello'
+    : reason === 'transport-closed' || reason === 'output-overflow' ? 'dropped' : 'other';
   return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-session-end',
     xml: `<netconf-session-end xmlns="${NC_NOTIFICATIONS_NS}">${e('username', s.username)}${e('session-id', s.id)}${e('source-host', s.sourceHost)}` +
       `${killedBy !== undefined ? e('killed-by', killedBy) : ''}${e('termination-reason', termination)}</netconf-session-end>` };
