@@ -6,6 +6,7 @@
 // netconfd serves bmpd's own YANG module, so both servers validate the same schema.
 // Needs `npx tsc -b` first; the netconfd half needs root (private sshd, a local login user) and
 // runs alone on the machine (netconfd's socket path is fixed), otherwise it is skipped.
+// Duration is dominated by netconfd, whose commit grows with the datastore: ~3 min at 1,000, ~22 min at 2,000.
 //   node tools/bench/netconf-commit.mjs [--neighbors N] [--only bmpd|netconfd]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
