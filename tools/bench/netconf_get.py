@@ -10,6 +10,12 @@ import sys
 import time
 
 from ncclient import manager
+import ncclient.transport.ssh
+
+# ncclient 0.6 sends a queued request only when its reader's select() times
+# out (TICK, 0.1 s): without this every RPC would carry up to 100 ms of
+# client-side wait.
+ncclient.transport.ssh.TICK = 0.001
 
 NS = "urn:bmpd:yang:bmpd"
 
