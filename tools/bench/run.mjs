@@ -12,6 +12,7 @@ const root = path.resolve(here, '../..');
 const benches = [
   { script: 'bgp-ingest.mjs', nodeFlags: [], args: process.argv.slice(2) },
   { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'], args: [] },
+  { script: 'bmp-export.mjs', nodeFlags: [], args: [] },
   { script: 'datastore-commit.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-commit.mjs', nodeFlags: [], args: ['--neighbors', '1000'] }, // netconfd: ~20 min at 2000
