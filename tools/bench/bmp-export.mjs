@@ -46,6 +46,7 @@ const EXPORTER_AS = 65001;
 const ADDR = { bmpd: '127.0.17.101', gobgpd: '127.0.17.102', frr: '127.0.17.103' };
 let PORT = 17279;
 
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function procStatus(pid, field) {
@@ -140,6 +141,8 @@ class CountingCollector {
   connectedAt = 0;
   firstPrefixAt = 0;
   targetAt = 0;
+  /** The same two moments on CLOCK_MONOTONIC in µs, the clock of a child's --cpu-prof samples. */
+  window = { fromUs: 0, toUs: 0 };
   #sockets = new Set();
   #waiters = [];
 
@@ -169,10 +172,14 @@ class CountingCollector {
         this.routeMonitoring++;
         const n = nlriCount(frame);
         if (n === 0) continue;
-        this.firstPrefixAt ||= now;
+        if (!this.firstPrefixAt) {
+          this.firstPrefixAt = now;
+          this.window.fromUs = monotonicUs();
+        }
         this.prefixes += n;
         if (!this.targetAt && this.prefixes >= this.target) {
           this.targetAt = now;
+          this.window.toUs = monotonicUs();
           for (const w of this.#waiters.splice(0)) w();
         }
       }
@@ -198,7 +205,7 @@ class CountingCollector {
   }
 
   summary() {
-    return { prefixes: this.prefixes, seconds: this.seconds, routeMonitoring: this.routeMonitoring, bytes: this.bytes };
+    return { prefixes: this.prefixes, seconds: this.seconds, routeMonitoring: this.routeMonitoring, bytes: this.bytes, window: this.window };
   }
 
   async close() {
@@ -400,24 +407,29 @@ exit
 
 // ------------------------------------------------------------------ the profile
 
-/** Top self-time functions of a .cpuprofile (V8 CPU profile: nodes with hit counts). */
-function topSelfTime(file, count = 15) {
-  const profile = JSON.parse(readFileSync(file, 'utf8'));
-  const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length); // µs per sample
+/**
+ * Top self-time functions of a .cpuprofile within a window of CLOCK_MONOTONIC µs (V8 stamps
+ * its samples on that clock: startTime plus the running sum of timeDeltas).
+ */
+function topSelfTime(profile, window, count = 12) {
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const byFunction = new Map();
+  let t = profile.startTime;
   let total = 0;
-  for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
-    total += hits;
-    const { functionName, url, lineNumber } = node.callFrame;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    t += delta;
+    if (t < window.fromUs || t > window.toUs) continue;
+    const { functionName, url, lineNumber } = frames.get(profile.samples[i]);
     const where = url ? `${path.relative(root, url.replace(/^file:\/\//, ''))}:${lineNumber + 1}` : '';
     const key = `${functionName || '(anonymous)'} ${where}`.trim();
-    byFunction.set(key, (byFunction.get(key) ?? 0) + hits);
+    byFunction.set(key, (byFunction.get(key) ?? 0) + delta);
+    total += delta;
   }
   return [...byFunction.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .map(([name, hits]) => ({ name, ms: Math.round((hits * interval) / 1000), share: hits / total }));
+    .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: us / Math.max(1, total) }));
 }
 
 // ------------------------------------------------------------------ main
@@ -481,8 +493,11 @@ for (const n of sizes) {
 for (const r of results.filter((x) => x.profDir)) {
   const file = readdirSync(r.profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) continue;
-  console.log(`\nbmpd ${r.n}: top self time (node --cpu-prof, whole child run)`);
-  for (const f of topSelfTime(path.join(r.profDir, file))) console.log(`  ${pad(f.ms, 7)} ms ${pad((f.share * 100).toFixed(1), 5)}%  ${f.name}`);
+  const profile = JSON.parse(readFileSync(path.join(r.profDir, file), 'utf8'));
+  for (const phase of ['live', 'dump']) {
+    console.log(`\nbmpd ${r.n} ${phase} (first to last prefix at the collector): top self time in the child (node --cpu-prof)`);
+    for (const f of topSelfTime(profile, r[phase].window)) console.log(`  ${pad(f.ms, 7)} ms ${pad((f.share * 100).toFixed(1), 5)}%  ${f.name}`);
+  }
   rmSync(r.profDir, { recursive: true, force: true });
   delete r.profDir;
 }
