@@ -737,7 +737,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.resetStation(server, TerminationReason.outOfResources, 'buffer limit reached', 'buffer limit reached');
   }
 
-  /** Pause BGP reading above half the budget, resume below a quarter; a server stuck above for stuckMs is reset. */
+  /** Pause BGP reading above half the budget, resume below a quarter; a server that writes nothing for stuckMs meanwhile is reset. */
   private checkPressure(): void {
     if (this.stopped) return;
     const used = this.bytesUsed();
@@ -758,13 +758,22 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     }
   }
 
+  /**
+   * While BGP reading is paused, the server holding most bytes is reset when
+   * it wrote nothing to its collector for stuckMs. A server that drains,
+   * however slowly, is left alone; one that does not read at all would
+   * otherwise keep BGP paused forever.
+   */
   private armStuckTimer(): void {
     if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
+    const written = new Map<number, number>();
+    for (const s of this.servers.values()) if (s.station) written.set(s.config.id, s.station.state().bytesSent);
     this.stuckTimer = this.clock.setTimeout(() => {
       this.stuckTimer = null;
       if (!this.paused || this.stopped) return;
       const hog = this.largestQueue();
-      if (hog && hog.station!.queuedBytes > 0) this.bufferReset(hog, this.bytesUsed());
+      const progressed = hog !== null && hog.station!.state().bytesSent > (written.get(hog.config.id) ?? 0);
+      if (hog && !progressed && hog.station!.queuedBytes > 0) this.bufferReset(hog, this.bytesUsed());
       this.checkPressure();
       if (this.paused) this.armStuckTimer();
     }, this.stuckMs);

@@ -185,6 +185,7 @@ export class StationSession extends EventEmitter<StationEvents> {
   private inSocketBytes = 0;
   private backpressured = false;
   private overflowed = false;
+  private pumpScheduled = false;
   private failures: number[] = [];
   private flapping = false;
   private stats = { messagesSent: 0, bytesSent: 0, connectionAttempts: 0, flaps: 0, consecutiveFailures: 0 };
@@ -265,8 +266,22 @@ export class StationSession extends EventEmitter<StationEvents> {
       this.log.debug({ queuedBytes: this.queuedBytes }, `BMP server ${this.id} send queue above high-water mark - ${this.target}`);
       this.emit('backpressure', this.queuedBytes);
     }
-    this.pump();
+    this.schedulePump();
     return true;
+  }
+
+  /**
+   * The engine queues many messages in one turn of the event loop (every
+   * UPDATE of one BGP read): writing them from a microtask makes one corked
+   * writev of the lot instead of one system call per message.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /**
