@@ -188,8 +188,9 @@ async function benchBmpd(n, cpuProfile) {
     client = undefined;
     // One 'configuration applied' per commit that changed running: the agent really applied each.
     result.applied = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.includes('"configuration applied"')).length;
+    const agentCpuMs = processCpuMs(agent.pid);
     await stop(agent);
-    if (cpuProfile) result.profile = topSelfTime(profileDir, 10);
+    if (cpuProfile) result.profile = topSelfTime(profileDir, 10, agentCpuMs);
     return result;
   } finally {
     await client?.close();
@@ -198,16 +199,21 @@ async function benchBmpd(n, cpuProfile) {
   }
 }
 
-/** Top functions by self time in the .cpuprofile that `node --cpu-prof` wrote into dir. */
-function topSelfTime(dir, count) {
+/**
+ * Top functions (and origins) by self time in the .cpuprofile that `node --cpu-prof` wrote into dir,
+ * as shares of the busy samples. On a busy machine a sample also lands on a descheduled thread, so the
+ * milliseconds are the share times the agent's measured CPU time, not the sampled wall time.
+ */
+function topSelfTime(dir, count, cpuMs) {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return [];
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-  const totalUs = profile.endTime - profile.startTime;
-  const samples = profile.samples.length;
+  // Shares of the busy samples: (idle) is the agent waiting for the next RPC.
+  const busy = profile.nodes.filter((node) => node.callFrame.functionName !== '(idle)');
+  const samples = busy.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
   const byFunction = new Map();
   const byOrigin = new Map();
-  for (const node of profile.nodes) {
+  for (const node of busy) {
     const { functionName, url, lineNumber } = node.callFrame;
     const origin = url.startsWith('wasm://') ? 'libyang (wasm)' : /\/dist\/src\//.test(url) ? `bmpd ${/\/dist\/src\/(\w+)/.exec(url)[1]}/`
       : /node_modules\/([^/]+)/.test(url) ? /node_modules\/([^/]+)/.exec(url)[1] : url.startsWith('node:') ? 'node internals' : functionName || '(other)';
@@ -216,7 +222,7 @@ function topSelfTime(dir, count) {
     byFunction.set(key, (byFunction.get(key) ?? 0) + (node.hitCount ?? 0));
   }
   const top = (map) => [...map].sort((a, b) => b[1] - a[1]).slice(0, count)
-    .map(([name, hits]) => ({ name, ms: (hits / samples) * totalUs / 1000, share: hits / samples }));
+    .map(([name, hits]) => ({ name, ms: (hits / samples) * cpuMs, share: hits / samples }));
   return { functions: top(byFunction), origins: top(byOrigin) };
 }
 
@@ -388,7 +394,7 @@ for (const r of results.filter((x) => x.server === 'bmpd')) {
 }
 for (const r of results.filter((x) => x.profile)) {
   const show = (f) => console.log(`  ${f.ms.toFixed(0).padStart(7)} ms  ${(100 * f.share).toFixed(1).padStart(5)} %  ${f.name}`);
-  console.log(`bmpd agent CPU profile at N=${r.n} (whole agent lifetime), top functions by self time:`);
+  console.log(`bmpd agent CPU profile at N=${r.n} (whole agent lifetime; ms = share of busy samples x agent CPU time), top functions by self time:`);
   r.profile.functions.forEach(show);
   console.log('  ... and self time by origin:');
   r.profile.origins.forEach(show);
