@@ -12,9 +12,10 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+
+import { alive, killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith } from './processes.mjs';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
 const N = Number(args.prefixes);
 const pollMs = Number(args['poll-ms']);
 const timeoutMs = Number(args['timeout-s']) * 1000;
+const killPid = (pid) => killAfter(pid, 3000);
+const spawnJson = (script, scriptArgs) => spawnJsonWith(script, scriptArgs, { timeoutMs });
 
 // Loopback only; one receiver at a time. Each run takes the next port: a receiver killed with
 // connections open leaves TIME_WAIT behind, and gobgpd cannot bind over it.
@@ -43,65 +46,10 @@ const RECEIVER_AS = 65001;
 let PORT = 17179;
 const ADDR = { bmpd: '127.0.4.101', gobgpd: '127.0.4.102', frr: '127.0.4.103' };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function procStatus(pid, field) {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const line = text.split('\n').find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
-}
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function killPid(pid) {
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 60 && alive(pid); i++) await sleep(50);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-}
 
-/** Spawn a node script that prints JSON lines; returns the child and a function awaiting an event. */
-function spawnJson(script, scriptArgs) {
-  const child = spawn(process.execPath, [script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const seen = [];
-  const waiters = [];
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    let event;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    seen.push(event);
-    for (const w of [...waiters]) {
-      if (w.name === event.event) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(event);
-      }
-    }
-  });
-  const next = (name) => {
-    const found = seen.find((e) => e.event === name);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      waiters.push({ name, resolve });
-      child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited (${code}) before "${name}"`)));
-      setTimeout(() => reject(new Error(`timeout waiting for ${name} from ${path.basename(script)}`)), timeoutMs).unref();
-    });
-  };
-  return { child, next };
-}
 
 function startLoadgen(receiver) {
   return spawnJson(path.join(root, 'tools/bgp-loadgen/loadgen.mjs'), [

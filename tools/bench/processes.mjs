@@ -1,0 +1,70 @@
+// Child processes for the benchmark drivers: start a script that reports JSON lines, wait for its
+// events, read its memory from /proc, and stop it by pid (SIGTERM, SIGKILL after a grace period).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A /proc/PID/status field in bytes (VmRSS, VmHWM, ...). */
+export function procStatus(pid, field) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const line = text.split('\n').find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+export function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function killPid(pid, graceMs = 5000) {
+  if (!pid || !alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < graceMs && alive(pid); waited += 50) await sleep(50);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * Spawns a node script that prints JSON lines ({"event": ...}); returns the child and `next(name)`,
+ * which resolves with the first event of that name (already seen or still to come).
+ */
+export function spawnJson(script, scriptArgs, { nodeFlags = [], timeoutMs }) {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const seen = [];
+  const waiters = [];
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    let event;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    seen.push(event);
+    for (const w of [...waiters]) {
+      if (w.name === event.event) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(event);
+      }
+    }
+  });
+  const next = (name) => {
+    const found = seen.find((e) => e.event === name);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      waiters.push({ name, resolve });
+      child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited (${code}) before "${name}"`)));
+      setTimeout(() => reject(new Error(`timeout waiting for ${name} from ${path.basename(script)}`)), timeoutMs).unref();
+    });
+  };
+  return { child, next };
+}
