@@ -15,7 +15,6 @@ const benches = [
   { script: 'bmp-export.mjs', nodeFlags: [], args: [] },
   { script: 'datastore-commit.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
-  { script: 'netconf-commit.mjs', nodeFlags: [], args: ['--neighbors', '1000'] }, // netconfd: ~20 min at 2000
   { script: 'netconf-transactions.mjs', nodeFlags: [], args: [] },
 ].filter((b) => existsSync(path.join(here, b.script)));
 
