@@ -8,14 +8,14 @@
 // --poll-ms, which can only make them look a little slower than they are.
 //
 //   npx tsc -b && node tools/bench/bgp-ingest.mjs [--prefixes 1000000] [--per-update 50] [--runs 1] [--only bmpd,gobgpd,frr]
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
-import { alive, killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith } from './processes.mjs';
+import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, startGobgpd } from './processes.mjs';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -96,43 +96,12 @@ async function benchBmpd() {
 
 async function benchGobgpd() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-gobgpd-'));
-  // A fresh API port per run too (the CLI's connections leave TIME_WAIT on gobgpd's side).
-  const apiPort = String(PORT + 33000);
-  const api = `${ADDR.gobgpd}:${apiPort}`;
-  writeFileSync(
-    path.join(dir, 'gobgpd.toml'),
-    `[global.config]
-  as = ${RECEIVER_AS}
-  router-id = "${ADDR.gobgpd}"
-  port = ${PORT}
-  local-address-list = ["${ADDR.gobgpd}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${GENERATOR}"
-    peer-as = ${GENERATOR_AS}
-  [neighbors.transport.config]
-    local-address = "${ADDR.gobgpd}"
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-`,
-  );
-  const logFd = openSync(path.join(dir, 'gobgpd.log'), 'w');
-  const gobgpd = spawn('gobgpd', ['-f', path.join(dir, 'gobgpd.toml'), '-p', '-l', 'warn', '--api-hosts', api, '--pprof-disable'], {
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const [host, port] = [ADDR.gobgpd, apiPort];
-  const cli = async (...a) => (await run('gobgp', ['-u', host, '-p', port, ...a], { timeout: 30_000 })).stdout;
+  let gobgpd = null;
   let loadgen = null;
   try {
-    for (let i = 0; i < 100; i++) {
-      if (await cli('global').then(() => true, () => false)) break;
-      await sleep(100);
-    }
-    await sleep(300);
-    if (!alive(gobgpd.pid)) throw new Error(`gobgpd exited: ${readFileSync(path.join(dir, 'gobgpd.log'), 'utf8').slice(-2000)}`);
+    // A fresh API port per run too (the CLI's connections leave TIME_WAIT on gobgpd's side).
+    gobgpd = await startGobgpd({ dir, asn: RECEIVER_AS, address: ADDR.gobgpd, port: PORT, apiPort: PORT + 33000, generator: GENERATOR, generatorAs: GENERATOR_AS });
+    const { cli } = gobgpd;
     const idleRss = procStatus(gobgpd.pid, 'VmRSS');
     const gen = startLoadgen(ADDR.gobgpd);
     loadgen = gen.child;
@@ -152,7 +121,7 @@ async function benchGobgpd() {
     };
   } finally {
     await killPid(loadgen?.pid);
-    await killPid(gobgpd.pid);
+    await killPid(gobgpd?.pid);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -12,15 +12,15 @@
 //
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 500000,1000000] [--only bmpd,gobgpd,frr] [--cpu-prof]
 // --cpu-prof runs bmpd's child under `node --cpu-prof` and prints its top self-time functions.
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
-import { alive, killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith } from './processes.mjs';
+import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, startGobgpd } from './processes.mjs';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -224,50 +224,23 @@ async function benchBmpd(n, collectorPort) {
 
 async function benchGobgpd(n, collectorPort) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-gobgpd-'));
-  const apiPort = String(PORT + 33000);
-  // gobgpd never reads from its BMP socket: it notices a closed collector only when a write
-  // fails, so the dump phase waits for its Statistics Reports (15 s is the least it accepts).
-  writeFileSync(
-    path.join(dir, 'gobgpd.toml'),
-    `[global.config]
-  as = ${EXPORTER_AS}
-  router-id = "${ADDR.gobgpd}"
-  port = ${PORT}
-  local-address-list = ["${ADDR.gobgpd}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${GENERATOR}"
-    peer-as = ${GENERATOR_AS}
-  [neighbors.transport.config]
-    local-address = "${ADDR.gobgpd}"
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[bmp-servers]]
+  let gobgpd = null;
+  let loadgen = null;
+  try {
+    const result = await measure(n, collectorPort, {
+      start: async () => {
+        // gobgpd never reads from its BMP socket: it notices a closed collector only when a write
+        // fails, so the dump phase waits for its Statistics Reports (15 s is the least it accepts).
+        gobgpd = await startGobgpd({
+          dir, asn: EXPORTER_AS, address: ADDR.gobgpd, port: PORT, apiPort: PORT + 33000, generator: GENERATOR, generatorAs: GENERATOR_AS,
+          extraToml: `[[bmp-servers]]
   [bmp-servers.config]
     address = "${COLLECTOR}"
     port = ${collectorPort}
     route-monitoring-policy = "pre-policy"
     statistics-timeout = 15
 `,
-  );
-  const logFd = openSync(path.join(dir, 'gobgpd.log'), 'w');
-  const gobgpd = spawn('gobgpd', ['-f', path.join(dir, 'gobgpd.toml'), '-p', '-l', 'warn', '--api-hosts', `${ADDR.gobgpd}:${apiPort}`, '--pprof-disable'], {
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const cli = async (...a) => (await run('gobgp', ['-u', ADDR.gobgpd, '-p', apiPort, ...a], { timeout: 30_000 })).stdout;
-  let loadgen = null;
-  try {
-    const result = await measure(n, collectorPort, {
-      start: async () => {
-        for (let i = 0; i < 100; i++) {
-          if (await cli('global').then(() => true, () => false)) break;
-          await sleep(100);
-        }
-        await sleep(300);
-        if (!alive(gobgpd.pid)) throw new Error(`gobgpd exited: ${readFileSync(path.join(dir, 'gobgpd.log'), 'utf8').slice(-2000)}`);
+        });
       },
       feed: async () => {
         loadgen = startLoadgen(ADDR.gobgpd, n).child;
@@ -277,7 +250,7 @@ async function benchGobgpd(n, collectorPort) {
     return { exporter: 'gobgpd', ...result };
   } finally {
     await killPid(loadgen?.pid);
-    await killPid(gobgpd.pid);
+    await killPid(gobgpd?.pid);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,13 @@
 // Child processes for the benchmark drivers: start a script that reports JSON lines, wait for its
-// events, read its memory from /proc, and stop it by pid (SIGTERM, SIGKILL after a grace period).
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// events, read its memory from /proc, and stop it by pid (SIGTERM, SIGKILL after a grace period);
+// and gobgpd, the peer both BGP benchmarks start the same way.
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,4 +71,45 @@ export function spawnJson(script, scriptArgs, { nodeFlags = [], timeoutMs }) {
     });
   };
   return { child, next };
+}
+
+/**
+ * Debian's gobgpd as a benchmark peer: passive towards the load generator, IPv4 unicast, plus any
+ * extra TOML (e.g. [[bmp-servers]]). Returns once its gRPC API answers; `cli` runs the gobgp CLI.
+ */
+export async function startGobgpd({ dir, asn, address, port, apiPort, generator, generatorAs, extraToml = '' }) {
+  writeFileSync(
+    path.join(dir, 'gobgpd.toml'),
+    `[global.config]
+  as = ${asn}
+  router-id = "${address}"
+  port = ${port}
+  local-address-list = ["${address}"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${generator}"
+    peer-as = ${generatorAs}
+  [neighbors.transport.config]
+    local-address = "${address}"
+    passive-mode = true
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+${extraToml}`,
+  );
+  const logFd = openSync(path.join(dir, 'gobgpd.log'), 'w');
+  const child = spawn('gobgpd', ['-f', path.join(dir, 'gobgpd.toml'), '-p', '-l', 'warn', '--api-hosts', `${address}:${apiPort}`, '--pprof-disable'], {
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  const cli = async (...a) => (await run('gobgp', ['-u', address, '-p', String(apiPort), ...a], { timeout: 30_000 })).stdout;
+  for (let i = 0; i < 100; i++) {
+    if (await cli('global').then(() => true, () => false)) break;
+    await sleep(100);
+  }
+  await sleep(300);
+  if (!alive(child.pid)) {
+    throw new Error(`gobgpd exited: ${readFileSync(path.join(dir, 'gobgpd.log'), 'utf8').slice(-2000)}`);
+  }
+  return { pid: child.pid, cli };
 }
