@@ -87,6 +87,8 @@ export class Datastores {
   private startup: DataTree;
   /** True once candidate differs from running by an edit not yet committed or discarded. */
   private candidateDirty = false;
+  /** True while candidate is known valid: a validated edit, copy or a copy of running since its last change. */
+  private candidateValid = true;
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -180,7 +182,7 @@ export class Datastores {
       }
       this.locks.assertWritable(target, sessionId);
       if (target === 'startup') this.setStartup(this.context.emptyTree());
-      else { this.candidate.free(); this.candidate = this.context.emptyTree(); this.candidateDirty = true; }
+      else { this.candidate.free(); this.candidate = this.context.emptyTree(); this.candidateDirty = true; this.candidateValid = false; }
     });
   }
 
@@ -195,9 +197,14 @@ export class Datastores {
     return this.serialised(async () => {
       this.locks.assertWritable('running', sessionId);
       const next = this.candidate.dup();
-      try { this.validateTree(next); } catch (err) { next.free(); throw err; }
+      // A candidate validated since its last change needs no second pass (test-then-set did it).
+      if (!this.candidateValid) {
+        try { this.validateTree(next); } catch (err) { next.free(); throw err; }
+      }
       const changes = await this.replaceRunning(next, 'commit', sessionId);
-      this.resetCandidate();
+      // Candidate already holds what running now holds: no copy needed.
+      this.candidateDirty = false;
+      this.candidateValid = true;
       return changes;
     });
   }
@@ -283,6 +290,7 @@ export class Datastores {
       this.candidate.free();
       this.candidate = work;
       this.candidateDirty = true;
+      this.candidateValid = testOption !== 'set';
     }
     return { errors };
   }
@@ -303,6 +311,7 @@ export class Datastores {
         this.candidate.free();
         this.candidate = tree;
         this.candidateDirty = true;
+        this.candidateValid = true;
         return;
       case 'startup':
         this.setStartup(tree);
@@ -326,6 +335,7 @@ export class Datastores {
     this.candidate.free();
     this.candidate = this.running.dup();
     this.candidateDirty = false;
+    this.candidateValid = true;
   }
 
   /**
