@@ -8,16 +8,14 @@
 // --poll-ms, which can only make them look a little slower than they are.
 //
 //   npx tsc -b && node tools/bench/bgp-ingest.mjs [--prefixes 1000000] [--per-update 50] [--runs 1] [--only bmpd,gobgpd,frr]
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 
-import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, startGobgpd } from './processes.mjs';
+import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, startFrrBgpd, startGobgpd } from './processes.mjs';
 
-const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 
@@ -128,47 +126,12 @@ async function benchGobgpd() {
 
 async function benchFrr() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-frr-'));
-  const vty = path.join(dir, 'run');
-  await run('mkdir', ['-p', vty]);
-  const conf = path.join(dir, 'bgpd.conf');
-  writeFileSync(
-    conf,
-    `frr version 8.4.4
-frr defaults traditional
-hostname bench-frr
-log file ${path.join(dir, 'bgpd.log')} warnings
-!
-router bgp ${RECEIVER_AS}
- bgp router-id ${ADDR.frr}
- no bgp ebgp-requires-policy
- neighbor ${GENERATOR} remote-as ${GENERATOR_AS}
- neighbor ${GENERATOR} passive
- neighbor ${GENERATOR} disable-connected-check
-exit
-!
-`,
-  );
-  const pidFile = path.join(dir, 'bgpd.pid');
-  await run('/usr/lib/frr/bgpd', [
-    '-d', '-Z', '-S', '-l', ADDR.frr, '-p', String(PORT), '-f', conf, '-i', pidFile,
-    '--vty_socket', vty, '-z', path.join(vty, 'zserv.api'),
-  ]);
   let pid = 0;
   let loadgen = null;
   try {
-    for (let i = 0; i < 100 && !pid; i++) {
-      try {
-        pid = Number(readFileSync(pidFile, 'utf8').trim());
-      } catch {
-        await sleep(100);
-      }
-    }
-    const vtysh = async (cmd) => (await run('vtysh', ['--vty_socket', vty, '-d', 'bgpd', '-c', cmd], { timeout: 60_000 })).stdout;
-    for (let i = 0; i < 100; i++) {
-      if (await vtysh('show version').then(() => true, () => false)) break;
-      await sleep(100);
-    }
-    await sleep(300);
+    const frr = await startFrrBgpd({ dir, asn: RECEIVER_AS, address: ADDR.frr, port: PORT, generator: GENERATOR, generatorAs: GENERATOR_AS });
+    pid = frr.pid;
+    const { vtysh } = frr;
     const idleRss = procStatus(pid, 'VmRSS');
     const gen = startLoadgen(ADDR.frr);
     loadgen = gen.child;

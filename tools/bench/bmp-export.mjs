@@ -12,17 +12,15 @@
 //
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 500000,1000000] [--only bmpd,gobgpd,frr] [--cpu-prof]
 // --cpu-prof runs bmpd's child under `node --cpu-prof` and prints its top self-time functions.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 
-import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, startGobgpd } from './processes.mjs';
+import { killPid as killAfter, procStatus, spawnJson as spawnJsonWith, startFrrBgpd, startGobgpd } from './processes.mjs';
 
-const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const { BmpStreamDecoder, readCommonHeader, MessageType } = await import(path.join(root, 'dist/src/bmp/codec/index.js'));
@@ -257,25 +255,16 @@ async function benchGobgpd(n, collectorPort) {
 
 async function benchFrr(n, collectorPort) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-frr-'));
-  const vty = path.join(dir, 'run');
-  await run('mkdir', ['-p', vty]);
-  const conf = path.join(dir, 'bgpd.conf');
-  // FRR 8.4 sends pre-policy Route Monitoring only from an Adj-RIB-In copy: without
-  // soft-reconfiguration inbound they go out as withdrawals (lab pitfall).
-  writeFileSync(
-    conf,
-    `frr version 8.4.4
-frr defaults traditional
-hostname bench-frr
-log file ${path.join(dir, 'bgpd.log')} warnings
-!
-router bgp ${EXPORTER_AS}
- bgp router-id ${ADDR.frr}
- no bgp ebgp-requires-policy
- neighbor ${GENERATOR} remote-as ${GENERATOR_AS}
- neighbor ${GENERATOR} passive
- neighbor ${GENERATOR} disable-connected-check
- !
+  let pid = 0;
+  let loadgen = null;
+  try {
+    const result = await measure(n, collectorPort, {
+      start: async () => {
+        // FRR 8.4 sends pre-policy Route Monitoring only from an Adj-RIB-In copy: without
+        // soft-reconfiguration inbound they go out as withdrawals (lab pitfall).
+        ({ pid } = await startFrrBgpd({
+          dir, asn: EXPORTER_AS, address: ADDR.frr, port: PORT, generator: GENERATOR, generatorAs: GENERATOR_AS, modules: ['bmp'],
+          extraConfig: ` !
  bmp targets collector
   bmp monitor ipv4 unicast pre-policy
   bmp connect ${COLLECTOR} port ${collectorPort} min-retry 100 max-retry 1000
@@ -285,33 +274,8 @@ router bgp ${EXPORTER_AS}
   neighbor ${GENERATOR} activate
   neighbor ${GENERATOR} soft-reconfiguration inbound
  exit-address-family
-exit
-!
 `,
-  );
-  const pidFile = path.join(dir, 'bgpd.pid');
-  let pid = 0;
-  let loadgen = null;
-  try {
-    const result = await measure(n, collectorPort, {
-      start: async () => {
-        await run('/usr/lib/frr/bgpd', [
-          '-d', '-M', 'bmp', '-Z', '-S', '-l', ADDR.frr, '-p', String(PORT), '-f', conf, '-i', pidFile,
-          '--vty_socket', vty, '-z', path.join(vty, 'zserv.api'),
-        ]);
-        for (let i = 0; i < 100 && !pid; i++) {
-          try {
-            pid = Number(readFileSync(pidFile, 'utf8').trim());
-          } catch {
-            await sleep(100);
-          }
-        }
-        const vtysh = async (cmd) => (await run('vtysh', ['--vty_socket', vty, '-d', 'bgpd', '-c', cmd], { timeout: 60_000 })).stdout;
-        for (let i = 0; i < 100; i++) {
-          if (await vtysh('show version').then(() => true, () => false)) break;
-          await sleep(100);
-        }
-        await sleep(300);
+        }));
       },
       feed: async () => {
         loadgen = startLoadgen(ADDR.frr, n).child;

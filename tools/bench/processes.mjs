@@ -113,3 +113,51 @@ ${extraToml}`,
   }
   return { pid: child.pid, cli };
 }
+
+/**
+ * FRR bgpd standalone (-Z no zebra, -S stay root) as a benchmark peer: passive towards the load
+ * generator; `extraConfig` goes inside `router bgp`, `modules` are loaded with -M (e.g. 'bmp').
+ * Returns once its vty answers; `pid` is bgpd's (it daemonizes and writes it to a pid file).
+ */
+export async function startFrrBgpd({ dir, asn, address, port, generator, generatorAs, modules = [], extraConfig = '' }) {
+  const vty = path.join(dir, 'run');
+  await run('mkdir', ['-p', vty]);
+  const conf = path.join(dir, 'bgpd.conf');
+  writeFileSync(
+    conf,
+    `frr version 8.4.4
+frr defaults traditional
+hostname bench-frr
+log file ${path.join(dir, 'bgpd.log')} warnings
+!
+router bgp ${asn}
+ bgp router-id ${address}
+ no bgp ebgp-requires-policy
+ neighbor ${generator} remote-as ${generatorAs}
+ neighbor ${generator} passive
+ neighbor ${generator} disable-connected-check
+${extraConfig}exit
+!
+`,
+  );
+  const pidFile = path.join(dir, 'bgpd.pid');
+  await run('/usr/lib/frr/bgpd', [
+    '-d', ...modules.flatMap((m) => ['-M', m]), '-Z', '-S', '-l', address, '-p', String(port), '-f', conf, '-i', pidFile,
+    '--vty_socket', vty, '-z', path.join(vty, 'zserv.api'),
+  ]);
+  let pid = 0;
+  for (let i = 0; i < 100 && !pid; i++) {
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim());
+    } catch {
+      await sleep(100);
+    }
+  }
+  const vtysh = async (cmd) => (await run('vtysh', ['--vty_socket', vty, '-d', 'bgpd', '-c', cmd], { timeout: 60_000 })).stdout;
+  for (let i = 0; i < 100; i++) {
+    if (await vtysh('show version').then(() => true, () => false)) break;
+    await sleep(100);
+  }
+  await sleep(300);
+  return { pid, vtysh };
+}
