@@ -6,10 +6,10 @@
 // Time runs from the first UPDATE received to the UPDATE that completed the table.
 // Run after `npx tsc -b`: node tools/bench/bgp-speaker-child.mjs --listen 127.0.0.x --port 0 \
 //   --as 65001 --neighbor 127.0.0.y --remote-as 65010 --target 1000000
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadgenSpeakerConfig, procStatus } from './processes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { BgpSpeaker } = await import(path.join(root, 'dist/src/bgp/speaker.js'));
@@ -26,33 +26,10 @@ const { values: args } = parseArgs({
   },
 });
 
-function status(field) {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
-}
+const status = (field) => procStatus('self', field);
 
 const target = Number(args.target);
-const speaker = new BgpSpeaker({
-  asNumber: Number(args.as),
-  routerId: args['router-id'],
-  listen: { addresses: [args.listen], port: Number(args.port) },
-  neighbors: [
-    {
-      address: args.neighbor,
-      remoteAs: Number(args['remote-as']),
-      description: 'bench load generator',
-      updateSource: null,
-      password: null,
-      passive: true,
-      timers: { keepalive: 0, holdTime: 180 },
-      shutdown: false,
-      addressFamilies: ['ipv4-unicast'],
-      vrf: null,
-    },
-  ],
-});
+const speaker = new BgpSpeaker(loadgenSpeakerConfig(args));
 await speaker.start();
 global.gc?.();
 const idleRssBytes = status('VmRSS');

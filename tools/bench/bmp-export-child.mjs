@@ -7,10 +7,10 @@
 //   {"event":"table","prefixes":N,"at":ms}     (the Adj-RIB-In holds --target prefixes)
 // Run after `npx tsc -b`: node tools/bench/bmp-export-child.mjs --listen 127.0.0.x --port P \
 //   --as 65001 --neighbor 127.0.0.y --remote-as 65010 --collector 127.0.0.z --collector-port Q --target N
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadgenSpeakerConfig, procStatus } from './processes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { BgpSpeaker } = await import(path.join(root, 'dist/src/bgp/speaker.js'));
@@ -33,34 +33,11 @@ const { values: args } = parseArgs({
   },
 });
 
-function status(field) {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
-}
+const status = (field) => procStatus('self', field);
 
 const emit = (event) => console.log(JSON.stringify({ ...event, at: Date.now() }));
 
-const speaker = new BgpSpeaker({
-  asNumber: Number(args.as),
-  routerId: args['router-id'],
-  listen: { addresses: [args.listen], port: Number(args.port) },
-  neighbors: [
-    {
-      address: args.neighbor,
-      remoteAs: Number(args['remote-as']),
-      description: 'bench load generator',
-      updateSource: null,
-      password: null,
-      passive: true,
-      timers: { keepalive: 0, holdTime: 180 },
-      shutdown: false,
-      addressFamilies: ['ipv4-unicast'],
-      vrf: null,
-    },
-  ],
-});
+const speaker = new BgpSpeaker(loadgenSpeakerConfig(args));
 
 // The load generator advertises route-refresh but never answers a ROUTE-REFRESH (it sends its
 // table once). A new station's table therefore comes from the Adj-RIB-In replay, the path the

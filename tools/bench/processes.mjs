@@ -161,3 +161,29 @@ ${extraConfig}exit
   await sleep(300);
   return { pid, vtysh };
 }
+
+/**
+ * The BGP speaker configuration of the bmpd benchmark children: one passive IPv4 neighbor, the
+ * load generator, from their common command-line options.
+ */
+export function loadgenSpeakerConfig(args) {
+  return {
+    asNumber: Number(args.as),
+    routerId: args['router-id'],
+    listen: { addresses: [args.listen], port: Number(args.port) },
+    neighbors: [
+      {
+        address: args.neighbor,
+        remoteAs: Number(args['remote-as']),
+        description: 'bench load generator',
+        updateSource: null,
+        password: null,
+        passive: true,
+        timers: { keepalive: 0, holdTime: 180 },
+        shutdown: false,
+        addressFamilies: ['ipv4-unicast'],
+        vrf: null,
+      },
+    ],
+  };
+}
