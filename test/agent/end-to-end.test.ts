@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, gobgp, startExabgp, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
+import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 
@@ -52,27 +52,9 @@ const DEACTIVATE_2 = `<config><bgp xmlns="urn:bmpd:yang:bmpd" xmlns:nc="urn:ietf
   <bmp><server><id>2</id><activate nc:operation="delete"/></server></bmp></bgp></config>`;
 const DEACTIVATE_1 = DEACTIVATE_2.replace('<id>2</id>', '<id>1</id>');
 
-const gobgpdToml = `
-[global.config]
-  as = 65030
-  router-id = "${GOBGP}"
-  port = 179
-  local-address-list = ["${GOBGP}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${BMPD}"
-    peer-as = 65000
-  [neighbors.transport.config]
-    local-address = "${GOBGP}"
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`;
+const gobgpdConf = gobgpdToml({ as: 65030, routerId: GOBGP, port: 179, localAddresses: [GOBGP] }, [
+  { address: BMPD, peerAs: 65000, localAddress: GOBGP, families: ['ipv4-unicast', 'ipv6-unicast'] },
+]);
 
 const exabgpConf = `
 neighbor ${BMPD} {
@@ -131,7 +113,7 @@ beforeAll(async () => {
   const gd = tempDir('e2e-gobgpd');
   const ed = tempDir('e2e-exabgp');
   dirs.push(gd, ed);
-  const gobgpd = await startGobgpd({ dir: gd, toml: gobgpdToml, api: GOBGP_API });
+  const gobgpd = await startGobgpd({ dir: gd, toml: gobgpdConf, api: GOBGP_API });
   daemons.push(gobgpd);
   for (let i = 0; i < GOBGP_V4; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `10.30.${i}.0/24`, 'nexthop', '198.51.100.3', '-a', 'ipv4']);
   for (let i = 0; i < GOBGP_V6; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `fd00:30:${i}::/48`, 'nexthop', 'fd00::3', '-a', 'ipv6']);

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, gobgp, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
+import { type Daemon, gobgp, gobgpdToml, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
 import { Collector, sleep } from '../bmp/integration/harness.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 import { join } from 'node:path';
@@ -54,21 +54,9 @@ beforeAll(async () => {
   gobgpd = await startGobgpd({
     dir,
     api: GOBGP_API,
-    toml: `
-[global.config]
-  as = 65050
-  router-id = "${GOBGP}"
-  port = 179
-  local-address-list = ["${GOBGP}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${BMPD}"
-    peer-as = 65000
-  [neighbors.transport.config]
-    local-address = "${GOBGP}"
-  [neighbors.timers.config]
-    connect-retry = 1
-`,
+    toml: gobgpdToml({ as: 65050, routerId: GOBGP, port: 179, localAddresses: [GOBGP] }, [
+      { address: BMPD, peerAs: 65000, localAddress: GOBGP },
+    ]),
   });
   for (let i = 0; i < 3; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `10.50.${i}.0/24`, 'nexthop', '198.51.100.3']);
   agent = await startAgent();

@@ -95,6 +95,40 @@ export interface GobgpdOptions {
   readonly api: string;
 }
 
+/** One BGP neighbor in gobgpd's TOML. */
+export interface GobgpdNeighbor {
+  readonly address: string;
+  readonly peerAs: number;
+  readonly localAddress: string;
+  /** The neighbor's port when it is not 179 (a lab peer on a high port). */
+  readonly remotePort?: number;
+  readonly families?: readonly ('ipv4-unicast' | 'ipv6-unicast')[];
+}
+
+/** gobgpd's configuration for the tests: its identity and neighbors, connect-retry 1 s. */
+export function gobgpdToml(global: { as: number; routerId: string; port: number; localAddresses: readonly string[] }, neighbors: readonly GobgpdNeighbor[]): string {
+  const head = `[global.config]
+  as = ${global.as}
+  router-id = "${global.routerId}"
+  port = ${global.port}
+  local-address-list = [${global.localAddresses.map((a) => `"${a}"`).join(', ')}]
+`;
+  return head + neighbors.map((n) => `
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${n.address}"
+    peer-as = ${n.peerAs}
+  [neighbors.transport.config]
+    local-address = "${n.localAddress}"${n.remotePort !== undefined ? `
+    remote-port = ${n.remotePort}` : ''}
+  [neighbors.timers.config]
+    connect-retry = 1
+${(n.families ?? ['ipv4-unicast']).map((f) => `  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "${f}"
+`).join('')}`).join('');
+}
+
 export async function startGobgpd(options: GobgpdOptions): Promise<Daemon> {
   const conf = path.join(options.dir, 'gobgpd.toml');
   writeFileSync(conf, options.toml);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NeighborConfig, SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
-import { type Daemon, gobgp, sleep, startExabgp, startGobgpd, tempDir, waitFor } from './daemons.js';
+import { type Daemon, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, tempDir, waitFor } from './daemons.js';
 
 const BMPD = '127.0.4.1';
 const GOBGP = '127.0.4.2';
@@ -45,39 +45,10 @@ const config: SpeakerConfig = {
   ],
 };
 
-const gobgpdToml = `
-[global.config]
-  as = ${GOBGP_AS}
-  router-id = "${GOBGP}"
-  port = ${GOBGP_PORT}
-  local-address-list = ["${GOBGP}", "::1"]
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${BMPD}"
-    peer-as = ${LOCAL_AS}
-  [neighbors.transport.config]
-    local-address = "${GOBGP}"
-    remote-port = ${BMPD_PORT}
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "::1"
-    peer-as = ${LOCAL_AS}
-  [neighbors.transport.config]
-    local-address = "::1"
-    remote-port = ${BMPD_PORT}
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`;
+const gobgpdConf = gobgpdToml({ as: GOBGP_AS, routerId: GOBGP, port: GOBGP_PORT, localAddresses: [GOBGP, '::1'] }, [
+  { address: BMPD, peerAs: LOCAL_AS, localAddress: GOBGP, remotePort: BMPD_PORT },
+  { address: '::1', peerAs: LOCAL_AS, localAddress: '::1', remotePort: BMPD_PORT, families: ['ipv6-unicast'] },
+]);
 
 const EXABGP_GOOD_ROUTES = 12;
 const exabgpConf = `
@@ -118,7 +89,7 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
     await speaker.start();
     const dir = tempDir('gobgpd');
     dirs.push(dir);
-    gobgpd = await startGobgpd({ dir, toml: gobgpdToml, api: GOBGP_API });
+    gobgpd = await startGobgpd({ dir, toml: gobgpdConf, api: GOBGP_API });
     daemons.push(gobgpd);
   });
 

@@ -14,7 +14,7 @@ import type { BmpEngineConfig, BmpServerConfig } from '../../../src/bmp/config.j
 import { BmpEngine, type ServerDownEvent } from '../../../src/bmp/engine.js';
 import { speakerForBmp } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
-import { type Daemon, gobgp, startExabgp, startGobgpd, tempDir } from '../../bgp/integration/daemons.js';
+import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir } from '../../bgp/integration/daemons.js';
 import { eventually, sleep } from './harness.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from './pmbmpd.js';
 
@@ -64,26 +64,9 @@ const speakerConfig: SpeakerConfig = {
   ],
 };
 
-const gobgpdToml = `
-[global.config]
-  as = ${GOBGP_AS}
-  router-id = "${GOBGP}"
-  port = ${GOBGP_PORT}
-  local-address-list = ["${GOBGP}"]
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${BMPD}"
-    peer-as = ${LOCAL_AS}
-  [neighbors.transport.config]
-    local-address = "${GOBGP}"
-    remote-port = ${BMPD_PORT}
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-`;
+const gobgpdConf = gobgpdToml({ as: GOBGP_AS, routerId: GOBGP, port: GOBGP_PORT, localAddresses: [GOBGP] }, [
+  { address: BMPD, peerAs: LOCAL_AS, localAddress: GOBGP, remotePort: BMPD_PORT },
+]);
 
 const exabgpConf = `
 neighbor ${BMPD} {
@@ -173,7 +156,7 @@ describe('BMP engine with the real speaker, gobgpd + exabgp neighbors and two pm
     await speaker.start();
     const gdir = tempDir('gobgpd');
     dirs.push(gdir);
-    daemons.push(await startGobgpd({ dir: gdir, toml: gobgpdToml, api: GOBGP_API }));
+    daemons.push(await startGobgpd({ dir: gdir, toml: gobgpdConf, api: GOBGP_API }));
     const edir = tempDir('exabgp');
     dirs.push(edir);
     daemons.push(startExabgp({ dir: edir, conf: exabgpConf }));
