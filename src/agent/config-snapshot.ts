@@ -24,7 +24,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import type { DataTree } from 'libyang-wasm';
-import { DEFAULT_BGP_PORT, neighborKey, type AddressFamily, type NeighborConfig, type NeighborKey, type SpeakerConfig } from '../bgp/config.js';
+import { DEFAULT_BGP_PORT, neighborKey, type AddressFamily, type NeighborConfig, type NeighborKey, type SpeakerConfig, type VrfRef } from '../bgp/config.js';
 import { DEFAULT_BUFFER_SIZE_MB, EMPTY_BMP_CONFIG, type BmpEngineConfig, type BmpServerConfig, type InitialRefresh, type NeighborActivation } from '../bmp/config.js';
 import { interfaceAddress } from '../net/interfaces.js';
 import { ipv4Bytes, ipv6Bytes } from '../net/ip.js';
@@ -148,7 +148,7 @@ function compareText(a: string, b: string): number {
 // Neighbors and peer groups
 
 /** The neighbor-common-config grouping as written on one list entry (null: not set there). */
-interface CommonSettings {
+export interface CommonSettings {
   readonly remoteAs: number | null;
   readonly description: string | null;
   readonly updateSource: string | null;
@@ -208,67 +208,170 @@ function inherit(own: CommonSettings, group: CommonSettings): CommonSettings {
   };
 }
 
-interface NeighborEntry {
-  readonly address: string;
-  readonly path: string;
-  readonly placement: NeighborPlacement;
-  readonly vrf: { readonly name: string; readonly rd: string } | null;
-  readonly settings: CommonSettings;
+/** Where a neighbor list entry sits in running: its keys, as its data path names them. */
+export type NeighborLocation =
+  | { readonly kind: 'global'; readonly address: string }
+  | { readonly kind: 'vrf'; readonly vrf: string; readonly afi: 'ipv4' | 'ipv6'; readonly address: string };
+
+/** The data path of a neighbor list entry, e.g. /bmpd:bgp/neighbor[address='127.0.3.1']. */
+export function neighborPath(location: NeighborLocation): string {
+  return location.kind === 'global'
+    ? `${BGP_PATH}/neighbor[address='${location.address}']`
+    : `${BGP_PATH}/vrf[name='${location.vrf}']/address-family[afi='${location.afi}']/neighbor[address='${location.address}']`;
 }
 
-function neighborEntries(bgp: JsonObject): NeighborEntry[] {
+/** An update-source interface name and what it resolved to, so a later change can tell whether the host moved it. */
+export interface InterfaceUse {
+  readonly name: string;
+  readonly family: 4 | 6;
+  readonly address: string | null;
+}
+
+/** The settings a neighbor list entry is read against: its peer-groups and its VRF's rd. */
+interface EntryContext {
+  readonly groups: ReadonlyMap<string, CommonSettings>;
+  readonly vrfRds: ReadonlyMap<string, string>;
+}
+
+/** Everything of /bgp but the neighbor entries (what a change of neighbors only leaves as it was). */
+export interface RunningBase extends EntryContext {
+  readonly asNumber: number;
+  readonly routerId: string;
+  /** False: derived from the host's addresses when running was read. */
+  readonly routerIdConfigured: boolean;
+  readonly listen: SpeakerConfig['listen'];
+  readonly bufferSizeMb: number;
+  readonly initialRefresh: InitialRefresh;
+  readonly servers: readonly BmpServerConfig[];
+  readonly serverProblems: readonly ConfigProblem[];
+  readonly routerIdProblems: readonly ConfigProblem[];
+  /** The interface names the servers' update-source resolved. */
+  readonly serverInterfaces: readonly InterfaceUse[];
+}
+
+/** One neighbor list entry of running, read: what the snapshots take from it. */
+export interface NeighborEntrySnapshot {
+  readonly path: string;
+  readonly key: NeighborKey;
+  readonly address: string;
+  readonly placement: NeighborPlacement;
+  readonly settings: CommonSettings;
+  /** Null without a remote-as (the model's must forbids it; never guess an AS). */
+  readonly neighbor: NeighborConfig | null;
+  readonly problems: readonly ConfigProblem[];
+  /** Its update-source when that is an interface name. */
+  readonly interfaceUse: InterfaceUse | null;
+}
+
+interface RawEntry {
+  readonly location: NeighborLocation;
+  readonly json: JsonObject;
+}
+
+function groupsOf(bgp: JsonObject): Map<string, CommonSettings> {
   const groups = new Map<string, CommonSettings>();
   for (const group of list(bgp['peer-group'])) {
     const name = text(group['name']);
     if (name !== null) groups.set(name, commonSettings(group));
   }
-  const settingsOf = (entry: JsonObject): CommonSettings => {
-    const group = text(entry['peer-group']);
-    return inherit(commonSettings(entry), (group !== null ? groups.get(group) : undefined) ?? NO_GROUP);
-  };
+  return groups;
+}
 
-  const entries: NeighborEntry[] = [];
-  const global: NeighborEntry[] = [];
+function vrfRdsOf(bgp: JsonObject): Map<string, string> {
+  const rds = new Map<string, string>();
+  for (const vrf of list(bgp['vrf'])) {
+    const name = text(vrf['name']);
+    const rd = text(vrf['rd']);
+    if (name !== null && rd !== null) rds.set(name, rd);
+  }
+  return rds;
+}
+
+/** The neighbor entries of /bgp in snapshot order (see compareNeighborEntries). */
+function rawEntries(bgp: JsonObject): RawEntry[] {
+  const entries: RawEntry[] = [];
+  const global: RawEntry[] = [];
   for (const neighbor of list(bgp['neighbor'])) {
     const address = text(neighbor['address']);
-    if (address === null) continue;
-    global.push({
-      address,
-      path: `${BGP_PATH}/neighbor[address='${address}']`,
-      placement: { kind: 'global' },
-      vrf: null,
-      settings: settingsOf(neighbor),
-    });
+    if (address !== null) global.push({ location: { kind: 'global', address }, json: neighbor });
   }
-  entries.push(...global.sort((a, b) => compareAddresses(a.address, b.address)));
+  entries.push(...global.sort((a, b) => compareAddresses(a.location.address, b.location.address)));
 
   const vrfs = list(bgp['vrf']).sort((a, b) => compareText(text(a['name']) ?? '', text(b['name']) ?? ''));
   for (const vrf of vrfs) {
     const name = text(vrf['name']);
-    const rd = text(vrf['rd']);
-    if (name === null || rd === null) continue;
+    if (name === null || text(vrf['rd']) === null) continue;
     const afs = list(vrf['address-family']).sort((a, b) => compareText(text(a['afi']) ?? '', text(b['afi']) ?? ''));
     for (const af of afs) {
       const afi = text(af['afi']);
       if (afi !== 'ipv4' && afi !== 'ipv6') continue;
-      const inAf: NeighborEntry[] = [];
+      const inAf: RawEntry[] = [];
       for (const neighbor of list(af['neighbor'])) {
         const address = text(neighbor['address']);
-        if (address === null) continue;
-        const own = settingsOf(neighbor);
-        inAf.push({
-          address,
-          path: `${BGP_PATH}/vrf[name='${name}']/address-family[afi='${afi}']/neighbor[address='${address}']`,
-          placement: { kind: 'vrf', vrf: name, afi },
-          vrf: { name, rd },
-          // The group's address-family entries do not apply in a VRF: the VRF's afi decides.
-          settings: { ...own, addressFamilies: [afi === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast'] },
-        });
+        if (address !== null) inAf.push({ location: { kind: 'vrf', vrf: name, afi, address }, json: neighbor });
       }
-      entries.push(...inAf.sort((a, b) => compareAddresses(a.address, b.address)));
+      entries.push(...inAf.sort((a, b) => compareAddresses(a.location.address, b.location.address)));
     }
   }
   return entries;
+}
+
+/**
+ * Snapshot order: global neighbors by address (IPv4 before IPv6, numerically), then VRF neighbors
+ * by VRF name, afi and address.
+ */
+export function compareNeighborEntries(a: NeighborEntrySnapshot, b: NeighborEntrySnapshot): number {
+  const pa = a.placement;
+  const pb = b.placement;
+  if (pa.kind !== pb.kind) return pa.kind === 'global' ? -1 : 1;
+  if (pa.kind === 'vrf' && pb.kind === 'vrf') {
+    const byVrf = compareText(pa.vrf, pb.vrf);
+    if (byVrf !== 0) return byVrf;
+    const byAfi = compareText(pa.afi, pb.afi);
+    if (byAfi !== 0) return byAfi;
+  }
+  return compareAddresses(a.address, b.address);
+}
+
+/** One neighbor entry → its NeighborConfig, peer-group folded in and update-source resolved; null: its VRF has no rd. */
+function entrySnapshot(raw: RawEntry, context: EntryContext, resolve: (name: string, family: 4 | 6) => string | null): NeighborEntrySnapshot | null {
+  const { location, json } = raw;
+  const address = location.address;
+  const path = neighborPath(location);
+  const group = text(json['peer-group']);
+  const inherited = inherit(commonSettings(json), (group !== null ? context.groups.get(group) : undefined) ?? NO_GROUP);
+  let placement: NeighborPlacement = { kind: 'global' };
+  let vrf: VrfRef | null = null;
+  let settings = inherited;
+  if (location.kind === 'vrf') {
+    const rd = context.vrfRds.get(location.vrf);
+    if (rd === undefined) return null;
+    placement = { kind: 'vrf', vrf: location.vrf, afi: location.afi };
+    vrf = { name: location.vrf, rd };
+    // The group's address-family entries do not apply in a VRF: the VRF's afi decides.
+    settings = { ...inherited, addressFamilies: [location.afi === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast'] };
+  }
+  const key = neighborKey(vrf?.name ?? null, address);
+  const problems: ConfigProblem[] = [];
+  if (settings.remoteAs === null) {
+    problems.push({ path: `${path}/remote-as`, message: 'neighbor has no remote-as, its own or its peer-group\'s; not started' });
+    return { path, key, address, placement, settings, neighbor: null, problems, interfaceUse: null };
+  }
+  const family = familyOf(address);
+  const uses: InterfaceUse[] = [];
+  const neighbor: NeighborConfig = {
+    address,
+    remoteAs: settings.remoteAs,
+    description: settings.description,
+    updateSource: resolveUpdateSource(settings.updateSource, family, path, resolve, problems, uses),
+    password: settings.password,
+    passive: settings.passive ?? false,
+    timers: { keepalive: settings.keepalive ?? DEFAULT_KEEPALIVE_SECONDS, holdTime: settings.holdTime ?? DEFAULT_HOLD_TIME_SECONDS },
+    shutdown: settings.shutdown,
+    addressFamilies: settings.addressFamilies ?? [family === 4 ? 'ipv4-unicast' : 'ipv6-unicast'],
+    vrf,
+  };
+  return { path, key, address, placement, settings, neighbor, problems, interfaceUse: uses[0] ?? null };
 }
 
 /** update-source: an address is kept, an interface name resolved to its address of `family`. */
@@ -278,10 +381,12 @@ function resolveUpdateSource(
   path: string,
   resolve: (name: string, family: 4 | 6) => string | null,
   problems: ConfigProblem[],
+  uses: InterfaceUse[],
 ): string | null {
   if (value === null) return null;
   if (isIP(value) !== 0) return value;
   const address = resolve(value, family);
+  uses.push({ name: value, family, address });
   if (address === null) {
     problems.push({
       path: `${path}/update-source`,
@@ -296,6 +401,48 @@ function sameSettings(a: CommonSettings, b: CommonSettings): boolean {
   return JSON.stringify({ ...a, addressFamilies: null }) === JSON.stringify({ ...b, addressFamilies: null });
 }
 
+/**
+ * Entries in snapshot order → the speaker's neighbors and the engine's activations. The same
+ * address under both address families of one VRF is one BGP session carrying both families;
+ * the first entry (ipv4) supplies the session settings.
+ */
+function assemble(entries: Iterable<NeighborEntrySnapshot>, problems: ConfigProblem[]): { neighbors: NeighborConfig[]; activations: NeighborActivation[] } {
+  const neighbors: NeighborConfig[] = [];
+  const activations: NeighborActivation[] = [];
+  const byKey = new Map<NeighborKey, { readonly index: number; readonly settings: CommonSettings }>();
+  for (const entry of entries) {
+    problems.push(...entry.problems);
+    const neighbor = entry.neighbor;
+    if (neighbor === null) continue;
+    const seen = byKey.get(entry.key);
+    if (seen !== undefined) {
+      const first = neighbors[seen.index]!;
+      if (!sameSettings(seen.settings, entry.settings)) {
+        problems.push({ path: entry.path, message: `neighbor ${entry.address} is also configured under the VRF's other address family with different settings; those of the first entry apply` });
+      }
+      neighbors[seen.index] = { ...first, addressFamilies: [...new Set([...first.addressFamilies, ...neighbor.addressFamilies])] };
+      continue;
+    }
+    byKey.set(entry.key, { index: neighbors.length, settings: entry.settings });
+    neighbors.push(neighbor);
+    if (entry.settings.bmpActivate !== null) activations.push({ neighbor: entry.key, servers: entry.settings.bmpActivate });
+  }
+  return { neighbors, activations };
+}
+
+/** One neighbor (key) from its entries in snapshot order: at most two, a VRF address under both afis. */
+export interface MergedNeighbor {
+  readonly neighbor: NeighborConfig | null;
+  readonly activation: NeighborActivation | null;
+  readonly problems: readonly ConfigProblem[];
+}
+
+export function mergeNeighborEntries(entries: readonly NeighborEntrySnapshot[]): MergedNeighbor {
+  const problems: ConfigProblem[] = [];
+  const { neighbors, activations } = assemble(entries, problems);
+  return { neighbor: neighbors[0] ?? null, activation: activations[0] ?? null, problems };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Router ID
 
@@ -308,14 +455,15 @@ function highest(addresses: readonly string[]): string | undefined {
   return [...addresses].sort(compareAddresses).at(-1);
 }
 
-function routerIdOf(bgp: JsonObject, env: ConfigEnvironment, problems: ConfigProblem[]): string {
-  const configured = text(bgp['router-id']);
-  if (configured !== null) return configured;
+/** The router-id the model's description derives when none is configured (with a problem when there is none to derive). */
+export function derivedRouterId(env: ConfigEnvironment): { readonly routerId: string; readonly problems: readonly ConfigProblem[] } {
   const host = (env.hostIpv4Addresses ?? hostIpv4Addresses)().filter((a) => isIP(a.address) === 4 && a.address !== '0.0.0.0');
   const derived = highest(host.filter((a) => a.loopback).map((a) => a.address)) ?? highest(host.map((a) => a.address));
-  if (derived !== undefined) return derived;
-  problems.push({ path: `${BGP_PATH}/router-id`, message: `the host has no IPv4 address to take the router-id from; using ${FALLBACK_ROUTER_ID}, configure bgp router-id` });
-  return FALLBACK_ROUTER_ID;
+  if (derived !== undefined) return { routerId: derived, problems: [] };
+  return {
+    routerId: FALLBACK_ROUTER_ID,
+    problems: [{ path: `${BGP_PATH}/router-id`, message: `the host has no IPv4 address to take the router-id from; using ${FALLBACK_ROUTER_ID}, configure bgp router-id` }],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,14 +477,19 @@ function initialRefreshOf(bmp: JsonObject | undefined): InitialRefresh {
   return { kind: 'immediate' };
 }
 
-function serverOf(entry: JsonObject, resolve: (name: string, family: 4 | 6) => string | null, problems: ConfigProblem[]): BmpServerConfig | null {
+function serverOf(
+  entry: JsonObject,
+  resolve: (name: string, family: 4 | 6) => string | null,
+  problems: ConfigProblem[],
+  uses: InterfaceUse[],
+): BmpServerConfig | null {
   const id = integer(entry['id']);
   if (id === null) return null;
   const address = text(entry['address']);
   const path = `${BGP_PATH}/bmp/server[id='${id}']`;
   // Without an address there is nothing to connect to and no family to pick: the next snapshot,
   // taken when the address is configured, resolves the interface.
-  const updateSource = address === null ? null : resolveUpdateSource(text(entry['update-source']), familyOf(address), path, resolve, problems);
+  const updateSource = address === null ? null : resolveUpdateSource(text(entry['update-source']), familyOf(address), path, resolve, problems, uses);
   return {
     id,
     activated: present(entry['activate']),
@@ -355,75 +508,104 @@ function serverOf(entry: JsonObject, resolve: (name: string, family: 4 | 6) => s
 
 // ---------------------------------------------------------------------------------------------
 
-/** The speaker's and the engine's snapshots of a running tree (bmpd module data). */
-export function snapshotsFromRunning(tree: DataTree, env: ConfigEnvironment = {}): RunningSnapshots {
+/** A running tree read in full: the base, every neighbor entry in snapshot order, and the snapshots. */
+export interface RunningRead {
+  readonly base: RunningBase;
+  readonly entries: readonly NeighborEntrySnapshot[];
+  readonly snapshots: RunningSnapshots;
+}
+
+/** Reads the whole of /bgp; null when there is none (no speaker runs). */
+export function readRunning(tree: DataTree, env: ConfigEnvironment = {}): RunningRead | null {
   const bgp = bgpContainer(tree);
-  if (bgp === undefined) return { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
+  if (bgp === undefined) return null;
   const resolve = env.interfaceAddress ?? interfaceAddress;
-  const problems: ConfigProblem[] = [];
 
   const bmp = object(bgp['bmp']);
+  const serverProblems: ConfigProblem[] = [];
+  const serverInterfaces: InterfaceUse[] = [];
   const servers = list(bmp?.['server'])
-    .flatMap((entry) => serverOf(entry, resolve, problems) ?? [])
+    .flatMap((entry) => serverOf(entry, resolve, serverProblems, serverInterfaces) ?? [])
     .sort((a, b) => a.id - b.id);
-
-  const neighbors: NeighborConfig[] = [];
-  const activations: NeighborActivation[] = [];
-  const byKey = new Map<NeighborKey, { readonly index: number; readonly settings: CommonSettings }>();
-  for (const entry of neighborEntries(bgp)) {
-    const s = entry.settings;
-    if (s.remoteAs === null) {
-      // The model's must forbids this in a validated running tree; never guess an AS.
-      problems.push({ path: `${entry.path}/remote-as`, message: 'neighbor has no remote-as, its own or its peer-group\'s; not started' });
-      continue;
-    }
-    const family = familyOf(entry.address);
-    const neighbor: NeighborConfig = {
-      address: entry.address,
-      remoteAs: s.remoteAs,
-      description: s.description,
-      updateSource: resolveUpdateSource(s.updateSource, family, entry.path, resolve, problems),
-      password: s.password,
-      passive: s.passive ?? false,
-      timers: { keepalive: s.keepalive ?? DEFAULT_KEEPALIVE_SECONDS, holdTime: s.holdTime ?? DEFAULT_HOLD_TIME_SECONDS },
-      shutdown: s.shutdown,
-      addressFamilies: s.addressFamilies ?? [family === 4 ? 'ipv4-unicast' : 'ipv6-unicast'],
-      vrf: entry.vrf,
-    };
-    const key = neighborKey(entry.vrf?.name ?? null, entry.address);
-    const seen = byKey.get(key);
-    if (seen !== undefined) {
-      // The same address under both address families of one VRF is one BGP session carrying
-      // both families; the first entry (ipv4) supplies the session settings.
-      const first = neighbors[seen.index]!;
-      if (!sameSettings(seen.settings, s)) {
-        problems.push({ path: entry.path, message: `neighbor ${entry.address} is also configured under the VRF's other address family with different settings; those of the first entry apply` });
-      }
-      neighbors[seen.index] = { ...first, addressFamilies: [...new Set([...first.addressFamilies, ...neighbor.addressFamilies])] };
-      continue;
-    }
-    byKey.set(key, { index: neighbors.length, settings: s });
-    neighbors.push(neighbor);
-    if (s.bmpActivate !== null) activations.push({ neighbor: key, servers: s.bmpActivate });
-  }
-
+  const configuredRouterId = text(bgp['router-id']);
+  const router = configuredRouterId !== null ? { routerId: configuredRouterId, problems: [] } : derivedRouterId(env);
   const listen = object(bgp['listen']);
-  const speaker: SpeakerConfig = {
+  const base: RunningBase = {
     asNumber: integer(bgp['as-number']) ?? 0,
-    routerId: routerIdOf(bgp, env, problems),
+    routerId: router.routerId,
+    routerIdConfigured: configuredRouterId !== null,
     listen: {
       addresses: texts(listen?.['address']).sort(compareAddresses),
       port: integer(listen?.['port']) ?? DEFAULT_BGP_PORT,
     },
-    neighbors,
-  };
-  const bmpConfig: BmpEngineConfig = {
     bufferSizeMb: integer(bmp?.['buffer-size']) ?? DEFAULT_BUFFER_SIZE_MB,
     initialRefresh: initialRefreshOf(bmp),
     servers,
+    serverProblems,
+    routerIdProblems: router.problems,
+    serverInterfaces,
+    groups: groupsOf(bgp),
+    vrfRds: vrfRdsOf(bgp),
+  };
+  // rawEntries skips VRFs without an rd, so every entry has one here.
+  const entries = rawEntries(bgp).flatMap((raw) => entrySnapshot(raw, base, resolve) ?? []);
+  return { base, entries, snapshots: snapshotsOf(base, entries) };
+}
+
+/** The snapshots of a base and its neighbor entries, given in snapshot order. */
+export function snapshotsOf(base: RunningBase, entries: Iterable<NeighborEntrySnapshot>): RunningSnapshots {
+  const problems: ConfigProblem[] = [...base.serverProblems];
+  const { neighbors, activations } = assemble(entries, problems);
+  problems.push(...base.routerIdProblems);
+  const speaker: SpeakerConfig = { asNumber: base.asNumber, routerId: base.routerId, listen: base.listen, neighbors };
+  const bmp: BmpEngineConfig = {
+    bufferSizeMb: base.bufferSizeMb,
+    initialRefresh: base.initialRefresh,
+    servers: base.servers,
     neighbors: activations,
   };
-  return { speaker, bmp: bmpConfig, problems };
+  return { speaker, bmp, problems };
+}
+
+/** What one neighbor entry's data path holds in a tree: the entry read, or nothing there. */
+export type NeighborEntryRead =
+  | { readonly kind: 'entry'; readonly entry: NeighborEntrySnapshot }
+  | { readonly kind: 'absent' }
+  /** Not readable against `base` alone (its VRF is not in the base): the caller reads running in full. */
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/**
+ * One neighbor entry of `tree`, read against the rest of running as `base` has it: the same
+ * peer-group folding, defaults and update-source resolution as readRunning, for one entry. Costs
+ * a select of the entry, not a print of running.
+ */
+export function readNeighborEntry(tree: DataTree, location: NeighborLocation, base: RunningBase, env: ConfigEnvironment = {}): NeighborEntryRead {
+  const selected = tree.select(neighborPath(location));
+  let bgp: JsonObject | undefined;
+  try {
+    bgp = bgpContainer(selected);
+  } finally {
+    selected.free();
+  }
+  if (bgp === undefined) return { kind: 'absent' };
+  const json = findEntry(bgp, location);
+  if (json === undefined) return { kind: 'absent' };
+  // Its VRF is not in the base (new, or without an rd): only a full read knows it.
+  const entry = entrySnapshot({ location, json }, base, env.interfaceAddress ?? interfaceAddress);
+  return entry === null ? { kind: 'unreadable', reason: `${neighborPath(location)}: its vrf is not in the base` } : { kind: 'entry', entry };
+}
+
+function findEntry(bgp: JsonObject, location: NeighborLocation): JsonObject | undefined {
+  const byAddress = (entries: unknown) => list(entries).find((n) => text(n['address']) === location.address);
+  if (location.kind === 'global') return byAddress(bgp['neighbor']);
+  const vrf = list(bgp['vrf']).find((v) => text(v['name']) === location.vrf);
+  const af = list(vrf?.['address-family']).find((a) => text(a['afi']) === location.afi);
+  return byAddress(af?.['neighbor']);
+}
+
+/** The speaker's and the engine's snapshots of a running tree (bmpd module data). */
+export function snapshotsFromRunning(tree: DataTree, env: ConfigEnvironment = {}): RunningSnapshots {
+  return readRunning(tree, env)?.snapshots ?? { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
 }
 
 /** The entries of running that oper state may be attached to (servers, neighbors with their place). */
@@ -431,10 +613,10 @@ export function runningView(tree: DataTree): BmpdRunningView {
   const bgp = bgpContainer(tree);
   if (bgp === undefined) return { bgp: false, servers: [], neighbors: [] };
   const servers = list(object(bgp['bmp'])?.['server']).flatMap((s) => integer(s['id']) ?? []).sort((a, b) => a - b);
-  const neighbors = neighborEntries(bgp).map((entry) => ({
-    key: neighborKey(entry.vrf?.name ?? null, entry.address),
-    address: entry.address,
-    placement: entry.placement,
+  const neighbors = rawEntries(bgp).map(({ location }) => ({
+    key: neighborKey(location.kind === 'vrf' ? location.vrf : null, location.address),
+    address: location.address,
+    placement: location.kind === 'global' ? { kind: 'global' as const } : { kind: 'vrf' as const, vrf: location.vrf, afi: location.afi },
   }));
   return { bgp: true, servers, neighbors };
 }

@@ -55,6 +55,18 @@ export interface SpeakerConfig {
   readonly connectRetrySeconds?: number;
 }
 
+/** Everything of a snapshot but its neighbors (what a change of some neighbors leaves alone). */
+export type SpeakerSettings = Omit<SpeakerConfig, 'neighbors'>;
+
+/**
+ * A change of some neighbors only, the rest of the snapshot as it is (BgpSpeaker.applyNeighborChanges):
+ * the effective configuration of each neighbor added or changed, the key of each neighbor removed.
+ */
+export interface NeighborChanges {
+  readonly upserts: readonly NeighborConfig[];
+  readonly removals: readonly NeighborKey[];
+}
+
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_CONNECT_RETRY_SECONDS = 120;
 

@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { formatIpv6, ipv6Bytes } from '../net/ip.js';
 import { setTcpMd5Sig, socketFd } from '../net/sockopt.js';
-import type { NeighborConfig, NeighborKey, SpeakerConfig } from './config.js';
+import type { NeighborChanges, NeighborConfig, NeighborKey, SpeakerConfig, SpeakerSettings } from './config.js';
 import { DEFAULT_BGP_PORT, DEFAULT_CONNECT_RETRY_SECONDS, neighborKeyOf } from './config.js';
 import type { EstablishedEvent, NeighborSnapshot, SpeakerEvents } from './events.js';
 import { CeaseSubcode } from './fsm.js';
@@ -51,8 +51,15 @@ function needsReset(a: NeighborConfig, b: NeighborConfig): boolean {
   );
 }
 
+function settingsOf(config: SpeakerConfig): SpeakerSettings {
+  const { neighbors: _neighbors, ...settings } = config;
+  return settings;
+}
+
 export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
-  private config: SpeakerConfig;
+  private config: SpeakerSettings;
+  /** The configured neighbors by key: a change of one neighbor touches one entry, never all. */
+  private neighborConfigs: Map<NeighborKey, NeighborConfig>;
   private readonly sessions = new Map<NeighborKey, Session>();
   private bgpListeners: Listener[] = [];
   private readonly log: SessionLogger;
@@ -61,7 +68,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
 
   constructor(config: SpeakerConfig, options: BgpSpeakerOptions = {}) {
     super();
-    this.config = config;
+    this.config = settingsOf(config);
+    this.neighborConfigs = new Map(config.neighbors.map((n) => [neighborKeyOf(n), n]));
     this.log = options.log ?? silentLog;
   }
 
@@ -69,7 +77,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   async start(): Promise<void> {
     this.running = true;
     await this.openListeners(this.config);
-    for (const neighbor of this.config.neighbors) this.addNeighbor(neighbor);
+    for (const neighbor of this.neighborConfigs.values()) this.addNeighbor(neighbor);
   }
 
   /** Where the listeners really listen (port 0 in the config = an ephemeral port, for tests). */
@@ -87,12 +95,14 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
    */
   async applyConfig(next: SpeakerConfig): Promise<void> {
     const previous = this.config;
-    this.config = next;
+    const previousNeighbors = this.neighborConfigs;
+    this.config = settingsOf(next);
     const identityChanged = previous.asNumber !== next.asNumber || previous.routerId !== next.routerId;
     const listenChanged =
       previous.listen.port !== next.listen.port || previous.listen.addresses.join(',') !== next.listen.addresses.join(',');
 
     const nextByKey = new Map(next.neighbors.map((n) => [neighborKeyOf(n), n]));
+    this.neighborConfigs = nextByKey;
     for (const [key, session] of this.sessions) {
       if (!nextByKey.has(key)) {
         session.stop(CeaseSubcode.PeerDeconfigured, { deconfigured: true });
@@ -103,26 +113,66 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       await this.closeListeners();
       await this.openListeners(next);
     }
-    for (const [key, neighbor] of nextByKey) {
+    for (const [key, neighbor] of nextByKey) this.reconcileNeighbor(key, neighbor, identityChanged);
+    if (!listenChanged) this.applyMd5(previousNeighbors);
+  }
+
+  /**
+   * What applyConfig does, for the given neighbors only (the agent's path for a commit that adds,
+   * changes or removes neighbors and nothing else): the cost is that of the change, not of the
+   * configuration. Same effects per neighbor: Cease/3 for a removed one, Cease/6 and a restart
+   * when its OPEN or transport changed, Cease/2 or a start for a shutdown toggle, MD5 keys.
+   */
+  async applyNeighborChanges(changes: NeighborChanges): Promise<void> {
+    const previous = new Map<NeighborKey, NeighborConfig | undefined>();
+    for (const key of changes.removals) {
+      if (!previous.has(key)) previous.set(key, this.neighborConfigs.get(key));
+      this.neighborConfigs.delete(key);
       const session = this.sessions.get(key);
-      if (!session) {
-        this.addNeighbor(neighbor);
-        continue;
-      }
-      const old = session.neighbor;
-      if (identityChanged || needsReset(old, neighbor)) {
-        session.stop(CeaseSubcode.OtherConfigurationChange);
-        this.sessions.delete(key);
-        this.addNeighbor(neighbor);
-        continue;
-      }
-      session.updateConfig(neighbor, this.connectRetrySeconds());
-      if (old.shutdown !== neighbor.shutdown) {
-        if (neighbor.shutdown) session.stop(CeaseSubcode.AdministrativeShutdown);
-        else session.start();
-      }
+      if (!session) continue;
+      session.stop(CeaseSubcode.PeerDeconfigured, { deconfigured: true });
+      this.sessions.delete(key);
     }
-    if (!listenChanged) this.applyMd5(previous);
+    for (const neighbor of changes.upserts) {
+      const key = neighborKeyOf(neighbor);
+      if (!previous.has(key)) previous.set(key, this.neighborConfigs.get(key));
+      this.neighborConfigs.set(key, neighbor);
+      this.reconcileNeighbor(key, neighbor, false);
+    }
+    // MD5 keys last, as applyMd5 does: removals first, then keys that are new or changed.
+    for (const [key, old] of previous) {
+      if (old?.password && !this.neighborConfigs.has(key)) this.setMd5For(old, null);
+    }
+    for (const [key, old] of previous) {
+      const neighbor = this.neighborConfigs.get(key);
+      if (neighbor !== undefined && (old?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
+    }
+  }
+
+  /** The configured neighbors by key, as last applied (applyConfig or applyNeighborChanges). */
+  configuredNeighbors(): ReadonlyMap<NeighborKey, NeighborConfig> {
+    return this.neighborConfigs;
+  }
+
+  /** One neighbor of the new configuration against its session: start, restart, update or toggle. */
+  private reconcileNeighbor(key: NeighborKey, neighbor: NeighborConfig, identityChanged: boolean): void {
+    const session = this.sessions.get(key);
+    if (!session) {
+      this.addNeighbor(neighbor);
+      return;
+    }
+    const old = session.neighbor;
+    if (identityChanged || needsReset(old, neighbor)) {
+      session.stop(CeaseSubcode.OtherConfigurationChange);
+      this.sessions.delete(key);
+      this.addNeighbor(neighbor);
+      return;
+    }
+    session.updateConfig(neighbor, this.connectRetrySeconds());
+    if (old.shutdown !== neighbor.shutdown) {
+      if (neighbor.shutdown) session.stop(CeaseSubcode.AdministrativeShutdown);
+      else session.start();
+    }
   }
 
   sendRouteRefresh(key: NeighborKey, afi: number, safi: number): boolean {
@@ -259,7 +309,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     session.accept(socket);
   }
 
-  private async openListeners(config: SpeakerConfig): Promise<void> {
+  private async openListeners(config: SpeakerSettings): Promise<void> {
     const port = config.listen.port ?? DEFAULT_BGP_PORT;
     for (const address of config.listen.addresses) {
       const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.onConnection(socket));
@@ -280,7 +330,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       server.on('error', (err) => this.emit('warning', { neighbor: null, message: `listener ${address}: ${err.message}` }));
       this.bgpListeners.push({ address, port, server });
     }
-    for (const neighbor of config.neighbors) this.setMd5For(neighbor, neighbor.password);
+    for (const neighbor of this.neighborConfigs.values()) this.setMd5For(neighbor, neighbor.password);
   }
 
   private async closeListeners(): Promise<void> {
@@ -290,15 +340,13 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   }
 
   /** Key removal for neighbors that lost their password or went away, keys for the rest. */
-  private applyMd5(previous: SpeakerConfig): void {
-    const nextKeys = new Set(this.config.neighbors.map(neighborKeyOf));
-    const before = new Map(previous.neighbors.map((n) => [neighborKeyOf(n), n]));
-    for (const neighbor of previous.neighbors) {
-      if (neighbor.password && !nextKeys.has(neighborKeyOf(neighbor))) this.setMd5For(neighbor, null);
+  private applyMd5(before: ReadonlyMap<NeighborKey, NeighborConfig>): void {
+    for (const [key, neighbor] of before) {
+      if (neighbor.password && !this.neighborConfigs.has(key)) this.setMd5For(neighbor, null);
     }
     // A map, not a search per neighbor: a commit at 10,000 neighbors must not cost 10,000².
-    for (const neighbor of this.config.neighbors) {
-      if ((before.get(neighborKeyOf(neighbor))?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
+    for (const [key, neighbor] of this.neighborConfigs) {
+      if ((before.get(key)?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
     }
   }
 

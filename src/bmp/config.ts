@@ -52,6 +52,19 @@ export interface BmpEngineConfig {
   readonly neighbors: readonly NeighborActivation[];
 }
 
+/** Everything of a snapshot but the neighbors' activations. */
+export type BmpEngineSettings = Omit<BmpEngineConfig, 'neighbors'>;
+
+/**
+ * A change of some neighbors' activations only (BmpEngine.applyActivationChanges): the new
+ * activation of each neighbor that has one, the key of each neighbor that no longer has any
+ * (de-activated or removed).
+ */
+export interface ActivationChanges {
+  readonly upserts: readonly NeighborActivation[];
+  readonly removals: readonly NeighborKey[];
+}
+
 export const DEFAULT_BUFFER_SIZE_MB = 256;
 export const MEGABYTE = 1024 * 1024;
 

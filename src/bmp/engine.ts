@@ -35,9 +35,12 @@ import {
   EMPTY_BMP_CONFIG,
   MEGABYTE,
   needsNewSession,
+  type ActivationChanges,
   type BmpEngineConfig,
+  type BmpEngineSettings,
   type BmpServerConfig,
   type InitialRefresh,
+  type NeighborActivation,
 } from './config.js';
 import { endOfRibUpdate, type MonitoredSpeaker } from './engine-speaker.js';
 import { realStations, stationConfig, systemClock, type EngineClock, type StationDown, type StationFactory, type StationPort } from './engine-station.js';
@@ -158,7 +161,9 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   private readonly log: Record<DebugTopic, Logger>;
   private readonly offLevel: string;
   private topicChildren: Record<DebugTopic, WeakRef<Logger>[]> = { event: [], neighbor: [], server: [] };
-  private config: BmpEngineConfig = EMPTY_BMP_CONFIG;
+  private config: BmpEngineSettings = EMPTY_BMP_CONFIG;
+  /** bmp-activate by neighbor: a change of one neighbor's activation touches one entry, never all. */
+  private activations = new Map<NeighborKey, NeighborActivation>();
   private readonly servers = new Map<number, ServerEntry>();
   private readonly neighbors = new Map<NeighborKey, NeighborEntry>();
   private readonly refresh: RefreshQueue;
@@ -250,32 +255,11 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     // Neighbor activation first, against the servers of the new snapshot: a server that goes
     // away gets a Termination below, one that stays gets Peer Down reason 5 / Peer Up here.
     const nextIds = new Set(next.servers.map((s) => s.id));
-    const activation = new Map(next.neighbors.map((a) => [a.neighbor, a]));
-    const keys = new Set([...this.neighbors.keys(), ...activation.keys()]);
+    this.activations = new Map(next.neighbors.map((a) => [a.neighbor, a]));
+    const keys = new Set([...this.neighbors.keys(), ...this.activations.keys()]);
     this.configQ = keys.size;
     for (const key of keys) {
-      const configured = activatedServers(activation.get(key), next.servers);
-      let n = this.neighbors.get(key);
-      if (!n) {
-        if (configured.length === 0) {
-          this.configQ--;
-          continue;
-        }
-        n = this.newNeighbor(key);
-      }
-      const removed = n.configured.filter((id) => !configured.includes(id));
-      const added = configured.filter((id) => !n.configured.includes(id));
-      n.configured = configured;
-      for (const id of removed) {
-        if (!nextIds.has(id)) continue; // the Termination says it all
-        const server = this.servers.get(id);
-        if (server && n.peerUp.has(id)) this.peerDown(server, n, { reason: 'peerDeconfigured' });
-      }
-      for (const id of added) {
-        const server = this.servers.get(id);
-        if (server?.up && n.established) this.peerUp(server, n, { needsTable: true });
-      }
-      if (!n.established && n.configured.length === 0) this.neighbors.delete(key);
+      this.reconcileActivation(key, nextIds);
       this.configQ--;
     }
     this.configQ = 0;
@@ -311,6 +295,63 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       }
     }
     await Promise.all(stops);
+  }
+
+  /**
+   * What applyConfig does for the given neighbors only, the servers and the rest as they are (the
+   * agent's path for a commit that adds, changes or removes neighbors and nothing else): Peer Down
+   * reason 5 to each server a neighbor lost, Peer Up and its initial table to each server it gained.
+   */
+  async applyActivationChanges(changes: ActivationChanges): Promise<void> {
+    if (this.stopped) throw new Error('BMP engine stopped');
+    for (const key of changes.removals) this.activations.delete(key);
+    for (const a of changes.upserts) this.activations.set(a.neighbor, a);
+    const nextIds = new Set(this.config.servers.map((s) => s.id));
+    // Neighbors the engine already holds first, as applyConfig takes them.
+    const keys = new Set([...changes.removals, ...changes.upserts.map((a) => a.neighbor)]);
+    const ordered = [...keys].filter((k) => this.neighbors.has(k)).concat([...keys].filter((k) => !this.neighbors.has(k)));
+    this.configQ = ordered.length;
+    let tables = false;
+    for (const key of ordered) {
+      if (this.reconcileActivation(key, nextIds)) tables = true;
+      this.configQ--;
+    }
+    this.configQ = 0;
+    // Only a Peer Up that asks for a table can give the refresh queue something new to schedule;
+    // asking it otherwise would walk every neighbor for nothing.
+    if (tables) this.refresh.schedule(this.refreshDelayMs());
+  }
+
+  /**
+   * One neighbor's activation against what its servers were told; true when a server got its
+   * Peer Up with an initial table to follow.
+   */
+  private reconcileActivation(key: NeighborKey, nextIds: ReadonlySet<number>): boolean {
+    const configured = activatedServers(this.activations.get(key), this.config.servers);
+    let n = this.neighbors.get(key);
+    if (!n) {
+      if (configured.length === 0) return false;
+      n = this.newNeighbor(key);
+    }
+    const entry = n;
+    const removed = entry.configured.filter((id) => !configured.includes(id));
+    const added = configured.filter((id) => !entry.configured.includes(id));
+    entry.configured = configured;
+    for (const id of removed) {
+      if (!nextIds.has(id)) continue; // the Termination says it all
+      const server = this.servers.get(id);
+      if (server && entry.peerUp.has(id)) this.peerDown(server, entry, { reason: 'peerDeconfigured' });
+    }
+    let tables = false;
+    for (const id of added) {
+      const server = this.servers.get(id);
+      if (server?.up && entry.established) {
+        this.peerUp(server, entry, { needsTable: true });
+        tables = true;
+      }
+    }
+    if (!entry.established && entry.configured.length === 0) this.neighbors.delete(key);
+    return tables;
   }
 
   /** 'clear ip bgp bmp server N': Termination (administratively closed), then reconnect after the failure timers. */
@@ -465,9 +506,8 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   private onEstablished(e: EstablishedEvent): void {
     let n = this.neighbors.get(e.neighbor);
     if (!n) {
-      const activation = this.config.neighbors.find((a) => a.neighbor === e.neighbor);
       n = this.newNeighbor(e.neighbor);
-      n.configured = activatedServers(activation, this.config.servers);
+      n.configured = activatedServers(this.activations.get(e.neighbor), this.config.servers);
     }
     n.established = e;
     n.seq = ++this.establishSeq;
@@ -861,7 +901,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     ).length;
     return {
       serversConfigured: this.config.servers.length,
-      neighborsConfigured: this.config.neighbors.length,
+      neighborsConfigured: this.activations.size,
       transitionQ,
       monitoringQ: [...this.neighbors.values()].filter((n) => n.awaitingTable.size > 0).length,
       configQ: this.configQ,
