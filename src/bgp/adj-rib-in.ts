@@ -6,10 +6,11 @@
  *
  * Memory: a full IPv4 table is about a million prefixes sharing a few
  * thousand attribute sets. Each distinct set of path attributes is stored
- * once (AttributeSet: the raw attribute octets as received, refcounted);
- * a prefix costs one Map entry whose value points at its set. IPv4 keys are
- * numbers (see ipv4Key), mostly small integers V8 stores unboxed; IPv6 and
- * VPN keys are short latin1 strings of the wire octets.
+ * once (AttributeSet: the raw attribute octets as received, refcounted).
+ * An IPv4 unicast prefix costs one slot of an Ipv4RouteTable (typed arrays
+ * outside the V8 heap, about 11 bytes per prefix) holding its set's id; IPv6
+ * and VPN routes are Map entries keyed by short latin1 strings of the wire
+ * octets, their value the set itself.
  */
 import type {
   AddressFamily,
@@ -23,7 +24,8 @@ import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
 import { decodePathAttributes, encodeAttribute, encodePathAttributes } from './codec/attributes.js';
 import { toFourOctetAttributes, toTwoOctetAttributes } from './codec/as4.js';
 import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, parseIpv4, writePrefix } from './codec/nlri.js';
-import { encodeEndOfRib, encodeUpdateFromParts } from './codec/serializer.js';
+import { encodeEndOfRib, encodeIpv4Announcement, encodeUpdateFromParts } from './codec/serializer.js';
+import { ABSENT, Ipv4RouteTable } from './ipv4-route-table.js';
 import { BGP_HEADER_LENGTH, BGP_MAX_MESSAGE_LENGTH } from './codec/messages.js';
 
 export interface AdjRibInOptions {
@@ -56,6 +58,8 @@ export interface AttributeSet {
 interface InternedSet extends AttributeSet {
   /** The sets map key: the attribute octets themselves (plus family and next hop for MP routes). */
   readonly key: string;
+  /** Index in setsById: what the IPv4 route table stores for each prefix of the set. */
+  readonly id: number;
 }
 
 /**
@@ -116,25 +120,6 @@ export interface ReplayOptions {
 }
 
 const NO_CHANGE: AdjRibInDelta = Object.freeze({ added: 0, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });
-const POW2 = Array.from({ length: 33 }, (_, i) => 2 ** i);
-
-/**
- * IPv4 prefix → number: a leading 1 bit above the prefix's significant bits
- * (2^length + network >>> (32 - length)). Unique across lengths, and below
- * 2^31 for every prefix up to /30, so V8 keeps it as an unboxed small integer.
- */
-export function ipv4Key(length: number, address: number): number {
-  // Integer arithmetic for the common lengths (JS shifts count mod 32, hence the /0 case).
-  if (length === 0) return 1;
-  if (length <= 30) return (1 << length) | (address >>> (32 - length));
-  return POW2[length]! + Math.floor(address / POW2[32 - length]!);
-}
-
-export function ipv4FromKey(key: number): Ipv4Prefix {
-  const length = key >= POW2[32]! ? 32 : 31 - Math.clz32(key);
-  return { family: 'ipv4-unicast', length, address: (key - POW2[length]!) * POW2[32 - length]! };
-}
-
 function prefixOctetsKey(prefix: Prefix): string {
   const octets = (prefix.length + 7) >>> 3;
   const address = prefix.family === 'ipv4-unicast' ? Buffer.alloc(0) : prefix.address.subarray(0, octets);
@@ -188,7 +173,10 @@ export class AdjRibIn {
   private readonly routerId: number;
   private readonly clusterId: number;
   private readonly sets = new Map<string, InternedSet>();
-  private readonly ipv4 = new Map<number, AttributeSet>();
+  /** Live sets by id; ids of dropped sets are reused (freeIds) so the array stays as small as the set count. */
+  private setsById: (InternedSet | undefined)[] = [];
+  private freeIds: number[] = [];
+  private readonly ipv4 = new Ipv4RouteTable();
   private readonly ipv6 = new Map<string, AttributeSet>();
   private readonly vpnv4 = new Map<string, VpnRoute>();
   private readonly vpnv6 = new Map<string, VpnRoute>();
@@ -242,8 +230,10 @@ export class AdjRibIn {
   /** The attribute set a stored prefix points at (for tests and show commands). */
   lookup(prefix: Prefix): AttributeSet | undefined {
     switch (prefix.family) {
-      case 'ipv4-unicast':
-        return this.ipv4.get(ipv4Key(prefix.length, prefix.address));
+      case 'ipv4-unicast': {
+        const id = this.ipv4.get(prefix.length, prefix.address);
+        return id === ABSENT ? undefined : this.setsById[id];
+      }
       case 'ipv6-unicast':
         return this.ipv6.get(prefixOctetsKey(prefix));
       case 'vpnv4-unicast':
@@ -256,6 +246,8 @@ export class AdjRibIn {
   /** Forget every route (the session went down). The RFC 7854 counters keep counting. */
   clear(): void {
     this.sets.clear();
+    this.setsById = [];
+    this.freeIds = [];
     this.ipv4.clear();
     this.ipv6.clear();
     this.vpnv4.clear();
@@ -333,14 +325,16 @@ export class AdjRibIn {
     const key = internKey(family, attributes, nextHop);
     let set = this.sets.get(key);
     if (set === undefined) {
-      set = this.createSet(key, family, Buffer.from(attributes), Buffer.from(nextHop));
+      const id = this.freeIds.pop() ?? this.setsById.length;
+      set = this.createSet(key, id, family, Buffer.from(attributes), Buffer.from(nextHop));
       this.sets.set(key, set);
+      this.setsById[id] = set;
     }
     set.refCount++;
     return set;
   }
 
-  private createSet(key: string, family: AddressFamily, pathAttributes: Buffer, nextHop: Buffer): InternedSet {
+  private createSet(key: string, id: number, family: AddressFamily, pathAttributes: Buffer, nextHop: Buffer): InternedSet {
     const decoded = decodePathAttributes(pathAttributes, 0, pathAttributes.length, { fourOctetAs: this.options.fourOctetAs, ebgp: false });
     const attributes = this.options.fourOctetAs ? decoded.attributes : toFourOctetAttributes(decoded.attributes);
     let asPathLoop = false;
@@ -351,44 +345,44 @@ export class AdjRibIn {
       else if (attribute.kind === 'cluster-list') clusterListLoop = attribute.clusterIds.some((id) => parseIpv4(id) === this.clusterId);
       else if (attribute.kind === 'originator-id') originatorIdLoop = parseIpv4(attribute.originatorId) === this.routerId;
     }
-    return { key, pathAttributes, nextHop, family, asPathLoop, clusterListLoop, originatorIdLoop, refCount: 0 };
+    return { key, id, pathAttributes, nextHop, family, asPathLoop, clusterListLoop, originatorIdLoop, refCount: 0 };
   }
 
   private release(set: AttributeSet): void {
-    if (--set.refCount === 0) this.sets.delete((set as InternedSet).key);
+    if (--set.refCount !== 0) return;
+    const interned = set as InternedSet;
+    this.sets.delete(interned.key);
+    this.setsById[interned.id] = undefined;
+    this.freeIds.push(interned.id);
   }
 
-  private announceIpv4(prefix: Ipv4Prefix, set: AttributeSet, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
-    const key = ipv4Key(prefix.length, prefix.address);
-    const previous = this.ipv4.get(key);
-    if (previous === set) {
+  private announceIpv4(prefix: Ipv4Prefix, set: InternedSet, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
+    const previous = this.ipv4.set(prefix.length, prefix.address, set.id);
+    if (previous === set.id) {
       delta.duplicateAdvertisements++;
       this.counters.duplicatePrefixAdvertisements++;
       return;
     }
     set.refCount++;
-    this.ipv4.set(key, set);
-    if (previous === undefined) delta.added++;
+    if (previous === ABSENT) delta.added++;
     else {
       delta.replaced++;
-      this.release(previous);
+      this.release(this.setsById[previous]!);
     }
   }
 
   private withdrawIpv4(prefix: Ipv4Prefix, delta: { withdrawn: number; duplicateWithdraws: number }): void {
-    const key = ipv4Key(prefix.length, prefix.address);
-    const previous = this.ipv4.get(key);
-    if (previous === undefined) {
+    const previous = this.ipv4.delete(prefix.length, prefix.address);
+    if (previous === ABSENT) {
       delta.duplicateWithdraws++;
       this.counters.duplicateWithdraws++;
       return;
     }
-    this.ipv4.delete(key);
     delta.withdrawn++;
-    this.release(previous);
+    this.release(this.setsById[previous]!);
   }
 
-  private announce(prefix: Prefix, set: AttributeSet, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
+  private announce(prefix: Prefix, set: InternedSet, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
     if (prefix.family === 'ipv4-unicast') return this.announceIpv4(prefix, set, delta);
     const key = prefixOctetsKey(prefix);
     let previous: AttributeSet | undefined;
@@ -456,6 +450,11 @@ export class AdjRibIn {
     const fourOctetAs = options.fourOctetAs ?? this.options.fourOctetAs;
     const maxLength = options.maxMessageLength ?? BGP_MAX_MESSAGE_LENGTH;
     for (const family of families) {
+      if (family === 'ipv4-unicast') {
+        yield* this.replayIpv4(fourOctetAs, maxLength);
+        yield encodeEndOfRib(family);
+        continue;
+      }
       const groups = new Map<AttributeSet, Prefix[]>();
       const add = (set: AttributeSet, prefix: Prefix): void => {
         const list = groups.get(set);
@@ -463,9 +462,6 @@ export class AdjRibIn {
         else groups.set(set, [prefix]);
       };
       switch (family) {
-        case 'ipv4-unicast':
-          for (const [key, set] of this.ipv4) add(set, ipv4FromKey(key));
-          break;
         case 'ipv6-unicast':
           for (const [key, set] of this.ipv6) add(set, prefixFromStringKey(family, key));
           break;
@@ -476,6 +472,52 @@ export class AdjRibIn {
       }
       for (const [set, prefixes] of groups) yield* this.packUpdates(family, set, prefixes, fourOctetAs, maxLength);
       yield encodeEndOfRib(family);
+    }
+  }
+
+  /**
+   * IPv4 unicast without an object per route: a counting sort of the table by set id into
+   * two typed arrays (5 bytes a route, the snapshot), then UPDATEs written straight from
+   * them. Routes that came in MP_REACH_NLRI (a set with its own next hop) go out that way.
+   */
+  private *replayIpv4(fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
+    const sets = this.setsById.slice();
+    const starts = new Uint32Array(sets.length + 1);
+    this.ipv4.forEach((_length, _address, id) => starts[id + 1]!++);
+    for (let id = 1; id < starts.length; id++) starts[id]! += starts[id - 1]!;
+    const next = starts.slice(0, sets.length);
+    const lengths = new Uint8Array(this.ipv4.size);
+    const addresses = new Uint32Array(this.ipv4.size);
+    this.ipv4.forEach((length, address, id) => {
+      const at = next[id]!++;
+      lengths[at] = length;
+      addresses[at] = address;
+    });
+    for (let id = 0; id < sets.length; id++) {
+      const set = sets[id];
+      const start = starts[id]!;
+      const end = starts[id + 1]!;
+      if (set === undefined || start === end) continue;
+      if (set.nextHop.length > 0) {
+        const prefixes: Ipv4Prefix[] = [];
+        for (let i = start; i < end; i++) prefixes.push({ family: 'ipv4-unicast', length: lengths[i]!, address: addresses[i]! });
+        yield* this.packUpdates('ipv4-unicast', set, prefixes, fourOctetAs, maxLength);
+        continue;
+      }
+      const attributes = this.attributesFor(set, fourOctetAs);
+      const room = maxLength - BGP_HEADER_LENGTH - 4 - attributes.length;
+      let first = start;
+      let used = 0;
+      for (let i = start; i < end; i++) {
+        const size = 1 + ((lengths[i]! + 7) >>> 3);
+        if (used + size > room && i > first) {
+          yield encodeIpv4Announcement(attributes, lengths, addresses, first, i);
+          first = i;
+          used = 0;
+        }
+        used += size;
+      }
+      yield encodeIpv4Announcement(attributes, lengths, addresses, first, end);
     }
   }
 

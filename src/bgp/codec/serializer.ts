@@ -90,6 +90,27 @@ export function encodeUpdateFromParts(withdrawnRoutes: readonly Ipv4Prefix[], pa
   return buf;
 }
 
+/**
+ * RFC 4271 §4.3: an UPDATE announcing the IPv4 prefixes [start, end) of two parallel columns
+ * (prefix lengths, addresses with the host bits clear) with pre-encoded path attributes. The
+ * Adj-RIB-In replay writes a full table this way without an object per prefix.
+ */
+export function encodeIpv4Announcement(pathAttributes: Buffer, lengths: Uint8Array, addresses: Uint32Array, start: number, end: number): Buffer {
+  let nlriLength = 0;
+  for (let i = start; i < end; i++) nlriLength += 1 + ((lengths[i]! + 7) >>> 3);
+  const buf = allocateMessage(MessageType.Update, BGP_HEADER_LENGTH + 4 + pathAttributes.length + nlriLength);
+  let offset = buf.writeUInt16BE(0, 19);
+  offset = buf.writeUInt16BE(pathAttributes.length, offset);
+  offset += pathAttributes.copy(buf, offset);
+  for (let i = start; i < end; i++) {
+    const length = lengths[i]!;
+    const address = addresses[i]!;
+    buf[offset++] = length;
+    for (let shift = 24, octets = (length + 7) >>> 3; octets > 0; octets--, shift -= 8) buf[offset++] = (address >>> shift) & 0xff;
+  }
+  return buf;
+}
+
 /** RFC 4271 §4.3. ASNs are written in 2 or 4 octets per the session (RFC 6793); see as4.ts to add AS4_PATH. */
 export function encodeUpdate(update: UpdateFields, options: Pick<SessionCodecOptions, 'fourOctetAs'>): Buffer {
   return encodeUpdateFromParts(update.withdrawnRoutes, encodePathAttributes(update.attributes, options.fourOctetAs), update.nlri);
