@@ -111,22 +111,26 @@ class Slab {
 
   private resize(bits: number, rehash = true): void {
     const { keys, values } = this;
-    this.bits = bits;
-    this.mask = (1 << bits) - 1;
-    this.keys = new Uint32Array(1 << bits);
-    this.values = new Uint32Array(1 << bits);
-    this.size = 0;
-    if (!rehash) return;
-    const mask = this.mask;
-    for (let s = 0; s < values.length; s++) {
+    const mask = (1 << bits) - 1;
+    const shift = 32 - bits;
+    const newKeys = new Uint32Array(1 << bits);
+    const newValues = new Uint32Array(1 << bits);
+    let size = 0;
+    for (let s = 0; rehash && s < values.length; s++) {
       const stored = values[s]!;
       if (stored === 0) continue;
-      let i = this.home(keys[s]!);
-      while (this.values[i] !== 0) i = (i + 1) & mask;
-      this.keys[i] = keys[s]!;
-      this.values[i] = stored;
-      this.size++;
+      const key = keys[s]!;
+      let i = Math.imul(key, 0x9e3779b1) >>> shift;
+      while (newValues[i] !== 0) i = (i + 1) & mask;
+      newKeys[i] = key;
+      newValues[i] = stored;
+      size++;
     }
+    this.bits = bits;
+    this.mask = mask;
+    this.keys = newKeys;
+    this.values = newValues;
+    this.size = size;
   }
 
   get bytes(): number {

@@ -126,6 +126,22 @@ describe('BMP codec against hand-built bytes', () => {
     if (decoded.type !== 'routeMonitoring') throw new Error('wrong type');
     expect(decoded.update.buffer).toBe(golden.buffer); // a view, not a copy
   });
+  it('Route Monitoring headers of one peer address follow every change of its other fields', () => {
+    const header = (peer: PerPeerHeader) => parseMessage(Buffer.concat([routeMonitoringHeader(peer, update.length), update]));
+    const first = header(peerV4);
+    expect(first).toMatchObject({ peer: { asn: 65030, bgpId: '192.0.2.30', legacyAsPath: false } });
+    // Same address, everything else changed (a new session of the neighbor, a VRF peer).
+    const changed = { ...peerV4, peerType: 1, distinguisher: routeDistinguisher('65000:7'), asn: 65031, bgpId: '192.0.2.31', legacyAsPath: true, timestamp: { seconds: 5, microseconds: 6 } };
+    expect(header(changed)).toMatchObject({ peer: { peerType: 1, asn: 65031, bgpId: '192.0.2.31', legacyAsPath: true, timestamp: { seconds: 5, microseconds: 6 } } });
+    // A distinguisher Buffer changed in place is noticed too.
+    const rd = routeDistinguisher('65000:8');
+    header({ ...changed, distinguisher: rd });
+    routeDistinguisher('65000:9').copy(rd);
+    const again = header({ ...changed, distinguisher: rd });
+    if (again.type !== 'routeMonitoring') throw new Error('wrong type');
+    expect(again.peer.distinguisher).toEqual(routeDistinguisher('65000:9'));
+    expect(header(peerV4)).toEqual(first);
+  });
   it('Statistics Report', () => {
     const golden = bmpTestBuffers.statisticsReport(tp, [[0, 5], [7, 1_000_000n], [9, { afi: 1, safi: 1, value: 42n }]]);
     expect(
