@@ -1,7 +1,7 @@
 // The agent: the management plane (NETCONF, datastores) and the data plane
 // (BGP speaker, BMP engine) joined by two one-way paths:
 //
-//   commit  --> reconcile: running tree -> speaker + engine snapshots -> applyConfig
+//   commit  --> reconcile: running change -> speaker + engine (src/agent/reconciler.ts)
 //   <get>   <-- oper state: speaker + engine snapshots -> YANG state XML
 //
 // plus the RPCs of the bmpd module and the engine's events as NETCONF
@@ -10,25 +10,18 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { DataTree } from 'libyang-wasm';
 import { BgpSpeaker } from '../bgp/speaker.js';
-import type { SpeakerConfig } from '../bgp/config.js';
 import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
 import { realStations } from '../bmp/engine-station.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
-import { EMPTY_BMP_CONFIG, type BmpEngineConfig } from '../bmp/config.js';
 import type { RunningChange } from '../datastore/datastores.js';
-import { DatastoreError, detail } from '../datastore/errors.js';
 import { startNetconfService, type NetconfService } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
-import { snapshotsFromRunning } from './config-snapshot.js';
 import { operStateXml } from './oper-state.js';
 import { registerBmpdRpcs } from './rpcs.js';
-import { neighborConflicts } from './neighbor-conflicts.js';
 import { neighborNotification, serverNotification } from './notifications.js';
+import { IDLE_SPEAKER, Reconciler, type ReconcilePath } from './reconciler.js';
 
-/** The speaker's configuration while there is no `bgp` container: no listener, no neighbor. */
-export const IDLE_SPEAKER: SpeakerConfig = {
-  asNumber: 0, routerId: '0.0.0.0', listen: { addresses: [], port: 179 }, neighbors: [],
-};
+export { IDLE_SPEAKER };
 
 export interface AgentOptions {
   readonly model: YangModel;
@@ -41,15 +34,16 @@ export interface AgentOptions {
 }
 
 export class Agent {
-  private speakerConfig: SpeakerConfig = IDLE_SPEAKER;
-  private bmpConfig: BmpEngineConfig = EMPTY_BMP_CONFIG;
   private netconf: NetconfService | null = null;
+  private readonly reconciler: Reconciler;
 
   private constructor(
     readonly speaker: BgpSpeaker,
     readonly engine: BmpEngine,
     private readonly options: AgentOptions,
-  ) {}
+  ) {
+    this.reconciler = new Reconciler({ speaker, engine }, options.logger.child({ topic: 'reconcile' }));
+  }
 
   static async start(options: AgentOptions): Promise<Agent> {
     const logger = options.logger;
@@ -74,7 +68,7 @@ export class Agent {
       ...(options.netconfAddress !== undefined ? { address: options.netconfAddress } : {}),
       ...(options.netconfPort !== undefined ? { port: options.netconfPort } : {}),
       logger,
-      apply: (change) => agent.reconcile(change),
+      apply: async (change) => { await agent.reconcile(change); },
       state: [() => agent.operState()],
     });
     registerBmpdRpcs(agent.netconf.server.dispatcher, agent);
@@ -88,39 +82,13 @@ export class Agent {
   }
 
   /**
-   * A change of running becomes new snapshots for the speaker and the engine;
-   * each diffs against its current one and touches only what changed. Runtime
-   * conditions (an interface without an address) are logged, never fatal. If
-   * either refuses, both go back to what they ran before and the commit fails.
+   * The datastore's apply hook: the change reaches the speaker and the engine, each touching only
+   * what changed; a change of neighbor entries only is read and applied entry by entry. Runtime
+   * conditions (an interface without an address) are logged, never fatal. If either refuses,
+   * both go back to what they ran before and the commit fails.
    */
-  async reconcile(change: RunningChange): Promise<void> {
-    const log = this.options.logger.child({ topic: 'reconcile' });
-    const next = snapshotsFromRunning(change.after);
-    for (const p of next.problems) log.warn({ path: p.path }, p.message);
-    const speakerNext = next.speaker ?? IDLE_SPEAKER;
-    const conflicts = neighborConflicts(speakerNext);
-    if (conflicts.refuse !== null) {
-      throw new DatastoreError(detail('operation-failed', conflicts.refuse.message, { path: conflicts.refuse.path, appTag: 'ambiguous-neighbor' }));
-    }
-    for (const w of conflicts.warnings) log.warn(w);
-    const before = { speaker: this.speakerConfig, bmp: this.bmpConfig };
-    try {
-      await this.speaker.applyConfig(speakerNext);
-      await this.engine.applyConfig(next.bmp);
-    } catch (err) {
-      log.error({ err, cause: change.cause }, 'configuration could not be applied; restoring the previous one');
-      try {
-        await this.speaker.applyConfig(before.speaker);
-        await this.engine.applyConfig(before.bmp);
-      } catch (restoreErr) {
-        log.error({ err: restoreErr }, 'restoring the previous configuration failed');
-      }
-      throw new DatastoreError(detail('operation-failed', `the configuration could not be applied: ${(err as Error).message}`));
-    }
-    this.speakerConfig = speakerNext;
-    this.bmpConfig = next.bmp;
-    log.info({ cause: change.cause, changes: change.changes.length, neighbors: speakerNext.neighbors.length, servers: next.bmp.servers.length },
-      'configuration applied');
+  reconcile(change: RunningChange): Promise<ReconcilePath> {
+    return this.reconciler.reconcile(change);
   }
 
   /** State data for <get>: everything config false in the bmpd module. */
@@ -143,8 +111,8 @@ export class Agent {
 
   private wireNotifications(): void {
     const stream = this.service.notifications;
-    this.engine.on('server-up', (e) => stream.publish(serverNotification(e.id, e.address, e.port, 'up', 'connection established', this.bmpConfig)));
-    this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.bmpConfig)));
+    this.engine.on('server-up', (e) => stream.publish(serverNotification(e.id, e.address, e.port, 'up', 'connection established', this.reconciler.servers)));
+    this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.reconciler.servers)));
     this.speaker.on('established', (e) => stream.publish(neighborNotification(e.peerAddress, e.vrf, null)));
     this.speaker.on('down', (e) => {
       const n = this.speaker.neighborState(e.neighbor);

@@ -28,6 +28,7 @@ import { DEFAULT_BGP_PORT, neighborKey, type AddressFamily, type NeighborConfig,
 import { DEFAULT_BUFFER_SIZE_MB, EMPTY_BMP_CONFIG, type BmpEngineConfig, type BmpServerConfig, type InitialRefresh, type NeighborActivation } from '../bmp/config.js';
 import { interfaceAddress } from '../net/interfaces.js';
 import { ipv4Bytes, ipv6Bytes } from '../net/ip.js';
+import { parseYangJson } from './yang-json.js';
 
 /** Something in the running configuration that cannot take effect as written (never an exception). */
 export interface ConfigProblem {
@@ -121,7 +122,8 @@ function texts(value: unknown): string[] {
 function bgpContainer(tree: DataTree): JsonObject | undefined {
   const printed = tree.print({ format: 'json', withDefaults: 'report-all' });
   if (printed.trim() === '') return undefined;
-  return object(object(JSON.parse(printed) as unknown)?.['bmpd:bgp']);
+  // Not JSON.parse: a tree whose lists are not in canonical order prints a list in pieces.
+  return object(object(parseYangJson(printed))?.['bmpd:bgp']);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-import type { SpeakerConfig } from '../bgp/config.js';
+import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
+
+export interface NeighborConflicts {
+  readonly refuse: { readonly path: string; readonly message: string } | null;
+  readonly warnings: string[];
+}
 
 /**
  * The same peer address in two routing instances, both bound to the same
@@ -10,12 +15,29 @@ import type { SpeakerConfig } from '../bgp/config.js';
  * that is reported as a problem, and the commit goes through (the seed's
  * own example configures 2001:DB8::2002 globally and in vrf1).
  */
-export function neighborConflicts(config: SpeakerConfig): { refuse: { path: string; message: string } | null; warnings: string[] } {
+export function neighborConflicts(config: SpeakerConfig): NeighborConflicts {
+  const { refuse, warnings } = conflictsAmong(config.neighbors);
+  return { refuse: refuse === null ? null : { path: refuse.path, message: refuse.message }, warnings };
+}
+
+/**
+ * Neighbors that can conflict share this: the same address and the same update-source. A commit
+ * that changes a few neighbors need only look at their groups (src/agent/running-index.ts).
+ */
+export function conflictGroup(n: NeighborConfig): string {
+  return `${n.address} via ${n.updateSource ?? '*'}`;
+}
+
+/** The check over neighbors in snapshot order; the refusal names the neighbor it is about. */
+export function conflictsAmong(neighbors: Iterable<NeighborConfig>): {
+  refuse: { path: string; message: string; neighbor: NeighborConfig } | null;
+  warnings: string[];
+} {
   const seen = new Map<string, string | null>();
   const warnings: string[] = [];
   const where = (vrf: string | null) => vrf ?? 'the global table';
-  for (const n of config.neighbors) {
-    const key = `${n.address} via ${n.updateSource ?? '*'}`;
+  for (const n of neighbors) {
+    const key = conflictGroup(n);
     const other = seen.get(key);
     if (other !== undefined) {
       const both = `neighbor ${n.address} is configured in ${where(other)} and in ${where(n.vrf?.name ?? null)}`;
@@ -25,7 +47,8 @@ export function neighborConflicts(config: SpeakerConfig): { refuse: { path: stri
         const path = n.vrf === null
           ? `/bmpd:bgp/neighbor[address='${n.address}']`
           : `/bmpd:bgp/vrf[name='${n.vrf.name}']/address-family[afi='${n.address.includes(':') ? 'ipv6' : 'ipv4'}']/neighbor[address='${n.address}']`;
-        return { refuse: { path, message: `${both} with the same update-source ${n.updateSource}: their connections could not be told apart; give each a distinct update-source address` }, warnings };
+        const message = `${both} with the same update-source ${n.updateSource}: their connections could not be told apart; give each a distinct update-source address`;
+        return { refuse: { path, message, neighbor: n }, warnings };
       }
     }
     seen.set(key, n.vrf?.name ?? null);

@@ -1,6 +1,6 @@
 // The bmpd module's notifications (bmp-server-state-change,
 // bgp-neighbor-state-change) built from engine and speaker events.
-import type { BmpEngineConfig } from '../bmp/config.js';
+import type { BmpServerConfig } from '../bmp/config.js';
 import type { DownReason } from '../bgp/events.js';
 import type { NotificationEvent } from '../netconf/notifications.js';
 import { escapeText } from '../netconf/rpc-error.js';
@@ -9,8 +9,8 @@ const NS = 'urn:bmpd:yang:bmpd';
 const e = (name: string, value: string | number) => `<${name}>${escapeText(String(value))}</${name}>`;
 
 export function serverNotification(id: number, address: string | null, port: number | null, status: 'up' | 'down',
-  reason: string, config: BmpEngineConfig): NotificationEvent {
-  const server = config.servers.find((s) => s.id === id);
+  reason: string, servers: readonly BmpServerConfig[]): NotificationEvent {
+  const server = servers.find((s) => s.id === id);
   const addr = address ?? server?.address ?? null;
   const p = port ?? server?.port ?? null;
   const previous = status === 'up' ? 'connecting' : 'up';
