@@ -291,12 +291,28 @@ function wireAttribute(buf: Buffer, start: number, end: number): Buffer {
 }
 
 /**
+ * Type codes met so far in the current decodePathAttributes call: the entries equal to that
+ * call's mark. One table for every call (a fresh 256-octet typed array per UPDATE was a
+ * measurable cost at 20,000 UPDATEs a second); the decoder never re-enters itself.
+ */
+const seenTypes = new Uint32Array(256);
+let seenMark = 0;
+
+function nextSeenMark(): number {
+  if (seenMark === 0xffffffff) {
+    seenTypes.fill(0);
+    seenMark = 0;
+  }
+  return ++seenMark;
+}
+
+/**
  * Walk buf[start, end) (the Path Attributes field) and decode every
  * attribute, applying the RFC 7606 table at the top of this file.
  */
 export function decodePathAttributes(buf: Buffer, start: number, end: number, options: AttributeDecodeOptions): AttributesDecodeResult {
   const result: AttributesDecodeResult = { attributes: [], discarded: [], treatAsWithdraw: undefined, sessionReset: undefined };
-  const seen = new Uint8Array(256);
+  const seen = nextSeenMark();
   let offset = start;
   while (offset < end) {
     const flags = buf[offset]!;
@@ -316,7 +332,7 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, op
     const attributeStart = offset;
     offset = valueEnd;
 
-    if (seen[typeCode]) {
+    if (seenTypes[typeCode] === seen) {
       if (typeCode === T.MpReachNlri || typeCode === T.MpUnreachNlri) {
         result.sessionReset = {
           reason: `attribute ${typeCode} appears twice`,
@@ -327,7 +343,7 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, op
       result.discarded.push({ typeCode, reason: 'duplicate attribute' });
       continue;
     }
-    seen[typeCode] = 1;
+    seenTypes[typeCode] = seen;
 
     const expected = EXPECTED_FLAGS[typeCode];
     if (expected === undefined) {
