@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdjRibIn } from '../../src/bgp/adj-rib-in.js';
 import {
   decodeUpdate,
+  encodeUpdate,
   ipv4Prefix,
   ipv6Prefix,
   prefixToString,
@@ -187,6 +188,31 @@ describe('Adj-RIB-In', () => {
     for (const bytes of replayed) copy.apply(decodeUpdate(bytes, OPTIONS));
     expect(copy.statistics().routesPerFamily).toEqual(table.statistics().routesPerFamily);
     expect(copy.attributeSetCount).toBe(table.attributeSetCount);
+  });
+
+  it('replays IPv4 unicast routes that came in MP_REACH_NLRI in MP_REACH_NLRI, with their next hop (RFC 4760)', () => {
+    const table = rib();
+    const nextHop = Buffer.from([198, 51, 100, 7]);
+    const bytes = encodeUpdate(
+      {
+        withdrawnRoutes: [],
+        attributes: [
+          { kind: 'mp-reach-nlri', flags: 0x80, afi: 1, safi: 1, nextHop, nlri: [ipv4Prefix('10.1.0.0/16'), ipv4Prefix('10.2.0.0/16')] },
+          { kind: 'origin', flags: 0x40, origin: 0 },
+          { kind: 'as-path', flags: 0x40, segments: [{ type: 2, asns: [65010] }] },
+        ],
+        nlri: [],
+      },
+      OPTIONS,
+    );
+    table.apply(decodeUpdate(bytes, OPTIONS));
+    table.apply(update({ nlri: ['10.3.0.0/16'], attrs: A }));
+    const replayed = [...table.replay()].map((b) => decodeUpdate(b, OPTIONS));
+    const viaMp = replayed.flatMap((m) => m.attributes.filter((a) => a.kind === 'mp-reach-nlri'));
+    expect(viaMp).toHaveLength(1);
+    expect(viaMp[0]).toMatchObject({ afi: 1, safi: 1, nextHop });
+    expect(viaMp[0]?.kind === 'mp-reach-nlri' && viaMp[0].nlri.map(prefixToString).sort()).toEqual(['10.1.0.0/16', '10.2.0.0/16']);
+    expect(replayed.flatMap((m) => m.nlri.map(prefixToString))).toEqual(['10.3.0.0/16']);
   });
 
   it('replays a 4-octet AS table to a 2-octet AS receiver with AS_TRANS and AS4_PATH (RFC 6793)', () => {
