@@ -104,16 +104,29 @@ export function classify(change: Pick<RunningChange, 'cause' | 'changes'>, hadBg
   return { path: 'neighbors', entries };
 }
 
+export interface ReconcilerOptions {
+  /** Host facts (interfaces, addresses); tests inject them. */
+  readonly env?: ConfigEnvironment;
+  /** False: every change is read in full (the benchmark's baseline). Default true. */
+  readonly neighborPath?: boolean;
+}
+
 export class Reconciler {
   /** Running as last applied; null while there is no /bgp container (the speaker idles). */
   private index: RunningIndex | null = null;
   private taken: ReconcilePath | null = null;
 
+  private readonly env: ConfigEnvironment;
+  private readonly neighborPath: boolean;
+
   constructor(
     private readonly targets: ReconcileTargets,
     private readonly log: Logger,
-    private readonly env: ConfigEnvironment = {},
-  ) {}
+    options: ReconcilerOptions = {},
+  ) {
+    this.env = options.env ?? {};
+    this.neighborPath = options.neighborPath ?? true;
+  }
 
   /** The snapshots the speaker and the engine run now, as snapshotsFromRunning gives them. O(n log n). */
   snapshots(): RunningSnapshots {
@@ -135,7 +148,7 @@ export class Reconciler {
    * speaker and the engine then running what they ran before.
    */
   async reconcile(change: RunningChange): Promise<ReconcilePath> {
-    const route = classify(change, this.index !== null);
+    const route = this.neighborPath ? classify(change, this.index !== null) : { path: 'full' as const, reason: 'neighbor path off' };
     if (route.path === 'neighbors') {
       this.taken = 'neighbors';
       const fallback = await this.reconcileNeighbors(change, route.entries);

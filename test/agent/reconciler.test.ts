@@ -65,7 +65,7 @@ beforeEach(async () => {
   interfaces['lo/4'] = '127.0.22.1';
   a = pipeline();
   b = pipeline();
-  reconciler = new Reconciler(a, pino({ level: 'silent' }), ENV);
+  reconciler = new Reconciler(a, pino({ level: 'silent' }), { env: ENV });
   paths = [];
   ds = await Datastores.open({
     context: model.context,

@@ -16,6 +16,7 @@ const benches = [
   { script: 'datastore-commit.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-transactions.mjs', nodeFlags: [], args: [] },
+  { script: 'reconcile.mjs', nodeFlags: [], args: [] },
 ].filter((b) => existsSync(path.join(here, b.script)));
 
 const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });

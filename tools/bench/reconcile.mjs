@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// The agent's share of a NETCONF transaction against the size of running (issues 2 and 3): a
+// datastore holding N neighbors takes single-neighbor edit-config (candidate) + commit
+// transactions, and the apply hook runs the agent's Reconciler on a real speaker and BMP engine
+// (the speaker is not started, so no session connects; the BMP server is not activated). Prints
+// the median ms of one reconcile at each N, read in full (the path every commit took before)
+// and through the neighbor path. Goal: the neighbor path's cost does not grow with N.
+// Needs `npx tsc -b` first.   node tools/bench/reconcile.mjs [--sizes 1000,10000] [--commits 100]
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { loadYangModel } = await import(path.join(root, 'dist/src/yang/model.js'));
+const { Datastores } = await import(path.join(root, 'dist/src/datastore/datastores.js'));
+const { Reconciler, IDLE_SPEAKER } = await import(path.join(root, 'dist/src/agent/reconciler.js'));
+const { BgpSpeaker } = await import(path.join(root, 'dist/src/bgp/speaker.js'));
+const { BmpEngine } = await import(path.join(root, 'dist/src/bmp/engine.js'));
+const { speakerForBmp } = await import(path.join(root, 'dist/src/bmp/engine-speaker.js'));
+const { realStations } = await import(path.join(root, 'dist/src/bmp/engine-station.js'));
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, commits: { type: 'string', default: '100' } }, strict: false });
+const sizes = values.sizes.split(',').map(Number);
+const commits = Number(values.commits);
+const NS = 'urn:bmpd:yang:bmpd';
+const neighbor = (i) => `<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><passive>true</passive><bmp-activate><all/></bmp-activate></neighbor>`;
+const config = (inner) => `<bgp xmlns="${NS}">${inner}</bgp>`;
+const silent = pino({ level: 'silent' });
+
+const model = await loadYangModel();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median ms of the Reconciler alone, per single-neighbor commit, at n neighbors. */
+async function measure(n, neighborPath, count) {
+  const speaker = new BgpSpeaker(IDLE_SPEAKER);
+  const engine = new BmpEngine({ speaker: speakerForBmp(speaker), logger: silent, stations: realStations(), sysName: 'bench', sysDescr: 'bench' });
+  const reconciler = new Reconciler({ speaker, engine }, silent, { neighborPath });
+  const times = [];
+  const taken = new Set();
+  let timing = false;
+  const ds = await Datastores.open({
+    context: model.context,
+    stateDir: null,
+    apply: async (change) => {
+      const t0 = process.hrtime.bigint();
+      await reconciler.reconcile(change);
+      if (timing) {
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        taken.add(reconciler.lastPath);
+      }
+    },
+  });
+  const bulk = [];
+  for (let i = 0; i < n; i++) bulk.push(neighbor(i));
+  await ds.editConfig('candidate', config(`<as-number>65000</as-number><bmp><server><id>1</id><address>127.0.15.1</address><port-number>1790</port-number></server></bmp>${bulk.join('')}`), {}, 1);
+  await ds.commit(1);
+  timing = true;
+  for (let k = 0; k < count; k++) {
+    await ds.editConfig('candidate', config(neighbor(n + k)), {}, 1);
+    await ds.commit(1);
+  }
+  ds.close();
+  await engine.stop();
+  await speaker.stop();
+  return { ms: median(times), taken: [...taken].join(',') };
+}
+
+const rows = [];
+for (const n of sizes) {
+  const full = await measure(n, false, Math.max(10, Math.min(commits, Math.round(300_000 / n))));
+  const incremental = await measure(n, true, commits);
+  rows.push({ n, full, incremental });
+}
+console.log('reconcile: the agent\'s share of a single-neighbor edit-config (candidate) + commit, median ms per reconcile');
+console.log('neighbors   full path ms   neighbor path ms   (path taken)   neighbor path vs smallest');
+for (const r of rows) {
+  console.log(`${String(r.n).padStart(9)}   ${r.full.ms.toFixed(3).padStart(12)}   ${r.incremental.ms.toFixed(3).padStart(16)}   ${`(${r.incremental.taken})`.padStart(12)}   ${(r.incremental.ms / rows[0].incremental.ms).toFixed(2).padStart(6)}×`);
+}
