@@ -24,10 +24,16 @@
 #include <libyang/version.h>
 
 /* A forest of data nodes plus the context it belongs to; root is NULL for an empty tree. */
+struct lyw_log;
+
 struct lyw_tree {
     struct ly_ctx *ctx;
     struct lyd_node *root;
+    struct lyw_log *log; /* change recording, see lyw_track_begin; NULL when not recording */
 };
+
+static void log_free(struct lyw_log *log);
+static void schema_info_forget(const struct ly_ctx *ctx);
 
 /* An operation (RPC, action, reply, notification): tree is the whole parsed tree (with the parents of an
  * action or nested notification), envelope the opaque NETCONF envelope if any, op the operation node. */
@@ -153,7 +159,10 @@ EMSCRIPTEN_KEEPALIVE struct ly_ctx *lyw_ctx_new(const char *searchdirs, unsigned
     return ctx;
 }
 
-EMSCRIPTEN_KEEPALIVE void lyw_ctx_destroy(struct ly_ctx *ctx) { ly_ctx_destroy(ctx); }
+EMSCRIPTEN_KEEPALIVE void lyw_ctx_destroy(struct ly_ctx *ctx) {
+    schema_info_forget(ctx);
+    ly_ctx_destroy(ctx);
+}
 
 /* Splits a '\n'-separated list into a NULL-terminated array (one allocation, freed with free()). */
 static const char **split_lines(const char *list) {
@@ -327,6 +336,7 @@ static struct lyw_tree *tree_new(struct ly_ctx *ctx, struct lyd_node *root) {
     struct lyw_tree *t = malloc(sizeof *t);
     t->ctx = ctx;
     t->root = root ? lyd_first_sibling(root) : NULL;
+    t->log = NULL;
     return t;
 }
 
@@ -336,6 +346,7 @@ EMSCRIPTEN_KEEPALIVE int lyw_tree_is_empty(struct lyw_tree *t) { return t->root 
 
 EMSCRIPTEN_KEEPALIVE void lyw_tree_free(struct lyw_tree *t) {
     if (t) {
+        log_free(t->log);
         lyd_free_all(t->root);
         free(t);
     }
@@ -1131,6 +1142,849 @@ EMSCRIPTEN_KEEPALIVE void lyw_op_free(struct lyw_op *o) {
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Change tracking: transactions that cost O(change) instead of O(datastore)                          */
+/*
+ * A datastore edited in place records, for every point it changes, the data path and the subtree as it was
+ * before (NULL for a node that did not exist). The records give:
+ *  - undo: restored in reverse order, the tree is exactly what it was (an edit that fails, validation that
+ *    fails, test-only);
+ *  - the changed paths: commit diffs and copies only those subtrees between candidate and running;
+ *  - local validation: when every change lies inside an entry of a "self-contained" list, validating a copy
+ *    of the tree that keeps only the changed entries of such lists checks everything the change can affect.
+ *
+ * A list is self-contained when nothing outside one of its entries can observe that entry: no must, when or
+ * leafref path evaluated outside the entry reaches the list or any node below it, none inside it reaches
+ * the list node itself (that is how an entry sees its siblings), and it has no unique, min-elements or
+ * max-elements (constraints over all entries). bmpd's neighbor lists are; bmp servers and peer-groups are
+ * not (neighbors refer to them), so a change to those validates the whole tree as before.
+ */
+
+struct lyw_rec {
+    char *path;          /* the changed node */
+    char *parent_path;   /* its parent, NULL at top level */
+    char *anchor_path;   /* ordered-by user: the next instance, to restore the position */
+    char *entry_path;    /* outermost entry of a self-contained list holding the node, NULL if none */
+    struct lyd_node *before; /* the node as it was (detached subtree), NULL if it did not exist */
+};
+
+struct lyw_log {
+    struct lyw_rec *recs;
+    size_t n, cap;
+    int nonlocal;        /* some change is outside every self-contained list entry */
+    int failed;          /* out of memory while recording: undo impossible, paths unknown */
+};
+
+/* Per context: the self-contained lists, computed once per module set. */
+struct lyw_schema_info {
+    const struct ly_ctx *ctx;
+    uint16_t change_count;
+    int usable;          /* 0: an expression could not be analysed, or keyless config lists exist */
+    struct ly_set *lists;
+};
+
+static struct lyw_schema_info schema_infos[4];
+
+static void schema_info_forget(const struct ly_ctx *ctx) {
+    size_t i;
+
+    for (i = 0; i < sizeof schema_infos / sizeof *schema_infos; i++) {
+        if (schema_infos[i].ctx == ctx) {
+            ly_set_free(schema_infos[i].lists, NULL);
+            memset(&schema_infos[i], 0, sizeof schema_infos[i]);
+        }
+    }
+}
+
+struct analysis {
+    struct ly_set *lists;   /* candidates */
+    struct ly_set *bad;     /* observed from outside, or constrained over all entries */
+    int failed;
+    struct jbuf *why;       /* when set: a JSON line per list and expression that observes it */
+};
+
+/* Mirror of libyang's internal struct lyxp_expr (src/xpath.h of 2.1.30), for the expression's text. */
+struct lyw_xp_expr {
+    void *tokens;
+    uint32_t *tok_pos;
+    uint32_t *tok_len;
+    void **repeat;
+    uint32_t used;
+    uint32_t size;
+    const char *expr;
+};
+
+static int is_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/*
+ * Whether the expression can select entries of list other than the one it is evaluated in. From inside an
+ * entry, the list node is an atom both for current() or ".." chains that stay in the entry and for a path
+ * to the other entries; the latter must name the list in a step, use a wildcard or descendant step, or walk
+ * sibling axes. Judged on the expression's text, conservatively (a literal equal to the name counts too).
+ */
+static int may_select_other_entries(const struct lyxp_expr *expr, const struct lysc_node *list) {
+    const char *text = ((const struct lyw_xp_expr *)expr)->expr, *at;
+    size_t len = strlen(list->name);
+
+    if (!text || strchr(text, '*') || strstr(text, "//") || strstr(text, "descendant") || strstr(text, "sibling")
+            || strstr(text, "preceding") || strstr(text, "following")) {
+        return 1;
+    }
+    for (at = strstr(text, list->name); at; at = strstr(at + 1, list->name)) {
+        if ((at == text || !is_name_char(at[-1])) && !is_name_char(at[len])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int schema_inside(const struct lysc_node *node, const struct lysc_node *ancestor) {
+    for (; node; node = node->parent) {
+        if (node == ancestor) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void mark_observed(struct analysis *a, const struct lysc_node *list, const struct lysc_node *ctx_node,
+        const struct lyxp_expr *expr) {
+    ly_set_add(a->bad, (void *)list, 0, NULL);
+    if (a->why) {
+        char *lp = lysc_path(list, LYSC_PATH_DATA, NULL, 0), *cp = ctx_node ? lysc_path(ctx_node, LYSC_PATH_DATA, NULL, 0) : NULL;
+        fputs("{\"list\":", a->why->f);
+        jb_str(a->why, lp);
+        fputs(",\"context\":", a->why->f);
+        jb_str(a->why, cp ? cp : "/");
+        fputs(",\"expression\":", a->why->f);
+        jb_str(a->why, ((const struct lyw_xp_expr *)expr)->expr);
+        fputs("},", a->why->f);
+        free(lp);
+        free(cp);
+    }
+}
+
+/* Marks the lists an expression evaluated at ctx_node can observe from outside their entries. */
+static void analyse_expr(struct analysis *a, const struct lysc_node *ctx_node, const struct lys_module *mod,
+        const struct lyxp_expr *expr, const struct lysc_prefix *prefixes) {
+    struct ly_set *atoms = NULL;
+    const struct lysc_node *p;
+    uint32_t i;
+
+    if (!expr) {
+        return;
+    }
+    if (lys_find_expr_atoms(ctx_node, mod, expr, prefixes, 0, &atoms)) {
+        a->failed = 1;
+        return;
+    }
+    for (i = 0; i < atoms->count; i++) {
+        const struct lysc_node *atom = atoms->snodes[i];
+        for (p = atom; p; p = p->parent) {
+            if (p->nodetype != LYS_LIST) {
+                continue;
+            }
+            if (!schema_inside(ctx_node, p)) {
+                /* Observed from outside the entry. */
+                mark_observed(a, p, ctx_node, expr);
+            } else if (p == atom && may_select_other_entries(expr, p)) {
+                /* From inside, selecting the list's other entries. */
+                mark_observed(a, p, ctx_node, expr);
+            }
+        }
+    }
+    ly_set_free(atoms, NULL);
+}
+
+static void analyse_type(struct analysis *a, const struct lysc_node *node, const struct lysc_type *type) {
+    LY_ARRAY_COUNT_TYPE u;
+
+    if (type->basetype == LY_TYPE_LEAFREF) {
+        const struct lysc_type_leafref *lref = (const struct lysc_type_leafref *)type;
+        analyse_expr(a, node, node->module, lref->path, lref->prefixes);
+    } else if (type->basetype == LY_TYPE_UNION) {
+        const struct lysc_type_union *un = (const struct lysc_type_union *)type;
+        LY_ARRAY_FOR(un->types, u) {
+            analyse_type(a, node, un->types[u]);
+        }
+    }
+}
+
+static LY_ERR analyse_node(struct lysc_node *node, void *data, ly_bool *dfs_continue) {
+    struct analysis *a = data;
+    struct lysc_must *musts;
+    struct lysc_when **whens;
+    LY_ARRAY_COUNT_TYPE u;
+
+    (void)dfs_continue;
+    /* Operations and state are not part of a configuration datastore. */
+    if ((node->nodetype & (LYS_RPC | LYS_ACTION | LYS_NOTIF)) || (node->flags & (LYS_IS_INPUT | LYS_IS_OUTPUT | LYS_IS_NOTIF))
+            || (node->flags & LYS_CONFIG_R)) {
+        return LY_SUCCESS;
+    }
+    if (node->nodetype == LYS_LIST) {
+        const struct lysc_node_list *list = (const struct lysc_node_list *)node;
+        if (node->flags & LYS_KEYLESS) {
+            a->failed = 1; /* paths of keyless entries are positions: nothing to record by */
+        }
+        ly_set_add(a->lists, node, 1, NULL);
+        if (list->uniques || list->min || (list->max && list->max != UINT32_MAX)) {
+            ly_set_add(a->bad, node, 0, NULL);
+        }
+    }
+    musts = lysc_node_musts(node);
+    LY_ARRAY_FOR(musts, u) {
+        analyse_expr(a, node, node->module, musts[u].cond, musts[u].prefixes);
+    }
+    whens = lysc_node_when(node);
+    LY_ARRAY_FOR(whens, u) {
+        analyse_expr(a, whens[u]->context, node->module, whens[u]->cond, whens[u]->prefixes);
+    }
+    if (node->nodetype & LYD_NODE_TERM) {
+        analyse_type(a, node, ((const struct lysc_node_leaf *)node)->type);
+    }
+    return LY_SUCCESS;
+}
+
+/* Runs the analysis over every implemented module; a->lists and a->bad must be allocated. */
+static void analyse(const struct ly_ctx *ctx, struct analysis *a) {
+    const struct lys_module *mod;
+    uint32_t idx = 0;
+
+    while ((mod = ly_ctx_get_module_iter(ctx, &idx))) {
+        if (mod->implemented && mod->compiled) {
+            lysc_module_dfs_full(mod, analyse_node, a);
+        }
+    }
+    ly_err_clean((struct ly_ctx *)ctx, NULL);
+}
+
+static struct lyw_schema_info *schema_info(const struct ly_ctx *ctx) {
+    struct lyw_schema_info *info = NULL;
+    struct analysis a = {NULL, NULL, 0, NULL};
+    uint32_t i;
+    size_t k, n = sizeof schema_infos / sizeof *schema_infos;
+
+    for (k = 0; k < n && !info; k++) {
+        if (schema_infos[k].ctx == ctx) {
+            if (schema_infos[k].change_count == ly_ctx_get_change_count(ctx)) {
+                return &schema_infos[k];
+            }
+            info = &schema_infos[k];
+        }
+    }
+    for (k = 0; k < n && !info; k++) {
+        if (!schema_infos[k].ctx) {
+            info = &schema_infos[k];
+        }
+    }
+    if (!info) {
+        info = &schema_infos[0];
+    }
+    ly_set_free(info->lists, NULL);
+    memset(info, 0, sizeof *info);
+    info->ctx = ctx;
+    info->change_count = ly_ctx_get_change_count(ctx);
+    if (ly_set_new(&a.lists) || ly_set_new(&a.bad)) {
+        ly_set_free(a.lists, NULL);
+        return info;
+    }
+    analyse(ctx, &a);
+    if (!a.failed && !ly_set_new(&info->lists)) {
+        for (i = 0; i < a.lists->count; i++) {
+            if (!ly_set_contains(a.bad, a.lists->objs[i], NULL)) {
+                ly_set_add(info->lists, a.lists->objs[i], 1, NULL);
+            }
+        }
+        info->usable = 1;
+    }
+    ly_set_free(a.lists, NULL);
+    ly_set_free(a.bad, NULL);
+    return info;
+}
+
+/*
+ * For tests and logs: {"usable":bool,"selfContained":[data paths],"observed":[{list,context,expression}]}
+ * ("observed" names the expressions that keep a list from being self-contained).
+ */
+EMSCRIPTEN_KEEPALIVE char *lyw_self_contained_lists(struct ly_ctx *ctx) {
+    struct lyw_schema_info *info = schema_info(ctx);
+    struct analysis a = {NULL, NULL, 0, NULL};
+    struct jbuf jb, why;
+    char *observed;
+    uint32_t i;
+
+    jb_open(&jb);
+    fprintf(jb.f, "{\"usable\":%s,\"selfContained\":[", info->usable ? "true" : "false");
+    for (i = 0; info->usable && i < info->lists->count; i++) {
+        char *path = lysc_path(info->lists->snodes[i], LYSC_PATH_DATA, NULL, 0);
+        if (i) {
+            fputc(',', jb.f);
+        }
+        jb_str(&jb, path);
+        free(path);
+    }
+    fputs("],\"observed\":[", jb.f);
+    jb_open(&why);
+    a.why = &why;
+    if (!ly_set_new(&a.lists) && !ly_set_new(&a.bad)) {
+        analyse(ctx, &a);
+    }
+    ly_set_free(a.lists, NULL);
+    ly_set_free(a.bad, NULL);
+    observed = jb_close(&why);
+    if (observed && *observed) {
+        observed[strlen(observed) - 1] = '\0'; /* the trailing comma */
+        fputs(observed, jb.f);
+    }
+    free(observed);
+    fputs("]}", jb.f);
+    return jb_close(&jb);
+}
+
+static int self_contained(const struct lyw_schema_info *info, const struct lysc_node *schema) {
+    return info && info->usable && schema && schema->nodetype == LYS_LIST && ly_set_contains(info->lists, schema, NULL);
+}
+
+/* The outermost entry of a self-contained list holding node (node itself included), or NULL. */
+static const struct lyd_node *self_contained_entry(const struct lyw_schema_info *info, const struct lyd_node *node) {
+    const struct lyd_node *entry = NULL;
+
+    for (; node; node = lyd_parent(node)) {
+        if (self_contained(info, node->schema)) {
+            entry = node;
+        }
+    }
+    return entry;
+}
+
+static struct lyd_node *find_path(const struct lyd_node *root, const char *path) {
+    struct lyd_node *match = NULL;
+
+    if (!root || !path) {
+        return NULL;
+    }
+    if (lyd_find_path(root, path, 0, &match)) {
+        match = NULL;
+    }
+    ly_err_clean((struct ly_ctx *)LYD_CTX(root), NULL);
+    return match;
+}
+
+static struct lyw_rec *log_push(struct lyw_log *log) {
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? log->cap * 2 : 16;
+        struct lyw_rec *recs = realloc(log->recs, cap * sizeof *recs);
+        if (!recs) {
+            log->failed = 1;
+            return NULL;
+        }
+        log->recs = recs;
+        log->cap = cap;
+    }
+    memset(&log->recs[log->n], 0, sizeof *log->recs);
+    return &log->recs[log->n++];
+}
+
+/* Fills the paths a record needs from a node in the tree. */
+static void rec_paths(struct lyw_log *log, const struct ly_ctx *ctx, struct lyw_rec *r, const struct lyd_node *node) {
+    const struct lyd_node *entry = self_contained_entry(schema_info(ctx), node);
+
+    r->path = lyd_path(node, LYD_PATH_STD, NULL, 0);
+    r->parent_path = lyd_parent(node) ? lyd_path(lyd_parent(node), LYD_PATH_STD, NULL, 0) : NULL;
+    if (lysc_is_userordered(node->schema) && node->next && node->next->schema == node->schema) {
+        r->anchor_path = lyd_path(node->next, LYD_PATH_STD, NULL, 0);
+    }
+    if (entry) {
+        r->entry_path = lyd_path(entry, LYD_PATH_STD, NULL, 0);
+    } else {
+        log->nonlocal = 1;
+    }
+    if (!r->path || (lyd_parent(node) && !r->parent_path) || (entry && !r->entry_path)) {
+        log->failed = 1;
+    }
+}
+
+/* Before node is changed or removed: remember it as it is. */
+static void rec_before(struct lyw_log *log, const struct lyd_node *node) {
+    struct lyw_rec *r;
+
+    if (!log || !(r = log_push(log))) {
+        return;
+    }
+    rec_paths(log, LYD_CTX(node), r, node);
+    if (lyd_dup_single(node, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &r->before)) {
+        log->failed = 1;
+    }
+}
+
+/* After node was created where nothing was. */
+static void rec_created(struct lyw_log *log, const struct lyd_node *node) {
+    struct lyw_rec *r;
+
+    if (log && (r = log_push(log))) {
+        rec_paths(log, LYD_CTX(node), r, node);
+    }
+}
+
+static void log_free(struct lyw_log *log) {
+    size_t i;
+
+    if (!log) {
+        return;
+    }
+    for (i = 0; i < log->n; i++) {
+        free(log->recs[i].path);
+        free(log->recs[i].parent_path);
+        free(log->recs[i].anchor_path);
+        free(log->recs[i].entry_path);
+        lyd_free_tree(log->recs[i].before);
+    }
+    free(log->recs);
+    free(log);
+}
+
+/* Starts recording the changes of t (replacing any earlier recording). Returns 0, or 1 when the context's
+ * schema cannot be tracked (the caller works on a copy instead). */
+EMSCRIPTEN_KEEPALIVE int lyw_track_begin(struct lyw_tree *t) {
+    if (!schema_info(t->ctx)->usable) {
+        return 1;
+    }
+    log_free(t->log);
+    t->log = calloc(1, sizeof *t->log);
+    return t->log ? 0 : 1;
+}
+
+/* Stops recording, keeping the changes. */
+EMSCRIPTEN_KEEPALIVE void lyw_track_end(struct lyw_tree *t) {
+    log_free(t->log);
+    t->log = NULL;
+}
+
+/* The paths changed since lyw_track_begin, as a JSON array; "null" when they are unknown. */
+EMSCRIPTEN_KEEPALIVE char *lyw_track_paths(struct lyw_tree *t) {
+    struct jbuf jb;
+    size_t i;
+
+    jb_open(&jb);
+    if (!t->log || t->log->failed) {
+        fputs("null", jb.f);
+        return jb_close(&jb);
+    }
+    fputc('[', jb.f);
+    for (i = 0; i < t->log->n; i++) {
+        if (i) {
+            fputc(',', jb.f);
+        }
+        jb_str(&jb, t->log->recs[i].path);
+    }
+    fputc(']', jb.f);
+    return jb_close(&jb);
+}
+
+/* Removes node from t, keeping t->root valid. */
+static void tree_remove(struct lyw_tree *t, struct lyd_node *node) {
+    if (t->root == node) {
+        t->root = node->next;
+    }
+    lyd_free_tree(node);
+    if (t->root) {
+        t->root = lyd_first_sibling(t->root);
+    }
+}
+
+/* Inserts a detached node under parent, or at top level when parent is NULL. */
+static LY_ERR tree_insert(struct lyw_tree *t, struct lyd_node *parent, struct lyd_node *node) {
+    LY_ERR rc;
+
+    if (parent) {
+        return lyd_insert_child(parent, node);
+    }
+    if (!t->root) {
+        t->root = node;
+        return LY_SUCCESS;
+    }
+    rc = lyd_insert_sibling(t->root, node, &t->root);
+    if (!rc) {
+        t->root = lyd_first_sibling(t->root);
+    }
+    return rc;
+}
+
+/* Puts t back as it was at lyw_track_begin and stops recording. Returns 0, or -1 if that was impossible
+ * (the tree is then in an unknown state and must be rebuilt by the caller). */
+EMSCRIPTEN_KEEPALIVE int lyw_track_undo(struct lyw_tree *t) {
+    struct lyw_log *log = t->log;
+    int rc = 0;
+    size_t i;
+
+    if (!log) {
+        return 0;
+    }
+    if (log->failed) {
+        lyw_track_end(t);
+        return -1;
+    }
+    for (i = log->n; i-- > 0;) {
+        struct lyw_rec *r = &log->recs[i];
+        struct lyd_node *now = find_path(t->root, r->path), *parent = NULL, *anchor;
+
+        if (now) {
+            tree_remove(t, now);
+        }
+        if (!r->before) {
+            continue;
+        }
+        if (r->parent_path && !(parent = find_path(t->root, r->parent_path))) {
+            rc = -1;
+            continue;
+        }
+        anchor = r->anchor_path ? find_path(t->root, r->anchor_path) : NULL;
+        if (anchor ? lyd_insert_before(anchor, r->before) : tree_insert(t, parent, r->before)) {
+            rc = -1;
+            continue;
+        }
+        if (!parent) {
+            t->root = lyd_first_sibling(r->before);
+        }
+        r->before = NULL; /* now part of the tree */
+    }
+    ly_err_clean(t->ctx, NULL);
+    lyw_track_end(t);
+    return rc;
+}
+
+/* Records what validation changed (its diff: created defaults, deleted nodes), after the fact. */
+static void rec_validation_diff(struct lyw_tree *t, const struct lyd_node *vdiff) {
+    const struct lys_module *yang = ly_ctx_get_module_implemented(t->ctx, "yang");
+    const struct lyd_node *top, *node;
+
+    LY_LIST_FOR(vdiff, top) {
+        LYD_TREE_DFS_BEGIN(top, node) {
+            const char *op = meta_value(node, yang, "operation");
+            if (op && (!strcmp(op, "create") || !strcmp(op, "delete"))) {
+                struct lyw_rec *r = log_push(t->log);
+                if (r) {
+                    rec_paths(t->log, t->ctx, r, node);
+                    if (!strcmp(op, "delete")
+                            && lyd_dup_single(node, NULL, LYD_DUP_RECURSIVE | LYD_DUP_NO_META | LYD_DUP_WITH_FLAGS, &r->before)) {
+                        t->log->failed = 1;
+                    }
+                    if (r->before) {
+                        r->before->flags &= ~LYD_NEW;
+                    }
+                }
+                LYD_TREE_DFS_continue = 1;
+            }
+            LYD_TREE_DFS_END(top, node);
+        }
+    }
+}
+
+static int validate_whole(struct lyw_tree *t, unsigned validate_options) {
+    struct lyd_node *vdiff = NULL;
+    LY_ERR rc;
+
+    rc = lyd_validate_all(&t->root, t->ctx, validate_options, &vdiff);
+    t->root = t->root ? lyd_first_sibling(t->root) : NULL;
+    if (vdiff) {
+        rec_validation_diff(t, vdiff);
+        lyd_free_all(vdiff);
+    }
+    return rc;
+}
+
+static LY_ERR dup_node_pruned(const struct lyw_schema_info *info, const struct ly_set *keep, const struct lyd_node *node,
+        struct lyd_node *parent, struct lyd_node **out_first);
+
+/*
+ * The children of node, without the entries of self-contained lists that are not in keep, into its copy.
+ * Driven by the schema: the entries of a self-contained list are not walked at all (the kept ones come from
+ * keep), and every other child is found by a hash lookup. So the copy costs what it keeps, however many
+ * entries the lists hold.
+ */
+static LY_ERR dup_children_pruned(const struct lyw_schema_info *info, const struct ly_set *keep, const struct lyd_node *node,
+        struct lyd_node *dup) {
+    const struct lyd_node *first = lyd_child(node), *inst, *iter;
+    const struct lysc_node *sc = NULL;
+    struct lyd_node *match;
+    uint32_t k;
+    LY_ERR rc;
+
+    /* libyang puts opaque children last, after the nodes with a schema. */
+    if (first && (!first->prev->schema || (first->flags & LYD_EXT) || (first->prev->flags & LYD_EXT))) {
+        /* Opaque or extension data: walk every child. */
+        LY_LIST_FOR(first, iter) {
+            if (iter->schema && (lysc_is_key(iter->schema) || (self_contained(info, iter->schema) && !ly_set_contains(keep, iter, NULL)))) {
+                continue;
+            }
+            if ((rc = dup_node_pruned(info, keep, iter, dup, NULL))) {
+                return rc;
+            }
+        }
+        return LY_SUCCESS;
+    }
+    while (first && (sc = lys_getnext(sc, node->schema, NULL, 0))) {
+        if (lysc_is_key(sc)) {
+            continue;
+        }
+        if (self_contained(info, sc)) {
+            for (k = 0; k < keep->count; k++) {
+                if (keep->dnodes[k]->schema == sc && lyd_parent(keep->dnodes[k]) == node
+                        && (rc = dup_node_pruned(info, keep, keep->dnodes[k], dup, NULL))) {
+                    return rc;
+                }
+            }
+            continue;
+        }
+        if (lyd_find_sibling_val(first, sc, NULL, 0, &match)) {
+            continue;
+        }
+        /* libyang keeps the instances of one schema node together. */
+        for (inst = match; inst && inst->schema == sc; inst = inst->next) {
+            if ((rc = dup_node_pruned(info, keep, inst, dup, NULL))) {
+                return rc;
+            }
+        }
+    }
+    return LY_SUCCESS;
+}
+
+/* A copy of node (under parent, or appended to *out_first at top level), pruned as dup_children_pruned. */
+static LY_ERR dup_node_pruned(const struct lyw_schema_info *info, const struct ly_set *keep, const struct lyd_node *node,
+        struct lyd_node *parent, struct lyd_node **out_first) {
+    int whole = ly_set_contains(keep, node, NULL) || !node->schema || !(node->schema->nodetype & LYD_NODE_INNER);
+    struct lyd_node *dup = NULL;
+    LY_ERR rc;
+
+    if ((rc = lyd_dup_single(node, NULL, LYD_DUP_WITH_FLAGS | (whole ? LYD_DUP_RECURSIVE : 0), &dup))) {
+        return rc;
+    }
+    if (parent) {
+        rc = lyd_insert_child(parent, dup);
+    } else if (!*out_first) {
+        *out_first = dup;
+    } else {
+        rc = lyd_insert_sibling(*out_first, dup, out_first);
+    }
+    if (rc) {
+        lyd_free_tree(dup);
+        return rc;
+    }
+    return whole ? LY_SUCCESS : dup_children_pruned(info, keep, node, dup);
+}
+
+/* A copy of the forest without the entries of self-contained lists that are not in keep. */
+static LY_ERR dup_pruned(const struct lyw_schema_info *info, const struct ly_set *keep, const struct lyd_node *first,
+        struct lyd_node **out_first) {
+    const struct lyd_node *node;
+    LY_ERR rc;
+
+    LY_LIST_FOR(first, node) {
+        if (self_contained(info, node->schema) && !ly_set_contains(keep, node, NULL)) {
+            continue;
+        }
+        if ((rc = dup_node_pruned(info, keep, node, NULL, out_first))) {
+            return rc;
+        }
+    }
+    return LY_SUCCESS;
+}
+
+/* The LYD_DEFAULT flags of the ancestors of path's parent in t, as validation set them in v. */
+static void sync_default_flags(struct lyw_tree *t, const struct lyd_node *v_root, const char *parent_path) {
+    struct lyd_node *a = find_path(t->root, parent_path), *b = find_path(v_root, parent_path);
+
+    for (; a && b; a = lyd_parent(a), b = lyd_parent(b)) {
+        a->flags = (a->flags & ~LYD_DEFAULT) | (b->flags & LYD_DEFAULT);
+    }
+}
+
+#define LOCAL_VALIDATION_MAX_ENTRIES 256
+
+static int validate_local(struct lyw_tree *t, const struct lyw_schema_info *info, unsigned validate_options) {
+    struct ly_set *keep = NULL;
+    struct lyd_node *v_root = NULL, *entry, *mirror, *child, *next;
+    size_t i, n = t->log->n;
+    uint32_t k;
+    LY_ERR rc;
+
+    if (ly_set_new(&keep)) {
+        return validate_whole(t, validate_options);
+    }
+    for (i = 0; i < n; i++) {
+        if ((entry = find_path(t->root, t->log->recs[i].entry_path))) {
+            ly_set_add(keep, entry, 0, NULL);
+        }
+        if (keep->count > LOCAL_VALIDATION_MAX_ENTRIES) {
+            ly_set_free(keep, NULL);
+            return validate_whole(t, validate_options);
+        }
+    }
+    if (dup_pruned(info, keep, t->root, &v_root)) {
+        lyd_free_all(v_root);
+        ly_set_free(keep, NULL);
+        return validate_whole(t, validate_options);
+    }
+    rc = lyd_validate_all(&v_root, t->ctx, validate_options, NULL);
+    if (rc) {
+        lyd_free_all(v_root);
+        ly_set_free(keep, NULL);
+        return rc;
+    }
+    /* Validation may have added defaults or removed nodes inside the kept entries: take their validated
+     * content over (the keys stay, they identify the entry). */
+    for (k = 0; k < keep->count; k++) {
+        char *path;
+        entry = keep->dnodes[k];
+        path = lyd_path(entry, LYD_PATH_STD, NULL, 0);
+        mirror = find_path(v_root, path);
+        free(path);
+        if (!mirror) {
+            continue;
+        }
+        rec_before(t->log, entry);
+        LY_LIST_FOR_SAFE(lyd_child(entry), next, child) {
+            if (!child->schema || !lysc_is_key(child->schema)) {
+                lyd_free_tree(child);
+            }
+        }
+        LY_LIST_FOR_SAFE(lyd_child(mirror), next, child) {
+            if (!child->schema || !lysc_is_key(child->schema)) {
+                lyd_unlink_tree(child);
+                if (lyd_insert_child(entry, child)) {
+                    lyd_free_tree(child);
+                    t->log->failed = 1;
+                }
+            }
+        }
+        entry->flags = (entry->flags & ~(LYD_NEW | LYD_DEFAULT)) | (mirror->flags & LYD_DEFAULT);
+    }
+    /* Containers that became empty or stopped being empty carry their default flag from validation. */
+    for (i = 0; i < n; i++) {
+        sync_default_flags(t, v_root, t->log->recs[i].parent_path);
+    }
+    lyd_free_all(v_root);
+    ly_set_free(keep, NULL);
+    ly_err_clean(t->ctx, NULL);
+    return LY_SUCCESS;
+}
+
+/*
+ * Validates what the recorded changes can affect: only the changed entries of self-contained lists (with
+ * everything outside such lists) when every change lies inside one, else the whole tree. What validation
+ * changes is recorded too. Without a recording: the whole tree, as lyw_validate.
+ */
+EMSCRIPTEN_KEEPALIVE int lyw_track_validate(struct lyw_tree *t, unsigned validate_options) {
+    const struct lyw_schema_info *info;
+
+    ly_err_clean(t->ctx, NULL);
+    if (!t->log) {
+        return lyw_validate(t, validate_options);
+    }
+    if (t->log->n == 0) {
+        return LY_SUCCESS;
+    }
+    info = schema_info(t->ctx);
+    if (t->log->nonlocal || t->log->failed || !info->usable) {
+        return validate_whole(t, validate_options);
+    }
+    return validate_local(t, info, validate_options);
+}
+
+/* ---- Path-wise diff and copy between two trees of the same schema ---- */
+
+/* Adds to diff (a tree used as accumulator) the changes that turn from's node at path into to's. */
+EMSCRIPTEN_KEEPALIVE int lyw_diff_path(struct lyw_tree *diff, struct lyw_tree *from, struct lyw_tree *to, const char *path) {
+    struct lyd_node *a = find_path(from->root, path), *b = find_path(to->root, path), *d = NULL;
+    LY_ERR rc;
+
+    ly_err_clean(diff->ctx, NULL);
+    if (!a && !b) {
+        return 0;
+    }
+    /* A whole-tree diff treats default nodes as absent: a change below a container that only exists by
+     * default (in either tree) is the creation or deletion of that container. Start from there too. */
+    for (;;) {
+        const struct lyd_node *pa = a ? lyd_parent(a) : NULL, *pb = b ? lyd_parent(b) : NULL;
+        if (!pa && !pb) {
+            break;
+        }
+        if (!pa || !pb) {
+            char *pp = lyd_path(pa ? pa : pb, LYD_PATH_STD, NULL, 0);
+            if (!pa) {
+                pa = find_path(from->root, pp);
+            } else {
+                pb = find_path(to->root, pp);
+            }
+            free(pp);
+        }
+        if (!((pa && (pa->flags & LYD_DEFAULT)) || (pb && (pb->flags & LYD_DEFAULT)))) {
+            break;
+        }
+        a = (struct lyd_node *)pa;
+        b = (struct lyd_node *)pb;
+    }
+    if ((rc = lyd_diff_tree(a, b, 0, &d))) {
+        return rc;
+    }
+    if (d) {
+        rc = lyd_diff_merge_all(&diff->root, d, 0);
+        lyd_free_all(d);
+        diff->root = diff->root ? lyd_first_sibling(diff->root) : NULL;
+    }
+    return rc;
+}
+
+/*
+ * Makes to's node at path a copy of from's (removing it when from has none). Returns 0, 1 when the node is
+ * ordered-by user (its position cannot be copied this way: nothing was changed, copy the whole tree), or
+ * a libyang error.
+ */
+EMSCRIPTEN_KEEPALIVE int lyw_copy_path(struct lyw_tree *to, struct lyw_tree *from, const char *path) {
+    struct lyd_node *src = find_path(from->root, path), *old = find_path(to->root, path), *dup = NULL, *parent = NULL, *top;
+    char *parent_path = NULL;
+    LY_ERR rc = LY_SUCCESS;
+
+    ly_err_clean(to->ctx, NULL);
+    if ((src && lysc_is_userordered(src->schema)) || (old && lysc_is_userordered(old->schema))) {
+        return 1;
+    }
+    if (!src && !old) {
+        return 0;
+    }
+    if (src && lyd_parent(src)) {
+        parent_path = lyd_path(lyd_parent(src), LYD_PATH_STD, NULL, 0);
+    } else if (!src && lyd_parent(old)) {
+        parent_path = lyd_path(lyd_parent(old), LYD_PATH_STD, NULL, 0);
+    }
+    if (old) {
+        tree_remove(to, old);
+    }
+    if (src) {
+        parent = parent_path ? find_path(to->root, parent_path) : NULL;
+        if (parent || !parent_path) {
+            if (!(rc = lyd_dup_single(src, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &dup))
+                    && (rc = tree_insert(to, parent, dup))) {
+                lyd_free_tree(dup);
+            }
+        } else if (!(rc = lyd_dup_single(src, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS | LYD_DUP_WITH_PARENTS, &dup))) {
+            /* The parents are missing in to: bring them along. */
+            for (top = dup; lyd_parent(top); top = lyd_parent(top)) {
+            }
+            rc = lyd_merge_tree(&to->root, top, LYD_MERGE_DESTRUCT | LYD_MERGE_WITH_FLAGS);
+        }
+    }
+    if (!rc && parent_path) {
+        sync_default_flags(to, from->root, parent_path);
+    }
+    to->root = to->root ? lyd_first_sibling(to->root) : NULL;
+    free(parent_path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* NETCONF <edit-config> (RFC 6241 section 7.2)                                                      */
 
 enum edit_op { OP_MERGE, OP_REPLACE, OP_CREATE, OP_DELETE, OP_REMOVE, OP_NONE };
@@ -1143,7 +1997,21 @@ struct edit_state {
     enum error_option error_option;
     struct jbuf errors;
     int error_count;
+    struct lyw_log *log; /* the target's change recording, NULL when not recording */
+    int suppress;        /* > 0 inside a subtree already recorded as a whole */
 };
+
+static void edit_rec_before(struct edit_state *st, const struct lyd_node *node) {
+    if (!st->suppress) {
+        rec_before(st->log, node);
+    }
+}
+
+static void edit_rec_created(struct edit_state *st, const struct lyd_node *node) {
+    if (!st->suppress) {
+        rec_created(st->log, node);
+    }
+}
 
 static enum edit_op parse_op(const char *s, enum edit_op dflt) {
     if (!s) {
@@ -1241,11 +2109,16 @@ static int edit_create(struct edit_state *st, struct lyd_node *tparent, struct l
         return edit_ly_error(st, e);
     }
     if (!(e->schema->nodetype & LYD_NODE_INNER)) {
+        edit_rec_created(st, dup);
         return 0;
     }
+    st->suppress++;
     stop = edit_siblings(st, dup, NULL, lyd_child(e), op);
+    st->suppress--;
     if (tentative && !has_non_key_children(dup)) {
         free_node(tfirst ? tfirst : &dup, dup);
+    } else {
+        edit_rec_created(st, dup);
     }
     return stop;
 }
@@ -1253,6 +2126,10 @@ static int edit_create(struct edit_state *st, struct lyd_node *tparent, struct l
 /* Sets the value (and the explicit flag) of a matching terminal or any node from the edit node. */
 static int edit_set_value(struct edit_state *st, struct lyd_node *match, const struct lyd_node *e) {
     LY_ERR rc;
+
+    if ((match->flags & LYD_DEFAULT) || lyd_compare_single(match, e, 0) != LY_SUCCESS) {
+        edit_rec_before(st, match);
+    }
 
     if (e->schema->nodetype & LYD_NODE_TERM) {
         if (e->schema->nodetype == LYS_LEAFLIST) {
@@ -1276,23 +2153,42 @@ static int edit_set_value(struct edit_state *st, struct lyd_node *match, const s
     return 0;
 }
 
+/*
+ * The target node an edit node names: a list entry by its keys, a leaf-list entry by its value, any other
+ * node by its schema alone. (lyd_find_sibling_first compares leaf values when the siblings are too few to
+ * have a hash table, so a leaf being changed would not be found among them.)
+ */
+static struct lyd_node *find_match(const struct lyd_node *siblings, const struct lyd_node *e) {
+    struct lyd_node *match = NULL;
+
+    if (!siblings) {
+        return NULL;
+    }
+    if (e->schema->nodetype & (LYS_LIST | LYS_LEAFLIST)) {
+        lyd_find_sibling_first(siblings, e, &match);
+    } else {
+        lyd_find_sibling_val(siblings, e->schema, NULL, 0, &match);
+    }
+    ly_err_clean((struct ly_ctx *)LYD_CTX(e), NULL);
+    return match;
+}
+
 static int edit_node(struct edit_state *st, struct lyd_node *tparent, struct lyd_node **tfirst,
         const struct lyd_node *e, enum edit_op parent_op) {
     enum edit_op op = parse_op(st->netconf ? meta_value(e, st->netconf, "operation") : NULL, parent_op);
     struct lyd_node *siblings = tparent ? lyd_child(tparent) : *tfirst;
     struct lyd_node *match = NULL, *child, *next;
     int is_term = (e->schema->nodetype & LYD_NODE_TERM) != 0;
+    int stop;
 
-    if (siblings) {
-        lyd_find_sibling_first(siblings, e, &match);
-        ly_err_clean(st->ctx, NULL);
-    }
+    match = find_match(siblings, e);
     /* A leaf holding only its default value is not present as far as create and delete are concerned
      * (RFC 6243 section 4.5.2, basic mode explicit). */
     if (match && is_term && (match->flags & LYD_DEFAULT) && (op == OP_CREATE || op == OP_DELETE)) {
         if (op == OP_DELETE) {
             return edit_error(st, "data-missing", e, "Data to delete is missing (only its default exists).");
         }
+        edit_rec_before(st, match);
         free_node(tparent ? &siblings : tfirst, match);
         match = NULL;
     }
@@ -1307,10 +2203,12 @@ static int edit_node(struct edit_state *st, struct lyd_node *tparent, struct lyd
         if (!match) {
             return edit_error(st, "data-missing", e, "Data to delete is missing.");
         }
+        edit_rec_before(st, match);
         free_node(tparent ? &siblings : tfirst, match);
         return 0;
     case OP_REMOVE:
         if (match) {
+            edit_rec_before(st, match);
             free_node(tparent ? &siblings : tfirst, match);
         }
         return 0;
@@ -1330,12 +2228,16 @@ static int edit_node(struct edit_state *st, struct lyd_node *tparent, struct lyd
             return edit_set_value(st, match, e);
         }
         /* Replace in place (keeps the position of a user-ordered entry): drop all but the keys. */
+        edit_rec_before(st, match);
         LY_LIST_FOR_SAFE(lyd_child(match), next, child) {
             if (!child->schema || !lysc_is_key(child->schema)) {
                 lyd_free_tree(child);
             }
         }
-        return edit_siblings(st, match, NULL, lyd_child(e), OP_REPLACE);
+        st->suppress++;
+        stop = edit_siblings(st, match, NULL, lyd_child(e), OP_REPLACE);
+        st->suppress--;
+        return stop;
     case OP_NONE:
         if (!(e->schema->nodetype & LYD_NODE_INNER)) {
             return 0;
@@ -1373,6 +2275,7 @@ static int edit_valueless(struct edit_state *st, struct lyd_node *tparent, struc
     if (!match) {
         return op == OP_DELETE ? edit_error(st, "data-missing", e, "Data to delete is missing.") : 0;
     }
+    edit_rec_before(st, match);
     free_node(tparent ? &siblings : tfirst, match);
     return 0;
 }
@@ -1468,6 +2371,8 @@ EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *ed
     st.netconf = netconf_module(target->ctx);
     st.error_option = (enum error_option)error_option;
     st.error_count = 0;
+    st.log = target->log;
+    st.suppress = 0;
     jb_open(&st.errors);
     fputc('[', st.errors.f);
     {
@@ -1494,11 +2399,9 @@ EMSCRIPTEN_KEEPALIVE char *lyw_edit(struct lyw_tree *target, struct lyw_tree *ed
          * target datastore" (RFC 6241 section 7.2), so top-level nodes absent from the edit go too. */
         struct lyd_node *node, *next, *match;
         LY_LIST_FOR_SAFE(target->root, next, node) {
-            match = NULL;
-            if (edit->root) {
-                lyd_find_sibling_first(edit->root, node, &match);
-            }
+            match = node->schema ? find_match(edit->root, node) : NULL;
             if (!match) {
+                rec_before(st.log, node);
                 free_node(&target->root, node);
             }
         }

@@ -28,6 +28,19 @@ export interface YangErrorItem {
   level: 'error' | 'warning';
 }
 
+/** The paths that are not inside another one of the set (a subtree copied or diffed covers its descendants). */
+export function outermostPaths(paths: Iterable<string>): string[] {
+  const sorted = [...new Set(paths)].sort((a, b) => a.length - b.length);
+  const kept = new Set<string>();
+  for (const path of sorted) {
+    let nested = false;
+    // Every '/' may end an ancestor's path; one inside a quoted key value gives a prefix no path equals.
+    for (let i = path.indexOf('/', 1); i > 0 && !nested; i = path.indexOf('/', i + 1)) nested = kept.has(path.slice(0, i));
+    if (!nested) kept.add(path);
+  }
+  return [...kept];
+}
+
 /**
  * libyang 2.1.30 reports where an error happened as 'Data location "/a/b",
  * line number 3.' (or 'Schema location ...'); callers want the path alone.
@@ -121,8 +134,23 @@ export interface YangContext {
   parseData(text: string, opts?: ParseDataOptions): DataTree;
   parseOperation(text: string, kind: OperationKind, opts?: { request?: OperationTree }): OperationTree;
   emptyTree(): DataTree;
+  /**
+   * Data paths of the self-contained config lists: nothing outside one of their entries can observe the
+   * entry (no must, when or leafref from outside reaches into it, none from inside reaches the list itself,
+   * no unique/min-elements/max-elements), so an entry can be validated without its siblings.
+   */
+  selfContainedLists(): SelfContainedLists;
   /** Destroys the context and frees every tree, diff and operation of it that is still alive. */
   destroy(): void;
+}
+
+export interface SelfContainedLists {
+  /** false when some expression could not be analysed or a config list is keyless: nothing is tracked */
+  readonly usable: boolean;
+  /** schema data paths, e.g. /bmpd:bgp/neighbor */
+  readonly selfContained: readonly string[];
+  /** the expressions that keep the other lists from being self-contained */
+  readonly observed: readonly { readonly list: string; readonly context: string; readonly expression: string }[];
 }
 
 export interface PrintOptions {
@@ -165,6 +193,39 @@ export interface DataTree {
   select(xpath: string, namespaces?: Record<string, string>): DataTree;
   /** Data paths of the matched nodes. */
   paths(xpath: string, namespaces?: Record<string, string>): string[];
+  /**
+   * Starts recording the changes made to this tree in place — by edit(), and by validateChanges() — so
+   * that they can be undone or listed (a new recording replaces an earlier one). Returns false when the
+   * context's schema cannot be tracked (keyless lists, an expression libyang cannot analyse): work on a
+   * copy then.
+   */
+  trackChanges(): boolean;
+  /**
+   * Validates what the recorded changes can affect, like validate() (adding defaults, recorded too):
+   * when every change lies inside an entry of a self-contained list (see selfContainedLists), only those
+   * entries with everything outside such lists; otherwise the whole tree. Without a recording: validate().
+   */
+  validateChanges(opts?: { configOnly?: boolean }): void;
+  /** Data paths of the nodes changed since trackChanges(); null when they are unknown (out of memory). */
+  changedPaths(): string[] | null;
+  /**
+   * Restores the tree as it was at trackChanges() and ends the recording. Returns false when that was
+   * impossible (the tree must then be rebuilt).
+   */
+  undoChanges(): boolean;
+  /** Ends the recording, keeping the changes. */
+  endChanges(): void;
+  /**
+   * The changes that turn this tree's subtree at each path into `to`'s: a diff confined to those subtrees
+   * (a path inside another one adds nothing), O(their size).
+   */
+  diffPaths(to: DataTree, paths: readonly string[]): DataDiff;
+  /**
+   * Makes this tree's node at each path a copy of `from`'s, or removes it when `from` has none (a path
+   * inside another one adds nothing). Returns false, with this tree changed only at the paths before it, when a node is ordered-by
+   * user: copy the whole tree then.
+   */
+  copyPaths(from: DataTree, paths: readonly string[]): boolean;
   /** Idempotent; any other use of a freed tree throws. */
   free(): void;
 }
@@ -256,6 +317,14 @@ interface LywasmModule {
   _lyw_op_free(op: Ptr): void;
   _lyw_edit(target: Ptr, edit: Ptr, defaultOperation: number, errorOption: number): Ptr;
   _lyw_sort(tree: Ptr): number;
+  _lyw_self_contained_lists(ctx: Ptr): Ptr;
+  _lyw_track_begin(tree: Ptr): number;
+  _lyw_track_end(tree: Ptr): void;
+  _lyw_track_paths(tree: Ptr): Ptr;
+  _lyw_track_undo(tree: Ptr): number;
+  _lyw_track_validate(tree: Ptr, validateOptions: number): number;
+  _lyw_diff_path(diff: Ptr, from: Ptr, to: Ptr, path: Ptr): number;
+  _lyw_copy_path(to: Ptr, from: Ptr, path: Ptr): number;
 }
 
 type LywasmFactory = (overrides: Record<string, unknown>) => Promise<LywasmModule>;
@@ -550,6 +619,11 @@ class Context implements YangContext {
     return new Tree(this, this.#b.M._lyw_tree_empty(this.ptr));
   }
 
+  selfContainedLists(): SelfContainedLists {
+    const json = this.#b.M._lyw_self_contained_lists(this.ptr);
+    return JSON.parse(this.#b.takeOrThrow(this.ptr, json, 'cannot analyse the schema')) as SelfContainedLists;
+  }
+
   destroy(): void {
     if (!this.#ptr) return;
     for (const object of [...this.owned]) object.free();
@@ -657,6 +731,54 @@ class Tree extends Handle implements DataTree {
   paths(xpath: string, namespaces?: Record<string, string>): string[] {
     const json = this.b.withStrings([xpath, prefixLines(namespaces)], (x, p) => this.b.M._lyw_paths(this.ptr, x, p));
     return JSON.parse(this.b.takeOrThrow(this.context.ptr, json, `cannot evaluate XPath ${xpath}`)) as string[];
+  }
+
+  trackChanges(): boolean {
+    return this.b.M._lyw_track_begin(this.ptr) === 0;
+  }
+
+  validateChanges(opts: { configOnly?: boolean } = {}): void {
+    const rc = this.b.M._lyw_track_validate(this.ptr, validateOptions(opts.configOnly));
+    const items = this.b.errors(this.context.ptr);
+    if (rc) throw new YangError(items, 'validation failed');
+  }
+
+  changedPaths(): string[] | null {
+    const json = this.b.M._lyw_track_paths(this.ptr);
+    return JSON.parse(this.b.takeOrThrow(this.context.ptr, json, 'cannot list the changes')) as string[] | null;
+  }
+
+  undoChanges(): boolean {
+    return this.b.M._lyw_track_undo(this.ptr) === 0;
+  }
+
+  endChanges(): void {
+    this.b.M._lyw_track_end(this.ptr);
+  }
+
+  diffPaths(to: DataTree, paths: readonly string[]): DataDiff {
+    const diff = new Diff(this.context, this.b.M._lyw_tree_empty(this.context.ptr));
+    try {
+      for (const path of outermostPaths(paths)) {
+        const rc = this.b.withStrings([path], (p) => this.b.M._lyw_diff_path(diff.ptr, this.ptr, treePtr(to), p));
+        const items = this.b.errors(this.context.ptr);
+        if (rc) throw new YangError(items, `diff of ${path} failed`);
+      }
+    } catch (err) {
+      diff.free();
+      throw err;
+    }
+    return diff;
+  }
+
+  copyPaths(from: DataTree, paths: readonly string[]): boolean {
+    for (const path of outermostPaths(paths)) {
+      const rc = this.b.withStrings([path], (p) => this.b.M._lyw_copy_path(this.ptr, treePtr(from), p));
+      const items = this.b.errors(this.context.ptr);
+      if (rc === 1) return false;
+      if (rc) throw new YangError(items, `copy of ${path} failed`);
+    }
+    return true;
   }
 }
 
