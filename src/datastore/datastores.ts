@@ -4,7 +4,16 @@
 // NETCONF layer exposes. Every change of running goes through one `apply` hook
 // (the agent's reconcile) that may reject it; a rejected change leaves both the
 // datastore and the engine as they were.
-import type { DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
+//
+// The everyday transaction — edit-config on candidate, then commit — costs what
+// the change costs, not what the datastore holds: the edit is applied to
+// candidate in place while libyang-wasm records what it changed (so a failed
+// edit is undone exactly), validation looks only at what the change can affect
+// (DataTree.validateChanges), and the changed paths since the last commit are
+// remembered so that commit diffs and copies only those subtrees. Anything
+// unusual (copy-config, delete-config, a test-option=set edit, a schema the
+// recorder cannot track) takes the whole-tree path.
+import { outermostPaths, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
@@ -56,7 +65,6 @@ export interface DatastoresOptions {
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
 export const SYSTEM_SESSION = 0;
-
 function isYangError(err: unknown): err is YangError {
   return err instanceof Error && Array.isArray((err as Partial<YangError>).items);
 }
@@ -77,6 +85,15 @@ function canonical(tree: DataTree): void {
   }
 }
 
+/** DataTree.copyPaths, false when it could not copy them all (the caller copies the whole tree instead). */
+function copyPaths(to: DataTree, from: DataTree, paths: readonly string[]): boolean {
+  try {
+    return to.copyPaths(from, paths);
+  } catch {
+    return false;
+  }
+}
+
 export class Datastores {
   private readonly context: YangContext;
   private readonly startupFile: StartupFile | null;
@@ -89,6 +106,14 @@ export class Datastores {
   private candidateDirty = false;
   /** True while candidate is known valid: a validated edit, copy or a copy of running since its last change. */
   private candidateValid = true;
+  /**
+   * Where candidate may differ from running: the paths changed by edits since they were last equal, or
+   * null when that is not known (after copy-config, delete-config, a change of running under a modified
+   * candidate) and commit must compare the whole trees.
+   */
+  private pending: Set<string> | null = new Set();
+  /** Datastores whose lists are known to be in canonical order (in-place changes append entries). */
+  private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -123,8 +148,24 @@ export class Datastores {
     return ds;
   }
 
-  /** Read access for get-config and friends; the tree stays owned by the datastore. */
+  /**
+   * Read access for get-config and friends, in canonical order (sorted here, on the read that needs it,
+   * rather than on every change); the tree stays owned by the datastore.
+   */
   tree(name: DatastoreName): DataTree {
+    const tree = this.rawTree(name);
+    if (!this.ordered.has(name)) {
+      try {
+        tree.sort();
+      } catch (err) {
+        throw new DatastoreError(detail('operation-failed', `the data could not be ordered: ${(err as Error).message}`));
+      }
+      this.ordered.add(name);
+    }
+    return tree;
+  }
+
+  private rawTree(name: DatastoreName): DataTree {
     switch (name) {
       case 'running': return this.running;
       case 'candidate': return this.candidate;
@@ -182,7 +223,7 @@ export class Datastores {
       }
       this.locks.assertWritable(target, sessionId);
       if (target === 'startup') this.setStartup(this.context.emptyTree());
-      else { this.candidate.free(); this.candidate = this.context.emptyTree(); this.candidateDirty = true; this.candidateValid = false; }
+      else this.setCandidate(this.context.emptyTree(), { valid: false });
     });
   }
 
@@ -196,15 +237,15 @@ export class Datastores {
   commit(sessionId: number): Promise<readonly DiffChange[]> {
     return this.serialised(async () => {
       this.locks.assertWritable('running', sessionId);
-      const next = this.candidate.dup();
-      // A candidate validated since its last change needs no second pass (test-then-set did it).
-      if (!this.candidateValid) {
-        try { this.validateTree(next); } catch (err) { next.free(); throw err; }
-      }
-      const changes = await this.replaceRunning(next, 'commit', sessionId);
+      // A candidate validated since its last change needs no second pass (test-then-set did it), and
+      // where it differs from running is known: only those subtrees are compared and copied.
+      const changes = this.candidateValid && this.pending !== null
+        ? await this.commitPaths(outermostPaths(this.pending), sessionId)
+        : await this.commitWhole(sessionId);
       // Candidate already holds what running now holds: no copy needed.
       this.candidateDirty = false;
       this.candidateValid = true;
+      this.pending = new Set();
       return changes;
     });
   }
@@ -212,6 +253,42 @@ export class Datastores {
   discardChanges(sessionId: number): void {
     this.locks.assertWritable('candidate', sessionId);
     this.resetCandidate();
+  }
+
+  private async commitWhole(sessionId: number): Promise<readonly DiffChange[]> {
+    const next = this.candidate.dup();
+    if (this.candidateValid) return this.replaceRunning(next, 'commit', sessionId);
+    try { this.validateTree(next); } catch (err) { next.free(); throw err; }
+    const changes = await this.replaceRunning(next, 'commit', sessionId);
+    // Validation added defaults candidate lacks: it becomes what running now holds.
+    this.candidate.free();
+    this.candidate = this.running.dup();
+    this.ordered.add('candidate');
+    return changes;
+  }
+
+  private async commitPaths(paths: readonly string[], sessionId: number): Promise<readonly DiffChange[]> {
+    const diff = this.running.diffPaths(this.candidate, paths);
+    let changes: DiffChange[];
+    try { changes = diff.changes(); } finally { diff.free(); }
+    if (changes.length > 0) await this.applyChange({ cause: 'commit', sessionId, before: this.running, after: this.candidate, changes });
+    if (!copyPaths(this.running, this.candidate, paths)) {
+      // An ordered-by user entry changed (its position is copied with the whole tree), or out of memory.
+      this.running.free();
+      this.running = this.candidate.dup();
+    }
+    if (paths.length > 0) this.ordered.delete('running');
+    return changes;
+  }
+
+  /** Runs the apply hook; its refusal becomes the NETCONF error the client sees. */
+  private async applyChange(change: RunningChange): Promise<void> {
+    try {
+      await this.apply(change);
+    } catch (err) {
+      if (err instanceof DatastoreError) throw err;
+      throw new DatastoreError(detail('operation-failed', `the change could not be applied: ${(err as Error).message}`));
+    }
   }
 
   /**
@@ -227,15 +304,17 @@ export class Datastores {
     try { changes = diff.changes(); } finally { diff.free(); }
     if (changes.length > 0 || cause === 'startup') {
       try {
-        await this.apply({ cause, sessionId, before: this.running, after: next, changes });
+        await this.applyChange({ cause, sessionId, before: this.running, after: next, changes });
       } catch (err) {
         next.free();
-        if (err instanceof DatastoreError) throw err;
-        throw new DatastoreError(detail('operation-failed', `the change could not be applied: ${(err as Error).message}`));
+        throw err;
       }
     }
     this.running.free();
     this.running = next;
+    this.ordered.add('running');
+    // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
+    this.pending = null;
     if (!this.candidateDirty) this.resetCandidate();
     return changes;
   }
@@ -257,6 +336,10 @@ export class Datastores {
     const errorOption = opts.errorOption ?? 'stop-on-error';
     const testOption = opts.testOption ?? 'test-then-set';
     const edit = this.parseConfig(configXml, { edit: true });
+    // In place when the rest of candidate is known valid (so validating what changed is enough).
+    if (target === 'candidate' && this.candidateValid && this.pending !== null && this.candidate.trackChanges()) {
+      return this.editCandidateInPlace(edit, opts.defaultOperation ?? 'merge', errorOption, testOption);
+    }
     const work = this.tree(target).dup();
     let errors: ErrorDetail[];
     try {
@@ -287,12 +370,67 @@ export class Datastores {
     if (target === 'running') {
       await this.replaceRunning(work, 'edit-config', sessionId);
     } else {
-      this.candidate.free();
-      this.candidate = work;
-      this.candidateDirty = true;
-      this.candidateValid = testOption !== 'set';
+      this.setCandidate(work, { valid: testOption !== 'set' });
     }
     return { errors };
+  }
+
+  /** edit-config on candidate, changing it in place; anything that fails leaves it exactly as it was. */
+  private editCandidateInPlace(edit: DataTree, defaultOperation: DefaultOperation, errorOption: ErrorOption, testOption: TestOption): EditResult {
+    const work = this.candidate;
+    let errors: ErrorDetail[];
+    try {
+      errors = work.edit(edit, { defaultOperation, errorOption }).map(fromEditError);
+      if (errors.length > 0 && (errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
+        throw new DatastoreError(errors);
+      }
+      if (testOption !== 'set') this.validateChanges(work);
+    } catch (err) {
+      this.undoCandidate();
+      throw err;
+    } finally {
+      edit.free();
+    }
+    if (testOption === 'test-only') {
+      this.undoCandidate();
+      return { errors };
+    }
+    const changed = work.changedPaths();
+    work.endChanges();
+    if (changed === null) this.pending = null;
+    else for (const path of changed) this.pending?.add(path);
+    if (changed === null || changed.length > 0) this.ordered.delete('candidate');
+    this.candidateDirty = true;
+    this.candidateValid = testOption !== 'set';
+    return { errors };
+  }
+
+  /** Ends a failed or test-only in-place edit. Should the undo itself fail, candidate starts over from running. */
+  private undoCandidate(): void {
+    // Restored entries go back at the end of their lists.
+    this.ordered.delete('candidate');
+    if (this.candidate.undoChanges()) return;
+    this.resetCandidate();
+    throw new DatastoreError(detail('operation-failed', 'the edit could not be undone; the candidate datastore was reset to running'));
+  }
+
+  private validateChanges(tree: DataTree): void {
+    try {
+      tree.validateChanges({ configOnly: true });
+    } catch (err) {
+      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
+      throw err;
+    }
+  }
+
+  /** Candidate becomes `tree` (taking ownership), modified with respect to running in unrecorded ways. */
+  private setCandidate(tree: DataTree, opts: { readonly valid: boolean }): void {
+    this.candidate.free();
+    this.candidate = tree;
+    this.candidateDirty = true;
+    this.candidateValid = opts.valid;
+    this.pending = null;
+    this.ordered.add('candidate');
   }
 
   private async doCopyConfig(target: DatastoreName, source: ConfigSource, sessionId: number): Promise<void> {
@@ -308,10 +446,7 @@ export class Datastores {
         await this.replaceRunning(tree, 'copy-config', sessionId);
         return;
       case 'candidate':
-        this.candidate.free();
-        this.candidate = tree;
-        this.candidateDirty = true;
-        this.candidateValid = true;
+        this.setCandidate(tree, { valid: true });
         return;
       case 'startup':
         this.setStartup(tree);
@@ -331,11 +466,20 @@ export class Datastores {
     this.startup = tree;
   }
 
+  /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   private resetCandidate(): void {
-    this.candidate.free();
-    this.candidate = this.running.dup();
+    const paths = this.pending === null ? null : outermostPaths(this.pending);
+    if (paths === null || !copyPaths(this.candidate, this.running, paths)) {
+      this.candidate.free();
+      this.candidate = this.running.dup();
+      if (this.ordered.has('running')) this.ordered.add('candidate');
+      else this.ordered.delete('candidate');
+    } else if (paths.length > 0) {
+      this.ordered.delete('candidate');
+    }
     this.candidateDirty = false;
     this.candidateValid = true;
+    this.pending = new Set();
   }
 
   /**
