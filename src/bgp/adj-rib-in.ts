@@ -8,7 +8,7 @@
  * thousand attribute sets. Each distinct set of path attributes is stored
  * once (AttributeSet: the raw attribute octets as received, refcounted).
  * An IPv4 unicast prefix costs one slot of an Ipv4RouteTable (typed arrays
- * outside the V8 heap, about 11 bytes per prefix) holding its set's id; IPv6
+ * outside the V8 heap: 8 bytes a slot, 11 to 22 bytes a prefix) holding its set's id; IPv6
  * and VPN routes are Map entries keyed by short latin1 strings of the wire
  * octets, their value the set itself.
  */
