@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { DataTree, EditOptions, YangContext } from 'libyang-wasm';
+import { loadLibyang, type DataTree, type EditOptions, type YangContext } from 'libyang-wasm';
 
 import { loadYangModel } from '../../src/yang/model.js';
 
@@ -126,6 +126,34 @@ describe('libyang-wasm change recording', () => {
     running.free();
     candidate.free();
   });
+
+  it('frees what it records: 5,000 recorded edits, validations, undos and path copies leak nothing', async () => {
+    const ly = await loadLibyang();
+    const t = base();
+    const running = base();
+    let warm = 0;
+    for (let i = 0; i < 5_000; i++) {
+      t.trackChanges();
+      const address = `127.1.${(i >> 8) & 255}.${i & 255}`;
+      if (apply(t, bgp(neighbor(address, i % 3 === 0 ? '<bmp-activate><server>7</server></bmp-activate>' : '<remote-as>65001</remote-as>'))).length > 0) {
+        t.undoChanges();
+      } else {
+        const paths = t.changedPaths()!;
+        t.endChanges();
+        running.diffPaths(t, paths).free();
+        running.copyPaths(t, paths);
+        // And back out again, so the trees stay small.
+        t.trackChanges();
+        expect(apply(t, bgp(`<neighbor nc:operation="delete"><address>${address}</address></neighbor>`))).toEqual([]);
+        t.endChanges();
+        running.copyPaths(t, [`/bmpd:bgp/neighbor[address='${address}']`]);
+      }
+      if (i === 99) warm = ly.allocatedBytes();
+    }
+    expect(ly.allocatedBytes() - warm).toBeLessThan(64 * 1024);
+    t.free();
+    running.free();
+  }, 180_000);
 
   it('refuses to copy an ordered-by user entry path-wise (its position needs the whole tree)', () => {
     const a = base();
