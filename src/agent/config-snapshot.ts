@@ -440,6 +440,12 @@ export interface MergedNeighbor {
 }
 
 export function mergeNeighborEntries(entries: readonly NeighborEntrySnapshot[]): MergedNeighbor {
+  const only = entries.length === 1 ? entries[0]! : undefined;
+  if (only !== undefined) {
+    // Nearly every key: what assemble() gives for one entry, without its bookkeeping.
+    const activation = only.neighbor !== null && only.settings.bmpActivate !== null ? { neighbor: only.key, servers: only.settings.bmpActivate } : null;
+    return { neighbor: only.neighbor, activation, problems: only.problems };
+  }
   const problems: ConfigProblem[] = [];
   const { neighbors, activations } = assemble(entries, problems);
   return { neighbor: neighbors[0] ?? null, activation: activations[0] ?? null, problems };
