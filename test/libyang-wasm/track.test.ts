@@ -77,6 +77,20 @@ describe('libyang-wasm change recording', () => {
     }
   });
 
+  it('keeps the instances of a list together after sort() and an undo re-inserting another list', () => {
+    // Entered out of order, then sorted: the sort must move libyang's "first instance" hash entry too,
+    // or a node inserted later (here the peer-group an undo puts back) lands among the neighbors.
+    const t = ctx.parseData(bgp('<as-number>65000</as-number><peer-group><name>PG</name><remote-as>65010</remote-as></peer-group>'
+      + neighbor('127.1.0.9') + neighbor('127.1.0.2') + neighbor('127.1.0.5') + neighbor('127.1.0.1')), { validate: true, configOnly: true, strict: true });
+    t.sort();
+    t.trackChanges();
+    expect(apply(t, bgp('<peer-group nc:operation="delete"><name>PG</name></peer-group>'))).toEqual([]);
+    expect(t.undoChanges()).toBe(true);
+    const order = [...t.print().matchAll(/<(peer-group|neighbor)>/g)].map((m) => m[1]);
+    expect(order).toEqual(['peer-group', 'neighbor', 'neighbor', 'neighbor', 'neighbor']);
+    t.free();
+  });
+
   it('changes a leaf among few siblings instead of adding a second one', () => {
     // timers holds two leaves: too few for libyang's hash table, where lookup compares values.
     const t = base();

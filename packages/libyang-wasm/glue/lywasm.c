@@ -762,6 +762,34 @@ static int is_system_ordered(const struct lysc_node *schema) {
  * leaf-list next to each other, so each run is relinked in place: only the next/prev pointers and the first
  * sibling change (the children hash table holds the nodes, not their order).
  */
+/*
+ * libyang's internal hash table API (src/hash_table.h of 2.1.30; linked from the static library). A parent's
+ * children table holds, besides every child, the first instance of each (leaf-)list under a hash of the
+ * schema alone: lyd_find_sibling_val(schema) and the insertion of new nodes (which go before the first
+ * instance of the next schema sibling) use it. Reordering a list must keep that entry on the new first.
+ */
+struct hash_table;
+LY_ERR lyht_insert(struct hash_table *ht, void *val_p, uint32_t hash, void **match_p);
+LY_ERR lyht_remove(struct hash_table *ht, void *val_p, uint32_t hash);
+uint32_t dict_hash_multi(uint32_t hash, const char *key_part, size_t len);
+
+static int rehash_first_instance(struct lyd_node *old_first, struct lyd_node *new_first) {
+    struct lyd_node_inner *parent = old_first->parent;
+    const struct lysc_node *schema = old_first->schema;
+    uint32_t hash;
+
+    if (old_first == new_first || !parent || !parent->schema || !parent->children_ht) {
+        return 0;
+    }
+    hash = dict_hash_multi(0, schema->module->name, strlen(schema->module->name));
+    hash = dict_hash_multi(hash, schema->name, strlen(schema->name));
+    hash = dict_hash_multi(hash, NULL, 0);
+    if (lyht_remove(parent->children_ht, &old_first, hash) || lyht_insert(parent->children_ht, &new_first, hash, NULL)) {
+        return -1;
+    }
+    return 0;
+}
+
 static int sort_siblings(struct lyd_node **first, struct sort_buf *buf) {
     struct lyd_node *run, *end, *before, *last, *node;
     struct sort_item *items;
@@ -798,6 +826,9 @@ static int sort_siblings(struct lyd_node **first, struct sort_buf *buf) {
             last = items[n - 1].node;
         }
         (*first)->prev = last;
+        if (rehash_first_instance(run, items[0].node)) {
+            return -1;
+        }
     }
     LY_LIST_FOR(*first, node) {
         if (node->schema && (node->schema->nodetype & LYD_NODE_INNER) && lyd_child(node)
