@@ -336,9 +336,13 @@ export class Datastores {
     const errorOption = opts.errorOption ?? 'stop-on-error';
     const testOption = opts.testOption ?? 'test-then-set';
     const edit = this.parseConfig(configXml, { edit: true });
-    // In place when the rest of candidate is known valid (so validating what changed is enough).
-    if (target === 'candidate' && this.candidateValid && this.pending !== null && this.candidate.trackChanges()) {
-      return this.editCandidateInPlace(edit, opts.defaultOperation ?? 'merge', errorOption, testOption);
+    // In place when the rest of the tree is known valid (so validating what changed is enough); running
+    // only while candidate still holds what running holds: the changes are diffed against it.
+    const inPlace = target === 'candidate'
+      ? this.candidateValid && this.pending !== null
+      : !this.candidateDirty && this.pending !== null && this.pending.size === 0;
+    if (inPlace && this.rawTree(target).trackChanges()) {
+      return this.editInPlace(target, edit, { defaultOperation: opts.defaultOperation ?? 'merge', errorOption, testOption }, sessionId);
     }
     const work = this.tree(target).dup();
     let errors: ErrorDetail[];
@@ -375,43 +379,78 @@ export class Datastores {
     return { errors };
   }
 
-  /** edit-config on candidate, changing it in place; anything that fails leaves it exactly as it was. */
-  private editCandidateInPlace(edit: DataTree, defaultOperation: DefaultOperation, errorOption: ErrorOption, testOption: TestOption): EditResult {
-    const work = this.candidate;
+  /** edit-config changing the target in place; anything that fails leaves it exactly as it was. */
+  private async editInPlace(target: 'running' | 'candidate', edit: DataTree, opts: Required<EditOptions>, sessionId: number): Promise<EditResult> {
+    const work = this.rawTree(target);
     let errors: ErrorDetail[];
     try {
-      errors = work.edit(edit, { defaultOperation, errorOption }).map(fromEditError);
-      if (errors.length > 0 && (errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
+      errors = work.edit(edit, { defaultOperation: opts.defaultOperation, errorOption: opts.errorOption }).map(fromEditError);
+      if (errors.length > 0 && (opts.errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
         throw new DatastoreError(errors);
       }
-      if (testOption !== 'set') this.validateChanges(work);
+      // running must stay valid whatever the test-option: reconcile consumes it.
+      if (opts.testOption !== 'set' || target === 'running') this.validateChanges(work);
     } catch (err) {
-      this.undoCandidate();
+      this.undoInPlace(target);
       throw err;
     } finally {
       edit.free();
     }
-    if (testOption === 'test-only') {
-      this.undoCandidate();
+    if (opts.testOption === 'test-only') {
+      this.undoInPlace(target);
       return { errors };
     }
     const changed = work.changedPaths();
+    if (target === 'running') {
+      await this.applyRunningEdit(changed, sessionId);
+      return { errors };
+    }
     work.endChanges();
     if (changed === null) this.pending = null;
     else for (const path of changed) this.pending?.add(path);
     if (changed === null || changed.length > 0) this.ordered.delete('candidate');
     this.candidateDirty = true;
-    this.candidateValid = testOption !== 'set';
+    this.candidateValid = opts.testOption !== 'set';
     return { errors };
   }
 
-  /** Ends a failed or test-only in-place edit. Should the undo itself fail, candidate starts over from running. */
-  private undoCandidate(): void {
-    // Restored entries go back at the end of their lists.
-    this.ordered.delete('candidate');
-    if (this.candidate.undoChanges()) return;
+  /**
+   * An in-place edit of running, still recording, goes through the apply hook; candidate, which held
+   * what running held, is the "before" and follows afterwards. A refusal undoes the edit.
+   */
+  private async applyRunningEdit(changed: string[] | null, sessionId: number): Promise<void> {
+    const diff = changed === null ? this.candidate.diff(this.running) : this.candidate.diffPaths(this.running, changed);
+    let changes: DiffChange[];
+    try { changes = diff.changes(); } finally { diff.free(); }
+    if (changes.length > 0) {
+      try {
+        await this.applyChange({ cause: 'edit-config', sessionId, before: this.candidate, after: this.running, changes });
+      } catch (err) {
+        this.undoInPlace('running');
+        throw err;
+      }
+    }
+    this.running.endChanges();
+    if (changed === null || changed.length > 0) this.ordered.delete('running');
+    this.pending = changed === null ? null : new Set(changed);
     this.resetCandidate();
-    throw new DatastoreError(detail('operation-failed', 'the edit could not be undone; the candidate datastore was reset to running'));
+  }
+
+  /**
+   * Ends a failed or test-only in-place edit. Should the undo itself fail, the tree is rebuilt: candidate
+   * from running, running from candidate (in place only while candidate held what running held).
+   */
+  private undoInPlace(target: 'running' | 'candidate'): void {
+    // Restored entries go back at the end of their lists.
+    this.ordered.delete(target);
+    if (this.rawTree(target).undoChanges()) return;
+    if (target === 'candidate') {
+      this.resetCandidate();
+    } else {
+      this.running.free();
+      this.running = this.candidate.dup();
+    }
+    throw new DatastoreError(detail('operation-failed', `the edit could not be undone; the ${target} datastore was rebuilt`));
   }
 
   private validateChanges(tree: DataTree): void {

@@ -49,7 +49,7 @@ const neighborBody = fc.record({
 ].join(''));
 
 type Step =
-  | { kind: 'edit'; xml: string; opts: EditOptions }
+  | { kind: 'edit'; target: 'candidate' | 'running'; xml: string; opts: EditOptions }
   | { kind: 'commit' }
   | { kind: 'discard' };
 
@@ -72,10 +72,11 @@ const editOptions: fc.Arbitrary<EditOptions> = fc.record({
   errorOption: fc.constantFrom('stop-on-error', 'continue-on-error', 'rollback-on-error'),
   testOption: fc.constantFrom('test-then-set', 'test-then-set', 'test-then-set', 'test-only', 'set'),
 });
+const target = fc.constantFrom<'candidate' | 'running'>('candidate', 'candidate', 'candidate', 'running');
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.array(fc.oneof({ weight: 4, arbitrary: neighborEdit }, vrfNeighborEdit, leafDelete), { minLength: 1, maxLength: 3 }), editOptions)
-    .map(([parts, opts]) => ({ kind: 'edit' as const, xml: bgp(parts.join('')), opts })) },
-  { weight: 1, arbitrary: fc.tuple(globalEdit, editOptions).map(([xml, opts]) => ({ kind: 'edit' as const, xml: bgp(xml), opts })) },
+  { weight: 6, arbitrary: fc.tuple(fc.array(fc.oneof({ weight: 4, arbitrary: neighborEdit }, vrfNeighborEdit, leafDelete), { minLength: 1, maxLength: 3 }), editOptions, target)
+    .map(([parts, opts, t]) => ({ kind: 'edit' as const, target: t, xml: bgp(parts.join('')), opts })) },
+  { weight: 1, arbitrary: fc.tuple(globalEdit, editOptions, target).map(([xml, opts, t]) => ({ kind: 'edit' as const, target: t, xml: bgp(xml), opts })) },
   { weight: 2, arbitrary: fc.constant({ kind: 'commit' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'discard' as const }) },
 );
@@ -92,12 +93,17 @@ function validationErrors(tree: DataTree): string[] | null {
 }
 
 class Reference {
+  /** Whether candidate holds edits not committed or discarded. */
+  dirty = false;
+  /** The changes of the last edit of running. */
+  runningChanges: DiffChange[] = [];
+
   constructor(public running: DataTree, public candidate: DataTree) {}
 
   /** The error tags, or null when the edit applies. */
-  edit(xml: string, opts: EditOptions): string[] | null {
+  edit(target: 'candidate' | 'running', xml: string, opts: EditOptions): string[] | null {
     const edit = model.context.parseData(xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit: true });
-    const work = this.candidate.dup();
+    const work = (target === 'running' ? this.running : this.candidate).dup();
     try {
       const errorOption = opts.errorOption ?? 'stop-on-error';
       const errors = work.edit(edit, { defaultOperation: 'merge', errorOption });
@@ -105,14 +111,28 @@ class Reference {
         work.free();
         return errors.map((e) => e.tag);
       }
-      const invalid = opts.testOption === 'set' ? null : validationErrors(work);
+      // running must stay valid whatever the test-option.
+      const invalid = opts.testOption === 'set' && target === 'candidate' ? null : validationErrors(work);
       if (invalid) {
         work.free();
         return invalid;
       }
       if (opts.testOption === 'test-only') { work.free(); return null; }
+      if (target === 'running') {
+        const diff = this.running.diff(work);
+        this.runningChanges = diff.changes();
+        diff.free();
+        this.running.free();
+        this.running = work;
+        if (!this.dirty) {
+          this.candidate.free();
+          this.candidate = work.dup();
+        }
+        return null;
+      }
       this.candidate.free();
       this.candidate = work;
+      this.dirty = true;
       return null;
     } finally {
       edit.free();
@@ -134,12 +154,14 @@ class Reference {
     this.running = next;
     this.candidate.free();
     this.candidate = next.dup();
+    this.dirty = false;
     return changes;
   }
 
   discard(): void {
     this.candidate.free();
     this.candidate = this.running.dup();
+    this.dirty = false;
   }
 
   free(): void {
@@ -171,15 +193,19 @@ describe('in-place candidate transactions', () => {
       try {
         for (const s of steps) {
           if (s.kind === 'edit') {
-            const expected = ref.edit(s.xml, s.opts);
+            applied = [];
+            ref.runningChanges = [];
+            const expected = ref.edit(s.target, s.xml, s.opts);
             let got: string[] | null = null;
             try {
-              await ds.editConfig('candidate', s.xml, s.opts, 1);
+              await ds.editConfig(s.target, s.xml, s.opts, 1);
             } catch (err) {
               expect(err).toBeInstanceOf(DatastoreError);
               got = (err as DatastoreError).errors.map((e) => e.tag);
             }
-            expect(got, `${s.xml} ${JSON.stringify(s.opts)}`).toEqual(expected);
+            expect(got, `${s.target} ${s.xml} ${JSON.stringify(s.opts)}`).toEqual(expected);
+            expect(changeKeys(applied)).toEqual(changeKeys(ref.runningChanges));
+            expect(printed(ds.tree('running'))).toBe(printed(ref.running));
           } else if (s.kind === 'commit') {
             applied = [];
             const expected = ref.commit();
