@@ -16,11 +16,14 @@ const NS = 'urn:bmpd:yang:bmpd';
 const NC = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 const bgp = (inner: string): string => `<bgp xmlns="${NS}" xmlns:nc="${NC}">${inner}</bgp>`;
 
-const BASE = bgp(
-  '<as-number>65000</as-number><bmp><server><id>1</id><address>127.0.1.1</address><port-number>8000</port-number></server></bmp>'
+/** The starting configuration; with or without an explicit initial-refresh (a choice with a default case). */
+const base = (refresh: boolean): string => bgp(
+  `<as-number>65000</as-number><bmp>${refresh ? '<initial-refresh><delay>10</delay></initial-refresh>' : ''}`
+  + '<server><id>1</id><address>127.0.1.1</address><port-number>8000</port-number></server></bmp>'
   + '<peer-group><name>PG</name><remote-as>65010</remote-as></peer-group>'
   + '<vrf><name>blue</name><rd>65000:1</rd><address-family><afi>ipv4</afi></address-family></vrf>',
 );
+const BASE = base(false);
 
 let model: YangModel;
 beforeAll(async () => { model = await loadYangModel(); });
@@ -65,6 +68,12 @@ const globalEdit = fc.constantFrom(
   '<bmp><server nc:operation="remove"><id>2</id></server></bmp>',
   '<bmp><initial-refresh><skip/></initial-refresh></bmp>',
   '<bmp><initial-refresh><delay>30</delay></initial-refresh></bmp>',
+  // Leaves with defaults, alone and beside a choice switching case.
+  '<bmp><buffer-size>64</buffer-size><initial-refresh><skip/></initial-refresh></bmp>',
+  '<bmp><buffer-size nc:operation="remove"/></bmp>',
+  '<bmp><server><id>1</id><dscp>10</dscp><initial-delay>600</initial-delay></server></bmp>',
+  '<listen><port>1179</port></listen>',
+  '<listen><port nc:operation="delete"/></listen>',
   '<peer-group nc:operation="remove"><name>PG</name></peer-group>',
   '<peer-group><name>PG</name><remote-as>65010</remote-as></peer-group>',
 );
@@ -76,7 +85,7 @@ const target = fc.constantFrom<'candidate' | 'running'>('candidate', 'candidate'
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.array(fc.oneof({ weight: 4, arbitrary: neighborEdit }, vrfNeighborEdit, leafDelete), { minLength: 1, maxLength: 3 }), editOptions, target)
     .map(([parts, opts, t]) => ({ kind: 'edit' as const, target: t, xml: bgp(parts.join('')), opts })) },
-  { weight: 1, arbitrary: fc.tuple(globalEdit, editOptions, target).map(([xml, opts, t]) => ({ kind: 'edit' as const, target: t, xml: bgp(xml), opts })) },
+  { weight: 2, arbitrary: fc.tuple(globalEdit, editOptions, target).map(([xml, opts, t]) => ({ kind: 'edit' as const, target: t, xml: bgp(xml), opts })) },
   { weight: 2, arbitrary: fc.constant({ kind: 'commit' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'discard' as const }) },
 );
@@ -184,10 +193,10 @@ const changeKeys = (changes: readonly DiffChange[]): string[] =>
 
 describe('in-place candidate transactions', () => {
   it('give the same results as editing and validating whole copies', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+    await fc.assert(fc.asyncProperty(fc.boolean(), fc.array(step, { minLength: 1, maxLength: 25 }), async (refresh, steps) => {
       let applied: RunningChange['changes'] = [];
       const ds = await Datastores.open({ context: model.context, stateDir: null, apply: async (c) => { applied = c.changes; } });
-      await ds.editConfig('candidate', BASE, {}, 1);
+      await ds.editConfig('candidate', base(refresh), {}, 1);
       await ds.commit(1);
       const ref = new Reference(ds.tree('running').dup(), ds.tree('candidate').dup());
       try {

@@ -1957,6 +1957,17 @@ EMSCRIPTEN_KEEPALIVE int lyw_diff_path(struct lyw_tree *diff, struct lyw_tree *f
         a = (struct lyd_node *)pa;
         b = (struct lyd_node *)pb;
     }
+    /* A default node is absent for the diff too. (Handed one, lyd_diff_tree skips it and goes on to its
+     * siblings, as if asked for them all.) */
+    if (a && (a->flags & LYD_DEFAULT)) {
+        a = NULL;
+    }
+    if (b && (b->flags & LYD_DEFAULT)) {
+        b = NULL;
+    }
+    if (!a && !b) {
+        return 0;
+    }
     if ((rc = lyd_diff_tree(a, b, 0, &d))) {
         return rc;
     }
