@@ -186,8 +186,9 @@ async function benchBmpd(n, cpuProfile) {
     result.framing = client.framing;
     await client.close();
     client = undefined;
-    // One 'configuration applied' per commit that changed running: the agent really applied each.
-    result.applied = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.includes('"configuration applied"')).length;
+    // One 'configuration applied' per commit that changed running (the whole configuration, or the
+    // neighbors only): the agent really applied each.
+    result.applied = readFileSync(logPath, 'utf8').split('\n').filter((l) => /"msg":"configuration applied( \(neighbors only\))?"/.test(l)).length;
     const agentCpuMs = processCpuMs(agent.pid);
     await stop(agent);
     if (cpuProfile) result.profile = topSelfTime(profileDir, 10, agentCpuMs);
