@@ -1,10 +1,12 @@
 // JSON as libyang prints a data tree, read so that a repeated member name is not lost.
 //
 // libyang prints siblings in the tree's order and puts the instances of a list (or leaf-list)
-// in one JSON array only when they are adjacent. A tree whose lists are not kept in canonical
-// order (the datastore may append a new entry after other siblings) therefore prints e.g.
-// "neighbor": [...] twice in one object, which JSON.parse resolves by keeping the last. Here a
-// repeated member's arrays are concatenated and its objects merged, which is what the tree holds.
+// in one JSON array only when they are adjacent. libyang keeps them adjacent as long as its
+// hash table's "first instance" entries are right (libyang-wasm's sort() once left them stale,
+// and a node inserted later landed among a list's entries); a tree where they are not prints
+// e.g. "neighbor": [...] twice in one object, which JSON.parse resolves by silently keeping the
+// last. Here a repeated member's arrays are concatenated and its objects merged, which is what
+// the tree holds: losing neighbors is not an acceptable failure mode for a parse.
 // Everything else is plain RFC 8259 JSON.
 
 type Json = null | boolean | number | string | Json[] | { [name: string]: Json };
