@@ -112,6 +112,7 @@ export class Datastores {
    * candidate) and commit must compare the whole trees.
    */
   private pending: Set<string> | null = new Set();
+  private pathDiffFailureCount = 0;
   /** Datastores whose lists are known to be in canonical order (in-place changes append entries). */
   private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
   /** Operations run one at a time: the apply hook is asynchronous. */
@@ -179,6 +180,11 @@ export class Datastores {
 
   lockedAt(name: DatastoreName): Date | null {
     return this.locks.lockedAt(name);
+  }
+
+  /** Commits whose path-wise diff failed and that compared the whole trees instead (a defect to report). */
+  get pathDiffFailures(): number {
+    return this.pathDiffFailureCount;
   }
 
   get candidateModified(): boolean {
@@ -268,9 +274,15 @@ export class Datastores {
   }
 
   private async commitPaths(paths: readonly string[], sessionId: number): Promise<readonly DiffChange[]> {
-    const diff = this.running.diffPaths(this.candidate, paths);
     let changes: DiffChange[];
-    try { changes = diff.changes(); } finally { diff.free(); }
+    try {
+      const diff = this.running.diffPaths(this.candidate, paths);
+      try { changes = diff.changes(); } finally { diff.free(); }
+    } catch {
+      // libyang could not diff a subtree on its own: compare the whole trees, as without the paths.
+      this.pathDiffFailureCount++;
+      return this.commitWhole(sessionId);
+    }
     if (changes.length > 0) await this.applyChange({ cause: 'commit', sessionId, before: this.running, after: this.candidate, changes });
     if (!copyPaths(this.running, this.candidate, paths)) {
       // An ordered-by user entry changed (its position is copied with the whole tree), or out of memory.

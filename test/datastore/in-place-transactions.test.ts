@@ -233,6 +233,8 @@ describe('in-place candidate transactions', () => {
           expect(printed(ds.tree('candidate'))).toBe(printed(ref.candidate));
         }
         // The trees the datastore reads out are in canonical order, whatever order edits came in.
+        // Every commit was diffed path by path: none fell back to comparing whole trees.
+        expect(ds.pathDiffFailures).toBe(0);
         for (const name of ['candidate', 'running'] as const) {
           const tree = ds.tree(name);
           const sorted = tree.dup();
