@@ -1,8 +1,7 @@
 // The RPCs of the bmpd module: reset-bmp-server ('clear ip bgp bmp server
-// N'), reset-bgp-neighbor ('clear ip bgp X' / 'clear ip bgp X soft in') and
-// debug-bmp ('debug ip bgp bmp event|neighbor|server'). clear-bmp-counters is
-// not implemented: the engine keeps its counters for the life of a session,
-// so it answers operation-not-supported.
+// N'), reset-bgp-neighbor ('clear ip bgp X' / 'clear ip bgp X soft in'),
+// clear-bmp-counters (zero the counters the show commands print, sessions
+// untouched) and debug-bmp ('debug ip bgp bmp event|neighbor|server').
 import { neighborKey } from '../bgp/config.js';
 import type { BmpEngine, DebugTopic } from '../bmp/engine.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
@@ -47,6 +46,16 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
     if (!target.speaker.resetNeighbor(key, { soft: mode === 'soft-in' })) {
       throw invalid('address', `no neighbor ${address}${vrf ? ` in VRF ${vrf}` : ''} is configured${mode === 'soft-in' ? ' and up with route-refresh' : ''}`);
     }
+    return { ok: true };
+  });
+
+  dispatcher.register(NS, 'clear-bmp-counters', async ({ operation }) => {
+    const value = text(child(operation.node, 'server', NS));
+    const id = value === undefined ? undefined : Number(value);
+    if (id !== undefined && (!Number.isInteger(id) || !target.engine.clearCounters(id))) {
+      throw invalid('server', `no BMP server ${value} is configured`);
+    }
+    if (id === undefined) target.engine.clearCounters();
     return { ok: true };
   });
 

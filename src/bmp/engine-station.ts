@@ -25,6 +25,8 @@ export interface StationPort {
   stop(reason: TerminationReasonCode, text?: string): Promise<void>;
   /** Timer changes that need no new session. */
   updateConfig(config: StationConfig): void;
+  /** Zero messages-sent, connection-attempts and flaps ('clear' of the counters); the session is untouched. */
+  clearCounters(): void;
   state(): StationState;
   /** Initiation is queued: the engine may report. */
   on(event: 'up', listener: () => void): unknown;

@@ -363,6 +363,24 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     return true;
   }
 
+  /**
+   * 'clear-bmp-counters': zero the Route Monitoring, Statistics Report, message, connection-attempt
+   * and flap counters of one server (false when it is not configured), or of every server and every
+   * neighbor. Sessions, queues and timers are not touched.
+   */
+  clearCounters(serverId?: number): boolean {
+    const servers = serverId === undefined ? [...this.servers.values()] : [this.servers.get(serverId)].filter((s) => s !== undefined);
+    if (servers.length === 0 && serverId !== undefined) return false;
+    for (const server of servers) {
+      server.routeMonitoringSent = 0;
+      server.statisticsSent = 0;
+      server.station?.clearCounters();
+    }
+    if (serverId === undefined) for (const n of this.neighbors.values()) n.routeMonitoringSent = 0;
+    this.log.event.debug({ server: serverId ?? 'all' }, 'BMP counters cleared by operator');
+    return true;
+  }
+
   /** Termination (administratively closed) to every server, flush, close; the speaker is left running. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -324,6 +324,17 @@ export class StationSession extends EventEmitter<StationEvents> {
     }
   }
 
+  /**
+   * Zeroes what an operator reads as counters: messages and bytes sent, connection attempts, flaps.
+   * The failure history behind the flapping timers stays, and the session is not touched.
+   */
+  clearCounters(): void {
+    this.stats.messagesSent = 0;
+    this.stats.bytesSent = 0;
+    this.stats.connectionAttempts = 0;
+    this.stats.flaps = 0;
+  }
+
   state(): StationState {
     const p = this.phase;
     const now = this.clock.now();

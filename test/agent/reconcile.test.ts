@@ -156,6 +156,40 @@ describe('reconcile: a commit touches only what it changes', () => {
     expect(off.reply).not.toMatch(/>event</);
   }, 30_000);
 
+  it('clear-bmp-counters zeroes server 1\'s counters and leaves its session up', async () => {
+    const counter = async (name: string): Promise<number> => {
+      const { data } = await nc('get', "/bmpd:bgp/bmp/server[id='1']/state") as { data: string };
+      const m = new RegExp(`<${name}>(\\d+)</${name}>`).exec(data);
+      expect(m, `${name} in ${data}`).not.toBeNull();
+      return Number(m![1]);
+    };
+    const sessions = a.connections.length;
+    const sent = await counter('messages-sent');
+    expect(sent).toBeGreaterThan(2); // Initiation, Peer Up, Route Monitoring at least
+    expect(await counter('route-monitoring-sent')).toBeGreaterThan(0);
+    const r = await nc('rpc', `<clear-bmp-counters xmlns="${NS}"><server>1</server></clear-bmp-counters>`) as { reply: string };
+    expect(r.reply).toContain('<ok/>');
+    expect(await counter('messages-sent')).toBeLessThan(sent);
+    expect(await counter('route-monitoring-sent')).toBe(0);
+    expect(await counter('connection-attempts')).toBe(0);
+    expect(a.connections).toHaveLength(sessions);
+    expect(terminations(a)).toBe(0);
+    // Without a server: every server and every neighbor.
+    const neighborSent = async (): Promise<number> => {
+      const { data } = await nc('get', `/bmpd:bgp/neighbor[address='${GOBGP}']/state`) as { data: string };
+      const m = /<route-monitoring-sent>(\d+)<\/route-monitoring-sent>/.exec(data);
+      expect(m, data).not.toBeNull();
+      return Number(m![1]);
+    };
+    expect(await neighborSent()).toBeGreaterThan(0);
+    const all = await nc('rpc', `<clear-bmp-counters xmlns="${NS}"/>`) as { reply: string };
+    expect(all.reply).toContain('<ok/>');
+    expect(await neighborSent()).toBe(0);
+    // Server 42 is not configured: the leafref of the RPC input fails, nothing is cleared.
+    const bad = await nc('rpc', `<clear-bmp-counters xmlns="${NS}"><server>42</server></clear-bmp-counters>`) as { error?: { tag: string } };
+    expect(bad.error?.tag).toBeDefined();
+  }, 30_000);
+
   it('reset-bmp-server closes and reopens that server only', async () => {
     const sessions = a.connections.length;
     const r = await nc('rpc', `<reset-bmp-server xmlns="${NS}"><server>1</server></reset-bmp-server>`) as { reply: string };
