@@ -3,7 +3,8 @@
 // the datastores from the state directory, brings the BGP speaker and BMP
 // engine up from startup, and serves NETCONF over SSH until SIGTERM or
 // SIGINT; then it shuts down cleanly (Termination to BMP servers, Cease to
-// neighbors, sessions closed, startup untouched).
+// neighbors, sessions closed, startup untouched). SIGHUP re-reads the users
+// file (after bmpd-adduser): new logins use it, open sessions stay.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -80,6 +81,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A users file that does not parse keeps the users in force, and says why.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    server.reloadUsers().catch((err: unknown) => logger.error({ err }, `users file not reloaded, the previous users stay: ${(err as Error).message}`));
+  });
 }
 
 void main();

@@ -93,4 +93,36 @@ describe('bmpd process', () => {
       await agent.stop();
     }
   });
+
+  it('SIGHUP re-reads the users file; a broken one leaves the users in force', async () => {
+    const dir = tempDir();
+    const addUser = async (name: string): Promise<void> => {
+      const add = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'adduser.js'), '--state-dir', dir, '--name', name, '--password-stdin'],
+        { stdio: ['pipe', 'pipe', 'pipe'] });
+      add.stdin.end(`${name}-long-enough-secret\n`);
+      expect(await new Promise((r) => add.once('exit', r))).toBe(0);
+    };
+    const reloads = (agent: { logs: Record<string, unknown>[] }, msg: RegExp): number => agent.logs.filter((l) => msg.test(String(l.msg))).length;
+    await addUser('first');
+    const agent = await startAgent({ stateDir: dir });
+    try {
+      const probe = join(ROOT, 'test', 'netconf', 'clients', 'ncclient_probe.py');
+      await addUser('second');
+      // Not read yet: the agent still has the users it started with.
+      await expect(runPython(probe, ['127.0.0.1', agent.port, 'second', 'second-long-enough-secret'])).rejects.toThrow(/Authentication|auth/i);
+      process.kill(agent.pid, 'SIGHUP');
+      for (let i = 0; i < 100 && reloads(agent, /^NETCONF users reloaded/) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await runPython(probe, ['127.0.0.1', agent.port, 'second', 'second-long-enough-secret'])).close_session_ok).toBe(true);
+      // A users file that does not parse: logged, and both users still log in.
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(dir, 'users.json'), '{ not json', { mode: 0o600 });
+      process.kill(agent.pid, 'SIGHUP');
+      for (let i = 0; i < 100 && reloads(agent, /^users file not reloaded/) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(reloads(agent, /^users file not reloaded/)).toBe(1);
+      expect((await runPython(probe, ['127.0.0.1', agent.port, 'first', 'first-long-enough-secret'])).close_session_ok).toBe(true);
+      expect((await runPython(probe, ['127.0.0.1', agent.port, 'second', 'second-long-enough-secret'])).close_session_ok).toBe(true);
+    } finally {
+      await agent.stop();
+    }
+  });
 });
