@@ -85,6 +85,16 @@ function canonical(tree: DataTree): void {
   }
 }
 
+/** Runs a validation, turning libyang's errors into the NETCONF errors a client gets. */
+function validating(validate: () => void): void {
+  try {
+    validate();
+  } catch (err) {
+    if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
+    throw err;
+  }
+}
+
 /** DataTree.copyPaths, false when it could not copy them all (the caller copies the whole tree instead). */
 function copyPaths(to: DataTree, from: DataTree, paths: readonly string[]): boolean {
   try {
@@ -465,15 +475,6 @@ export class Datastores {
     throw new DatastoreError(detail('operation-failed', `the edit could not be undone; the ${target} datastore was rebuilt`));
   }
 
-  private validateChanges(tree: DataTree): void {
-    try {
-      tree.validateChanges({ configOnly: true });
-    } catch (err) {
-      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
-      throw err;
-    }
-  }
-
   /** Candidate becomes `tree` (taking ownership), modified with respect to running in unrecorded ways. */
   private setCandidate(tree: DataTree, opts: { readonly valid: boolean }): void {
     this.candidate.free();
@@ -550,13 +551,14 @@ export class Datastores {
     }
   }
 
+  /** Full validation; libyang's errors become NETCONF ones. */
   private validateTree(tree: DataTree): void {
-    try {
-      tree.validate({ configOnly: true });
-    } catch (err) {
-      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
-      throw err;
-    }
+    validating(() => tree.validate({ configOnly: true }));
+  }
+
+  /** Validation of what the recorded changes can reach (DataTree.validateChanges). */
+  private validateChanges(tree: DataTree): void {
+    validating(() => tree.validateChanges({ configOnly: true }));
   }
 
   private serialised<T>(op: () => Promise<T>): Promise<T> {
