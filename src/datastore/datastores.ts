@@ -13,7 +13,7 @@
 // remembered so that commit diffs and copies only those subtrees. Anything
 // unusual (copy-config, delete-config, a test-option=set edit, a schema the
 // recorder cannot track) takes the whole-tree path.
-import { outermostPaths, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
+import { outermostPaths, type DataDiff, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
@@ -192,7 +192,7 @@ export class Datastores {
     return this.locks.lockedAt(name);
   }
 
-  /** Commits whose path-wise diff failed and that compared the whole trees instead (a defect to report). */
+  /** Changes of running whose path-wise diff failed and that compared the whole trees instead (a defect to report). */
   get pathDiffFailures(): number {
     return this.pathDiffFailureCount;
   }
@@ -441,21 +441,33 @@ export class Datastores {
    * what running held, is the "before" and follows afterwards. A refusal undoes the edit.
    */
   private async applyRunningEdit(changed: string[] | null, sessionId: number): Promise<void> {
-    const diff = changed === null ? this.candidate.diff(this.running) : this.candidate.diffPaths(this.running, changed);
-    let changes: DiffChange[];
-    try { changes = diff.changes(); } finally { diff.free(); }
-    if (changes.length > 0) {
-      try {
-        await this.applyChange({ cause: 'edit-config', sessionId, before: this.candidate, after: this.running, changes });
-      } catch (err) {
-        this.undoInPlace('running');
-        throw err;
-      }
+    try {
+      const changes = this.runningEditChanges(changed);
+      if (changes.length > 0) await this.applyChange({ cause: 'edit-config', sessionId, before: this.candidate, after: this.running, changes });
+    } catch (err) {
+      this.undoInPlace('running');
+      throw err;
     }
     this.running.endChanges();
     if (changed === null || changed.length > 0) this.ordered.delete('running');
     this.pending = changed === null ? null : new Set(changed);
     this.resetCandidate();
+  }
+
+  /** What an in-place edit changed in running, from candidate (running as it was): path by path when possible. */
+  private runningEditChanges(changed: string[] | null): DiffChange[] {
+    let diff: DataDiff;
+    if (changed === null) {
+      diff = this.candidate.diff(this.running);
+    } else {
+      try {
+        diff = this.candidate.diffPaths(this.running, changed);
+      } catch {
+        this.pathDiffFailureCount++;
+        diff = this.candidate.diff(this.running);
+      }
+    }
+    try { return diff.changes(); } finally { diff.free(); }
   }
 
   /**
