@@ -1,4 +1,5 @@
 import type { NeighborConfig, SpeakerConfig } from '../bgp/config.js';
+import { neighborPath } from './config-snapshot.js';
 
 export interface NeighborConflicts {
   readonly refuse: { readonly path: string; readonly message: string } | null;
@@ -44,9 +45,9 @@ export function conflictsAmong(neighbors: Iterable<NeighborConfig>): {
       if (n.updateSource === null) {
         warnings.push(`${both} without update-source: an incoming connection from it goes to the first; give each a distinct update-source`);
       } else {
-        const path = n.vrf === null
-          ? `/bmpd:bgp/neighbor[address='${n.address}']`
-          : `/bmpd:bgp/vrf[name='${n.vrf.name}']/address-family[afi='${n.address.includes(':') ? 'ipv6' : 'ipv4'}']/neighbor[address='${n.address}']`;
+        const path = neighborPath(n.vrf === null
+          ? { kind: 'global', address: n.address }
+          : { kind: 'vrf', vrf: n.vrf.name, afi: n.address.includes(':') ? 'ipv6' : 'ipv4', address: n.address });
         const message = `${both} with the same update-source ${n.updateSource}: their connections could not be told apart; give each a distinct update-source address`;
         return { refuse: { path, message, neighbor: n }, warnings };
       }
