@@ -4,8 +4,8 @@ import type { BmpServerConfig } from '../bmp/config.js';
 import type { DownReason } from '../bgp/events.js';
 import type { NotificationEvent } from '../netconf/notifications.js';
 import { escapeText } from '../netconf/rpc-error.js';
+import { BMPD_NAMESPACE } from './oper-state.js';
 
-const NS = 'urn:bmpd:yang:bmpd';
 const e = (name: string, value: string | number) => `<${name}>${escapeText(String(value))}</${name}>`;
 
 export function serverNotification(id: number, address: string | null, port: number | null, status: 'up' | 'down',
@@ -14,9 +14,9 @@ export function serverNotification(id: number, address: string | null, port: num
   const addr = address ?? server?.address ?? null;
   const p = port ?? server?.port ?? null;
   const previous = status === 'up' ? 'connecting' : 'up';
-  const xml = `<bmp-server-state-change xmlns="${NS}">${e('server', id)}${addr ? e('address', addr) : ''}${p ? e('port-number', p) : ''}` +
+  const xml = `<bmp-server-state-change xmlns="${BMPD_NAMESPACE}">${e('server', id)}${addr ? e('address', addr) : ''}${p ? e('port-number', p) : ''}` +
     `${e('previous-status', previous)}${e('status', status)}${e('reason', reason)}</bmp-server-state-change>`;
-  return { namespace: NS, name: 'bmp-server-state-change', xml };
+  return { namespace: BMPD_NAMESPACE, name: 'bmp-server-state-change', xml };
 }
 
 /** The NOTIFICATION PDU's code and subcode (bytes 19 and 20 of the message). */
@@ -38,8 +38,8 @@ export function neighborNotification(address: string, vrf: string | null, down: 
     }
   }
   const [from, to] = down ? ['established', 'idle'] : ['openconfirm', 'established'];
-  const xml = `<bgp-neighbor-state-change xmlns="${NS}">${e('address', address)}${vrf ? e('vrf', vrf) : ''}` +
+  const xml = `<bgp-neighbor-state-change xmlns="${BMPD_NAMESPACE}">${e('address', address)}${vrf ? e('vrf', vrf) : ''}` +
     `${e('previous-state', from)}${e('state', to)}${e('reason', reason)}` +
     `${codes ? e('notification-code', codes.code) + e('notification-subcode', codes.subcode) : ''}</bgp-neighbor-state-change>`;
-  return { namespace: NS, name: 'bgp-neighbor-state-change', xml };
+  return { namespace: BMPD_NAMESPACE, name: 'bgp-neighbor-state-change', xml };
 }

@@ -18,6 +18,7 @@ import type { DownReason, NeighborSnapshot } from '../bgp/events.js';
 import type { FsmStateName } from '../bgp/fsm.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from '../bmp/snapshot.js';
 import type { DataTree } from 'libyang-wasm';
+import { escapeText } from '../netconf/rpc-error.js';
 import { runningView, type BmpdRunningView, type NeighborPlacement } from './config-snapshot.js';
 
 export const BMPD_NAMESPACE = 'urn:bmpd:yang:bmpd';
@@ -40,19 +41,15 @@ export interface OperStateInput {
 // ---------------------------------------------------------------------------------------------
 // XML text
 
-function escape(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** One leaf; null/undefined leaves it out. */
 type Leaf = readonly [name: string, value: string | number | boolean | null | undefined];
 
 function leaves(items: readonly Leaf[]): string {
-  return items.map(([name, value]) => (value === null || value === undefined ? '' : `<${name}>${escape(String(value))}</${name}>`)).join('');
+  return items.map(([name, value]) => (value === null || value === undefined ? '' : `<${name}>${escapeText(String(value))}</${name}>`)).join('');
 }
 
 function leafList(name: string, values: readonly (string | number)[]): string {
-  return values.map((v) => `<${name}>${escape(String(v))}</${name}>`).join('');
+  return values.map((v) => `<${name}>${escapeText(String(v))}</${name}>`).join('');
 }
 
 function element(name: string, content: string): string {
@@ -242,10 +239,10 @@ export function operStateXml(input: OperStateInput): string {
     for (const n of running.neighbors) {
       const state = neighborStateXml(bgpByKey.get(n.key), bmpByKey.get(n.key), now);
       if (state === '') continue;
-      const entry = `<neighbor><address>${escape(n.address)}</address>${state}</neighbor>`;
+      const entry = `<neighbor><address>${escapeText(n.address)}</address>${state}</neighbor>`;
       placeEntry(n.placement, entry, global, vrfs);
     }
-    const vrfXml = [...vrfs].map(([name, afs]) => `<vrf><name>${escape(name)}</name>${
+    const vrfXml = [...vrfs].map(([name, afs]) => `<vrf><name>${escapeText(name)}</name>${
       [...afs].map(([afi, entries]) => `<address-family><afi>${afi}</afi>${entries.join('')}</address-family>`).join('')
     }</vrf>`).join('');
 

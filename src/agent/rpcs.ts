@@ -7,10 +7,10 @@ import type { BmpEngine, DebugTopic } from '../bmp/engine.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import { child, invalid, missing, text } from '../netconf/operation-args.js';
 import { escapeText } from '../netconf/rpc-error.js';
+import { BMPD_NAMESPACE } from './oper-state.js';
 import type { RpcDispatcher } from '../netconf/rpc.js';
 import type { XmlNode } from '../netconf/rpc.js';
 
-const NS = 'urn:bmpd:yang:bmpd';
 const TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
 
 export interface RpcTarget {
@@ -20,7 +20,7 @@ export interface RpcTarget {
 }
 
 function topics(node: XmlNode, name: string): DebugTopic[] {
-  return (node.$$ ?? []).filter((c) => c.$ns.local === name && c.$ns.uri === NS).map((c) => {
+  return (node.$$ ?? []).filter((c) => c.$ns.local === name && c.$ns.uri === BMPD_NAMESPACE).map((c) => {
     const t = (c._ ?? '').trim();
     if (!(TOPICS as readonly string[]).includes(t)) throw invalid(name, `unknown debug topic '${t}'; use event, neighbor or server`);
     return t as DebugTopic;
@@ -28,19 +28,19 @@ function topics(node: XmlNode, name: string): DebugTopic[] {
 }
 
 export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): void {
-  dispatcher.register(NS, 'reset-bmp-server', async ({ operation }) => {
-    const value = text(child(operation.node, 'server', NS));
+  dispatcher.register(BMPD_NAMESPACE, 'reset-bmp-server', async ({ operation }) => {
+    const value = text(child(operation.node, 'server', BMPD_NAMESPACE));
     if (value === undefined) throw missing('server', 'reset-bmp-server needs a server');
     const id = Number(value);
     if (!Number.isInteger(id) || !target.engine.resetServer(id)) throw invalid('server', `no BMP server ${value} is configured`);
     return { ok: true };
   });
 
-  dispatcher.register(NS, 'reset-bgp-neighbor', async ({ operation }) => {
-    const address = text(child(operation.node, 'address', NS));
+  dispatcher.register(BMPD_NAMESPACE, 'reset-bgp-neighbor', async ({ operation }) => {
+    const address = text(child(operation.node, 'address', BMPD_NAMESPACE));
     if (address === undefined) throw missing('address', 'reset-bgp-neighbor needs an address');
-    const vrf = text(child(operation.node, 'vrf', NS)) ?? null;
-    const mode = text(child(operation.node, 'mode', NS)) ?? 'hard';
+    const vrf = text(child(operation.node, 'vrf', BMPD_NAMESPACE)) ?? null;
+    const mode = text(child(operation.node, 'mode', BMPD_NAMESPACE)) ?? 'hard';
     if (mode !== 'hard' && mode !== 'soft-in') throw invalid('mode', `mode must be hard or soft-in, not '${mode}'`);
     const key = neighborKey(vrf, address);
     if (!target.speaker.resetNeighbor(key, { soft: mode === 'soft-in' })) {
@@ -49,8 +49,8 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
     return { ok: true };
   });
 
-  dispatcher.register(NS, 'clear-bmp-counters', async ({ operation }) => {
-    const value = text(child(operation.node, 'server', NS));
+  dispatcher.register(BMPD_NAMESPACE, 'clear-bmp-counters', async ({ operation }) => {
+    const value = text(child(operation.node, 'server', BMPD_NAMESPACE));
     const id = value === undefined ? undefined : Number(value);
     if (id !== undefined && (!Number.isInteger(id) || !target.engine.clearCounters(id))) {
       throw invalid('server', `no BMP server ${value} is configured`);
@@ -59,8 +59,8 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
     return { ok: true };
   });
 
-  dispatcher.register(NS, 'debug-bmp', async ({ operation }) => {
+  dispatcher.register(BMPD_NAMESPACE, 'debug-bmp', async ({ operation }) => {
     const on = target.setDebug(topics(operation.node, 'enable'), topics(operation.node, 'disable'));
-    return { xml: on.map((t) => `<enabled xmlns="${NS}">${escapeText(t)}</enabled>`).join('') };
+    return { xml: on.map((t) => `<enabled xmlns="${BMPD_NAMESPACE}">${escapeText(t)}</enabled>`).join('') };
   });
 }
