@@ -21,8 +21,6 @@ import { registerBmpdRpcs } from './rpcs.js';
 import { neighborNotification, serverNotification } from './notifications.js';
 import { IDLE_SPEAKER, Reconciler, type ReconcilePath } from './reconciler.js';
 
-export { IDLE_SPEAKER };
-
 export interface AgentOptions {
   readonly model: YangModel;
   readonly stateDir: string;
