@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { YangError, type DataTree, type YangContext } from 'libyang-wasm';
 
-import { DEMO_NS, demoContext, server, servers, system } from './helpers.js';
+import { DEMO_NS, demoContext, freedAfterEach, server, servers, system, yangError } from './helpers.js';
 
 describe('libyang-wasm data parsing, validation and printing', () => {
   let ctx: YangContext;
-  const live: DataTree[] = [];
 
   const GOOD =
     system('<hostname>r1</hostname><dns>a</dns>') +
@@ -15,27 +14,13 @@ describe('libyang-wasm data parsing, validation and printing', () => {
   beforeAll(async () => {
     ({ ctx } = await demoContext());
   });
-  afterEach(() => {
-    for (const tree of live.splice(0)) tree.free();
-  });
   afterAll(() => ctx.destroy());
 
-  const parse = (text: string, opts = {}): DataTree => {
-    const tree = ctx.parseData(text, opts);
-    live.push(tree);
-    return tree;
-  };
+  const track = freedAfterEach();
+  const parse = (text: string, opts = {}): DataTree => track(ctx.parseData(text, opts));
 
   /** The YangError thrown by parsing text. */
-  const parseError = (text: string, opts = {}): YangError => {
-    try {
-      parse(text, opts);
-    } catch (e) {
-      if (e instanceof YangError) return e;
-      throw e;
-    }
-    throw new Error('expected a YangError');
-  };
+  const parseError = (text: string, opts = {}): YangError => yangError(() => parse(text, opts));
 
   it('parses and validates a valid document', () => {
     const tree = parse(GOOD, { configOnly: true });
@@ -178,8 +163,7 @@ describe('libyang-wasm data parsing, validation and printing', () => {
 
   it('duplicates independently of the original', () => {
     const tree = parse(GOOD);
-    const copy = tree.dup();
-    live.push(copy);
+    const copy = track(tree.dup());
     tree.free();
     expect(copy.print({ shrink: true })).toBe(GOOD);
   });
@@ -194,8 +178,7 @@ describe('libyang-wasm data parsing, validation and printing', () => {
     expect(source.print({ shrink: true })).toBe(
       system('<hostname>r2</hostname><dns>d</dns>') + servers(server(3, '<address>z</address>')),
     );
-    const empty = ctx.emptyTree();
-    live.push(empty);
+    const empty = track(ctx.emptyTree());
     empty.merge(source);
     expect(empty.print({ shrink: true })).toBe(source.print({ shrink: true }));
   });
@@ -211,22 +194,18 @@ describe('libyang-wasm data parsing, validation and printing', () => {
 
   it('selects with an XPath with predicates and namespace prefixes (NETCONF :xpath filter)', () => {
     const tree = parse(GOOD);
-    const selected = tree.select("/d:servers/d:server[d:id='2']/d:address", { d: DEMO_NS });
-    live.push(selected);
+    const selected = track(tree.select("/d:servers/d:server[d:id='2']/d:address", { d: DEMO_NS }));
     // the match, its ancestors and the list keys
     expect(selected.print({ shrink: true })).toBe(servers(server(2, '<address>y</address>')));
 
-    const subtree = tree.select('/d:servers/d:server[d:port = 179]', { d: DEMO_NS });
-    live.push(subtree);
+    const subtree = track(tree.select('/d:servers/d:server[d:port = 179]', { d: DEMO_NS }));
     expect(subtree.print({ shrink: true })).toBe(servers(server(2, '<address>y</address><port>179</port><backup>1</backup>')));
 
-    const several = tree.select('/lwt-demo:system/dns | /lwt-demo:servers/server/address');
-    live.push(several);
+    const several = track(tree.select('/lwt-demo:system/dns | /lwt-demo:servers/server/address'));
     expect(several.print({ shrink: true })).toBe(
       system('<dns>a</dns>') + servers(server(1, '<address>x</address>') + server(2, '<address>y</address>')),
     );
-    const none = tree.select("/d:servers/d:server[d:id='9']", { d: DEMO_NS });
-    live.push(none);
+    const none = track(tree.select("/d:servers/d:server[d:id='9']", { d: DEMO_NS }));
     expect(none.isEmpty).toBe(true);
   });
 

@@ -1,31 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { DataDiff, DataTree, YangContext } from 'libyang-wasm';
 
-import { demoContext, server, servers, system } from './helpers.js';
+import { demoContext, freedAfterEach, server, servers, system } from './helpers.js';
 
 describe('libyang-wasm diff', () => {
   let ctx: YangContext;
-  const live: (DataTree | DataDiff)[] = [];
 
   beforeAll(async () => {
     ({ ctx } = await demoContext());
   });
-  afterEach(() => {
-    for (const object of live.splice(0)) object.free();
-  });
   afterAll(() => ctx.destroy());
 
-  const parse = (text: string): DataTree => {
-    const tree = ctx.parseData(text, { configOnly: true });
-    live.push(tree);
-    return tree;
-  };
-  const diff = (from: DataTree, to: DataTree): DataDiff => {
-    const d = from.diff(to);
-    live.push(d);
-    return d;
-  };
+  const track = freedAfterEach();
+  const parse = (text: string): DataTree => track(ctx.parseData(text, { configOnly: true }));
+  const diff = (from: DataTree, to: DataTree): DataDiff => track(from.diff(to));
 
   const FROM =
     system('<hostname>r1</hostname><dns>a</dns>') +

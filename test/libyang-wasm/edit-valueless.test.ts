@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadLibyang, YangError, type DataTree, type EditOptions, type YangContext } from 'libyang-wasm';
+import type { DataTree, EditOptions, YangContext } from 'libyang-wasm';
 
-import { FIXTURES, IETF_MODULES, NETCONF_NS } from './helpers.js';
+import { editContext, freedAfterEach, NETCONF_NS, yangError } from './helpers.js';
 
 // RFC 6241 section 7.2: delete and remove of a leaf do not need its value, and NETCONF clients (ncclient,
 // Ansible, netopeer2's examples) send "<description nc:operation="delete"/>". libyang type-checks the empty
@@ -12,23 +12,13 @@ describe('libyang-wasm edit: a leaf deleted without its value', () => {
   const PEER_A = "/lwt-edit:peers/peer[name='a']";
   const MERGE: EditOptions = { defaultOperation: 'merge', errorOption: 'stop-on-error' };
   let ctx: YangContext;
-  const live: DataTree[] = [];
 
   beforeAll(async () => {
-    const ly = await loadLibyang();
-    ctx = ly.createContext({ searchDirs: [FIXTURES, IETF_MODULES] });
-    ctx.loadModule('lwt-edit');
-    ctx.loadModule('ietf-netconf', null, ['*']);
-  });
-  afterEach(() => {
-    for (const tree of live.splice(0)) tree.free();
+    ({ ctx } = await editContext('lwt-edit'));
   });
   afterAll(() => ctx.destroy());
 
-  const track = (tree: DataTree): DataTree => {
-    live.push(tree);
-    return tree;
-  };
+  const track = freedAfterEach();
   const peers = (body: string): string => `<peers xmlns="${NS}" xmlns:nc="${NETCONF_NS}">${body}</peers>`;
   const peerA = (body: string): string => peers(`<peer><name>a</name>${body}</peer>`);
   const FULL = peerA('<description>uplink</description><port>179</port><mode>active</mode><tag>t1</tag>');
@@ -36,15 +26,6 @@ describe('libyang-wasm edit: a leaf deleted without its value', () => {
   const editTree = (xml: string): DataTree =>
     track(ctx.parseData(xml, { edit: true, configOnly: true, strict: true }));
   const compact = (tree: DataTree): string => tree.print({ shrink: true });
-  const thrown = (fn: () => unknown): YangError => {
-    try {
-      fn();
-    } catch (e) {
-      if (e instanceof YangError) return e;
-      throw e;
-    }
-    throw new Error('expected a YangError');
-  };
 
   it('delete of a length-restricted string leaf without a value removes the leaf', () => {
     const tree = target();
@@ -122,8 +103,8 @@ describe('libyang-wasm edit: a leaf deleted without its value', () => {
     ['delete of an empty leaf-list entry (its value is its key)', peerA('<tag nc:operation="delete"/>'), `${PEER_A}/tag`],
     ['delete with an invalid non-empty value', peerA('<port nc:operation="delete">http</port>'), `${PEER_A}/port`],
   ])('%s fails exactly as the strict parse does', (_case, xml, path) => {
-    const strict = thrown(() => ctx.parseData(xml, { validate: false, configOnly: true, strict: true }));
-    const edit = thrown(() => editTree(xml));
+    const strict = yangError(() => ctx.parseData(xml, { validate: false, configOnly: true, strict: true }));
+    const edit = yangError(() => editTree(xml));
     expect(edit.items).toEqual(strict.items);
     expect(edit.message).toBe(strict.message);
     expect(edit.items[0]?.level).toBe('error');
@@ -132,14 +113,14 @@ describe('libyang-wasm edit: a leaf deleted without its value', () => {
 
   it('an unknown element next to a valueless delete fails exactly as the strict parse does', () => {
     const xml = peerA('<description nc:operation="delete"/><bogus/>');
-    const strict = thrown(() => ctx.parseData(xml, { validate: false, configOnly: true, strict: true }));
-    const edit = thrown(() => editTree(xml));
+    const strict = yangError(() => ctx.parseData(xml, { validate: false, configOnly: true, strict: true }));
+    const edit = yangError(() => editTree(xml));
     expect(edit.items).toEqual(strict.items);
     expect(edit.items[0]?.message).toMatch(/Invalid|Unsatisfied|not found/);
   });
 
   it('without the edit option a valueless delete is still an invalid value', () => {
-    const error = thrown(() => ctx.parseData(peerA('<description nc:operation="delete"/>'), { validate: false, strict: true }));
+    const error = yangError(() => ctx.parseData(peerA('<description nc:operation="delete"/>'), { validate: false, strict: true }));
     expect(error.items[0]?.message).toMatch(/Unsatisfied length/);
     expect(error.items[0]?.path).toBe(`${PEER_A}/description`);
   });

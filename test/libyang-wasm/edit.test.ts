@@ -1,13 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { DataTree, EditOptions, YangContext } from 'libyang-wasm';
 
-import { DEMO_NS, demoContext, editServers, editSystem, server, servers, system } from './helpers.js';
+import { DEMO_NS, demoContext, editServers, editSystem, freedAfterEach, server, servers, system } from './helpers.js';
 
 // RFC 6241 section 7.2 <edit-config> operations applied by DataTree.edit().
 describe('libyang-wasm edit (NETCONF edit-config semantics)', () => {
   let ctx: YangContext;
-  const live: DataTree[] = [];
   const MERGE: EditOptions = { defaultOperation: 'merge', errorOption: 'stop-on-error' };
 
   const BASE =
@@ -20,15 +19,9 @@ describe('libyang-wasm edit (NETCONF edit-config semantics)', () => {
   beforeAll(async () => {
     ({ ctx } = await demoContext());
   });
-  afterEach(() => {
-    for (const tree of live.splice(0)) tree.free();
-  });
   afterAll(() => ctx.destroy());
 
-  const track = (tree: DataTree): DataTree => {
-    live.push(tree);
-    return tree;
-  };
+  const track = freedAfterEach();
   const base = (): DataTree => track(ctx.parseData(BASE, { configOnly: true }));
   const editTree = (xml: string): DataTree => track(ctx.parseData(xml, { validate: false }));
   const compact = (tree: DataTree): string => tree.print({ shrink: true });

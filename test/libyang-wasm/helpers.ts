@@ -1,20 +1,54 @@
 import { fileURLToPath } from 'node:url';
 
-import { loadLibyang, type Libyang, type YangContext } from 'libyang-wasm';
+import { afterEach } from 'vitest';
+
+import { loadLibyang, YangError, type Libyang, type YangContext } from 'libyang-wasm';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
 export const IETF_MODULES = fileURLToPath(new URL('../../yang/ietf', import.meta.url));
 export const DEMO_NS = 'urn:bmpd:test:lwt-demo';
 export const NETCONF_NS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 
-/** A context with the demo module (all features), ietf-netconf (for edit operations) and with-defaults. */
-export async function demoContext(): Promise<{ ly: Libyang; ctx: YangContext }> {
+/** A context over the fixtures with one module and ietf-netconf (for the nc:operation attribute of edits). */
+export async function editContext(module: string, features?: string[]): Promise<{ ly: Libyang; ctx: YangContext }> {
   const ly = await loadLibyang();
   const ctx = ly.createContext({ searchDirs: [FIXTURES, IETF_MODULES] });
-  ctx.loadModule('lwt-demo', null, ['*']);
+  ctx.loadModule(module, null, features);
   ctx.loadModule('ietf-netconf', null, ['*']);
-  ctx.loadModule('ietf-netconf-with-defaults');
   return { ly, ctx };
+}
+
+/** A context with the demo module (all features), ietf-netconf (for edit operations) and with-defaults. */
+export async function demoContext(): Promise<{ ly: Libyang; ctx: YangContext }> {
+  const context = await editContext('lwt-demo', ['*']);
+  context.ctx.loadModule('ietf-netconf-with-defaults');
+  return context;
+}
+
+/**
+ * Frees, after each test of the enclosing describe, every tree, diff or operation passed to the returned
+ * function (which returns its argument): what C allocated is never left to the garbage collector.
+ */
+export function freedAfterEach(): <T extends { free(): void }>(object: T) => T {
+  const live: { free(): void }[] = [];
+  afterEach(() => {
+    for (const object of live.splice(0)) object.free();
+  });
+  return (object) => {
+    live.push(object);
+    return object;
+  };
+}
+
+/** The YangError that fn throws; any other outcome fails the test. */
+export function yangError(fn: () => unknown): YangError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof YangError) return e;
+    throw e;
+  }
+  throw new Error('expected a YangError');
 }
 
 export const system = (body: string): string => `<system xmlns="${DEMO_NS}">${body}</system>`;

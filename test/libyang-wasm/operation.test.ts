@@ -1,26 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { YangError, type OperationTree, type YangContext } from 'libyang-wasm';
 
-import { DEMO_NS, NETCONF_NS, demoContext } from './helpers.js';
+import { DEMO_NS, NETCONF_NS, demoContext, freedAfterEach } from './helpers.js';
 
 describe('libyang-wasm operations (RPC, action, reply, notification)', () => {
   let ctx: YangContext;
-  const live: OperationTree[] = [];
 
   beforeAll(async () => {
     ({ ctx } = await demoContext());
   });
-  afterEach(() => {
-    for (const op of live.splice(0)) op.free();
-  });
   afterAll(() => ctx.destroy());
 
-  const parseOp = (...args: Parameters<YangContext['parseOperation']>): OperationTree => {
-    const op = ctx.parseOperation(...args);
-    live.push(op);
-    return op;
-  };
+  const track = freedAfterEach();
+  const parseOp = (...args: Parameters<YangContext['parseOperation']>): OperationTree =>
+    track(ctx.parseOperation(...args));
 
   it('parses a NETCONF <rpc><edit-config> with its envelope', () => {
     const op = parseOp(

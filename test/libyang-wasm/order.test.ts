@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadLibyang, type DataTree, type EditOptions, type YangContext } from 'libyang-wasm';
+import type { DataTree, EditOptions, YangContext } from 'libyang-wasm';
 
-import { FIXTURES, IETF_MODULES, NETCONF_NS } from './helpers.js';
+import { editContext, freedAfterEach, NETCONF_NS } from './helpers.js';
 
 // DataTree.sort(): the canonical order of ordered-by system lists and leaf-lists (RFC 7950 section
 // 7.7.7 leaves it to the server; libyang 2.1.30 keeps insertion order). And DataTree.edit() rejecting an
@@ -21,24 +21,14 @@ const keys = (tree: DataTree, path: string): string[] =>
 
 describe('libyang-wasm canonical order and duplicate edit entries', () => {
   let ctx: YangContext;
-  const live: DataTree[] = [];
   const MERGE: EditOptions = { defaultOperation: 'merge', errorOption: 'stop-on-error' };
 
   beforeAll(async () => {
-    const ly = await loadLibyang();
-    ctx = ly.createContext({ searchDirs: [FIXTURES, IETF_MODULES] });
-    ctx.loadModule('lwt-order');
-    ctx.loadModule('ietf-netconf', null, ['*']);
-  });
-  afterEach(() => {
-    for (const tree of live.splice(0)) tree.free();
+    ({ ctx } = await editContext('lwt-order'));
   });
   afterAll(() => ctx.destroy());
 
-  const track = (tree: DataTree): DataTree => {
-    live.push(tree);
-    return tree;
-  };
+  const track = freedAfterEach();
   const parse = (xml: string): DataTree => track(ctx.parseData(xml, { configOnly: true }));
   const sorted = (xml: string): DataTree => {
     const tree = parse(xml);
