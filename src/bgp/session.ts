@@ -30,6 +30,7 @@ import {
   MessageType,
   type OpenMessage,
   OpenMessageSubcode,
+  parseIpv4,
   type SessionCodecOptions,
   type UpdateMessage,
 } from './codec/index.js';
@@ -87,10 +88,6 @@ const KEEPALIVE = (() => {
   let cached: Buffer | null = null;
   return () => (cached ??= encodeKeepalive());
 })();
-
-function ipv4ToNumber(address: string): number {
-  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
 
 /** Strip the IPv4-mapped prefix a dual-stack socket reports (::ffff:192.0.2.1). */
 export function plainAddress(address: string | undefined): string {
@@ -628,7 +625,7 @@ export class Session {
       return true;
     }
     if (other.name !== 'OpenSent' && other.name !== 'OpenConfirm') return false;
-    const localWins = ipv4ToNumber(this.routerId) > ipv4ToNumber(open.bgpIdentifier);
+    const localWins = parseIpv4(this.routerId) > parseIpv4(open.bgpIdentifier);
     const keep = [connection, other].find((c) => (c.direction === 'outbound') === localWins) ?? connection;
     const dump = keep === connection ? other : connection;
     this.log.info({ neighbor: this.key, kept: keep.direction }, 'bgp connection collision resolved');
