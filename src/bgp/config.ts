@@ -2,8 +2,10 @@
 // (src/agent reconciles the YANG datastore into one of these). Peer groups are
 // already resolved by the caller: every NeighborConfig carries its effective
 // values, so the speaker never needs to know that a peer-group existed.
+import type { AddressFamily } from './codec/messages.js';
 
-export type AddressFamily = 'ipv4-unicast' | 'ipv6-unicast' | 'vpnv4-unicast' | 'vpnv6-unicast';
+/** The families the codec decodes are the ones a neighbor can be configured with. */
+export type { AddressFamily };
 
 export interface NeighborTimers {
   /** Seconds between KEEPALIVEs we send; 0 = derive from the negotiated hold time (hold / 3). */
