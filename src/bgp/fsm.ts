@@ -13,7 +13,7 @@
 // - DelayOpen, IdleHold and peer-oscillation damping (optional session attributes, §8.1.1)
 //   are not implemented; the session restarts an Idle FSM with AutomaticStart after a delay.
 
-import { CeaseSubcode, ErrorCode, FsmErrorSubcode, OpenMessageSubcode } from './codec/messages.js';
+import { CeaseSubcode, ErrorCode, FsmErrorSubcode, type NotificationFields, OpenMessageSubcode } from './codec/messages.js';
 
 export { CeaseSubcode };
 
@@ -66,13 +66,6 @@ export type FsmState =
   | (StateBase & { readonly name: 'OpenConfirm'; readonly negotiated: NegotiatedTimers })
   | (StateBase & { readonly name: 'Established'; readonly negotiated: NegotiatedTimers });
 
-/** A NOTIFICATION to send (RFC 4271 §4.5); `data` is the message's Data field. */
-export interface NotificationSpec {
-  readonly code: number;
-  readonly subcode: number;
-  readonly data: Buffer;
-}
-
 export type FsmEvent =
   | { readonly type: 'ManualStart'; readonly passive: boolean }
   | { readonly type: 'AutomaticStart'; readonly passive: boolean }
@@ -88,21 +81,21 @@ export type FsmEvent =
   | { readonly type: 'TcpConnectionFails' }
   /** The peer's OPEN, already validated by the session except for the hold time. */
   | { readonly type: 'BGPOpen'; readonly holdTime: number }
-  | { readonly type: 'BGPHeaderErr'; readonly notification: NotificationSpec }
-  | { readonly type: 'BGPOpenMsgErr'; readonly notification: NotificationSpec }
+  | { readonly type: 'BGPHeaderErr'; readonly notification: NotificationFields }
+  | { readonly type: 'BGPOpenMsgErr'; readonly notification: NotificationFields }
   | { readonly type: 'OpenCollisionDump' }
   | { readonly type: 'NotifMsgVerErr' }
   | { readonly type: 'NotifMsg' }
   | { readonly type: 'KeepAliveMsg' }
   | { readonly type: 'UpdateMsg' }
   /** An UPDATE error that RFC 7606 says must reset the session (treat-as-withdraw is not one). */
-  | { readonly type: 'UpdateMsgErr'; readonly notification: NotificationSpec };
+  | { readonly type: 'UpdateMsgErr'; readonly notification: NotificationFields };
 
 export type FsmTimer = 'connect-retry' | 'hold' | 'keepalive';
 
 /** Why an Established session ended: the first four BMP Peer Down reasons (RFC 7854 §4.9). */
 export type FsmDownCause =
-  | { readonly kind: 'local-notification'; readonly notification: NotificationSpec }
+  | { readonly kind: 'local-notification'; readonly notification: NotificationFields }
   | { readonly kind: 'remote-notification' }
   | { readonly kind: 'local-no-notification'; readonly fsmEvent: number }
   | { readonly kind: 'remote-closed' };
@@ -112,7 +105,7 @@ export type FsmAction =
   | { readonly kind: 'drop-connection' }
   | { readonly kind: 'send-open' }
   | { readonly kind: 'send-keepalive' }
-  | { readonly kind: 'send-notification'; readonly notification: NotificationSpec }
+  | { readonly kind: 'send-notification'; readonly notification: NotificationFields }
   | { readonly kind: 'start-timer'; readonly timer: FsmTimer; readonly seconds: number }
   | { readonly kind: 'stop-timer'; readonly timer: FsmTimer }
   | { readonly kind: 'process-update' }
@@ -162,11 +155,11 @@ export function eventNumber(event: FsmEvent): number {
   return FsmEventNumber[event.type];
 }
 
-function notification(code: number, subcode: number, data: Buffer = Buffer.alloc(0)): NotificationSpec {
+function notification(code: number, subcode: number, data: Buffer = Buffer.alloc(0)): NotificationFields {
   return { code, subcode, data };
 }
 
-function cease(c: { readonly subcode: number; readonly data: Buffer }): NotificationSpec {
+function cease(c: { readonly subcode: number; readonly data: Buffer }): NotificationFields {
   return notification(ErrorCode.Cease, c.subcode, c.data);
 }
 
@@ -182,7 +175,7 @@ const stopAllTimers: readonly FsmAction[] = [
  */
 function toIdle(
   state: FsmState,
-  opts: { send?: NotificationSpec; counter: 'reset' | 'increment' | 'keep'; cause: FsmDownCause },
+  opts: { send?: NotificationFields; counter: 'reset' | 'increment' | 'keep'; cause: FsmDownCause },
 ): FsmResult {
   const actions: FsmAction[] = [];
   if (opts.send) actions.push({ kind: 'send-notification', notification: opts.send });
@@ -193,7 +186,7 @@ function toIdle(
   return { state: { name: 'Idle', connectRetryCounter, passive: state.passive }, actions };
 }
 
-function closeWith(state: FsmState, send: NotificationSpec, counter: 'reset' | 'increment' = 'increment'): FsmResult {
+function closeWith(state: FsmState, send: NotificationFields, counter: 'reset' | 'increment' = 'increment'): FsmResult {
   return toIdle(state, { send, counter, cause: { kind: 'local-notification', notification: send } });
 }
 
