@@ -73,14 +73,13 @@ function isYangError(err: unknown): err is YangError {
  * Ordered-by system lists and leaf-lists in canonical order (libyang keeps
  * insertion order): two clients that configure the same data in different
  * orders read back the same bytes, which is what Ansible's before/after
- * comparison needs. Every tree a datastore holds has been through this, after
- * validation (which may add default leaf-list entries); dup keeps the order.
+ * comparison needs. Done when a datastore is read (Datastores.tree) or saved,
+ * not on every change.
  */
-function canonical(tree: DataTree): void {
+function sortTree(tree: DataTree): void {
   try {
     tree.sort();
   } catch (err) {
-    tree.free();
     throw new DatastoreError(detail('operation-failed', `the data could not be ordered: ${(err as Error).message}`));
   }
 }
@@ -123,7 +122,7 @@ export class Datastores {
    */
   private pending: Set<string> | null = new Set();
   private pathDiffFailureCount = 0;
-  /** Datastores whose lists are known to be in canonical order (in-place changes append entries). */
+  /** Datastores whose lists are known to be in canonical order: sorted when read (tree()), not when changed. */
   private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -166,11 +165,7 @@ export class Datastores {
   tree(name: DatastoreName): DataTree {
     const tree = this.rawTree(name);
     if (!this.ordered.has(name)) {
-      try {
-        tree.sort();
-      } catch (err) {
-        throw new DatastoreError(detail('operation-failed', `the data could not be ordered: ${(err as Error).message}`));
-      }
+      sortTree(tree);
       this.ordered.add(name);
     }
     return tree;
@@ -276,10 +271,9 @@ export class Datastores {
     if (this.candidateValid) return this.replaceRunning(next, 'commit', sessionId);
     try { this.validateTree(next); } catch (err) { next.free(); throw err; }
     const changes = await this.replaceRunning(next, 'commit', sessionId);
-    // Validation added defaults candidate lacks: it becomes what running now holds.
-    this.candidate.free();
-    this.candidate = this.running.dup();
-    this.ordered.add('candidate');
+    // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
+    this.pending = null;
+    this.resetCandidate();
     return changes;
   }
 
@@ -319,8 +313,6 @@ export class Datastores {
    * freed and running is unchanged.
    */
   async replaceRunning(next: DataTree, cause: ChangeCause, sessionId: number): Promise<readonly DiffChange[]> {
-    // Already canonical on every internal path; cheap then (the sort is linear on sorted input).
-    canonical(next);
     const diff = this.running.diff(next);
     let changes: DiffChange[];
     try { changes = diff.changes(); } finally { diff.free(); }
@@ -334,7 +326,7 @@ export class Datastores {
     }
     this.running.free();
     this.running = next;
-    this.ordered.add('running');
+    this.ordered.delete('running');
     // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
     this.pending = null;
     if (!this.candidateDirty) this.resetCandidate();
@@ -392,7 +384,6 @@ export class Datastores {
       work.free();
       return { errors };
     }
-    canonical(work);
     if (target === 'running') {
       await this.replaceRunning(work, 'edit-config', sessionId);
     } else {
@@ -494,7 +485,7 @@ export class Datastores {
     this.candidateDirty = true;
     this.candidateValid = opts.valid;
     this.pending = null;
-    this.ordered.add('candidate');
+    this.ordered.delete('candidate');
   }
 
   private async doCopyConfig(target: DatastoreName, source: ConfigSource, sessionId: number): Promise<void> {
@@ -504,7 +495,6 @@ export class Datastores {
     this.locks.assertWritable(target, sessionId);
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try { this.validateTree(tree); } catch (err) { tree.free(); throw err; }
-    canonical(tree);
     switch (target) {
       case 'running':
         await this.replaceRunning(tree, 'copy-config', sessionId);
@@ -518,16 +508,19 @@ export class Datastores {
     }
   }
 
-  /** Persists first, then swaps: a failed write leaves the old startup in place. */
+  /** Persists first (in canonical order), then swaps: a failed write leaves the old startup in place. */
   private setStartup(tree: DataTree): void {
     try {
+      sortTree(tree);
       this.startupFile?.write(tree.print({ format: 'xml', withDefaults: 'explicit' }));
     } catch (err) {
       tree.free();
+      if (err instanceof DatastoreError) throw err;
       throw new DatastoreError(detail('operation-failed', `startup could not be saved: ${(err as Error).message}`));
     }
     this.startup.free();
     this.startup = tree;
+    this.ordered.add('startup');
   }
 
   /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
