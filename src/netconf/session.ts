@@ -36,6 +36,7 @@ import { TextDecoder } from 'node:util';
 import type { Logger } from 'pino';
 import { BASE_1_0, BASE_1_1 } from './capabilities.js';
 import { FramingDecoder, FramingError, encodeEom, encodeFrame, type FramingMode } from './framing.js';
+import { invalid, missing, text } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError, escapeText } from './rpc-error.js';
 import {
   RpcDispatcher,
@@ -658,23 +659,14 @@ export function registerSessionOperations(dispatcher: RpcDispatcher): void {
   });
   dispatcher.register(NETCONF_BASE_NS, 'kill-session', async ({ session, sessions, operation }) => {
     const idNode = (operation.node.$$ ?? []).find((c) => c.$ns.local === 'session-id' && c.$ns.uri === NETCONF_BASE_NS);
-    if (idNode === undefined) {
-      throw new RpcError({
-        type: 'protocol',
-        tag: 'missing-element',
-        message: 'kill-session needs a session-id',
-        info: { badElement: 'session-id' },
-      });
-    }
-    const text = (idNode._ ?? '').trim();
-    const target = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : NaN;
-    const invalid = (message: string) =>
-      new RpcError({ type: 'protocol', tag: 'invalid-value', message, info: { badElement: 'session-id' } });
-    if (!Number.isInteger(target) || target > 0xffffffff) throw invalid(`'${text}' is not a session-id`);
+    if (idNode === undefined) throw missing('session-id', 'kill-session needs a session-id');
+    const value = text(idNode)!;
+    const target = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(target) || target > 0xffffffff) throw invalid('session-id', `'${value}' is not a session-id`);
     // RFC 6241 §7.9: killing one's own session is an invalid-value error.
-    if (target === session.id) throw invalid('a session cannot kill itself; use close-session');
+    if (target === session.id) throw invalid('session-id', 'a session cannot kill itself; use close-session');
     const victim = sessions.get(target);
-    if (victim === undefined) throw invalid(`no session ${target}`);
+    if (victim === undefined) throw invalid('session-id', `no session ${target}`);
     await victim.close('killed', session.id);
     return { ok: true };
   });
