@@ -13,7 +13,7 @@
  */
 import xml2js from 'xml2js';
 import type { Logger } from 'pino';
-import { NETCONF_BASE_NS, RpcError, escapeAttribute, rpcErrorsOf } from './rpc-error.js';
+import { NETCONF_BASE_NS, RpcError, escapeAttribute, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
 import type { SessionInfo, SessionRegistry } from './session.js';
 
 export { NETCONF_BASE_NS };
@@ -187,74 +187,27 @@ export type RpcParseResult =
   | { kind: 'rpc'; rpc: ParsedRpc }
   | { kind: 'rejected'; attributes: readonly XmlAttribute[]; errors: readonly RpcError[] };
 
+/** An rpc-layer error (RFC 6241 §4.1) that stops the <rpc> before dispatch. */
+function rejected(attributes: readonly XmlAttribute[], tag: ErrorTag, message: string, info: ErrorInfo): RpcParseResult {
+  return { kind: 'rejected', attributes, errors: [new RpcError({ type: 'rpc', tag, message, info })] };
+}
+
 /** RFC 6241 §4.1 checks on an already well-formed message. */
 export function readRpc(doc: ParsedDocument): RpcParseResult {
   const { root } = doc;
   const attributes = Object.values(root.$ ?? {});
   if (root.$ns.local !== 'rpc' || root.$ns.uri !== NETCONF_BASE_NS) {
-    const wrongNamespace = root.$ns.local === 'rpc';
-    return {
-      kind: 'rejected',
-      attributes: [],
-      errors: [
-        new RpcError({
-          type: 'rpc',
-          tag: wrongNamespace ? 'unknown-namespace' : 'unknown-element',
-          message: wrongNamespace
-            ? `<rpc> must be in namespace ${NETCONF_BASE_NS}`
-            : `expected <rpc>, got <${root.$ns.local}>`,
-          info: wrongNamespace
-            ? { badElement: 'rpc', badNamespace: root.$ns.uri }
-            : { badElement: root.$ns.local },
-        }),
-      ],
-    };
+    return root.$ns.local === 'rpc'
+      ? rejected([], 'unknown-namespace', `<rpc> must be in namespace ${NETCONF_BASE_NS}`, { badElement: 'rpc', badNamespace: root.$ns.uri })
+      : rejected([], 'unknown-element', `expected <rpc>, got <${root.$ns.local}>`, { badElement: root.$ns.local });
   }
   const messageId = attributes.find((a) => a.local === 'message-id' && a.uri === '')?.value;
   if (messageId === undefined) {
-    return {
-      kind: 'rejected',
-      attributes,
-      errors: [
-        new RpcError({
-          type: 'rpc',
-          tag: 'missing-attribute',
-          message: 'the rpc element has no message-id attribute',
-          info: { badAttribute: 'message-id', badElement: 'rpc' },
-        }),
-      ],
-    };
+    return rejected(attributes, 'missing-attribute', 'the rpc element has no message-id attribute', { badAttribute: 'message-id', badElement: 'rpc' });
   }
-  const children = root.$$ ?? [];
-  const [operationNode, extra] = children;
-  if (operationNode === undefined) {
-    return {
-      kind: 'rejected',
-      attributes,
-      errors: [
-        new RpcError({
-          type: 'rpc',
-          tag: 'missing-element',
-          message: 'the rpc element contains no operation',
-          info: { badElement: 'rpc' },
-        }),
-      ],
-    };
-  }
-  if (extra !== undefined) {
-    return {
-      kind: 'rejected',
-      attributes,
-      errors: [
-        new RpcError({
-          type: 'rpc',
-          tag: 'unknown-element',
-          message: 'an rpc element carries exactly one operation',
-          info: { badElement: extra.$ns.local },
-        }),
-      ],
-    };
-  }
+  const [operationNode, extra] = root.$$ ?? [];
+  if (operationNode === undefined) return rejected(attributes, 'missing-element', 'the rpc element contains no operation', { badElement: 'rpc' });
+  if (extra !== undefined) return rejected(attributes, 'unknown-element', 'an rpc element carries exactly one operation', { badElement: extra.$ns.local });
   const operationSlice = doc.slices.find((s) => s.depth === 1);
   if (operationSlice === undefined) throw new Error('parser recorded no slice for the operation element');
   const operation: ParsedOperation = {
