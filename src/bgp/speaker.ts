@@ -114,7 +114,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       await this.openListeners(next);
     }
     for (const [key, neighbor] of nextByKey) this.reconcileNeighbor(key, neighbor, identityChanged);
-    if (!listenChanged) this.applyMd5(previousNeighbors);
+    if (!listenChanged) this.applyMd5(previousNeighbors, nextByKey.keys());
   }
 
   /**
@@ -139,14 +139,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       this.neighborConfigs.set(key, neighbor);
       this.reconcileNeighbor(key, neighbor, false);
     }
-    // MD5 keys last, as applyMd5 does: removals first, then keys that are new or changed.
-    for (const [key, old] of previous) {
-      if (old?.password && !this.neighborConfigs.has(key)) this.setMd5For(old, null);
-    }
-    for (const [key, old] of previous) {
-      const neighbor = this.neighborConfigs.get(key);
-      if (neighbor !== undefined && (old?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
-    }
+    this.applyMd5(previous, previous.keys());
   }
 
   /** The configured neighbors by key, as last applied (applyConfig or applyNeighborChanges). */
@@ -339,14 +332,19 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     await Promise.all(closing);
   }
 
-  /** Key removal for neighbors that lost their password or went away, keys for the rest. */
-  private applyMd5(before: ReadonlyMap<NeighborKey, NeighborConfig>): void {
-    for (const [key, neighbor] of before) {
-      if (neighbor.password && !this.neighborConfigs.has(key)) this.setMd5For(neighbor, null);
+  /**
+   * MD5 keys after a change, last: first the key of each neighbor of `before` that went away,
+   * then a key for each `touched` neighbor whose password is new or changed (`before` holds
+   * the configs the change replaced, undefined for a neighbor it added).
+   */
+  private applyMd5(before: ReadonlyMap<NeighborKey, NeighborConfig | undefined>, touched: Iterable<NeighborKey>): void {
+    for (const [key, old] of before) {
+      if (old?.password && !this.neighborConfigs.has(key)) this.setMd5For(old, null);
     }
     // A map, not a search per neighbor: a commit at 10,000 neighbors must not cost 10,000².
-    for (const [key, neighbor] of this.neighborConfigs) {
-      if ((before.get(key)?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
+    for (const key of touched) {
+      const neighbor = this.neighborConfigs.get(key);
+      if (neighbor !== undefined && (before.get(key)?.password ?? null) !== neighbor.password) this.setMd5For(neighbor, neighbor.password);
     }
   }
 
