@@ -9,19 +9,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadgenSpeakerConfig, procStatus } from './processes.mjs';
+import { LOADGEN_SPEAKER_OPTIONS, loadgenSpeakerConfig, procStatus } from './processes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { BgpSpeaker } = await import(path.join(root, 'dist/src/bgp/speaker.js'));
 
 const { values: args } = parseArgs({
   options: {
-    listen: { type: 'string' },
-    port: { type: 'string', default: '0' },
-    as: { type: 'string', default: '65001' },
-    'router-id': { type: 'string', default: '192.0.2.1' },
-    neighbor: { type: 'string' },
-    'remote-as': { type: 'string' },
+    ...LOADGEN_SPEAKER_OPTIONS,
     target: { type: 'string' },
   },
 });

@@ -162,6 +162,16 @@ ${extraConfig}exit
   return { pid, vtysh };
 }
 
+/** The command-line options of the bmpd benchmark children that loadgenSpeakerConfig reads. */
+export const LOADGEN_SPEAKER_OPTIONS = {
+  listen: { type: 'string' },
+  port: { type: 'string', default: '0' },
+  as: { type: 'string', default: '65001' },
+  'router-id': { type: 'string', default: '192.0.2.1' },
+  neighbor: { type: 'string' },
+  'remote-as': { type: 'string' },
+};
+
 /**
  * The BGP speaker configuration of the bmpd benchmark children: one passive IPv4 neighbor, the
  * load generator, from their common command-line options.
