@@ -14,10 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startFrrBgpd, startGobgpd } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 
 const { values: args } = parseArgs({
   options: {
@@ -44,17 +43,8 @@ const RECEIVER_AS = 65001;
 let PORT = 17179;
 const ADDR = { bmpd: '127.0.4.101', gobgpd: '127.0.4.102', frr: '127.0.4.103' };
 
-
-
-
-
-
-function startLoadgen(receiver) {
-  return spawnJson(path.join(root, 'tools/bgp-loadgen/loadgen.mjs'), [
-    '--peer', receiver, '--port', String(PORT), '--local', GENERATOR, '--as', String(GENERATOR_AS),
-    '--prefixes', String(N), '--per-update', args['per-update'], '--json',
-  ]);
-}
+const startLoadgen = (receiver) =>
+  spawnLoadgen({ peer: receiver, port: PORT, local: GENERATOR, as: GENERATOR_AS, prefixes: N, perUpdate: args['per-update'] }, { timeoutMs });
 
 /** Poll until count() reaches N; returns the Date.now() of the first poll that saw N. */
 async function pollUntilComplete(count) {

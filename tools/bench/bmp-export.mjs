@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { killPid as killAfter, procStatus, spawnJson as spawnJsonWith, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid as killAfter, procStatus, spawnJson as spawnJsonWith, spawnLoadgen, startFrrBgpd, startGobgpd } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -49,16 +49,8 @@ let PORT = 17279;
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-
-
-
-
-function startLoadgen(receiver, n) {
-  return spawnJson(path.join(root, 'tools/bgp-loadgen/loadgen.mjs'), [
-    '--peer', receiver, '--port', String(PORT), '--local', GENERATOR, '--as', String(GENERATOR_AS),
-    '--prefixes', String(n), '--per-update', args['per-update'], '--json',
-  ]);
-}
+const startLoadgen = (receiver, n) =>
+  spawnLoadgen({ peer: receiver, port: PORT, local: GENERATOR, as: GENERATOR_AS, prefixes: n, perUpdate: args['per-update'] }, { timeoutMs });
 
 // ------------------------------------------------------------------ the counting collector
 

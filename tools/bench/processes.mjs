@@ -5,9 +5,11 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const LOADGEN = fileURLToPath(new URL('../bgp-loadgen/loadgen.mjs', import.meta.url));
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -71,6 +73,17 @@ export function spawnJson(script, scriptArgs, { nodeFlags = [], timeoutMs }) {
     });
   };
   return { child, next };
+}
+
+/**
+ * tools/bgp-loadgen sending `prefixes` to `peer`, with JSON events ("established", ...) through
+ * spawnJson's `next`.
+ */
+export function spawnLoadgen({ peer, port, local, as, prefixes, perUpdate }, { timeoutMs }) {
+  return spawnJson(LOADGEN, [
+    '--peer', peer, '--port', String(port), '--local', local, '--as', String(as),
+    '--prefixes', String(prefixes), '--per-update', String(perUpdate), '--json',
+  ], { timeoutMs });
 }
 
 /**
