@@ -13,7 +13,7 @@
 // remembered so that commit diffs and copies only those subtrees. Anything
 // unusual (copy-config, delete-config, a test-option=set edit, a schema the
 // recorder cannot track) takes the whole-tree path.
-import { outermostPaths, type DataDiff, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
+import type { DataDiff, DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
@@ -251,7 +251,7 @@ export class Datastores {
       // A candidate validated since its last change needs no second pass (test-then-set did it), and
       // where it differs from running is known: only those subtrees are compared and copied.
       const changes = this.candidateValid && this.pending !== null
-        ? await this.commitPaths(outermostPaths(this.pending), sessionId)
+        ? await this.commitPaths([...this.pending], sessionId)
         : await this.commitWhole(sessionId);
       // Candidate already holds what running now holds: no copy needed.
       this.candidateDirty = false;
@@ -525,7 +525,7 @@ export class Datastores {
 
   /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   private resetCandidate(): void {
-    const paths = this.pending === null ? null : outermostPaths(this.pending);
+    const paths = this.pending === null ? null : [...this.pending];
     if (paths === null || !copyPaths(this.candidate, this.running, paths)) {
       this.candidate.free();
       this.candidate = this.running.dup();
