@@ -112,6 +112,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     if (listenChanged) {
       await this.closeListeners();
       await this.openListeners(next);
+      // New listeners know no keys yet. (At start() each addNeighbor sets its own.)
+      for (const neighbor of this.neighborConfigs.values()) this.setMd5For(neighbor, neighbor.password);
     }
     for (const [key, neighbor] of nextByKey) this.reconcileNeighbor(key, neighbor, identityChanged);
     if (!listenChanged) this.applyMd5(previousNeighbors, nextByKey.keys());
@@ -323,7 +325,6 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       server.on('error', (err) => this.emit('warning', { neighbor: null, message: `listener ${address}: ${err.message}` }));
       this.bgpListeners.push({ address, port, server });
     }
-    for (const neighbor of this.neighborConfigs.values()) this.setMd5For(neighbor, neighbor.password);
   }
 
   private async closeListeners(): Promise<void> {
