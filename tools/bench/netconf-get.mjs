@@ -11,6 +11,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { killPid, procStatus } from './processes.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const { values } = parseArgs({
@@ -36,15 +38,14 @@ try {
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`netconf_get.py failed: ${r.stderr}`);
   const res = JSON.parse(r.stdout.trim().split('\n').pop());
-  const rss = Number(/VmHWM:\s+(\d+)/.exec(spawnSync('cat', [`/proc/${agent.pid}/status`], { encoding: 'utf8' }).stdout)?.[1] ?? 0);
+  const rss = procStatus(agent.pid, 'VmHWM');
   console.log(`bmpd NETCONF, ${res.neighbors} neighbors and ${res.servers} BMP servers configured`);
   console.log(`  bulk edit-config + commit of all of it: ${res.bulk_commit_ms} ms`);
   console.log(`  <get> full state (${(res.get_bytes / 1024).toFixed(0)} KiB, ${res.neighbor_states} neighbor states): median ${res.get_full.median_ms} ms, max ${res.get_full.max_ms} ms`);
   console.log(`  <get-config> running: median ${res.get_config.median_ms} ms, max ${res.get_config.max_ms} ms`);
   console.log(`  edit-config + commit of one more neighbor: median ${res.commit_one_neighbor.median_ms} ms, max ${res.commit_one_neighbor.max_ms} ms`);
-  console.log(`  agent peak RSS: ${(rss / 1024).toFixed(0)} MiB`);
+  console.log(`  agent peak RSS: ${(rss / 1024 / 1024).toFixed(0)} MiB`);
 } finally {
-  agent.kill('SIGTERM');
-  await new Promise((r) => { const t = setTimeout(() => { agent.kill('SIGKILL'); r(); }, 5000); agent.once('exit', () => { clearTimeout(t); r(); }); });
+  await killPid(agent.pid, 5000);
   rmSync(stateDir, { recursive: true, force: true });
 }

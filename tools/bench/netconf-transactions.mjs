@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
+import { killPid, sleep } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -58,8 +59,6 @@ function neighborEdit(i) {
     + `<remote-as>${64512 + (i % 1000)}</remote-as><passive>true</passive></neighbor></bgp>`;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /** user + system CPU of a live process and its threads, in ms (/proc/PID/stat fields 14 and 15). */
 function processCpuMs(pid) {
   try {
@@ -89,14 +88,7 @@ function descendants(pid) {
   return found;
 }
 
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 10_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-  });
-}
+const stop = (child) => killPid(child.pid, 10_000);
 
 async function waitFor(what, probe, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
