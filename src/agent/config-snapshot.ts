@@ -293,30 +293,22 @@ function vrfRdsOf(bgp: JsonObject): Map<string, string> {
 /** The neighbor entries of /bgp in snapshot order (see compareNeighborEntries). */
 function rawEntries(bgp: JsonObject): RawEntry[] {
   const entries: RawEntry[] = [];
-  const global: RawEntry[] = [];
-  for (const neighbor of list(bgp['neighbor'])) {
-    const address = text(neighbor['address']);
-    if (address !== null) global.push({ location: { kind: 'global', address }, json: neighbor });
-  }
-  entries.push(...global.sort((a, b) => compareAddresses(a.location.address, b.location.address)));
-
-  const vrfs = list(bgp['vrf']).sort((a, b) => compareText(text(a['name']) ?? '', text(b['name']) ?? ''));
-  for (const vrf of vrfs) {
+  const add = (neighbors: unknown, at: (address: string) => NeighborLocation) => {
+    for (const json of list(neighbors)) {
+      const address = text(json['address']);
+      if (address !== null) entries.push({ location: at(address), json });
+    }
+  };
+  add(bgp['neighbor'], (address) => ({ kind: 'global', address }));
+  for (const vrf of list(bgp['vrf'])) {
     const name = text(vrf['name']);
     if (name === null || text(vrf['rd']) === null) continue;
-    const afs = list(vrf['address-family']).sort((a, b) => compareText(text(a['afi']) ?? '', text(b['afi']) ?? ''));
-    for (const af of afs) {
+    for (const af of list(vrf['address-family'])) {
       const afi = text(af['afi']);
-      if (afi !== 'ipv4' && afi !== 'ipv6') continue;
-      const inAf: RawEntry[] = [];
-      for (const neighbor of list(af['neighbor'])) {
-        const address = text(neighbor['address']);
-        if (address !== null) inAf.push({ location: { kind: 'vrf', vrf: name, afi, address }, json: neighbor });
-      }
-      entries.push(...inAf.sort((a, b) => compareAddresses(a.location.address, b.location.address)));
+      if (afi === 'ipv4' || afi === 'ipv6') add(af['neighbor'], (address) => ({ kind: 'vrf', vrf: name, afi, address }));
     }
   }
-  return entries;
+  return entries.sort((a, b) => comparePlaced(a.location, a.location.address, b.location, b.location.address));
 }
 
 /**
@@ -324,8 +316,10 @@ function rawEntries(bgp: JsonObject): RawEntry[] {
  * by VRF name, afi and address.
  */
 export function compareNeighborEntries(a: NeighborEntrySnapshot, b: NeighborEntrySnapshot): number {
-  const pa = a.placement;
-  const pb = b.placement;
+  return comparePlaced(a.placement, a.address, b.placement, b.address);
+}
+
+function comparePlaced(pa: NeighborPlacement, a: string, pb: NeighborPlacement, b: string): number {
   if (pa.kind !== pb.kind) return pa.kind === 'global' ? -1 : 1;
   if (pa.kind === 'vrf' && pb.kind === 'vrf') {
     const byVrf = compareText(pa.vrf, pb.vrf);
@@ -333,7 +327,7 @@ export function compareNeighborEntries(a: NeighborEntrySnapshot, b: NeighborEntr
     const byAfi = compareText(pa.afi, pb.afi);
     if (byAfi !== 0) return byAfi;
   }
-  return compareAddresses(a.address, b.address);
+  return compareAddresses(a, b);
 }
 
 /** One neighbor entry → its NeighborConfig, peer-group folded in and update-source resolved; null: its VRF has no rd. */
