@@ -606,9 +606,12 @@ function findEntry(bgp: JsonObject, location: NeighborLocation): JsonObject | un
   return byAddress(af?.['neighbor']);
 }
 
+/** The snapshots of a running tree without a /bgp container. */
+export const NO_BGP_SNAPSHOTS: RunningSnapshots = { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
+
 /** The speaker's and the engine's snapshots of a running tree (bmpd module data). */
 export function snapshotsFromRunning(tree: DataTree, env: ConfigEnvironment = {}): RunningSnapshots {
-  return readRunning(tree, env)?.snapshots ?? { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
+  return readRunning(tree, env)?.snapshots ?? NO_BGP_SNAPSHOTS;
 }
 
 /** The entries of running that oper state may be attached to (servers, neighbors with their place). */

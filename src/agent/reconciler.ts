@@ -24,10 +24,11 @@
 import type { Logger } from 'pino';
 import type { DiffChange } from 'libyang-wasm';
 import type { NeighborChanges, SpeakerConfig } from '../bgp/config.js';
-import { EMPTY_BMP_CONFIG, type ActivationChanges, type BmpEngineConfig, type BmpServerConfig } from '../bmp/config.js';
+import type { ActivationChanges, BmpEngineConfig, BmpServerConfig } from '../bmp/config.js';
 import type { RunningChange } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
+  NO_BGP_SNAPSHOTS,
   neighborPath,
   readNeighborEntry,
   readRunning,
@@ -130,7 +131,7 @@ export class Reconciler {
 
   /** The snapshots the speaker and the engine run now, as snapshotsFromRunning gives them. O(n log n). */
   snapshots(): RunningSnapshots {
-    return this.index?.snapshots() ?? { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
+    return this.index?.snapshots() ?? NO_BGP_SNAPSHOTS;
   }
 
   /** The path the last change took, applied or refused; null before the first. */
@@ -164,7 +165,7 @@ export class Reconciler {
 
   private async reconcileFull(change: RunningChange): Promise<void> {
     const read = readRunning(change.after, this.env);
-    const next = read?.snapshots ?? { speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] };
+    const next = read?.snapshots ?? NO_BGP_SNAPSHOTS;
     for (const p of next.problems) this.log.warn({ path: p.path }, p.message);
     const speakerNext = next.speaker ?? IDLE_SPEAKER;
     this.check(neighborConflicts(speakerNext));
