@@ -119,7 +119,6 @@ export class RunningIndex {
         list.splice(list.indexOf(previous), 1);
       }
       if (next === null) continue;
-      if (next.path !== path) return { kind: 'full', reason: `entry ${path} read back as ${next.path}` };
       const use = next.interfaceUse;
       const known = use === null ? undefined : this.interfaces.get(interfaceKey(use));
       if (use !== null && known !== undefined && known.use.address !== use.address) {
