@@ -2,8 +2,8 @@
 # Reproduce yang/ietf/ from Debian packages only, and rewrite tools/yang/PROVENANCE.md.
 #
 # Sources (see PROVENANCE.md for why each revision):
-#   - libyang2 2.1.30-2 source package, models/  (ietf-netconf@2013-09-29 carries the
-#     md:annotation "operation" that edit-config needs; netopeer2 advertises this revision)
+#   - libyang2 2.1.30-2 source package, models/ and tests/modules/yang/ (ietf-netconf is
+#     revision 2011-06-01: libyang itself adds the operation/type/select annotations)
 #   - libyuma-base (installed), /usr/share/yuma/modules (RFC 5277 notifications, RFC 6022,
 #     RFC 6243, RFC 6470, RFC 8341, RFC 8342, RFC 8526 modules)
 #
