@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 
+import { config, median, neighbor, neighborsConfig } from './neighbor-workload.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { loadYangModel } = await import(path.join(root, 'dist/src/yang/model.js'));
 const { Datastores } = await import(path.join(root, 'dist/src/datastore/datastores.js'));
@@ -23,13 +25,9 @@ const { realStations } = await import(path.join(root, 'dist/src/bmp/engine-stati
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, commits: { type: 'string', default: '100' } }, strict: false });
 const sizes = values.sizes.split(',').map(Number);
 const commits = Number(values.commits);
-const NS = 'urn:bmpd:yang:bmpd';
-const neighbor = (i) => `<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><passive>true</passive><bmp-activate><all/></bmp-activate></neighbor>`;
-const config = (inner) => `<bgp xmlns="${NS}">${inner}</bgp>`;
 const silent = pino({ level: 'silent' });
 
 const model = await loadYangModel();
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median ms of the Reconciler alone, per single-neighbor commit, at n neighbors. */
 async function measure(n, neighborPath, count) {
@@ -51,9 +49,7 @@ async function measure(n, neighborPath, count) {
       }
     },
   });
-  const bulk = [];
-  for (let i = 0; i < n; i++) bulk.push(neighbor(i));
-  await ds.editConfig('candidate', config(`<as-number>65000</as-number><bmp><server><id>1</id><address>127.0.15.1</address><port-number>1790</port-number></server></bmp>${bulk.join('')}`), {}, 1);
+  await ds.editConfig('candidate', neighborsConfig(n), {}, 1);
   await ds.commit(1);
   timing = true;
   for (let k = 0; k < count; k++) {
