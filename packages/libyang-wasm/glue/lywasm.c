@@ -340,6 +340,22 @@ static struct lyw_tree *tree_new(struct ly_ctx *ctx, struct lyd_node *root) {
     return t;
 }
 
+/* Inserts node under parent, or among the top-level siblings *first when parent is NULL. */
+static LY_ERR insert_node(struct lyd_node *parent, struct lyd_node **first, struct lyd_node *node) {
+    if (parent) {
+        return lyd_insert_child(parent, node);
+    }
+    return lyd_insert_sibling(*first, node, first);
+}
+
+/* Frees node, keeping *first (the top-level first sibling) valid. */
+static void free_node(struct lyd_node **first, struct lyd_node *node) {
+    if (*first == node) {
+        *first = node->next;
+    }
+    lyd_free_tree(node);
+}
+
 EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_tree_empty(struct ly_ctx *ctx) { return tree_new(ctx, NULL); }
 
 EMSCRIPTEN_KEEPALIVE int lyw_tree_is_empty(struct lyw_tree *t) { return t->root == NULL; }
@@ -1614,35 +1630,6 @@ EMSCRIPTEN_KEEPALIVE char *lyw_track_paths(struct lyw_tree *t) {
     return jb_close(&jb);
 }
 
-/* Removes node from t, keeping t->root valid. */
-static void tree_remove(struct lyw_tree *t, struct lyd_node *node) {
-    if (t->root == node) {
-        t->root = node->next;
-    }
-    lyd_free_tree(node);
-    if (t->root) {
-        t->root = lyd_first_sibling(t->root);
-    }
-}
-
-/* Inserts a detached node under parent, or at top level when parent is NULL. */
-static LY_ERR tree_insert(struct lyw_tree *t, struct lyd_node *parent, struct lyd_node *node) {
-    LY_ERR rc;
-
-    if (parent) {
-        return lyd_insert_child(parent, node);
-    }
-    if (!t->root) {
-        t->root = node;
-        return LY_SUCCESS;
-    }
-    rc = lyd_insert_sibling(t->root, node, &t->root);
-    if (!rc) {
-        t->root = lyd_first_sibling(t->root);
-    }
-    return rc;
-}
-
 /* Puts t back as it was at lyw_track_begin and stops recording. Returns 0, or -1 if that was impossible
  * (the tree is then in an unknown state and must be rebuilt by the caller). */
 EMSCRIPTEN_KEEPALIVE int lyw_track_undo(struct lyw_tree *t) {
@@ -1662,7 +1649,7 @@ EMSCRIPTEN_KEEPALIVE int lyw_track_undo(struct lyw_tree *t) {
         struct lyd_node *now = find_path(t->root, r->path), *parent = NULL, *anchor;
 
         if (now) {
-            tree_remove(t, now);
+            free_node(&t->root, now);
         }
         if (!r->before) {
             continue;
@@ -1672,7 +1659,7 @@ EMSCRIPTEN_KEEPALIVE int lyw_track_undo(struct lyw_tree *t) {
             continue;
         }
         anchor = r->anchor_path ? find_path(t->root, r->anchor_path) : NULL;
-        if (anchor ? lyd_insert_before(anchor, r->before) : tree_insert(t, parent, r->before)) {
+        if (anchor ? lyd_insert_before(anchor, r->before) : insert_node(parent, &t->root, r->before)) {
             rc = -1;
             continue;
         }
@@ -2002,13 +1989,13 @@ EMSCRIPTEN_KEEPALIVE int lyw_copy_path(struct lyw_tree *to, struct lyw_tree *fro
         parent_path = lyd_path(lyd_parent(old), LYD_PATH_STD, NULL, 0);
     }
     if (old) {
-        tree_remove(to, old);
+        free_node(&to->root, old);
     }
     if (src) {
         parent = parent_path ? find_path(to->root, parent_path) : NULL;
         if (parent || !parent_path) {
             if (!(rc = lyd_dup_single(src, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &dup))
-                    && (rc = tree_insert(to, parent, dup))) {
+                    && (rc = insert_node(parent, &to->root, dup))) {
                 lyd_free_tree(dup);
             }
         } else if (!(rc = lyd_dup_single(src, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS | LYD_DUP_WITH_PARENTS, &dup))) {
@@ -2101,22 +2088,6 @@ static int edit_ly_error(struct edit_state *st, const struct lyd_node *node) {
     snprintf(msg, sizeof msg, "%s", e && e->msg ? e->msg : "libyang operation failed");
     ly_err_clean(st->ctx, NULL);
     return edit_error(st, "operation-failed", node, msg);
-}
-
-/* Inserts node under parent, or among the top-level siblings *first when parent is NULL. */
-static LY_ERR insert_node(struct lyd_node *parent, struct lyd_node **first, struct lyd_node *node) {
-    if (parent) {
-        return lyd_insert_child(parent, node);
-    }
-    return lyd_insert_sibling(*first, node, first);
-}
-
-/* Frees node, keeping *first (the top-level first sibling) valid. */
-static void free_node(struct lyd_node **first, struct lyd_node *node) {
-    if (*first == node) {
-        *first = node->next;
-    }
-    lyd_free_tree(node);
 }
 
 static int has_non_key_children(const struct lyd_node *node) {
