@@ -2,73 +2,16 @@
 // header errors, backpressure), driven by a hand-made peer over ::1 with ephemeral ports.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BgpMessageReader, type BgpFrame, MessageType } from '../../src/bgp/codec/index.js';
+import { MessageType } from '../../src/bgp/codec/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../src/bgp/events.js';
 import { BgpSpeaker } from '../../src/bgp/speaker.js';
 import { buffers } from '../../src/bgp/testing/test-buffers.js';
 import { connectTcp } from '../../src/net/sockopt.js';
+import { TestPeer, until } from './test-peer.js';
 
 const PEER_AS = 65020;
 const LOCAL_ID = '192.0.2.1';
-
-/** The far end: a raw TCP socket that speaks BGP through the test-buffer builder. */
-class TestPeer {
-  readonly frames: BgpFrame[] = [];
-  closed = false;
-  private readonly reader = new BgpMessageReader();
-  private waiters: (() => void)[] = [];
-
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.frames.push(...this.reader.push(chunk));
-      this.wake();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => {});
-  }
-
-  static connect(port: number): Promise<TestPeer> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '::1', port }, () => resolve(new TestPeer(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  send(message: Buffer): void {
-    this.socket.write(message);
-  }
-
-  /** The next message of `type` not yet taken (removes it and everything before it). */
-  async next(type: number, timeoutMs = 10_000): Promise<Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.frames.findIndex((f) => f.type === type);
-      if (index >= 0) return this.frames.splice(0, index + 1).at(-1)!.raw;
-      if (this.closed) throw new Error(`connection closed before a message of type ${type}`);
-      if (Date.now() > deadline) throw new Error(`no message of type ${type}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  async closedByPeer(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (!this.closed) throw new Error('connection still open');
-  }
-}
 
 function neighbor(extra: Partial<NeighborConfig> = {}): NeighborConfig {
   return {
@@ -102,16 +45,6 @@ async function startSpeaker(neighbors: NeighborConfig[]) {
   await speaker.start();
   running.speakers.push(speaker);
   return { speaker, events, port: speaker.listenAddresses()[0]!.port };
-}
-
-async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** OPEN + KEEPALIVE from the peer, answered until Established. */

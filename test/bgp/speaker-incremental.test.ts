@@ -3,61 +3,23 @@
 // ephemeral listener port). What goes on the wire must be what applyConfig sends for the same
 // change (src/agent/README.md): a new neighbor is accepted, Cease/6 when its OPEN changes, Cease/2
 // for shutdown, Cease/3 when it is removed; a neighbor the change does not name is left alone.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BgpMessageReader, type BgpFrame, MessageType } from '../../src/bgp/codec/index.js';
+import { MessageType } from '../../src/bgp/codec/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent } from '../../src/bgp/events.js';
 import { BgpSpeaker } from '../../src/bgp/speaker.js';
 import { buffers } from '../../src/bgp/testing/test-buffers.js';
+import { TestPeer, until } from './test-peer.js';
 
 const LOCAL = '127.0.22.40';
 const PEER_AS = 65041;
 
-/** The far end: a raw TCP socket from its own loopback address. */
-class Peer {
-  readonly frames: BgpFrame[] = [];
-  closed = false;
-  private readonly reader = new BgpMessageReader();
-
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.frames.push(...this.reader.push(chunk)));
-    socket.on('close', () => { this.closed = true; });
-    socket.on('error', () => {});
-  }
-
-  static connect(from: string, port: number): Promise<Peer> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: LOCAL, port, localAddress: from }, () => resolve(new Peer(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  async next(type: number): Promise<Buffer> {
-    const frame = await until(() => {
-      const index = this.frames.findIndex((f) => f.type === type);
-      return index >= 0 ? this.frames.splice(0, index + 1).at(-1)! : null;
-    });
-    return frame.raw;
-  }
-
-  /** OPEN and KEEPALIVE until Established. */
-  async establish(): Promise<void> {
-    await this.next(MessageType.Open);
-    this.socket.write(buffers.open({ asn: PEER_AS, holdTime: 90, bgpIdentifier: '192.0.2.41', families: ['ipv4-unicast'] }));
-    await this.next(MessageType.Keepalive);
-    this.socket.write(buffers.keepalive());
-  }
-}
-
-async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** OPEN and KEEPALIVE until Established. */
+async function establish(peer: TestPeer): Promise<void> {
+  await peer.next(MessageType.Open);
+  peer.send(buffers.open({ asn: PEER_AS, holdTime: 90, bgpIdentifier: '192.0.2.41', families: ['ipv4-unicast'] }));
+  await peer.next(MessageType.Keepalive);
+  peer.send(buffers.keepalive());
 }
 
 function neighbor(address: string, extra: Partial<NeighborConfig> = {}): NeighborConfig {
@@ -83,8 +45,9 @@ async function startSpeaker(neighbors: NeighborConfig[]) {
   return { speaker, events, port: speaker.listenAddresses()[0]!.port };
 }
 
-async function connect(from: string, port: number): Promise<Peer> {
-  const peer = await Peer.connect(from, port);
+/** A peer connecting from its own loopback address `from`. */
+async function connect(from: string, port: number): Promise<TestPeer> {
+  const peer = await TestPeer.connect(port, LOCAL, from);
   cleanup.push(() => { peer.socket.destroy(); });
   return peer;
 }
@@ -95,13 +58,13 @@ describe('BgpSpeaker.applyNeighborChanges', () => {
   it('adds a neighbor, restarts it with Cease/6 on a remote-as change and removes it with Cease/3, the other neighbor untouched', async () => {
     const { speaker, events, port } = await startSpeaker([neighbor('127.0.22.41')]);
     const other = await connect('127.0.22.41', port);
-    await other.establish();
+    await establish(other);
     await until(() => events.established.length === 1);
 
     await speaker.applyNeighborChanges({ upserts: [neighbor('127.0.22.42')], removals: [] });
     expect([...speaker.configuredNeighbors().keys()]).toEqual(['127.0.22.41', '127.0.22.42']);
     const peer = await connect('127.0.22.42', port);
-    await peer.establish();
+    await establish(peer);
     await until(() => events.established.length === 2);
 
     await speaker.applyNeighborChanges({ upserts: [neighbor('127.0.22.42', { description: 'renamed' })], removals: [] });
@@ -128,8 +91,8 @@ describe('BgpSpeaker.applyNeighborChanges', () => {
     const { speaker, events, port } = await startSpeaker([neighbor('127.0.22.41'), neighbor('127.0.22.42')]);
     const first = await connect('127.0.22.41', port);
     const second = await connect('127.0.22.42', port);
-    await first.establish();
-    await second.establish();
+    await establish(first);
+    await establish(second);
     await until(() => events.established.length === 2);
 
     await speaker.applyNeighborChanges({ upserts: [neighbor('127.0.22.41', { shutdown: true })], removals: ['127.0.22.42'] });
