@@ -511,6 +511,23 @@ function serverOf(
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * One resolution per interface and family for a whole read: each lookup asks the host
+ * (os.networkInterfaces(), tens of microseconds), and a peer-group's update-source is shared
+ * by every member, so 10,000 neighbors would otherwise ask 10,000 times for one answer.
+ */
+function oncePerInterface(resolve: (name: string, family: 4 | 6) => string | null): (name: string, family: 4 | 6) => string | null {
+  const known = new Map<string, string | null>();
+  return (name, family) => {
+    const key = `${name}/${family}`;
+    const cached = known.get(key); // null: resolved, no address
+    if (cached !== undefined) return cached;
+    const address = resolve(name, family);
+    known.set(key, address);
+    return address;
+  };
+}
+
 /** A running tree read in full: the base, every neighbor entry in snapshot order, and the snapshots. */
 export interface RunningRead {
   readonly base: RunningBase;
@@ -522,7 +539,7 @@ export interface RunningRead {
 export function readRunning(tree: DataTree, env: ConfigEnvironment = {}): RunningRead | null {
   const bgp = bgpContainer(tree);
   if (bgp === undefined) return null;
-  const resolve = env.interfaceAddress ?? interfaceAddress;
+  const resolve = oncePerInterface(env.interfaceAddress ?? interfaceAddress);
 
   const bmp = object(bgp['bmp']);
   const serverProblems: ConfigProblem[] = [];
