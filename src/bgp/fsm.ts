@@ -202,6 +202,11 @@ function unexpected(state: FsmState): FsmResult {
   return closeWith(state, notification(ErrorCode.FiniteStateMachine, FSM_ERROR_SUBCODE[state.name] ?? 0));
 }
 
+/** §8.2.2: KEEPALIVE and UPDATE restart the HoldTimer "if the negotiated HoldTime value is non-zero". */
+function restartHold(negotiated: NegotiatedTimers): FsmAction[] {
+  return negotiated.holdTime > 0 ? [{ kind: 'start-timer', timer: 'hold', seconds: negotiated.holdTime }] : [];
+}
+
 function openSent(state: FsmState): FsmResult {
   return {
     state: { name: 'OpenSent', connectRetryCounter: state.connectRetryCounter, passive: state.passive },
@@ -348,21 +353,15 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
           return closeWith(state, event.notification);
         case 'OpenCollisionDump':
           return closeWith(state, notification(ErrorCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
-        case 'KeepAliveMsg': {
-          const restartHold: FsmAction[] =
-            negotiated.holdTime > 0 ? [{ kind: 'start-timer', timer: 'hold', seconds: negotiated.holdTime }] : [];
-          if (state.name === 'Established') return same(restartHold);
+        case 'KeepAliveMsg':
+          if (state.name === 'Established') return same(restartHold(negotiated));
           return {
             state: { name: 'Established', connectRetryCounter: counter, passive: state.passive, negotiated },
-            actions: [...restartHold, { kind: 'established', negotiated }],
+            actions: [...restartHold(negotiated), { kind: 'established', negotiated }],
           };
-        }
         case 'UpdateMsg':
           if (state.name === 'OpenConfirm') return unexpected(state);
-          return same([
-            ...(negotiated.holdTime > 0 ? [{ kind: 'start-timer', timer: 'hold', seconds: negotiated.holdTime } as const] : []),
-            { kind: 'process-update' },
-          ]);
+          return same([...restartHold(negotiated), { kind: 'process-update' }]);
         case 'UpdateMsgErr':
           if (state.name === 'OpenConfirm') return unexpected(state);
           return closeWith(state, event.notification);
