@@ -528,25 +528,12 @@ export class AdjRibIn {
     return encodePathAttributes(attributes, fourOctetAs);
   }
 
+  /**
+   * UPDATEs carrying `prefixes` in MP_REACH_NLRI with the set's next hop. (IPv4 unicast routes
+   * without an MP next hop never come here: replayIpv4 writes their NLRI field itself.)
+   */
   private *packUpdates(family: AddressFamily, set: AttributeSet, prefixes: Prefix[], fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
     const attributes = this.attributesFor(set, fourOctetAs);
-    if (family === 'ipv4-unicast' && set.nextHop.length === 0) {
-      const room = maxLength - BGP_HEADER_LENGTH - 4 - attributes.length;
-      let batch: Ipv4Prefix[] = [];
-      let used = 0;
-      for (const prefix of prefixes as Ipv4Prefix[]) {
-        const size = encodedPrefixLength(prefix);
-        if (used + size > room && batch.length > 0) {
-          yield encodeUpdateFromParts([], attributes, batch);
-          batch = [];
-          used = 0;
-        }
-        batch.push(prefix);
-        used += size;
-      }
-      if (batch.length > 0) yield encodeUpdateFromParts([], attributes, batch);
-      return;
-    }
     const { afi, safi } = afiSafiOf(family);
     // MP_REACH_NLRI with Extended Length: 4-octet header, AFI, SAFI, next hop length, next hop, reserved.
     const mpFixed = 4 + 5 + set.nextHop.length;
