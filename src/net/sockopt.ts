@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import util from 'node:util';
 import koffi from 'koffi';
-import { ipv6Bytes } from './ip.js';
+import { ipv4Bytes, ipv6Bytes } from './ip.js';
 
 export { ipv6Bytes } from './ip.js';
 
@@ -191,8 +191,7 @@ function encodeSockaddr(out: Buffer, family: 4 | 6, address: string, port: numbe
     if (le) out.writeUInt16LE(AF_INET, 0);
     else out.writeUInt16BE(AF_INET, 0);
     out.writeUInt16BE(port, 2);
-    const octets = address.split('.').map(Number);
-    for (let i = 0; i < 4; i++) out[4 + i] = octets[i] ?? 0;
+    ipv4Bytes(address).copy(out, 4);
     return 16;
   }
   if (le) out.writeUInt16LE(AF_INET6, 0);
