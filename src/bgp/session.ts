@@ -9,7 +9,6 @@
 import type net from 'node:net';
 import { connectTcp } from '../net/sockopt.js';
 import {
-  AS_TRANS,
   BGP_VERSION,
   BgpMessageReader,
   BgpProtocolError,
@@ -592,7 +591,8 @@ export class Session {
     );
     return encodeOpen({
       version: BGP_VERSION,
-      myAs: this.localAs > 0xffff ? AS_TRANS : this.localAs,
+      // encodeOpen writes AS_TRANS here when the AS needs 4 octets (RFC 6793 §4.1).
+      myAs: this.localAs,
       holdTime: this.neighbor.timers.holdTime,
       bgpIdentifier: this.routerId,
       capabilities,
