@@ -83,10 +83,8 @@ export interface SessionOptions {
   readonly log: SessionLogger;
 }
 
-const KEEPALIVE = (() => {
-  let cached: Buffer | null = null;
-  return () => (cached ??= encodeKeepalive());
-})();
+/** Every KEEPALIVE is the same 19 octets: encode it once. */
+const KEEPALIVE = encodeKeepalive();
 
 /** Strip the IPv4-mapped prefix a dual-stack socket reports (::ffff:192.0.2.1). */
 export function plainAddress(address: string | undefined): string {
@@ -220,7 +218,7 @@ class Connection {
         this.send(this.sentOpen);
         return;
       case 'send-keepalive':
-        this.send(KEEPALIVE());
+        this.send(KEEPALIVE);
         return;
       case 'send-notification':
         this.send(encodeNotification(action.notification));
