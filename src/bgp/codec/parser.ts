@@ -119,7 +119,7 @@ export class BgpMessageReader {
   push(chunk: Buffer): BgpFrame[] {
     if (this.failed) throw new Error('BgpMessageReader used after a header error');
     // Concatenate only when a message straddles reads; the common case slices the chunk itself.
-    let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    const buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
     const frames: BgpFrame[] = [];
     let offset = 0;
@@ -135,7 +135,6 @@ export class BgpMessageReader {
       throw error;
     }
     if (offset < buf.length) this.pending = Buffer.from(buf.subarray(offset));
-    buf = Buffer.alloc(0);
     return frames;
   }
 }
