@@ -8,7 +8,7 @@
  * of the slots used): open addressing, linear probing, deletion by backward shift (Knuth,
  * TAOCP vol. 3, 6.4 Algorithm R), so there are no tombstones and no per-prefix objects.
  *
- * Key: prefixes up to /31 are `ipv4Key(length, address)` (a leading 1 bit above the
+ * Key: prefixes up to /31 are `shortKey(length, address)` (a leading 1 bit above the
  * significant bits, below 2^32); /32 host routes have no room for that bit in 32 bits and
  * live in a second slab keyed by the address itself. A slot is empty when its value is 0:
  * values are stored plus one.
