@@ -355,14 +355,14 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
    * peer address only, which is why overlapping VRF neighbors need distinct local addresses.
    */
   private setMd5For(neighbor: NeighborConfig, password: string | null): void {
-    if (!password && password !== null) return;
+    // An empty key sets nothing; removing a key the neighbor never had removes nothing.
+    if (password === '' || (password === null && !neighbor.password)) return;
     for (const listener of this.bgpListeners) {
       if (neighbor.updateSource !== null && neighbor.updateSource !== listener.address && !['0.0.0.0', '::'].includes(listener.address)) {
         continue;
       }
       if (net.isIPv6(neighbor.address) && net.isIPv4(listener.address)) continue;
       if (net.isIPv4(neighbor.address) && net.isIPv6(listener.address) && listener.address !== '::') continue;
-      if (password === null && !neighbor.password) continue;
       try {
         setTcpMd5Sig(socketFd(listener.server), neighbor.address, password);
       } catch (err) {
