@@ -114,7 +114,10 @@ export interface NeighborSnapshot {
   readonly prefixes: Readonly<Partial<Record<AddressFamily, number>>>;
   readonly received: Readonly<MessageCounters>;
   readonly sent: Readonly<MessageCounters>;
-  /** RFC 7606 treat-as-withdraw UPDATEs (BMP stat type 7 counts the prefixes). */
+  /**
+   * RFC 7606 treat-as-withdraw UPDATEs and every prefix they carried, over all sessions. (BMP
+   * stat types 11 and 12 come from the Adj-RIB-In's per-session counters, not from these.)
+   */
   readonly treatAsWithdrawUpdates: number;
   readonly treatAsWithdrawPrefixes: number;
   readonly lastDown: (DownReason & { readonly at: Date }) | null;
