@@ -8,6 +8,7 @@ import {
   ipv4ToBuffer,
   prefixToString,
   type SessionCodecOptions,
+  typeCodeOf,
   type UpdateMessage,
 } from '../../../src/bgp/codec/index.js';
 import { buffers } from '../../../src/bgp/testing/test-buffers.js';
@@ -35,13 +36,7 @@ function expectTreatAsWithdraw(update: UpdateMessage, reason: RegExp): void {
 function expectDiscard(update: UpdateMessage, typeCode: number): void {
   expect(update.verdict.action).toBe('attribute-discard');
   if (update.verdict.action === 'attribute-discard') expect(update.verdict.discarded.map((d) => d.typeCode)).toEqual([typeCode]);
-  expect(update.attributes.some((a) => a.kind !== 'unknown' && a.flags !== undefined && typeCodeOfKind(a.kind) === typeCode)).toBe(false);
-}
-
-function typeCodeOfKind(kind: string): number {
-  return (
-    { origin: 1, 'as-path': 2, 'next-hop': 3, 'multi-exit-disc': 4, 'local-pref': 5, 'atomic-aggregate': 6, aggregator: 7, communities: 8 } as Record<string, number>
-  )[kind] ?? -1;
+  expect(update.attributes.some((a) => a.kind !== 'unknown' && typeCodeOf(a) === typeCode)).toBe(false);
 }
 
 function expectReset(update: UpdateMessage, subcode: number): void {
