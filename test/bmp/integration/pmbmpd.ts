@@ -1,14 +1,13 @@
 // pmacct's pmbmpd (Debian pmacct 1.7.7) as a BMP collector for integration tests, and a tshark
 // capture written to a pcap and decoded afterwards (two-pass, so BMP messages that span TCP
 // segments are reassembled). Loopback only; every process is stopped by its pid.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
 import { killPid } from '../../bgp/integration/daemons.js';
-import { eventually, sleep } from './harness.js';
+import { fieldArgs, fieldRows, startTshark, type Tshark } from '../../net/capture.js';
+import { eventually } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +46,6 @@ export class Pmbmpd {
     return p;
   }
 
-  private probed = false;
   private get listening(): boolean {
     // A connect probe would count as an exporter; read the kernel's listening sockets instead.
     const hex = (a: string): string =>
@@ -59,8 +57,7 @@ export class Pmbmpd {
         .toUpperCase();
     const want = `${hex(this.host)}:${this.port.toString(16).toUpperCase().padStart(4, '0')}`;
     const table = readFileSync('/proc/net/tcp', 'utf8');
-    this.probed = table.split('\n').some((l) => l.includes(` ${want} `) && l.split(/\s+/)[4] === '0A');
-    return this.probed;
+    return table.split('\n').some((l) => l.includes(` ${want} `) && l.split(/\s+/)[4] === '0A');
   }
 
   /** Every JSON line pmbmpd wrote for one exporter address (dots become '_' in the file name). */
@@ -95,56 +92,22 @@ export class Pmbmpd {
 export class PcapCapture {
   private constructor(
     readonly file: string,
-    private readonly child: ChildProcess,
+    private readonly tshark: Tshark,
   ) {}
 
   static async start(file: string, filter: string): Promise<PcapCapture> {
-    const child = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`tshark did not start: ${stderr}`)), 20_000);
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('Capturing on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`tshark exited (${code}): ${stderr}`));
-      });
-    });
-    await sleep(300);
-    return new PcapCapture(file, child);
+    return new PcapCapture(file, await startTshark(['-i', 'lo', '-f', filter, '-w', file, '-q']));
   }
 
-  async stop(): Promise<void> {
-    const pid = this.child.pid;
-    if (pid === undefined || this.child.exitCode !== null) return;
-    await sleep(500);
-    this.child.kill('SIGINT');
-    await Promise.race([new Promise((r) => this.child.once('exit', r)), sleep(3000)]);
-    await killPid(pid, 0);
+  stop(): Promise<void> {
+    return this.tshark.stop();
   }
 
   /** Two-pass decode: one row of field values per packet that matches `displayFilter`. */
   async fields(decodeAs: string, fields: readonly string[], displayFilter = ''): Promise<string[][]> {
-    const args = ['-r', this.file, '-2', '-n', '-d', decodeAs, '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=;'];
+    const args = ['-r', this.file, '-2', '-n', '-d', decodeAs, ...fieldArgs(fields)];
     if (displayFilter) args.push('-Y', displayFilter);
-    for (const f of fields) args.push('-e', f);
     const { stdout } = await run('tshark', args, { maxBuffer: 64 * 1024 * 1024 });
-    return stdout
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => l.split('|'));
+    return fieldRows(stdout);
   }
-}
-
-export function ipv4Free(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, host, () => s.close(() => resolve(true)));
-  });
 }
