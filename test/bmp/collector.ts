@@ -1,6 +1,7 @@
 /** A real BMP collector for tests: a TCP server on loopback that decodes what it receives. */
 import net from 'node:net';
 import { BmpStreamDecoder, type BmpMessage } from '../../src/bmp/codec/index.js';
+import { sleep, waitFor } from '../bgp/integration/daemons.js';
 
 export interface CollectorConnection {
   readonly socket: net.Socket;
@@ -44,15 +45,9 @@ export class TestCollector {
   }
 }
 
-/** Polls `cond` until true (real time), failing with `what` after timeoutMs. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { sleep };
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Polls `cond` every 5 ms until true (real time), failing with `what` after timeoutMs. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  await waitFor(what, cond, timeoutMs, 5);
 }

@@ -9,19 +9,13 @@ import { BmpStreamDecoder, type BmpMessage } from '../../../src/bmp/codec/index.
 import type { MonitoredSpeaker, NeighborStatistics } from '../../../src/bmp/engine-speaker.js';
 import type { EngineClock } from '../../../src/bmp/engine-station.js';
 import { bgpOpen } from '../../../src/bmp/testing/test-buffers.js';
+import { sleep, waitFor } from '../../bgp/integration/daemons.js';
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
-export async function eventually<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+/** waitFor with this file's defaults: 10 s, polled every 10 ms (the collectors are in-process). */
+export function eventually<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  return waitFor(what, probe, timeoutMs, 10);
 }
 
 /** Timers that fire only when the test advances time. */
