@@ -10,6 +10,7 @@ import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
 import { killPid, tempDir, waitFor } from './daemons.js';
+import { neighborConfig } from './neighbor-config.js';
 
 const tag = (process.pid % 100000).toString(36);
 const NS = `bmpd6-${tag}`;
@@ -28,10 +29,7 @@ const config: SpeakerConfig = {
   routerId: '127.0.4.9',
   listen: { addresses: [BMPD], port: 179 },
   connectRetrySeconds: 2,
-  neighbors: [{
-    address: EXABGP, remoteAs: EXABGP_AS, description: null, updateSource: null, password: null, passive: true,
-    timers: { keepalive: 0, holdTime: 30 }, shutdown: false, addressFamilies: ['ipv6-unicast'], vrf: null,
-  }],
+  neighbors: [neighborConfig(EXABGP, EXABGP_AS, { passive: true, addressFamilies: ['ipv6-unicast'] })],
 };
 
 const exabgpConf = `

@@ -9,6 +9,7 @@ import { neighborKey } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
 import { type FrrDaemon, startFrrBgpd, tempDir, waitFor } from './daemons.js';
+import { neighborConfig } from './neighbor-config.js';
 
 const BMPD = '127.0.6.1';
 const BMPD_VRF = '127.0.6.11';
@@ -24,20 +25,7 @@ const VRF = neighborKey('blue', FRR);
 const V6 = neighborKey(null, '::1');
 
 function neighbor(address: string, extra: Partial<NeighborConfig> = {}): NeighborConfig {
-  return {
-    address,
-    remoteAs: FRR_AS,
-    description: null,
-    updateSource: null,
-    password: null,
-    passive: false,
-    timers: { keepalive: 0, holdTime: 30 },
-    shutdown: false,
-    addressFamilies: ['ipv4-unicast'],
-    vrf: null,
-    remotePort: FRR_PORT,
-    ...extra,
-  };
+  return neighborConfig(address, FRR_AS, { remotePort: FRR_PORT, ...extra });
 }
 
 const config: SpeakerConfig = {

@@ -2,10 +2,11 @@
 // also sends a malformed MED). Addresses: 127.0.4.x and ::1 ports 14179/14180 (this file only).
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NeighborConfig, SpeakerConfig } from '../../../src/bgp/config.js';
+import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
 import { type Daemon, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, tempDir, waitFor } from './daemons.js';
+import { neighborConfig as neighbor } from './neighbor-config.js';
 
 const BMPD = '127.0.4.1';
 const GOBGP = '127.0.4.2';
@@ -16,22 +17,6 @@ const BMPD_PORT = 14180;
 const GOBGP_AS = 4200000001;
 const EXABGP_AS = 65003;
 const LOCAL_AS = 65000;
-
-function neighbor(address: string, remoteAs: number, extra: Partial<NeighborConfig> = {}): NeighborConfig {
-  return {
-    address,
-    remoteAs,
-    description: null,
-    updateSource: null,
-    password: null,
-    passive: false,
-    timers: { keepalive: 0, holdTime: 30 },
-    shutdown: false,
-    addressFamilies: ['ipv4-unicast'],
-    vrf: null,
-    ...extra,
-  };
-}
 
 const config: SpeakerConfig = {
   asNumber: LOCAL_AS,

@@ -15,6 +15,7 @@ import { BmpEngine, type ServerDownEvent } from '../../../src/bmp/engine.js';
 import { speakerForBmp } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
 import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir } from '../../bgp/integration/daemons.js';
+import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
 import { eventually, sleep } from './harness.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from './pmbmpd.js';
 
@@ -38,19 +39,7 @@ const EXABGP_ROUTES = 12;
 const GOBGP_ROUTES = 20;
 
 function neighbor(address: string, remoteAs: number, extra: Partial<NeighborConfig>): NeighborConfig {
-  return {
-    address,
-    remoteAs,
-    description: null,
-    updateSource: BMPD,
-    password: null,
-    passive: false,
-    timers: { keepalive: 0, holdTime: 30 },
-    shutdown: false,
-    addressFamilies: ['ipv4-unicast'],
-    vrf: null,
-    ...extra,
-  };
+  return neighborConfig(address, remoteAs, { updateSource: BMPD, ...extra });
 }
 
 const speakerConfig: SpeakerConfig = {

@@ -23,6 +23,7 @@ import { BmpEngine, type ServerDownEvent } from '../../../src/bmp/engine.js';
 import { speakerForBmp, type MonitoredSpeaker } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
 import { killPid } from '../../bgp/integration/daemons.js';
+import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
 import { eventually, sleep } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -171,18 +172,12 @@ describe('a BMP collector that stops reading', () => {
       listen: { addresses: [BMPD], port: 0 },
       connectRetrySeconds: 1,
       neighbors: [
-        {
-          address: GENERATOR,
-          remoteAs: GENERATOR_AS,
+        neighborConfig(GENERATOR, GENERATOR_AS, {
           description: 'load generator',
           updateSource: BMPD,
-          password: null,
           passive: true,
           timers: { keepalive: 0, holdTime: 180 },
-          shutdown: false,
-          addressFamilies: ['ipv4-unicast'],
-          vrf: null,
-        },
+        }),
       ],
     });
     // The load generator advertises route-refresh but does not answer a ROUTE-REFRESH, so the
