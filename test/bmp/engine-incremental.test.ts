@@ -9,7 +9,7 @@ import { BmpEngine, type ServerUpEvent } from '../../src/bmp/engine.js';
 import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
 import { realStations } from '../../src/bmp/engine-station.js';
 import { bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { Collector, eventually, ManualClock, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+import { bmpServer, Collector, eventually, ManualClock, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
 
 const A: DoubleNeighbor = { key: '127.0.22.31', address: '127.0.22.31', asn: 65031, bgpId: '127.0.22.31', routeRefresh: false, table: [] };
 const B: DoubleNeighbor = { key: '127.0.22.32', address: '127.0.22.32', asn: 65032, bgpId: '127.0.22.32', routeRefresh: true };
@@ -17,10 +17,7 @@ const B: DoubleNeighbor = { key: '127.0.22.32', address: '127.0.22.32', asn: 650
 const update = (prefix: string): Buffer => bgpUpdate({ prefixes: [prefix], nextHop: '198.51.100.3', asPath: [65031] });
 
 function serverConfig(id: number, c: Collector): BmpServerConfig {
-  return {
-    id, activated: true, address: c.host, port: c.port, description: null, initialDelay: 1, failureRetryDelay: 2,
-    flappingDelay: 10, dscp: 0, statsReportingPeriod: 0, updateSource: null,
-  };
+  return bmpServer(id, c.host, c.port, { description: null });
 }
 
 const cleanup: Array<() => Promise<void>> = [];

@@ -9,7 +9,7 @@ import { BmpEngine, type ServerDownEvent, type ServerUpEvent } from '../../src/b
 import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
 import { realStations } from '../../src/bmp/engine-station.js';
 import { bgpNotification, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { Collector, eventually, ManualClock, sleep, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+import { bmpServer, Collector, eventually, ManualClock, sleep, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
 
 const A: DoubleNeighbor = { key: '127.0.3.1', address: '127.0.3.1', asn: 65030, bgpId: '127.0.3.1', routeRefresh: true };
 const B: DoubleNeighbor = { key: '127.0.4.1', address: '127.0.4.1', asn: 65040, bgpId: '127.0.4.1', routeRefresh: true };
@@ -18,20 +18,7 @@ const C: DoubleNeighbor = { key: '127.0.5.1', address: '127.0.5.1', asn: 65050, 
 const update = (prefix: string, asPath = [65030]): Buffer => bgpUpdate({ prefixes: [prefix], nextHop: '198.51.100.3', asPath });
 
 function serverConfig(id: number, c: Collector, over: Partial<BmpServerConfig> = {}): BmpServerConfig {
-  return {
-    id,
-    activated: true,
-    address: c.host,
-    port: c.port,
-    description: `SERVER${id}`,
-    initialDelay: 1,
-    failureRetryDelay: 2,
-    flappingDelay: 10,
-    dscp: 0,
-    statsReportingPeriod: 0,
-    updateSource: null,
-    ...over,
-  };
+  return bmpServer(id, c.host, c.port, over);
 }
 
 interface Rig {

@@ -16,7 +16,7 @@ import { speakerForBmp } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
 import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir } from '../../bgp/integration/daemons.js';
 import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
-import { eventually, sleep } from './harness.js';
+import { bmpServer, eventually, sleep } from './harness.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from './pmbmpd.js';
 
 const BMPD = '127.0.9.1'; // BGP listener, and update-source of BMP server 1
@@ -75,25 +75,8 @@ ${Array.from({ length: EXABGP_ROUTES }, (_, i) => `    route 10.94.${i}.0/24 nex
 }
 `;
 
-function server(id: number, address: string, port: number, over: Partial<BmpServerConfig>): BmpServerConfig {
-  return {
-    id,
-    activated: true,
-    address,
-    port,
-    description: `SERVER${id}`,
-    initialDelay: 1,
-    failureRetryDelay: 2,
-    flappingDelay: 10,
-    dscp: 0,
-    statsReportingPeriod: 0,
-    updateSource: null,
-    ...over,
-  };
-}
-
-const SERVER_A = server(1, COLLECTOR_A, PORT_A, { dscp: 5, statsReportingPeriod: 2, updateSource: BMPD });
-const SERVER_B = server(2, COLLECTOR_B, PORT_B, { dscp: 7, statsReportingPeriod: 3, updateSource: BMPD_SRC2 });
+const SERVER_A = bmpServer(1, COLLECTOR_A, PORT_A, { dscp: 5, statsReportingPeriod: 2, updateSource: BMPD });
+const SERVER_B = bmpServer(2, COLLECTOR_B, PORT_B, { dscp: 7, statsReportingPeriod: 3, updateSource: BMPD_SRC2 });
 
 const engineConfig = (servers: BmpServerConfig[]): BmpEngineConfig => ({
   bufferSizeMb: 16,

@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { AddressFamily, NeighborKey } from '../../../src/bgp/config.js';
 import type { DownReason, EstablishedEvent, SpeakerEvents, UpdateSummary } from '../../../src/bgp/events.js';
 import { BmpStreamDecoder, type BmpMessage } from '../../../src/bmp/codec/index.js';
+import type { BmpServerConfig } from '../../../src/bmp/config.js';
 import type { MonitoredSpeaker, NeighborStatistics } from '../../../src/bmp/engine-speaker.js';
 import type { EngineClock } from '../../../src/bmp/engine-station.js';
 import { bgpOpen } from '../../../src/bmp/testing/test-buffers.js';
@@ -16,6 +17,24 @@ export { sleep };
 /** waitFor with this file's defaults: 10 s, polled every 10 ms (the collectors are in-process). */
 export function eventually<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
   return waitFor(what, probe, timeoutMs, 10);
+}
+
+/** A 'bmp server N' with the tests' short delays (1 s initial, 2 s retry, 10 s flapping); `over` overrides. */
+export function bmpServer(id: number, address: string, port: number, over: Partial<BmpServerConfig> = {}): BmpServerConfig {
+  return {
+    id,
+    activated: true,
+    address,
+    port,
+    description: `SERVER${id}`,
+    initialDelay: 1,
+    failureRetryDelay: 2,
+    flappingDelay: 10,
+    dscp: 0,
+    statsReportingPeriod: 0,
+    updateSource: null,
+    ...over,
+  };
 }
 
 /** Timers that fire only when the test advances time. */

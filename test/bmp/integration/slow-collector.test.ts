@@ -24,7 +24,7 @@ import { speakerForBmp, type MonitoredSpeaker } from '../../../src/bmp/engine-sp
 import { realStations } from '../../../src/bmp/engine-station.js';
 import { killPid } from '../../bgp/integration/daemons.js';
 import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
-import { eventually, sleep } from './harness.js';
+import { bmpServer, eventually, sleep } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -127,19 +127,7 @@ function countIpv4Nlri(update: Buffer, into: Set<number>): number {
 }
 
 function server(id: number, address: string, port: number): BmpServerConfig {
-  return {
-    id,
-    activated: true,
-    address,
-    port,
-    description: `COLLECTOR-${id}`,
-    initialDelay: 1,
-    failureRetryDelay: 1,
-    flappingDelay: 1,
-    dscp: 0,
-    statsReportingPeriod: 0,
-    updateSource: BMPD,
-  };
+  return bmpServer(id, address, port, { description: `COLLECTOR-${id}`, failureRetryDelay: 1, flappingDelay: 1, updateSource: BMPD });
 }
 
 describe('a BMP collector that stops reading', () => {
