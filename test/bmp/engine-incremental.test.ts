@@ -8,8 +8,9 @@ import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
 import { BmpEngine, type ServerUpEvent } from '../../src/bmp/engine.js';
 import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
 import { realStations } from '../../src/bmp/engine-station.js';
+import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { bmpServer, Collector, eventually, ManualClock, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+import { bmpServer, Collector, eventually, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
 
 const A: DoubleNeighbor = { key: '127.0.22.31', address: '127.0.22.31', asn: 65031, bgpId: '127.0.22.31', routeRefresh: false, table: [] };
 const B: DoubleNeighbor = { key: '127.0.22.32', address: '127.0.22.32', asn: 65032, bgpId: '127.0.22.32', routeRefresh: true };
@@ -32,7 +33,7 @@ async function collector(host: string): Promise<Collector> {
 }
 
 function rig() {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_700_000_000_000);
   const speaker = new SpeakerDouble();
   const engine = new BmpEngine({
     speaker,
@@ -47,14 +48,14 @@ function rig() {
   engine.on('server-up', (e) => ups.push(e));
   cleanup.push(async () => {
     const stopped = engine.stop();
-    await clock.advance(120_000);
+    await clock.advanceAsync(120_000);
     await stopped;
   });
   return { engine, speaker, clock, ups };
 }
 
 async function bringUp(r: ReturnType<typeof rig>, id: number, seconds = 1): Promise<void> {
-  await r.clock.advance(seconds * 1000);
+  await r.clock.advanceAsync(seconds * 1000);
   await eventually(`server ${id} up`, () => r.ups.some((u) => u.id === id));
 }
 
@@ -112,7 +113,7 @@ describe('BMP engine: activation changes of some neighbors', () => {
     await r.engine.applyActivationChanges({ upserts: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: [1] }], removals: [] });
     await c1.waitFor('Peer Up of A', (c) => c.ofType('peerUp').length === 1);
     // A has no route-refresh: the refresh queue, scheduled by this change, replays its Adj-RIB-In.
-    await r.clock.advance(0);
+    await r.clock.advanceAsync(0);
     await c1.waitFor('A\'s table and End-of-RIB', (c) => c.ofType('routeMonitoring').length === 2);
     expect(r.speaker.replays).toEqual([A.key]);
     expect(c1.ofType('routeMonitoring').map((m) => m.update)).toEqual(table);

@@ -8,8 +8,9 @@ import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
 import { BmpEngine, type ServerDownEvent, type ServerUpEvent } from '../../src/bmp/engine.js';
 import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
 import { realStations } from '../../src/bmp/engine-station.js';
+import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpNotification, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { bmpServer, Collector, eventually, ManualClock, sleep, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+import { bmpServer, Collector, eventually, sleep, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
 
 const A: DoubleNeighbor = { key: '127.0.3.1', address: '127.0.3.1', asn: 65030, bgpId: '127.0.3.1', routeRefresh: true };
 const B: DoubleNeighbor = { key: '127.0.4.1', address: '127.0.4.1', asn: 65040, bgpId: '127.0.4.1', routeRefresh: true };
@@ -42,7 +43,7 @@ async function collector(host: string): Promise<Collector> {
 }
 
 function rig(opts: { refreshQuietMs?: number; stuckMs?: number } = {}): Rig {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_700_000_000_000);
   const speaker = new SpeakerDouble();
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -68,7 +69,7 @@ function rig(opts: { refreshQuietMs?: number; stuckMs?: number } = {}): Rig {
   cleanup.push(async () => {
     // A session whose collector stopped reading is cut after the close timeout, on this clock.
     const stopped = engine.stop();
-    await clock.advance(120_000);
+    await clock.advanceAsync(120_000);
     await stopped;
   });
   return { engine, speaker, clock, logs, ups, downs };
@@ -80,7 +81,7 @@ function config(over: Partial<BmpEngineConfig>): BmpEngineConfig {
 
 /** Advance the manual clock by `seconds` and wait until the engine has reported server `id` up `nth` times. */
 async function bringUp(r: Rig, id: number, seconds = 1, nth = 1): Promise<void> {
-  await r.clock.advance(seconds * 1000);
+  await r.clock.advanceAsync(seconds * 1000);
   await eventually(`server ${id} up`, () => r.ups.filter((u) => u.id === id).length >= nth);
 }
 
@@ -112,7 +113,7 @@ describe('BMP engine: initial table', () => {
     expect(r.speaker.refreshes).toEqual([]);
     expect(r.engine.snapshot()).toMatchObject({ refreshScheduled: true, refreshInProgress: false, monitoringQ: 2 });
 
-    await r.clock.advance(4000); // 5 s after the first server came up
+    await r.clock.advanceAsync(4000); // 5 s after the first server came up
     expect(r.speaker.refreshes).toEqual([{ neighbor: B.key, afi: 1, safi: 1 }]);
     expect(r.engine.snapshot()).toMatchObject({ refreshInProgress: true, refreshNeighbor: B.key });
 
@@ -123,7 +124,7 @@ describe('BMP engine: initial table', () => {
 
     // A answers without End-of-RIB: its turn ends after the quiet period, the engine adds End-of-RIB.
     r.speaker.update(A.key, update('10.0.2.0/24'));
-    await r.clock.advance(3000);
+    await r.clock.advanceAsync(3000);
     expect(r.engine.snapshot()).toMatchObject({ refreshInProgress: false, refreshScheduled: false, monitoringQ: 0 });
     for (const c of [c1, c2]) {
       await c.waitFor('End-of-RIB for A', (x) => rmFor(x, A.address).some(isEor));
@@ -141,11 +142,11 @@ describe('BMP engine: initial table', () => {
     r.speaker.establish(B);
     await r.engine.applyConfig(config({ servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }, { neighbor: B.key, servers: 'all' }] }));
     await bringUp(r, 1);
-    await r.clock.advance(0);
+    await r.clock.advanceAsync(0);
     expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([A.key]);
-    await r.clock.advance(2999);
+    await r.clock.advanceAsync(2999);
     expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([A.key]);
-    await r.clock.advance(1); // A never answered
+    await r.clock.advanceAsync(1); // A never answered
     expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([A.key, B.key]);
     await c1.waitFor('End-of-RIB for A', (c) => rmFor(c, A.address).some(isEor));
     const lines = r.logs.filter((l) => l.topic === 'neighbor').map((l) => String(l.msg));
@@ -165,7 +166,7 @@ describe('BMP engine: initial table', () => {
     r.speaker.establish({ ...A, routeRefresh: false, table });
     await r.engine.applyConfig(config({ servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
     await bringUp(r, 1);
-    await r.clock.advance(0);
+    await r.clock.advanceAsync(0);
     await c1.waitFor('replayed table', (c) => rmFor(c, A.address).length === 3);
     expect(r.speaker.refreshes).toEqual([]);
     expect(r.speaker.replays).toEqual([A.key]);
@@ -180,7 +181,7 @@ describe('BMP engine: initial table', () => {
     await bringUp(r, 1);
     r.speaker.establish(C);
     r.speaker.update(C.key, update('10.0.5.0/24', [65050]));
-    await r.clock.advance(10_000);
+    await r.clock.advanceAsync(10_000);
     await c1.waitFor('Peer Up and RM', (c) => c.ofType('peerUp').length === 1 && rmFor(c, C.address).length === 1);
     expect(r.speaker.refreshes).toEqual([]);
     expect(r.engine.snapshot().monitoringQ).toBe(0);
@@ -192,7 +193,7 @@ describe('BMP engine: initial table', () => {
     r.speaker.establish(A);
     await r.engine.applyConfig(config({ initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
     await bringUp(r, 1);
-    await r.clock.advance(60_000);
+    await r.clock.advanceAsync(60_000);
     r.speaker.update(A.key, update('10.0.6.0/24'));
     await c1.waitFor('RM', (c) => rmFor(c, A.address).length === 1);
     expect(r.speaker.refreshes).toEqual([]);
@@ -331,12 +332,12 @@ describe('BMP engine: statistics', () => {
       }),
     );
     await bringUp(r, 1);
-    await r.clock.advance(29_000);
+    await r.clock.advanceAsync(29_000);
     await sleep(50);
     expect(c1.ofType('statisticsReport')).toHaveLength(0);
-    await r.clock.advance(1000);
+    await r.clock.advanceAsync(1000);
     await c1.waitFor('two reports', (c) => c.ofType('statisticsReport').length === 2);
-    await r.clock.advance(30_000);
+    await r.clock.advanceAsync(30_000);
     await c1.waitFor('four reports', (c) => c.ofType('statisticsReport').length === 4);
     const reportA = c1.ofType('statisticsReport').find((m) => m.peer.address === A.address)!;
     expect(reportA.stats).toEqual([
@@ -394,11 +395,11 @@ describe('BMP engine: bounded memory', () => {
     await fast.waitFor('every RM', (c) => rmFor(c, A.address).length === sent + 1);
 
     // A statistics round that falls due under backpressure waits (StatsQ).
-    await r.clock.advance(5000);
+    await r.clock.advanceAsync(5000);
     expect(r.engine.snapshot().statsQ).toBe(1);
     expect(fast.ofType('statisticsReport')).toHaveLength(0);
 
-    await r.clock.advance(5000); // stuck for stuckMs
+    await r.clock.advanceAsync(5000); // stuck for stuckMs
     await eventually('reading resumed', () => !r.speaker.paused);
     await fast.waitFor('the deferred statistics round', (c) => c.ofType('statisticsReport').length === 1);
     expect(r.engine.snapshot().statsQ).toBe(0);
@@ -420,7 +421,7 @@ describe('BMP engine: bounded memory', () => {
     await slow.waitFor('second session', (c) => c.sessionStarts.length === 2 && c.ofType('peerUp').length === 2);
     const second = slow.messages.slice(slow.sessionStarts[1]).map((m: BmpMessage) => m.type);
     expect(second.slice(0, 2)).toEqual(['initiation', 'peerUp']);
-    await r.clock.advance(0);
+    await r.clock.advanceAsync(0);
     expect(r.speaker.refreshes.length).toBe(refreshesBefore + 1);
     expect(r.engine.snapshot().neighbors[0]!.awaitingInitialTable).toEqual([1]);
   });

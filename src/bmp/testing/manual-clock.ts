@@ -33,15 +33,29 @@ export class ManualClock implements StationClock {
   /** Moves time forward by `ms`, firing every timer that falls due (including ones set meanwhile). */
   advance(ms: number): void {
     const target = this.time + ms;
-    for (;;) {
-      let next: Timer | undefined;
-      for (const t of this.timers.values()) if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.id < next.id))) next = t;
-      if (!next) break;
-      this.timers.delete(next.id);
-      this.time = next.at;
-      next.fn();
-    }
+    while (this.fireNextDue(target));
     this.time = target;
+  }
+
+  /**
+   * advance() for code whose timers start real socket I/O (the engine with real stations): a
+   * macrotask turn after each timer lets that I/O run before the next timer fires.
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    const target = this.time + ms;
+    while (this.fireNextDue(target)) await new Promise((resolve) => setTimeout(resolve, 0));
+    this.time = target;
+  }
+
+  /** Fires the earliest timer due by `target` (ties in the order they were set); false when none is. */
+  private fireNextDue(target: number): boolean {
+    let next: Timer | undefined;
+    for (const t of this.timers.values()) if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.id < next.id))) next = t;
+    if (!next) return false;
+    this.timers.delete(next.id);
+    this.time = next.at;
+    next.fn();
+    return true;
   }
 
   /** Timers not yet fired. */

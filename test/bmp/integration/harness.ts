@@ -1,6 +1,7 @@
 // Test pieces for the BMP engine: a real TCP collector that decodes what it receives with the
-// BMP stream decoder, a manual clock for the engine's and the stations' timers, and an
-// in-memory double of the BGP speaker (the only double: stations and collectors are real).
+// BMP stream decoder, and an in-memory double of the BGP speaker (the only double: stations and
+// collectors are real). The engine's and the stations' timers run on
+// src/bmp/testing/manual-clock.ts (advanceAsync).
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { AddressFamily, NeighborKey } from '../../../src/bgp/config.js';
@@ -8,7 +9,6 @@ import type { DownReason, EstablishedEvent, SpeakerEvents, UpdateSummary } from 
 import { BmpStreamDecoder, type BmpMessage } from '../../../src/bmp/codec/index.js';
 import type { BmpServerConfig } from '../../../src/bmp/config.js';
 import type { MonitoredSpeaker, NeighborStatistics } from '../../../src/bmp/engine-speaker.js';
-import type { EngineClock } from '../../../src/bmp/engine-station.js';
 import { bgpOpen } from '../../../src/bmp/testing/test-buffers.js';
 import { sleep, waitFor } from '../../bgp/integration/daemons.js';
 
@@ -35,39 +35,6 @@ export function bmpServer(id: number, address: string, port: number, over: Parti
     updateSource: null,
     ...over,
   };
-}
-
-/** Timers that fire only when the test advances time. */
-export class ManualClock implements EngineClock {
-  private t = 1_700_000_000_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  /** Move time forward, firing due timers in order (and the ones they arm, if due). */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      next[1].fn();
-      await sleep(0);
-    }
-    this.t = end;
-  }
 }
 
 /** A BMP collector on a real TCP socket; every connection's messages in arrival order. */
