@@ -47,42 +47,6 @@ export interface MonitoredSpeaker {
   statistics(neighbor: NeighborKey): NeighborStatistics | null;
 }
 
-/** AFI/SAFI (RFC 4760, RFC 4364) of the families bmpd negotiates. */
-export const FAMILY_CODES: Readonly<Record<AddressFamily, { readonly afi: number; readonly safi: number }>> = {
-  'ipv4-unicast': { afi: 1, safi: 1 },
-  'ipv6-unicast': { afi: 2, safi: 1 },
-  'vpnv4-unicast': { afi: 1, safi: 128 },
-  'vpnv6-unicast': { afi: 2, safi: 128 },
-};
-
-/**
- * End-of-RIB (RFC 4724 §2) for a family: an empty UPDATE for IPv4 unicast, else an UPDATE
- * with only an MP_UNREACH_NLRI carrying the AFI/SAFI and no withdrawn routes.
- */
-export function endOfRibUpdate(family: AddressFamily): Buffer {
-  const marker = Buffer.alloc(16, 0xff);
-  if (family === 'ipv4-unicast') {
-    const b = Buffer.alloc(23);
-    marker.copy(b, 0);
-    b.writeUInt16BE(23, 16);
-    b.writeUInt8(2, 18);
-    return b; // withdrawn length 0, path attribute length 0
-  }
-  const { afi, safi } = FAMILY_CODES[family];
-  const b = Buffer.alloc(23 + 6);
-  marker.copy(b, 0);
-  b.writeUInt16BE(b.length, 16);
-  b.writeUInt8(2, 18);
-  b.writeUInt16BE(0, 19); // withdrawn routes length
-  b.writeUInt16BE(6, 21); // path attributes length
-  b.writeUInt8(0x80, 23); // optional, non-transitive
-  b.writeUInt8(15, 24); // MP_UNREACH_NLRI
-  b.writeUInt8(3, 25);
-  b.writeUInt16BE(afi, 26);
-  b.writeUInt8(safi, 28);
-  return b;
-}
-
 /**
  * The real speaker as the engine sees it. BgpSpeaker has no list of Established sessions with
  * their OPENs, so this adapter keeps one from the events: make it before speaker.start().

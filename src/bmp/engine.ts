@@ -20,6 +20,7 @@
 // again when it reconnects. No message is ever dropped for a server that stays connected.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { encodeEndOfRib } from '../bgp/codec/serializer.js';
 import type { AddressFamily, NeighborKey } from '../bgp/config.js';
 import type { DownEvent, DownReason, EstablishedEvent, UpdateEvent } from '../bgp/events.js';
 import {
@@ -42,7 +43,7 @@ import {
   type InitialRefresh,
   type NeighborActivation,
 } from './config.js';
-import { endOfRibUpdate, type MonitoredSpeaker } from './engine-speaker.js';
+import type { MonitoredSpeaker } from './engine-speaker.js';
 import { realStations, stationConfig, systemClock, type EngineClock, type StationDown, type StationFactory, type StationPort } from './engine-station.js';
 import { RefreshQueue, type RefreshTarget } from './refresh-queue.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from './snapshot.js';
@@ -679,7 +680,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       const server = this.servers.get(id);
       if (!server?.up || !n.peerUp.has(id)) continue;
       for (const family of families) {
-        const eor = endOfRibUpdate(family);
+        const eor = encodeEndOfRib(family);
         const parts = [routeMonitoringHeader(this.peerHeader(n, this.clock.now()), eor.length), eor];
         if (this.deliver(server, n, parts, 'endOfRib')) {
           server.routeMonitoringSent++;

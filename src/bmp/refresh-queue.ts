@@ -15,9 +15,9 @@
 //   - no route-refresh: the Adj-RIB-In is replayed (End-of-RIB markers included); the turn
 //     ends when the replay does.
 import type { Logger } from 'pino';
+import { afiSafiOf } from '../bgp/codec/nlri.js';
 import type { AddressFamily, NeighborKey } from '../bgp/config.js';
 import type { NegotiatedCapabilities } from '../bgp/events.js';
-import { FAMILY_CODES } from './engine-speaker.js';
 import type { EngineClock } from './engine-station.js';
 
 export interface RefreshTarget {
@@ -139,7 +139,7 @@ export class RefreshQueue {
     const log = this.options.log.neighbor;
     if (capabilities.routeRefresh) {
       const asked = capabilities.families.filter((f) => {
-        const { afi, safi } = FAMILY_CODES[f];
+        const { afi, safi } = afiSafiOf(f);
         return this.options.sendRouteRefresh(neighbor, afi, safi);
       });
       if (asked.length > 0) {

@@ -1,9 +1,10 @@
 // Statistics Report content (RFC 7854 §4.8) from what the Adj-RIB-In really counts. A counter
 // the speaker does not keep is left out rather than reported as 0: a collector cannot tell a
 // made-up zero from a real one.
+import { afiSafiOf } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/config.js';
 import { AfiSafiGaugeStatType, CounterStatType, GaugeStatType, type StatisticsEntry } from './codec/messages.js';
-import { FAMILY_CODES, type NeighborStatistics } from './engine-speaker.js';
+import type { NeighborStatistics } from './engine-speaker.js';
 
 const FAMILY_ORDER: readonly AddressFamily[] = ['ipv4-unicast', 'ipv6-unicast', 'vpnv4-unicast', 'vpnv6-unicast'];
 
@@ -24,7 +25,7 @@ export function statisticsEntries(stats: NeighborStatistics, families: readonly 
     ...counter(CounterStatType.originatorIdLoop, stats.originatorIdLoops),
     { kind: 'gauge', statType: GaugeStatType.adjRibInRoutes, value: BigInt(stats.adjRibInRoutes) },
     ...perFamily.map((f): StatisticsEntry => {
-      const { afi, safi } = FAMILY_CODES[f];
+      const { afi, safi } = afiSafiOf(f);
       return {
         kind: 'afiSafiGauge',
         statType: AfiSafiGaugeStatType.perAfiSafiAdjRibInRoutes,

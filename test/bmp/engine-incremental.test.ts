@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
 import { BmpEngine, type ServerUpEvent } from '../../src/bmp/engine.js';
-import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
+import { encodeEndOfRib } from '../../src/bgp/codec/serializer.js';
 import { realStations } from '../../src/bmp/engine-station.js';
 import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
@@ -104,7 +104,7 @@ describe('BMP engine: activation changes of some neighbors', () => {
     const c1 = await collector('127.0.22.23');
     const r = rig();
     // What the speaker's Adj-RIB-In replay yields: the routes, then End-of-RIB.
-    const table = [update('10.22.3.0/24'), endOfRibUpdate('ipv4-unicast')];
+    const table = [update('10.22.3.0/24'), encodeEndOfRib('ipv4-unicast')];
     r.speaker.establish({ ...A, table });
     await r.engine.applyConfig(config([serverConfig(1, c1)], { initialRefresh: { kind: 'immediate' } }));
     await bringUp(r, 1);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PeerType, type BmpMessage, type RouteMonitoringMessage } from '../../src/bmp/codec/index.js';
 import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
 import { BmpEngine, type ServerDownEvent, type ServerUpEvent } from '../../src/bmp/engine.js';
-import { endOfRibUpdate } from '../../src/bmp/engine-speaker.js';
+import { encodeEndOfRib } from '../../src/bgp/codec/serializer.js';
 import { realStations } from '../../src/bmp/engine-station.js';
 import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpNotification, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
@@ -87,7 +87,7 @@ async function bringUp(r: Rig, id: number, seconds = 1, nth = 1): Promise<void> 
 
 const peerUps = (c: Collector): string[] => c.ofType('peerUp').map((m) => m.peer.address);
 const rmFor = (c: Collector, address: string): RouteMonitoringMessage[] => c.ofType('routeMonitoring').filter((m) => m.peer.address === address);
-const isEor = (m: RouteMonitoringMessage): boolean => m.update.equals(endOfRibUpdate('ipv4-unicast'));
+const isEor = (m: RouteMonitoringMessage): boolean => m.update.equals(encodeEndOfRib('ipv4-unicast'));
 
 describe('BMP engine: initial table', () => {
   it('sends one set of refreshes when two servers come up within the initial-refresh delay, one neighbor at a time in establishment order', async () => {
@@ -119,7 +119,7 @@ describe('BMP engine: initial table', () => {
 
     // B answers and closes with its own End-of-RIB: the queue moves to A at once.
     r.speaker.update(B.key, update('10.0.1.0/24', [65040]));
-    r.speaker.update(B.key, endOfRibUpdate('ipv4-unicast'), { endOfRib: 'ipv4-unicast', announced: 0 });
+    r.speaker.update(B.key, encodeEndOfRib('ipv4-unicast'), { endOfRib: 'ipv4-unicast', announced: 0 });
     expect(r.speaker.refreshes.map((x) => x.neighbor)).toEqual([B.key, A.key]);
 
     // A answers without End-of-RIB: its turn ends after the quiet period, the engine adds End-of-RIB.
@@ -162,7 +162,7 @@ describe('BMP engine: initial table', () => {
   it('replays the Adj-RIB-In of a neighbor without route-refresh, End-of-RIB included', async () => {
     const c1 = await collector('127.0.8.3');
     const r = rig();
-    const table = [update('10.0.3.0/24'), update('10.0.4.0/24'), endOfRibUpdate('ipv4-unicast')];
+    const table = [update('10.0.3.0/24'), update('10.0.4.0/24'), encodeEndOfRib('ipv4-unicast')];
     r.speaker.establish({ ...A, routeRefresh: false, table });
     await r.engine.applyConfig(config({ servers: [serverConfig(1, c1)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
     await bringUp(r, 1);
@@ -373,7 +373,7 @@ describe('BMP engine: bounded memory', () => {
     await bringUp(r, 1);
     await bringUp(r, 2, 0);
     // Finish the initial refresh so the only traffic below is live Route Monitoring.
-    r.speaker.update(A.key, endOfRibUpdate('ipv4-unicast'), { endOfRib: 'ipv4-unicast', announced: 0 });
+    r.speaker.update(A.key, encodeEndOfRib('ipv4-unicast'), { endOfRib: 'ipv4-unicast', announced: 0 });
     await slow.waitFor('End-of-RIB', (c) => rmFor(c, A.address).length >= 1);
     slow.pauseReading();
 
