@@ -30,7 +30,7 @@ import {
   type PerPeerHeader,
   type TerminationReasonCode,
 } from './codec/messages.js';
-import { globalDistinguisher, routeDistinguisher, routeMonitoringHeader, serializeParts, timestampFromMillis } from './codec/serializer.js';
+import { globalDistinguisher, partsLength, routeDistinguisher, routeMonitoringHeader, serializeParts, timestampFromMillis } from './codec/serializer.js';
 import {
   activatedServers,
   EMPTY_BMP_CONFIG,
@@ -144,12 +144,6 @@ function peerDownReason(reason: DownReason): PeerDownReason {
     case 'deconfigured':
       return { reason: 'peerDeconfigured' };
   }
-}
-
-function partsLength(parts: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  return n;
 }
 
 export class BmpEngine extends EventEmitter<BmpEngineEvents> {

@@ -38,7 +38,7 @@ import type net from 'node:net';
 import { pino, type Logger } from 'pino';
 import { connectTcp, type ConnectTcpOptions } from '../net/sockopt.js';
 import { MessageType, TerminationReason, type TerminationReasonCode } from './codec/messages.js';
-import { serializeParts } from './codec/serializer.js';
+import { partsLength, serializeParts } from './codec/serializer.js';
 
 /** Timers the station runs on; tests pass a manual clock. */
 export interface StationClock {
@@ -248,8 +248,7 @@ export class StationSession extends EventEmitter<StationEvents> {
    */
   send(parts: readonly Buffer[], onWritten?: () => void): boolean {
     if (this.phase.kind !== 'up' || this.overflowed) return false;
-    let bytes = 0;
-    for (const p of parts) bytes += p.length;
+    const bytes = partsLength(parts);
     if (this.queuedBytes + bytes > this.maxQueue) {
       this.overflowed = true;
       this.log.warn({ queuedBytes: this.queuedBytes, maxQueueBytes: this.maxQueue }, `BMP server ${this.id} send queue overflow - ${this.target}`);
@@ -497,8 +496,7 @@ export class StationSession extends EventEmitter<StationEvents> {
       type: 'termination',
       information: [{ kind: 'reason', reason }, ...(text ? [{ kind: 'string' as const, text }] : [])],
     });
-    let bytes = 0;
-    for (const b of termination) bytes += b.length;
+    const bytes = partsLength(termination);
     // Bypasses send(): Termination goes out even when the queue is full.
     this.queue.push({ parts: termination, bytes, onWritten: undefined });
     this.pendingBytes += bytes;

@@ -194,7 +194,8 @@ function statisticsEntry(s: StatisticsEntry): Buffer {
   return b;
 }
 
-function totalLength(parts: Buffer[]): number {
+/** Bytes in a message's parts (serializeParts' output, or any TLV list). */
+export function partsLength(parts: readonly Buffer[]): number {
   let n = 0;
   for (const p of parts) n += p.length;
   return n;
@@ -213,7 +214,7 @@ export function serializeParts(msg: BmpMessage): Buffer[] {
 
     case 'statisticsReport': {
       const entries = msg.stats.map(statisticsEntry);
-      const head = peerMessageHead(MessageType.statisticsReport, msg.peer, 4, totalLength(entries));
+      const head = peerMessageHead(MessageType.statisticsReport, msg.peer, 4, partsLength(entries));
       head.writeUInt32BE(entries.length, COMMON_HEADER_LENGTH + PER_PEER_HEADER_LENGTH);
       return [head, ...entries];
     }
@@ -251,14 +252,14 @@ export function serializeParts(msg: BmpMessage): Buffer[] {
           data = [d.data];
           break;
       }
-      const head = peerMessageHead(MessageType.peerDown, msg.peer, 1, totalLength(data));
+      const head = peerMessageHead(MessageType.peerDown, msg.peer, 1, partsLength(data));
       head.writeUInt8(code, COMMON_HEADER_LENGTH + PER_PEER_HEADER_LENGTH);
       return [head, ...data];
     }
 
     case 'peerUp': {
       const tlvs = msg.information.flatMap(informationTlv);
-      const head = peerMessageHead(MessageType.peerUp, msg.peer, 20, msg.sentOpen.length + msg.receivedOpen.length + totalLength(tlvs));
+      const head = peerMessageHead(MessageType.peerUp, msg.peer, 20, msg.sentOpen.length + msg.receivedOpen.length + partsLength(tlvs));
       const o = COMMON_HEADER_LENGTH + PER_PEER_HEADER_LENGTH;
       writeAddress16(head, o, msg.localAddress);
       head.writeUInt16BE(msg.localPort, o + 16);
@@ -269,20 +270,20 @@ export function serializeParts(msg: BmpMessage): Buffer[] {
     case 'initiation': {
       const tlvs = msg.information.flatMap(informationTlv);
       const head = Buffer.alloc(COMMON_HEADER_LENGTH);
-      commonHeader(head, MessageType.initiation, COMMON_HEADER_LENGTH + totalLength(tlvs));
+      commonHeader(head, MessageType.initiation, COMMON_HEADER_LENGTH + partsLength(tlvs));
       return [head, ...tlvs];
     }
 
     case 'termination': {
       const tlvs = msg.information.flatMap(terminationTlv);
       const head = Buffer.alloc(COMMON_HEADER_LENGTH);
-      commonHeader(head, MessageType.termination, COMMON_HEADER_LENGTH + totalLength(tlvs));
+      commonHeader(head, MessageType.termination, COMMON_HEADER_LENGTH + partsLength(tlvs));
       return [head, ...tlvs];
     }
 
     case 'routeMirroring': {
       const tlvs = msg.tlvs.flatMap(mirroringTlv);
-      return [peerMessageHead(MessageType.routeMirroring, msg.peer, 0, totalLength(tlvs)), ...tlvs];
+      return [peerMessageHead(MessageType.routeMirroring, msg.peer, 0, partsLength(tlvs)), ...tlvs];
     }
   }
 }
