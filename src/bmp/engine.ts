@@ -545,15 +545,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     if (!n || !n.established) return;
     this.refresh.updateReceived(e.neighbor, e.summary.endOfRib);
     if (n.peerUp.size === 0) return;
-    // One header and one UPDATE Buffer for every server: no copy, no re-encoding.
-    const parts = [routeMonitoringHeader(this.peerHeader(n, e.receivedAt.getTime()), e.raw.length), e.raw];
-    for (const id of [...n.peerUp]) {
-      const server = this.servers.get(id);
-      if (server && this.deliver(server, n, parts, 'monitoring')) {
-        server.routeMonitoringSent++;
-        n.routeMonitoringSent++;
-      }
-    }
+    this.routeMonitoring(n, e.raw, e.receivedAt.getTime(), [...n.peerUp], 'monitoring');
     this.checkPressure();
   }
 
@@ -583,6 +575,18 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       bgpId: e.peerBgpId,
       timestamp: timestampFromMillis(atMs),
     };
+  }
+
+  /** One Route Monitoring message to each of `serverIds`: one header and the UPDATE Buffer for all, no copy, no re-encoding. */
+  private routeMonitoring(n: NeighborEntry, update: Buffer, atMs: number, serverIds: readonly number[], kind: Exclude<QueueKind, 'transition'>): void {
+    const parts = [routeMonitoringHeader(this.peerHeader(n, atMs), update.length), update];
+    for (const id of serverIds) {
+      const server = this.servers.get(id);
+      if (server && this.deliver(server, n, parts, kind)) {
+        server.routeMonitoringSent++;
+        n.routeMonitoringSent++;
+      }
+    }
   }
 
   private peerUp(server: ServerEntry, n: NeighborEntry, options: { needsTable: boolean }): void {
@@ -648,14 +652,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       if (!isCurrent() || !n.established) return;
       const servers = target.servers.filter((id) => n.awaitingTable.has(id));
       if (servers.length === 0) return;
-      const parts = [routeMonitoringHeader(this.peerHeader(n, this.clock.now()), update.length), update];
-      for (const id of servers) {
-        const server = this.servers.get(id);
-        if (server && this.deliver(server, n, parts, 'monitoring')) {
-          server.routeMonitoringSent++;
-          n.routeMonitoringSent++;
-        }
-      }
+      this.routeMonitoring(n, update, this.clock.now(), servers, 'monitoring');
       this.checkPressure();
       // Yield now and then so a large table never starves the event loop (and the BGP keepalives).
       if (++sent % 256 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -673,14 +670,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       if (!n.awaitingTable.delete(id)) continue;
       const server = this.servers.get(id);
       if (!server?.up || !n.peerUp.has(id)) continue;
-      for (const family of families) {
-        const eor = encodeEndOfRib(family);
-        const parts = [routeMonitoringHeader(this.peerHeader(n, this.clock.now()), eor.length), eor];
-        if (this.deliver(server, n, parts, 'endOfRib')) {
-          server.routeMonitoringSent++;
-          n.routeMonitoringSent++;
-        }
-      }
+      for (const family of families) this.routeMonitoring(n, encodeEndOfRib(family), this.clock.now(), [id], 'endOfRib');
     }
     this.checkPressure();
   }
