@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeParts, type PerPeerHeader } from '../../src/bmp/codec/index.js';
 import { StationSession } from '../../src/bmp/station.js';
 import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { tempDir } from '../bgp/integration/daemons.js';
 import { sleep, until } from './collector.js';
 import { Pmbmpd } from './integration/pmbmpd.js';
 
@@ -26,7 +25,7 @@ async function freePort(host: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmpd-pmbmpd-'));
+  dir = tempDir('pmbmpd');
   port = await freePort(COLLECTOR);
   pmbmpd = await Pmbmpd.start(dir, COLLECTOR, port);
 });
