@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeParts, type PerPeerHeader } from '../../src/bmp/codec/index.js';
 import { StationSession } from '../../src/bmp/station.js';
 import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { tempDir } from '../bgp/integration/daemons.js';
+import { freePort, tempDir } from '../bgp/integration/daemons.js';
 import { sleep, until } from './collector.js';
 import { Pmbmpd } from './integration/pmbmpd.js';
 
@@ -15,14 +14,6 @@ const SOURCE = '127.0.5.2';
 let dir: string;
 let pmbmpd: Pmbmpd | undefined;
 let port = 0;
-
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 beforeAll(async () => {
   dir = tempDir('pmbmpd');

@@ -1,7 +1,7 @@
-import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StationSession, type StationConfig } from '../../src/bmp/station.js';
 import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
+import { freePort } from '../bgp/integration/daemons.js';
 import { TestCollector, sleep, until } from './collector.js';
 
 // Loopback range of this test file: 127.0.5.20-29. Timers run on a manual
@@ -144,10 +144,7 @@ describe('StationSession timers (manual clock)', () => {
   });
 
   it('a connection attempt that fails before establishing retries after failure-retry-delay, then flapping-delay when repeated', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, HOST, r));
-    const deadPort = (closed.address() as net.AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const deadPort = await freePort(HOST);
     const s = station({}, deadPort);
     s.start();
     clock.advance(20_000);

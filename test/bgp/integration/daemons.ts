@@ -2,6 +2,7 @@
 // exabgp), each in its own temporary directory, and stops them by pid. Loopback only.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +16,15 @@ export interface Daemon {
   /** SIGTERM, SIGKILL after 3 s; resolves when the process is gone. */
   stop(): Promise<void>;
   log(): string;
+}
+
+/** A TCP port on `host` that nothing listens on now (the kernel's pick, released at once). */
+export async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, host, resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
 }
 
 export function tempDir(prefix: string): string {
