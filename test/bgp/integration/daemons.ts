@@ -238,13 +238,16 @@ export async function startFrrBgpd(options: FrrOptions): Promise<FrrDaemon> {
 export interface ExabgpOptions {
   readonly dir: string;
   readonly conf: string;
+  /** A network namespace to run it in (`ip netns exec` execs in place: the pid is exabgp's own). */
+  readonly netns?: string;
 }
 
 /** ExaBGP 4.2 in the foreground; exabgp_daemon_user=root or it drops to user exabgp. */
 export function startExabgp(options: ExabgpOptions): Daemon {
   const conf = path.join(options.dir, 'exabgp.conf');
   writeFileSync(conf, options.conf);
-  return spawnDaemon('exabgp', options.dir, 'exabgp', [conf], {
+  const [command, args] = options.netns === undefined ? ['exabgp', [conf]] : ['ip', ['netns', 'exec', options.netns, 'exabgp', conf]];
+  return spawnDaemon('exabgp', options.dir, command, args, {
     exabgp_daemon_user: 'root',
     exabgp_daemon_daemonize: 'false',
     exabgp_api_ack: 'false',

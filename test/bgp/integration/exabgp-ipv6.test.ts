@@ -2,14 +2,13 @@
 // test's neighbor, so exabgp runs in a network namespace this test creates,
 // joined to the host by a veth pair with ULA addresses (fd00:44::/64): the
 // traffic never leaves this machine. Everything is removed in afterAll.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
-import { killPid, tempDir, waitFor } from './daemons.js';
+import { type Daemon, startExabgp, tempDir, waitFor } from './daemons.js';
 import { neighborConfig } from './neighbor-config.js';
 
 const tag = (process.pid % 100000).toString(36);
@@ -48,7 +47,7 @@ ${Array.from({ length: ROUTES }, (_, i) => `    route fd00:46:${i}::/48 next-hop
 `;
 
 let speaker: BgpSpeaker;
-let exabgp: ChildProcess | undefined;
+let exabgp: Daemon | undefined;
 let dir: string;
 const established: EstablishedEvent[] = [];
 const downs: DownEvent[] = [];
@@ -67,20 +66,11 @@ beforeAll(async () => {
   speaker.on('down', (e) => downs.push(e));
   await speaker.start();
   dir = tempDir('exabgp6');
-  writeFileSync(path.join(dir, 'exabgp.conf'), exabgpConf);
-  // `ip netns exec` execs exabgp in place: the pid is exabgp's own.
-  exabgp = spawn('ip', ['netns', 'exec', NS, 'exabgp', path.join(dir, 'exabgp.conf')], {
-    cwd: dir,
-    stdio: 'ignore',
-    env: {
-      ...process.env, exabgp_daemon_user: 'root', exabgp_daemon_daemonize: 'false', exabgp_api_ack: 'false',
-      exabgp_log_destination: 'stdout', exabgp_daemon_pid: path.join(dir, 'exabgp.pid'), exabgp_api_pipename: `exabgp6-${tag}`,
-    },
-  });
+  exabgp = startExabgp({ dir, conf: exabgpConf, netns: NS });
 }, 60_000);
 
 afterAll(async () => {
-  if (exabgp?.pid !== undefined) await killPid(exabgp.pid);
+  await exabgp?.stop();
   await speaker?.stop();
   try { ip('netns', 'del', NS); } catch { /* already gone */ }
   try { ip('link', 'del', HOST_IF); } catch { /* went with the namespace */ }
@@ -97,7 +87,7 @@ describe('BgpSpeaker with exabgp over IPv6', () => {
   }, 60_000);
 
   it('stopping exabgp is a remote close and empties its Adj-RIB-In', async () => {
-    await killPid(exabgp!.pid!);
+    await exabgp!.stop();
     const down = await waitFor('down event', () => downs.find((d) => d.neighbor === EXABGP));
     expect(down.reason).toEqual({ kind: 'remote-closed' });
     expect(speaker.neighborState(EXABGP)?.prefixes['ipv6-unicast'] ?? 0).toBe(0);
