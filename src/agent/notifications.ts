@@ -3,10 +3,8 @@
 import type { BmpServerConfig } from '../bmp/config.js';
 import type { DownReason } from '../bgp/events.js';
 import type { NotificationEvent } from '../netconf/notifications.js';
-import { escapeText } from '../netconf/rpc-error.js';
+import { textElement as e } from '../netconf/rpc-error.js';
 import { BMPD_NAMESPACE } from './oper-state.js';
-
-const e = (name: string, value: string | number) => `<${name}>${escapeText(String(value))}</${name}>`;
 
 export function serverNotification(id: number, address: string | null, port: number | null, status: 'up' | 'down',
   reason: string, servers: readonly BmpServerConfig[]): NotificationEvent {

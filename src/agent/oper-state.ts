@@ -18,7 +18,7 @@ import type { DownReason, NeighborSnapshot } from '../bgp/events.js';
 import type { FsmStateName } from '../bgp/fsm.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from '../bmp/snapshot.js';
 import type { DataTree } from 'libyang-wasm';
-import { escapeText } from '../netconf/rpc-error.js';
+import { escapeText, textElement } from '../netconf/rpc-error.js';
 import { runningView, type BmpdRunningView, type NeighborPlacement } from './config-snapshot.js';
 
 export const BMPD_NAMESPACE = 'urn:bmpd:yang:bmpd';
@@ -45,11 +45,11 @@ export interface OperStateInput {
 type Leaf = readonly [name: string, value: string | number | boolean | null | undefined];
 
 function leaves(items: readonly Leaf[]): string {
-  return items.map(([name, value]) => (value === null || value === undefined ? '' : `<${name}>${escapeText(String(value))}</${name}>`)).join('');
+  return items.map(([name, value]) => (value === null || value === undefined ? '' : textElement(name, value))).join('');
 }
 
 function leafList(name: string, values: readonly (string | number)[]): string {
-  return values.map((v) => `<${name}>${escapeText(String(v))}</${name}>`).join('');
+  return values.map((v) => textElement(name, v)).join('');
 }
 
 function element(name: string, content: string): string {

@@ -4,7 +4,7 @@
 import type { ModuleInfo, YangContext } from 'libyang-wasm';
 import type { Datastores, DatastoreName } from '../datastore/datastores.js';
 import { child, invalid, missing, text } from './operation-args.js';
-import { escapeText, RpcError } from './rpc-error.js';
+import { escapeText, RpcError, textElement as element } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
 import type { SessionRegistry } from './session.js';
 
@@ -21,10 +21,6 @@ export interface MonitoringSources {
 }
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function element(name: string, value: string | number): string {
-  return `<${name}>${escapeText(String(value))}</${name}>`;
-}
 
 /** /netconf-state as XML. */
 export function netconfStateXml(src: MonitoringSources): string {

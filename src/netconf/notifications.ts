@@ -5,7 +5,7 @@
 // neighbor state changes) through the same NotificationStream.
 import type { DiffChange } from 'libyang-wasm';
 import { child, errorPath, text } from './operation-args.js';
-import { escapeText, RpcError } from './rpc-error.js';
+import { escapeText, RpcError, textElement as e } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
 import type { SessionInfo } from './session.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
@@ -150,8 +150,6 @@ export function createSubscriptionHandler(stream: NotificationStream): RpcHandle
     return { ok: true };
   };
 }
-
-const e = (name: string, value: string | number) => `<${name}>${escapeText(String(value))}</${name}>`;
 
 function changedBy(actor: { id: number; username: string; sourceHost: string } | null): string {
   if (actor === null || actor.id === 0) return '<changed-by><server/></changed-by>';

@@ -145,6 +145,11 @@ export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** `<name>value</name>`, the value escaped: a leaf of the XML this server writes. */
+export function textElement(name: string, value: string | number | boolean): string {
+  return `<${name}>${escapeText(String(value))}</${name}>`;
+}
+
 export function escapeAttribute(text: string): string {
   return escapeText(text).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 }

@@ -2,12 +2,10 @@
 // /modules-state that RFC 7895 clients (ncclient, Ansible, yangcli) still read.
 import { createHash } from 'node:crypto';
 import type { ModuleInfo } from 'libyang-wasm';
-import { escapeText } from './rpc-error.js';
+import { textElement as e } from './rpc-error.js';
 
 export const YANG_LIBRARY_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-library';
 const DATASTORES_NS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
-
-const e = (name: string, value: string) => `<${name}>${escapeText(value)}</${name}>`;
 
 /** Changes whenever the module set changes: the hash of every name, revision and feature. */
 export function contentId(modules: readonly ModuleInfo[]): string {
