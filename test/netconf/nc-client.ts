@@ -103,25 +103,23 @@ export class NcTestClient {
   }
 
   async nextMessage(timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.messages.length === 0) {
+    await this.until(() => {
+      if (this.messages.length > 0) return true;
       if (this.closed) throw new Error('channel closed before a message arrived');
-      if (Date.now() > deadline) throw new Error('timed out waiting for a NETCONF message');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+      return false;
+    }, timeoutMs, 'timed out waiting for a NETCONF message');
     return this.messages.shift()!;
   }
 
   async waitClosed(timeoutMs = 20_000): Promise<void> {
+    await this.until(() => this.closed, timeoutMs, 'timed out waiting for the channel to close');
+  }
+
+  /** Looks at `done` again on every message and on close; throws `timeout` once timeoutMs have passed. */
+  private async until(done: () => boolean, timeoutMs: number, timeout: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for the channel to close');
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(timeout);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.waiters.push(() => {
