@@ -4,7 +4,7 @@ import type { BmpServerConfig } from '../bmp/config.js';
 import type { DownReason } from '../bgp/events.js';
 import type { NotificationEvent } from '../netconf/notifications.js';
 import { textElement as e } from '../netconf/rpc-error.js';
-import { BMPD_NAMESPACE } from './oper-state.js';
+import { BMPD_NAMESPACE, notificationCodes } from './oper-state.js';
 
 export function serverNotification(id: number, address: string | null, port: number | null, status: 'up' | 'down',
   reason: string, servers: readonly BmpServerConfig[]): NotificationEvent {
@@ -15,11 +15,6 @@ export function serverNotification(id: number, address: string | null, port: num
   const xml = `<bmp-server-state-change xmlns="${BMPD_NAMESPACE}">${e('server', id)}${addr ? e('address', addr) : ''}${p ? e('port-number', p) : ''}` +
     `${e('previous-status', previous)}${e('status', status)}${e('reason', reason)}</bmp-server-state-change>`;
   return { namespace: BMPD_NAMESPACE, name: 'bmp-server-state-change', xml };
-}
-
-/** The NOTIFICATION PDU's code and subcode (bytes 19 and 20 of the message). */
-function notificationCodes(pdu: Buffer): { code: number; subcode: number } | null {
-  return pdu.length >= 21 ? { code: pdu[19]!, subcode: pdu[20]! } : null;
 }
 
 /** A neighbor entered Established (`down` null) or left it (`down` says why). */

@@ -134,12 +134,16 @@ const FSM_EVENTS: Record<number, string> = {
   26: 'KeepAliveMsg', 27: 'UpdateMsg', 28: 'UpdateMsgErr',
 };
 
-/** A NOTIFICATION PDU (19-octet header, then code and subcode, RFC 4271 §4.5) in words. */
+/** A NOTIFICATION PDU's code and subcode (after the 19-octet header, RFC 4271 §4.5); null when it is cut short. */
+export function notificationCodes(pdu: Buffer): { code: number; subcode: number } | null {
+  return pdu.length >= 21 ? { code: pdu[19]!, subcode: pdu[20]! } : null;
+}
+
+/** A NOTIFICATION PDU in words. */
 function notificationText(direction: 'sent' | 'received', pdu: Buffer): string {
-  if (pdu.length < 21) return `notification ${direction}`;
-  const code = pdu[19]!;
-  const subcode = pdu[20]!;
-  return `notification ${direction} ${code}/${subcode} (${describeNotification(code, subcode)})`;
+  const codes = notificationCodes(pdu);
+  if (codes === null) return `notification ${direction}`;
+  return `notification ${direction} ${codes.code}/${codes.subcode} (${describeNotification(codes.code, codes.subcode)})`;
 }
 
 /** The seed's 'last down reason' in words; kinds are BMP Peer Down reasons 1..5 (RFC 7854 §4.9). */
