@@ -3,7 +3,7 @@
 // (with §8.4 confirmed commit), cancel-commit and discard-changes.
 // close-session and kill-session live with the sessions (session.ts).
 import type { DataTree, YangContext } from 'libyang-wasm';
-import type { Datastores } from '../datastore/datastores.js';
+import type { ConfigSource, Datastores } from '../datastore/datastores.js';
 import { DatastoreError } from '../datastore/errors.js';
 import type { ConfirmedCommit } from './confirmed-commit.js';
 import {
@@ -158,16 +158,8 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
 
     'copy-config': async ({ operation, session }) => {
       const target = datastoreParam(operation, 'target');
-      const sourceNode = child(operation.node, 'source');
-      if (sourceNode === undefined) throw missing('source', 'copy-config needs a <source>');
-      const inline = (sourceNode.$$ ?? []).find((c) => c.$ns.local === 'config' && (c.$ns.uri === NETCONF_BASE_NS || c.$ns.uri === ''));
-      if (inline !== undefined) {
-        const content = inlineConfig(operation);
-        await guarded(backend, () => ds.copyConfig(target, { config: content }, session.id));
-      } else {
-        const source = datastoreParam(operation, 'source');
-        await guarded(backend, () => ds.copyConfig(target, { datastore: source }, session.id));
-      }
+      const source = configSource(operation);
+      await guarded(backend, () => ds.copyConfig(target, source, session.id));
       return { ok: true };
     },
 
@@ -190,16 +182,8 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
     },
 
     validate: async ({ operation }) => {
-      const sourceNode = child(operation.node, 'source');
-      if (sourceNode === undefined) throw missing('source', 'validate needs a <source>');
-      const inline = (sourceNode.$$ ?? []).find((c) => c.$ns.local === 'config' && (c.$ns.uri === NETCONF_BASE_NS || c.$ns.uri === ''));
-      if (inline !== undefined) {
-        const content = inlineConfig(operation);
-        await guarded(backend, () => ds.validate({ config: content }));
-      } else {
-        const source = datastoreParam(operation, 'source');
-        await guarded(backend, () => ds.validate({ datastore: source }));
-      }
+      const source = configSource(operation);
+      await guarded(backend, () => ds.validate(source));
       return { ok: true };
     },
 
@@ -232,6 +216,13 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
       return { ok: true };
     },
   };
+}
+
+/** The <source> of copy-config and validate: an inline <config> (its content) or a datastore. */
+function configSource(operation: ParsedOperation): ConfigSource {
+  const source = child(operation.node, 'source');
+  if (source === undefined) throw missing('source', `${operation.name} needs a <source>`);
+  return child(source, 'config') !== undefined ? { config: inlineConfig(operation) } : { datastore: datastoreParam(operation, 'source') };
 }
 
 /** The content of <source><config>…</config></source> with its namespaces in scope. */
