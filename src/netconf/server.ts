@@ -126,10 +126,8 @@ export class NetconfServer {
    */
   async start(): Promise<void> {
     if (this.transport !== undefined) throw new Error('NETCONF server already started');
-    const address = this.options.address ?? '127.0.0.1';
-    const warn = (message: string) => this.logger.warn(message);
-    const users = await UserStore.load({ stateDir: this.options.stateDir, listenAddress: address, warn });
-    const hostKey = await loadOrCreateHostKey(this.options.stateDir, warn);
+    const users = await this.loadUsers();
+    const hostKey = await loadOrCreateHostKey(this.options.stateDir, (message) => this.logger.warn(message));
     if (hostKey.created) this.logger.info({ path: hostKey.path, fingerprint: hostKey.fingerprint }, 'SSH host key created');
     const maxSessions = this.options.maxSessions ?? 64;
     const transport = new SshTransport({
@@ -149,7 +147,7 @@ export class NetconfServer {
       },
       openNetconf: (channel, identity, connection) => this.openSession(channel, identity, connection),
     });
-    const bound = await transport.listen(this.options.port ?? 830, address);
+    const bound = await transport.listen(this.options.port ?? 830, this.listenAddress);
     this.transport = transport;
     this.hostKeyValue = hostKey;
     this.usersValue = users;
@@ -166,14 +164,19 @@ export class NetconfServer {
   async reloadUsers(): Promise<void> {
     const transport = this.transport;
     if (transport === undefined) throw new Error('NETCONF server not started');
-    const users = await UserStore.load({
-      stateDir: this.options.stateDir,
-      listenAddress: this.options.address ?? '127.0.0.1',
-      warn: (message) => this.logger.warn(message),
-    });
+    const users = await this.loadUsers();
     transport.users = users;
     this.usersValue = users;
     this.logger.info({ users: users.source }, 'NETCONF users reloaded');
+  }
+
+  private get listenAddress(): string {
+    return this.options.address ?? '127.0.0.1';
+  }
+
+  /** The users file; without one, the loopback-only default user (UserStore.load). */
+  private loadUsers(): Promise<UserStore> {
+    return UserStore.load({ stateDir: this.options.stateDir, listenAddress: this.listenAddress, warn: (message) => this.logger.warn(message) });
   }
 
   /** Close every session and the listener; resolves when all are gone. */
