@@ -13,7 +13,7 @@
 // remembered so that commit diffs and copies only those subtrees. Anything
 // unusual (copy-config, delete-config, a test-option=set edit, a schema the
 // recorder cannot track) takes the whole-tree path.
-import type { DataDiff, DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
+import type { DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
@@ -266,18 +266,18 @@ export class Datastores {
     this.resetCandidate();
   }
 
-  private async commitWhole(sessionId: number): Promise<readonly DiffChange[]> {
+  private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
     const next = this.candidate.dup();
-    if (this.candidateValid) return this.replaceRunning(next, 'commit', sessionId);
+    if (this.candidateValid) return this.replaceRunning(next, cause, sessionId);
     try { this.validateTree(next); } catch (err) { next.free(); throw err; }
-    const changes = await this.replaceRunning(next, 'commit', sessionId);
+    const changes = await this.replaceRunning(next, cause, sessionId);
     // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
     this.pending = null;
     this.resetCandidate();
     return changes;
   }
 
-  private async commitPaths(paths: readonly string[], sessionId: number): Promise<readonly DiffChange[]> {
+  private async commitPaths(paths: readonly string[], sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
     let changes: DiffChange[];
     try {
       const diff = this.running.diffPaths(this.candidate, paths);
@@ -285,9 +285,9 @@ export class Datastores {
     } catch {
       // libyang could not diff a subtree on its own: compare the whole trees, as without the paths.
       this.pathDiffFailureCount++;
-      return this.commitWhole(sessionId);
+      return this.commitWhole(sessionId, cause);
     }
-    if (changes.length > 0) await this.applyChange({ cause: 'commit', sessionId, before: this.running, after: this.candidate, changes });
+    if (changes.length > 0) await this.applyChange({ cause, sessionId, before: this.running, after: this.candidate, changes });
     if (!copyPaths(this.running, this.candidate, paths)) {
       // An ordered-by user entry changed (its position is copied with the whole tree), or out of memory.
       this.running.free();
@@ -350,12 +350,13 @@ export class Datastores {
     const errorOption = opts.errorOption ?? 'stop-on-error';
     const testOption = opts.testOption ?? 'test-then-set';
     const edit = this.parseConfig(configXml, { edit: true });
-    // In place when the rest of the tree is known valid (so validating what changed is enough); running
-    // only while candidate still holds what running holds: the changes are diffed against it.
+    // In place, in candidate, when the rest of it is known valid (so validating what changed is enough).
+    // An edit of running goes the same way while candidate still holds what running holds: it is
+    // edited there and committed path by path, so running itself changes only once applied.
     const inPlace = target === 'candidate'
       ? this.candidateValid && this.pending !== null
       : !this.candidateDirty && this.pending !== null && this.pending.size === 0;
-    if (inPlace && this.rawTree(target).trackChanges()) {
+    if (inPlace && this.candidate.trackChanges()) {
       return this.editInPlace(target, edit, { defaultOperation: opts.defaultOperation ?? 'merge', errorOption, testOption }, sessionId);
     }
     const work = this.tree(target).dup();
@@ -392,9 +393,12 @@ export class Datastores {
     return { errors };
   }
 
-  /** edit-config changing the target in place; anything that fails leaves it exactly as it was. */
+  /**
+   * edit-config applied to candidate in place (for target running, then committed); anything that fails
+   * leaves both datastores exactly as they were.
+   */
   private async editInPlace(target: 'running' | 'candidate', edit: DataTree, opts: Required<EditOptions>, sessionId: number): Promise<EditResult> {
-    const work = this.rawTree(target);
+    const work = this.candidate;
     let errors: ErrorDetail[];
     try {
       errors = work.edit(edit, { defaultOperation: opts.defaultOperation, errorOption: opts.errorOption }).map(fromEditError);
@@ -404,78 +408,47 @@ export class Datastores {
       // running must stay valid whatever the test-option: reconcile consumes it.
       if (opts.testOption !== 'set' || target === 'running') this.validateChanges(work);
     } catch (err) {
-      this.undoInPlace(target);
+      this.undoCandidate();
       throw err;
     } finally {
       edit.free();
     }
     if (opts.testOption === 'test-only') {
-      this.undoInPlace(target);
+      this.undoCandidate();
       return { errors };
     }
     const changed = work.changedPaths();
+    if (changed === null || changed.length > 0) this.ordered.delete('candidate');
     if (target === 'running') {
-      await this.applyRunningEdit(changed, sessionId);
+      try {
+        if (changed === null) await this.commitWhole(sessionId, 'edit-config');
+        else await this.commitPaths(changed, sessionId, 'edit-config');
+      } catch (err) {
+        this.undoCandidate();
+        throw err;
+      }
+      // Candidate again holds what running holds (commitWhole may have replaced it by a copy).
+      this.candidate.endChanges();
       return { errors };
     }
     work.endChanges();
     if (changed === null) this.pending = null;
     else for (const path of changed) this.pending?.add(path);
-    if (changed === null || changed.length > 0) this.ordered.delete('candidate');
     this.candidateDirty = true;
     this.candidateValid = opts.testOption !== 'set';
     return { errors };
   }
 
   /**
-   * An in-place edit of running, still recording, goes through the apply hook; candidate, which held
-   * what running held, is the "before" and follows afterwards. A refusal undoes the edit.
+   * Ends a failed or test-only in-place edit of candidate. Should the undo itself fail, candidate is
+   * rebuilt from running.
    */
-  private async applyRunningEdit(changed: string[] | null, sessionId: number): Promise<void> {
-    try {
-      const changes = this.runningEditChanges(changed);
-      if (changes.length > 0) await this.applyChange({ cause: 'edit-config', sessionId, before: this.candidate, after: this.running, changes });
-    } catch (err) {
-      this.undoInPlace('running');
-      throw err;
-    }
-    this.running.endChanges();
-    if (changed === null || changed.length > 0) this.ordered.delete('running');
-    this.pending = changed === null ? null : new Set(changed);
-    this.resetCandidate();
-  }
-
-  /** What an in-place edit changed in running, from candidate (running as it was): path by path when possible. */
-  private runningEditChanges(changed: string[] | null): DiffChange[] {
-    let diff: DataDiff;
-    if (changed === null) {
-      diff = this.candidate.diff(this.running);
-    } else {
-      try {
-        diff = this.candidate.diffPaths(this.running, changed);
-      } catch {
-        this.pathDiffFailureCount++;
-        diff = this.candidate.diff(this.running);
-      }
-    }
-    try { return diff.changes(); } finally { diff.free(); }
-  }
-
-  /**
-   * Ends a failed or test-only in-place edit. Should the undo itself fail, the tree is rebuilt: candidate
-   * from running, running from candidate (in place only while candidate held what running held).
-   */
-  private undoInPlace(target: 'running' | 'candidate'): void {
+  private undoCandidate(): void {
     // Restored entries go back at the end of their lists.
-    this.ordered.delete(target);
-    if (this.rawTree(target).undoChanges()) return;
-    if (target === 'candidate') {
-      this.resetCandidate();
-    } else {
-      this.running.free();
-      this.running = this.candidate.dup();
-    }
-    throw new DatastoreError(detail('operation-failed', `the edit could not be undone; the ${target} datastore was rebuilt`));
+    this.ordered.delete('candidate');
+    if (this.candidate.undoChanges()) return;
+    this.resetCandidate();
+    throw new DatastoreError(detail('operation-failed', 'the edit could not be undone; the candidate datastore was rebuilt from running'));
   }
 
   /** Candidate becomes `tree` (taking ownership), modified with respect to running in unrecorded ways. */

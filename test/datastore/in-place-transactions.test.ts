@@ -279,6 +279,38 @@ describe('in-place candidate transactions', () => {
   });
 });
 
+describe('edit-config on running', () => {
+  it('changes running only once the change is applied; a refused change leaves both datastores as they were', async () => {
+    let ds: Datastores | undefined;
+    const seenDuringApply: string[] = [];
+    let refuse = false;
+    ds = await Datastores.open({
+      context: model.context,
+      stateDir: null,
+      apply: async () => {
+        // Another session reading running meanwhile still gets what is in force.
+        seenDuringApply.push(ds!.tree('running').print());
+        if (refuse) throw new Error('refused by the test');
+      },
+    });
+    await ds.editConfig('running', BASE, {}, 1);
+    const running = ds.tree('running').print();
+    const candidate = ds.tree('candidate').print();
+    const add = bgp('<neighbor><address>127.1.0.7</address><remote-as>65007</remote-as></neighbor>');
+    refuse = true;
+    await expect(ds.editConfig('running', add, {}, 1)).rejects.toBeInstanceOf(DatastoreError);
+    expect(seenDuringApply.at(-1)).toBe(running);
+    expect(ds.tree('running').print()).toBe(running);
+    expect(ds.tree('candidate').print()).toBe(candidate);
+    refuse = false;
+    await ds.editConfig('running', add, {}, 1);
+    expect(seenDuringApply.at(-1)).toBe(running);
+    expect(ds.tree('running').print()).toContain('127.1.0.7');
+    expect(ds.tree('candidate').print()).toBe(ds.tree('running').print());
+    ds.close();
+  });
+});
+
 describe('outermostPaths', () => {
   it('drops paths inside another one, keeping look-alike siblings', () => {
     expect(outermostPaths([
