@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     ...(keys.length > 0 ? { authorizedKeys: keys } : {}),
     ...(values.group ? { groups: values.group } : {}),
   });
-  process.stdout.write(`bmpd-adduser: user ${values.name} saved in ${stateDir}/users.json; restart the agent to use it\n`);
+  process.stdout.write(`bmpd-adduser: user ${values.name} saved in ${stateDir}/users.json; send the agent SIGHUP (or restart it) to use it\n`);
   return 0;
 }
 

@@ -158,7 +158,7 @@ export class NetconfServer {
   }
 
   /**
-   * Re-read stateDir/users.json (e.g. on SIGHUP after bmpd-passwd). New logins
+   * Re-read stateDir/users.json (e.g. on SIGHUP after bmpd-adduser). New logins
    * use it; open sessions stay. A broken file throws and the old users stay.
    */
   async reloadUsers(): Promise<void> {

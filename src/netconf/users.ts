@@ -125,7 +125,7 @@ export class UserStore {
       if (!isLoopbackAddress(options.listenAddress)) {
         throw new UsersFileError(
           `no users file at ${path} and NETCONF would listen on ${options.listenAddress}, beyond loopback: ` +
-            'refusing to start with a default password. Create users with bmpd-passwd (addUser) first.',
+            'refusing to start with a default password. Create users with bmpd-adduser first.',
         );
       }
       options.warn?.(
@@ -233,7 +233,7 @@ export interface AddUserOptions {
 }
 
 /**
- * bmpd-passwd: add a user to stateDir/users.json, or update an existing one
+ * bmpd-adduser: add a user to stateDir/users.json, or update an existing one
  * (a given password, key list or group list replaces the old one). The file is
  * written atomically with mode 0600.
  */
