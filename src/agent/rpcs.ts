@@ -32,7 +32,8 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
     const value = text(child(operation.node, 'server', BMPD_NAMESPACE));
     if (value === undefined) throw missing('server', 'reset-bmp-server needs a server');
     const id = Number(value);
-    if (!Number.isInteger(id) || !target.engine.resetServer(id)) throw invalid('server', `no BMP server ${value} is configured`);
+    // The model: a configured server that is not activated is left alone (ok, nothing happens).
+    if (!Number.isInteger(id) || target.engine.resetServer(id) === 'not-configured') throw invalid('server', `no BMP server ${value} is configured`);
     return { ok: true };
   });
 

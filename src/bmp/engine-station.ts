@@ -19,7 +19,7 @@ export interface StationPort {
   send(parts: readonly Buffer[], onWritten?: () => void): boolean;
   /** Bytes queued and not yet taken by the kernel. */
   readonly queuedBytes: number;
-  /** Drop the queue, Termination with `reason`, close; reconnect after the failure timers. */
+  /** Drop the queue, Termination with `reason`, close, and connect again at once (not a failure); a station waiting for its next attempt makes it now. */
   reset(reason: TerminationReasonCode, text: string): void;
   /** Termination with `reason`, flush, close; no reconnect. */
   stop(reason: TerminationReasonCode, text?: string): Promise<void>;
@@ -39,8 +39,8 @@ export interface StationContext {
   readonly clock: EngineClock;
   readonly sysName: string;
   readonly sysDescr: string;
-  /** The engine's byte budget: no single station may queue more. */
-  readonly budgetBytes: number;
+  /** The engine's byte budget, read at every message (buffer-size may change at run time): no single station may queue more. */
+  readonly budgetBytes: () => number;
   /** The station's queue would overflow: the engine resets it (Termination reason 2). */
   readonly onOverflow: () => void;
 }
@@ -62,8 +62,8 @@ export function stationConfig(config: BmpServerConfig): StationConfig {
   };
 }
 
-/** Real TCP stations; `extra` passes station options such as closeTimeoutMs or flapWindowMs. */
-export function realStations(extra: { closeTimeoutMs?: number; connectTimeoutMs?: number; flapWindowMs?: number; stablePeriodMs?: number } = {}): StationFactory {
+/** Real TCP stations; `extra` passes station options such as closeTimeoutMs. */
+export function realStations(extra: { closeTimeoutMs?: number; connectTimeoutMs?: number } = {}): StationFactory {
   return (config, context) =>
     new StationSession(config, {
       ...extra,

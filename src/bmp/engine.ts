@@ -11,13 +11,17 @@
 //     Adj-RIB-In replay for a neighbor without route-refresh; End-of-RIB closes each table
 //   → Route Monitoring of every UPDATE as received, Statistics Reports every period,
 //     Peer Down when a neighbor drops or is de-activated for this server
-//   → Termination when the server is de-activated, removed, reset or the agent stops.
+//   → Termination when the server is de-activated (reason 0), removed (reason 4), reset by the
+//     operator (reason 0, connecting again at once) or the agent stops (reason 0).
 //
-// Memory: every queued BMP byte counts against one budget (buffer-size, all servers together).
-// Above half of it the engine pauses reading from the BGP sockets; a server that keeps the
-// budget above that mark for `stuckMs`, or that would push it over the budget, is reset with
-// Termination reason 2 (out of resources) and gets Initiation, Peer Up and its initial table
-// again when it reconnects. No message is ever dropped for a server that stays connected.
+// Memory: every BMP byte held for the servers counts against one budget (buffer-size, all
+// servers together, sessions still closing included; buffer-budget.ts). Above half of it the
+// engine pauses reading from the BGP sockets; a server that keeps the budget above that mark
+// for `stuckMs`, or that would push it over the budget, is reset with Termination reason 2 (out
+// of resources). The loss is bmpd's, not the collector's: the server connects again at once (no
+// failure timer, no flap) and gets Initiation, Peer Up and a complete replay of every
+// Adj-RIB-In, 'initial-refresh skip' or not. No message is ever dropped for a server that stays
+// connected.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { encodeEndOfRib } from '../bgp/codec/serializer.js';
@@ -43,6 +47,7 @@ import {
   type InitialRefresh,
   type NeighborActivation,
 } from './config.js';
+import { BufferBudget, type BudgetResetReason } from './buffer-budget.js';
 import type { MonitoredSpeaker } from './engine-speaker.js';
 import { realStations, stationConfig, systemClock, type EngineClock, type StationDown, type StationFactory, type StationPort } from './engine-station.js';
 import { RefreshQueue, type RefreshTarget } from './refresh-queue.js';
@@ -85,18 +90,18 @@ export interface ServerDownEvent {
   readonly reason: string;
 }
 
+/** What resetServer did: a configured server that is not activated is left alone (the model's reset-bmp-server). */
+export type ResetServerResult = 'reset' | 'not-activated' | 'not-configured';
+
 export interface BmpEngineEvents {
   'server-up': [ServerUpEvent];
   'server-down': [ServerDownEvent];
 }
 
-type QueueKind = 'transition' | 'endOfRib' | 'monitoring';
+/** 'config': a Peer Up or Peer Down caused by a bmp-activate change (ConfigQ as well as TransitionQ). */
+type QueueKind = 'transition' | 'config' | 'endOfRib' | 'monitoring';
 
-interface Outstanding {
-  transition: number;
-  endOfRib: number;
-  monitoring: number;
-}
+type Outstanding = Record<QueueKind, number>;
 
 interface ServerEntry {
   config: BmpServerConfig;
@@ -111,6 +116,8 @@ interface ServerEntry {
   /** The period elapsed while under backpressure: the round runs on relief (StatsQ). */
   statsDeferred: boolean;
   bufferResets: number;
+  /** Reset for bmpd's own buffer: the next session gets every Adj-RIB-In replayed, whatever initial-refresh says. */
+  resyncOwed: boolean;
   lastError: string | null;
   /** Messages queued at this station and not yet written, per neighbor (PriQ / MsgQ / TransitionQ). */
   outstanding: Map<NeighborKey, Outstanding>;
@@ -128,6 +135,8 @@ interface NeighborEntry {
   peerUp: Set<number>;
   /** Servers still waiting for this neighbor's initial table. */
   awaitingTable: Set<number>;
+  /** Servers being resynchronised from this neighbor's Adj-RIB-In after a buffer reset. */
+  resyncing: Set<number>;
   routeMonitoringSent: number;
 }
 
@@ -163,10 +172,10 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   private readonly neighbors = new Map<NeighborKey, NeighborEntry>();
   private readonly refresh: RefreshQueue;
   private establishSeq = 0;
-  private paused = false;
-  private stuckTimer: unknown = null;
+  private readonly budget: BufferBudget<StationPort>;
+  /** Stations of removed or re-addressed servers, until their Termination is flushed: their bytes count. */
+  private readonly closing = new Set<StationPort>();
   private reliefWaiters: Array<() => void> = [];
-  private configQ = 0;
   private stopped = false;
   private readonly speakerListeners: { established: (e: EstablishedEvent) => void; update: (e: UpdateEvent) => void; down: (e: DownEvent) => void };
 
@@ -178,6 +187,29 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.sysName = options.sysName;
     this.sysDescr = options.sysDescr;
     this.stuckMs = options.stuckMs ?? 10_000;
+    this.budget = new BufferBudget<StationPort>(EMPTY_BMP_CONFIG.bufferSizeMb * MEGABYTE, {
+      clock: this.clock,
+      stuckMs: this.stuckMs,
+      accounts: () => this.stationsHoldingBytes(),
+      queuedBytes: (station) => station.queuedBytes,
+      bytesWritten: (station) => station.state().bytesSent,
+      resettable: (station) => this.serverOf(station)?.up === true,
+      reset: (station, why, used) => {
+        const server = this.serverOf(station);
+        if (server) this.bufferReset(server, used, why);
+      },
+      pause: (used) => {
+        this.speaker.pauseReading();
+        this.log.event.debug({ bufferBytesUsed: used }, 'BMP output behind: pausing BGP reading');
+      },
+      resume: (used) => {
+        this.speaker.resumeReading();
+        this.log.event.debug({ bufferBytesUsed: used }, 'BMP output drained: resuming BGP reading');
+        if (this.stopped) return;
+        for (const s of this.servers.values()) if (s.statsDeferred && s.up) this.statisticsRound(s);
+        this.releaseWaiters();
+      },
+    });
     // One child logger per 'debug ip bgp bmp' topic; off (info) until setDebug() turns it on.
     this.log = {
       event: options.logger.child({ topic: 'event' }),
@@ -201,7 +233,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       timeoutMs: options.refreshTimeoutMs ?? 120_000,
       candidates: () => this.refreshCandidates(),
       sendRouteRefresh: (key, afi, safi) => this.speaker.sendRouteRefresh(key, afi, safi),
-      replay: (target, isCurrent) => this.replay(target, isCurrent),
+      replay: (target, isCurrent) => this.replay(target.neighbor, () => this.stillAwaiting(target), isCurrent),
       finished: (target, families) => this.initialTableDone(target, families),
     });
     this.speakerListeners = {
@@ -243,7 +275,8 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
 
     if (previous.bufferSizeMb !== next.bufferSizeMb) {
       this.log.event.debug({ bufferSizeMb: next.bufferSizeMb }, 'buffer size changed');
-      this.checkPressure();
+      // Every station reads the budget at each message: open sessions get the new bound too.
+      this.budget.bytes = next.bufferSizeMb * MEGABYTE;
     }
     if (!sameInitialRefresh(previous.initialRefresh, next.initialRefresh)) this.initialRefreshChanged(next.initialRefresh);
 
@@ -252,18 +285,14 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     const nextIds = new Set(next.servers.map((s) => s.id));
     this.activations = new Map(next.neighbors.map((a) => [a.neighbor, a]));
     const keys = new Set([...this.neighbors.keys(), ...this.activations.keys()]);
-    this.configQ = keys.size;
-    for (const key of keys) {
-      this.reconcileActivation(key, nextIds);
-      this.configQ--;
-    }
-    this.configQ = 0;
+    for (const key of keys) this.reconcileActivation(key, nextIds);
     this.refresh.schedule(this.refreshDelayMs());
 
     for (const [id, server] of this.servers) {
       if (!nextIds.has(id)) {
         this.servers.delete(id);
-        stops.push(this.closeServer(server, 'removed'));
+        // RFC 7854 §4.5 reason 4: the collector should not expect this router back.
+        stops.push(this.closeServer(server, 'removed', TerminationReason.permanentlyAdminClose));
       }
     }
     for (const config of next.servers) {
@@ -305,13 +334,8 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     // Neighbors the engine already holds first, as applyConfig takes them.
     const keys = new Set([...changes.removals, ...changes.upserts.map((a) => a.neighbor)]);
     const ordered = [...keys].filter((k) => this.neighbors.has(k)).concat([...keys].filter((k) => !this.neighbors.has(k)));
-    this.configQ = ordered.length;
     let tables = false;
-    for (const key of ordered) {
-      if (this.reconcileActivation(key, nextIds)) tables = true;
-      this.configQ--;
-    }
-    this.configQ = 0;
+    for (const key of ordered) if (this.reconcileActivation(key, nextIds)) tables = true;
     // Only a Peer Up that asks for a table can give the refresh queue something new to schedule;
     // asking it otherwise would walk every neighbor for nothing.
     if (tables) this.refresh.schedule(this.refreshDelayMs());
@@ -335,13 +359,13 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     for (const id of removed) {
       if (!nextIds.has(id)) continue; // the Termination says it all
       const server = this.servers.get(id);
-      if (server && entry.peerUp.has(id)) this.peerDown(server, entry, { reason: 'peerDeconfigured' });
+      if (server && entry.peerUp.has(id)) this.peerDown(server, entry, { reason: 'peerDeconfigured' }, 'config');
     }
     let tables = false;
     for (const id of added) {
       const server = this.servers.get(id);
       if (server?.up && entry.established) {
-        this.peerUp(server, entry, { needsTable: true });
+        this.peerUp(server, entry, { needsTable: true, kind: 'config' });
         tables = true;
       }
     }
@@ -349,13 +373,18 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     return tables;
   }
 
-  /** 'clear ip bgp bmp server N': Termination (administratively closed), then reconnect after the failure timers. */
-  resetServer(id: number): boolean {
+  /**
+   * 'clear ip bgp bmp server N': Termination (administratively closed) and connect again at once,
+   * without the delay timers and without counting a flap; a server waiting for its next attempt
+   * makes it now. A server that is not activated is left alone.
+   */
+  resetServer(id: number): ResetServerResult {
     const server = this.servers.get(id);
-    if (!server?.station) return false;
+    if (!server) return 'not-configured';
+    if (!server.station) return 'not-activated';
     this.log.server.debug({ server: id }, `BMP server ${id} reset by operator`);
     this.resetStation(server, TerminationReason.adminClose, 'reset by operator', 'reset');
-    return true;
+    return 'reset';
   }
 
   /**
@@ -384,13 +413,8 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.speaker.off('update', this.speakerListeners.update);
     this.speaker.off('down', this.speakerListeners.down);
     this.refresh.cancel();
-    if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
-    this.stuckTimer = null;
     const stops = [...this.servers.values()].map((s) => this.closeServer(s, 'stopped'));
-    if (this.paused) {
-      this.paused = false;
-      this.speaker.resumeReading();
-    }
+    this.budget.stop();
     this.releaseWaiters();
     await Promise.all(stops);
   }
@@ -409,6 +433,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       statsTimer: null,
       statsDeferred: false,
       bufferResets: 0,
+      resyncOwed: false,
       lastError: null,
       outstanding: new Map(),
     };
@@ -427,9 +452,9 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       clock: this.clock,
       sysName: this.sysName,
       sysDescr: this.sysDescr,
-      budgetBytes: this.budgetBytes,
+      budgetBytes: () => this.budget.bytes,
       onOverflow: () => {
-        if (server.station === station && server.up) this.bufferReset(server, this.bytesUsed());
+        if (server.station === station && server.up) this.bufferReset(server, this.budget.used(), 'buffer limit reached');
       },
     });
     server.station = station;
@@ -444,15 +469,20 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     station.start();
   }
 
-  /** Termination reason 0 (administratively closed) and forget the station. */
-  private closeServer(server: ServerEntry, why: string): Promise<void> {
+  /** Termination (administratively closed unless told otherwise) and forget the station; its bytes count until it closed. */
+  private closeServer(server: ServerEntry, why: string, code: TerminationReasonCode = TerminationReason.adminClose): Promise<void> {
     const station = server.station;
     server.station = null;
     server.generation++;
+    server.resyncOwed = false;
     this.stationDown(server, why);
     if (!station) return Promise.resolve();
-    this.log.server.debug({ server: server.config.id, reason: why }, `BMP server ${server.config.id} closing - ${why}`);
-    return station.stop(TerminationReason.adminClose, why).finally(() => this.checkPressure());
+    this.log.server.debug({ server: server.config.id, reason: why, terminationReason: code }, `BMP server ${server.config.id} closing - ${why}`);
+    this.closing.add(station);
+    return station.stop(code, why).finally(() => {
+      this.closing.delete(station);
+      this.checkPressure();
+    });
   }
 
   private stationUp(server: ServerEntry): void {
@@ -462,9 +492,11 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     server.lastError = null;
     // The station logged "up, invoke refresh event"; this is that event.
     const order = [...this.neighbors.values()].filter((n) => n.established && n.configured.includes(id)).sort((a, b) => a.seq - b.seq);
-    for (const n of order) this.peerUp(server, n, { needsTable: true });
-    this.log.event.debug({ server: id, neighbors: order.length }, `BMP server ${id} up: Peer Up sent for ${order.length} neighbors`);
-    this.refresh.schedule(this.refreshDelayMs());
+    const resync = server.resyncOwed;
+    for (const n of order) this.peerUp(server, n, { needsTable: !resync, kind: 'transition' });
+    this.log.event.debug({ server: id, neighbors: order.length, resync }, `BMP server ${id} up: Peer Up sent for ${order.length} neighbors`);
+    if (resync) void this.resync(server);
+    else this.refresh.schedule(this.refreshDelayMs());
     this.armStats(server);
     this.emit('server-up', { id, address: address ?? '', port: port ?? 0 });
   }
@@ -481,6 +513,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     for (const n of this.neighbors.values()) {
       n.peerUp.delete(id);
       n.awaitingTable.delete(id);
+      n.resyncing.delete(id);
     }
     if (wasUp) {
       this.log.server.debug({ server: id, reason }, `BMP server ${id} connection down - ${reason}`);
@@ -510,6 +543,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       configured: [],
       peerUp: new Set(),
       awaitingTable: new Set(),
+      resyncing: new Set(),
       routeMonitoringSent: 0,
     };
     this.neighbors.set(key, n);
@@ -536,7 +570,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     // Established after monitoring began: no refresh, its initial UPDATEs arrive live (seed).
     for (const id of n.configured) {
       const server = this.servers.get(id);
-      if (server?.up) this.peerUp(server, n, { needsTable: false });
+      if (server?.up) this.peerUp(server, n, { needsTable: false, kind: 'transition' });
     }
   }
 
@@ -559,6 +593,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     }
     n.established = null;
     n.awaitingTable.clear();
+    n.resyncing.clear();
     this.refresh.neighborGone(e.neighbor);
     if (n.configured.length === 0) this.neighbors.delete(e.neighbor);
   }
@@ -589,7 +624,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     }
   }
 
-  private peerUp(server: ServerEntry, n: NeighborEntry, options: { needsTable: boolean }): void {
+  private peerUp(server: ServerEntry, n: NeighborEntry, options: { needsTable: boolean; kind: 'transition' | 'config' }): void {
     const e = n.established!;
     const id = server.config.id;
     const msg: BmpMessage = {
@@ -602,19 +637,20 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       receivedOpen: e.receivedOpen,
       information: [],
     };
-    if (!this.deliver(server, n, serializeParts(msg), 'transition')) return;
+    if (!this.deliver(server, n, serializeParts(msg), options.kind)) return;
     n.peerUp.add(id);
     if (options.needsTable && this.config.initialRefresh.kind !== 'skip') n.awaitingTable.add(id);
     this.log.neighbor.debug({ server: id, neighbor: n.key }, `BMP Peer Up sent for neighbor ${n.key} to server ${id}`);
   }
 
-  private peerDown(server: ServerEntry, n: NeighborEntry, reason: PeerDownReason): void {
+  private peerDown(server: ServerEntry, n: NeighborEntry, reason: PeerDownReason, kind: 'transition' | 'config' = 'transition'): void {
     const id = server.config.id;
     n.peerUp.delete(id);
     n.awaitingTable.delete(id);
+    n.resyncing.delete(id);
     if (!n.established) return;
     const msg: BmpMessage = { type: 'peerDown', peer: this.peerHeader(n, this.clock.now()), down: reason };
-    if (!this.deliver(server, n, serializeParts(msg), 'transition')) return;
+    if (!this.deliver(server, n, serializeParts(msg), kind)) return;
     this.log.neighbor.debug({ server: id, neighbor: n.key, reason: reason.reason }, `BMP Peer Down sent for neighbor ${n.key} to server ${id}`);
   }
 
@@ -642,21 +678,55 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     return out;
   }
 
-  /** Replay the Adj-RIB-In of a neighbor without route-refresh to the servers of `target`. */
-  private async replay(target: RefreshTarget, isCurrent: () => boolean): Promise<void> {
+  /** The servers of a refresh turn that still wait for the neighbor's table. */
+  private stillAwaiting(target: RefreshTarget): number[] {
     const n = this.neighbors.get(target.neighbor);
+    return n ? target.servers.filter((id) => n.awaitingTable.has(id)) : [];
+  }
+
+  /**
+   * Replay a neighbor's Adj-RIB-In (End-of-RIB included) to the servers `recipients()` names at
+   * each UPDATE, waiting while BGP reading is paused; stops once isCurrent() is false.
+   */
+  private async replay(key: NeighborKey, recipients: () => readonly number[], isCurrent: () => boolean): Promise<void> {
+    const n = this.neighbors.get(key);
     if (!n) return;
     let sent = 0;
-    for (const update of this.speaker.replayAdjRibIn(target.neighbor)) {
-      while (this.paused && isCurrent() && !this.stopped) await this.relief();
+    for (const update of this.speaker.replayAdjRibIn(key)) {
+      while (this.budget.paused && isCurrent() && !this.stopped) await this.relief();
       if (!isCurrent() || !n.established) return;
-      const servers = target.servers.filter((id) => n.awaitingTable.has(id));
+      const servers = recipients();
       if (servers.length === 0) return;
       this.routeMonitoring(n, update, this.clock.now(), servers, 'monitoring');
       this.checkPressure();
       // Yield now and then so a large table never starves the event loop (and the BGP keepalives).
       if (++sent % 256 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /**
+   * After a buffer reset: every neighbor this server monitors is replayed from its Adj-RIB-In, one
+   * at a time in establishment order, End-of-RIB included: the loss was bmpd's, so the collector
+   * gets the complete table whatever 'initial-refresh' says, and no neighbor is asked for a
+   * ROUTE-REFRESH. Another reset meanwhile starts it over on the next session.
+   */
+  private async resync(server: ServerEntry): Promise<void> {
+    const id = server.config.id;
+    const generation = server.generation;
+    const current = (): boolean => server.generation === generation && server.up && !this.stopped;
+    const order = [...this.neighbors.values()].filter((n) => n.peerUp.has(id)).sort((a, b) => a.seq - b.seq);
+    for (const n of order) n.resyncing.add(id);
+    this.log.event.debug({ server: id, neighbors: order.length }, `BMP server ${id} resynchronising ${order.length} neighbors from Adj-RIB-In`);
+    for (const n of order) {
+      if (!current()) return;
+      if (!n.resyncing.has(id)) continue; // went down or was de-activated meanwhile
+      await this.replay(n.key, () => (n.resyncing.has(id) ? [id] : []), () => current() && n.resyncing.has(id));
+      n.resyncing.delete(id);
+    }
+    if (!current()) return;
+    server.resyncOwed = false;
+    this.log.event.debug({ server: id }, `BMP server ${id} resynchronised`);
+    this.checkPressure();
   }
 
   /**
@@ -685,7 +755,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     server.statsTimer = this.clock.setTimeout(() => {
       server.statsTimer = null;
       if (!server.up) return;
-      if (this.paused) server.statsDeferred = true;
+      if (this.budget.paused) server.statsDeferred = true;
       else this.statisticsRound(server);
       this.armStats(server);
     }, period * 1000);
@@ -711,115 +781,57 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.checkPressure();
   }
 
-  // ---- the byte budget ----
+  // ---- the byte budget (buffer-budget.ts) ----
 
-  private get budgetBytes(): number {
-    return this.config.bufferSizeMb * MEGABYTE;
+  /** Every station holding bytes: those of configured servers and those still closing. */
+  private *stationsHoldingBytes(): Iterable<StationPort> {
+    for (const s of this.servers.values()) if (s.station) yield s.station;
+    yield* this.closing;
+  }
+
+  private serverOf(station: StationPort): ServerEntry | undefined {
+    for (const s of this.servers.values()) if (s.station === station) return s;
+    return undefined;
   }
 
   /**
-   * Bytes queued at the servers that are up. A session being reset or closed is not counted: its
-   * queue was dropped, and what the socket still holds (at most the station's socket window) is
-   * freed when it closes (at the latest after the station's close timeout).
-   */
-  private bytesUsed(): number {
-    let total = 0;
-    for (const s of this.servers.values()) if (s.station && s.up) total += s.station.queuedBytes;
-    return total;
-  }
-
-  /**
-   * Queue one message for one server, within the budget. When it does not fit, the server
-   * holding the most queued bytes is reset (it is the one not keeping up) until it fits; if that
-   * is `server` itself, nothing is queued and false is returned (the server resynchronises).
+   * Queue one message for one server, within the budget: when it does not fit, the server holding
+   * the most queued bytes is reset (it is the one not keeping up) until it does; if that is
+   * `server` itself, nothing is queued and false is returned (the server resynchronises).
    */
   private deliver(server: ServerEntry, n: NeighborEntry, parts: readonly Buffer[], kind: QueueKind, counted = true): boolean {
     const station = server.station;
     if (!station || !server.up) return false;
-    const size = partsLength(parts);
-    for (;;) {
-      const used = this.bytesUsed();
-      if (used + size <= this.budgetBytes) break;
-      const hog = this.largestQueue();
-      if (!hog || hog.station!.queuedBytes === 0) break; // a single message bigger than the budget: let it through
-      this.bufferReset(hog, used);
-      if (hog === server) return false;
-    }
+    if (!this.budget.admit(station, partsLength(parts))) return false;
     const generation = server.generation;
     let o = server.outstanding.get(n.key);
     if (!o) {
-      o = { transition: 0, endOfRib: 0, monitoring: 0 };
+      o = { transition: 0, config: 0, endOfRib: 0, monitoring: 0 };
       server.outstanding.set(n.key, o);
     }
     const slot = o;
     const queued = station.send(parts, () => {
       if (counted && server.generation === generation) slot[kind]--;
       // Bytes reached the kernel: maybe below the low-water mark now.
-      if (this.paused) this.checkPressure();
+      if (this.budget.paused) this.checkPressure();
     });
     if (queued && counted) slot[kind]++;
     return queued;
   }
 
-  private largestQueue(): ServerEntry | null {
-    let best: ServerEntry | null = null;
-    for (const s of this.servers.values()) {
-      if (!s.station || !s.up) continue;
-      if (!best || s.station.queuedBytes > best.station!.queuedBytes) best = s;
-    }
-    return best;
-  }
-
-  private bufferReset(server: ServerEntry, used: number): void {
+  private bufferReset(server: ServerEntry, used: number, why: BudgetResetReason): void {
     const id = server.config.id;
     server.bufferResets++;
     this.log.server.warn(
-      { server: id, queuedBytes: server.station?.queuedBytes ?? 0, bufferBytesUsed: used, bufferSizeBytes: this.budgetBytes },
-      `BMP server ${id} cannot keep up: buffer limit reached, resetting the session`,
+      { server: id, queuedBytes: server.station?.queuedBytes ?? 0, bufferBytesUsed: used, bufferSizeBytes: this.budget.bytes, reason: why },
+      `BMP server ${id} cannot keep up: ${why}, resetting the session and resynchronising it`,
     );
-    this.resetStation(server, TerminationReason.outOfResources, 'buffer limit reached', 'buffer limit reached');
+    server.resyncOwed = true;
+    this.resetStation(server, TerminationReason.outOfResources, why, why);
   }
 
-  /** Pause BGP reading above half the budget, resume below a quarter; a server that writes nothing for stuckMs meanwhile is reset. */
   private checkPressure(): void {
-    if (this.stopped) return;
-    const used = this.bytesUsed();
-    const budget = this.budgetBytes;
-    if (!this.paused && used >= budget / 2) {
-      this.paused = true;
-      this.speaker.pauseReading();
-      this.log.event.debug({ bufferBytesUsed: used }, 'BMP output behind: pausing BGP reading');
-      this.armStuckTimer();
-    } else if (this.paused && used <= budget / 4) {
-      this.paused = false;
-      if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
-      this.stuckTimer = null;
-      this.speaker.resumeReading();
-      this.log.event.debug({ bufferBytesUsed: used }, 'BMP output drained: resuming BGP reading');
-      for (const s of this.servers.values()) if (s.statsDeferred && s.up) this.statisticsRound(s);
-      this.releaseWaiters();
-    }
-  }
-
-  /**
-   * While BGP reading is paused, the server holding most bytes is reset when
-   * it wrote nothing to its collector for stuckMs. A server that drains,
-   * however slowly, is left alone; one that does not read at all would
-   * otherwise keep BGP paused forever.
-   */
-  private armStuckTimer(): void {
-    if (this.stuckTimer !== null) this.clock.clearTimeout(this.stuckTimer);
-    const written = new Map<number, number>();
-    for (const s of this.servers.values()) if (s.station) written.set(s.config.id, s.station.state().bytesSent);
-    this.stuckTimer = this.clock.setTimeout(() => {
-      this.stuckTimer = null;
-      if (!this.paused || this.stopped) return;
-      const hog = this.largestQueue();
-      const progressed = hog !== null && hog.station!.state().bytesSent > (written.get(hog.config.id) ?? 0);
-      if (hog && !progressed && hog.station!.queuedBytes > 0) this.bufferReset(hog, this.bytesUsed());
-      this.checkPressure();
-      if (this.paused) this.armStuckTimer();
-    }, this.stuckMs);
+    if (!this.stopped) this.budget.check();
   }
 
   private relief(): Promise<void> {
@@ -833,6 +845,20 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   }
 
   // ---- state ----
+
+  /** One neighbor's messages queued and not yet written, summed over servers. */
+  private outstandingOf(key: NeighborKey): Outstanding {
+    const sum: Outstanding = { transition: 0, config: 0, endOfRib: 0, monitoring: 0 };
+    for (const s of this.servers.values()) {
+      const o = s.outstanding.get(key);
+      if (!o) continue;
+      sum.transition += o.transition;
+      sum.config += o.config;
+      sum.endOfRib += o.endOfRib;
+      sum.monitoring += o.monitoring;
+    }
+    return sum;
+  }
 
   snapshot(): BmpEngineSnapshot {
     const now = this.clock.now();
@@ -878,44 +904,33 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     const neighbors: NeighborBmpSnapshot[] = [...this.neighbors.values()]
       .filter((n) => n.configured.length > 0)
       .map((n) => {
-        let transition = 0;
-        let endOfRib = 0;
-        let monitoring = 0;
-        for (const s of this.servers.values()) {
-          const o = s.outstanding.get(n.key);
-          if (!o) continue;
-          transition += o.transition;
-          endOfRib += o.endOfRib;
-          monitoring += o.monitoring;
-        }
+        const o = this.outstandingOf(n.key);
         return {
           neighbor: n.key,
           established: n.established !== null,
-          priQ: transition + endOfRib,
-          msgQ: monitoring,
+          priQ: o.transition + o.config + o.endOfRib,
+          msgQ: o.monitoring,
           configuredServers: [...n.configured],
           activeServers: [...n.peerUp].sort((a, b) => a - b),
           routeMonitoringSent: n.routeMonitoringSent,
-          awaitingInitialTable: [...n.awaitingTable].sort((a, b) => a - b),
+          awaitingInitialTable: [...new Set([...n.awaitingTable, ...n.resyncing])].sort((a, b) => a - b),
         };
       });
-    const transitionQ = [...this.neighbors.keys()].filter((key) =>
-      [...this.servers.values()].some((s) => (s.outstanding.get(key)?.transition ?? 0) > 0),
-    ).length;
+    const queued = [...this.neighbors.keys()].map((key) => this.outstandingOf(key));
     return {
       serversConfigured: this.config.servers.length,
       neighborsConfigured: this.activations.size,
-      transitionQ,
-      monitoringQ: [...this.neighbors.values()].filter((n) => n.awaitingTable.size > 0).length,
-      configQ: this.configQ,
+      transitionQ: queued.filter((o) => o.transition + o.config > 0).length,
+      monitoringQ: [...this.neighbors.values()].filter((n) => n.awaitingTable.size > 0 || n.resyncing.size > 0).length,
+      configQ: queued.filter((o) => o.config > 0).length,
       statsQ: [...this.servers.values()].filter((s) => s.statsDeferred).length,
       refreshInProgress: this.refresh.inProgress,
       refreshScheduled: this.refresh.scheduled,
       refreshNeighbor: this.refresh.current,
       initialRefresh: this.config.initialRefresh,
-      bufferSizeBytes: this.budgetBytes,
-      bufferBytesUsed: this.bytesUsed(),
-      backpressure: this.paused,
+      bufferSizeBytes: this.budget.bytes,
+      bufferBytesUsed: this.budget.used(),
+      backpressure: this.budget.paused,
       servers,
       neighbors,
     };

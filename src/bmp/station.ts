@@ -10,28 +10,32 @@
  *      ▲                          │ fails                       │ session fails
  *      └── failure-retry-delay ◀──┴──────── or flapping-delay ◀─┘
  *
- * "Repeatedly" (the seed's flapping): a failure is an established session
- * that went down or a connection attempt that did not establish. Once
- * FLAP_THRESHOLD (3) failures fall within the flapping window (by default
- * 3 × failure-retry-delay) the station is flapping and waits flapping-delay
- * before every further attempt, instead of failure-retry-delay. It stops
- * flapping, and its failure history is forgotten, once a session has stayed
- * established for the stable period (by default the flapping window too).
- * A single failure, or failures spread wider than the window, retry after
- * failure-retry-delay — connection attempts that fail before establishing
- * included (the seed names only established sessions; retrying a refused
- * connect any faster would only add load).
+ * Failures (the YANG model's server list): a failure is an established
+ * session that went down or a connection attempt that did not establish.
+ * consecutive-failures counts them since the last stable session (one that
+ * stayed established flapping-delay seconds) or since start. The first
+ * waits failure-retry-delay, the second and every later one flapping-delay
+ * (the station is then "flapping"). A refused connect counts too: retrying
+ * it any faster would only add load.
+ *
+ * reset() is not a failure: the engine resets a session when bmpd's own
+ * buffer is full (Termination reason 2) and the operator with
+ * 'clear ip bgp bmp server N' (reason 0). The station connects again as soon
+ * as the old session has closed, without the delay timers and without
+ * counting a flap; should that attempt fail, it retries after 1, 2, 4, 8 and
+ * 16 seconds (never longer than failure-retry-delay) before the failure
+ * timers take over.
  *
  * Queue: send() appends whole messages to a queue measured in bytes. Only a
- * little (SOCKET_WINDOW) is handed to the socket at a time, so a reset can
+ * little (socketWindow) is handed to the socket at a time, so a reset can
  * still drop what the collector has not taken and write Termination right
- * behind the last complete message. At highWaterBytes the station emits
- * 'backpressure' (the engine pauses its BGP reads); once the queue has
+ * behind the last complete message. At the high-water mark the station
+ * emits 'backpressure' (the engine pauses its BGP reads); once the queue has
  * fallen to half of it, 'drain'. A message that would push the queue past
- * maxQueueBytes is dropped and the overflow policy runs (by default: reset
- * the session with Termination "out of resources"; the engine may pass its
- * own), so memory stays bounded and the collector resynchronises on the next
- * session instead of silently missing data.
+ * the maximum is dropped and the overflow policy runs (by default: reset the
+ * session with Termination "out of resources"; the engine passes its own).
+ * Both marks are read at every send, so a buffer-size changed at run time
+ * applies to the sessions already open.
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
@@ -72,10 +76,10 @@ export interface StationOptions {
   readonly sysDescr: string;
   readonly logger?: Logger;
   readonly clock?: StationClock;
-  /** Queue size that triggers 'backpressure'. */
-  readonly highWaterBytes?: number;
-  /** Hard bound of the queue; beyond it the overflow policy runs. */
-  readonly maxQueueBytes?: number;
+  /** Queue size that triggers 'backpressure'; a function is read at every send (buffer-size changes at run time). */
+  readonly highWaterBytes?: number | (() => number);
+  /** Hard bound of the queue; beyond it the overflow policy runs. Read at every send, like highWaterBytes. */
+  readonly maxQueueBytes?: number | (() => number);
   /** Overflow policy; default: reset with Termination reason 2 (out of resources). */
   readonly onOverflow?: (station: StationSession) => void;
   /** TCP keepalive; the seed's log: "TCP KA interval is set to 15". */
@@ -83,27 +87,32 @@ export interface StationOptions {
   readonly connectTimeoutMs?: number;
   /** How long a closing session may take to flush before it is cut. */
   readonly closeTimeoutMs?: number;
-  /** Failures within this window make the station flapping; default 3 × failure-retry-delay. */
-  readonly flapWindowMs?: number;
-  /** A session up this long clears the failure history; default the flap window. */
-  readonly stablePeriodMs?: number;
   /** The active open; connectTcp by default. */
   readonly connect?: (opts: ConnectTcpOptions) => Promise<net.Socket>;
 }
 
-export const FLAP_THRESHOLD = 3;
+/** Failures since the last stable session from which the station waits flapping-delay. */
+export const FLAP_THRESHOLD = 2;
+/** Retries after a reset whose reconnection failed, before the failure timers take over. */
+export const PROMPT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000];
 export const DEFAULT_KEEPALIVE = { idleSeconds: 15, intervalSeconds: 15, probes: 3 } as const;
 export const DEFAULT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Bytes handed to the socket at a time; the rest waits in the station's own queue. */
 const SOCKET_WINDOW = 256 * 1024;
+/**
+ * At most this share of the queue's bound sits in the socket: after a reset those bytes stay
+ * until the socket closes and still count against the budget, which must then fall below the
+ * engine's resume mark (a quarter) for the BGP sessions to be read again.
+ */
+const SOCKET_WINDOW_SHARE = 1 / 8;
 
 export type StationStatus = 'down' | 'connecting' | 'up';
 
 export interface StationState {
   readonly status: StationStatus;
   readonly upSince: Date | null;
-  /** BMP messages queued to this server since the station was created (every session). */
+  /** BMP messages handed to the kernel for this server since the station was created (every session). */
   readonly messagesSent: number;
   /** Bytes handed to the kernel since the station was created. */
   readonly bytesSent: number;
@@ -115,7 +124,7 @@ export interface StationState {
   /** 'TCB' column: an opaque id of the current connection, '0x0' when there is none. */
   readonly tcb: string;
   readonly connectionAttempts: number;
-  /** Established sessions that went down (not counting stop()). */
+  /** Established sessions that failed (not counting stop() or reset()). */
   readonly flaps: number;
   readonly consecutiveFailures: number;
   readonly flapping: boolean;
@@ -164,7 +173,7 @@ type Phase =
   | { kind: 'connecting'; serial: number }
   | { kind: 'up'; serial: number; socket: net.Socket; since: number; tcb: string; localAddress: string; localPort: number }
   /** Termination queued, waiting for the flush and close; `then` decides what follows. */
-  | { kind: 'closing'; serial: number; socket: net.Socket; then: 'retry' | 'stopped' }
+  | { kind: 'closing'; serial: number; socket: net.Socket; then: 'reconnect' | 'stopped' }
   | { kind: 'stopped' };
 
 export class StationSession extends EventEmitter<StationEvents> {
@@ -172,8 +181,8 @@ export class StationSession extends EventEmitter<StationEvents> {
   private config: StationConfig;
   private readonly log: Logger;
   private readonly clock: StationClock;
-  private readonly highWater: number;
-  private readonly maxQueue: number;
+  private readonly highWaterMark: () => number;
+  private readonly maxQueueMark: () => number;
   private readonly keepalive: { idleSeconds: number; intervalSeconds: number; probes: number };
   private phase: Phase = { kind: 'idle' };
   private serial = 0;
@@ -186,8 +195,8 @@ export class StationSession extends EventEmitter<StationEvents> {
   private backpressured = false;
   private overflowed = false;
   private pumpScheduled = false;
-  private failures: number[] = [];
-  private flapping = false;
+  /** Index into PROMPT_RETRY_DELAYS_MS while reconnecting after a reset; null otherwise. */
+  private promptRetry: number | null = null;
   private stats = { messagesSent: 0, bytesSent: 0, connectionAttempts: 0, flaps: 0, consecutiveFailures: 0 };
   private lastStatisticsAt: number | null = null;
   private lastError: string | null = null;
@@ -202,8 +211,10 @@ export class StationSession extends EventEmitter<StationEvents> {
     this.config = config;
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ topic: 'server', server: config.id });
-    this.highWater = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
-    this.maxQueue = Math.max(options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, this.highWater);
+    const mark = (value: number | (() => number) | undefined, fallback: number): (() => number) =>
+      typeof value === 'function' ? value : () => value ?? fallback;
+    this.highWaterMark = mark(options.highWaterBytes, DEFAULT_HIGH_WATER_BYTES);
+    this.maxQueueMark = mark(options.maxQueueBytes, DEFAULT_MAX_QUEUE_BYTES);
     this.keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
   }
 
@@ -211,12 +222,21 @@ export class StationSession extends EventEmitter<StationEvents> {
     return `${this.config.address}/${this.config.port}`;
   }
 
-  private get flapWindowMs(): number {
-    return this.options.flapWindowMs ?? 3 * this.config.failureRetryDelay * 1000;
+  private get highWater(): number {
+    return this.highWaterMark();
   }
 
+  private get maxQueue(): number {
+    return Math.max(this.maxQueueMark(), this.highWater);
+  }
+
+  /** A session established this long is stable: the failure history is forgotten (the model's flapping-delay). */
   private get stablePeriodMs(): number {
-    return this.options.stablePeriodMs ?? this.flapWindowMs;
+    return this.config.flappingDelay * 1000;
+  }
+
+  private get flapping(): boolean {
+    return this.stats.consecutiveFailures >= FLAP_THRESHOLD;
   }
 
   /** Arms the initial-delay timer (once; later attempts follow the failure timers). */
@@ -257,7 +277,6 @@ export class StationSession extends EventEmitter<StationEvents> {
       return false;
     }
     if (parts[0] !== undefined && parts[0].length >= 6 && parts[0][5] === MessageType.statisticsReport) this.lastStatisticsAt = this.clock.now();
-    this.stats.messagesSent++;
     this.queue.push({ parts, bytes, onWritten });
     this.pendingBytes += bytes;
     if (!this.backpressured && this.queuedBytes >= this.highWater) {
@@ -285,14 +304,24 @@ export class StationSession extends EventEmitter<StationEvents> {
 
   /**
    * Drops the queue, sends Termination with `reason` right behind the last
-   * complete message, closes, and reconnects after the failure timers (the
-   * collector then gets a fresh Initiation and the engine resynchronises).
+   * complete message, closes, and connects again at once (the collector then
+   * gets a fresh Initiation and the engine resynchronises). Not a failure: no
+   * flap is counted and the failure timers are not used. A station waiting
+   * for its next attempt makes it now; one connecting or closing is left to it.
    */
   reset(reason: TerminationReasonCode, text: string): void {
-    if (this.phase.kind !== 'up') return;
+    const p = this.phase;
+    if (p.kind === 'waiting') {
+      this.log.info({ text }, `BMP server ${this.id} connection - ${this.target} reset: ${text}, connecting now`);
+      this.clock.clearTimeout(p.timer);
+      this.promptRetry = 0;
+      void this.attempt();
+      return;
+    }
+    if (p.kind !== 'up') return;
     this.log.info({ reason, text }, `BMP server ${this.id} connection - ${this.target} reset: ${text}`);
     this.dropQueue();
-    this.beginClose(reason, text, 'retry');
+    this.beginClose(reason, text, 'reconnect');
   }
 
   /**
@@ -410,6 +439,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     this.phase = { kind: 'up', serial, socket, since, tcb, localAddress, localPort };
     this.overflowed = false;
     this.lastError = null;
+    this.promptRetry = null;
     const stableTimer = this.clock.setTimeout(() => {
       if (this.phase.kind === 'up' && this.phase.serial === serial) {
         if (this.flapping) this.log.info(`BMP server ${this.id} connection - ${this.target} stable, no longer flapping`);
@@ -448,7 +478,8 @@ export class StationSession extends EventEmitter<StationEvents> {
     const socket = p.socket;
     if (socket.destroyed || this.queueHead >= this.queue.length) return;
     socket.cork();
-    while (this.queueHead < this.queue.length && socket.writableLength < SOCKET_WINDOW) {
+    const window = Math.min(SOCKET_WINDOW, this.maxQueue * SOCKET_WINDOW_SHARE);
+    while (this.queueHead < this.queue.length && socket.writableLength < window) {
       const m = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as QueuedMessage;
       this.pendingBytes -= m.bytes;
@@ -474,6 +505,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     if ((p.kind !== 'up' && p.kind !== 'closing') || p.serial !== serial) return;
     this.inSocketBytes -= m.bytes;
     if (err) return;
+    this.stats.messagesSent++;
     this.stats.bytesSent += m.bytes;
     m.onWritten?.();
     if (this.backpressured && this.queuedBytes <= this.highWater / 2) {
@@ -489,7 +521,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     this.pendingBytes = 0;
   }
 
-  private beginClose(reason: TerminationReasonCode, text: string | undefined, then: 'retry' | 'stopped'): void {
+  private beginClose(reason: TerminationReasonCode, text: string | undefined, then: 'reconnect' | 'stopped'): void {
     const p = this.phase;
     if (p.kind !== 'up') return;
     const termination = serializeParts({
@@ -500,7 +532,6 @@ export class StationSession extends EventEmitter<StationEvents> {
     // Bypasses send(): Termination goes out even when the queue is full.
     this.queue.push({ parts: termination, bytes, onWritten: undefined });
     this.pendingBytes += bytes;
-    this.stats.messagesSent++;
     this.phase = { kind: 'closing', serial: p.serial, socket: p.socket, then };
     this.log.debug({ reason }, `Termination msg sent to BMP server ${this.id} - ${this.target}`);
     this.pump();
@@ -539,31 +570,33 @@ export class StationSession extends EventEmitter<StationEvents> {
       this.failed();
     } else {
       const stopping = p.then === 'stopped';
-      this.log.info(`BMP server ${this.id} connection - ${this.target} closed${stopping ? '' : ', will reconnect'}`);
-      // A reset counts as a failure whatever the session's age: the collector could not keep up.
-      if (!stopping) this.stats.flaps++;
+      this.log.info(`BMP server ${this.id} connection - ${this.target} closed${stopping ? '' : ', connecting again'}`);
       this.emit('down', { reason: stopping ? 'stopped' : 'reset' });
       if (stopping) this.phase = { kind: 'stopped' };
-      else this.failed();
+      else if (this.phase === p) {
+        this.promptRetry = 0;
+        void this.attempt();
+      }
       for (const w of this.closeWaiters.splice(0)) w();
     }
   }
 
   private forgetFailures(): void {
-    this.failures = [];
-    this.flapping = false;
     this.stats.consecutiveFailures = 0;
   }
 
-  /** Records a failure and schedules the next attempt (see "Repeatedly" at the top). */
+  /** A connection attempt or a session failed: schedule the next attempt (see "Failures" at the top). */
   private failed(): void {
-    const now = this.clock.now();
+    if (this.promptRetry !== null && this.promptRetry < PROMPT_RETRY_DELAYS_MS.length) {
+      // Reconnecting after a reset: not the collector's failure yet.
+      const delay = Math.min(PROMPT_RETRY_DELAYS_MS[this.promptRetry++]!, this.config.failureRetryDelay * 1000);
+      this.schedule(delay);
+      return;
+    }
+    this.promptRetry = null;
     this.stats.consecutiveFailures++;
-    this.failures.push(now);
-    this.failures = this.failures.filter((t) => now - t <= this.flapWindowMs);
-    if (!this.flapping && this.failures.length >= FLAP_THRESHOLD) {
-      this.flapping = true;
-      this.log.info({ failures: this.failures.length, windowMs: this.flapWindowMs }, `BMP server ${this.id} connection - ${this.target} flapping, retry after flapping-delay`);
+    if (this.stats.consecutiveFailures === FLAP_THRESHOLD) {
+      this.log.info({ failures: this.stats.consecutiveFailures }, `BMP server ${this.id} connection - ${this.target} flapping, retry after flapping-delay`);
     }
     const delay = (this.flapping ? this.config.flappingDelay : this.config.failureRetryDelay) * 1000;
     this.schedule(delay);

@@ -92,55 +92,61 @@ describe('StationSession timers (manual clock)', () => {
     expect(s.state().connectionAttempts).toBe(2);
   });
 
-  it('retries after flapping-delay once the session failed three times within 3 × failure-retry-delay', async () => {
+  it('flapping-delay: the second consecutive failure waits flapping-delay, and every later one', async () => {
     const s = station();
     s.start();
     await bringUp(s, 20_000);
-    await collectorDrops(s); // failure 1 at t0
-    expect(s.state().nextAttemptInMs).toBe(40_000);
+    await collectorDrops(s); // failure 1
+    expect(s.state()).toMatchObject({ nextAttemptInMs: 40_000, consecutiveFailures: 1, flapping: false });
     await bringUp(s, 40_000);
-    await collectorDrops(s); // failure 2 at t0+40 s
-    expect(s.state().nextAttemptInMs).toBe(40_000);
-    await bringUp(s, 40_000);
-    await collectorDrops(s); // failure 3 at t0+80 s: within the 120 s window
-    expect(s.state()).toMatchObject({ flapping: true, nextAttemptInMs: 120_000, consecutiveFailures: 3 });
+    clock.advance(119_999); // up just under flapping-delay: not stable
+    await collectorDrops(s); // failure 2
+    expect(s.state()).toMatchObject({ flapping: true, nextAttemptInMs: 120_000, consecutiveFailures: 2 });
     clock.advance(119_999);
     await sleep(100);
-    expect(collector.connections).toHaveLength(3);
+    expect(collector.connections).toHaveLength(2);
     await bringUp(s, 1);
-    await collectorDrops(s); // still flapping: the session did not last
-    expect(s.state().nextAttemptInMs).toBe(120_000);
+    await collectorDrops(s); // failure 3: still flapping, the session did not last
+    expect(s.state()).toMatchObject({ nextAttemptInMs: 120_000, consecutiveFailures: 3 });
   });
 
-  it('failures spread wider than the window do not make it flap', async () => {
+  it('flapping-delay: failures however far apart count until a session stays up flapping-delay seconds', async () => {
+    const s = station();
+    s.start();
+    await bringUp(s, 20_000);
+    await collectorDrops(s); // failure 1
+    await bringUp(s, 40_000);
+    clock.advance(100_000); // 140 s after the first failure, but this session is not stable yet
+    await collectorDrops(s);
+    expect(s.state()).toMatchObject({ consecutiveFailures: 2, flapping: true, nextAttemptInMs: 120_000 });
+  });
+
+  it('flapping-delay: a session up for flapping-delay seconds is stable and clears the failure history', async () => {
     const s = station();
     s.start();
     await bringUp(s, 20_000);
     await collectorDrops(s);
     await bringUp(s, 40_000);
-    clock.advance(50_000); // this session lives 50 s (not yet the 120 s stable period)
     await collectorDrops(s);
-    await bringUp(s, 40_000);
-    await collectorDrops(s); // third failure, but the first one is 130 s old
-    expect(s.state()).toMatchObject({ flapping: false, nextAttemptInMs: 40_000 });
-  });
-
-  it('forgets the flapping once a session stays up for the stable period', async () => {
-    const s = station();
-    s.start();
-    await bringUp(s, 20_000);
-    for (let i = 0; i < 3; i++) {
-      await collectorDrops(s);
-      if (i < 2) await bringUp(s, 40_000);
-    }
     expect(s.state().flapping).toBe(true);
     await bringUp(s, 120_000);
     clock.advance(119_999);
-    expect(s.state().flapping).toBe(true);
+    expect(s.state()).toMatchObject({ flapping: true, consecutiveFailures: 2 });
     clock.advance(1);
     expect(s.state()).toMatchObject({ flapping: false, consecutiveFailures: 0 });
     await collectorDrops(s);
     expect(s.state().nextAttemptInMs).toBe(40_000);
+  });
+
+  it('a changed flapping-delay is the stable period of the next session', async () => {
+    const s = station();
+    s.start();
+    await bringUp(s, 20_000);
+    await collectorDrops(s);
+    s.updateConfig({ id: 1, address: HOST, port: collector.port, dscp: 0, updateSource: null, initialDelay: 20, failureRetryDelay: 40, flappingDelay: 60 });
+    await bringUp(s, 40_000);
+    clock.advance(60_000);
+    expect(s.state()).toMatchObject({ consecutiveFailures: 0 });
   });
 
   it('a connection attempt that fails before establishing retries after failure-retry-delay, then flapping-delay when repeated', async () => {
@@ -153,10 +159,45 @@ describe('StationSession timers (manual clock)', () => {
     expect(s.state().lastError).toMatch(/ECONNREFUSED/);
     clock.advance(40_000);
     await until(() => s.state().connectionAttempts === 2 && s.state().nextAttemptInMs !== null, 'second attempt fails');
-    expect(s.state().nextAttemptInMs).toBe(40_000);
-    clock.advance(40_000);
-    await until(() => s.state().connectionAttempts === 3 && s.state().nextAttemptInMs !== null, 'third attempt fails');
-    expect(s.state()).toMatchObject({ flapping: true, nextAttemptInMs: 120_000 });
+    expect(s.state()).toMatchObject({ flapping: true, nextAttemptInMs: 120_000, consecutiveFailures: 2 });
+  });
+
+  it('reset connects again at once, counts no flap and no failure', async () => {
+    const s = station();
+    const downs: string[] = [];
+    s.on('down', (d) => downs.push(d.reason));
+    s.start();
+    await bringUp(s, 20_000);
+    s.reset(2, 'buffer limit reached');
+    await until(() => s.status === 'up' && collector.connections.length === 2, 'reconnected without moving the clock');
+    expect(downs).toEqual(['reset']);
+    expect(s.state()).toMatchObject({ flaps: 0, consecutiveFailures: 0, connectionAttempts: 2 });
+    expect(collector.connections[0]!.messages.at(-1)).toEqual({ type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'buffer limit reached' }] });
+  });
+
+  it('reset while waiting for the next attempt makes it now', async () => {
+    const s = station();
+    s.start();
+    expect(s.state().nextAttemptInMs).toBe(20_000);
+    s.reset(0, 'reset by operator');
+    await until(() => s.status === 'up' && collector.connections.length === 1, 'connected without moving the clock');
+  });
+
+  it('after a reset, a failed reconnection retries after 1, 2, 4, 8 and 16 s, then the failure timers take over', async () => {
+    const s = station();
+    s.start();
+    await bringUp(s, 20_000);
+    await collector.close(); // nobody listens any more: every attempt is refused
+    s.reset(2, 'buffer limit reached');
+    const waits: number[] = [];
+    for (let attempt = 2; attempt <= 7; attempt++) {
+      await until(() => s.state().connectionAttempts === attempt && s.state().nextAttemptInMs !== null, `attempt ${attempt} fails`);
+      waits.push(s.state().nextAttemptInMs!);
+      clock.advance(s.state().nextAttemptInMs!);
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 40_000]);
+    expect(s.state()).toMatchObject({ consecutiveFailures: 1, flaps: 0 });
+    collector = await new TestCollector(HOST).listen(); // afterEach closes it
   });
 
   it('stop sends Termination (admin close), closes and schedules nothing', async () => {
