@@ -489,7 +489,6 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     const { id, address, port } = server.config;
     if (server.up) return;
     server.up = true;
-    server.lastError = null;
     // The station logged "up, invoke refresh event"; this is that event.
     const order = [...this.neighbors.values()].filter((n) => n.established && n.configured.includes(id)).sort((a, b) => a.seq - b.seq);
     const resync = server.resyncOwed;

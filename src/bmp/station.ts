@@ -20,11 +20,14 @@
  *
  * reset() is not a failure: the engine resets a session when bmpd's own
  * buffer is full (Termination reason 2) and the operator with
- * 'clear ip bgp bmp server N' (reason 0). The station connects again as soon
- * as the old session has closed, without the delay timers and without
- * counting a flap; should that attempt fail, it retries after 1, 2, 4, 8 and
- * 16 seconds (never longer than failure-retry-delay) before the failure
- * timers take over.
+ * 'clear ip bgp bmp server N' (reason 0). The old session's queue is dropped,
+ * Termination is written behind the last complete message and the socket is
+ * left to drain on its own (its bytes still count in queuedBytes; a collector
+ * that reads none of them for drainTimeoutMs has the connection cut, and
+ * then never sees that Termination). The station connects again at once,
+ * without the delay timers and without counting a flap; should that attempt
+ * fail, it retries after 1, 2, 4, 8 and 16 seconds (never longer than
+ * failure-retry-delay) before the failure timers take over.
  *
  * Queue: send() appends whole messages to a queue measured in bytes. Only a
  * little (socketWindow) is handed to the socket at a time, so a reset can
@@ -87,6 +90,8 @@ export interface StationOptions {
   readonly connectTimeoutMs?: number;
   /** How long a closing session may take to flush before it is cut. */
   readonly closeTimeoutMs?: number;
+  /** How long a reset session may take to deliver its Termination before it is cut; default 60 s. */
+  readonly drainTimeoutMs?: number;
   /** The active open; connectTcp by default. */
   readonly connect?: (opts: ConnectTcpOptions) => Promise<net.Socket>;
 }
@@ -173,7 +178,7 @@ type Phase =
   | { kind: 'connecting'; serial: number }
   | { kind: 'up'; serial: number; socket: net.Socket; since: number; tcb: string; localAddress: string; localPort: number }
   /** Termination queued, waiting for the flush and close; `then` decides what follows. */
-  | { kind: 'closing'; serial: number; socket: net.Socket; then: 'reconnect' | 'stopped' }
+  | { kind: 'closing'; serial: number; socket: net.Socket; then: 'stopped' }
   | { kind: 'stopped' };
 
 export class StationSession extends EventEmitter<StationEvents> {
@@ -192,6 +197,8 @@ export class StationSession extends EventEmitter<StationEvents> {
   private pendingBytes = 0;
   /** Bytes handed to the socket whose write callback has not fired yet. */
   private inSocketBytes = 0;
+  /** Sessions reset and left to drain, by serial: their bytes not yet taken by the kernel. */
+  private readonly draining = new Map<number, { socket: net.Socket; bytes: number }>();
   private backpressured = false;
   private overflowed = false;
   private pumpScheduled = false;
@@ -251,7 +258,9 @@ export class StationSession extends EventEmitter<StationEvents> {
   }
 
   get queuedBytes(): number {
-    return this.pendingBytes + this.inSocketBytes;
+    let bytes = this.pendingBytes + this.inSocketBytes;
+    for (const d of this.draining.values()) bytes += d.bytes;
+    return bytes;
   }
 
   get status(): StationStatus {
@@ -319,9 +328,36 @@ export class StationSession extends EventEmitter<StationEvents> {
       return;
     }
     if (p.kind !== 'up') return;
-    this.log.info({ reason, text }, `BMP server ${this.id} connection - ${this.target} reset: ${text}`);
+    this.log.info({ reason, text }, `BMP server ${this.id} connection - ${this.target} reset: ${text}, connecting again`);
     this.dropQueue();
-    this.beginClose(reason, text, 'reconnect');
+    const termination = this.termination(reason, text);
+    const drain = { socket: p.socket, bytes: this.inSocketBytes + partsLength(termination) };
+    this.draining.set(p.serial, drain);
+    this.inSocketBytes = 0;
+    this.backpressured = false;
+    // Straight to the socket, behind what it holds: the queue of this session is gone.
+    this.writeParts(p.socket, p.serial, { parts: termination, bytes: partsLength(termination), onWritten: undefined });
+    p.socket.end();
+    this.log.debug({ reason }, `Termination msg sent to BMP server ${this.id} - ${this.target}`);
+    const serial = p.serial;
+    const timer = this.clock.setTimeout(() => {
+      if (this.draining.get(serial) !== drain) return;
+      this.log.info(`BMP server ${this.id} connection - ${this.target} reset session did not drain within ${this.drainTimeoutMs} ms, cut`);
+      drain.socket.destroy();
+    }, this.drainTimeoutMs);
+    p.socket.once('close', () => {
+      this.clock.clearTimeout(timer);
+      if (this.draining.get(serial) === drain) this.draining.delete(serial);
+    });
+    this.phase = { kind: 'idle' };
+    this.emit('down', { reason: 'reset' });
+    if (this.phase.kind !== 'idle') return; // a listener stopped or reset the station meanwhile
+    this.promptRetry = 0;
+    void this.attempt();
+  }
+
+  private get drainTimeoutMs(): number {
+    return this.options.drainTimeoutMs ?? 60_000;
   }
 
   /**
@@ -329,6 +365,9 @@ export class StationSession extends EventEmitter<StationEvents> {
    * Resolves once the socket is closed (or cut after closeTimeoutMs).
    */
   stop(reason: TerminationReasonCode = TerminationReason.adminClose, text?: string): Promise<void> {
+    // Sessions still draining after a reset are cut: the station is going away.
+    for (const d of this.draining.values()) d.socket.destroy();
+    this.draining.clear();
     const phase = this.phase;
     switch (phase.kind) {
       case 'idle':
@@ -484,11 +523,7 @@ export class StationSession extends EventEmitter<StationEvents> {
       this.queue[this.queueHead++] = undefined as unknown as QueuedMessage;
       this.pendingBytes -= m.bytes;
       this.inSocketBytes += m.bytes;
-      const last = m.parts.length - 1;
-      m.parts.forEach((part, i) => {
-        if (i !== last) socket.write(part);
-        else socket.write(part, (err) => this.written(p.serial, m, err));
-      });
+      this.writeParts(socket, p.serial, m);
     }
     if (this.queueHead === this.queue.length) {
       this.queue = [];
@@ -500,7 +535,25 @@ export class StationSession extends EventEmitter<StationEvents> {
     socket.uncork();
   }
 
+  private writeParts(socket: net.Socket, serial: number, m: QueuedMessage): void {
+    const last = m.parts.length - 1;
+    m.parts.forEach((part, i) => {
+      if (i !== last) socket.write(part);
+      else socket.write(part, (err) => this.written(serial, m, err));
+    });
+  }
+
   private written(serial: number, m: QueuedMessage, err: Error | null | undefined): void {
+    const drain = this.draining.get(serial);
+    if (drain !== undefined) {
+      drain.bytes -= m.bytes;
+      if (!err) {
+        this.stats.messagesSent++;
+        this.stats.bytesSent += m.bytes;
+      }
+      m.onWritten?.(); // the engine re-checks its budget
+      return;
+    }
     const p = this.phase;
     if ((p.kind !== 'up' && p.kind !== 'closing') || p.serial !== serial) return;
     this.inSocketBytes -= m.bytes;
@@ -521,13 +574,17 @@ export class StationSession extends EventEmitter<StationEvents> {
     this.pendingBytes = 0;
   }
 
-  private beginClose(reason: TerminationReasonCode, text: string | undefined, then: 'reconnect' | 'stopped'): void {
-    const p = this.phase;
-    if (p.kind !== 'up') return;
-    const termination = serializeParts({
+  private termination(reason: TerminationReasonCode, text: string | undefined): Buffer[] {
+    return serializeParts({
       type: 'termination',
       information: [{ kind: 'reason', reason }, ...(text ? [{ kind: 'string' as const, text }] : [])],
     });
+  }
+
+  private beginClose(reason: TerminationReasonCode, text: string | undefined, then: 'stopped'): void {
+    const p = this.phase;
+    if (p.kind !== 'up') return;
+    const termination = this.termination(reason, text);
     const bytes = partsLength(termination);
     // Bypasses send(): Termination goes out even when the queue is full.
     this.queue.push({ parts: termination, bytes, onWritten: undefined });
@@ -569,14 +626,9 @@ export class StationSession extends EventEmitter<StationEvents> {
       this.emit('down', { reason });
       this.failed();
     } else {
-      const stopping = p.then === 'stopped';
-      this.log.info(`BMP server ${this.id} connection - ${this.target} closed${stopping ? '' : ', connecting again'}`);
-      this.emit('down', { reason: stopping ? 'stopped' : 'reset' });
-      if (stopping) this.phase = { kind: 'stopped' };
-      else if (this.phase === p) {
-        this.promptRetry = 0;
-        void this.attempt();
-      }
+      this.log.info(`BMP server ${this.id} connection - ${this.target} closed`);
+      this.emit('down', { reason: 'stopped' });
+      this.phase = { kind: 'stopped' };
       for (const w of this.closeWaiters.splice(0)) w();
     }
   }

@@ -43,6 +43,8 @@ export class Collector {
   readonly connections: net.Socket[] = [];
   /** Index in `messages` where each connection's first message landed. */
   readonly sessionStarts: number[] = [];
+  /** Each connection's messages alone (a reset session may still drain while the next one runs). */
+  readonly sessions: BmpMessage[][] = [];
   closedSessions = 0;
   private constructor(
     private readonly server: net.Server,
@@ -60,9 +62,14 @@ export class Collector {
     server.on('connection', (socket) => {
       c.connections.push(socket);
       c.sessionStarts.push(c.messages.length);
+      const session: BmpMessage[] = [];
+      c.sessions.push(session);
       const decoder = new BmpStreamDecoder();
       socket.on('data', (chunk) => {
-        for (const m of decoder.push(chunk)) c.messages.push(m);
+        for (const m of decoder.push(chunk)) {
+          c.messages.push(m);
+          session.push(m);
+        }
       });
       socket.on('close', () => c.closedSessions++);
       socket.on('error', () => undefined);
