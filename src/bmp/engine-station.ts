@@ -63,7 +63,7 @@ export function stationConfig(config: BmpServerConfig): StationConfig {
 }
 
 /** Real TCP stations; `extra` passes station options such as closeTimeoutMs. */
-export function realStations(extra: { closeTimeoutMs?: number; connectTimeoutMs?: number } = {}): StationFactory {
+export function realStations(extra: { closeTimeoutMs?: number; connectTimeoutMs?: number; drainTimeoutMs?: number } = {}): StationFactory {
   return (config, context) =>
     new StationSession(config, {
       ...extra,

@@ -23,8 +23,9 @@
  * 'clear ip bgp bmp server N' (reason 0). The old session's queue is dropped,
  * Termination is written behind the last complete message and the socket is
  * left to drain on its own (its bytes still count in queuedBytes; a collector
- * that reads none of them for drainTimeoutMs has the connection cut, and
- * then never sees that Termination). The station connects again at once,
+ * that reads none of them for drainTimeoutMs, or whose next session is reset
+ * too, has the connection cut, and then never sees that Termination: one
+ * session drains per station, so a reset costs at most one socket window). The station connects again at once,
  * without the delay timers and without counting a flap; should that attempt
  * fail, it retries after 1, 2, 4, 8 and 16 seconds (never longer than
  * failure-retry-delay) before the failure timers take over.
@@ -110,7 +111,7 @@ const SOCKET_WINDOW = 256 * 1024;
  * until the socket closes and still count against the budget, which must then fall below the
  * engine's resume mark (a quarter) for the BGP sessions to be read again.
  */
-const SOCKET_WINDOW_SHARE = 1 / 8;
+const SOCKET_WINDOW_SHARE = 1 / 16;
 
 export type StationStatus = 'down' | 'connecting' | 'up';
 
@@ -330,6 +331,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     if (p.kind !== 'up') return;
     this.log.info({ reason, text }, `BMP server ${this.id} connection - ${this.target} reset: ${text}, connecting again`);
     this.dropQueue();
+    this.cutDraining();
     const termination = this.termination(reason, text);
     const drain = { socket: p.socket, bytes: this.inSocketBytes + partsLength(termination) };
     this.draining.set(p.serial, drain);
@@ -356,6 +358,11 @@ export class StationSession extends EventEmitter<StationEvents> {
     void this.attempt();
   }
 
+  private cutDraining(): void {
+    for (const d of this.draining.values()) d.socket.destroy();
+    this.draining.clear();
+  }
+
   private get drainTimeoutMs(): number {
     return this.options.drainTimeoutMs ?? 60_000;
   }
@@ -365,9 +372,7 @@ export class StationSession extends EventEmitter<StationEvents> {
    * Resolves once the socket is closed (or cut after closeTimeoutMs).
    */
   stop(reason: TerminationReasonCode = TerminationReason.adminClose, text?: string): Promise<void> {
-    // Sessions still draining after a reset are cut: the station is going away.
-    for (const d of this.draining.values()) d.socket.destroy();
-    this.draining.clear();
+    this.cutDraining(); // the station is going away
     const phase = this.phase;
     switch (phase.kind) {
       case 'idle':
