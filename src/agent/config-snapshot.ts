@@ -67,6 +67,8 @@ export type NeighborPlacement =
 export interface BmpdRunningView {
   /** The /bgp presence container exists. */
   readonly bgp: boolean;
+  /** bgp/bmp/buffer-size when configured ('BMP buffer size configured'), null when the default applies. */
+  readonly bufferSizeConfigured: number | null;
   readonly servers: readonly number[];
   readonly neighbors: readonly { readonly key: NeighborKey; readonly address: string; readonly placement: NeighborPlacement }[];
 }
@@ -634,12 +636,23 @@ export function snapshotsFromRunning(tree: DataTree, env: ConfigEnvironment = {}
 /** The entries of running that oper state may be attached to (servers, neighbors with their place). */
 export function runningView(tree: DataTree): BmpdRunningView {
   const bgp = bgpContainer(tree);
-  if (bgp === undefined) return { bgp: false, servers: [], neighbors: [] };
+  if (bgp === undefined) return { bgp: false, bufferSizeConfigured: null, servers: [], neighbors: [] };
   const servers = list(object(bgp['bmp'])?.['server']).flatMap((s) => integer(s['id']) ?? []).sort((a, b) => a - b);
   const neighbors = rawEntries(bgp).map(({ location }) => ({
     key: neighborKey(location.kind === 'vrf' ? location.vrf : null, location.address),
     address: location.address,
     placement: location.kind === 'global' ? { kind: 'global' as const } : { kind: 'vrf' as const, vrf: location.vrf, afi: location.afi },
   }));
-  return { bgp: true, servers, neighbors };
+  return { bgp: true, bufferSizeConfigured: configuredBufferSize(tree), servers, neighbors };
+}
+
+/** The buffer-size leaf when set explicitly: report-all (what bgpContainer reads) cannot tell it from the default. */
+function configuredBufferSize(tree: DataTree): number | null {
+  const selected = tree.select(`${BGP_PATH}/bmpd:bmp/bmpd:buffer-size`);
+  try {
+    const printed = selected.print({ format: 'json', withDefaults: 'explicit' });
+    return integer(object(object(object(parseYangJson(printed))?.['bmpd:bgp'])?.['bmp'])?.['buffer-size']);
+  } finally {
+    selected.free();
+  }
 }

@@ -73,7 +73,7 @@ function dateAndTime(date: Date | null): string | null {
 // ---------------------------------------------------------------------------------------------
 // /bgp/bmp/state and /bgp/bmp/server/state
 
-function engineStateXml(engine: BmpEngineSnapshot): string {
+function engineStateXml(engine: BmpEngineSnapshot, running: BmpdRunningView): string {
   return element('state', leaves([
     ['servers-configured', count(engine.serversConfigured)],
     ['neighbors-configured', count(engine.neighborsConfigured)],
@@ -84,6 +84,8 @@ function engineStateXml(engine: BmpEngineSnapshot): string {
     ['refresh-in-progress', engine.refreshInProgress],
     ['refresh-scheduled', engine.refreshScheduled],
     ['refresh-delay', engine.initialRefresh.kind === 'delay' ? engine.initialRefresh.seconds : null],
+    ['refresh-skip', engine.initialRefresh.kind === 'skip'],
+    ['buffer-size-configured', running.bufferSizeConfigured],
     ['buffer-size-bytes', count(engine.bufferSizeBytes)],
     ['buffer-bytes-used', count(engine.bufferBytesUsed)],
   ]));
@@ -235,7 +237,7 @@ export function operStateXml(input: OperStateInput): string {
       const state = server ? serverStateXml(server) : '';
       return state === '' ? '' : `<server><id>${id}</id>${state}</server>`;
     }).join('');
-    const bmp = element('bmp', servers + (engine ? engineStateXml(engine) : ''));
+    const bmp = element('bmp', servers + (engine ? engineStateXml(engine, running) : ''));
 
     const global: string[] = [];
     // vrf name → afi → neighbor entries, in running's order

@@ -5,9 +5,10 @@
 //   TransitionQ  neighbors with a Peer Up or Peer Down still queued for some server (not yet
 //                handed to the socket).
 //   MonitoringQ  neighbors waiting for their initial table for at least one server (ROUTE-REFRESH
-//                not answered yet, replay not finished, or the refresh delay still running).
-//   ConfigQ      neighbors whose bmp-activate change is being applied (between applyConfig's
-//                start and the end of the Peer Up/Down it causes); 0 once applyConfig returned.
+//                not answered yet, replay not finished, the refresh delay still running, or the
+//                Adj-RIB-In replay after a buffer reset).
+//   ConfigQ      neighbors whose bmp-activate change caused a Peer Up or Peer Down that is still
+//                queued for some server (not yet handed to the socket).
 //   StatsQ       servers whose Statistics Report round is due but deferred while BMP output is
 //                under backpressure (the round runs when the buffer drains).
 // Per neighbor:

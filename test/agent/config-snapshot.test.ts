@@ -92,6 +92,7 @@ describe('the seed configuration on loopback', () => {
   it('lists the state-bearing entries with their place in the tree', () => {
     const view = runningView(running(seed()));
     expect(view.bgp).toBe(true);
+    expect(view.bufferSizeConfigured).toBe(2048);
     expect(view.servers).toEqual([1, 2]);
     expect(view.neighbors.map((n) => n.key)).toEqual([
       '127.0.3.1', '127.0.4.1', '127.0.5.1', '127.0.6.1', '127.0.7.1', '127.0.8.1', '::1', '::2', 'vrf1|127.0.1.1', 'vrf1|::2',
@@ -235,6 +236,6 @@ describe('an empty configuration', () => {
   it('runs no speaker and no BMP server', () => {
     const empty = running('');
     expect(snapshotsFromRunning(empty, ENV)).toEqual({ speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] });
-    expect(runningView(empty)).toEqual({ bgp: false, servers: [], neighbors: [] });
+    expect(runningView(empty)).toEqual({ bgp: false, bufferSizeConfigured: null, servers: [], neighbors: [] });
   });
 });

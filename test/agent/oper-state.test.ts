@@ -132,13 +132,21 @@ describe('operational state of the seed configuration', () => {
     });
   });
 
-  it('puts the summary header on /bgp/bmp/state', () => {
+  it('puts the summary header on /bgp/bmp/state: the seed\'s "BMP buffer size configured, buffer size 2048 MB"', () => {
     const bgp = merged(operStateXml(input()))['bmpd:bgp'] as Obj;
     expect(bgp.bmp.state).toEqual({
       'servers-configured': 2, 'neighbors-configured': 10, 'transition-queue': 0, 'monitoring-queue': 1, 'config-queue': 0,
-      'stats-queue': 0, 'refresh-in-progress': true, 'refresh-scheduled': false, 'refresh-delay': 30,
-      'buffer-size-bytes': String(2048 * 1024 * 1024), 'buffer-bytes-used': '4096',
+      'stats-queue': 0, 'refresh-in-progress': true, 'refresh-scheduled': false, 'refresh-delay': 30, 'refresh-skip': false,
+      'buffer-size-configured': 2048, 'buffer-size-bytes': String(2048 * 1024 * 1024), 'buffer-bytes-used': '4096',
     });
+  });
+
+  it('summary header: initial-refresh skip shows as refresh-skip, a buffer-size left at its default is not "configured"', () => {
+    const view = { ...runningView(seed), bufferSizeConfigured: null };
+    const bgp = merged(operStateXml(input({ running: view, engine: engine({ initialRefresh: { kind: 'skip' }, bufferSizeBytes: 256 * 1024 * 1024 }) })))['bmpd:bgp'] as Obj;
+    expect(bgp.bmp.state).toMatchObject({ 'refresh-skip': true, 'buffer-size-bytes': String(256 * 1024 * 1024) });
+    expect(bgp.bmp.state).not.toHaveProperty('buffer-size-configured');
+    expect(bgp.bmp.state).not.toHaveProperty('refresh-delay');
   });
 
   it('joins the BGP session and the BMP columns on a global neighbor', () => {
