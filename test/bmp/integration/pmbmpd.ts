@@ -131,16 +131,17 @@ export class Pmbmpd {
   }
 
   /**
-   * The prefixes one session holds at the end of its log: announced minus withdrawn. Read line by
-   * line without JSON.parse (a 200,000-prefix table is ~80 MB of JSON).
+   * The prefixes one session holds at the end of its log (of one peer, if given): announced minus
+   * withdrawn. Read line by line without JSON.parse (a 200,000-prefix table is ~80 MB of JSON).
    */
-  sessionRoutes(exporter: string, port: number): SessionRoutes {
+  sessionRoutes(exporter: string, port: number, peer?: string): SessionRoutes {
     const file = this.sessionFile(exporter, port);
     const prefixes = new Set<string>();
     let lines = 0;
     if (!existsSync(file)) return { prefixes, lines };
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (!line.includes('"route_monitor"')) continue;
+      if (peer !== undefined && !line.includes(`"peer_ip": "${peer}"`)) continue;
       lines++;
       const prefix = /"ip_prefix": "([^"]+)"/.exec(line)?.[1];
       if (prefix === undefined) continue;
