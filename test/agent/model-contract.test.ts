@@ -301,6 +301,44 @@ describe('the model keeps its word, at real collectors', () => {
   }, 40_000);
 });
 
+describe('what neighbor changes do at the collectors', () => {
+  const peerDowns = (): PmbmpdRecord[] => allOf(a, 'peer_down').filter((r) => r.peer_ip === GOBGP);
+
+  it('neighbor/timers: used from the next OPEN; the Peer Up stands', async () => {
+    const downs = peerDowns().length;
+    await commit(`<neighbor><address>${GOBGP}</address><timers><keepalive>20</keepalive><hold-time>60</hold-time></timers></neighbor>`);
+    await settle();
+    expect(peerDowns()).toHaveLength(downs);
+  }, 30_000);
+
+  it('router-id: every BGP session restarts; the BMP session stays, the neighbor goes Peer Down (reason 1) and Peer Up again', async () => {
+    const bmpSessions = sessions(a).length;
+    const downs = peerDowns().length;
+    const ups = peerUps(a, GOBGP);
+    await commit('<router-id>127.0.23.5</router-id>');
+    await eventually('A: Peer Down and Peer Up again', () => peerDowns().length === downs + 1 && peerUps(a, GOBGP) === ups + 1, 30_000);
+    expect(peerDowns().at(-1)!.reason_type).toBe(1); // we sent the NOTIFICATION (Cease, Other Configuration Change)
+    expect(sessions(a)).toHaveLength(bmpSessions);
+  }, 40_000);
+
+  it('neighbor/shutdown set and removed: Peer Down reason 1 (Cease, Administrative Shutdown), then Peer Up', async () => {
+    const downs = peerDowns().length;
+    const ups = peerUps(a, GOBGP);
+    await commit(`<neighbor><address>${GOBGP}</address><shutdown/></neighbor>`);
+    await eventually('A: Peer Down', () => peerDowns().length === downs + 1);
+    expect(peerDowns().at(-1)!.reason_type).toBe(1);
+    await commit(`<neighbor><address>${GOBGP}</address><shutdown nc:operation="delete"/></neighbor>`);
+    await eventually('A: Peer Up again', () => peerUps(a, GOBGP) === ups + 1, 30_000);
+  }, 60_000);
+
+  it('neighbor removed: Peer Down reason 5 (de-configured) to its servers', async () => {
+    const downs = peerDowns().length;
+    await commit(`<neighbor nc:operation="delete"><address>${GOBGP}</address></neighbor>`);
+    await eventually('A: Peer Down', () => peerDowns().length === downs + 1);
+    expect(peerDowns().at(-1)!.reason_type).toBe(5);
+  }, 30_000);
+});
+
 describe('IPv6: a neighbor on ::1 exported to a pmbmpd listening on ::1', () => {
   it('neighbor ::1: Peer Up with the V flag (pmbmpd reads an IPv6 peer address) and every prefix', async () => {
     await commit(`<bmp>${server(4, c6)}</bmp>

@@ -493,6 +493,34 @@ describe('BMP engine: bounded memory, hard bound', () => {
   });
 });
 
+describe('BMP engine: ConfigQ', () => {
+  it('counts a neighbor whose bmp-activate change still has its Peer Down queued, until the server has taken it', async () => {
+    const slow = await collector('127.0.8.30');
+    const r = rig({ stuckMs: 3_600_000 });
+    r.speaker.establish(A);
+    const servers = [serverConfig(1, slow)];
+    await r.engine.applyConfig(config({ bufferSizeMb: 64, initialRefresh: { kind: 'skip' }, servers, neighbors: [{ neighbor: A.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await slow.waitFor('Peer Up', (c) => c.ofType('peerUp').length === 1);
+    slow.pauseReading();
+    // Route Monitoring until the station holds more than its socket takes: later messages wait in its queue.
+    const prefixes = Array.from({ length: 900 }, (_, i) => `10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`);
+    const big = bgpUpdate({ prefixes, nextHop: '198.51.100.3', asPath: [65030] });
+    for (let sent = 0; r.engine.snapshot().neighbors[0]!.msgQ < 50; sent++) {
+      r.speaker.update(A.key, big, { announced: prefixes.length });
+      if (sent % 16 === 0) await sleep(1);
+      if (sent > 20_000) throw new Error('the queue does not grow');
+    }
+    expect(r.engine.snapshot().configQ).toBe(0);
+    await r.engine.applyActivationChanges({ upserts: [], removals: [A.key] });
+    expect(r.engine.snapshot()).toMatchObject({ configQ: 1, transitionQ: 1 });
+    slow.resumeReading();
+    await slow.waitFor('Peer Down reason 5', (c) => c.ofType('peerDown').length === 1, 30_000);
+    await eventually('ConfigQ empty', () => r.engine.snapshot().configQ === 0);
+    expect(r.engine.snapshot().transitionQ).toBe(0);
+  });
+});
+
 describe('BMP engine: state and debug topics', () => {
   it('reports the summary queues, server rows and neighbor rows, and switches debug topics at run time', async () => {
     const c1 = await collector('127.0.8.16');

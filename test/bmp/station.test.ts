@@ -153,6 +153,57 @@ describe('StationSession with a real collector', () => {
     expect(collector.last!.messages[0]!.type).toBe('initiation');
   });
 
+  it('a bound changed at run time reaches the session already open (buffer-size is read at every message)', async () => {
+    let bound = 256 * 1024;
+    const overflows: number[] = [];
+    const s = station({}, { highWaterBytes: () => bound, maxQueueBytes: () => bound, onOverflow: (st) => overflows.push(st.queuedBytes) });
+    await up(s);
+    await until(() => collector.last!.messages.length === 1, 'Initiation');
+    collector.last!.socket.pause();
+    const update = bgpUpdate({ prefixes: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`), nextHop: '127.0.3.1', asPath: [65030] });
+    const header = routeMonitoringHeader(peer, update.length);
+    const size = header.length + update.length;
+    /** Sends while the next message fits under `limit` (the kernel's socket buffers absorb the first megabytes). */
+    const fillTo = async (limit: number): Promise<void> => {
+      for (let sent = 1; s.state().queuedBytes + size <= limit; sent++) {
+        expect(s.send([header, update])).toBe(true);
+        if (sent % 50 === 0) await sleep(5);
+        if (sent > 40_000) throw new Error('the queue does not grow');
+      }
+    };
+    await fillTo(256 * 1024);
+    bound = 1024 * 1024; // raised: the open session takes four times as much
+    await fillTo(1024 * 1024);
+    expect(s.state().queuedBytes).toBeGreaterThan(1024 * 1024 - size);
+    expect(overflows).toEqual([]);
+    bound = 512 * 1024; // lowered below what is queued: the next message overflows
+    expect(s.send([header, update])).toBe(false);
+    expect(overflows).toHaveLength(1);
+  });
+
+  it('messages-sent counts what was written, never what a reset dropped', async () => {
+    const s = station({}, { highWaterBytes: 1024 * 1024, maxQueueBytes: 1024 * 1024 });
+    await up(s);
+    await until(() => collector.last!.messages.length === 1, 'Initiation');
+    const first = collector.last!;
+    first.socket.pause();
+    const update = bgpUpdate({ prefixes: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`), nextHop: '127.0.3.1', asPath: [65030] });
+    const header = routeMonitoringHeader(peer, update.length);
+    let queued = 1; // the Initiation
+    for (let i = 0; s.state().queuedBytes < 512 * 1024; i++) {
+      expect(s.send([header, update])).toBe(true);
+      queued++;
+      if (i % 50 === 0) await sleep(5);
+    }
+    s.reset(2, 'buffer limit reached');
+    first.socket.resume();
+    await until(() => first.closed && collector.connections.length === 2 && collector.last!.messages.length === 1, 'first session drained, second has its Initiation');
+    // Every message of the first session the collector got (Termination included), plus the new Initiation.
+    expect(s.state().messagesSent).toBe(first.messages.length + 1);
+    expect(first.messages.length).toBeLessThan(queued + 1);
+    expect(first.messages.at(-1)!.type).toBe('termination');
+  });
+
   it('overflow: a reset while the collector still reads delivers Termination reason 2 right behind the last complete message', async () => {
     let overflowCalls = 0;
     const s = station({}, {
