@@ -527,7 +527,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     server.generation++;
     this.stationDown(server, why);
     server.lastError = text;
-    // The same station object reconnects after its failure timer and says 'up' again.
+    // The same station object connects again at once and says 'up' again.
     station.reset(code, text);
   }
 

@@ -22,13 +22,13 @@
  * buffer is full (Termination reason 2) and the operator with
  * 'clear ip bgp bmp server N' (reason 0). The old session's queue is dropped,
  * Termination is written behind the last complete message and the socket is
- * left to drain on its own (its bytes still count in queuedBytes; a collector
- * that reads none of them for drainTimeoutMs, or whose next session is reset
- * too, has the connection cut, and then never sees that Termination: one
- * session drains per station, so a reset costs at most one socket window). The station connects again at once,
- * without the delay timers and without counting a flap; should that attempt
- * fail, it retries after 1, 2, 4, 8 and 16 seconds (never longer than
- * failure-retry-delay) before the failure timers take over.
+ * left to drain on its own; its bytes still count in queuedBytes. One session
+ * drains per station, so a reset costs at most one socket window: a collector
+ * that reads none of it for drainTimeoutMs, or whose next session is reset
+ * too, has the connection cut and never sees that Termination. The station
+ * connects again at once, without the delay timers and without counting a
+ * flap; should that attempt fail, it retries after 1, 2, 4, 8 and 16 seconds
+ * (never longer than failure-retry-delay) before the failure timers take over.
  *
  * Queue: send() appends whole messages to a queue measured in bytes. Only a
  * little (socketWindow) is handed to the socket at a time, so a reset can
@@ -178,8 +178,8 @@ type Phase =
   | { kind: 'waiting'; timer: unknown; at: number }
   | { kind: 'connecting'; serial: number }
   | { kind: 'up'; serial: number; socket: net.Socket; since: number; tcb: string; localAddress: string; localPort: number }
-  /** Termination queued, waiting for the flush and close; `then` decides what follows. */
-  | { kind: 'closing'; serial: number; socket: net.Socket; then: 'stopped' }
+  /** stop(): Termination queued, waiting for the flush and close. */
+  | { kind: 'closing'; serial: number; socket: net.Socket }
   | { kind: 'stopped' };
 
 export class StationSession extends EventEmitter<StationEvents> {
@@ -351,11 +351,9 @@ export class StationSession extends EventEmitter<StationEvents> {
       this.clock.clearTimeout(timer);
       if (this.draining.get(serial) === drain) this.draining.delete(serial);
     });
-    this.phase = { kind: 'idle' };
-    this.emit('down', { reason: 'reset' });
-    if (this.phase.kind !== 'idle') return; // a listener stopped or reset the station meanwhile
     this.promptRetry = 0;
-    void this.attempt();
+    void this.attempt(); // 'connecting' from here on
+    this.emit('down', { reason: 'reset' });
   }
 
   private cutDraining(): void {
@@ -388,10 +386,9 @@ export class StationSession extends EventEmitter<StationEvents> {
         this.phase = { kind: 'stopped' };
         return Promise.resolve();
       case 'up':
-        this.beginClose(reason, text, 'stopped');
+        this.beginClose(reason, text);
         return this.closed();
       case 'closing':
-        phase.then = 'stopped';
         return this.closed();
     }
   }
@@ -586,7 +583,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     });
   }
 
-  private beginClose(reason: TerminationReasonCode, text: string | undefined, then: 'stopped'): void {
+  private beginClose(reason: TerminationReasonCode, text: string | undefined): void {
     const p = this.phase;
     if (p.kind !== 'up') return;
     const termination = this.termination(reason, text);
@@ -594,7 +591,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     // Bypasses send(): Termination goes out even when the queue is full.
     this.queue.push({ parts: termination, bytes, onWritten: undefined });
     this.pendingBytes += bytes;
-    this.phase = { kind: 'closing', serial: p.serial, socket: p.socket, then };
+    this.phase = { kind: 'closing', serial: p.serial, socket: p.socket };
     this.log.debug({ reason }, `Termination msg sent to BMP server ${this.id} - ${this.target}`);
     this.pump();
     const serial = p.serial;
