@@ -202,6 +202,17 @@ describe('the model keeps its word, at real collectors', () => {
     expect(sessions(a)).toHaveLength(1);
   }, 40_000);
 
+  it('bmp/server/update-source: that server gets Termination reason 0 and a new session; the other is untouched', async () => {
+    // An interface without an address: the new session binds where the kernel chooses (README: a
+    // condition of the moment never fails a commit).
+    await commit('<bmp><server><id>2</id><update-source>nosuchif0</update-source></server></bmp>');
+    await eventually('B: a third session', () => sessions(b).length === 3 && ofType(sessions(b)[2]!, 'init').length === 1);
+    expect(ofType(sessions(b)[1]!, 'term').map((r) => r.bmp_term_info_reason)).toEqual(['Session administratively closed']);
+    expect(sessions(a)).toHaveLength(1);
+    await commit('<bmp><server><id>2</id><update-source>lo</update-source></server></bmp>');
+    await eventually('B: a fourth session', () => sessions(b).length === 4 && ofType(sessions(b)[3]!, 'init').length === 1);
+  }, 40_000);
+
   it('bmp/buffer-size and bmp/initial-refresh: the summary header says what is configured, and no session drops', async () => {
     const header = await state('/bmpd:bgp/bmp/state');
     expect(leaf(header, 'buffer-size-configured')).toBeUndefined(); // the default applies
@@ -216,7 +227,7 @@ describe('the model keeps its word, at real collectors', () => {
     expect(leaf(after, 'refresh-delay')).toBeUndefined();
     expect(leaf(await serverState(1), 'session-startup')).toBe('skip');
     await settle();
-    expect([sessions(a).length, sessions(b).length]).toEqual([1, 2]);
+    expect([sessions(a).length, sessions(b).length]).toEqual([1, 4]);
     await commit('<bmp><initial-refresh><delay>1</delay></initial-refresh></bmp>');
   }, 40_000);
 
@@ -330,6 +341,17 @@ describe('what neighbor changes do at the collectors', () => {
     await commit(`<neighbor><address>${GOBGP}</address><shutdown nc:operation="delete"/></neighbor>`);
     await eventually('A: Peer Up again', () => peerUps(a, GOBGP) === ups + 1, 30_000);
   }, 60_000);
+
+  it('neighbor/passive: the BGP session restarts (Cease, Other Configuration Change): Peer Down reason 1, then Peer Up', async () => {
+    const bmpSessions = sessions(a).length;
+    const downs = peerDowns().length;
+    const ups = peerUps(a, GOBGP);
+    // The member sets its own passive now (the group says true): bmpd also connects itself.
+    await commit(`<neighbor><address>${GOBGP}</address><passive>false</passive></neighbor>`);
+    await eventually('A: Peer Down and Peer Up again', () => peerDowns().length === downs + 1 && peerUps(a, GOBGP) === ups + 1, 30_000);
+    expect(peerDowns().at(-1)!.reason_type).toBe(1);
+    expect(sessions(a)).toHaveLength(bmpSessions);
+  }, 40_000);
 
   it('neighbor removed: Peer Down reason 5 (de-configured) to its servers', async () => {
     const downs = peerDowns().length;
