@@ -493,6 +493,34 @@ describe('BMP engine: bounded memory, hard bound', () => {
   });
 });
 
+describe('BMP engine: bounded memory, closing sessions', () => {
+  it('a removed server still flushing its queue counts against buffer-size until its session has closed', async () => {
+    const slow = await collector('127.0.8.31');
+    const r = rig({ stuckMs: 3_600_000 });
+    r.speaker.establish(A);
+    await r.engine.applyConfig(config({ bufferSizeMb: 64, initialRefresh: { kind: 'skip' }, servers: [serverConfig(1, slow)], neighbors: [{ neighbor: A.key, servers: 'all' }] }));
+    await bringUp(r, 1);
+    await slow.waitFor('Peer Up', (c) => c.ofType('peerUp').length === 1);
+    slow.pauseReading();
+    const prefixes = Array.from({ length: 900 }, (_, i) => `10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`);
+    const big = bgpUpdate({ prefixes, nextHop: '198.51.100.3', asPath: [65030] });
+    for (let sent = 0; r.engine.snapshot().bufferBytesUsed < 1024 * 1024; sent++) {
+      r.speaker.update(A.key, big, { announced: prefixes.length });
+      if (sent % 16 === 0) await sleep(1);
+      if (sent > 20_000) throw new Error('the queue does not grow');
+    }
+    const held = r.engine.snapshot().bufferBytesUsed;
+    const removing = r.engine.applyConfig(config({ bufferSizeMb: 64, initialRefresh: { kind: 'skip' }, servers: [], neighbors: [] }));
+    // Gone from the configuration, its bytes still held: they count.
+    expect(r.engine.snapshot().servers).toEqual([]);
+    expect(r.engine.snapshot().bufferBytesUsed).toBeGreaterThanOrEqual(held);
+    slow.resumeReading();
+    await removing;
+    expect(r.engine.snapshot().bufferBytesUsed).toBe(0);
+    expect(slow.ofType('termination')[0]!.information).toContainEqual({ kind: 'reason', reason: 4 });
+  });
+});
+
 describe('BMP engine: ConfigQ', () => {
   it('counts a neighbor whose bmp-activate change still has its Peer Down queued, until the server has taken it', async () => {
     const slow = await collector('127.0.8.30');
