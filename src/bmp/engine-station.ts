@@ -15,8 +15,11 @@ export interface StationPort {
   readonly id: number;
   /** Arm the initial-delay timer; the station connects and sends Initiation on its own. */
   start(): void;
-  /** Queue one BMP message (parts written back to back, not copied); false when dropped (not up, overflow). */
-  send(parts: readonly Buffer[], onWritten?: () => void): boolean;
+  /**
+   * Queue one BMP message (parts written back to back, not copied); false when dropped (not up,
+   * overflow). `onWritten` is told once whether the kernel took it (false: its session ended first).
+   */
+  send(parts: readonly Buffer[], onWritten?: (written: boolean) => void): boolean;
   /** Bytes queued and not yet taken by the kernel. */
   readonly queuedBytes: number;
   /** Drop the queue, Termination with `reason`, close, and connect again at once (not a failure); a station waiting for its next attempt makes it now. */

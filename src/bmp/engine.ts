@@ -616,9 +616,12 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     const parts = [routeMonitoringHeader(this.peerHeader(n, atMs), update.length), update];
     for (const id of serverIds) {
       const server = this.servers.get(id);
-      if (server && this.deliver(server, n, parts, kind)) {
-        server.routeMonitoringSent++;
-        n.routeMonitoringSent++;
+      // Counted once written (route-monitoring-sent, 'RM Sent'), like messages-sent.
+      if (server) {
+        this.deliver(server, n, parts, kind, true, () => {
+          server.routeMonitoringSent++;
+          n.routeMonitoringSent++;
+        });
       }
     }
   }
@@ -773,7 +776,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
         peer: this.peerHeader(n, this.clock.now()),
         stats: statisticsEntries(stats, n.established!.capabilities.families),
       };
-      if (this.deliver(server, n, serializeParts(msg), 'transition', false)) server.statisticsSent++;
+      this.deliver(server, n, serializeParts(msg), 'transition', false, () => server.statisticsSent++);
     }
     server.lastStatsAt = new Date(this.clock.now());
     this.log.server.debug({ server: id, reports: neighbors.length }, `BMP server ${id} statistics sent for ${neighbors.length} neighbors`);
@@ -798,7 +801,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
    * the most queued bytes is reset (it is the one not keeping up) until it does; if that is
    * `server` itself, nothing is queued and false is returned (the server resynchronises).
    */
-  private deliver(server: ServerEntry, n: NeighborEntry, parts: readonly Buffer[], kind: QueueKind, counted = true): boolean {
+  private deliver(server: ServerEntry, n: NeighborEntry, parts: readonly Buffer[], kind: QueueKind, counted = true, onSent?: () => void): boolean {
     const station = server.station;
     if (!station || !server.up) return false;
     if (!this.budget.admit(station, partsLength(parts))) return false;
@@ -809,8 +812,9 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       server.outstanding.set(n.key, o);
     }
     const slot = o;
-    const queued = station.send(parts, () => {
+    const queued = station.send(parts, (written) => {
       if (counted && server.generation === generation) slot[kind]--;
+      if (written) onSent?.();
       // Bytes reached the kernel: maybe below the low-water mark now.
       if (this.budget.paused) this.checkPressure();
     });

@@ -160,7 +160,7 @@ export interface StationEvents {
 interface QueuedMessage {
   readonly parts: readonly Buffer[];
   readonly bytes: number;
-  readonly onWritten: (() => void) | undefined;
+  readonly onWritten: ((written: boolean) => void) | undefined;
 }
 
 /** 40-bit FNV-1a, printed like the seed's TCB pointers (0x2A98B07138). */
@@ -276,7 +276,7 @@ export class StationSession extends EventEmitter<StationEvents> {
    * UPDATE shared by every station). False when dropped: the session is not
    * up, or the queue would overflow (the overflow policy then runs).
    */
-  send(parts: readonly Buffer[], onWritten?: () => void): boolean {
+  send(parts: readonly Buffer[], onWritten?: (written: boolean) => void): boolean {
     if (this.phase.kind !== 'up' || this.overflowed) return false;
     const bytes = partsLength(parts);
     if (this.queuedBytes + bytes > this.maxQueue) {
@@ -553,16 +553,19 @@ export class StationSession extends EventEmitter<StationEvents> {
         this.stats.messagesSent++;
         this.stats.bytesSent += m.bytes;
       }
-      m.onWritten?.(); // the engine re-checks its budget
+      m.onWritten?.(!err); // the engine re-checks its budget either way
       return;
     }
     const p = this.phase;
     if ((p.kind !== 'up' && p.kind !== 'closing') || p.serial !== serial) return;
     this.inSocketBytes -= m.bytes;
-    if (err) return;
+    if (err) {
+      m.onWritten?.(false);
+      return;
+    }
     this.stats.messagesSent++;
     this.stats.bytesSent += m.bytes;
-    m.onWritten?.();
+    m.onWritten?.(true);
     if (this.backpressured && this.queuedBytes <= this.highWater / 2) {
       this.backpressured = false;
       this.emit('drain', this.queuedBytes);
