@@ -376,4 +376,14 @@ describe('IPv6: a neighbor on ::1 exported to a pmbmpd listening on ::1', () => 
     // The IPv4 collector does not monitor it.
     expect(peerUps(a, GOBGP6)).toBe(0);
   }, 60_000);
+
+  it('neighbor/bmp-activate all: every configured server, including one added later', async () => {
+    await commit(`<neighbor><address>${GOBGP6}</address><bmp-activate nc:operation="replace"><all/></bmp-activate></neighbor>`);
+    await eventually('A: Peer Up of ::1', () => peerUps(a, GOBGP6) === 1, 30_000);
+    const bSessions = sessions(b).length;
+    await commit(`<bmp>${server(5, b)}</bmp>`);
+    await eventually('B, as server 5: a new session with the Peer Up of ::1', () =>
+      sessions(b).length === bSessions + 1 && ofType(sessions(b).at(-1)!, 'peer_up').some((r) => r.peer_ip === GOBGP6), 30_000);
+    expect(peerUps(c6, GOBGP6, EXPORTER6)).toBe(1); // server 4 kept its session and its Peer Up
+  }, 60_000);
 });
