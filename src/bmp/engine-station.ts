@@ -22,6 +22,8 @@ export interface StationPort {
   send(parts: readonly Buffer[], onWritten?: (written: boolean) => void): boolean;
   /** Bytes queued and not yet taken by the kernel. */
   readonly queuedBytes: number;
+  /** Bytes the kernel has taken over the station's life; unlike state().bytesSent never cleared. */
+  readonly bytesWritten: number;
   /** Drop the queue, Termination with `reason`, close, and connect again at once (not a failure); a station waiting for its next attempt makes it now. */
   reset(reason: TerminationReasonCode, text: string): void;
   /** Termination with `reason`, flush, close; no reconnect. */

@@ -161,7 +161,6 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   private readonly stationFactory: StationFactory;
   private readonly sysName: string;
   private readonly sysDescr: string;
-  private readonly stuckMs: number;
   private readonly log: Record<DebugTopic, Logger>;
   private readonly offLevel: string;
   private topicChildren: Record<DebugTopic, WeakRef<Logger>[]> = { event: [], neighbor: [], server: [] };
@@ -186,13 +185,12 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.stationFactory = options.stations ?? realStations();
     this.sysName = options.sysName;
     this.sysDescr = options.sysDescr;
-    this.stuckMs = options.stuckMs ?? 10_000;
     this.budget = new BufferBudget<StationPort>(EMPTY_BMP_CONFIG.bufferSizeMb * MEGABYTE, {
       clock: this.clock,
-      stuckMs: this.stuckMs,
+      stuckMs: options.stuckMs ?? 10_000,
       accounts: () => this.stationsHoldingBytes(),
       queuedBytes: (station) => station.queuedBytes,
-      bytesWritten: (station) => station.state().bytesSent,
+      bytesWritten: (station) => station.bytesWritten,
       resettable: (station) => this.serverOf(station)?.up === true,
       reset: (station, why, used) => {
         const server = this.serverOf(station);

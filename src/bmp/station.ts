@@ -206,6 +206,8 @@ export class StationSession extends EventEmitter<StationEvents> {
   /** Index into PROMPT_RETRY_DELAYS_MS while reconnecting after a reset; null otherwise. */
   private promptRetry: number | null = null;
   private stats = { messagesSent: 0, bytesSent: 0, connectionAttempts: 0, flaps: 0, consecutiveFailures: 0 };
+  /** Bytes the kernel took over the station's life (the engine's stuck check; clearCounters() leaves it). */
+  private lifetimeBytes = 0;
   private lastStatisticsAt: number | null = null;
   private lastError: string | null = null;
   private closeWaiters: Array<() => void> = [];
@@ -256,6 +258,10 @@ export class StationSession extends EventEmitter<StationEvents> {
   /** Timer and policy changes that need no new session (address, port, DSCP, source do: the engine replaces the station). */
   updateConfig(config: StationConfig): void {
     this.config = { ...config, address: this.config.address, port: this.config.port, dscp: this.config.dscp, updateSource: this.config.updateSource };
+  }
+
+  get bytesWritten(): number {
+    return this.lifetimeBytes;
   }
 
   get queuedBytes(): number {
@@ -549,10 +555,7 @@ export class StationSession extends EventEmitter<StationEvents> {
     const drain = this.draining.get(serial);
     if (drain !== undefined) {
       drain.bytes -= m.bytes;
-      if (!err) {
-        this.stats.messagesSent++;
-        this.stats.bytesSent += m.bytes;
-      }
+      if (!err) this.countWritten(m);
       m.onWritten?.(!err); // the engine re-checks its budget either way
       return;
     }
@@ -563,14 +566,19 @@ export class StationSession extends EventEmitter<StationEvents> {
       m.onWritten?.(false);
       return;
     }
-    this.stats.messagesSent++;
-    this.stats.bytesSent += m.bytes;
+    this.countWritten(m);
     m.onWritten?.(true);
     if (this.backpressured && this.queuedBytes <= this.highWater / 2) {
       this.backpressured = false;
       this.emit('drain', this.queuedBytes);
     }
     if (p.kind === 'closing' && this.queuedBytes === 0 && !p.socket.writableEnded) p.socket.end();
+  }
+
+  private countWritten(m: QueuedMessage): void {
+    this.stats.messagesSent++;
+    this.stats.bytesSent += m.bytes;
+    this.lifetimeBytes += m.bytes;
   }
 
   private dropQueue(): void {
