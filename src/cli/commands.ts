@@ -220,6 +220,12 @@ export function descriptionText(typed: string): string {
   return typed.replace(/^LINE\s+/, '');
 }
 
+/** The AS of 'router bgp' in running; undefined when BGP is not configured. */
+async function runningAs(c: CommandContext): Promise<string | undefined> {
+  const reply = await XmlElement.parse(await c.agent.getConfig(`<bgp xmlns="${BMPD_NS}"><as-number/></bgp>`));
+  return reply.at('data', 'bgp')?.leaf('as-number');
+}
+
 async function readBgp(c: CommandContext, filter: string, withDefaults: WithDefaults): Promise<XmlElement | undefined> {
   const reply = await XmlElement.parse(await c.agent.get(filter, withDefaults));
   return reply.at('data', 'bgp');
@@ -334,8 +340,7 @@ export const COMMANDS: readonly Entry[] = [
   // ---- global configuration ----
   { modes: ['config'], syntax: 'router bgp <as>', run: async (c, a) => {
     const as = a.get('as');
-    const reply = await XmlElement.parse(await c.agent.getConfig(`<bgp xmlns="${BMPD_NS}"><as-number/></bgp>`));
-    const running = reply.at('data', 'bgp')?.leaf('as-number');
+    const running = await runningAs(c);
     if (running !== undefined && running !== as) {
       c.fail(`BGP is already running; AS is ${running}`);
       return;
@@ -351,6 +356,11 @@ export const COMMANDS: readonly Entry[] = [
     await edit(c, `<vrf${REMOVE}>${leaf('name', a.get('vrf'))}</vrf>`);
   } },
   { modes: ['vrf'], syntax: 'rd <rd>', run: async (c, a) => {
+    // The model keeps VRFs under /bgp (they exist for BGP's sake here), so BGP must be configured first.
+    if ((await runningAs(c)) === undefined) {
+      c.fail("Configure 'router bgp <as>' first: bmpd keeps VRF definitions in the BGP process");
+      return;
+    }
     await edit(c, `<vrf>${leaf('name', frameOf(c, 'vrf').vrf)}${leaf('rd', a.get('rd'))}</vrf>`);
   } },
 
