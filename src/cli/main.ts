@@ -129,10 +129,8 @@ async function main(): Promise<void> {
       fail(`cannot read --key ${values.key}: ${(err as Error).message}`);
     }
   }
-  if (password === undefined && privateKey === undefined) {
-    if (process.stdin.isTTY !== true) fail('no password: give --password, --password-stdin or --key (no terminal to ask on)');
-    password = await askHidden(`${user}@${host}'s password: `);
-  }
+  const prompting = password === undefined && privateKey === undefined;
+  if (prompting && process.stdin.isTTY !== true) fail('no password: give --password, --password-stdin or --key (no terminal to ask on)');
 
   const knownHosts = new KnownHosts(values['known-hosts']!);
   const verifyHostKey = async (blob: Buffer): Promise<boolean> => {
@@ -165,6 +163,14 @@ async function main(): Promise<void> {
       host, port, username: user, verifyHostKey,
       ...(password !== undefined ? { password } : {}),
       ...(privateKey !== undefined ? { privateKey } : {}),
+      ...(prompting ? {
+        askPassword: async (attempt: number) => {
+          if (attempt > 1) process.stderr.write('Permission denied, please try again.\n');
+          return askHidden(`${user}@${host}'s password: `);
+        },
+      } : {}),
+      // A person answers the host-key question and types the password within the handshake.
+      ...(prompting || interactive ? { timeoutMs: 300_000 } : {}),
     });
   } catch (err) {
     fail(`cannot connect to ${host} port ${port}: ${(err as Error).message}`, 1);

@@ -19,6 +19,11 @@ export interface NetconfClientOptions {
   readonly password?: string;
   readonly privateKey?: Buffer;
   readonly passphrase?: string;
+  /**
+   * Asked for a password during authentication, after the host key was accepted (ssh's order);
+   * called again after a refusal, up to three attempts in all.
+   */
+  readonly askPassword?: (attempt: number) => Promise<string>;
   /** Decides on the server's host key (the raw SSH key blob); false ends the connection. */
   readonly verifyHostKey: (key: Buffer) => Promise<boolean>;
   readonly timeoutMs?: number;
@@ -30,6 +35,19 @@ export class NetconfRpcError extends Error {
     super(errors.map((e) => e.message ?? e.tag).join('; '));
     this.name = 'NetconfRpcError';
   }
+}
+
+const PASSWORD_ATTEMPTS = 3;
+
+function passwordPrompts(username: string, ask: (attempt: number) => Promise<string>): ssh2.AuthHandlerMiddleware {
+  let attempt = 0;
+  return (_methodsLeft, _partial, next) => {
+    if (++attempt > PASSWORD_ATTEMPTS) {
+      next(false as never);
+      return;
+    }
+    ask(attempt).then((password) => next({ type: 'password', username, password }), () => next(false as never));
+  };
 }
 
 export type WithDefaults = 'explicit' | 'report-all' | 'report-all-tagged' | 'trim';
@@ -66,6 +84,7 @@ export class NetconfClient {
         ...(options.privateKey !== undefined ? { privateKey: options.privateKey } : {}),
         ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
         tryKeyboard: false,
+        ...(options.askPassword !== undefined ? { authHandler: passwordPrompts(options.username, options.askPassword) } : {}),
         readyTimeout: options.timeoutMs ?? 20_000,
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           options.verifyHostKey(key).then(verify, () => verify(false));
