@@ -7,11 +7,11 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { NETCONF_BASE_NS, escapeText } from '../netconf/rpc-error.js';
 import { Args, type CommandEntry, type GrammarDefinition, type ParamType } from './grammar.js';
 import { runningConfig } from './running-config.js';
-import { bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging, type DebugTopic } from './show.js';
+import type { DebugTopic } from '../bmp/engine.js';
+import { BMPD_NAMESPACE } from '../agent/oper-state.js';
+import { DEBUG_TOPICS, bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
 import type { WithDefaults } from './netconf-client.js';
 import { XmlElement } from './xml.js';
-
-export const BMPD_NS = 'urn:bmpd:yang:bmpd';
 
 export type Frame =
   | { readonly mode: 'user' }
@@ -163,7 +163,7 @@ const WORDS: GrammarDefinition<CommandContext>['words'] = {
 
 /** A subtree of /bgp for edit-config, with the nc prefix bound for nc:operation. */
 function bgpEdit(inner: string): string {
-  return `<bgp xmlns="${BMPD_NS}" xmlns:nc="${NETCONF_BASE_NS}">${inner}</bgp>`;
+  return `<bgp xmlns="${BMPD_NAMESPACE}" xmlns:nc="${NETCONF_BASE_NS}">${inner}</bgp>`;
 }
 
 /** RFC 6241 §7.2 'remove': delete if present, no error if absent, as IOS's 'no' is quiet about unset values. */
@@ -222,7 +222,7 @@ export function descriptionText(typed: string): string {
 
 /** The AS of 'router bgp' in running; undefined when BGP is not configured. */
 async function runningAs(c: CommandContext): Promise<string | undefined> {
-  const reply = await XmlElement.parse(await c.agent.getConfig(`<bgp xmlns="${BMPD_NS}"><as-number/></bgp>`));
+  const reply = await XmlElement.parse(await c.agent.getConfig(`<bgp xmlns="${BMPD_NAMESPACE}"><as-number/></bgp>`));
   return reply.at('data', 'bgp')?.leaf('as-number');
 }
 
@@ -249,11 +249,9 @@ function serverLeaf(words: string, leafName: string, param: string, value: (a: A
   ];
 }
 
-const DEBUG_TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
-
 async function setDebug(c: CommandContext, topics: readonly DebugTopic[], on: boolean): Promise<void> {
   const list = topics.map((t) => leaf(on ? 'enable' : 'disable', t)).join('');
-  await c.agent.rpc(`<debug-bmp xmlns="${BMPD_NS}">${list}</debug-bmp>`);
+  await c.agent.rpc(`<debug-bmp xmlns="${BMPD_NAMESPACE}">${list}</debug-bmp>`);
 }
 
 function debugEntries(): Entry[] {
@@ -273,15 +271,15 @@ const undebugAll: Entry['run'] = async (c) => {
   c.print('All possible debugging has been turned off');
 };
 
-const BGP_FILTER = `<bgp xmlns="${BMPD_NS}"/>`;
-const BMP_FILTER = `<bgp xmlns="${BMPD_NS}"><as-number/><bmp/></bgp>`;
+const BGP_FILTER = `<bgp xmlns="${BMPD_NAMESPACE}"/>`;
+const BMP_FILTER = `<bgp xmlns="${BMPD_NAMESPACE}"><as-number/><bmp/></bgp>`;
 
 const showNeighbors: Entry['run'] = async (c) => { c.print(bmpNeighbors(await readBgp(c, BGP_FILTER, 'report-all-tagged'))); };
 
 /** 'activate' needs address and port-number (the model's must): typed before them, it waits for 'address'. */
 const activate: Entry['run'] = async (c) => {
   const f = frameOf(c, 'bmp-server');
-  const reply = await XmlElement.parse(await c.agent.getConfig(`<bgp xmlns="${BMPD_NS}"><bmp><server><id>${f.server}</id></server></bmp></bgp>`));
+  const reply = await XmlElement.parse(await c.agent.getConfig(`<bgp xmlns="${BMPD_NAMESPACE}"><bmp><server><id>${f.server}</id></server></bmp></bgp>`));
   const server = reply.at('data', 'bgp', 'bmp', 'server');
   if (server?.leaf('address') === undefined || server.leaf('port-number') === undefined) {
     f.pendingActivate = true;
@@ -322,14 +320,14 @@ export const COMMANDS: readonly Entry[] = [
     c.print(runningConfig(reply.at('data', 'bgp')));
   } },
   { modes: EXEC, syntax: 'show debugging', pipe: true, run: async (c) => {
-    const reply = await XmlElement.parse(await c.agent.get(`<debugging xmlns="${BMPD_NS}"/>`));
+    const reply = await XmlElement.parse(await c.agent.get(`<debugging xmlns="${BMPD_NAMESPACE}"/>`));
     c.print(showDebugging(reply.at('data', 'debugging')?.leafList('topic') ?? []));
   } },
   ...debugEntries(),
   { modes: PRIVILEGED, syntax: 'undebug all', run: undebugAll },
   { modes: PRIVILEGED, syntax: 'no debug all', run: undebugAll },
   { modes: PRIVILEGED, syntax: 'clear ip bgp bmp server <server>', run: async (c, a) => {
-    await c.agent.rpc(`<reset-bmp-server xmlns="${BMPD_NS}">${leaf('server', a.get('server'))}</reset-bmp-server>`);
+    await c.agent.rpc(`<reset-bmp-server xmlns="${BMPD_NAMESPACE}">${leaf('server', a.get('server'))}</reset-bmp-server>`);
   } },
 
   // ---- every configuration mode ----
@@ -349,7 +347,7 @@ export const COMMANDS: readonly Entry[] = [
     c.enter({ mode: 'router', as });
   } },
   { modes: ['config'], syntax: 'no router bgp <as>', run: async (c) => {
-    await c.agent.editRunning(`<bgp xmlns="${BMPD_NS}" xmlns:nc="${NETCONF_BASE_NS}"${REMOVE}/>`);
+    await c.agent.editRunning(`<bgp xmlns="${BMPD_NAMESPACE}" xmlns:nc="${NETCONF_BASE_NS}"${REMOVE}/>`);
   } },
   { modes: ['config'], syntax: 'vrf definition <vrf>', run: (c, a) => c.enter({ mode: 'vrf', vrf: a.get('vrf') }) },
   { modes: ['config'], syntax: 'no vrf definition <vrf>', run: async (c, a) => {

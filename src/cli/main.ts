@@ -6,7 +6,8 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { BMPD_NS } from './commands.js';
+import ssh2 from 'ssh2';
+import { BMPD_NAMESPACE } from '../agent/oper-state.js';
 import { KnownHosts, fingerprint, hostPattern, keyType } from './known-hosts.js';
 import { NetconfClient } from './netconf-client.js';
 import { CliSession } from './session.js';
@@ -122,11 +123,18 @@ async function main(): Promise<void> {
   }
   const interactive = values.c === undefined && stdinText === null && process.stdin.isTTY === true;
   let privateKey: Buffer | undefined;
+  let passphrase: string | undefined;
   if (values.key !== undefined) {
     try {
       privateKey = await readFile(values.key);
     } catch (err) {
       fail(`cannot read --key ${values.key}: ${(err as Error).message}`);
+    }
+    const parsed = ssh2.utils.parseKey(privateKey);
+    if (parsed instanceof Error) {
+      if (!/passphrase/i.test(parsed.message)) fail(`--key ${values.key}: ${parsed.message}`);
+      if (process.stdin.isTTY !== true) fail(`--key ${values.key} is encrypted and there is no terminal to ask for its passphrase`);
+      passphrase = await askHidden(`Enter passphrase for key '${values.key}': `);
     }
   }
   const prompting = password === undefined && privateKey === undefined;
@@ -163,6 +171,7 @@ async function main(): Promise<void> {
       host, port, username: user, verifyHostKey,
       ...(password !== undefined ? { password } : {}),
       ...(privateKey !== undefined ? { privateKey } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
       ...(prompting ? {
         askPassword: async (attempt: number) => {
           if (attempt > 1) process.stderr.write('Permission denied, please try again.\n');
@@ -179,7 +188,7 @@ async function main(): Promise<void> {
   // The prompt's name is the agent's (its BMP sysName), cut at the first dot as IOS hostnames are.
   let hostname = 'bmpd';
   try {
-    const reply = await XmlElement.parse(await client.get(`<agent xmlns="${BMPD_NS}"/>`));
+    const reply = await XmlElement.parse(await client.get(`<agent xmlns="${BMPD_NAMESPACE}"/>`));
     hostname = reply.at('data', 'agent')?.leaf('sys-name')?.split('.')[0] || hostname;
   } catch {
     /* an agent without /agent, or NACM hiding it: the default name will do */

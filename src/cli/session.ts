@@ -18,16 +18,27 @@ export interface SessionOutput {
 
 const CONFIG_MODES: readonly Mode[] = ['config', 'router', 'bmp-server', 'router-af', 'vrf'];
 
+/**
+ * Text that came from the agent (descriptions, error messages, its name) must not drive the
+ * operator's terminal: control characters other than newline and tab are shown as '?'.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '?');
+}
+
 export class CliSession {
   readonly grammar = new Grammar<CommandContext>(GRAMMAR);
   private stack: Frame[] = [{ mode: 'user' }];
   private ended = false;
+  private readonly hostname: string;
 
   constructor(
     private readonly agent: AgentPort,
-    private readonly hostname: string,
+    hostname: string,
     private readonly output: SessionOutput,
-  ) {}
+  ) {
+    this.hostname = printable(hostname);
+  }
 
   get mode(): Mode {
     return this.frame.mode;
@@ -102,8 +113,8 @@ export class CliSession {
       await parsed.entry.run!(context, parsed.args);
     } catch (err) {
       failed = true;
-      if (err instanceof NetconfRpcError) for (const e of err.errors) this.output.err(formatRpcError(e));
-      else this.output.err(`% ${(err as Error).message}`);
+      if (err instanceof NetconfRpcError) for (const e of err.errors) this.output.err(printable(formatRpcError(e)));
+      else this.output.err(printable(`% ${(err as Error).message}`));
     }
     if (printed.length > 0) {
       let text = printed.join('\n');
@@ -115,7 +126,7 @@ export class CliSession {
           return 'error';
         }
       }
-      if (text !== '') this.output.out(text);
+      if (text !== '') this.output.out(printable(text));
     }
     if (this.ended) return 'quit';
     return failed ? 'error' : 'ok';

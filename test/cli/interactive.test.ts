@@ -183,4 +183,24 @@ describe('host keys in batch mode', () => {
     const { data } = await runPython<{ data: string }>(NC, [agent.port, 'get-config']);
     expect(data).not.toContain('buffer-size');
   });
+
+  // Last in this file: once a users file exists, the loopback admin/admin default is gone.
+  it('logs in with --key as a user bmpd-adduser made; an encrypted key without a terminal is refused', async () => {
+    const knownHosts = join(dir, 'batch_known_hosts');
+    const key = join(dir, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'adduser.js'), '--state-dir', agent.stateDir, '--name', 'operator', '--key', `${key}.pub`, '--group', 'admin']);
+    process.kill(agent.pid, 'SIGHUP');
+    const args = ['--port', String(agent.port), '--user', 'operator', '--key', key, '--known-hosts', knownHosts];
+    const r = await waitFor('the key login', async () => {
+      const run = await runCli(args, 'enable\ndebug ip bgp bmp event\n');
+      return run.code === 0 ? run : null;
+    }, 10_000, 500);
+    expect(r.stdout).toBe('BGP BMP events debugging is on\n');
+    const encrypted = join(dir, 'id_encrypted');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret words', '-f', encrypted]);
+    const refused = await runCli([...args.slice(0, 4), '--key', encrypted, '--known-hosts', knownHosts], 'show debugging\n');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`bmpd-cli: --key ${encrypted} is encrypted and there is no terminal to ask for its passphrase\n`);
+  });
 });

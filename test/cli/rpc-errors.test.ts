@@ -3,6 +3,7 @@
 // failure with its path.
 import { describe, expect, it } from 'vitest';
 import { formatRpcError, parseRpcErrors } from '../../src/cli/rpc-errors.js';
+import { printable } from '../../src/cli/session.js';
 
 const reply = (errors: string): string =>
   `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="7">${errors}</rpc-reply>`;
@@ -42,5 +43,13 @@ describe('rpc-error rendering', () => {
       '% Not configured: Invalid leafref value "3" (element server)',
       '% Warning: some-future-tag',
     ]);
+  });
+
+  it("keeps the agent's text from driving the terminal: C0 and C1 controls print as '?'", async () => {
+    // XML 1.0 carries C1 controls such as U+009B (CSI), which some terminals obey like ESC [.
+    const [e] = await parseRpcErrors(reply('<rpc-error><error-tag>invalid-value</error-tag><error-severity>error</error-severity>'
+      + '<error-message>bad \u009b2J value</error-message></rpc-error>'));
+    expect(printable(formatRpcError(e!))).toBe('% Invalid value: bad ?2J value');
+    expect(printable('a\tb\nc\rd\u0007')).toBe('a\tb\nc?d?');
   });
 });
