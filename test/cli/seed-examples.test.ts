@@ -335,4 +335,25 @@ exit\nrouter bgp 65000\naddress-family ipv4 vrf vrf1\nneighbor 10.1.1.1 remote-a
     await waitFor('the reset in the log', () => agent.logs.some((l) => l.msg === 'BMP server 1 reset by operator'), 5_000);
     expect(await show('undebug all\nshow debugging')).toBe('All possible debugging has been turned off\n');
   });
+
+  it("undoes each seed command with its 'no' form; ncclient sees exactly what is left", async () => {
+    await typeBlock(`enable\nconfigure terminal\nrouter bgp 65000\nbmp server 2\nno description\nno failure-retry-delay\nno flapping-delay 120
+no initial-delay\nno set ip dscp\nno stats-reporting-period 30\nno update-source\nno activate\nno address\nexit-bmp-server-mode
+no neighbor 30.1.1.1 bmp-activate server 2\nno bmp initial-refresh delay 30\nbmp initial-refresh skip\nno bmp buffer-size 2048
+address-family ipv4 vrf vrf1\nno neighbor 10.1.1.1 bmp-activate\nend`);
+    const read = async (): Promise<string> => {
+      const { data } = await runPython<{ data: string }>(NC, [agent.port, 'get-config']);
+      return data.replace(/>\s+</g, '><');
+    };
+    const data = await read();
+    expect(data).toContain('<bmp><initial-refresh><skip/></initial-refresh><server><id>1</id>');
+    expect(data).toContain('</server><server><id>2</id></server></bmp>');
+    expect(data).toContain('<neighbor><address>127.0.3.1</address><remote-as>65030</remote-as><bmp-activate><server>1</server></bmp-activate></neighbor>');
+    expect(data).toContain('<neighbor><address>127.0.1.1</address><remote-as>65010</remote-as></neighbor>');
+    expect(data).not.toContain('buffer-size');
+    await typeBlock('enable\nconfigure terminal\nrouter bgp 65000\nno bmp server 2\nend');
+    expect(await read()).not.toContain('<id>2</id>');
+    expect((await show('show ip bgp bmp server summary')).split('\n')[1]).toBe('Number of BMP servers configured: 1');
+  });
 });
+
