@@ -235,12 +235,13 @@ async function readBgp(c: CommandContext, filter: string, withDefaults: WithDefa
 // The table
 
 type Entry = CommandEntry<CommandContext>;
-const EXEC: Mode[] = ['user', 'exec'];
-const PRIVILEGED: Mode[] = ['exec'];
-const CONFIG_MODES: Mode[] = ['config', 'router', 'bmp-server', 'router-af', 'vrf'];
-const NEIGHBOR_MODES: Mode[] = ['router', 'router-af'];
+const EXEC: readonly Mode[] = ['user', 'exec'];
+const PRIVILEGED: readonly Mode[] = ['exec'];
+/** IOS's configuration modes: left with 'end', Ctrl-Z, or a command of an enclosing mode. */
+export const CONFIG_MODES: readonly Mode[] = ['config', 'router', 'bmp-server', 'router-af', 'vrf'];
+const NEIGHBOR_MODES: readonly Mode[] = ['router', 'router-af'];
 
-/** `no X` and `no X <value>` for a server leaf. */
+/** A server leaf: `X <value>`, and its `no X` and `no X <value>`. */
 function serverLeaf(words: string, leafName: string, param: string, value: (a: Args) => string = (a) => a.get(param)): Entry[] {
   return [
     { modes: ['bmp-server'], syntax: `${words} <${param}>`, run: async (c, a) => { await serverEdit(c, leaf(leafName, value(a))); } },

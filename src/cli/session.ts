@@ -1,7 +1,7 @@
 // One bmpd-cli session: the mode stack, the prompt, and the execution of one line (parse with the
 // grammar, run the command, turn every failure into IOS's '%' lines). The interactive terminal
 // (terminal.ts) and batch input (main.ts) both drive this class; neither knows the commands.
-import { GRAMMAR, PROMPT_SUFFIX, type AgentPort, type CommandContext, type Frame, type Mode } from './commands.js';
+import { CONFIG_MODES, GRAMMAR, PROMPT_SUFFIX, type AgentPort, type CommandContext, type Frame, type Mode } from './commands.js';
 import { Grammar, invalidInputMarker, type HelpResult } from './grammar.js';
 import { NetconfRpcError } from './netconf-client.js';
 import { formatRpcError } from './rpc-errors.js';
@@ -16,8 +16,6 @@ export interface SessionOutput {
   err(text: string): void;
 }
 
-const CONFIG_MODES: readonly Mode[] = ['config', 'router', 'bmp-server', 'router-af', 'vrf'];
-
 /**
  * Text that came from the agent (descriptions, error messages, its name) must not drive the
  * operator's terminal: control characters other than newline and tab are shown as '?'.
@@ -27,7 +25,7 @@ export function printable(text: string): string {
 }
 
 export class CliSession {
-  readonly grammar = new Grammar<CommandContext>(GRAMMAR);
+  private readonly grammar = new Grammar<CommandContext>(GRAMMAR);
   private stack: Frame[] = [{ mode: 'user' }];
   private ended = false;
   private readonly hostname: string;
