@@ -182,6 +182,8 @@ async function main(): Promise<void> {
       ...(prompting || interactive ? { timeoutMs: 300_000 } : {}),
     });
   } catch (err) {
+    // ssh2 marks a refused login with level 'client-authentication'; ssh says it in these words.
+    if ((err as { level?: string }).level === 'client-authentication') fail(`${user}@${host}: Permission denied (wrong user, password or key)`, 1);
     fail(`cannot connect to ${host} port ${port}: ${(err as Error).message}`, 1);
   }
 

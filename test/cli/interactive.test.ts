@@ -184,6 +184,15 @@ describe('host keys in batch mode', () => {
     expect(data).not.toContain('buffer-size');
   });
 
+  it('reads the password from the first line of standard input, and the commands from the rest', async () => {
+    const knownHosts = join(dir, 'batch_known_hosts');
+    const args = ['--port', String(agent.port), '--user', 'admin', '--password-stdin', '--known-hosts', knownHosts, '--accept-new-host-key'];
+    expect(await runCli(args, 'admin\nenable\ndebug ip bgp bmp neighbor\n')).toEqual({ code: 0, stdout: 'BGP BMP neighbor debugging is on\n', stderr: '' });
+    const wrong = await runCli(args, 'not-the-password\nenable\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe('bmpd-cli: admin@127.0.0.1: Permission denied (wrong user, password or key)\n');
+  });
+
   // Last in this file: once a users file exists, the loopback admin/admin default is gone.
   it('logs in with --key as a user bmpd-adduser made; an encrypted key without a terminal is refused', async () => {
     const knownHosts = join(dir, 'batch_known_hosts');
