@@ -185,9 +185,10 @@ describe('host keys in batch mode', () => {
   });
 
   it('reads the password from the first line of standard input, and the commands from the rest', async () => {
-    const knownHosts = join(dir, 'batch_known_hosts');
+    const knownHosts = join(dir, 'stdin_known_hosts');
     const args = ['--port', String(agent.port), '--user', 'admin', '--password-stdin', '--known-hosts', knownHosts, '--accept-new-host-key'];
-    expect(await runCli(args, 'admin\nenable\ndebug ip bgp bmp neighbor\n')).toEqual({ code: 0, stdout: 'BGP BMP neighbor debugging is on\n', stderr: '' });
+    const ok = await runCli(args, 'admin\nenable\ndebug ip bgp bmp neighbor\n');
+    expect(ok).toEqual({ code: 0, stdout: 'BGP BMP neighbor debugging is on\n', stderr: expect.stringMatching(/^Warning: Permanently added .*\n$/) });
     const wrong = await runCli(args, 'not-the-password\nenable\n');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe('bmpd-cli: admin@127.0.0.1: Permission denied (wrong user, password or key)\n');
