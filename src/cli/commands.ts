@@ -82,6 +82,8 @@ const PARAMS: GrammarDefinition<CommandContext>['params'] = {
   period: [range(0, 3600, 'Period in seconds (0: no statistics)')],
   dscp: [range(0, 63, 'DSCP value')],
   port: [range(1, 65535, 'Port number')],
+  keepalive: [range(0, 65535, 'Keepalive interval in seconds')],
+  'hold-time': [range(0, 65535, 'Hold time in seconds (0, or 3 and more)')],
   address: [IPV4('IPv4 address'), IPV6('IPv6 address')],
   'router-id': [IPV4('BGP router identifier')],
   neighbor: [IPV4('Neighbor address'), WORD('Neighbor tag (peer-group name)', /^[A-Za-z][A-Za-z0-9_.-]*$/), IPV6('Neighbor IPv6 address')],
@@ -89,7 +91,7 @@ const PARAMS: GrammarDefinition<CommandContext>['params'] = {
   vrf: [WORD('VPN routing/forwarding instance name', /^[A-Za-z0-9][A-Za-z0-9_.-]*$/)],
   rd: [{ hint: 'ASN:nn or IP-address:nn', help: 'VPN Route Distinguisher', accepts: (w) => /^[0-9.]+:\d+$/.test(w) }],
   text: [LINE('Up to 80 characters of description')],
-  interface: [{ hint: 'WORD', help: 'Interface type (ethernet) or Linux interface name (lo, eth0)', accepts: (w) => /^[A-Za-z][\w.-]*$/.test(w) }],
+  interface: [{ hint: 'WORD', help: 'Interface type (ethernet) or Linux interface name (lo, eth0)', accepts: (w) => /^[A-Za-z][\w./-]*$/.test(w) }],
   'interface-number': [{ hint: '<0-9999>/<0-9999>', help: 'Interface number', accepts: (w) => /^\d+(\/\d+)*(\.\d+)?$/.test(w) }],
 };
 
@@ -152,6 +154,10 @@ const WORDS: GrammarDefinition<CommandContext>['words'] = {
   'peer-group': 'Member of the peer-group',
   'bmp-activate': 'Activate BMP monitoring for a neighbor',
   shutdown: 'Administratively shut down this neighbor',
+  timers: 'BGP per neighbor timers',
+  transport: 'Transport options',
+  'connection-mode': 'Specify passive or active connection',
+  passive: 'Only accept the neighbor\'s connection',
   'address-family': 'Enter address family command mode',
   ipv4: 'Address family',
   ipv6: 'Address family',
@@ -421,6 +427,16 @@ export const COMMANDS: readonly Entry[] = [
   { modes: NEIGHBOR_MODES, syntax: 'no neighbor <neighbor> update-source', run: async (c, a) => { await neighborEdit(c, a.get('neighbor'), removed('update-source')); } },
   { modes: NEIGHBOR_MODES, syntax: 'neighbor <neighbor> description <text>', run: async (c, a) => { await neighborEdit(c, a.get('neighbor'), leaf('description', a.get('text'))); } },
   { modes: NEIGHBOR_MODES, syntax: 'no neighbor <neighbor> description', run: async (c, a) => { await neighborEdit(c, a.get('neighbor'), removed('description')); } },
+  { modes: NEIGHBOR_MODES, syntax: 'neighbor <neighbor> timers <keepalive> <hold-time>', run: async (c, a) => {
+    await neighborEdit(c, a.get('neighbor'), `<timers>${leaf('keepalive', a.get('keepalive'))}${leaf('hold-time', a.get('hold-time'))}</timers>`);
+  } },
+  { modes: NEIGHBOR_MODES, syntax: 'no neighbor <neighbor> timers', run: async (c, a) => { await neighborEdit(c, a.get('neighbor'), removed('timers')); } },
+  { modes: NEIGHBOR_MODES, syntax: 'neighbor <neighbor> transport connection-mode passive', run: async (c, a) => {
+    await neighborEdit(c, a.get('neighbor'), leaf('passive', 'true'));
+  } },
+  { modes: NEIGHBOR_MODES, syntax: 'no neighbor <neighbor> transport connection-mode passive', run: async (c, a) => {
+    await neighborEdit(c, a.get('neighbor'), removed('passive'));
+  } },
   { modes: NEIGHBOR_MODES, syntax: 'neighbor <neighbor> shutdown', run: async (c, a) => { await neighborEdit(c, a.get('neighbor'), '<shutdown/>'); } },
   { modes: NEIGHBOR_MODES, syntax: 'no neighbor <neighbor> shutdown', run: async (c, a) => { await neighborEdit(c, a.get('neighbor'), removed('shutdown')); } },
   { modes: NEIGHBOR_MODES, syntax: 'neighbor <neighbor> bmp-activate all', run: async (c, a) => {

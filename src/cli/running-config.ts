@@ -20,6 +20,7 @@ function neighborLines(n: XmlElement, id: string, indent: string): string[] {
   if (source !== undefined) add(`update-source ${source}`);
   if (n.leaf('passive') === 'true') add('transport connection-mode passive');
   const timers = n.child('timers');
+  // IOS's 'timers' sets both; one the operator left out prints as the model's default (60, 180).
   if (timers?.leaf('keepalive') !== undefined || timers?.leaf('hold-time') !== undefined) {
     add(`timers ${timers.leaf('keepalive') ?? 60} ${timers.leaf('hold-time') ?? 180}`);
   }

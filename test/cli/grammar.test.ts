@@ -21,7 +21,7 @@ function words(result: HelpResult): string[] {
 const SAMPLE: Record<string, string> = {
   as: '65000', server: '1', 'buffer-mb': '2048', 'refresh-delay': '30', delay: '40', period: '30', dscp: '5', port: '8000',
   address: '127.0.1.1', 'router-id': '127.0.0.1', neighbor: '127.0.3.1', tag: 'PG', vrf: 'vrf1', rd: '65000:1',
-  text: 'LINE SERVER1', interface: 'ethernet', 'interface-number': '0/0',
+  text: 'LINE SERVER1', interface: 'ethernet', 'interface-number': '0/0', keepalive: '10', 'hold-time': '30',
 };
 
 describe('bmpd-cli grammar', () => {

@@ -2,6 +2,8 @@
 // the output modifiers. The seed's samples are the reference; the agent-backed test
 // (seed-examples.test.ts) checks the same output with live values.
 import { describe, expect, it } from 'vitest';
+import { GRAMMAR, type CommandContext } from '../../src/cli/commands.js';
+import { Grammar } from '../../src/cli/grammar.js';
 import { applyPipe, runningConfig } from '../../src/cli/running-config.js';
 import { bmpNeighbors, formatUptime, serverDetail, serverSummary, showDebugging } from '../../src/cli/show.js';
 import { XmlElement } from '../../src/cli/xml.js';
@@ -97,4 +99,38 @@ activated`);
     expect(applyPipe(text, { kind: 'begin', pattern: '^ neighbor' }).split('\n')[0]).toBe(' neighbor 30.1.1.1 remote-as 65030');
     expect(() => applyPipe(text, { kind: 'include', pattern: '(' })).toThrow();
   });
+
+  it('prints a running configuration whose every line the grammar accepts in its mode, so it can be typed back', async () => {
+    const text = runningConfig(await bgp(`<as-number>65000</as-number><router-id>192.0.2.1</router-id>
+      <listen><address>127.0.0.1</address><port>1179</port></listen>
+      <bmp><buffer-size>16</buffer-size><initial-refresh><skip/></initial-refresh>
+        <server><id>3</id><activate/><address>2001:db8::9</address><port-number>5000</port-number><description>three words here</description>
+          <failure-retry-delay>1</failure-retry-delay><flapping-delay>2</flapping-delay><initial-delay>3</initial-delay><dscp>46</dscp>
+          <stats-reporting-period>0</stats-reporting-period><update-source>Ethernet0/0</update-source></server></bmp>
+      <peer-group><name>PG</name><remote-as>65001</remote-as><bmp-activate><all/></bmp-activate>
+        <address-family><name>ipv4-unicast</name></address-family></peer-group>
+      <neighbor><address>192.0.2.7</address><peer-group>PG</peer-group><description>edge router</description><update-source>lo</update-source>
+        <passive>true</passive><timers><hold-time>30</hold-time></timers><shutdown/>
+        <bmp-activate><server>3</server></bmp-activate><address-family><name>ipv6-unicast</name></address-family></neighbor>
+      <vrf><name>blue</name><rd>192.0.2.1:7</rd><address-family><afi>ipv6</afi>
+        <neighbor><address>2001:db8::7</address><remote-as>65002</remote-as><bmp-activate><server>3</server></bmp-activate></neighbor></address-family></vrf>`));
+    const grammar = new Grammar<CommandContext>(GRAMMAR);
+    // The mode a line's children are typed in, by the command that opens it.
+    const opens: Record<string, string> = { 'router bgp <as>': 'router', 'vrf definition <vrf>': 'vrf', 'bmp server <server>': 'bmp-server' };
+    const modes = ['config'];
+    let checked = 0;
+    for (const line of text.split('\n')) {
+      const indent = line.length - line.trimStart().length;
+      if (['', '!', 'end', 'Building configuration...', 'Current configuration:'].includes(line.trim())) continue;
+      const mode = line.trim() === 'exit-address-family' ? 'router-af' : modes[indent]!;
+      const parsed = grammar.parse(mode, line);
+      expect(parsed.kind, `${mode}: '${line}'`).toBe('command');
+      if (parsed.kind !== 'command') continue;
+      checked++;
+      const syntax = parsed.entry.syntax;
+      modes[indent + 1] = opens[syntax] ?? (syntax.startsWith('address-family') ? 'router-af' : mode);
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
 });
+
