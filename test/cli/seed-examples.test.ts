@@ -334,6 +334,11 @@ exit\nrouter bgp 65000\naddress-family ipv4 vrf vrf1\nneighbor 10.1.1.1 remote-a
     expect(await show('clear ip bgp bmp server 1')).toBe('');
     await waitFor('the reset in the log', () => agent.logs.some((l) => l.msg === 'BMP server 1 reset by operator'), 5_000);
     expect(await show('undebug all\nshow debugging')).toBe('All possible debugging has been turned off\n');
+    // With debugging off the same event is not logged: the log line above came from the debug command.
+    const resets = (): number => agent.logs.filter((l) => l.msg === 'BMP server 1 reset by operator').length;
+    expect(resets()).toBe(1);
+    expect(await show('clear ip bgp bmp server 1\nshow ip bgp bmp server summary | include ^1 ')).toMatch(/^1 {2}127\.0\.1\.1/);
+    expect(resets()).toBe(1);
   });
 
   it("undoes each seed command with its 'no' form; ncclient sees exactly what is left", async () => {
