@@ -157,6 +157,11 @@ export class NetconfClient {
     const reply = this.next(timeoutMs);
     this.channel.write(encodeFrame(this.framing, `<rpc message-id="${id}" xmlns="${NETCONF_BASE_NS}">${operationXml}</rpc>`));
     const text = await reply;
+    // RFC 6241 §4.2: the reply echoes our message-id; anything else is not the answer to this request.
+    if (!new RegExp(`<(?:\\w+:)?rpc-reply[^>]*\\smessage-id=["']${id}["']`).test(text)) {
+      this.fail(new Error(`the agent answered something other than request ${id}`));
+      throw this.closedBy!;
+    }
     if (/<(?:\w+:)?rpc-error[\s>]/.test(text)) {
       const errors = (await parseRpcErrors(text)).filter((e) => e.severity === 'error');
       if (errors.length > 0) throw new NetconfRpcError(errors);
