@@ -76,13 +76,15 @@ export function spawnJson(script, scriptArgs, { nodeFlags = [], timeoutMs }) {
 }
 
 /**
- * tools/bgp-loadgen sending `prefixes` to `peer`, with JSON events ("established", ...) through
- * spawnJson's `next`.
+ * tools/bgp-loadgen sending `prefixes` to `peer`, with JSON events ("established", "sent",
+ * "refresh-sent", ...) through spawnJson's `next`. noRouteRefresh: the generator leaves the
+ * route-refresh capability out (by default it advertises it and answers a ROUTE-REFRESH).
  */
-export function spawnLoadgen({ peer, port, local, as, prefixes, perUpdate }, { timeoutMs }) {
+export function spawnLoadgen({ peer, port, local, as, prefixes, perUpdate, attrSets = 4000, noRouteRefresh = false }, { timeoutMs }) {
   return spawnJson(LOADGEN, [
     '--peer', peer, '--port', String(port), '--local', local, '--as', String(as),
-    '--prefixes', String(prefixes), '--per-update', String(perUpdate), '--json',
+    '--prefixes', String(prefixes), '--per-update', String(perUpdate), '--attr-sets', String(attrSets), '--json',
+    ...(noRouteRefresh ? ['--no-route-refresh'] : []),
   ], { timeoutMs });
 }
 
