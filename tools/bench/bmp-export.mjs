@@ -21,8 +21,8 @@
 //            prefix, and at the end
 // Every figure is min / median / max of --runs runs. The generator's own ceiling (the same table
 // into a BGP sink that only frames it) is measured --runs times per feed and printed first.
-// --cross-check: one extra run per exporter (excluded from the figures) whose BMP streams are also
-// copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops.
+// --cross-check: one extra run per exporter in the first feed (excluded from the figures) whose BMP
+// streams are also copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops.
 //
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 1000000] [--per-update 50] [--attr-sets 4000]
 //        [--runs 5] [--only agent,agent-replay,gobgpd,frr,child] [--cross-check] [--cpu-prof]
@@ -467,14 +467,16 @@ for (const feed of feeds) {
     const results = [];
     const failures = [];
     let crossCheck = null;
-    const total = runs + (args['cross-check'] ? 1 : 0);
+    // The cross-check is one extra run per exporter, in the first feed.
+    const crossCheckHere = args['cross-check'] && feed === feeds[0];
+    const total = runs + (crossCheckHere ? 1 : 0);
     for (let i = 0; i < total; i++) {
-      const crossChecking = args['cross-check'] && i === 0;
+      const crossChecking = crossCheckHere && i === 0;
       PORT++;
       const collectorPort = PORT + 500;
       let pm = null;
       const pmDir = crossChecking ? mkdtempSync(path.join(os.tmpdir(), 'bench-pmbmpd-')) : null;
-      process.stdout.write(`  ${name} run ${crossChecking ? 'x (pmbmpd cross-check)' : i + 1 - (args['cross-check'] ? 1 : 0)} ...`);
+      process.stdout.write(`  ${name} run ${crossChecking ? 'x (pmbmpd cross-check)' : i + 1 - (crossCheckHere ? 1 : 0)} ...`);
       const startedAt = Date.now();
       try {
         if (crossChecking) pm = await startPmbmpd(pmDir, collectorPort + 1000);
