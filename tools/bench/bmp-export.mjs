@@ -398,7 +398,7 @@ async function pmbmpdVerdict(file, shape, prependedAs) {
     const r = JSON.parse(line);
     if (r.log_type === 'withdraw') { withdrawn++; continue; }
     const [address, length] = String(r.ip_prefix).split('/');
-    const index = shape.indexOf(address.split('.').reduce((a, o) => a * 256 + Number(o), 0), Number(length));
+    const index = shape.indexOf(address, Number(length));
     if (index < 0) continue;
     if (!seen[index]) { seen[index] = 1; unique++; }
     const want = expectedAttributes(shape, index, prependedAs);

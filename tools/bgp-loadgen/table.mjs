@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const { encodePathAttributes, encodeUpdateFromParts } = await import(path.join(root, 'dist/src/bgp/codec/index.js'));
+const { encodePathAttributes, encodeUpdateFromParts, parseIpv4 } = await import(path.join(root, 'dist/src/bgp/codec/index.js'));
 
 /** Deterministic PRNG (mulberry32). */
 function prng(seed) {
@@ -20,10 +20,6 @@ function prng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-export function parseIpv4(text) {
-  return text.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) >>> 0;
 }
 
 /**
@@ -79,8 +75,9 @@ export function tableShape({ prefixes, perUpdate, attrSets, first = '10.0.0.0', 
     sets,
     firstAddress,
     setOfChunk,
-    /** Index of a /24 in the table, or -1 when the prefix is not one of ours. */
+    /** Index of a /24 in the table, or -1 when the prefix is not one of ours. `address` may be text. */
     indexOf(address, length) {
+      if (typeof address === 'string') address = parseIpv4(address);
       const index = ((address - firstAddress) >>> 0) / 256;
       return length === 24 && Number.isInteger(index) && index < prefixes ? index : -1;
     },
