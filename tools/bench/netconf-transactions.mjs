@@ -6,8 +6,9 @@
 // same schema: netconfd serves bmpd's own YANG module (no SIL: it only stores and validates).
 // Goals (issue 3): at 2,000 transactions bmpd ≥ 20× faster than netconfd; bmpd's time per commit
 // at 10,000 within 1.5× of its time at 1,000.
-// Needs `npx tsc -b` first; the netconfd half needs root (private sshd, a local login user) and
-// waits until no other netconfd runs (its socket path is fixed), then runs alone.
+// Needs `npx tsc -b` first; the netconfd half needs root (private sshd from Debian's
+// openssh-server, a local login user) and waits until no other netconfd runs (its socket path is
+// fixed), then runs alone. A run that fails is reported as such; the others still count.
 //   node tools/bench/netconf-transactions.mjs [--sizes 1000,2000] [--bmpd-sizes 1000,2000,10000]
 //        [--netconfd-sizes 1000,2000] [--runs 5] [--netconfd-runs R] [--only bmpd|netconfd] [--cpu-prof]
 //        [--time-limit S per run, 900]
@@ -278,6 +279,9 @@ async function benchNetconfd(n) {
     // the run directory, so nothing leaks into ~/.yuma or the next run.
     mkdirSync(path.join(run, 'yuma/data'), { recursive: true });
     writeFileSync(path.join(run, 'startup-cfg.xml'), '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>\n');
+    for (const program of ['netconfd', '/usr/sbin/sshd', '/usr/sbin/netconf-subsystem']) {
+      if (spawnSync('sh', ['-c', `command -v ${program}`]).status !== 0) throw new Error(`${program} is not installed (Debian: netconfd, openssh-server)`);
+    }
     const netconfd = spawn('netconfd', [
       `--module=${bmpdModule}`, `--modpath=/usr/share/yuma/modules:${path.join(root, 'yang/ietf')}:${path.join(root, 'yang')}`,
       // --port must equal the sshd port: netconfd refuses sessions that arrive on another one.
@@ -285,6 +289,7 @@ async function benchNetconfd(n) {
       `--yuma-home=${path.join(run, 'yuma')}`, `--startup=${path.join(run, 'startup-cfg.xml')}`,
       `--log=${path.join(run, 'netconfd.log')}`, '--log-level=warn',
     ], { stdio: 'ignore' });
+    netconfd.on('error', () => undefined); // a failed spawn shows as "not ready" below
     children.push(netconfd);
     await waitFor('netconfd', () => {
       if (netconfd.exitCode !== null) throw new Error(`netconfd exited ${netconfd.exitCode}: ${readFileSync(path.join(run, 'netconfd.log'), 'utf8')}`);
@@ -293,6 +298,7 @@ async function benchNetconfd(n) {
     mkdirSync('/run/sshd', { recursive: true }); // OpenSSH privilege separation directory
     // -D: sshd stays in the foreground, so its pid is the child's and it is stopped by that pid.
     const sshd = spawn('/usr/sbin/sshd', ['-D', '-f', path.join(run, 'sshd_config'), '-E', path.join(run, 'sshd.log')], { stdio: 'ignore' });
+    sshd.on('error', () => undefined);
     children.push(sshd);
     await waitFor('sshd', () => {
       if (sshd.exitCode !== null) throw new Error(`sshd exited ${sshd.exitCode}: ${readFileSync(path.join(run, 'sshd.log'), 'utf8')}`);
@@ -331,11 +337,23 @@ const runs = Math.max(1, Number(values.runs));
 const netconfdRuns = Math.max(1, Number(values['netconfd-runs'] ?? values.runs));
 const startedAt = Date.now();
 const allRuns = [];
+const failures = [];
+/** One finished run, said at once on stderr (a long benchmark shows its progress). */
+function reported(r) {
+  const parts = Object.entries(r.serverCpuParts).map(([name, ms]) => `${name} ${(ms / r.done).toFixed(2)}`).join(', ');
+  console.error(`  ${r.server} ${r.done}/${r.n}: ${(r.wallMs / 1000).toFixed(2)} s, server CPU ${(r.serverCpuMs / r.done).toFixed(2)} ms/txn (${parts})`);
+  return r;
+}
 if (values.only !== 'netconfd') {
   for (const n of bmpdSizes) {
     for (let i = 1; i <= runs; i++) {
       console.error(`bmpd: ${n} transactions, run ${i} of ${runs}`);
-      allRuns.push({ server: 'bmpd', ...await benchBmpd(n, values['cpu-prof'] && n === Math.max(...bmpdSizes) && i === runs) });
+      try {
+        allRuns.push(reported({ server: 'bmpd', ...await benchBmpd(n, values['cpu-prof'] && n === Math.max(...bmpdSizes) && i === runs) }));
+      } catch (err) {
+        failures.push(`bmpd ${n} run ${i}: ${err.message}`);
+        console.error(`  failed: ${err.message}`);
+      }
     }
   }
 }
@@ -346,7 +364,12 @@ if (values.only !== 'bmpd') {
     for (const n of netconfdSizes) {
       for (let i = 1; i <= netconfdRuns; i++) {
         console.error(`netconfd: ${n} transactions, run ${i} of ${netconfdRuns}`);
-        allRuns.push({ server: 'netconfd', ...await benchNetconfd(n) });
+        try {
+          allRuns.push(reported({ server: 'netconfd', ...await benchNetconfd(n) }));
+        } catch (err) {
+          failures.push(`netconfd ${n} run ${i}: ${err.message}`);
+          console.error(`  failed: ${err.message}`);
+        }
       }
     }
   }
@@ -357,6 +380,7 @@ console.log('NETCONF transactions over one SSH session: edit-config (candidate, 
 console.log(`each RPC sent when the previous reply is complete; client tools/bench/netconf-client.mjs (ssh2 ${JSON.parse(readFileSync(path.join(root, 'node_modules/ssh2/package.json'), 'utf8')).version}, Node ${process.versions.node}).`);
 console.log(`netconfd: yuma123 ${netconfdVersion} serving yang/bmpd@2026-11-26.yang (no SIL) behind its own sshd; bmpd: dist/src/main.js, --log-level info.`);
 if (netconfdSkipped) console.log(`netconfd skipped: ${netconfdSkipped}`);
+for (const failure of failures) console.log(`FAILED ${failure}`);
 const header = ['server', 'N', 'total s', 'txn ms mean', 'txn ms median first/last 100', 'commit ms median first/last 100', 'client CPU %', 'server CPU ms/txn', '(wall-client CPU) ms/txn', 'framing'];
 const rows = [header];
 for (const r of allRuns) {
