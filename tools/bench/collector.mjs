@@ -113,6 +113,8 @@ export class CheckingCollector {
   error = null;
   #seen;
   #sockets = new Set();
+  /** The copies for pmbmpd: ended, not destroyed, at close, so what they still hold reaches it. */
+  #copies = new Set();
   #waiters = [];
 
   constructor(shape, { tee, prependedAs } = {}) {
@@ -135,7 +137,7 @@ export class CheckingCollector {
     this.acceptedAt ||= performance.now();
     this.#sockets.add(socket);
     const copy = this.tee?.();
-    if (copy) this.#sockets.add(copy);
+    if (copy) this.#copies.add(copy);
     const framer = new BmpFramer();
     socket.on('data', (chunk) => {
       const now = performance.now();
@@ -249,6 +251,7 @@ export class CheckingCollector {
 
   async close() {
     for (const s of this.#sockets) s.destroy();
+    for (const c of this.#copies) c.end();
     await new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
