@@ -41,7 +41,7 @@ import { parseArgs } from 'node:util';
 
 import { BgpSink, CheckingCollector, expectedAttributes } from './collector.mjs';
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid as killAfter, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid as killAfter, processCpuMs, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startFrrBgpd, startGobgpd } from './processes.mjs';
 import { tableShape } from '../bgp-loadgen/table.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -344,16 +344,6 @@ async function benchFrr(feed, shape, collectorPort, { tee }) {
 
 // ------------------------------------------------------------------ pmbmpd's cross-check
 
-const CLOCK_TICKS_PER_S = 100;
-function processCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
 
 /** pmacct's pmbmpd on PMBMPD:port, writing one JSON line per BMP message (or prefix) and exporter. */
 async function startPmbmpd(dir, port) {

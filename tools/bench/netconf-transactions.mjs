@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid, sleep } from './processes.mjs';
+import { killPid, processCpuMs, sleep } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -55,7 +55,6 @@ const bmpdModule = path.join(root, 'yang/bmpd@2026-11-26.yang');
 const NCX_SOCKET = '/tmp/ncxserver.sock';
 const NC_USER = 'labnc';
 const NC_PASSWORD = 'labnc-pass';
-const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /**
  * Neighbor i, as the issue gives it. 127.1.0.0/16 is loopback; a passive neighbor never connects,
@@ -66,16 +65,6 @@ function neighborEdit(i) {
     + `<remote-as>${64512 + (i % 1000)}</remote-as><passive>true</passive></neighbor></bgp>`;
 }
 
-/** user + system CPU of a live process and its threads, in ms (/proc/PID/stat fields 14 and 15). */
-function processCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
-  } catch {
-    return 0; // gone
-  }
-}
 
 /** Pids of every live descendant of pid. */
 function descendants(pid) {
