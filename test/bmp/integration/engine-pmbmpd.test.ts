@@ -198,8 +198,9 @@ describe('BMP engine with the real speaker, gobgpd + exabgp neighbors and two pm
         expect(reports.length).toBeGreaterThanOrEqual(2);
         const at = reports.map((r) => Date.parse(String(r.timestamp).replace(' ', 'T') + 'Z'));
         const gaps = at.slice(1).map((t, i) => t - at[i]!).sort((x, y) => x - y);
-        // The next report is armed when one goes out, so a busy machine can only delay it: no gap
-        // is shorter than the period (the timestamps are milliseconds; 20 ms of rounding), none
+        // Each tick arms the next one a period later, so a busy machine can only delay a report
+        // (nothing here pauses the engine, which would defer one): no gap is shorter than the
+        // period (the timestamps are milliseconds; 20 ms of rounding), none
         // is a skipped report (twice the period), and the typical gap is this collector's own
         // period, nearer it than the other collector's (2 s and 3 s are 1 s apart).
         expect(gaps[0]).toBeGreaterThanOrEqual(period * 1000 - 20);
