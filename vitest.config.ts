@@ -12,6 +12,7 @@ import { defineConfig } from 'vitest/config';
 const integration = [
   'test/**/integration/**/*.test.ts',
   'test/agent/end-to-end.test.ts',
+  'test/agent/model-contract.test.ts',
   'test/agent/process.test.ts',
   'test/agent/reconcile.test.ts',
   'test/bgp/codec/hand-built-tshark.test.ts',
@@ -24,6 +25,9 @@ const integration = [
   'test/bmp/station.test.ts',
   'test/bmp/station-pmbmpd.test.ts',
   'test/bmp/station-timers.test.ts',
+  'test/cli/interactive.test.ts',
+  'test/cli/known-hosts.test.ts',
+  'test/cli/seed-examples.test.ts',
   'test/net/sockopt.test.ts',
   'test/netconf/ansible.test.ts',
   'test/netconf/conformance-ncclient.test.ts',
