@@ -1,6 +1,44 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files that open sockets on fixed loopback addresses, start third-party software (gobgpd,
+ * FRR, exabgp, pmbmpd, tshark, yanglint, ncclient, yangcli, ansible, sshd) or start the agent.
+ * They are the `integration` project: run them one machine-wide at a time. Every other file is a
+ * `unit` test: in-process, no fixed address, nothing installed but node_modules, safe to run
+ * anywhere at any time (`npm run test:unit`). A new file that binds a socket or starts a program
+ * belongs in this list.
+ */
+const integration = [
+  'test/**/integration/**/*.test.ts',
+  'test/agent/end-to-end.test.ts',
+  'test/agent/model-contract.test.ts',
+  'test/agent/process.test.ts',
+  'test/agent/reconcile.test.ts',
+  'test/bgp/codec/hand-built-tshark.test.ts',
+  'test/bgp/codec/tshark.test.ts',
+  'test/bgp/session.test.ts',
+  'test/bgp/speaker-incremental.test.ts',
+  'test/bmp/codec-tshark.test.ts',
+  'test/bmp/engine.test.ts',
+  'test/bmp/engine-incremental.test.ts',
+  'test/bmp/station.test.ts',
+  'test/bmp/station-pmbmpd.test.ts',
+  'test/bmp/station-timers.test.ts',
+  'test/cli/interactive.test.ts',
+  'test/cli/known-hosts.test.ts',
+  'test/cli/seed-examples.test.ts',
+  'test/net/sockopt.test.ts',
+  'test/netconf/ansible.test.ts',
+  'test/netconf/conformance-ncclient.test.ts',
+  'test/netconf/real-clients.test.ts',
+  'test/netconf/server.test.ts',
+  'test/netconf/session.test.ts',
+  'test/netconf/slow-reader.test.ts',
+  'test/netconf/yangcli.test.ts',
+  'test/yang/yanglint.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // Tests run the TypeScript sources of the local libyang-wasm package, so a
@@ -10,10 +48,13 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ['verbose'] : ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: integration } },
+      { extends: true, test: { name: 'integration', include: integration } },
+    ],
   },
 });

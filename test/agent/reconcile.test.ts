@@ -33,8 +33,20 @@ function config(inner: string): string {
   return `<config><bgp xmlns="${NS}" xmlns:nc="${NCNS}">${inner}</bgp></config>`;
 }
 
+interface RpcErrorReport { tag: string; message: string; path?: string }
+
+/** One nc.py command that must succeed: an <rpc-error> fails the test here, not silently later. */
 async function nc(...args: (string | number)[]): Promise<Record<string, unknown>> {
-  return runPython(NC, [agent.port, ...args], 60_000);
+  const r = await runPython(NC, [agent.port, ...args], 60_000);
+  if (r.error) throw new Error(`nc.py ${String(args[0])} was refused: ${JSON.stringify(r.error)}`);
+  return r;
+}
+
+/** One nc.py command that must be refused: its rpc-error. */
+async function ncRefused(...args: (string | number)[]): Promise<RpcErrorReport> {
+  const r = await runPython(NC, [agent.port, ...args], 60_000);
+  if (!r.error) throw new Error(`nc.py ${String(args[0])} succeeded where an rpc-error was expected: ${JSON.stringify(r)}`);
+  return r.error as RpcErrorReport;
 }
 
 async function commit(inner: string, op = 'merge'): Promise<Record<string, unknown>> {
@@ -134,10 +146,9 @@ describe('reconcile: a commit touches only what it changes', () => {
 
   it('a commit the speaker could not apply is refused whole, and nothing changes', async () => {
     const before = (await nc('get-config')).data as string;
-    const r = await commit(`<bmp><server><id>1</id><description>SHOULD-NOT-STAY</description></server></bmp>
+    const error = await ncRefused('edit-inline', config(`<bmp><server><id>1</id><description>SHOULD-NOT-STAY</description></server></bmp>
       <vrf><name>red</name><rd>65000:7</rd><address-family><afi>ipv4</afi>
-        <neighbor><address>${GOBGP}</address><remote-as>65050</remote-as><update-source>${BMPD}</update-source></neighbor></address-family></vrf>`);
-    const error = r.error as { tag: string; message: string };
+        <neighbor><address>${GOBGP}</address><remote-as>65050</remote-as><update-source>${BMPD}</update-source></neighbor></address-family></vrf>`));
     expect(error.tag).toBe('operation-failed');
     expect(error.message).toContain('distinct update-source');
     expect((await nc('get-config')).data).toBe(before);
@@ -186,8 +197,8 @@ describe('reconcile: a commit touches only what it changes', () => {
     expect(all.reply).toContain('<ok/>');
     expect(await neighborSent()).toBe(0);
     // Server 42 is not configured: the leafref of the RPC input fails, nothing is cleared.
-    const bad = await nc('rpc', `<clear-bmp-counters xmlns="${NS}"><server>42</server></clear-bmp-counters>`) as { error?: { tag: string } };
-    expect(bad.error?.tag).toBeDefined();
+    const bad = await ncRefused('rpc', `<clear-bmp-counters xmlns="${NS}"><server>42</server></clear-bmp-counters>`);
+    expect(bad.tag).toBeTruthy();
   }, 30_000);
 
   it('reset-bmp-server closes and reopens that server only', async () => {

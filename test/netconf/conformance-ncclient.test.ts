@@ -68,6 +68,13 @@ describe('ncclient against the agent', () => {
     expect(r.after_timeout).not.toContain('CONFIRM-ME');
   });
 
+  it('a confirmed commit that is confirmed stays past its original timeout', async () => {
+    const r = await runPython<Record<string, string | boolean>>(SCRIPT, ['confirmed-then-confirmed', agent.port]);
+    expect(r.during).toContain('CONFIRMED');
+    expect(r.confirm).toBe(true);
+    expect(r.after_timeout).toContain('CONFIRMED');
+  });
+
   it('a persistent confirmed commit outlives its session and is confirmed by persist-id from another', async () => {
     const r = await runPython<Record<string, string | boolean | RpcErr>>(SCRIPT, ['confirmed-persist', agent.port]);
     expect(r.after_owner_left).toContain('PERSIST');
@@ -78,6 +85,8 @@ describe('ncclient against the agent', () => {
 
   it('a non-persistent confirmed commit is rolled back when its session ends', async () => {
     const r = await runPython<Record<string, string>>(SCRIPT, ['confirmed-session-end', agent.port]);
+    // The change took effect first, so its absence afterwards is the rollback's doing.
+    expect(r.during).toContain('SESSION-BOUND');
     expect(r.after_owner_left).not.toContain('SESSION-BOUND');
   });
 

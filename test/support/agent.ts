@@ -1,9 +1,9 @@
 // Starts the real bmpd agent (the compiled dist/src/main.js, as `npm start`
 // runs it) in a child process on a free loopback port, and stops it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +19,36 @@ export interface RunningAgent {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * The first source file under root/src whose compiled dist/src/….js is missing, or which changed
+ * after the last build, relative to root; null when dist/ is current. `tsc -b` re-emits a changed
+ * file but leaves the output of a file only touched alone, while it always rewrites
+ * dist/tsconfig.tsbuildinfo: a source newer than both was not built.
+ */
+export function staleDistFile(root: string): string | null {
+  const buildInfo = join(root, 'dist', 'tsconfig.tsbuildinfo');
+  const builtAt = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0;
+  const walk = (dir: string): string | null => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const stale = walk(file);
+        if (stale) return stale;
+      } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const output = join(root, 'dist', relative(root, file)).replace(/\.ts$/, '.js');
+        if (!existsSync(output) || Math.max(builtAt, statSync(output).mtimeMs) < statSync(file).mtimeMs) return relative(root, file);
+      }
+    }
+    return null;
+  };
+  return walk(join(root, 'src'));
+}
+
 export async function startAgent(opts: { stateDir?: string; args?: string[]; keepStateDir?: boolean } = {}): Promise<RunningAgent> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  // The agent runs the compiled code: a test against an old build would test old behaviour.
+  const stale = staleDistFile(ROOT);
+  if (stale) throw new Error(`dist/ is older than ${stale}: run \`npm run build\` first (npm test does)`);
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'bmpd-agent-'));
   const child: ChildProcess = spawn(process.execPath, [MAIN, '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'debug', ...(opts.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] });

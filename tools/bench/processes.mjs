@@ -1,7 +1,7 @@
 // Child processes for the benchmark drivers: start a script that reports JSON lines, wait for its
 // events, read its memory from /proc, and stop it by pid (SIGTERM, SIGKILL after a grace period);
 // and gobgpd, the peer both BGP benchmarks start the same way.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -18,6 +18,19 @@ export function procStatus(pid, field) {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const line = text.split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** user + system CPU of a live process and its threads, in ms (/proc/PID/stat fields 14 and 15). */
+export function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0; // gone
+  }
 }
 
 export function alive(pid) {
@@ -76,13 +89,15 @@ export function spawnJson(script, scriptArgs, { nodeFlags = [], timeoutMs }) {
 }
 
 /**
- * tools/bgp-loadgen sending `prefixes` to `peer`, with JSON events ("established", ...) through
- * spawnJson's `next`.
+ * tools/bgp-loadgen sending `prefixes` to `peer`, with JSON events ("established", "sent",
+ * "refresh-sent", ...) through spawnJson's `next`. noRouteRefresh: the generator leaves the
+ * route-refresh capability out (by default it advertises it and answers a ROUTE-REFRESH).
  */
-export function spawnLoadgen({ peer, port, local, as, prefixes, perUpdate }, { timeoutMs }) {
+export function spawnLoadgen({ peer, port, local, as, prefixes, perUpdate, attrSets = 4000, noRouteRefresh = false }, { timeoutMs }) {
   return spawnJson(LOADGEN, [
     '--peer', peer, '--port', String(port), '--local', local, '--as', String(as),
-    '--prefixes', String(prefixes), '--per-update', String(perUpdate), '--json',
+    '--prefixes', String(prefixes), '--per-update', String(perUpdate), '--attr-sets', String(attrSets), '--json',
+    ...(noRouteRefresh ? ['--no-route-refresh'] : []),
   ], { timeoutMs });
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: build, then run each benchmark in turn (they share loopback addresses, so never
-// in parallel). Arguments after `--` go to bgp-ingest (e.g. `npm run bench -- --prefixes 200000
-// --runs 3`); the others run with their defaults.
+// in parallel). Arguments after `--` go to bmp-export, the ingest/export/dump/RSS benchmark of the
+// agent beside gobgpd and FRR (e.g. `npm run bench -- --prefixes 200000 --runs 5`); the others
+// run with their defaults. On a shared machine run it under `flock /tmp/bmpd-bench.lock`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,9 +11,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const benches = [
-  { script: 'bgp-ingest.mjs', nodeFlags: [], args: process.argv.slice(2) },
+  { script: 'bmp-export.mjs', nodeFlags: [], args: process.argv.slice(2) },
   { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'], args: [] },
-  { script: 'bmp-export.mjs', nodeFlags: [], args: [] },
   { script: 'datastore-commit.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-transactions.mjs', nodeFlags: [], args: [] },

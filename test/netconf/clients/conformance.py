@@ -132,6 +132,21 @@ def scenario_confirmed_timeout(port):
     print(json.dumps(out))
 
 
+def scenario_confirmed_then_confirmed(port):
+    """RFC 6241 §8.4.1: a confirming <commit> makes the change permanent, so it outlives the
+    confirm-timeout of the confirmed commit it confirms."""
+    out = {}
+    m = connect(port)
+    m.edit_config(target="candidate", config=server_edit(6, "<description>CONFIRMED</description>"))
+    m.commit(confirmed=True, timeout="2")
+    out["during"] = description_of(m, 6)
+    out["confirm"] = m.commit().ok
+    time.sleep(3.5)
+    out["after_timeout"] = description_of(m, 6)
+    m.close_session()
+    print(json.dumps(out))
+
+
 def scenario_confirmed_persist(port):
     out = {}
     a = connect(port)
@@ -157,6 +172,7 @@ def scenario_confirmed_session_end(port):
     a = connect(port)
     a.edit_config(target="candidate", config=server_edit(9, "<description>SESSION-BOUND</description>"))
     a.commit(confirmed=True, timeout="60")
+    out["during"] = description_of(a, 9)
     a.close_session()
     time.sleep(0.8)
     b = connect(port)
