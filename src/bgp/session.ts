@@ -34,6 +34,7 @@ import {
   type UpdateMessage,
 } from './codec/index.js';
 import { AdjRibIn, type AdjRibInStatistics } from './adj-rib-in.js';
+import type { AttributeSetPools } from './attribute-set-pool.js';
 import type { AddressFamily, NeighborConfig } from './config.js';
 import { DEFAULT_BGP_PORT, neighborKeyOf } from './config.js';
 import type {
@@ -81,6 +82,8 @@ export interface SessionOptions {
   readonly connectRetrySeconds: number;
   readonly hooks: SessionHooks;
   readonly log: SessionLogger;
+  /** The speaker's attribute set pools, shared by its sessions' Adj-RIBs-In; each RIB keeps its own when absent. */
+  readonly attributeSets?: AttributeSetPools;
 }
 
 /** Every KEEPALIVE is the same 19 octets: encode it once. */
@@ -436,6 +439,7 @@ export class Session {
   readonly localAs: number;
   readonly routerId: string;
   readonly log: SessionLogger;
+  private readonly attributeSets: AttributeSetPools | undefined;
   /** The Adj-RIB-In of the current session; made at Established, when the ASN encoding and families are known. */
   rib: AdjRibIn | null = null;
   fsmConfig: FsmConfig;
@@ -464,6 +468,7 @@ export class Session {
     this.localAs = options.localAs;
     this.routerId = options.routerId;
     this.log = options.log;
+    this.attributeSets = options.attributeSets;
     this.hooks = options.hooks;
     this.fsmConfig = Session.fsmConfigOf(options.neighbor, options.connectRetrySeconds);
     this.primary = new Connection(this, options.neighbor.passive ? 'inbound' : 'outbound', options.neighbor.passive);
@@ -688,6 +693,7 @@ export class Session {
       routerId: this.routerId,
       fourOctetAs: connection.codecOptions.fourOctetAs,
       families: capabilities.families,
+      attributeSets: this.attributeSets?.for({ localAs: this.localAs, routerId: this.routerId, fourOctetAs: connection.codecOptions.fourOctetAs }),
     });
     this.establishedTransitions++;
     this.log.info({ neighbor: this.key, peerAs: open.asn, families: capabilities.families }, 'bgp session established');
@@ -700,6 +706,8 @@ export class Session {
     if (!this.established || this.established.connection !== connection) return;
     this.established = null;
     this.lastStatistics = this.rib?.statistics() ?? null;
+    // Give the routes' references back: the attribute sets are shared with other neighbors.
+    this.rib?.clear();
     this.rib = null;
     const reason: DownReason =
       this.pendingDownReason ??
