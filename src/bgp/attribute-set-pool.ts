@@ -17,9 +17,7 @@
  * Adj-RIBs-In that agree on those share a pool (see AttributeSetPools).
  */
 import type { AddressFamily } from './codec/messages.js';
-import { ADDRESS_FAMILIES } from './codec/messages.js';
-import { decodePathAttributes } from './codec/attributes.js';
-import { toFourOctetAttributes } from './codec/as4.js';
+import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
 import { parseIpv4 } from './codec/nlri.js';
 
 export interface AttributeSetPoolOptions {
@@ -52,6 +50,18 @@ export interface AttributeSet {
 const AS_PATH_LOOP = 1;
 const CLUSTER_LIST_LOOP = 2;
 const ORIGINATOR_ID_LOOP = 4;
+
+/** Whether an AS_PATH / AS4_PATH value (segments of type, count, `width`-octet ASNs) holds `asn`. */
+function pathContains(raw: Buffer, start: number, end: number, width: 2 | 4, asn: number): boolean {
+  for (let at = start; at + 2 <= end; ) {
+    const count = raw[at + 1]!;
+    at += 2;
+    for (let i = 0; i < count && at + width <= end; i++, at += width) {
+      if ((width === 4 ? raw.readUInt32BE(at) : raw.readUInt16BE(at)) === asn) return true;
+    }
+  }
+  return false;
+}
 
 /** The octets a key holds, as a Buffer, with the offset where the path attributes start. */
 export function keyOctets(key: string): { octets: Buffer; nextHopLength: number; attributesAt: number } {
@@ -156,19 +166,31 @@ export class AttributeSetPool {
     };
   }
 
-  private loopFlags(pathAttributes: Buffer): number {
-    const { fourOctetAs } = this.options;
-    const decoded = decodePathAttributes(pathAttributes, 0, pathAttributes.length, { fourOctetAs, ebgp: false });
-    const attributes = fourOctetAs ? decoded.attributes : toFourOctetAttributes(decoded.attributes);
+  /**
+   * The loop flags, read straight from the octets (no attribute objects: nearly every UPDATE of
+   * a real table brings a new set). The octets are well-formed: the session decoded them (RFC
+   * 7606) before the Adj-RIB-In stored them. On a 2-octet session our AS, if above 65535, is in
+   * AS4_PATH, not AS_PATH (RFC 6793 §4.2.3).
+   */
+  private loopFlags(raw: Buffer): number {
+    const asWidth = this.options.fourOctetAs ? 4 : 2;
     let flags = 0;
-    for (const attribute of attributes) {
-      if (attribute.kind === 'as-path') {
-        if (attribute.segments.some((s) => s.asns.includes(this.options.localAs))) flags |= AS_PATH_LOOP;
-      } else if (attribute.kind === 'cluster-list') {
-        if (attribute.clusterIds.some((id) => parseIpv4(id) === this.clusterId)) flags |= CLUSTER_LIST_LOOP;
-      } else if (attribute.kind === 'originator-id') {
-        if (parseIpv4(attribute.originatorId) === this.routerId) flags |= ORIGINATOR_ID_LOOP;
+    for (let offset = 0; offset + 3 <= raw.length; ) {
+      const extended = (raw[offset]! & 0x10) !== 0;
+      const type = raw[offset + 1]!;
+      const start = offset + (extended ? 4 : 3);
+      const end = start + (extended ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!);
+      if (end > raw.length) break;
+      if (type === AttributeTypeCode.AsPath) {
+        if (pathContains(raw, start, end, asWidth, this.options.localAs)) flags |= AS_PATH_LOOP;
+      } else if (type === AttributeTypeCode.As4Path && asWidth === 2) {
+        if (pathContains(raw, start, end, 4, this.options.localAs)) flags |= AS_PATH_LOOP;
+      } else if (type === AttributeTypeCode.ClusterList) {
+        for (let at = start; at + 4 <= end; at += 4) if (raw.readUInt32BE(at) === this.clusterId) flags |= CLUSTER_LIST_LOOP;
+      } else if (type === AttributeTypeCode.OriginatorId) {
+        if (end - start === 4 && raw.readUInt32BE(start) === this.routerId) flags |= ORIGINATOR_ID_LOOP;
       }
+      offset = end;
     }
     return flags;
   }

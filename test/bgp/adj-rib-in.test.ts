@@ -163,6 +163,18 @@ describe('Adj-RIB-In', () => {
     expect(table.routeCount()).toBe(4);
   });
 
+  it('on a 2-octet session finds our AS in AS_PATH, or in AS4_PATH when it is above 65535 (RFC 6793 §4.2.3)', () => {
+    const twoOctet = { fourOctetAs: false, ebgp: false };
+    const small = new AdjRibIn({ localAs: 65001, routerId: '192.0.2.254', fourOctetAs: false });
+    small.apply(update({ nlri: ['10.0.0.0/24'], attrs: { ...A, asPath: [65010, 65001] } }, twoOctet));
+    small.apply(update({ nlri: ['10.0.1.0/24'], attrs: { ...A, asPath: [65010, 65002] } }, twoOctet));
+    expect(small.statistics().asPathLoops).toBe(1);
+    const large = new AdjRibIn({ localAs: 4200000001, routerId: '192.0.2.254', fourOctetAs: false });
+    large.apply(update({ nlri: ['10.0.0.0/24'], attrs: { ...A, asPath: [65010, 23456], as4Path: [65010, 4200000001] } }, twoOctet));
+    large.apply(update({ nlri: ['10.0.1.0/24'], attrs: { ...A, asPath: [65010, 23456], as4Path: [65010, 4200000002] } }, twoOctet));
+    expect(large.statistics().asPathLoops).toBe(1);
+  });
+
   it('replays the table as valid UPDATEs that decode to the same routes, then End-of-RIB per family', () => {
     const table = rib(ALL);
     const applied: Buffer[] = [];
