@@ -169,9 +169,11 @@ async function benchBmpd(peers) {
     const probe = latencyProbe(probeSession);
     await sleep(3000); // collector 1 connects (initial-delay 1 s); the idle latency is sampled meanwhile
     const idleRss = procStatus(agent.child.pid, 'VmRSS');
-    probe.setPhase('ingest');
+    probe.setPhase('encode');
     const gens = generators(AGENT, peers, false);
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
+    await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
+    probe.setPhase('ingest');
     const ingest = await ingestWindow(gens, peers);
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
     probe.setPhase('settle');

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Route reflector clients for the scale benchmark: peers --first .. --first+--count-1 of a
 // dfz-workload (tools/bgp-loadgen/dfz-workload.mjs), each from its own loopback address
-// (--local-prefix + (peer + 1)), iBGP in AS --as, IPv4 and IPv6 unicast. Each peer's UPDATEs
-// are encoded before it connects; once Established it writes them as fast as TCP takes them,
+// (--local-prefix + (peer + 1)), iBGP in AS --as, IPv4 and IPv6 unicast. Every peer's UPDATEs
+// are encoded before the first connects; once Established it writes them as fast as TCP takes them,
 // End-of-RIB per family, then keeps the session up with KEEPALIVEs until SIGTERM. With
 // --route-refresh it advertises ROUTE-REFRESH (RFC 2918) and answers each request with its
 // table again; without, a BMP station that joins later gets the receiver's Adj-RIB-In replay.
@@ -106,11 +106,14 @@ function runPeer(peer, stream) {
   });
 }
 
+// Every table is encoded before the first connection, so encoding never competes with the
+// receiver for CPU while it ingests.
+const streams = [];
 for (let peer = first; peer < first + Number(args.count); peer++) {
-  const stream = peerStream(workload, peer);
-  say({ peer, event: 'encoded', bytes: stream.length });
-  runPeer(peer, stream);
+  streams.push(peerStream(workload, peer));
+  say({ peer, event: 'encoded', bytes: streams[streams.length - 1].length });
 }
+streams.forEach((stream, i) => runPeer(first + i, stream));
 const stop = () => {
   for (const socket of sockets) socket.destroy();
   process.exit(0);
