@@ -178,10 +178,12 @@ async function benchBmpd(peers) {
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
     probe.setPhase('settle');
     await sleep(1000);
-    probe.setPhase('dump');
+    // The commit itself is management work (get-config waits for it): sampled apart from the dump.
+    probe.setPhase('commit');
     const activated = Date.now();
     await nc.rpc(`<edit-config><target><candidate/></target><config><bgp xmlns="${NS}"><bmp><server><id>2</id><activate/></server></bmp></bgp></config></edit-config>`);
     await nc.rpc('<commit/>');
+    probe.setPhase('dump');
     const dump = await c2.wait((e) => e.event === 'done', 'all paths at collector 2');
     probe.setPhase('after');
     await probe.stop();
