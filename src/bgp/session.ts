@@ -88,10 +88,55 @@ export interface SessionOptions {
 }
 
 /**
- * Received messages handled per event loop turn and connection before the others get a turn
- * (about 2 ms of small UPDATEs: see Connection.drain()).
+ * Received messages handled per event loop turn, over every neighbor together, before the rest
+ * of the process (NETCONF, the BMP stations, timers) gets a turn; and the time that turn may
+ * take. See ReceiveTurns.
  */
-export const FRAMES_PER_TURN = 128;
+export const FRAMES_PER_TURN = 256;
+const TURN_BUDGET_MS = 4;
+/** Messages one connection handles before the next waiting connection has its go. */
+const FRAMES_PER_SLICE = 32;
+
+/**
+ * Where received messages wait to be handled: connections with a backlog take turns,
+ * FRAMES_PER_SLICE messages each, until FRAMES_PER_TURN messages or TURN_BUDGET_MS have gone,
+ * then setImmediate. A 64 KiB read holds hundreds of small UPDATEs; handled as they came,
+ * sixteen full-table neighbors made every other callback wait for all of their reads each turn
+ * (a get-config on another NETCONF session took up to 280 ms). One queue for the process: the
+ * bound is on the event loop turn, whichever speaker the connections belong to.
+ */
+class ReceiveTurns {
+  private readonly waiting: Connection[] = [];
+  private scheduled = false;
+
+  add(connection: Connection): void {
+    if (this.waiting.includes(connection)) return;
+    this.waiting.push(connection);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const deadline = performance.now() + TURN_BUDGET_MS;
+    let budget = FRAMES_PER_TURN;
+    while (this.waiting.length > 0 && budget > 0 && performance.now() < deadline) {
+      const connection = this.waiting.shift()!;
+      const slice = Math.min(FRAMES_PER_SLICE, budget);
+      const handled = connection.handleBacklog(slice);
+      budget -= handled;
+      if (connection.hasBacklog) this.waiting.push(connection);
+    }
+    if (this.waiting.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+}
+
+const receiveTurns = new ReceiveTurns();
 
 /** Every KEEPALIVE is the same 19 octets: encode it once. */
 const KEEPALIVE = encodeKeepalive();
@@ -165,10 +210,10 @@ class Connection {
   receivedOpen: OpenMessage | null = null;
   codecOptions: SessionCodecOptions = { fourOctetAs: false, ebgp: true };
   private reader = new BgpMessageReader();
-  /** Messages read but not yet handled (see drain()), and the next one's index in backlog[0]. */
+  /** Messages read but not yet handled (see ReceiveTurns), and the next one's index in backlog[0]. */
   private backlog: BgpFrame[][] = [];
   private backlogAt = 0;
-  /** A drain is waiting for its next turn (and has paused the socket). */
+  /** A backlog is waiting for its turn (and has paused the socket). */
   private draining = false;
   private readonly timers = new Map<FsmTimer, { handle: NodeJS.Timeout | null; deadline: number }>();
   /** Bumped on every drop so a late connectTcp result or socket event is recognized as stale. */
@@ -216,6 +261,9 @@ class Connection {
       this.session.log.debug({ neighbor: this.session.key, err: err.message }, 'bgp connection error');
     });
     socket.on('close', () => {
+      if (generation !== this.generation) return;
+      // What the peer sent before it closed (a NOTIFICATION, say) comes first.
+      this.handleBacklog(Infinity);
       if (generation !== this.generation) return;
       this.socket = null;
       this.feed({ type: 'TcpConnectionFails' });
@@ -288,6 +336,9 @@ class Connection {
   /** Stop using the connection: flush a NOTIFICATION first if one was just queued. */
   drop(): void {
     this.generation++;
+    this.backlog = [];
+    this.backlogAt = 0;
+    this.draining = false;
     for (const running of this.timers.values()) if (running.handle) clearTimeout(running.handle);
     this.timers.clear();
     const socket = this.socket;
@@ -362,44 +413,48 @@ class Connection {
     }
     if (frames.length === 0) return;
     this.backlog.push(frames);
-    if (!this.draining) this.drain();
+    // Until the backlog is handled, TCP pushes back on the peer rather than reads piling up here.
+    if (!this.draining) {
+      this.draining = true;
+      this.socket?.pause();
+    }
+    receiveTurns.add(this);
+  }
+
+  get hasBacklog(): boolean {
+    return this.backlog.length > 0;
   }
 
   /**
-   * Handle at most FRAMES_PER_TURN received messages, then give the event loop a turn (NETCONF,
-   * the other neighbors, the BMP stations) and go on from setImmediate. A 64 KiB read holds
-   * hundreds of small UPDATEs; handled in one go, sixteen neighbors' reads made every other
-   * callback wait for all of them. The socket is paused meanwhile, so TCP pushes back on the
-   * peer rather than reads piling up here; messages keep their order (a read that arrives
-   * anyway, e.g. after resume(), queues behind the backlog).
+   * Handle up to `limit` messages of the backlog, in order; returns how many. With the backlog
+   * done, reading resumes (unless backpressure paused it).
    */
-  private drain(): void {
+  handleBacklog(limit: number): number {
     const generation = this.generation;
-    let budget = FRAMES_PER_TURN;
-    while (this.backlog.length > 0) {
+    let handled = 0;
+    while (this.backlog.length > 0 && handled < limit) {
       const frames = this.backlog[0]!;
-      while (this.backlogAt < frames.length) {
-        // An earlier message may have closed the connection.
-        if (generation !== this.generation) return;
-        if (budget-- === 0) {
-          this.draining = true;
-          this.socket?.pause();
-          setImmediate(() => {
-            if (generation !== this.generation) return;
-            this.drain();
-          });
-          return;
-        }
-        const frame = frames[this.backlogAt++]!;
-        this.handleReceived(frame.type, frame.raw);
+      // An earlier message may have closed the connection: what it read after goes with it.
+      if (generation !== this.generation) break;
+      this.handleReceived(frames[this.backlogAt]!.type, frames[this.backlogAt]!.raw);
+      handled++;
+      if (++this.backlogAt === frames.length) {
+        this.backlog.shift();
+        this.backlogAt = 0;
       }
-      this.backlog.shift();
-      this.backlogAt = 0;
     }
-    if (this.draining) {
+    if (generation !== this.generation) {
+      // The connection was dropped or replaced: its unread messages go with it.
+      this.backlog = [];
+      this.backlogAt = 0;
+      this.draining = false;
+      return handled;
+    }
+    if (this.backlog.length === 0 && this.draining) {
       this.draining = false;
       if (!this.session.readingPaused) this.socket?.resume();
     }
+    return handled;
   }
 
   private handleReceived(type: number, raw: Buffer): void {
@@ -480,7 +535,7 @@ class Connection {
   }
 
   resume(): void {
-    // A drain under way resumes the socket itself when its backlog is done.
+    // A backlog under way resumes the socket itself when it is done.
     if (!this.draining) this.socket?.resume();
   }
 }
