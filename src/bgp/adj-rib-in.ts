@@ -80,9 +80,47 @@ export interface AdjRibInDelta {
 
 export interface ReplayOptions {
   readonly families?: readonly AddressFamily[];
+  /**
+   * Yield REPLAY_PAUSE between parts of the work that sends nothing (ordering a full table by
+   * attribute set takes tens of milliseconds), so an async consumer can give others a turn.
+   */
+  readonly pauses?: boolean;
   /** Encoding of ASNs in the replayed UPDATEs; default the neighbor's own. */
   readonly fourOctetAs?: boolean;
   readonly maxMessageLength?: number;
+}
+
+/** Yielded by replay({ pauses: true }): nothing to send now; let the event loop have a turn. */
+export const REPLAY_PAUSE: Buffer = Buffer.alloc(0);
+/** Table slots read between two REPLAY_PAUSEs. */
+const SLOTS_PER_PAUSE = 1 << 16;
+
+/** A route table copy read slot by slot (Ipv4TableSnapshot, Ipv6TableSnapshot). */
+interface SlotSnapshot {
+  readonly slots: number;
+  valueAt(slot: number): number;
+}
+
+/**
+ * The used slots of a table copy ordered by attribute set id, by counting sort: set `id`'s
+ * slots are order[starts[id] .. starts[id + 1]). `ids` bounds the ids (the pool's key count).
+ */
+function* sortBySet(table: SlotSnapshot, ids: number, pauses: boolean): Generator<Buffer, { starts: Uint32Array; order: Uint32Array }> {
+  const starts = new Uint32Array(ids + 1);
+  for (let slot = 0; slot < table.slots; slot++) {
+    const id = table.valueAt(slot);
+    if (id !== ABSENT) starts[id + 1]!++;
+    if (pauses && (slot & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
+  }
+  for (let id = 1; id <= ids; id++) starts[id]! += starts[id - 1]!;
+  const next = starts.slice(0, ids);
+  const order = new Uint32Array(starts[ids]!);
+  for (let slot = 0; slot < table.slots; slot++) {
+    const id = table.valueAt(slot);
+    if (id !== ABSENT) order[next[id]!++] = slot;
+    if (pauses && (slot & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
+  }
+  return { starts, order };
 }
 
 const NO_CHANGE: AdjRibInDelta = Object.freeze({ added: 0, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });
@@ -362,9 +400,10 @@ export class AdjRibIn {
     const families = options.families ?? this.options.families ?? ['ipv4-unicast'];
     const fourOctetAs = options.fourOctetAs ?? this.options.fourOctetAs;
     const maxLength = options.maxMessageLength ?? BGP_MAX_MESSAGE_LENGTH;
+    const pauses = options.pauses ?? false;
     for (const family of families) {
-      if (family === 'ipv4-unicast') yield* this.replayIpv4(fourOctetAs, maxLength);
-      else if (family === 'ipv6-unicast') yield* this.replayIpv6(fourOctetAs, maxLength);
+      if (family === 'ipv4-unicast') yield* this.replayIpv4(fourOctetAs, maxLength, pauses);
+      else if (family === 'ipv6-unicast') yield* this.replayIpv6(fourOctetAs, maxLength, pauses);
       else {
         const groups = new Map<number, Prefix[]>();
         for (const [key, route] of this.vpnTable(family)) {
@@ -381,23 +420,21 @@ export class AdjRibIn {
   }
 
   /**
-   * IPv4 unicast without an object per route: a counting sort of the table by set id into
-   * two typed arrays (5 bytes a route, the snapshot), then UPDATEs written straight from
-   * them. Routes that came in MP_REACH_NLRI (a set with its own next hop) go out that way.
+   * IPv4 unicast without an object per route: a copy of the table (the snapshot), ordered by
+   * set id into two typed arrays (5 bytes a route), then UPDATEs written straight from them.
+   * Routes that came in MP_REACH_NLRI (a set with its own next hop) go out that way.
    */
-  private *replayIpv4(fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
+  private *replayIpv4(fourOctetAs: boolean, maxLength: number, pauses: boolean): Generator<Buffer> {
     const keys = this.pool.snapshot();
-    const starts = new Uint32Array(keys.length + 1);
-    this.ipv4.forEach((_length, _address, id) => starts[id + 1]!++);
-    for (let id = 1; id < starts.length; id++) starts[id]! += starts[id - 1]!;
-    const next = starts.slice(0, keys.length);
-    const lengths = new Uint8Array(this.ipv4.size);
-    const addresses = new Uint32Array(this.ipv4.size);
-    this.ipv4.forEach((length, address, id) => {
-      const at = next[id]!++;
-      lengths[at] = length;
-      addresses[at] = address;
-    });
+    const table = this.ipv4.snapshot();
+    const { starts, order } = yield* sortBySet(table, keys.length, pauses);
+    const lengths = new Uint8Array(order.length);
+    const addresses = new Uint32Array(order.length);
+    for (let i = 0; i < order.length; i++) {
+      lengths[i] = table.lengthAt(order[i]!);
+      addresses[i] = table.addressAt(order[i]!);
+      if (pauses && (i & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
+    }
     for (let id = 0; id < keys.length; id++) {
       const key = keys[id];
       const start = starts[id]!;
@@ -427,17 +464,20 @@ export class AdjRibIn {
     }
   }
 
-  /** IPv6 unicast: routes grouped by set id, then packed into MP_REACH_NLRI UPDATEs. */
-  private *replayIpv6(fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
+  /** IPv6 unicast: the table copy ordered by set id, each set's routes packed into MP_REACH_NLRI UPDATEs. */
+  private *replayIpv6(fourOctetAs: boolean, maxLength: number, pauses: boolean): Generator<Buffer> {
     const keys = this.pool.snapshot();
-    const groups = new Map<number, Prefix[]>();
-    this.ipv6.forEach((length, address, id) => {
-      const prefix: Prefix = { family: 'ipv6-unicast', length, address };
-      const list = groups.get(id);
-      if (list) list.push(prefix);
-      else groups.set(id, [prefix]);
-    });
-    for (const [id, prefixes] of groups) yield* this.packUpdates('ipv6-unicast', keys[id]!, prefixes, fourOctetAs, maxLength);
+    const table = this.ipv6.snapshot();
+    const { starts, order } = yield* sortBySet(table, keys.length, pauses);
+    for (let id = 0; id < keys.length; id++) {
+      const key = keys[id];
+      const start = starts[id]!;
+      const end = starts[id + 1]!;
+      if (key === undefined || start === end) continue;
+      const prefixes: Prefix[] = [];
+      for (let i = start; i < end; i++) prefixes.push({ family: 'ipv6-unicast', ...table.prefixAt(order[i]!) });
+      yield* this.packUpdates('ipv6-unicast', key, prefixes, fourOctetAs, maxLength);
+    }
   }
 
   private attributesFor(pathAttributes: Buffer, fourOctetAs: boolean): Buffer {

@@ -175,6 +175,11 @@ export class Ipv6RouteTable {
     this.long.clear();
   }
 
+  /** A copy of the table as it is now, read slot by slot (a replay reads it a part at a time). */
+  snapshot(): Ipv6TableSnapshot {
+    return new Ipv6TableSnapshot([this.short, this.long].map((slab) => ({ keys: slab.keys.slice(), values: slab.values.slice(), width: slab.width })));
+  }
+
   /**
    * Every route, in hash order. `address` is a fresh 16-octet Buffer per route (pooled) (callers keep
    * it in a Prefix). The callback must not change the table.
@@ -192,5 +197,34 @@ export class Ipv6RouteTable {
         visit(keys[base + width - 1]!, address, stored - 1);
       }
     }
+  }
+}
+
+/** Slots 0 .. slots-1 of a copied table: the ≤ /64 slab's, then the longer prefixes' slab's. */
+export class Ipv6TableSnapshot {
+  readonly slots: number;
+
+  constructor(private readonly slabs: readonly { keys: Uint32Array; values: Uint32Array; width: number }[]) {
+    this.slots = slabs.reduce((n, slab) => n + slab.values.length, 0);
+  }
+
+  private locate(slot: number): { slab: { keys: Uint32Array; values: Uint32Array; width: number }; at: number } {
+    const first = this.slabs[0]!;
+    return slot < first.values.length ? { slab: first, at: slot } : { slab: this.slabs[1]!, at: slot - first.values.length };
+  }
+
+  /** The value in the slot, or ABSENT for an empty one. */
+  valueAt(slot: number): number {
+    const first = this.slabs[0]!;
+    return (slot < first.values.length ? first.values[slot]! : this.slabs[1]!.values[slot - first.values.length]!) - 1;
+  }
+
+  /** The prefix in a used slot: its length, and its 16 octets in a fresh (pooled) Buffer. */
+  prefixAt(slot: number): { length: number; address: Buffer } {
+    const { slab, at } = this.locate(slot);
+    const base = at * slab.width;
+    const address = Buffer.allocUnsafe(16);
+    for (let w = 0; w < 4; w++) address.writeUInt32BE(w < slab.width - 1 ? slab.keys[base + w]! : 0, w * 4);
+    return { length: slab.keys[base + slab.width - 1]!, address };
   }
 }

@@ -181,8 +181,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
    * The neighbor's Adj-RIB-In as UPDATE messages followed by End-of-RIB, for a station that
    * needs the table of a neighbor without route-refresh. Empty when the neighbor is not known.
    */
-  replayAdjRibIn(key: NeighborKey): Iterable<Buffer> {
-    return this.sessions.get(key)?.rib?.replay() ?? [];
+  replayAdjRibIn(key: NeighborKey, options: { readonly pauses?: boolean } = {}): Iterable<Buffer> {
+    return this.sessions.get(key)?.rib?.replay(options) ?? [];
   }
 
   /** RFC 7854 §4.8 counters for BMP Statistics Reports; null when the neighbor never came up. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdjRibIn } from '../../src/bgp/adj-rib-in.js';
+import { AdjRibIn, REPLAY_PAUSE } from '../../src/bgp/adj-rib-in.js';
 import { AttributeSetPool } from '../../src/bgp/attribute-set-pool.js';
 import {
   decodeUpdate,
@@ -326,5 +326,24 @@ describe('Adj-RIB-Ins sharing one attribute set pool', () => {
     expect(new Set(prefixes.slice(0, 3).map((p) => routes.get(p))).size).toBe(1);
     expect(routes.get(prefixes[0]!)).not.toBe(routes.get(prefixes[3]!));
     expect(endOfRib).toEqual(['2/1']);
+  });
+
+  it('with pauses, yields REPLAY_PAUSE while it orders a large table, sends the same UPDATEs, and keeps to its snapshot', () => {
+    const table = shared(new AttributeSetPool(poolOptions));
+    // 100,000 /32s in 1,000 sets: more than 2^16 slots, so the ordering pauses at least once.
+    for (let set = 0; set < 1000; set++) {
+      const nlri = Array.from({ length: 100 }, (_, i) => `10.${set >> 8}.${set & 255}.${i}/32`);
+      table.apply(update({ nlri, attrs: { origin: 'igp', asPath: [65010, 65100 + set], nextHop: '192.0.2.1' } }));
+    }
+    const plain = [...table.replay('ipv4-unicast')];
+    const paused = table.replay({ families: ['ipv4-unicast'], pauses: true });
+    expect(paused.next().value).toBe(REPLAY_PAUSE);
+    // Changes while the replay pauses are not in it.
+    table.apply(update({ withdrawn: ['10.0.0.0/32'] }));
+    table.apply(update({ nlri: ['172.16.0.0/16'], attrs: A }));
+    const rest = [...paused];
+    expect(rest.filter((m) => m === REPLAY_PAUSE).length).toBeGreaterThan(0);
+    expect(rest.filter((m) => m.length > 0)).toEqual(plain);
+    expect(plain.some((m) => m.length === 0)).toBe(false);
   });
 });
