@@ -16,7 +16,9 @@
 //   memory  = the agent's peak RSS (VmHWM), and (VmHWM - RSS before the table) / paths, which
 //             includes the BMP queues' and the garbage collector's high-water marks
 // --with gobgpd,frr feeds the same peers to Debian's gobgpd and FRR's bgpd (-M bmp, pre-policy,
-// soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd.
+// soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd. They
+// queue what they read in user space, so their ingest ends when their own count of received
+// paths (gobgp global rib summary, show bgp summary json; polled every 250 ms) has the table.
 //
 //   npx tsc -b && flock /tmp/bmpd-bench.lock node tools/bench/scale.mjs [--peers 1,4,16]
 //        [--ipv4 1000000] [--ipv6 220000] [--attr-sets 300000] [--generators 2] [--with gobgpd,frr]
@@ -274,7 +276,17 @@ ${neighbors}[[bmp-servers]]
     const idleRss = procStatus(daemon.pid, 'VmRSS');
     const gens = generators(address, peers, true);
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
-    const ingest = await ingestWindow(gens, peers);
+    // These daemons read their sockets into queues of their own: the socket-level rule would time
+    // the kernel, so the table is in when their own count of received paths says so.
+    const received = receiver === 'gobgpd' ? () => gobgpPaths(daemon) : () => frrPaths(daemon);
+    const started = await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
+    let inAt = 0;
+    for (const deadline = Date.now() + timeoutMs; !inAt && Date.now() < deadline; ) {
+      if ((await received().catch(() => 0)) >= target) inAt = Date.now();
+      else await sleep(250);
+    }
+    if (!inAt) throw new Error(`${receiver} did not count ${target} paths in ${timeoutMs / 1000} s`);
+    const ingest = { ms: inAt - started.t };
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
     const peakRss = procStatus(daemon.pid, 'VmHWM');
     return {
@@ -288,6 +300,21 @@ ${neighbors}[[bmp-servers]]
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Paths gobgpd holds, IPv4 and IPv6 ("Destination: D, Path: P" per table). */
+async function gobgpPaths(daemon) {
+  let paths = 0;
+  for (const family of ['ipv4', 'ipv6']) paths += Number(/Path: (\d+)/.exec(await daemon.cli('global', 'rib', 'summary', '-a', family))?.[1] ?? 0);
+  return paths;
+}
+
+/** Paths FRR received from its neighbors, IPv4 and IPv6 unicast (pfxRcd per peer). */
+async function frrPaths(daemon) {
+  const summary = JSON.parse(await daemon.vtysh('show bgp summary json'));
+  let paths = 0;
+  for (const family of ['ipv4Unicast', 'ipv6Unicast']) for (const peer of Object.values(summary[family]?.peers ?? {})) paths += peer.pfxRcd ?? 0;
+  return paths;
 }
 
 const results = [];
