@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 # Real peers and clients the tests drive (see test/README.md for who uses what).
 PKGS=(libyang-tools gobgpd frr exabgp pmacct tshark tcpdump iproute2 procps
-      python3 python3-ncclient yangcli ansible openssh-client)
+      python3 python3-ncclient yangcli ansible openssh-client tmux)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

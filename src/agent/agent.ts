@@ -39,6 +39,7 @@ export class Agent {
     readonly speaker: BgpSpeaker,
     readonly engine: BmpEngine,
     private readonly options: AgentOptions,
+    private readonly sysName: string,
   ) {
     this.reconciler = new Reconciler({ speaker, engine }, options.logger.child({ topic: 'reconcile' }));
   }
@@ -51,15 +52,16 @@ export class Agent {
     });
     // The engine learns established neighbors from the speaker's events: it
     // must exist before the speaker starts.
+    const sysName = options.sysName ?? hostname();
     const engine = new BmpEngine({
       speaker: speakerForBmp(speaker),
       logger: logger.child({ component: 'bmp' }),
       stations: realStations(),
-      sysName: options.sysName ?? hostname(),
+      sysName,
       sysDescr: `bmpd ${process.env.npm_package_version ?? ''} BGP Monitoring Protocol agent on Node.js ${process.version}`.replace(/\s+/g, ' '),
     });
     await speaker.start();
-    const agent = new Agent(speaker, engine, options);
+    const agent = new Agent(speaker, engine, options, sysName);
     agent.netconf = await startNetconfService({
       model: options.model,
       stateDir: options.stateDir,
@@ -98,6 +100,7 @@ export class Agent {
       speaker: this.speaker.snapshot(),
       now: new Date(),
       debugTopics: this.engine.debugTopics(),
+      sysName: this.sysName,
     });
   }
 

@@ -7,6 +7,7 @@
 //   /bgp/neighbor[address]/state           NeighborSnapshot (the BGP session) + NeighborBmpSnapshot
 //   /bgp/vrf[name]/address-family[afi]/neighbor[address]/state    (the BMP columns), by NeighborKey
 //   /debugging/topic                       the debug topics that are on
+//   /agent/sys-name                        the Initiation sysName (bmpd-cli's prompt)
 //
 // Only list entries that exist in running get state: a server or neighbor the engine or the
 // speaker still knows while it is being removed is left out, so the merge never creates an
@@ -36,6 +37,8 @@ export interface OperStateInput {
   readonly now: Date;
   /** 'debug ip bgp bmp' topics that are on. */
   readonly debugTopics?: readonly DebugTopicName[];
+  /** The sysName of BMP Initiation; absent: no /agent entry. */
+  readonly sysName?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +261,7 @@ export function operStateXml(input: OperStateInput): string {
 
   const topics = DEBUG_TOPIC_ORDER.filter((t) => input.debugTopics?.includes(t));
   if (topics.length > 0) parts.push(`<debugging xmlns="${BMPD_NAMESPACE}">${leafList('topic', topics)}</debugging>`);
+  if (input.sysName !== undefined) parts.push(`<agent xmlns="${BMPD_NAMESPACE}">${textElement('sys-name', input.sysName)}</agent>`);
   return parts.join('');
 }
 

@@ -214,6 +214,15 @@ describe('inputs with little to say', () => {
     empty.free();
   });
 
+  it("reports the Initiation sysName as /agent/sys-name, bmpd-cli's prompt, even without /bgp", () => {
+    const empty = model.context.parseData('', { configOnly: true });
+    const xml = operStateXml(input({ running: empty, debugTopics: [], sysName: 'edge-1' }));
+    const parsed = model.context.parseData(xml, { validate: true, configOnly: false, strict: true });
+    expect(JSON.parse(parsed.print({ format: 'json' }))).toEqual({ 'bmpd:agent': { 'sys-name': 'edge-1' } });
+    parsed.free();
+    empty.free();
+  });
+
   it('gives the speaker facts alone when the engine is not running', () => {
     const bgp = merged(operStateXml(input({ engine: null })))['bmpd:bgp'] as Obj;
     expect(bgp.bmp.state).toBeUndefined();
