@@ -77,9 +77,9 @@ function jsonChild(command, argv, name) {
       const found = lines.find(pred);
       if (found) return resolve(found);
       const timer = setTimeout(() => reject(new Error(`${name}: no ${what} in ${timeoutMs / 1000} s`)), timeoutMs);
-      waiters.push({ pred, resolve: (e) => { clearTimeout(timer); resolve(e); } });
-      child.once('exit', (code) => reject(new Error(`${name} exited ${code} before ${what}`)));
+      waiters.push({ pred, resolve: (e) => { clearTimeout(timer); resolve(e); }, reject: (code) => { clearTimeout(timer); reject(new Error(`${name} exited ${code} before ${what}`)); } });
     });
+  child.once('exit', (code) => { for (const w of waiters.splice(0)) w.reject(code); });
   return { child, lines, wait };
 }
 
