@@ -70,6 +70,8 @@ function jsonChild(command, argv, name) {
       return;
     }
     lines.push(event);
+    // A peer that fails says so at once, rather than as a timeout minutes later.
+    if (event.event === 'error' || event.event === 'notification' || event.event === 'down') console.error(`${name}: ${line}`);
     for (const w of [...waiters]) if (w.pred(event)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(event); }
   });
   const wait = (pred, what) =>

@@ -3,7 +3,8 @@
 // dfz-workload (tools/bgp-loadgen/dfz-workload.mjs), each from its own loopback address
 // (--local-prefix + (peer + 1)), iBGP in AS --as, IPv4 and IPv6 unicast. Every peer's UPDATEs
 // are encoded before the first connects; once Established it writes them as fast as TCP takes them,
-// End-of-RIB per family, then keeps the session up with KEEPALIVEs until SIGTERM. With
+// End-of-RIB per family, then keeps the session up with KEEPALIVEs until SIGTERM; a connection
+// that fails or closes is tried again a second later. With
 // --route-refresh it advertises ROUTE-REFRESH (RFC 2918) and answers each request with its
 // table again; without, a BMP station that joins later gets the receiver's Adj-RIB-In replay.
 // Several processes can load one receiver at once (split the peers with --first/--count).
@@ -48,6 +49,7 @@ const asn = Number(args.as);
 const workload = dfzWorkload({ seed: Number(args.seed), peers: Number(args.peers), ipv4: Number(args.ipv4), ipv6: Number(args.ipv6), attrSets: Number(args['attr-sets']), shared: Number(args.shared) });
 const first = Number(args.first);
 const sockets = [];
+let stopping = false;
 
 /** Write the stream in 1 MiB pieces, each after the last drained; resolves when the kernel has it all. */
 async function writeAll(socket, stream) {
@@ -103,6 +105,8 @@ function runPeer(peer, stream) {
   socket.on('close', () => {
     clearInterval(keepalives);
     say({ peer, event: 'down' });
+    // As a BGP speaker would: try again (ConnectRetry, RFC 4271 §8), the whole table once up.
+    if (!stopping) setTimeout(() => runPeer(peer, stream), 1000);
   });
 }
 
@@ -115,6 +119,7 @@ for (let peer = first; peer < first + Number(args.count); peer++) {
 }
 streams.forEach((stream, i) => runPeer(first + i, stream));
 const stop = () => {
+  stopping = true;
   for (const socket of sockets) socket.destroy();
   process.exit(0);
 };
