@@ -4,80 +4,46 @@
  * replay of the table as UPDATE messages for stations that join late when
  * the neighbor cannot ROUTE-REFRESH.
  *
- * Memory: a full IPv4 table is about a million prefixes sharing a few
- * thousand attribute sets. Each distinct set of path attributes is stored
- * once (AttributeSet: the raw attribute octets as received, refcounted).
- * An IPv4 unicast prefix costs one slot of an Ipv4RouteTable (typed arrays
- * outside the V8 heap: 8 bytes a slot, 11 to 22 bytes a prefix) holding its set's id; IPv6
- * and VPN routes are Map entries keyed by short latin1 strings of the wire
- * octets, their value the set itself.
+ * Memory: a route reflector holds many full tables (about a million IPv4
+ * and 220 k IPv6 prefixes each, hundreds of thousands of distinct attribute
+ * sets). Each distinct set of path attributes is stored once in an
+ * AttributeSetPool, which the speaker shares between neighbors that read
+ * attributes alike, so a path two neighbors both send is stored once.
+ * An IPv4 or IPv6 unicast prefix costs one slot of an Ipv4RouteTable or
+ * Ipv6RouteTable (typed arrays outside the V8 heap: 11 to 22 bytes an IPv4
+ * prefix, 21 to 43 bytes an IPv6 prefix up to /64) holding its set's id.
+ * VPN routes (rare on a route reflector's unicast sessions) are Map entries
+ * keyed by short latin1 strings of the wire octets.
  */
-import type {
-  AddressFamily,
-  Ipv4Prefix,
-  PathAttribute,
-  Prefix,
-  UpdateMessage,
-  VpnPrefix,
-} from './codec/messages.js';
+import type { AddressFamily, Ipv4Prefix, PathAttribute, Prefix, UpdateMessage, VpnPrefix } from './codec/messages.js';
 import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
 import { decodePathAttributes, encodeAttribute, encodePathAttributes } from './codec/attributes.js';
 import { toFourOctetAttributes, toTwoOctetAttributes } from './codec/as4.js';
-import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, parseIpv4, writePrefix } from './codec/nlri.js';
+import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, writePrefix } from './codec/nlri.js';
 import { encodeEndOfRib, encodeIpv4Announcement, encodeUpdateFromParts } from './codec/serializer.js';
 import { ABSENT, Ipv4RouteTable } from './ipv4-route-table.js';
+import { Ipv6RouteTable } from './ipv6-route-table.js';
+import { AttributeSetPool, keyOctets, type AttributeSet, type AttributeSetPoolOptions } from './attribute-set-pool.js';
 import { BGP_HEADER_LENGTH, BGP_MAX_MESSAGE_LENGTH } from './codec/messages.js';
 
-export interface AdjRibInOptions {
-  /** Our AS: a route whose AS_PATH contains it counts as an AS_PATH loop (RFC 7854 §4.8 type 4). */
-  readonly localAs: number;
-  /** Our BGP identifier: ORIGINATOR_ID equal to it is a loop (type 5). */
-  readonly routerId: string;
-  /** Route-reflector cluster ID for CLUSTER_LIST loops (type 3); defaults to routerId. */
-  readonly clusterId?: string;
-  /** How the neighbor's UPDATEs encode ASNs (RFC 6793): the stored attribute octets use the same encoding. */
-  readonly fourOctetAs: boolean;
+export type { AttributeSet } from './attribute-set-pool.js';
+
+export interface AdjRibInOptions extends AttributeSetPoolOptions {
   /** Families negotiated with the neighbor: replay ends each with End-of-RIB. Default IPv4 unicast. */
   readonly families?: readonly AddressFamily[];
-}
-
-/** One distinct set of path attributes, shared by every route that carries it. */
-export interface AttributeSet {
-  /** Path attributes as received, minus MP_REACH_NLRI / MP_UNREACH_NLRI (copied out of the message). */
-  readonly pathAttributes: Buffer;
-  /** MP_REACH_NLRI next hop field for non-IPv4-unicast routes; empty for IPv4 unicast. */
-  readonly nextHop: Buffer;
-  readonly family: AddressFamily;
-  readonly asPathLoop: boolean;
-  readonly clusterListLoop: boolean;
-  readonly originatorIdLoop: boolean;
-  /** Routes that point at this set; the set is dropped at zero. */
-  refCount: number;
-}
-
-interface InternedSet extends AttributeSet {
-  /** The sets map key: the attribute octets themselves (plus family and next hop for MP routes). */
-  readonly key: string;
-  /** Index in setsById: what the IPv4 route table stores for each prefix of the set. */
-  readonly id: number;
-}
-
-/**
- * The attribute octets as a latin1 string (one char per octet) serve as the
- * hash key: V8 hashes the string once, and equal keys mean equal octets, so
- * there are no collisions to resolve. MP routes add family and next hop.
- */
-function internKey(family: AddressFamily, attributes: Buffer, nextHop: Buffer): string {
-  if (family === 'ipv4-unicast' && nextHop.length === 0) return attributes.toString('latin1');
-  return String.fromCharCode(0x100 + ADDRESS_FAMILIES.indexOf(family), nextHop.length) + nextHop.toString('latin1') + attributes.toString('latin1');
+  /**
+   * Where the attribute sets live; a pool of its own when absent. A shared pool must have been
+   * made with the same localAs, routerId, clusterId and fourOctetAs.
+   */
+  readonly attributeSets?: AttributeSetPool;
 }
 
 interface VpnRoute {
-  readonly set: AttributeSet;
+  /** Attribute set id in the pool. */
+  readonly id: number;
   readonly labels: readonly number[];
 }
 
-/** RFC 7854 §4.8 counters the Adj-RIB-In can count. */
 export interface AdjRibInStatistics {
   /** Type 0: no policy in bmpd, so always 0. */
   readonly prefixesRejected: number;
@@ -114,29 +80,60 @@ export interface AdjRibInDelta {
 
 export interface ReplayOptions {
   readonly families?: readonly AddressFamily[];
+  /**
+   * Yield REPLAY_PAUSE between parts of the work that sends nothing (ordering a full table by
+   * attribute set takes tens of milliseconds), so an async consumer can give others a turn.
+   */
+  readonly pauses?: boolean;
   /** Encoding of ASNs in the replayed UPDATEs; default the neighbor's own. */
   readonly fourOctetAs?: boolean;
   readonly maxMessageLength?: number;
 }
 
-const NO_CHANGE: AdjRibInDelta = Object.freeze({ added: 0, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });
-function prefixOctetsKey(prefix: Prefix): string {
-  const octets = (prefix.length + 7) >>> 3;
-  const address = prefix.family === 'ipv4-unicast' ? Buffer.alloc(0) : prefix.address.subarray(0, octets);
-  const head = String.fromCharCode(prefix.length) + address.toString('latin1');
-  return prefix.family === 'vpnv4-unicast' || prefix.family === 'vpnv6-unicast' ? prefix.rd.toString('latin1') + head : head;
+/** Yielded by replay({ pauses: true }): nothing to send now; let the event loop have a turn. */
+export const REPLAY_PAUSE: Buffer = Buffer.alloc(0);
+/** Table slots read between two REPLAY_PAUSEs. */
+const SLOTS_PER_PAUSE = 1 << 16;
+
+/** A route table copy read slot by slot (Ipv4TableSnapshot, Ipv6TableSnapshot). */
+interface SlotSnapshot {
+  readonly slots: number;
+  valueAt(slot: number): number;
 }
 
-function prefixFromStringKey(family: AddressFamily, key: string, labels: readonly number[] = []): Prefix {
-  const width = addressLengthOf(family);
-  const vpn = family === 'vpnv4-unicast' || family === 'vpnv6-unicast';
+/**
+ * The used slots of a table copy ordered by attribute set id, by counting sort: set `id`'s
+ * slots are order[starts[id] .. starts[id + 1]). `ids` bounds the ids (the pool's key count).
+ */
+function* sortBySet(table: SlotSnapshot, ids: number, pauses: boolean): Generator<Buffer, { starts: Uint32Array; order: Uint32Array }> {
+  const starts = new Uint32Array(ids + 1);
+  for (let slot = 0; slot < table.slots; slot++) {
+    const id = table.valueAt(slot);
+    if (id !== ABSENT) starts[id + 1]!++;
+    if (pauses && (slot & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
+  }
+  for (let id = 1; id <= ids; id++) starts[id]! += starts[id - 1]!;
+  const next = starts.slice(0, ids);
+  const order = new Uint32Array(starts[ids]!);
+  for (let slot = 0; slot < table.slots; slot++) {
+    const id = table.valueAt(slot);
+    if (id !== ABSENT) order[next[id]!++] = slot;
+    if (pauses && (slot & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
+  }
+  return { starts, order };
+}
+
+const NO_CHANGE: AdjRibInDelta = Object.freeze({ added: 0, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });
+/** RD, length, significant address octets, one char per octet. */
+function vpnKey(prefix: VpnPrefix): string {
+  return prefix.rd.toString('latin1') + String.fromCharCode(prefix.length) + prefix.address.subarray(0, (prefix.length + 7) >>> 3).toString('latin1');
+}
+
+function vpnPrefixFromKey(family: 'vpnv4-unicast' | 'vpnv6-unicast', key: string, labels: readonly number[]): VpnPrefix {
   const raw = Buffer.from(key, 'latin1');
-  const offset = vpn ? 8 : 0;
-  const length = raw[offset]!;
-  const address = Buffer.alloc(width);
-  raw.copy(address, 0, offset + 1);
-  if (!vpn) return { family: 'ipv6-unicast', length, address };
-  return { family, length, address, labels, rd: Buffer.from(raw.subarray(0, 8)) } as VpnPrefix;
+  const address = Buffer.alloc(addressLengthOf(family));
+  raw.copy(address, 0, 9);
+  return { family, length: raw[8]!, address, labels, rd: Buffer.from(raw.subarray(0, 8)) };
 }
 
 /** Attribute octets with MP_REACH_NLRI / MP_UNREACH_NLRI cut out (they carry NLRI, not path attributes). */
@@ -169,15 +166,9 @@ function emptyFamilyCounts(): Record<AddressFamily, number> {
 
 export class AdjRibIn {
   private readonly options: AdjRibInOptions;
-  private readonly localAs: number;
-  private readonly routerId: number;
-  private readonly clusterId: number;
-  private readonly sets = new Map<string, InternedSet>();
-  /** Live sets by id; ids of dropped sets are reused (freeIds) so the array stays as small as the set count. */
-  private setsById: (InternedSet | undefined)[] = [];
-  private freeIds: number[] = [];
+  private readonly pool: AttributeSetPool;
   private readonly ipv4 = new Ipv4RouteTable();
-  private readonly ipv6 = new Map<string, AttributeSet>();
+  private readonly ipv6 = new Ipv6RouteTable();
   private readonly vpnv4 = new Map<string, VpnRoute>();
   private readonly vpnv6 = new Map<string, VpnRoute>();
   private readonly counters = {
@@ -193,19 +184,22 @@ export class AdjRibIn {
 
   constructor(options: AdjRibInOptions) {
     this.options = options;
-    this.localAs = options.localAs;
-    this.routerId = parseIpv4(options.routerId);
-    this.clusterId = parseIpv4(options.clusterId ?? options.routerId);
+    this.pool = options.attributeSets ?? new AttributeSetPool(options);
   }
 
-  /** Number of distinct attribute sets held. */
+  /** Number of distinct attribute sets in the pool (shared with other neighbors when the pool is). */
   get attributeSetCount(): number {
-    return this.sets.size;
+    return this.pool.size;
   }
 
   routeCount(family?: AddressFamily): number {
     if (family === undefined) return this.ipv4.size + this.ipv6.size + this.vpnv4.size + this.vpnv6.size;
     return this.tableSize(family);
+  }
+
+  /** Bytes of the typed arrays behind the unicast route tables (memory accounting). */
+  get routeTableBytes(): number {
+    return this.ipv4.bytes + this.ipv6.bytes;
   }
 
   private tableSize(family: AddressFamily): number {
@@ -229,25 +223,32 @@ export class AdjRibIn {
 
   /** The attribute set a stored prefix points at (for tests and show commands). */
   lookup(prefix: Prefix): AttributeSet | undefined {
+    let id: number | undefined;
     switch (prefix.family) {
-      case 'ipv4-unicast': {
-        const id = this.ipv4.get(prefix.length, prefix.address);
-        return id === ABSENT ? undefined : this.setsById[id];
-      }
+      case 'ipv4-unicast':
+        id = this.ipv4.get(prefix.length, prefix.address);
+        break;
       case 'ipv6-unicast':
-        return this.ipv6.get(prefixOctetsKey(prefix));
+        id = this.ipv6.get(prefix.length, prefix.address);
+        break;
       case 'vpnv4-unicast':
-        return this.vpnv4.get(prefixOctetsKey(prefix))?.set;
       case 'vpnv6-unicast':
-        return this.vpnv6.get(prefixOctetsKey(prefix))?.set;
+        id = this.vpnTable(prefix.family).get(vpnKey(prefix))?.id;
+        break;
     }
+    return id === undefined || id === ABSENT ? undefined : this.pool.view(id);
   }
 
-  /** Forget every route (the session went down). The RFC 7854 counters keep counting. */
+  /**
+   * Forget every route (the session went down), giving their references back to the pool. The
+   * RFC 7854 counters keep counting.
+   */
   clear(): void {
-    this.sets.clear();
-    this.setsById = [];
-    this.freeIds = [];
+    const release = (_length: number, _address: unknown, id: number): void => this.pool.release(id);
+    this.ipv4.forEach(release);
+    this.ipv6.forEach(release);
+    for (const route of this.vpnv4.values()) this.pool.release(route.id);
+    for (const route of this.vpnv6.values()) this.pool.release(route.id);
     this.ipv4.clear();
     this.ipv6.clear();
     this.vpnv4.clear();
@@ -273,7 +274,7 @@ export class AdjRibIn {
         mpReach = attribute;
       }
     }
-    for (const prefix of update.withdrawnRoutes) this.withdrawIpv4(prefix, delta);
+    for (const prefix of update.withdrawnRoutes) this.withdraw(prefix, delta);
 
     const mpFamily = mpReach ? familyOf(mpReach.afi, mpReach.safi) : undefined;
     const announced = update.nlri.length + (mpFamily && mpReach ? mpReach.nlri.length : 0);
@@ -282,7 +283,7 @@ export class AdjRibIn {
         this.counters.updatesTreatAsWithdraw++;
         this.counters.prefixesTreatAsWithdraw += announced;
       }
-      for (const prefix of update.nlri) this.withdrawIpv4(prefix, delta);
+      for (const prefix of update.nlri) this.withdraw(prefix, delta);
       if (mpFamily && mpReach) for (const prefix of mpReach.nlri) this.withdraw(prefix, delta);
     } else if (announced > 0) {
       const attributes =
@@ -292,23 +293,18 @@ export class AdjRibIn {
               update.attributes.filter((a) => a.kind !== 'mp-reach-nlri' && a.kind !== 'mp-unreach-nlri'),
               this.options.fourOctetAs,
             );
-      let loopSet: AttributeSet | undefined;
+      // The RFC 7854 §4.8 loop counters count UPDATEs: once, from the first set the UPDATE made.
       if (update.nlri.length > 0) {
-        const set = this.intern('ipv4-unicast', attributes, EMPTY);
-        loopSet = set;
-        for (const prefix of update.nlri) this.announceIpv4(prefix, set, delta);
-        this.release(set);
+        const id = this.pool.intern('ipv4-unicast', attributes, EMPTY);
+        this.countLoops(id);
+        for (const prefix of update.nlri) this.announce(prefix, id, delta);
+        this.pool.release(id);
       }
       if (mpFamily && mpReach && mpReach.nlri.length > 0) {
-        const set = this.intern(mpFamily, attributes, mpReach.nextHop);
-        loopSet ??= set;
-        for (const prefix of mpReach.nlri) this.announce(prefix, set, delta);
-        this.release(set);
-      }
-      if (loopSet) {
-        if (loopSet.asPathLoop) this.counters.asPathLoops++;
-        if (loopSet.clusterListLoop) this.counters.clusterListLoops++;
-        if (loopSet.originatorIdLoop) this.counters.originatorIdLoops++;
+        const id = this.pool.intern(mpFamily, attributes, mpReach.nextHop);
+        if (update.nlri.length === 0) this.countLoops(id);
+        for (const prefix of mpReach.nlri) this.announce(prefix, id, delta);
+        this.pool.release(id);
       }
     }
 
@@ -317,91 +313,42 @@ export class AdjRibIn {
     return delta;
   }
 
-  /**
-   * Find or create the shared set for these attribute octets; the caller
-   * holds one reference until release() so a set survives while its routes move in.
-   */
-  private intern(family: AddressFamily, attributes: Buffer, nextHop: Buffer): InternedSet {
-    const key = internKey(family, attributes, nextHop);
-    let set = this.sets.get(key);
-    if (set === undefined) {
-      const id = this.freeIds.pop() ?? this.setsById.length;
-      set = this.createSet(key, id, family, Buffer.from(attributes), Buffer.from(nextHop));
-      this.sets.set(key, set);
-      this.setsById[id] = set;
-    }
-    set.refCount++;
-    return set;
+  private countLoops(id: number): void {
+    if (this.pool.asPathLoop(id)) this.counters.asPathLoops++;
+    if (this.pool.clusterListLoop(id)) this.counters.clusterListLoops++;
+    if (this.pool.originatorIdLoop(id)) this.counters.originatorIdLoops++;
   }
 
-  private createSet(key: string, id: number, family: AddressFamily, pathAttributes: Buffer, nextHop: Buffer): InternedSet {
-    const decoded = decodePathAttributes(pathAttributes, 0, pathAttributes.length, { fourOctetAs: this.options.fourOctetAs, ebgp: false });
-    const attributes = this.options.fourOctetAs ? decoded.attributes : toFourOctetAttributes(decoded.attributes);
-    let asPathLoop = false;
-    let clusterListLoop = false;
-    let originatorIdLoop = false;
-    for (const attribute of attributes) {
-      if (attribute.kind === 'as-path') asPathLoop = attribute.segments.some((s) => s.asns.includes(this.localAs));
-      else if (attribute.kind === 'cluster-list') clusterListLoop = attribute.clusterIds.some((id) => parseIpv4(id) === this.clusterId);
-      else if (attribute.kind === 'originator-id') originatorIdLoop = parseIpv4(attribute.originatorId) === this.routerId;
-    }
-    return { key, id, pathAttributes, nextHop, family, asPathLoop, clusterListLoop, originatorIdLoop, refCount: 0 };
+  private vpnTable(family: 'vpnv4-unicast' | 'vpnv6-unicast'): Map<string, VpnRoute> {
+    return family === 'vpnv4-unicast' ? this.vpnv4 : this.vpnv6;
   }
 
-  private release(set: AttributeSet): void {
-    if (--set.refCount !== 0) return;
-    const interned = set as InternedSet;
-    this.sets.delete(interned.key);
-    this.setsById[interned.id] = undefined;
-    this.freeIds.push(interned.id);
-  }
-
-  private announceIpv4(prefix: Ipv4Prefix, set: InternedSet, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
-    const previous = this.ipv4.set(prefix.length, prefix.address, set.id);
-    if (previous === set.id) {
-      delta.duplicateAdvertisements++;
-      this.counters.duplicatePrefixAdvertisements++;
-      return;
+  /** Point the prefix at set `id`, taking a reference for it and giving back the one it replaces. */
+  private announce(prefix: Prefix, id: number, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
+    let previous: number;
+    switch (prefix.family) {
+      case 'ipv4-unicast':
+        previous = this.ipv4.set(prefix.length, prefix.address, id);
+        if (previous === id) return this.duplicate(delta);
+        break;
+      case 'ipv6-unicast':
+        previous = this.ipv6.set(prefix.length, prefix.address, id);
+        if (previous === id) return this.duplicate(delta);
+        break;
+      default: {
+        const table = this.vpnTable(prefix.family);
+        const key = vpnKey(prefix);
+        const route = table.get(key);
+        if (route && route.id === id && sameLabels(route.labels, prefix.labels)) return this.duplicate(delta);
+        previous = route?.id ?? ABSENT;
+        table.set(key, { id, labels: prefix.labels });
+      }
     }
-    set.refCount++;
+    this.pool.retain(id);
     if (previous === ABSENT) delta.added++;
     else {
       delta.replaced++;
-      this.release(this.setsById[previous]!);
-    }
-  }
-
-  private withdrawIpv4(prefix: Ipv4Prefix, delta: { withdrawn: number; duplicateWithdraws: number }): void {
-    const previous = this.ipv4.delete(prefix.length, prefix.address);
-    if (previous === ABSENT) {
-      delta.duplicateWithdraws++;
-      this.counters.duplicateWithdraws++;
-      return;
-    }
-    delta.withdrawn++;
-    this.release(this.setsById[previous]!);
-  }
-
-  private announce(prefix: Prefix, set: InternedSet, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
-    if (prefix.family === 'ipv4-unicast') return this.announceIpv4(prefix, set, delta);
-    const key = prefixOctetsKey(prefix);
-    let previous: AttributeSet | undefined;
-    if (prefix.family === 'ipv6-unicast') {
-      previous = this.ipv6.get(key);
-      if (previous === set) return this.duplicate(delta);
-      this.ipv6.set(key, set);
-    } else {
-      const table = prefix.family === 'vpnv4-unicast' ? this.vpnv4 : this.vpnv6;
-      const route = table.get(key);
-      previous = route?.set;
-      if (route && previous === set && sameLabels(route.labels, prefix.labels)) return this.duplicate(delta);
-      table.set(key, { set, labels: prefix.labels });
-    }
-    set.refCount++;
-    if (previous === undefined) delta.added++;
-    else {
-      delta.replaced++;
-      this.release(previous);
+      this.pool.release(previous);
     }
   }
 
@@ -411,24 +358,28 @@ export class AdjRibIn {
   }
 
   private withdraw(prefix: Prefix, delta: { withdrawn: number; duplicateWithdraws: number }): void {
-    if (prefix.family === 'ipv4-unicast') return this.withdrawIpv4(prefix, delta);
-    const key = prefixOctetsKey(prefix);
-    let previous: AttributeSet | undefined;
-    if (prefix.family === 'ipv6-unicast') {
-      previous = this.ipv6.get(key);
-      this.ipv6.delete(key);
-    } else {
-      const table = prefix.family === 'vpnv4-unicast' ? this.vpnv4 : this.vpnv6;
-      previous = table.get(key)?.set;
-      table.delete(key);
+    let previous: number;
+    switch (prefix.family) {
+      case 'ipv4-unicast':
+        previous = this.ipv4.delete(prefix.length, prefix.address);
+        break;
+      case 'ipv6-unicast':
+        previous = this.ipv6.delete(prefix.length, prefix.address);
+        break;
+      default: {
+        const table = this.vpnTable(prefix.family);
+        const key = vpnKey(prefix);
+        previous = table.get(key)?.id ?? ABSENT;
+        table.delete(key);
+      }
     }
-    if (previous === undefined) {
+    if (previous === ABSENT) {
       delta.duplicateWithdraws++;
       this.counters.duplicateWithdraws++;
       return;
     }
     delta.withdrawn++;
-    this.release(previous);
+    this.pool.release(previous);
   }
 
   /**
@@ -438,73 +389,65 @@ export class AdjRibIn {
    * other families MP_REACH_NLRI (RFC 4760). Attributes are re-emitted as
    * received unless the ASN encoding must change (RFC 6793).
    *
-   * Each family's routes are snapshotted when the iteration reaches that
-   * family; UPDATEs applied while a consumer is still draining the replay
-   * are not in it. A consumer that also forwards live UPDATEs to the same
-   * station must queue them behind the replay, or a replayed route could
-   * land after its live withdrawal.
+   * Each family's routes (and the pool's sets) are snapshotted when the
+   * iteration reaches that family; UPDATEs applied while a consumer is still
+   * draining the replay are not in it. A consumer that also forwards live
+   * UPDATEs to the same station must queue them behind the replay, or a
+   * replayed route could land after its live withdrawal.
    */
   *replay(familyOrOptions: AddressFamily | ReplayOptions = {}): Generator<Buffer> {
     const options: ReplayOptions = typeof familyOrOptions === 'string' ? { families: [familyOrOptions] } : familyOrOptions;
     const families = options.families ?? this.options.families ?? ['ipv4-unicast'];
     const fourOctetAs = options.fourOctetAs ?? this.options.fourOctetAs;
     const maxLength = options.maxMessageLength ?? BGP_MAX_MESSAGE_LENGTH;
+    const pauses = options.pauses ?? false;
     for (const family of families) {
-      if (family === 'ipv4-unicast') {
-        yield* this.replayIpv4(fourOctetAs, maxLength);
-        yield encodeEndOfRib(family);
-        continue;
+      if (family === 'ipv4-unicast') yield* this.replayIpv4(fourOctetAs, maxLength, pauses);
+      else if (family === 'ipv6-unicast') yield* this.replayIpv6(fourOctetAs, maxLength, pauses);
+      else {
+        const groups = new Map<number, Prefix[]>();
+        for (const [key, route] of this.vpnTable(family)) {
+          const prefix = vpnPrefixFromKey(family, key, route.labels);
+          const list = groups.get(route.id);
+          if (list) list.push(prefix);
+          else groups.set(route.id, [prefix]);
+        }
+        const keys = this.pool.snapshot();
+        for (const [id, prefixes] of groups) yield* this.packUpdates(family, keys[id]!, prefixes, fourOctetAs, maxLength);
       }
-      const groups = new Map<AttributeSet, Prefix[]>();
-      const add = (set: AttributeSet, prefix: Prefix): void => {
-        const list = groups.get(set);
-        if (list) list.push(prefix);
-        else groups.set(set, [prefix]);
-      };
-      switch (family) {
-        case 'ipv6-unicast':
-          for (const [key, set] of this.ipv6) add(set, prefixFromStringKey(family, key));
-          break;
-        case 'vpnv4-unicast':
-        case 'vpnv6-unicast':
-          for (const [key, route] of family === 'vpnv4-unicast' ? this.vpnv4 : this.vpnv6) add(route.set, prefixFromStringKey(family, key, route.labels));
-          break;
-      }
-      for (const [set, prefixes] of groups) yield* this.packUpdates(family, set, prefixes, fourOctetAs, maxLength);
       yield encodeEndOfRib(family);
     }
   }
 
   /**
-   * IPv4 unicast without an object per route: a counting sort of the table by set id into
-   * two typed arrays (5 bytes a route, the snapshot), then UPDATEs written straight from
-   * them. Routes that came in MP_REACH_NLRI (a set with its own next hop) go out that way.
+   * IPv4 unicast without an object per route: a copy of the table (the snapshot), ordered by
+   * set id into two typed arrays (5 bytes a route), then UPDATEs written straight from them.
+   * Routes that came in MP_REACH_NLRI (a set with its own next hop) go out that way.
    */
-  private *replayIpv4(fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
-    const sets = this.setsById.slice();
-    const starts = new Uint32Array(sets.length + 1);
-    this.ipv4.forEach((_length, _address, id) => starts[id + 1]!++);
-    for (let id = 1; id < starts.length; id++) starts[id]! += starts[id - 1]!;
-    const next = starts.slice(0, sets.length);
-    const lengths = new Uint8Array(this.ipv4.size);
-    const addresses = new Uint32Array(this.ipv4.size);
-    this.ipv4.forEach((length, address, id) => {
-      const at = next[id]!++;
-      lengths[at] = length;
-      addresses[at] = address;
-    });
-    for (let id = 0; id < sets.length; id++) {
-      const set = sets[id];
+  private *replayIpv4(fourOctetAs: boolean, maxLength: number, pauses: boolean): Generator<Buffer> {
+    const keys = this.pool.snapshot();
+    const table = this.ipv4.snapshot();
+    const { starts, order } = yield* sortBySet(table, keys.length, pauses);
+    const lengths = new Uint8Array(order.length);
+    const addresses = new Uint32Array(order.length);
+    for (let i = 0; i < order.length; i++) {
+      lengths[i] = table.lengthAt(order[i]!);
+      addresses[i] = table.addressAt(order[i]!);
+      if (pauses && (i & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
+    }
+    for (let id = 0; id < keys.length; id++) {
+      const key = keys[id];
       const start = starts[id]!;
       const end = starts[id + 1]!;
-      if (set === undefined || start === end) continue;
-      if (set.nextHop.length > 0) {
+      if (key === undefined || start === end) continue;
+      const { octets, nextHopLength, attributesAt } = keyOctets(key);
+      if (nextHopLength > 0) {
         const prefixes: Ipv4Prefix[] = [];
         for (let i = start; i < end; i++) prefixes.push({ family: 'ipv4-unicast', length: lengths[i]!, address: addresses[i]! });
-        yield* this.packUpdates('ipv4-unicast', set, prefixes, fourOctetAs, maxLength);
+        yield* this.packUpdates('ipv4-unicast', key, prefixes, fourOctetAs, maxLength);
         continue;
       }
-      const attributes = this.attributesFor(set, fourOctetAs);
+      const attributes = this.attributesFor(octets.subarray(attributesAt), fourOctetAs);
       const room = maxLength - BGP_HEADER_LENGTH - 4 - attributes.length;
       let first = start;
       let used = 0;
@@ -521,30 +464,49 @@ export class AdjRibIn {
     }
   }
 
-  private attributesFor(set: AttributeSet, fourOctetAs: boolean): Buffer {
-    if (fourOctetAs === this.options.fourOctetAs) return set.pathAttributes;
-    const decoded = decodePathAttributes(set.pathAttributes, 0, set.pathAttributes.length, { fourOctetAs: this.options.fourOctetAs, ebgp: false });
+  /** IPv6 unicast: the table copy ordered by set id, each set's routes packed into MP_REACH_NLRI UPDATEs. */
+  private *replayIpv6(fourOctetAs: boolean, maxLength: number, pauses: boolean): Generator<Buffer> {
+    const keys = this.pool.snapshot();
+    const table = this.ipv6.snapshot();
+    const { starts, order } = yield* sortBySet(table, keys.length, pauses);
+    for (let id = 0; id < keys.length; id++) {
+      const key = keys[id];
+      const start = starts[id]!;
+      const end = starts[id + 1]!;
+      if (key === undefined || start === end) continue;
+      const prefixes: Prefix[] = [];
+      for (let i = start; i < end; i++) prefixes.push({ family: 'ipv6-unicast', ...table.prefixAt(order[i]!) });
+      yield* this.packUpdates('ipv6-unicast', key, prefixes, fourOctetAs, maxLength);
+    }
+  }
+
+  private attributesFor(pathAttributes: Buffer, fourOctetAs: boolean): Buffer {
+    if (fourOctetAs === this.options.fourOctetAs) return pathAttributes;
+    const decoded = decodePathAttributes(pathAttributes, 0, pathAttributes.length, { fourOctetAs: this.options.fourOctetAs, ebgp: false });
     const attributes = fourOctetAs ? toFourOctetAttributes(decoded.attributes) : toTwoOctetAttributes(decoded.attributes);
     return encodePathAttributes(attributes, fourOctetAs);
   }
 
   /**
-   * UPDATEs carrying `prefixes` in MP_REACH_NLRI with the set's next hop. (IPv4 unicast routes
-   * without an MP next hop never come here: replayIpv4 writes their NLRI field itself.)
+   * UPDATEs carrying `prefixes` in MP_REACH_NLRI with the set's next hop (`key`: the set's
+   * pool key). IPv4 unicast routes without an MP next hop never come here: replayIpv4 writes
+   * their NLRI field itself.
    */
-  private *packUpdates(family: AddressFamily, set: AttributeSet, prefixes: Prefix[], fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
-    const attributes = this.attributesFor(set, fourOctetAs);
+  private *packUpdates(family: AddressFamily, key: string, prefixes: Prefix[], fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
+    const { octets, nextHopLength, attributesAt } = keyOctets(key);
+    const nextHop = octets.subarray(2, 2 + nextHopLength);
+    const attributes = this.attributesFor(octets.subarray(attributesAt), fourOctetAs);
     const { afi, safi } = afiSafiOf(family);
     // MP_REACH_NLRI with Extended Length: 4-octet header, AFI, SAFI, next hop length, next hop, reserved.
-    const mpFixed = 4 + 5 + set.nextHop.length;
+    const mpFixed = 4 + 5 + nextHopLength;
     const room = maxLength - BGP_HEADER_LENGTH - 4 - attributes.length - mpFixed;
     const flush = (batch: Prefix[], length: number): Buffer => {
-      const value = Buffer.alloc(5 + set.nextHop.length + length);
+      const value = Buffer.alloc(5 + nextHopLength + length);
       value.writeUInt16BE(afi, 0);
       value[2] = safi;
-      value[3] = set.nextHop.length;
-      set.nextHop.copy(value, 4);
-      let offset = 5 + set.nextHop.length;
+      value[3] = nextHopLength;
+      nextHop.copy(value, 4);
+      let offset = 5 + nextHopLength;
       for (const prefix of batch) offset = writePrefix(value, offset, prefix);
       // RFC 7606 §5.1: MP_REACH_NLRI first.
       const mp = encodeAttribute(AttributeTypeCode.MpReachNlri, 0x80 | 0x10, value);

@@ -172,6 +172,11 @@ export class Ipv4RouteTable {
     this.hosts.clear();
   }
 
+  /** A copy of the table as it is now, read slot by slot (a replay reads it a part at a time). */
+  snapshot(): Ipv4TableSnapshot {
+    return new Ipv4TableSnapshot(this.short.keys.slice(), this.short.values.slice(), this.hosts.keys.slice(), this.hosts.values.slice());
+  }
+
   /**
    * Every route, in no particular order (hash order; the same for the same contents and
    * history). The callback must not change the table.
@@ -192,5 +197,37 @@ export class Ipv4RouteTable {
       const stored = hosts.values[s]!;
       if (stored !== 0) visit(32, hosts.keys[s]!, stored - 1);
     }
+  }
+}
+
+/** Slots 0 .. slots-1 of a copied table: the ≤ /31 slab's, then the /32 slab's. */
+export class Ipv4TableSnapshot {
+  readonly slots: number;
+
+  constructor(
+    private readonly shortKeys: Uint32Array,
+    private readonly shortValues: Uint32Array,
+    private readonly hostKeys: Uint32Array,
+    private readonly hostValues: Uint32Array,
+  ) {
+    this.slots = shortValues.length + hostValues.length;
+  }
+
+  /** The value in the slot, or ABSENT for an empty one. */
+  valueAt(slot: number): number {
+    const short = this.shortValues.length;
+    return (slot < short ? this.shortValues[slot]! : this.hostValues[slot - short]!) - 1;
+  }
+
+  lengthAt(slot: number): number {
+    return slot < this.shortValues.length ? 31 - Math.clz32(this.shortKeys[slot]!) : 32;
+  }
+
+  addressAt(slot: number): number {
+    const short = this.shortValues.length;
+    if (slot >= short) return this.hostKeys[slot - short]!;
+    const key = this.shortKeys[slot]!;
+    const length = 31 - Math.clz32(key);
+    return length === 0 ? 0 : (key << (32 - length)) >>> 0;
   }
 }

@@ -10,6 +10,7 @@ import type net from 'node:net';
 import { connectTcp } from '../net/sockopt.js';
 import {
   BGP_VERSION,
+  type BgpFrame,
   BgpMessageReader,
   BgpProtocolError,
   type Capability,
@@ -34,6 +35,7 @@ import {
   type UpdateMessage,
 } from './codec/index.js';
 import { AdjRibIn, type AdjRibInStatistics } from './adj-rib-in.js';
+import type { AttributeSetPools } from './attribute-set-pool.js';
 import type { AddressFamily, NeighborConfig } from './config.js';
 import { DEFAULT_BGP_PORT, neighborKeyOf } from './config.js';
 import type {
@@ -81,7 +83,60 @@ export interface SessionOptions {
   readonly connectRetrySeconds: number;
   readonly hooks: SessionHooks;
   readonly log: SessionLogger;
+  /** The speaker's attribute set pools, shared by its sessions' Adj-RIBs-In; each RIB keeps its own when absent. */
+  readonly attributeSets?: AttributeSetPools;
 }
+
+/**
+ * Received messages handled per event loop turn, over every neighbor together, before the rest
+ * of the process (NETCONF, the BMP stations, timers) gets a turn; and the time that turn may
+ * take. See ReceiveTurns.
+ */
+export const FRAMES_PER_TURN = 256;
+const TURN_BUDGET_MS = 4;
+/** Messages one connection handles before the next waiting connection has its go. */
+const FRAMES_PER_SLICE = 32;
+
+/**
+ * Where received messages wait to be handled: connections with a backlog take turns,
+ * FRAMES_PER_SLICE messages each, until FRAMES_PER_TURN messages or TURN_BUDGET_MS have gone,
+ * then setImmediate. A 64 KiB read holds hundreds of small UPDATEs; handled as they came,
+ * sixteen full-table neighbors made every other callback wait for all of their reads each turn
+ * (a get-config on another NETCONF session took up to 280 ms). One queue for the process: the
+ * bound is on the event loop turn, whichever speaker the connections belong to.
+ */
+class ReceiveTurns {
+  private readonly waiting: Connection[] = [];
+  private scheduled = false;
+
+  add(connection: Connection): void {
+    if (this.waiting.includes(connection)) return;
+    this.waiting.push(connection);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const deadline = performance.now() + TURN_BUDGET_MS;
+    let budget = FRAMES_PER_TURN;
+    while (this.waiting.length > 0 && budget > 0 && performance.now() < deadline) {
+      const connection = this.waiting.shift()!;
+      const slice = Math.min(FRAMES_PER_SLICE, budget);
+      const handled = connection.handleBacklog(slice);
+      budget -= handled;
+      if (connection.hasBacklog) this.waiting.push(connection);
+    }
+    if (this.waiting.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+}
+
+const receiveTurns = new ReceiveTurns();
 
 /** Every KEEPALIVE is the same 19 octets: encode it once. */
 const KEEPALIVE = encodeKeepalive();
@@ -155,6 +210,11 @@ class Connection {
   receivedOpen: OpenMessage | null = null;
   codecOptions: SessionCodecOptions = { fourOctetAs: false, ebgp: true };
   private reader = new BgpMessageReader();
+  /** Messages read but not yet handled (see ReceiveTurns), and the next one's index in backlog[0]. */
+  private backlog: BgpFrame[][] = [];
+  private backlogAt = 0;
+  /** A backlog is waiting for its turn (and has paused the socket). */
+  private draining = false;
   private readonly timers = new Map<FsmTimer, { handle: NodeJS.Timeout | null; deadline: number }>();
   /** Bumped on every drop so a late connectTcp result or socket event is recognized as stale. */
   private generation = 0;
@@ -190,6 +250,9 @@ class Connection {
     this.direction = direction;
     // A fresh reader: a failed earlier connection may have left half a message behind.
     this.reader = new BgpMessageReader();
+    this.backlog = [];
+    this.backlogAt = 0;
+    this.draining = false;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (generation === this.generation) this.receive(chunk);
@@ -198,6 +261,9 @@ class Connection {
       this.session.log.debug({ neighbor: this.session.key, err: err.message }, 'bgp connection error');
     });
     socket.on('close', () => {
+      if (generation !== this.generation) return;
+      // What the peer sent before it closed (a NOTIFICATION, say) comes first.
+      this.handleBacklog(Infinity);
       if (generation !== this.generation) return;
       this.socket = null;
       this.feed({ type: 'TcpConnectionFails' });
@@ -270,6 +336,9 @@ class Connection {
   /** Stop using the connection: flush a NOTIFICATION first if one was just queued. */
   drop(): void {
     this.generation++;
+    this.backlog = [];
+    this.backlogAt = 0;
+    this.draining = false;
     for (const running of this.timers.values()) if (running.handle) clearTimeout(running.handle);
     this.timers.clear();
     const socket = this.socket;
@@ -342,27 +411,67 @@ class Connection {
       this.feed({ type: 'AutomaticStop', cease: { subcode: CeaseSubcode.OutOfResources, data: Buffer.alloc(0) } });
       return;
     }
+    if (frames.length === 0) return;
+    this.backlog.push(frames);
+    // Until the backlog is handled, TCP pushes back on the peer rather than reads piling up here.
+    if (!this.draining) {
+      this.draining = true;
+      this.socket?.pause();
+    }
+    receiveTurns.add(this);
+  }
+
+  get hasBacklog(): boolean {
+    return this.backlog.length > 0;
+  }
+
+  /**
+   * Handle up to `limit` messages of the backlog, in order; returns how many. With the backlog
+   * done, reading resumes (unless backpressure paused it).
+   */
+  handleBacklog(limit: number): number {
     const generation = this.generation;
-    for (const frame of frames) {
-      // An earlier message in this chunk may have closed the connection.
-      if (generation !== this.generation) return;
-      countMessage(this.session.receivedCounters, frame.type);
-      try {
-        this.handleFrame(frame.type, frame.raw);
-      } catch (err) {
-        if (!(err instanceof BgpProtocolError)) {
-          // A bug, not the peer's fault; still never let one neighbor's bytes take the process down.
-          this.session.log.warn({ neighbor: this.session.key, err: (err as Error).stack }, 'bgp message handling failed');
-          this.feed({ type: 'AutomaticStop', cease: { subcode: CeaseSubcode.OutOfResources, data: Buffer.alloc(0) } });
-          return;
-        }
-        this.session.log.warn({ neighbor: this.session.key, err: err.message }, 'bgp message error');
-        const event: FsmEvent =
-          frame.type === MessageType.Open
-            ? { type: 'BGPOpenMsgErr', notification: err.notification }
-            : { type: 'BGPHeaderErr', notification: err.notification };
-        this.feed(event);
+    let handled = 0;
+    while (this.backlog.length > 0 && handled < limit) {
+      const frames = this.backlog[0]!;
+      // An earlier message may have closed the connection: what it read after goes with it.
+      if (generation !== this.generation) break;
+      this.handleReceived(frames[this.backlogAt]!.type, frames[this.backlogAt]!.raw);
+      handled++;
+      if (++this.backlogAt === frames.length) {
+        this.backlog.shift();
+        this.backlogAt = 0;
       }
+    }
+    if (generation !== this.generation) {
+      // The connection was dropped or replaced: its unread messages go with it.
+      this.backlog = [];
+      this.backlogAt = 0;
+      this.draining = false;
+      return handled;
+    }
+    if (this.backlog.length === 0 && this.draining) {
+      this.draining = false;
+      if (!this.session.readingPaused) this.socket?.resume();
+    }
+    return handled;
+  }
+
+  private handleReceived(type: number, raw: Buffer): void {
+    countMessage(this.session.receivedCounters, type);
+    try {
+      this.handleFrame(type, raw);
+    } catch (err) {
+      if (!(err instanceof BgpProtocolError)) {
+        // A bug, not the peer's fault; still never let one neighbor's bytes take the process down.
+        this.session.log.warn({ neighbor: this.session.key, err: (err as Error).stack }, 'bgp message handling failed');
+        this.feed({ type: 'AutomaticStop', cease: { subcode: CeaseSubcode.OutOfResources, data: Buffer.alloc(0) } });
+        return;
+      }
+      this.session.log.warn({ neighbor: this.session.key, err: err.message }, 'bgp message error');
+      const event: FsmEvent =
+        type === MessageType.Open ? { type: 'BGPOpenMsgErr', notification: err.notification } : { type: 'BGPHeaderErr', notification: err.notification };
+      this.feed(event);
     }
   }
 
@@ -426,7 +535,8 @@ class Connection {
   }
 
   resume(): void {
-    this.socket?.resume();
+    // A backlog under way resumes the socket itself when it is done.
+    if (!this.draining) this.socket?.resume();
   }
 }
 
@@ -436,6 +546,7 @@ export class Session {
   readonly localAs: number;
   readonly routerId: string;
   readonly log: SessionLogger;
+  private readonly attributeSets: AttributeSetPools | undefined;
   /** The Adj-RIB-In of the current session; made at Established, when the ASN encoding and families are known. */
   rib: AdjRibIn | null = null;
   fsmConfig: FsmConfig;
@@ -464,6 +575,7 @@ export class Session {
     this.localAs = options.localAs;
     this.routerId = options.routerId;
     this.log = options.log;
+    this.attributeSets = options.attributeSets;
     this.hooks = options.hooks;
     this.fsmConfig = Session.fsmConfigOf(options.neighbor, options.connectRetrySeconds);
     this.primary = new Connection(this, options.neighbor.passive ? 'inbound' : 'outbound', options.neighbor.passive);
@@ -688,6 +800,7 @@ export class Session {
       routerId: this.routerId,
       fourOctetAs: connection.codecOptions.fourOctetAs,
       families: capabilities.families,
+      attributeSets: this.attributeSets?.for({ localAs: this.localAs, routerId: this.routerId, fourOctetAs: connection.codecOptions.fourOctetAs }),
     });
     this.establishedTransitions++;
     this.log.info({ neighbor: this.key, peerAs: open.asn, families: capabilities.families }, 'bgp session established');
@@ -700,6 +813,8 @@ export class Session {
     if (!this.established || this.established.connection !== connection) return;
     this.established = null;
     this.lastStatistics = this.rib?.statistics() ?? null;
+    // Give the routes' references back: the attribute sets are shared with other neighbors.
+    this.rib?.clear();
     this.rib = null;
     const reason: DownReason =
       this.pendingDownReason ??

@@ -20,6 +20,7 @@ import { CeaseSubcode } from './fsm.js';
 import { afiSafiOf } from './codec/index.js';
 import { plainAddress, Session, type SessionLogger } from './session.js';
 import type { AdjRibInStatistics } from './adj-rib-in.js';
+import { AttributeSetPools } from './attribute-set-pool.js';
 
 export interface BgpSpeakerOptions {
   readonly log?: SessionLogger;
@@ -61,6 +62,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   /** The configured neighbors by key: a change of one neighbor touches one entry, never all. */
   private neighborConfigs: Map<NeighborKey, NeighborConfig>;
   private readonly sessions = new Map<NeighborKey, Session>();
+  /** One store of attribute sets for every neighbor: a path several neighbors send is held once. */
+  private readonly attributeSets = new AttributeSetPools();
   private bgpListeners: Listener[] = [];
   private readonly log: SessionLogger;
   private readingPaused = false;
@@ -178,8 +181,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
    * The neighbor's Adj-RIB-In as UPDATE messages followed by End-of-RIB, for a station that
    * needs the table of a neighbor without route-refresh. Empty when the neighbor is not known.
    */
-  replayAdjRibIn(key: NeighborKey): Iterable<Buffer> {
-    return this.sessions.get(key)?.rib?.replay() ?? [];
+  replayAdjRibIn(key: NeighborKey, options: { readonly pauses?: boolean } = {}): Iterable<Buffer> {
+    return this.sessions.get(key)?.rib?.replay(options) ?? [];
   }
 
   /** RFC 7854 §4.8 counters for BMP Statistics Reports; null when the neighbor never came up. */
@@ -258,6 +261,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       neighbor,
       connectRetrySeconds: this.connectRetrySeconds(),
       log: this.log,
+      attributeSets: this.attributeSets,
       hooks: {
         established: (event) => this.deliver('established', event),
         update: (event) => this.deliver('update', event),

@@ -37,8 +37,12 @@ export interface MonitoredSpeaker {
   off<E extends SpeakerEventName>(event: E, listener: (...args: SpeakerEvents[E]) => void): unknown;
   /** ROUTE-REFRESH (RFC 2918) for one family; false when the neighbor did not negotiate route-refresh or is not up. */
   sendRouteRefresh(neighbor: NeighborKey, afi: number, safi: number): boolean;
-  /** The neighbor's Adj-RIB-In as UPDATE PDUs (BGP header included), End-of-RIB markers last. */
-  replayAdjRibIn(neighbor: NeighborKey): Iterable<Buffer>;
+  /**
+   * The neighbor's Adj-RIB-In as UPDATE PDUs (BGP header included), End-of-RIB markers last.
+   * With `pauses`, empty Buffers between parts of the work that send nothing: the consumer
+   * gives the event loop a turn there.
+   */
+  replayAdjRibIn(neighbor: NeighborKey, options?: { readonly pauses?: boolean }): Iterable<Buffer>;
   /** Stop reading from every BGP socket (TCP then pushes back on the neighbors). */
   pauseReading(): void;
   resumeReading(): void;
@@ -60,7 +64,7 @@ export function speakerForBmp(speaker: BgpSpeaker): MonitoredSpeaker {
     on: (event, listener) => (speaker as EventEmitter).on(event, listener as (...args: unknown[]) => void),
     off: (event, listener) => (speaker as EventEmitter).off(event, listener as (...args: unknown[]) => void),
     sendRouteRefresh: (key, afi, safi) => speaker.sendRouteRefresh(key, afi, safi),
-    replayAdjRibIn: (key) => speaker.replayAdjRibIn(key),
+    replayAdjRibIn: (key, options) => speaker.replayAdjRibIn(key, options),
     pauseReading: () => speaker.pauseReading(),
     resumeReading: () => speaker.resumeReading(),
     establishedNeighbors: () => established.values(),

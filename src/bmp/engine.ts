@@ -692,7 +692,13 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     const n = this.neighbors.get(key);
     if (!n) return;
     let sent = 0;
-    for (const update of this.speaker.replayAdjRibIn(key)) {
+    for (const update of this.speaker.replayAdjRibIn(key, { pauses: true })) {
+      // The Adj-RIB-In ordering its table by attribute set: nothing to send yet, others' turn.
+      if (update.length === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!isCurrent() || !n.established) return;
+        continue;
+      }
       while (this.budget.paused && isCurrent() && !this.stopped) await this.relief();
       if (!isCurrent() || !n.established) return;
       const servers = recipients();

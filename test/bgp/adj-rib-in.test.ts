@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AdjRibIn } from '../../src/bgp/adj-rib-in.js';
+import { AdjRibIn, REPLAY_PAUSE } from '../../src/bgp/adj-rib-in.js';
+import { AttributeSetPool } from '../../src/bgp/attribute-set-pool.js';
 import {
   decodeUpdate,
   encodeUpdate,
@@ -71,7 +72,7 @@ describe('Adj-RIB-In', () => {
     expect(table.apply(update({ nlri: ['10.0.0.0/24', '10.0.2.0/24'], attrs: B }))).toMatchObject({ added: 1, duplicateAdvertisements: 1 });
     expect(table.apply(update({ withdrawn: ['10.0.1.0/24', '10.9.9.0/24'] }))).toMatchObject({ withdrawn: 1, duplicateWithdraws: 1 });
     expect(table.routeCount()).toBe(2);
-    expect(table.lookup(ipv4Prefix('10.0.0.0/24'))).toBe(table.lookup(ipv4Prefix('10.0.2.0/24')));
+    expect(table.lookup(ipv4Prefix('10.0.0.0/24'))?.id).toBe(table.lookup(ipv4Prefix('10.0.2.0/24'))?.id);
     expect(table.lookup(ipv4Prefix('10.0.1.0/24'))).toBeUndefined();
     const stats = table.statistics();
     expect(stats).toMatchObject({ duplicatePrefixAdvertisements: 1, duplicateWithdraws: 1, duplicateUpdates: 0, routes: 2, prefixesRejected: 0 });
@@ -160,6 +161,18 @@ describe('Adj-RIB-In', () => {
     expect(table.statistics()).toMatchObject({ asPathLoops: 1, clusterListLoops: 1, originatorIdLoops: 1 });
     // Pre-policy: looped routes are still in the Adj-RIB-In.
     expect(table.routeCount()).toBe(4);
+  });
+
+  it('on a 2-octet session finds our AS in AS_PATH, or in AS4_PATH when it is above 65535 (RFC 6793 §4.2.3)', () => {
+    const twoOctet = { fourOctetAs: false, ebgp: false };
+    const small = new AdjRibIn({ localAs: 65001, routerId: '192.0.2.254', fourOctetAs: false });
+    small.apply(update({ nlri: ['10.0.0.0/24'], attrs: { ...A, asPath: [65010, 65001] } }, twoOctet));
+    small.apply(update({ nlri: ['10.0.1.0/24'], attrs: { ...A, asPath: [65010, 65002] } }, twoOctet));
+    expect(small.statistics().asPathLoops).toBe(1);
+    const large = new AdjRibIn({ localAs: 4200000001, routerId: '192.0.2.254', fourOctetAs: false });
+    large.apply(update({ nlri: ['10.0.0.0/24'], attrs: { ...A, asPath: [65010, 23456], as4Path: [65010, 4200000001] } }, twoOctet));
+    large.apply(update({ nlri: ['10.0.1.0/24'], attrs: { ...A, asPath: [65010, 23456], as4Path: [65010, 4200000002] } }, twoOctet));
+    expect(large.statistics().asPathLoops).toBe(1);
   });
 
   it('replays the table as valid UPDATEs that decode to the same routes, then End-of-RIB per family', () => {
@@ -253,5 +266,84 @@ describe('Adj-RIB-In replay of one family', () => {
     const { routes, endOfRib } = tableOf(table.replay('ipv6-unicast'));
     expect([...routes.keys()]).toEqual(['2001:db8::/32']);
     expect(endOfRib).toEqual(['2/1']);
+  });
+});
+
+describe('Adj-RIB-Ins sharing one attribute set pool', () => {
+  const poolOptions = { localAs: 65001, routerId: '192.0.2.254', fourOctetAs: true } as const;
+  const shared = (pool: AttributeSetPool): AdjRibIn => new AdjRibIn({ ...poolOptions, families: ['ipv4-unicast', 'ipv6-unicast'], attributeSets: pool });
+  const v6 = (prefixes: string[], asPath: number[]) => update({ nlri: prefixes, attrs: { origin: 'igp', asPath }, mpNextHop: '2001:db8::1' });
+
+  it('stores a path two neighbors send once, and drops it when the last route using it goes', () => {
+    const pool = new AttributeSetPool(poolOptions);
+    const [first, second] = [shared(pool), shared(pool)];
+    first.apply(update({ nlri: ['10.0.0.0/24', '10.0.1.0/24'], attrs: A }));
+    second.apply(update({ nlri: ['10.0.0.0/24'], attrs: A }));
+    second.apply(update({ nlri: ['10.0.9.0/24'], attrs: B }));
+    first.apply(v6(['2001:db8:1::/48'], [65010]));
+    second.apply(v6(['2001:db8:1::/48', '2001:db8:2::/48'], [65010]));
+    // A, B and the IPv6 set: three sets for eight routes.
+    expect(pool.size).toBe(3);
+    expect(first.lookup(ipv4Prefix('10.0.0.0/24'))?.id).toBe(second.lookup(ipv4Prefix('10.0.0.0/24'))?.id);
+    expect(first.lookup(ipv4Prefix('10.0.0.0/24'))?.refCount).toBe(3);
+    expect(second.lookup(ipv6Prefix('2001:db8:2::/48'))).toMatchObject({ family: 'ipv6-unicast', refCount: 3, nextHop: Buffer.from('20010db8000000000000000000000001', 'hex') });
+
+    first.clear();
+    expect(pool.size).toBe(3);
+    expect(second.lookup(ipv4Prefix('10.0.0.0/24'))?.refCount).toBe(1);
+    expect(second.lookup(ipv6Prefix('2001:db8:1::/48'))?.refCount).toBe(2);
+    second.apply(update({ withdrawn: ['10.0.9.0/24'] }));
+    expect(pool.size).toBe(2);
+    second.clear();
+    expect(pool.size).toBe(0);
+  });
+
+  it('a replay under way keeps the attributes it started with while other neighbors reuse the ids', () => {
+    const pool = new AttributeSetPool(poolOptions);
+    const [replayed, other] = [shared(pool), shared(pool)];
+    const paths = Array.from({ length: 40 }, (_, i) => [65010, 65100 + i]);
+    paths.forEach((asPath, i) => replayed.apply(update({ nlri: [`10.${i}.0.0/16`], attrs: { origin: 'igp', asPath, nextHop: '192.0.2.1' } })));
+    const expected = tableOf(replayed.replay()).routes;
+
+    const messages = replayed.replay();
+    const seen = [messages.next().value!];
+    // Every set the replay snapshotted is dropped, and its id taken by a set with other attributes.
+    paths.forEach((_, i) => replayed.apply(update({ withdrawn: [`10.${i}.0.0/16`] })));
+    expect(pool.size).toBe(0);
+    paths.forEach((_, i) => other.apply(update({ nlri: [`10.${i}.0.0/16`], attrs: { origin: 'egp', asPath: [64999, i + 1], nextHop: '192.0.2.9' } })));
+    expect(pool.size).toBe(40);
+    for (const message of messages) seen.push(message);
+    expect(tableOf(seen).routes).toEqual(expected);
+  });
+
+  it('replays IPv6 routes of mixed lengths grouped by set, as they were announced', () => {
+    const table = shared(new AttributeSetPool(poolOptions));
+    const prefixes = ['2001:db8::/32', '2001:db8:1::/48', '2001:db8:1:2::/64', '2001:db8:1:2:8000::/65', '2001:db8::1/128', '::/0'];
+    table.apply(v6(prefixes.slice(0, 3), [65010]));
+    table.apply(v6(prefixes.slice(3), [65020, 65020, 65030]));
+    const { routes, endOfRib } = tableOf(table.replay('ipv6-unicast'));
+    expect([...routes.keys()].sort()).toEqual([...prefixes].sort());
+    expect(new Set(prefixes.slice(0, 3).map((p) => routes.get(p))).size).toBe(1);
+    expect(routes.get(prefixes[0]!)).not.toBe(routes.get(prefixes[3]!));
+    expect(endOfRib).toEqual(['2/1']);
+  });
+
+  it('with pauses, yields REPLAY_PAUSE while it orders a large table, sends the same UPDATEs, and keeps to its snapshot', () => {
+    const table = shared(new AttributeSetPool(poolOptions));
+    // 100,000 /32s in 1,000 sets: more than 2^16 slots, so the ordering pauses at least once.
+    for (let set = 0; set < 1000; set++) {
+      const nlri = Array.from({ length: 100 }, (_, i) => `10.${set >> 8}.${set & 255}.${i}/32`);
+      table.apply(update({ nlri, attrs: { origin: 'igp', asPath: [65010, 65100 + set], nextHop: '192.0.2.1' } }));
+    }
+    const plain = [...table.replay('ipv4-unicast')];
+    const paused = table.replay({ families: ['ipv4-unicast'], pauses: true });
+    expect(paused.next().value).toBe(REPLAY_PAUSE);
+    // Changes while the replay pauses are not in it.
+    table.apply(update({ withdrawn: ['10.0.0.0/32'] }));
+    table.apply(update({ nlri: ['172.16.0.0/16'], attrs: A }));
+    const rest = [...paused];
+    expect(rest.filter((m) => m === REPLAY_PAUSE).length).toBeGreaterThan(0);
+    expect(rest.filter((m) => m.length > 0)).toEqual(plain);
+    expect(plain.some((m) => m.length === 0)).toBe(false);
   });
 });

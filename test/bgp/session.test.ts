@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType } from '../../src/bgp/codec/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../src/bgp/events.js';
+import { FRAMES_PER_TURN } from '../../src/bgp/session.js';
 import { BgpSpeaker } from '../../src/bgp/speaker.js';
 import { buffers } from '../../src/bgp/testing/test-buffers.js';
 import { connectTcp } from '../../src/net/sockopt.js';
@@ -148,6 +149,35 @@ describe('BGP session', () => {
     const update = await until(() => events.updates[0]);
     expect(update.summary).toEqual({ families: ['ipv4-unicast'], announced: 1, withdrawn: 0, endOfRib: null, treatAsWithdraw: false });
     expect(speaker.neighborState('::1')?.prefixes['ipv4-unicast']).toBe(1);
+  });
+
+  it('handles a read of many UPDATEs a bounded number per event loop turn, in order', async () => {
+    const { events, port } = await startSpeaker([neighbor()]);
+    const peer = await TestPeer.connect(port);
+    running.sockets.push(peer.socket);
+    await establish(peer);
+    await until(() => events.established[0]);
+    const count = FRAMES_PER_TURN * 3 + 5;
+    const updates = Array.from({ length: count }, (_, i) =>
+      buffers.update({ nlri: [`198.18.${i >> 8}.${i & 255}/32`], attrs: { origin: 'igp', asPath: [PEER_AS], nextHop: '192.0.2.20' } }),
+    );
+    // One write: the speaker reads it in one or a few chunks of hundreds of messages each.
+    peer.socket.write(Buffer.concat(updates));
+    // Count the UPDATEs handled before each turn of the event loop gives another callback its go.
+    const perTurn: number[] = [];
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      const turn = (): void => {
+        if (events.updates.length > seen) perTurn.push(events.updates.length - seen);
+        seen = events.updates.length;
+        if (seen >= count) resolve();
+        else setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(FRAMES_PER_TURN);
+    expect(perTurn.length).toBeGreaterThanOrEqual(4);
+    expect(events.updates.map((u) => u.raw)).toEqual(updates);
   });
 
   it('does not let the hold timer expire while reading is paused by backpressure', async () => {
