@@ -22,6 +22,7 @@ import {
 } from './session.js';
 import { AuthThrottle, SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
 import { UserStore } from './users.js';
+import type { XmlLimits } from './xml.js';
 
 export interface NetconfServerOptions {
   /** Listen address; default 127.0.0.1. Beyond loopback a users file is required. */
@@ -42,6 +43,8 @@ export interface NetconfServerOptions {
   authTimeoutSeconds?: number;
   /** Largest accepted NETCONF message; default 16 MiB. */
   maxMessageBytes?: number;
+  /** Depth, attributes per element and elements of one message (xml.ts); default DEFAULT_XML_LIMITS. */
+  xmlLimits?: XmlLimits;
   /**
    * Output a session may have queued towards a client that does not read
    * (SSH channel buffer + TCP send buffer), checked before each message is
@@ -215,6 +218,7 @@ export class NetconfServer {
       helloTimeoutMs: (this.options.helloTimeoutSeconds ?? 60) * 1000,
       maxQueuedOutputBytes: this.options.maxQueuedOutputBytes ?? DEFAULT_MAX_QUEUED_OUTPUT_BYTES,
       transport: connection,
+      ...(this.options.xmlLimits !== undefined ? { xmlLimits: this.options.xmlLimits } : {}),
     });
     session.start();
   }
