@@ -126,6 +126,7 @@ export class Datastores {
   private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
+  private epoch = 0;
 
   private constructor(opts: DatastoresOptions) {
     this.context = opts.context;
@@ -177,6 +178,20 @@ export class Datastores {
       case 'candidate': return this.candidate;
       case 'startup': return this.startup;
     }
+  }
+
+  /**
+   * Changes whenever any datastore may have changed (conservatively: around
+   * every write operation), so a copy taken at one epoch (the evaluation
+   * workers') is known current while the epoch stays.
+   */
+  get changeEpoch(): number {
+    return this.epoch;
+  }
+
+  /** A datastore as XML with its default nodes tagged (report-all-tagged), for a copy that prints every with-defaults mode alike. */
+  print(name: DatastoreName): string {
+    return this.tree(name).print({ format: 'xml', withDefaults: 'report-all-tagged' });
   }
 
   lockOwner(name: DatastoreName): number | null {
@@ -326,6 +341,7 @@ export class Datastores {
     }
     this.running.free();
     this.running = next;
+    this.epoch++;
     this.ordered.delete('running');
     // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
     this.pending = null;
@@ -498,6 +514,7 @@ export class Datastores {
 
   /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   private resetCandidate(): void {
+    this.epoch++;
     const paths = this.pending === null ? null : [...this.pending];
     if (paths === null || !copyPaths(this.candidate, this.running, paths)) {
       this.candidate.free();
@@ -540,7 +557,11 @@ export class Datastores {
   }
 
   private serialised<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op, op);
+    const counted = async () => {
+      this.epoch++;
+      try { return await op(); } finally { this.epoch++; }
+    };
+    const run = this.queue.then(counted, counted);
     this.queue = run.catch(() => undefined);
     return run;
   }
