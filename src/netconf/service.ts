@@ -73,7 +73,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     }
   };
 
-  const datastores = await Datastores.open({ context: model.context, stateDir: opts.stateDir, apply });
+  const datastores = await Datastores.open({ context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }) });
   const confirmedCommit = new ConfirmedCommit({
     datastores,
     onEvent: (ev) => {

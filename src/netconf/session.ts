@@ -513,6 +513,14 @@ export class NetconfSession implements SessionInfo {
           return;
         }
         this.channel.pause();
+        // Turn-taking: one request, then the others' turn. A handler that
+        // finishes without real I/O resolves in microtasks only, so without
+        // this a pipelining session would run its whole queue (200 filters:
+        // 21 s) before any other session's input was even read. setImmediate
+        // runs after pending I/O, in FIFO order: sessions alternate request
+        // by request.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.state === 'closed') return; // killed or dropped meanwhile
         await this.handleMessage(message);
         if (this.closeAfterReply) {
           this.finish('close-session');
