@@ -20,7 +20,8 @@ import {
   SessionRegistry,
   registerSessionOperations,
 } from './session.js';
-import { AuthThrottle, SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
+import type { AuthThrottle, StartupLimiter } from './ssh-preauth.js';
+import { SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
 import { UserStore } from './users.js';
 import type { XmlLimits } from './xml.js';
 
@@ -69,8 +70,14 @@ export interface NetconfServerOptions {
   yang11ModuleCapabilities?: boolean;
   /** Operation handlers keyed `${namespace} ${name}`; more can be registered on `dispatcher`. */
   handlers?: Readonly<Record<string, RpcHandler>>;
-  /** Failed-login throttle; default 5 failures in 60 s block an address for 60 s. */
+  /**
+   * Failed-login throttle; default: 5 failures of one user from one address in
+   * 60 s block that user from that address for 60 s, 20 from one address block
+   * the address.
+   */
   authThrottle?: AuthThrottle;
+  /** Unauthenticated connections per source and in total (MaxStartups); default StartupLimiter's (4:50:10, 10:30:100). */
+  startups?: StartupLimiter;
 }
 
 export class NetconfServer {
@@ -140,6 +147,7 @@ export class NetconfServer {
       maxConnections: this.options.maxConnections ?? maxSessions * 2,
       authTimeoutMs: (this.options.authTimeoutSeconds ?? 30) * 1000,
       ...(this.options.authThrottle ? { throttle: this.options.authThrottle } : {}),
+      ...(this.options.startups ? { startups: this.options.startups } : {}),
       canOpenNetconf: (identity) => {
         if (this.sessions.size < maxSessions) return true;
         this.logger.warn(

@@ -41,6 +41,7 @@ import { BASE_1_0, BASE_1_1 } from './capabilities.js';
 import { FramingDecoder, FramingError, encodeEom, encodeFrame, type FramingMode } from './framing.js';
 import { invalid, missing, text } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError, escapeText } from './rpc-error.js';
+import { clientText } from './ssh-preauth.js';
 import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
   DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
@@ -552,7 +553,7 @@ export class NetconfSession implements SessionInfo {
     }
     if (parsed.kind === 'malformed') {
       this.countBadRpc();
-      this.log.warn({ problem: parsed.problem }, 'malformed NETCONF message');
+      this.log.warn({ problem: clientText(parsed.problem) }, 'malformed NETCONF message');
       const error = new RpcError({
         type: 'rpc',
         tag: this.baseVersionValue === '1.1' ? 'malformed-message' : 'operation-failed',
@@ -615,7 +616,7 @@ export class NetconfSession implements SessionInfo {
     const hello = readClientHello(bytes, this.utf8, this.xmlLimits);
     if (hello.kind === 'bad') {
       this.registry.statistics.inBadHellos += 1;
-      this.log.warn({ problem: hello.problem }, 'bad client hello');
+      this.log.warn({ problem: clientText(hello.problem) }, 'bad client hello');
       this.finish('bad-hello');
       return;
     }
@@ -630,7 +631,8 @@ export class NetconfSession implements SessionInfo {
       this.baseVersionValue = '1.0';
     } else {
       this.registry.statistics.inBadHellos += 1;
-      this.log.warn({ client: hello.capabilities.filter((c) => c.includes(':base:')) }, 'no common NETCONF base version');
+      const bases = hello.capabilities.filter((c) => c.includes(':base:'));
+      this.log.warn({ client: bases.slice(0, 8).map((c) => clientText(c)) }, 'no common NETCONF base version');
       this.finish('bad-hello');
       return;
     }
