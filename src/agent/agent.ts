@@ -14,7 +14,7 @@ import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
 import { realStations } from '../bmp/engine-station.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
 import type { RunningChange } from '../datastore/datastores.js';
-import { startNetconfService, type NetconfService } from '../netconf/service.js';
+import { startNetconfService, type NetconfService, type NetconfServiceOptions } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
 import { operStateXml } from './oper-state.js';
 import { registerBmpdRpcs } from './rpcs.js';
@@ -29,6 +29,8 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Initiation sysName; default the host name. */
   readonly sysName?: string;
+  /** The NETCONF server's limits (message size, XML, SSH pre-auth) and evaluation workers. */
+  readonly netconf?: Pick<NetconfServiceOptions, 'server' | 'evaluation'>;
 }
 
 export class Agent {
@@ -68,6 +70,7 @@ export class Agent {
       logger,
       apply: async (change) => { await agent.reconcile(change); },
       state: [() => agent.operState()],
+      ...options.netconf,
     });
     registerBmpdRpcs(agent.netconf.server.dispatcher, agent);
     agent.wireNotifications();

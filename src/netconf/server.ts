@@ -42,7 +42,7 @@ export interface NetconfServerOptions {
   helloTimeoutSeconds?: number;
   /** Seconds an SSH connection may take to authenticate; default 30. */
   authTimeoutSeconds?: number;
-  /** Largest accepted NETCONF message; default 16 MiB. */
+  /** Largest accepted NETCONF message; default DEFAULT_MAX_MESSAGE_BYTES (32 MiB). */
   maxMessageBytes?: number;
   /** Depth, attributes per element and elements of one message (xml.ts); default DEFAULT_XML_LIMITS. */
   xmlLimits?: XmlLimits;
