@@ -8,7 +8,6 @@
 // notifications.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { DataTree } from 'libyang-wasm';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
 import { realStations } from '../bmp/engine-station.js';
@@ -16,6 +15,7 @@ import { speakerForBmp } from '../bmp/engine-speaker.js';
 import type { RunningChange } from '../datastore/datastores.js';
 import { startNetconfService, type NetconfService, type NetconfServiceOptions } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
+import { runningView, type BmpdRunningView } from './config-snapshot.js';
 import { operStateXml } from './oper-state.js';
 import { registerBmpdRpcs } from './rpcs.js';
 import { neighborNotification, serverNotification } from './notifications.js';
@@ -35,6 +35,7 @@ export interface AgentOptions {
 
 export class Agent {
   private netconf: NetconfService | null = null;
+  private runningViewAt: { readonly epoch: number; readonly view: BmpdRunningView } | null = null;
   private readonly reconciler: Reconciler;
 
   private constructor(
@@ -94,9 +95,14 @@ export class Agent {
 
   /** State data for <get>: everything config false in the bmpd module. */
   operState(): string {
-    const running: DataTree = this.service.datastores.tree('running');
+    // The view of running's entries (110-230 ms at 10,000 neighbors, on the
+    // thread every session shares) is read again only when running may have changed.
+    const datastores = this.service.datastores;
+    if (this.runningViewAt?.epoch !== datastores.changeEpoch) {
+      this.runningViewAt = { epoch: datastores.changeEpoch, view: runningView(datastores.tree('running')) };
+    }
     return operStateXml({
-      running,
+      running: this.runningViewAt.view,
       engine: this.engine.snapshot(),
       speaker: this.speaker.snapshot(),
       now: new Date(),

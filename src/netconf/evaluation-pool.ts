@@ -121,7 +121,7 @@ export class EvaluationPool {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     return new Promise((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
-      this.dispatch();
+      this.dispatch(true);
     });
   }
 
@@ -140,8 +140,10 @@ export class EvaluationPool {
         if (message.type !== 'ready') return;
         worker.off('message', onMessage);
         slot.ready = true;
+        // dispatch() has it load running before it takes requests: the first
+        // request on a fresh worker (one that replaced a terminated worker) should not pay for it.
         resolve();
-        this.dispatch();
+        this.dispatch(true);
       };
       worker.on('message', onMessage);
       worker.once('error', (err) => {
@@ -161,13 +163,31 @@ export class EvaluationPool {
     if (!this.closed) void this.spawn();
   }
 
-  private dispatch(): void {
+  /**
+   * Hands waiting requests to idle workers. With `warmIdle` (on a new request,
+   * and when a worker starts) idle workers also load the current running now,
+   * so that the next request (while another worker is held by a long one) does
+   * not wait for that; only then, so a burst of writes does not make the
+   * workers reload running after each.
+   */
+  private dispatch(warmIdle = false): void {
     for (;;) {
       const slot = this.slots.find((s) => s.ready && !s.busy);
       const job = slot && this.waiting.shift();
-      if (slot === undefined || job === undefined) return;
+      if (slot === undefined || job === undefined) break;
       this.run(slot, job);
     }
+    if (!warmIdle) return;
+    const epoch = this.options.datastores.changeEpoch;
+    for (const slot of this.slots) {
+      if (slot.ready && !slot.busy && slot.loaded.get('running') !== epoch) this.warm(slot);
+    }
+  }
+
+  /** Has `slot` load running (an empty evaluation that carries the snapshot). */
+  private warm(slot: Slot): void {
+    const done = () => undefined;
+    this.run(slot, { request: { source: 'running', state: [], filter: { xpath: null }, mode: 'explicit' }, resolve: done, reject: done });
   }
 
   private snapshot(name: DatastoreName): { epoch: number; xml: string } {

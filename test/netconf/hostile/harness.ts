@@ -19,6 +19,19 @@ const SMALL_CONFIG =
   '<neighbor><address>127.0.40.3</address><remote-as>65002</remote-as><shutdown/></neighbor></bgp>';
 const PROBE = `<get-config><source><running/></source><filter type="subtree"><bgp xmlns="${BMPD_NS}"><as-number/></bgp></filter></get-config>`;
 
+export const NEIGHBORS = 10_000;
+
+/** 10,000 shut-down neighbors (nothing connects anywhere), remote-as 64512..65511 ten times over. */
+export function tenThousandNeighbors(): string {
+  const entries: string[] = [];
+  for (let i = 0; i < NEIGHBORS; i++) {
+    entries.push(`<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
+  }
+  return `<bgp xmlns="${BMPD_NS}"><as-number>65000</as-number>${entries.join('')}</bgp>`;
+}
+
+export const xpathFilter = (select: string): string => `<filter type="xpath" xmlns:bmpd="${BMPD_NS}" select="${select}"/>`;
+
 export interface HostileAgent {
   readonly agent: RunningAgent;
   /** A new NETCONF session (hello exchanged, base:1.1). */
