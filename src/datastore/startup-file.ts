@@ -43,8 +43,14 @@ export class StartupFile {
     } catch {
       return [];
     }
-    for (const name of names) unlinkSync(join(dir, name));
-    return names;
+    return names.filter((name) => {
+      try {
+        unlinkSync(join(dir, name));
+        return true;
+      } catch {
+        return false; // not ours to remove (a directory of that name): the next save fails and says so
+      }
+    });
   }
 
   write(xml: string): void {
