@@ -32,7 +32,7 @@ Limits on what one NETCONF client may cost (README "Reliability"):
   --netconf-eval-timeout S        time limit of one <get>/<get-config> evaluation, seconds (default 10)
   --netconf-eval-workers N        worker threads evaluating <get>/<get-config> (default 2)
   --netconf-max-startups S:R:F    unauthenticated SSH connections in total, as OpenSSH MaxStartups (default 10:30:100)
-  --netconf-per-source-startups S:R:F  the same from one source address (default 4:50:10)
+  --netconf-per-source-startups S:R:F  the same from one source address (default 4:50:8)
   --netconf-login-failures N      failed logins of one user from one address in 60 s that block it for 60 s (default 5)
   --netconf-source-login-failures N  failed logins from one address in 60 s that block it for 60 s (default 20)
   -h, --help              this text`;

@@ -76,7 +76,7 @@ export interface NetconfServerOptions {
    * the address.
    */
   authThrottle?: AuthThrottle;
-  /** Unauthenticated connections per source and in total (MaxStartups); default StartupLimiter's (4:50:10, 10:30:100). */
+  /** Unauthenticated connections per source and in total (MaxStartups); default StartupLimiter's (4:50:8, 10:30:100). */
   startups?: StartupLimiter;
 }
 

@@ -38,7 +38,7 @@ export function parseStartupLimit(text: string): StartupLimit {
 }
 
 export interface StartupLimiterOptions {
-  /** Unauthenticated connections from one source address; default 4:50:10. */
+  /** Unauthenticated connections from one source address; default 4:50:8. */
   readonly perSource?: StartupLimit;
   /** Unauthenticated connections in total; default OpenSSH's 10:30:100. */
   readonly total?: StartupLimit;
@@ -46,7 +46,11 @@ export interface StartupLimiterOptions {
   readonly random?: () => number;
 }
 
-export const DEFAULT_PER_SOURCE_STARTUPS: StartupLimit = { start: 4, rate: 50, full: 10 };
+/**
+ * Per source, full (8) stays below the total's start (10): one source alone
+ * never brings the others' connections into random drop.
+ */
+export const DEFAULT_PER_SOURCE_STARTUPS: StartupLimit = { start: 4, rate: 50, full: 8 };
 export const DEFAULT_TOTAL_STARTUPS: StartupLimit = { start: 10, rate: 30, full: 100 };
 
 /**
