@@ -135,13 +135,15 @@ interface Budget {
   failures: number[];
   inFlight: number;
   blockedUntil: number;
+  /** begin() calls waiting for an attempt in flight to end. */
+  readonly waiters: (() => void)[];
 }
 
 /**
  * Failed-login throttle, keyed by source and user, with a total per source.
  * An attempt counts from when it starts (begin), not when its password hash
  * finishes, so 50 parallel wrong passwords get at most the budget checked, the
- * rest refused without hashing. One user's failures block that user from that
+ * rest refused without hashing once those failed. One user's failures block that user from that
  * source only: five wrong passwords for 'guest' from 127.0.0.1 no longer lock
  * 'admin' out, while maxFailuresPerSource still bounds a source trying many
  * names.
@@ -162,13 +164,28 @@ export class AuthThrottle {
     this.maxTracked = options.maxTracked ?? 10_000;
   }
 
-  /** Starts an attempt, or says what blocks it (no password is checked then). */
-  begin(source: string, user: string, now = Date.now()): LoginAttempt | { blocked: 'user' | 'source' } {
-    this.makeRoom(now);
-    const pair = this.budget(pairKey(source, user), now);
-    const total = this.budget(sourceKey(source), now);
-    if (this.spent(pair, this.maxFailuresPerUser, now)) return { blocked: 'user' };
-    if (this.spent(total, this.maxFailuresPerSource, now)) return { blocked: 'source' };
+  /**
+   * Starts an attempt, or says what blocks it (no password is checked then).
+   * While the budget is taken only by attempts still in flight (they may yet
+   * succeed), it waits for them: 100 parallel logins with the right password
+   * all get in, five at a time, while of 50 wrong ones at most five are checked.
+   */
+  async begin(source: string, user: string, now?: number): Promise<LoginAttempt | { blocked: 'user' | 'source' }> {
+    for (;;) {
+      const at = now ?? Date.now();
+      this.makeRoom(at);
+      const pair = this.budget(pairKey(source, user), at);
+      const total = this.budget(sourceKey(source), at);
+      const pairState = this.state(pair, this.maxFailuresPerUser, at);
+      const totalState = this.state(total, this.maxFailuresPerSource, at);
+      if (pairState === 'blocked') return { blocked: 'user' };
+      if (totalState === 'blocked') return { blocked: 'source' };
+      if (pairState === 'free' && totalState === 'free') return this.admit(pair, total);
+      await new Promise<void>((resolve) => (pairState === 'busy' ? pair : total).waiters.push(resolve));
+    }
+  }
+
+  private admit(pair: Budget, total: Budget): LoginAttempt {
     pair.inFlight += 1;
     total.inFlight += 1;
     let done = false;
@@ -179,16 +196,22 @@ export class AuthThrottle {
       total.inFlight -= 1;
       return true;
     };
+    const wake = () => {
+      for (const resolve of pair.waiters.splice(0)) resolve();
+      for (const resolve of total.waiters.splice(0)) resolve();
+    };
     return {
       failed: (at = Date.now()) => {
         if (!finish()) return undefined;
         const userBlock = this.fail(pair, this.maxFailuresPerUser, at);
         const sourceBlock = this.fail(total, this.maxFailuresPerSource, at);
+        wake();
         return sourceBlock ? 'source' : userBlock ? 'user' : undefined;
       },
       succeeded: () => {
         if (!finish()) return;
         pair.failures = [];
+        wake();
       },
     };
   }
@@ -196,14 +219,16 @@ export class AuthThrottle {
   /** True while `source` may not log in as `user`. */
   isBlocked(source: string, user: string, now = Date.now()): boolean {
     this.makeRoom(now);
-    return this.spent(this.budget(pairKey(source, user), now), this.maxFailuresPerUser, now) ||
-      this.spent(this.budget(sourceKey(source), now), this.maxFailuresPerSource, now);
+    return this.state(this.budget(pairKey(source, user), now), this.maxFailuresPerUser, now) === 'blocked' ||
+      this.state(this.budget(sourceKey(source), now), this.maxFailuresPerSource, now) === 'blocked';
   }
 
-  private spent(budget: Budget, max: number, now: number): boolean {
-    if (now < budget.blockedUntil) return true;
+  /** blocked: failures used the budget up; busy: attempts in flight hold the rest of it; free: one more may start. */
+  private state(budget: Budget, max: number, now: number): 'blocked' | 'busy' | 'free' {
+    if (now < budget.blockedUntil) return 'blocked';
     budget.failures = budget.failures.filter((t) => now - t < this.windowMs);
-    return budget.failures.length + budget.inFlight >= max;
+    if (budget.failures.length >= max) return 'blocked';
+    return budget.failures.length + budget.inFlight >= max ? 'busy' : 'free';
   }
 
   /** Records a failure; true when it started a block. */
@@ -219,7 +244,7 @@ export class AuthThrottle {
   private budget(key: string, now: number): Budget {
     let budget = this.budgets.get(key);
     if (budget === undefined) {
-      budget = { failures: [], inFlight: 0, blockedUntil: 0 };
+      budget = { failures: [], inFlight: 0, blockedUntil: 0, waiters: [] };
     } else {
       this.budgets.delete(key); // re-insert: Map order doubles as LRU order
     }

@@ -276,7 +276,7 @@ export class SshTransport {
     }
     // The attempt is counted from here, before the (asynchronous) password hash:
     // parallel attempts cannot get more passwords checked than the budget.
-    const attempt = this.throttle.begin(from, ctx.username);
+    const attempt = await this.throttle.begin(from, ctx.username);
     if ('blocked' in attempt) {
       this.log.warn({ from, user, method: ctx.method, blocked: attempt.blocked },
         attempt.blocked === 'user' ? 'SSH login refused: too many failures of this user from this address' : 'SSH login refused: too many failures from this address');

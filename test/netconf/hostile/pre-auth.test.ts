@@ -32,6 +32,15 @@ function login(opts: { username: string; password: string; localAddress?: string
   });
 }
 
+/** The agent's log reaches us through a pipe, a moment after the client saw the outcome. */
+async function settledLogs(): Promise<void> {
+  let count = -1;
+  while (count !== agent.agent.logs.length) {
+    count = agent.agent.logs.length;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 const logsFrom = (ip: string) => agent.agent.logs.filter((l) => (l.from as { ip?: string } | string | undefined) === ip || (l.from as { ip?: string } | undefined)?.ip === ip);
 
 describe('before authentication', () => {
@@ -56,6 +65,7 @@ describe('before authentication', () => {
       expect(held.open).toBeLessThanOrEqual(8);
       expect(held.open).toBeGreaterThanOrEqual(4);
       expect(held.loginMs).toBeLessThan(5_000);
+      await settledLogs();
       expect(logsFrom('127.0.61.2').some((l) => l.msg === 'SSH connection refused: too many unauthenticated connections')).toBe(true);
     } finally {
       for (const s of sockets) s.destroy();
@@ -73,6 +83,7 @@ describe('before authentication', () => {
       const outcomes = await Promise.all(attempts);
       expect(outcomes.every((o) => o === 'out')).toBe(true);
     });
+    await settledLogs();
     const checked = logsFrom('127.0.62.2').filter((l) => l.msg === 'SSH login failed');
     expect(checked.length).toBeGreaterThan(0);
     expect(checked.length).toBeLessThanOrEqual(5);
@@ -86,6 +97,7 @@ describe('before authentication', () => {
       await expect(login({ username: 'mallory', password: `guess${i}`, localAddress: '127.0.63.2' })).rejects.toThrow(/authentication methods failed/);
     }
     await expect(login({ username: 'mallory', password: 'guess5', localAddress: '127.0.63.2' })).rejects.toThrow(/authentication methods failed/);
+    await settledLogs();
     expect(logsFrom('127.0.63.2').filter((l) => l.msg === 'SSH login failed')).toHaveLength(5);
     (await login({ username: 'admin', password: 'admin', localAddress: '127.0.63.2' })).end();
   }, 60_000);
@@ -94,6 +106,7 @@ describe('before authentication', () => {
   it('a 30 kB user name reaches the log cut to 128 characters', async () => {
     const name = 'u'.repeat(30_000);
     await expect(login({ username: name, password: 'x', localAddress: '127.0.64.2' })).rejects.toThrow();
+    await settledLogs();
     const lines = logsFrom('127.0.64.2');
     expect(lines.some((l) => l.msg === 'SSH login failed' && String(l.user).endsWith('…(30000 chars)'))).toBe(true);
     for (const line of lines) expect(JSON.stringify(line).length).toBeLessThan(1_000);
