@@ -12,6 +12,7 @@ import {
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import { assertOperationParameters } from './rpc-schema.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
 import { declareNamespaces } from './xml-scope.js';
 import { checkXmlLimits, DEFAULT_XML_LIMITS, XmlLimitError } from './xml.js';
@@ -270,9 +271,14 @@ function inlineConfig(operation: ParsedOperation): string {
 
 export function registerBaseOperations(dispatcher: RpcDispatcher, backend: BaseOperationsBackend): void {
   for (const [name, handler] of Object.entries(baseOperationHandlers(backend))) {
-    dispatcher.register(NETCONF_BASE_NS, name, handler);
+    // Unknown or misplaced parameters are refused before the handler reads any (rpc-schema.ts).
+    const strict: RpcHandler = async (ctx) => {
+      assertOperationParameters(backend.context, ctx.operation);
+      return handler(ctx);
+    };
+    dispatcher.register(NETCONF_BASE_NS, name, strict);
     // Interop: Ansible's netconf_rpc sends <get/> without a namespace inside
     // a namespaced <rpc>; netopeer2 and yuma123 read it as the base operation.
-    dispatcher.register('', name, handler);
+    dispatcher.register('', name, strict);
   }
 }
