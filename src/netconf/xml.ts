@@ -180,10 +180,8 @@ export function checkXmlLimits(text: string, limits: XmlLimits): void {
     elements += 1;
     if (elements > limits.maxElements) over('elements', limits.maxElements);
     if (depth < ENVELOPE_TREE_DEPTH && ++envelopeElements > MAX_ENVELOPE_ELEMENTS) over('envelope', MAX_ENVELOPE_ELEMENTS);
-    if (!selfClosing) {
-      depth += 1;
-      if (depth > limits.maxDepth) over('depth', limits.maxDepth);
-    }
+    if (depth + 1 > limits.maxDepth) over('depth', limits.maxDepth);
+    if (!selfClosing) depth += 1;
     i = j + 1;
   }
 }
