@@ -150,6 +150,7 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
       const { evaluation } = backend;
       if (evaluation !== undefined) {
         const filter = await filterXPath(backend, operation);
+        if (filter?.xpath === null) return { data: '' };
         const state = (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '');
         return { data: await evaluation.evaluate({ source: 'running', state, filter, mode }) };
       }
