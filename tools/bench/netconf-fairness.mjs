@@ -66,9 +66,9 @@ const scenarios = [
     run: (c) => c.rpc(xpathGet('/*[count(//*[count(//*[count(//*[count(//*) &gt;= 0]) &gt;= 0]) &gt;= 0]) &gt;= 0]'), { raw: true }),
   },
   {
-    name: 'pipelined-200', what: '200 cheap xpath <get-config>s pipelined on one session',
+    name: 'pipelined-200', what: '200 linear xpath <get-config>s over 10,000 neighbors, pipelined on one session', neighbors: 10_000,
     run: async (c) => {
-      const replies = await Promise.all(Array.from({ length: 200 }, () => c.rpc(xpathGet('/bmpd:bgp/bmpd:as-number', 'get-config'), { raw: true })));
+      const replies = await Promise.all(Array.from({ length: 200 }, () => c.rpc(xpathGet('/bmpd:bgp/bmpd:neighbor[bmpd:remote-as=65002]', 'get-config'), { raw: true })));
       return replies.at(-1);
     },
   },
