@@ -7,7 +7,7 @@
 // agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
 //   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
-// Needs `npx tsc -b` first. Run under `flock /tmp/bmpd-bench.lock`.
+// Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
