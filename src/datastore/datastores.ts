@@ -14,6 +14,7 @@
 // unusual (copy-config, delete-config, a test-option=set edit, a schema the
 // recorder cannot track) takes the whole-tree path.
 import type { DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
+import type { Logger } from 'pino';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
@@ -61,6 +62,8 @@ export interface DatastoresOptions {
   /** Where startup.xml lives; null keeps startup in memory only (tests). */
   readonly stateDir: string | null;
   readonly apply?: ApplyHook;
+  /** Where startup-file trouble (a failed save, leftovers of a crash) is logged. */
+  readonly logger?: Logger;
 }
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
@@ -107,6 +110,7 @@ export class Datastores {
   private readonly context: YangContext;
   private readonly startupFile: StartupFile | null;
   private readonly apply: ApplyHook;
+  private readonly logger: Logger | undefined;
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -126,11 +130,13 @@ export class Datastores {
   private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
+  private epoch = 0;
 
   private constructor(opts: DatastoresOptions) {
     this.context = opts.context;
     this.startupFile = opts.stateDir === null ? null : StartupFile.inStateDir(opts.stateDir);
     this.apply = opts.apply ?? (async () => {});
+    this.logger = opts.logger;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -143,6 +149,8 @@ export class Datastores {
    */
   static async open(opts: DatastoresOptions): Promise<Datastores> {
     const ds = new Datastores(opts);
+    const leftovers = ds.startupFile?.removeTemporaries() ?? [];
+    if (leftovers.length > 0) ds.logger?.warn({ files: leftovers }, 'removed temporary files of an interrupted startup save');
     const saved = ds.startupFile?.read() ?? null;
     if (saved !== null && saved.trim() !== '') {
       try {
@@ -177,6 +185,20 @@ export class Datastores {
       case 'candidate': return this.candidate;
       case 'startup': return this.startup;
     }
+  }
+
+  /**
+   * Changes whenever any datastore may have changed (conservatively: around
+   * every write operation), so a copy taken at one epoch (the evaluation
+   * workers') is known current while the epoch stays.
+   */
+  get changeEpoch(): number {
+    return this.epoch;
+  }
+
+  /** A datastore as XML with its default nodes tagged (report-all-tagged), for a copy that prints every with-defaults mode alike. */
+  print(name: DatastoreName): string {
+    return this.tree(name).print({ format: 'xml', withDefaults: 'report-all-tagged' });
   }
 
   lockOwner(name: DatastoreName): number | null {
@@ -326,6 +348,7 @@ export class Datastores {
     }
     this.running.free();
     this.running = next;
+    this.epoch++;
     this.ordered.delete('running');
     // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
     this.pending = null;
@@ -489,7 +512,12 @@ export class Datastores {
     } catch (err) {
       tree.free();
       if (err instanceof DatastoreError) throw err;
-      throw new DatastoreError(detail('operation-failed', `startup could not be saved: ${(err as Error).message}`));
+      // The log gets the cause with the file; the client gets what failed and
+      // the error code, never the server's filesystem paths.
+      const code = (err as NodeJS.ErrnoException).code;
+      this.logger?.error({ err, file: this.startupFile?.path }, 'the startup datastore could not be saved');
+      throw new DatastoreError(detail('operation-failed',
+        `the startup datastore could not be saved${code !== undefined ? ` (${code})` : ''}; the previous startup configuration is kept, the server log has the cause`));
     }
     this.startup.free();
     this.startup = tree;
@@ -498,6 +526,7 @@ export class Datastores {
 
   /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   private resetCandidate(): void {
+    this.epoch++;
     const paths = this.pending === null ? null : [...this.pending];
     if (paths === null || !copyPaths(this.candidate, this.running, paths)) {
       this.candidate.free();
@@ -540,7 +569,11 @@ export class Datastores {
   }
 
   private serialised<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op, op);
+    const counted = async () => {
+      this.epoch++;
+      try { return await op(); } finally { this.epoch++; }
+    };
+    const run = this.queue.then(counted, counted);
     this.queue = run.catch(() => undefined);
     return run;
   }

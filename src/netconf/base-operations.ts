@@ -12,8 +12,11 @@ import {
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import { assertOperationParameters } from './rpc-schema.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
 import { declareNamespaces } from './xml-scope.js';
+import { checkXmlLimits, DEFAULT_XML_LIMITS, XmlLimitError } from './xml.js';
+import type { EvaluationFilter, EvaluationPool } from './evaluation-pool.js';
 
 /** Produces state (config false) data as XML for <get>; each provider covers its own subtree. */
 export type StateProvider = () => string | Promise<string>;
@@ -28,7 +31,19 @@ export interface BaseOperationsBackend {
   moduleOf(namespace: string): string | null;
   /** State providers merged into <get> replies. */
   readonly state: readonly StateProvider[];
+  /**
+   * Worker threads that evaluate and print <get>/<get-config> replies within a
+   * time limit; without it (unit tests) they are computed on this thread.
+   */
+  readonly evaluation?: EvaluationPool;
 }
+
+/**
+ * Most elements in a subtree filter: it becomes one xpath step or predicate
+ * per element, parsed by xml2js whole. Far above any filter a person or tool
+ * writes, far below what would cost memory or time.
+ */
+export const MAX_SUBTREE_FILTER_ELEMENTS = 10_000;
 
 /** Runs a datastore operation, turning its errors into rpc-errors. */
 async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<T>): Promise<T> {
@@ -44,7 +59,7 @@ async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<
  * The XPath a <filter> selects, or undefined for "no filter" and null for
  * "selects nothing" (RFC 6241 §6.4.2: an empty filter selects nothing).
  */
-async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation): Promise<{ xpath: string | null; namespaces?: Record<string, string> } | undefined> {
+async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation): Promise<EvaluationFilter> {
   const node = child(op.node, 'filter');
   if (node === undefined) return undefined;
   const slice = childSlice(op, 'filter')!;
@@ -63,6 +78,12 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
   if (type !== 'subtree') {
     throw new RpcError({ type: 'protocol', tag: 'bad-attribute', message: `unknown filter type '${type}'`,
       info: { badAttribute: 'type', badElement: 'filter' } });
+  }
+  try {
+    checkXmlLimits(slice.innerXml, { ...DEFAULT_XML_LIMITS, maxElements: MAX_SUBTREE_FILTER_ELEMENTS });
+  } catch (err) {
+    if (err instanceof XmlLimitError) throw new RpcError({ type: 'application', tag: 'too-big', message: `a subtree filter may hold at most ${MAX_SUBTREE_FILTER_ELEMENTS} elements` });
+    throw err;
   }
   try {
     return { xpath: await subtreeFilterToXPath(declareNamespaces(slice.innerXml, slice.namespaces), (ns) => backend.moduleOf(ns)) };
@@ -119,11 +140,20 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
     'get-config': async ({ operation }) => {
       const source = datastoreParam(operation, 'source');
       const mode = withDefaultsParam(operation);
+      const { evaluation } = backend;
+      if (evaluation !== undefined) return { data: await evaluation.evaluate({ source, state: [], filter: await filterXPath(backend, operation), mode }) };
       return { data: await render(backend, ds.tree(source), operation, mode) };
     },
 
     get: async ({ operation }) => {
       const mode = withDefaultsParam(operation);
+      const { evaluation } = backend;
+      if (evaluation !== undefined) {
+        const filter = await filterXPath(backend, operation);
+        if (filter?.xpath === null) return { data: '' };
+        const state = (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '');
+        return { data: await evaluation.evaluate({ source: 'running', state, filter, mode }) };
+      }
       const tree = await runningWithState(backend);
       try {
         return { data: await render(backend, tree, operation, mode) };
@@ -242,9 +272,14 @@ function inlineConfig(operation: ParsedOperation): string {
 
 export function registerBaseOperations(dispatcher: RpcDispatcher, backend: BaseOperationsBackend): void {
   for (const [name, handler] of Object.entries(baseOperationHandlers(backend))) {
-    dispatcher.register(NETCONF_BASE_NS, name, handler);
+    // Unknown or misplaced parameters are refused before the handler reads any (rpc-schema.ts).
+    const strict: RpcHandler = async (ctx) => {
+      assertOperationParameters(backend.context, ctx.operation);
+      return handler(ctx);
+    };
+    dispatcher.register(NETCONF_BASE_NS, name, strict);
     // Interop: Ansible's netconf_rpc sends <get/> without a namespace inside
     // a namespaced <rpc>; netopeer2 and yuma123 read it as the base operation.
-    dispatcher.register('', name, handler);
+    dispatcher.register('', name, strict);
   }
 }

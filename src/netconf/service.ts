@@ -13,6 +13,7 @@ import {
   configChangeEvent, confirmedCommitEvent, createSubscriptionHandler, NOTIFICATION_NS, NotificationStream,
   sessionEndEvent, sessionStartEvent,
 } from './notifications.js';
+import { EvaluationPool } from './evaluation-pool.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
 import { contentId, yangLibraryXml } from './yang-library.js';
 
@@ -27,6 +28,8 @@ export interface NetconfServiceOptions {
   /** State data of the rest of the agent (the engine's oper state), merged into <get>. */
   readonly state?: readonly StateProvider[];
   readonly server?: Partial<Omit<NetconfServerOptions, 'stateDir' | 'address' | 'port' | 'logger' | 'modules' | 'handlers'>>;
+  /** Worker threads for <get>/<get-config> and their time limit (evaluation-pool.ts). */
+  readonly evaluation?: { readonly workers?: number; readonly timeoutMs?: number };
 }
 
 /** The running NETCONF side of the agent. */
@@ -70,7 +73,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     }
   };
 
-  const datastores = await Datastores.open({ context: model.context, stateDir: opts.stateDir, apply });
+  const datastores = await Datastores.open({ context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }) });
   const confirmedCommit = new ConfirmedCommit({
     datastores,
     onEvent: (ev) => {
@@ -79,6 +82,9 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     },
     onRollbackError: (err) => logger.error({ topic: 'netconf', err }, 'confirmed-commit rollback failed'),
   });
+
+  const evaluation = new EvaluationPool({ datastores, logger: logger.child({ topic: 'netconf' }), ...opts.evaluation });
+  await evaluation.start();
 
   const adv = advertised(model);
   const id = contentId(modules);
@@ -106,6 +112,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     confirmedCommit,
     namespaceOf,
     moduleOf,
+    evaluation,
     state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), ...(opts.state ?? [])],
   });
   srv.dispatcher.register(MONITORING_NS, 'get-schema', getSchemaHandler(monitoringSources));
@@ -128,6 +135,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     confirmedCommit,
     async stop() {
       await srv.stop();
+      await evaluation.close();
       confirmedCommit.close();
       datastores.close();
     },
