@@ -12,6 +12,7 @@ import {
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import type { SessionInfo } from './session.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
 import { declareNamespaces } from './xml-scope.js';
 
@@ -28,6 +29,11 @@ export interface BaseOperationsBackend {
   moduleOf(namespace: string): string | null;
   /** State providers merged into <get> replies. */
   readonly state: readonly StateProvider[];
+  /**
+   * NACM read access (RFC 8341 §3.4.5), applied before any filter: the tree as the session may read
+   * it — `tree` itself, pruned in place when `owned`, or a pruned copy the caller frees.
+   */
+  readonly readView?: (session: SessionInfo, tree: DataTree, owned: boolean) => DataTree;
 }
 
 /** Runs a datastore operation, turning its errors into rpc-errors. */
@@ -116,17 +122,23 @@ async function runningWithState(backend: BaseOperationsBackend): Promise<DataTre
 export function baseOperationHandlers(backend: BaseOperationsBackend): Record<string, RpcHandler> {
   const ds = backend.datastores;
   return {
-    'get-config': async ({ operation }) => {
+    'get-config': async ({ operation, session }) => {
       const source = datastoreParam(operation, 'source');
       const mode = withDefaultsParam(operation);
-      return { data: await render(backend, ds.tree(source), operation, mode) };
+      const tree = ds.tree(source);
+      const view = backend.readView?.(session, tree, false) ?? tree;
+      try {
+        return { data: await render(backend, view, operation, mode) };
+      } finally {
+        if (view !== tree) view.free();
+      }
     },
 
-    get: async ({ operation }) => {
+    get: async ({ operation, session }) => {
       const mode = withDefaultsParam(operation);
       const tree = await runningWithState(backend);
       try {
-        return { data: await render(backend, tree, operation, mode) };
+        return { data: await render(backend, backend.readView?.(session, tree, true) ?? tree, operation, mode) };
       } finally {
         tree.free();
       }

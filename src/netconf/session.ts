@@ -68,6 +68,7 @@ export type CloseReason =
   | 'framing-error'
   | 'transport-closed' // the client went away
   | 'output-overflow' // the client stopped reading; its queued output passed maxQueuedOutputBytes (RFC 6470: dropped)
+  | 'user-removed' // its user left the users file (bmpd-adduser --remove, then SIGHUP)
   | 'server-shutdown';
 
 /** What operation handlers and the monitoring module see of a session. */
