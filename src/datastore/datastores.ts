@@ -538,8 +538,15 @@ export class Datastores {
     }
   }
 
+  /** The changes at `paths`; where libyang cannot diff them on their own, the whole trees are compared (as commitPaths does). */
   private changesAt(from: DataTree, to: DataTree, paths: readonly string[]): DiffChange[] {
-    const diff = from.diffPaths(to, paths);
+    let diff;
+    try {
+      diff = from.diffPaths(to, paths);
+    } catch {
+      this.pathDiffFailureCount++;
+      return this.changesBetween(from, to);
+    }
     try { return diff.changes(); } finally { diff.free(); }
   }
 

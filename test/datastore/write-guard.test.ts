@@ -73,6 +73,15 @@ describe('write guard', () => {
     ds.close();
   });
 
+  it('an edit that makes default leaves explicit (which libyang cannot diff path by path) still reaches the guard', async () => {
+    const { ds, seen } = await open();
+    const nacm = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
+    await ds.editConfig('running', `<nacm xmlns="${nacm}"><enable-nacm>true</enable-nacm><rule-list><name>x</name></rule-list></nacm>`, {}, 7);
+    expect(ops(seen[0]!)).toContain("create /ietf-netconf-acm:nacm/rule-list[name='x']");
+    expect(ds.tree('running').print({ format: 'xml' })).toContain('<name>x</name>');
+    ds.close();
+  });
+
   it('copy-config and delete-config show every node they change', async () => {
     const { ds, seen, refuse } = await open();
     await ds.copyConfig('startup', { datastore: 'running' }, 7);
