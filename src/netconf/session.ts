@@ -75,7 +75,7 @@ export type CloseReason =
 export interface SessionInfo {
   readonly id: number;
   readonly username: string;
-  /** Groups from the users file, for NACM (RFC 8341). */
+  /** Groups from the users file at login; NACM (access-control.ts) reads the current ones, which a SIGHUP may have changed. */
   readonly groups: readonly string[];
   readonly sourceHost: string;
   readonly sourcePort: number;

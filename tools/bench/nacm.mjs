@@ -75,13 +75,17 @@ async function startAgent() {
     { stdio: ['ignore', logFd, 'inherit'] });
   closeSync(logFd);
   let port;
-  for (let i = 0; i < 300 && port === undefined; i++) {
+  for (let i = 0; i < 300 && port === undefined && agent.exitCode === null; i++) {
     await sleep(100);
-    if (agent.exitCode !== null) throw new Error(`agent exited: ${readFileSync(logPath, 'utf8')}`);
     const line = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('"bmpd ready"'));
     if (line) port = JSON.parse(line).port;
   }
-  if (port === undefined) throw new Error('agent not ready in 30 s');
+  if (port === undefined) {
+    const log = readFileSync(logPath, 'utf8');
+    await killPid(agent.pid, 5000);
+    rmSync(stateDir, { recursive: true, force: true });
+    throw new Error(`agent not ready: ${log.slice(-2000)}`);
+  }
   const connect = (user) => NetconfClient.connect({ host: '127.0.0.1', port, username: user, password: `${user}-password` });
   return {
     pid: agent.pid, connect,
