@@ -101,7 +101,8 @@ export class AccessControl {
   authorizeWrite(write: WriteRequest): void {
     if (write.sessionId === SYSTEM_SESSION) return;
     const session = this.options.session(write.sessionId);
-    if (session === undefined) return;
+    // A session that ended while its request waited for the datastore writes nothing.
+    if (session === undefined) throw new DatastoreError(detail('access-denied', `session ${write.sessionId} is gone`));
     const rules = this.rulesOf(session);
     if (rules === null) return;
     const denied = firstDenied(rules, write.changes);

@@ -70,8 +70,6 @@ export interface DefaultDeny {
   readonly nonPresence: ReadonlySet<string>;
 }
 
-export const NO_DEFAULT_DENY: DefaultDeny = { data: new Map(), operations: new Map(), notifications: new Map(), nonPresence: new Set() };
-
 /** The RFC's defaults: what /nacm holds when nothing is configured under it (enable-nacm true). */
 export const RFC_DEFAULTS: NacmConfig = {
   enabled: true, readDefault: 'permit', writeDefault: 'deny', execDefault: 'permit', externalGroups: true,
