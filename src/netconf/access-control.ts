@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { SYSTEM_SESSION, type WriteRequest } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
-  NACM_MODULE, RFC_DEFAULTS, UserRules, countersXml, nacmConfigFromJson, type DefaultDeny, type NacmConfig, type NacmCounters,
+  NACM_MODULE, RFC_DEFAULTS, UserRules, countersXml, elidePrinted, nacmConfigFromJson, type DefaultDeny, type NacmConfig,
+  type NacmCounters,
 } from './nacm.js';
 import type { NotificationEvent } from './notifications.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
@@ -27,6 +28,8 @@ export interface AccessControlOptions {
   readonly session: (id: number) => SessionInfo | undefined;
   /** XML namespace → module name. */
   readonly moduleOf: (namespace: string) => string | null;
+  /** Module name → XML namespace. */
+  readonly namespaceOf: (module: string) => string | null;
   readonly logger: Logger;
 }
 
@@ -114,26 +117,32 @@ export class AccessControl {
   }
 
   /**
-   * §3.4.5 for a reply: `tree` as the session may read it. Unchanged when nothing is hidden; otherwise
-   * pruned in place when `owned`, or a pruned copy (the caller frees it).
+   * §3.4.5 for a reply: `tree` as the session may read it, and what to do to its print. Nodes are
+   * removed from `tree` when `owned`, else from a copy (`view.tree !== tree`: the caller frees it).
+   * Without a filter, default-deny-all nodes hidden wherever they occur (every password) are dropped
+   * from the printed reply in one pass instead of node by node; a filter sees the pruned tree (what the
+   * session may not read cannot select anything either).
    */
-  readView(session: SessionInfo, tree: DataTree, owned: boolean): DataTree {
+  readView(session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean): ReadView {
     const rules = this.rulesOf(session);
-    if (rules === null) return tree;
-    const hidden = rules.readPruning(tree);
-    if (hidden.length === 0) return tree;
+    if (rules === null) return { tree, printed: unchanged };
+    const pruning = rules.readPruning(tree);
+    const remove = filtered ? [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths)] : pruning.paths;
+    const printed = filtered || pruning.everywhere.length === 0 ? unchanged
+      : (xml: string) => elidePrinted(xml, pruning.everywhere.map((e) => e.schemaPath), this.options.namespaceOf);
+    if (remove.length === 0) return { tree, printed };
     const view = owned ? tree : tree.dup();
     const empty = this.options.context.emptyTree();
     try {
       // Copying a path from a tree that lacks it removes the node (DataTree.copyPaths).
-      if (!view.copyPaths(empty, hidden)) throw new Error('NACM could not remove hidden nodes from a reply');
+      if (!view.copyPaths(empty, remove)) throw new Error('NACM could not remove hidden nodes from a reply');
     } catch (err) {
       if (view !== tree) view.free();
       throw err;
     } finally {
       empty.free();
     }
-    return view;
+    return { tree: view, printed };
   }
 
   /** /nacm's counters for <get>. */
@@ -157,6 +166,14 @@ export class AccessControl {
     return event.forReader?.((path, schemaPath) => rules.canRead(path, schemaPath)) ?? event.xml;
   }
 }
+
+/** A reply as a session may read it: the tree to print (and free when not the one given) and what to do to its print. */
+export interface ReadView {
+  readonly tree: DataTree;
+  readonly printed: (xml: string) => string;
+}
+
+const unchanged = (xml: string) => xml;
 
 interface DeniedWrite {
   readonly change: DiffChange;

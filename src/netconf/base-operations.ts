@@ -11,6 +11,7 @@ import {
   withDefaultsParam, type WithDefaultsMode,
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
+import type { ReadView } from './access-control.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import type { SessionInfo } from './session.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
@@ -31,9 +32,10 @@ export interface BaseOperationsBackend {
   readonly state: readonly StateProvider[];
   /**
    * NACM read access (RFC 8341 §3.4.5), applied before any filter: the tree as the session may read
-   * it — `tree` itself, pruned in place when `owned`, or a pruned copy the caller frees.
+   * it — `tree` itself, pruned in place when `owned`, or a pruned copy the caller frees — and what to
+   * do to its print.
    */
-  readonly readView?: (session: SessionInfo, tree: DataTree, owned: boolean) => DataTree;
+  readonly readView?: (session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean) => ReadView;
 }
 
 /** Runs a datastore operation, turning its errors into rpc-errors. */
@@ -78,9 +80,23 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
   }
 }
 
-/** Prints `tree` through an optional filter; the reply content of <data>. */
-async function render(backend: BaseOperationsBackend, tree: DataTree, op: ParsedOperation, mode: WithDefaultsMode): Promise<string> {
+/**
+ * Prints `tree` through an optional filter, as the session may read it (NACM before the filter); the
+ * reply content of <data>. `owned`: the tree is the caller's to prune.
+ */
+async function render(backend: BaseOperationsBackend, session: SessionInfo, source: DataTree, owned: boolean, op: ParsedOperation,
+  mode: WithDefaultsMode): Promise<string> {
   const filter = await filterXPath(backend, op);
+  const view = backend.readView?.(session, source, owned, filter !== undefined) ?? { tree: source, printed: (xml: string) => xml };
+  try {
+    return view.printed(renderFiltered(view.tree, filter, mode));
+  } finally {
+    if (view.tree !== source) view.tree.free();
+  }
+}
+
+function renderFiltered(tree: DataTree, filter: { xpath: string | null; namespaces?: Record<string, string> } | undefined,
+  mode: WithDefaultsMode): string {
   if (filter === undefined) return tree.print({ format: 'xml', withDefaults: mode });
   if (filter.xpath === null) return '';
   let selected: DataTree;
@@ -125,20 +141,14 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
     'get-config': async ({ operation, session }) => {
       const source = datastoreParam(operation, 'source');
       const mode = withDefaultsParam(operation);
-      const tree = ds.tree(source);
-      const view = backend.readView?.(session, tree, false) ?? tree;
-      try {
-        return { data: await render(backend, view, operation, mode) };
-      } finally {
-        if (view !== tree) view.free();
-      }
+      return { data: await render(backend, session, ds.tree(source), false, operation, mode) };
     },
 
     get: async ({ operation, session }) => {
       const mode = withDefaultsParam(operation);
       const tree = await runningWithState(backend);
       try {
-        return { data: await render(backend, backend.readView?.(session, tree, true) ?? tree, operation, mode) };
+        return { data: await render(backend, session, tree, true, operation, mode) };
       } finally {
         tree.free();
       }

@@ -328,50 +328,129 @@ export class UserRules {
   }
 
   /**
-   * §3.4.5 over a whole reply: the outermost data paths to leave out of `tree`. A node's decision can
-   * differ from its parent's only where a rule's path names it, where the schema marks it
-   * default-deny-all, or at the top: those nodes are found with libyang's XPath (`tree.paths`) and
-   * decided; everything else follows its nearest such ancestor. Cost: the nodes rules and marks name,
-   * not the size of the tree.
+   * §3.4.5 over a whole reply: what to leave out of `tree`. A node's decision can differ from its
+   * parent's only where a rule's path names it, where the schema marks it default-deny-all, or at the
+   * top: those nodes are found with libyang's XPath (`tree.paths`) and decided; everything else follows
+   * its nearest such ancestor. Cost: the nodes rules and marks name, not the size of the tree.
    */
-  readPruning(tree: { paths(xpath: string): string[] }): string[] {
-    const events = new Map<string, number>(); // path → index of the first path rule naming it (Infinity: none)
-    for (const top of tree.paths('/*')) events.set(top, Infinity);
+  readPruning(tree: { paths(xpath: string): string[] }): ReadPruning {
+    const events = new Set<string>(tree.paths('/*'));
     const readRules = this.rules.map((r, i) => ({ r, i })).filter(({ r }) => allows(r, 'read'));
-    const named: Set<string>[] = [];
-    for (const { r, i } of readRules) {
-      if (r.target.kind !== 'path') continue;
+    const pathRules = readRules.filter(({ r }) => r.target.kind === 'path');
+    const named = new Map<number, Set<string>>();
+    for (const { r, i } of pathRules) {
       let hits: string[] = [];
-      try { hits = tree.paths(r.target.path); } catch { /* a path naming no schema node names no data */ }
-      const set = new Set(hits);
-      named[i] = set;
-      for (const p of hits) if (!events.has(p)) events.set(p, Infinity);
+      try { hits = tree.paths((r.target as { path: string }).path); } catch { /* a path naming no schema node names no data */ }
+      named.set(i, new Set(hits));
+      for (const p of hits) events.add(p);
     }
     // Marked nodes matter only in modules that some node may reach undecided.
     const moduleRule = (module: string) => readRules.find(({ r }) => r.target.kind === 'any' && (r.module === '*' || r.module === module));
-    const marked = new Set<string>();
+    const marked = new Map<string, string[]>(); // schema path → its instances
+    const markOf = new Map<string, string>(); // instance → schema path
     for (const [schemaPath, mark] of this.deny.data) {
       if (mark !== 'all' || moduleRule(topModule(schemaPath)) !== undefined) continue;
       let hits: string[] = [];
       try { hits = tree.paths(schemaPath); } catch { continue; }
-      for (const p of hits) { marked.add(p); if (!events.has(p)) events.set(p, Infinity); }
+      marked.set(schemaPath, hits);
+      for (const p of hits) { markOf.set(p, schemaPath); events.add(p); }
     }
-    const denied: string[] = [];
-    for (const path of events.keys()) {
+    const denied = new Set<string>();
+    for (const path of events) {
       const module = topModule(path);
       let first = moduleRule(module)?.i ?? Infinity;
-      const selfAndAncestors = [...ancestorPaths(path), path];
-      for (const { r, i } of readRules) {
-        if (i >= first) break;
-        if (r.target.kind !== 'path' || (r.module !== '*' && r.module !== module)) continue;
-        if (selfAndAncestors.some((p) => named[i]!.has(p))) first = i;
+      if (pathRules.length > 0) {
+        const selfAndAncestors = [...ancestorPaths(path), path];
+        for (const { r, i } of pathRules) {
+          if (i >= first) break;
+          if ((r.module === '*' || r.module === module) && selfAndAncestors.some((p) => named.get(i)!.has(p))) first = i;
+        }
       }
       const permit = first !== Infinity ? this.rules[first]!.action === 'permit'
-        : marked.has(path) ? false : this.config.readDefault === 'permit';
-      if (!permit) denied.push(path);
+        : markOf.has(path) ? false : this.config.readDefault === 'permit';
+      if (!permit) denied.add(path);
     }
-    return denied;
+    const everywhere: { schemaPath: string; paths: string[] }[] = [];
+    for (const [schemaPath, hits] of marked) {
+      if (hits.length === 0 || !hits.every((p) => denied.has(p))) continue;
+      everywhere.push({ schemaPath, paths: hits });
+      for (const p of hits) denied.delete(p);
+    }
+    return { paths: [...denied], everywhere };
   }
+}
+
+/** What a reply leaves out (UserRules.readPruning). */
+export interface ReadPruning {
+  /** Data paths of nodes left out with their subtrees. */
+  readonly paths: readonly string[];
+  /**
+   * default-deny-all nodes left out wherever they occur (schema path, every node prefixed, and the
+   * instances): a printed reply may drop them by name (elidePrinted) instead of node by node.
+   */
+  readonly everywhere: readonly { readonly schemaPath: string; readonly paths: readonly string[] }[];
+}
+
+/**
+ * Drops from libyang's XML print of a data tree every element at one of `schemaPaths`, with its
+ * content and its line: one linear pass over the printer's own output (values escaped, so '<' is only
+ * ever markup; no comments, CDATA or processing instructions). `namespaceOf` maps the paths' modules.
+ */
+export function elidePrinted(xml: string, schemaPaths: readonly string[], namespaceOf: (module: string) => string | null): string {
+  const targets = schemaPaths.map((p) => p.split('/').slice(1).map((step) => {
+    const colon = step.indexOf(':');
+    return { ns: namespaceOf(step.slice(0, colon)), name: step.slice(colon + 1) };
+  }));
+  if (targets.length === 0) return xml;
+  const stack: { ns: string | null; name: string }[] = [];
+  const out: string[] = [];
+  let copied = 0;
+  let at = xml.indexOf('<');
+  while (at >= 0) {
+    if (xml[at + 1] === '/') {
+      stack.pop();
+      at = xml.indexOf('<', at + 2);
+      continue;
+    }
+    const close = xml.indexOf('>', at);
+    if (close < 0) break;
+    const selfClosing = xml[close - 1] === '/';
+    const tag = xml.slice(at + 1, selfClosing ? close - 1 : close);
+    const nameEnd = tag.search(/[\s/]|$/);
+    const qname = tag.slice(0, nameEnd);
+    const name = qname.slice(qname.indexOf(':') + 1);
+    const ns = /\sxmlns="([^"]*)"/.exec(tag)?.[1] ?? stack.at(-1)?.ns ?? null;
+    const depth = stack.length;
+    const hit = targets.some((t) => t.length === depth + 1 && t[depth]!.name === name && t[depth]!.ns === ns
+      && stack.every((s, i) => t[i]!.name === s.name && t[i]!.ns === s.ns));
+    if (!hit) {
+      if (!selfClosing) stack.push({ ns, name });
+      at = xml.indexOf('<', close + 1);
+      continue;
+    }
+    // The element and its content: count its nested start and end tags.
+    let end = close + 1;
+    if (!selfClosing) {
+      let open = 1;
+      let scan = xml.indexOf('<', end);
+      while (scan >= 0 && open > 0) {
+        const gt = xml.indexOf('>', scan);
+        if (xml[scan + 1] === '/') open--;
+        else if (xml[gt - 1] !== '/') open++;
+        end = gt + 1;
+        scan = open > 0 ? xml.indexOf('<', end) : -1;
+      }
+    }
+    const lineStart = xml.lastIndexOf('\n', at - 1) + 1;
+    const ownLine = lineStart >= copied && xml.slice(lineStart, at).trim() === '';
+    const start = ownLine ? lineStart : at;
+    if (ownLine && xml[end] === '\n') end++;
+    out.push(xml.slice(copied, start));
+    copied = end;
+    at = xml.indexOf('<', end);
+  }
+  out.push(xml.slice(copied));
+  return out.join('');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     users: (name) => server?.users?.user(name),
     session: (id) => server?.sessions.get(id),
     moduleOf,
+    namespaceOf,
     logger,
   }, () => datastores!.tree('running'));
   const notifications = new NotificationStream((session, event) => access.notificationFor(session, event));
@@ -143,7 +144,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     namespaceOf,
     moduleOf,
     state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), () => access.stateXml(), ...(opts.state ?? [])],
-    readView: (session, tree, owned) => access.readView(session, tree, owned),
+    readView: (session, tree, owned, filtered) => access.readView(session, tree, owned, filtered),
   });
   srv.dispatcher.guard = (ctx) => access.authorizeOperation(ctx);
   srv.dispatcher.register(MONITORING_NS, 'get-schema', getSchemaHandler(monitoringSources));

@@ -78,6 +78,7 @@ beforeAll(async () => {
     users: () => ({ groups: [], recovery: false }),
     session: (id) => sessions.get(id),
     moduleOf,
+    namespaceOf: (module) => model.modules.find((m) => m.name === module)?.namespace ?? null,
     logger: pino({ level: 'silent' }),
   }, () => ds.tree('running'));
   ds = await Datastores.open({
@@ -113,8 +114,8 @@ async function write(s: SessionInfo, xml: string): Promise<'permit' | string> {
 function read(s: SessionInfo, xml: string): string {
   const tree = model.context.parseData(xml, { validate: false, strict: true });
   try {
-    const view = access.readView(s, tree, true);
-    return view.print({ format: 'xml' });
+    const view = access.readView(s, tree, true, false);
+    return view.printed(view.tree.print({ format: 'xml' }));
   } finally {
     tree.free();
   }

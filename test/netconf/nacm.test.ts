@@ -3,7 +3,7 @@
 // default-deny-write / default-deny-all marks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  NACM_NS, UserRules, ancestorPaths, defaultDenyOf, nacmConfigFromJson, parsePath, pathCovers,
+  NACM_NS, UserRules, ancestorPaths, defaultDenyOf, elidePrinted, nacmConfigFromJson, parsePath, pathCovers,
   type DefaultDeny, type NacmConfig,
 } from '../../src/netconf/nacm.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
@@ -149,8 +149,37 @@ describe('read pruning (§3.4.5) over a reply tree', () => {
 
   function hidden(rules: UserRules): string[] {
     const tree = model.context.parseData(data, { configOnly: true, strict: true });
-    try { return rules.readPruning(tree).sort(); } finally { tree.free(); }
+    try {
+      const pruning = rules.readPruning(tree);
+      return [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths)].sort();
+    } finally { tree.free(); }
   }
+
+  it('default-deny-all nodes hidden wherever they occur are reported by schema path, for the printed reply', () => {
+    const tree = model.context.parseData(data, { configOnly: true, strict: true });
+    try {
+      const pruning = new UserRules(config(''), deny, 'u', []).readPruning(tree);
+      expect(pruning.everywhere.map((e) => e.schemaPath).sort()).toEqual(['/bmpd:bgp/bmpd:neighbor/bmpd:password', '/ietf-netconf-acm:nacm']);
+      expect(pruning.paths).toEqual([]);
+    } finally { tree.free(); }
+  });
+
+  it('elidePrinted drops exactly what removing the nodes from the tree drops, in every with-defaults mode', () => {
+    const namespaceOf = (m: string) => model.modules.find((x) => x.name === m)?.namespace ?? null;
+    const text = data.replace('<description>two</description>', '<description>two &lt;lines&gt;\nand &amp; more</description><password>p&lt;/password&gt;</password>');
+    for (const mode of ['explicit', 'trim', 'report-all', 'report-all-tagged'] as const) {
+      const tree = model.context.parseData(text, { configOnly: true, strict: true });
+      const empty = model.context.emptyTree();
+      try {
+        const pruning = new UserRules(config(''), deny, 'u', []).readPruning(tree);
+        const elided = elidePrinted(tree.print({ format: 'xml', withDefaults: mode }), pruning.everywhere.map((e) => e.schemaPath), namespaceOf);
+        expect(tree.copyPaths(empty, pruning.everywhere.flatMap((e) => e.paths))).toBe(true);
+        expect(elided, mode).toBe(tree.print({ format: 'xml', withDefaults: mode }));
+        expect(elided).not.toContain('password');
+        expect(elided).toContain('<remote-as>65002</remote-as>');
+      } finally { tree.free(); empty.free(); }
+    }
+  });
 
   it('without rules: the passwords and /nacm (default-deny-all)', () => {
     expect(hidden(new UserRules(config(''), deny, 'u', []))).toEqual([
