@@ -345,7 +345,11 @@ export class UserRules {
       for (const p of hits) events.add(p);
     }
     // Marked nodes matter only in modules that some node may reach undecided.
-    const moduleRule = (module: string) => readRules.find(({ r }) => r.target.kind === 'any' && (r.module === '*' || r.module === module));
+    const moduleRules = new Map<string, { r: NacmRule; i: number } | undefined>();
+    const moduleRule = (module: string) => {
+      if (!moduleRules.has(module)) moduleRules.set(module, readRules.find(({ r }) => r.target.kind === 'any' && (r.module === '*' || r.module === module)));
+      return moduleRules.get(module);
+    };
     const marked = new Map<string, string[]>(); // schema path → its instances
     const markOf = new Map<string, string>(); // instance → schema path
     for (const [schemaPath, mark] of this.deny.data) {
@@ -401,30 +405,47 @@ export function elidePrinted(xml: string, schemaPaths: readonly string[], namesp
     const colon = step.indexOf(':');
     return { ns: namespaceOf(step.slice(0, colon)), name: step.slice(colon + 1) };
   }));
-  if (targets.length === 0) return xml;
-  const stack: { ns: string | null; name: string }[] = [];
+  if (targets.length === 0 || targets.length > 30) return xml;
+  const all = (1 << targets.length) - 1;
+  // Per open element: its namespace and the targets whose steps it and its ancestors match (a bit mask).
+  const nsStack: (string | null)[] = [];
+  const aliveStack: number[] = [all];
   const out: string[] = [];
   let copied = 0;
+  let nextXmlns = xml.indexOf(' xmlns="'); // kept ahead of the scan: searching from each tag would be quadratic
   let at = xml.indexOf('<');
   while (at >= 0) {
-    if (xml[at + 1] === '/') {
-      stack.pop();
+    if (xml.charCodeAt(at + 1) === 0x2f /* '/' */) {
+      nsStack.pop();
+      aliveStack.pop();
       at = xml.indexOf('<', at + 2);
       continue;
     }
     const close = xml.indexOf('>', at);
     if (close < 0) break;
-    const selfClosing = xml[close - 1] === '/';
-    const tag = xml.slice(at + 1, selfClosing ? close - 1 : close);
-    const nameEnd = tag.search(/[\s/]|$/);
-    const qname = tag.slice(0, nameEnd);
-    const name = qname.slice(qname.indexOf(':') + 1);
-    const ns = /\sxmlns="([^"]*)"/.exec(tag)?.[1] ?? stack.at(-1)?.ns ?? null;
-    const depth = stack.length;
-    const hit = targets.some((t) => t.length === depth + 1 && t[depth]!.name === name && t[depth]!.ns === ns
-      && stack.every((s, i) => t[i]!.name === s.name && t[i]!.ns === s.ns));
+    const selfClosing = xml.charCodeAt(close - 1) === 0x2f;
+    const parentAlive = aliveStack[aliveStack.length - 1]!;
+    const depth = nsStack.length;
+    const parentNs = depth > 0 ? nsStack[depth - 1]! : null;
+    let ns = parentNs;
+    if (nextXmlns >= 0 && nextXmlns < at) nextXmlns = xml.indexOf(' xmlns="', at);
+    if (nextXmlns >= 0 && nextXmlns < close) ns = xml.slice(nextXmlns + 8, xml.indexOf('"', nextXmlns + 8));
+    let alive = 0;
+    let hit = false;
+    if (parentAlive !== 0) {
+      let nameEnd = at + 1;
+      for (let c = xml.charCodeAt(nameEnd); c !== 0x20 && c !== 0x0a && c !== 0x2f && c !== 0x3e; c = xml.charCodeAt(++nameEnd)) { /* the name */ }
+      const qname = xml.slice(at + 1, nameEnd);
+      const name = qname.slice(qname.indexOf(':') + 1);
+      for (let t = 0; t < targets.length; t++) {
+        const step = targets[t]![depth];
+        if ((parentAlive & (1 << t)) === 0 || step === undefined || step.name !== name || step.ns !== ns) continue;
+        if (targets[t]!.length === depth + 1) hit = true;
+        else alive |= 1 << t;
+      }
+    }
     if (!hit) {
-      if (!selfClosing) stack.push({ ns, name });
+      if (!selfClosing) { nsStack.push(ns); aliveStack.push(alive); }
       at = xml.indexOf('<', close + 1);
       continue;
     }
@@ -435,16 +456,17 @@ export function elidePrinted(xml: string, schemaPaths: readonly string[], namesp
       let scan = xml.indexOf('<', end);
       while (scan >= 0 && open > 0) {
         const gt = xml.indexOf('>', scan);
-        if (xml[scan + 1] === '/') open--;
-        else if (xml[gt - 1] !== '/') open++;
+        if (xml.charCodeAt(scan + 1) === 0x2f) open--;
+        else if (xml.charCodeAt(gt - 1) !== 0x2f) open++;
         end = gt + 1;
         scan = open > 0 ? xml.indexOf('<', end) : -1;
       }
     }
-    const lineStart = xml.lastIndexOf('\n', at - 1) + 1;
-    const ownLine = lineStart >= copied && xml.slice(lineStart, at).trim() === '';
-    const start = ownLine ? lineStart : at;
-    if (ownLine && xml[end] === '\n') end++;
+    // With its line, when it has one of its own (the printer's indentation).
+    let start = at;
+    while (start > copied && (xml.charCodeAt(start - 1) === 0x20)) start--;
+    if ((start === 0 || xml.charCodeAt(start - 1) === 0x0a) && xml.charCodeAt(end) === 0x0a) end++;
+    else start = at;
     out.push(xml.slice(copied, start));
     copied = end;
     at = xml.indexOf('<', end);
