@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { SYSTEM_SESSION, type WriteRequest } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
-  NACM_MODULE, RFC_DEFAULTS, UserRules, countersXml, elidePrinted, nacmConfigFromJson, type DefaultDeny, type NacmConfig,
+  MAX_ELIDED, NACM_MODULE, RFC_DEFAULTS, UserRules, countersXml, elidePrinted, nacmConfigFromJson, type DefaultDeny, type NacmConfig,
   type NacmCounters,
 } from './nacm.js';
 import type { NotificationEvent } from './notifications.js';
@@ -127,8 +127,9 @@ export class AccessControl {
     const rules = this.rulesOf(session);
     if (rules === null) return { tree, printed: unchanged };
     const pruning = rules.readPruning(tree);
-    const remove = filtered ? [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths)] : pruning.paths;
-    const printed = filtered || pruning.everywhere.length === 0 ? unchanged
+    const inTree = filtered || pruning.everywhere.length > MAX_ELIDED;
+    const remove = inTree ? [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths)] : pruning.paths;
+    const printed = inTree || pruning.everywhere.length === 0 ? unchanged
       : (xml: string) => elidePrinted(xml, pruning.everywhere.map((e) => e.schemaPath), this.options.namespaceOf);
     if (remove.length === 0) return { tree, printed };
     const view = owned ? tree : tree.dup();

@@ -395,6 +395,9 @@ export interface ReadPruning {
   readonly everywhere: readonly { readonly schemaPath: string; readonly paths: readonly string[] }[];
 }
 
+/** How many schema paths elidePrinted follows at once (one bit each). */
+export const MAX_ELIDED = 30;
+
 /**
  * Drops from libyang's XML print of a data tree every element at one of `schemaPaths`, with its
  * content and its line: one linear pass over the printer's own output (values escaped, so '<' is only
@@ -405,7 +408,8 @@ export function elidePrinted(xml: string, schemaPaths: readonly string[], namesp
     const colon = step.indexOf(':');
     return { ns: namespaceOf(step.slice(0, colon)), name: step.slice(colon + 1) };
   }));
-  if (targets.length === 0 || targets.length > 30) return xml;
+  if (targets.length === 0) return xml;
+  if (targets.length > MAX_ELIDED) throw new Error(`elidePrinted takes at most ${MAX_ELIDED} schema paths`);
   const all = (1 << targets.length) - 1;
   // Per open element: its namespace and the targets whose steps it and its ancestors match (a bit mask).
   const nsStack: (string | null)[] = [];
