@@ -405,7 +405,7 @@ export class Datastores {
       work.free();
       throw new DatastoreError(errors);
     }
-    this.guardWhole(target, sessionId, work);
+    try { this.guardWhole(target, sessionId, work); } catch (err) { work.free(); throw err; }
     // running must stay valid whatever the test-option: reconcile consumes it.
     if (testOption !== 'set' || target === 'running') {
       try { this.validateTree(work); } catch (err) { work.free(); throw err; }

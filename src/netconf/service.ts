@@ -2,8 +2,7 @@
 // datastores and their operations, confirmed commit, monitoring, YANG
 // library and notifications, around one libyang schema context.
 import type { Logger } from 'pino';
-import type { ModuleInfo } from 'libyang-wasm';
-import type { DiffChange } from 'libyang-wasm';
+import type { DiffChange, ModuleInfo } from 'libyang-wasm';
 import { Datastores, SYSTEM_SESSION, type ApplyHook, type RunningChange } from '../datastore/datastores.js';
 import type { YangModel } from '../yang/model.js';
 import { registerBaseOperations, type StateProvider } from './base-operations.js';
