@@ -175,6 +175,17 @@ describe('RFC 8341 Appendix A, adapted to bmpd', () => {
     expect(await write(andy, `<bgp xmlns="${BMPD}"><neighbor><address>127.0.9.9</address><description>new</description></neighbor></bgp>`)).toBe('permit');
   });
 
+  it('enable-nacm false lifts every rule until it is true again', async () => {
+    const grow = `<bgp xmlns="${BMPD}"><neighbor><address>127.0.3.1</address><description>guest was here</description></neighbor></bgp>`;
+    expect(await write(guest, grow)).toBe('access-denied');
+    expect(await write(andy, `<nacm xmlns="${NACM_NS}"><enable-nacm>false</enable-nacm></nacm>`)).toBe('permit');
+    expect(await write(guest, grow)).toBe('permit');
+    expect(exec(guest, NETCONF_BASE_NS, 'kill-session')).toBe('permit');
+    expect(read(guest, ds.tree('running').print({ format: 'xml' }))).toContain('<name>guest-acl</name>');
+    expect(await write(guest, `<nacm xmlns="${NACM_NS}"><enable-nacm>true</enable-nacm></nacm>`)).toBe('permit');
+    expect(await write(guest, grow.replace('guest was here', 'again'))).toBe('access-denied');
+  });
+
   it('A.5 deny-config-change: the limited and guest groups get no netconf-config-change, the admin group does', () => {
     const event = configChangeEvent({ id: 1, username: 'andy', sourceHost: '127.0.0.1' }, [], () => null);
     expect(event.namespace).toBe(NC_NOTIFICATIONS_NS);

@@ -134,6 +134,16 @@ describe('data writes (§3.4.5)', () => {
     expect(open.dataNode('create', "/bmpd:bgp/neighbor[address='10.0.0.1']/description", '/bmpd:bgp/bmpd:neighbor/bmpd:description').permit).toBe(true);
   });
 
+  it('default-deny-write denies writes but not reads of a node no rule decides', () => {
+    const marked: DefaultDeny = { ...deny, data: new Map([...deny.data, ['/bmpd:bgp/bmpd:as-number', 'write' as const]]) };
+    const open = new UserRules(config('<write-default>permit</write-default>'), marked, 'u', []);
+    expect(open.dataNode('update', '/bmpd:bgp/as-number', '/bmpd:bgp/bmpd:as-number').permit).toBe(false);
+    expect(open.dataNode('read', '/bmpd:bgp/as-number', '/bmpd:bgp/bmpd:as-number').permit).toBe(true);
+    const permitted = new UserRules(config('<write-default>permit</write-default>' + ruleList('l', ['g'],
+      rule('asn', '<module-name>bmpd</module-name><path>/b:bgp/b:as-number</path><access-operations>update</access-operations>'))), marked, 'u', ['g']);
+    expect(permitted.dataNode('update', '/bmpd:bgp/as-number', '/bmpd:bgp/bmpd:as-number').permit).toBe(true);
+  });
+
   it('a module rule with module-name * covers every data node, default-deny-all included', () => {
     const admin = new UserRules(config(ruleList('admin', ['admin'], rule('all', '<module-name>*</module-name><access-operations>*</access-operations>'))), deny, 'a', ['admin']);
     expect(admin.dataNode('update', '/ietf-netconf-acm:nacm/enable-nacm', '/ietf-netconf-acm:nacm/ietf-netconf-acm:enable-nacm').permit).toBe(true);
