@@ -128,7 +128,7 @@ export class AccessControl {
     if (rules === null) return { tree, printed: unchanged };
     const pruning = rules.readPruning(tree);
     const inTree = filtered || pruning.everywhere.length > MAX_ELIDED;
-    const remove = inTree ? [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths)] : pruning.paths;
+    const remove = inTree ? [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths())] : pruning.paths;
     const printed = inTree || pruning.everywhere.length === 0 ? unchanged
       : (xml: string) => elidePrinted(xml, pruning.everywhere.map((e) => e.schemaPath), this.options.namespaceOf);
     if (remove.length === 0) return { tree, printed };

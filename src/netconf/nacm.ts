@@ -153,6 +153,14 @@ export function ancestorPaths(path: string): string[] {
   return out;
 }
 
+/** Whether a rule's path may name a node at or above `schemaPath` (its steps, predicates aside, are a prefix of it). */
+function reaches(target: RuleTarget, schemaPath: string): boolean {
+  if (target.kind !== 'path') return false;
+  if (target.steps === null) return true; // not understood: let libyang's XPath find what it names
+  const rule = target.steps.map((s) => `/${s.module}:${s.name}`).join('');
+  return schemaPath === rule || schemaPath.startsWith(`${rule}/`);
+}
+
 function topModule(path: string): string {
   const m = /^\/([^:/]+):/.exec(path);
   return m ? m[1]! : '';
@@ -352,10 +360,18 @@ export class UserRules {
     };
     const marked = new Map<string, string[]>(); // schema path → its instances
     const markOf = new Map<string, string>(); // instance → schema path
+    const everywhere: { schemaPath: string; paths: () => string[] }[] = [];
+    const instancesOf = (schemaPath: string) => () => { try { return tree.paths(schemaPath); } catch { return []; } };
     for (const [schemaPath, mark] of this.deny.data) {
-      if (mark !== 'all' || moduleRule(topModule(schemaPath)) !== undefined) continue;
-      let hits: string[] = [];
-      try { hits = tree.paths(schemaPath); } catch { continue; }
+      const module = topModule(schemaPath);
+      if (mark !== 'all' || moduleRule(module) !== undefined) continue;
+      // No path rule can reach its instances: all of them are hidden, without asking which there are.
+      const reachable = pathRules.some(({ r }) => (r.module === '*' || r.module === module) && reaches(r.target, schemaPath));
+      if (!reachable) {
+        everywhere.push({ schemaPath, paths: instancesOf(schemaPath) });
+        continue;
+      }
+      const hits = instancesOf(schemaPath)();
       marked.set(schemaPath, hits);
       for (const p of hits) { markOf.set(p, schemaPath); events.add(p); }
     }
@@ -374,10 +390,9 @@ export class UserRules {
         : markOf.has(path) ? false : this.config.readDefault === 'permit';
       if (!permit) denied.add(path);
     }
-    const everywhere: { schemaPath: string; paths: string[] }[] = [];
     for (const [schemaPath, hits] of marked) {
       if (hits.length === 0 || !hits.every((p) => denied.has(p))) continue;
-      everywhere.push({ schemaPath, paths: hits });
+      everywhere.push({ schemaPath, paths: () => hits });
       for (const p of hits) denied.delete(p);
     }
     return { paths: [...denied], everywhere };
@@ -389,10 +404,10 @@ export interface ReadPruning {
   /** Data paths of nodes left out with their subtrees. */
   readonly paths: readonly string[];
   /**
-   * default-deny-all nodes left out wherever they occur (schema path, every node prefixed, and the
-   * instances): a printed reply may drop them by name (elidePrinted) instead of node by node.
+   * default-deny-all nodes left out wherever they occur (schema path, every node prefixed, and a way to
+   * list the instances): a printed reply may drop them by name (elidePrinted) instead of node by node.
    */
-  readonly everywhere: readonly { readonly schemaPath: string; readonly paths: readonly string[] }[];
+  readonly everywhere: readonly { readonly schemaPath: string; readonly paths: () => readonly string[] }[];
 }
 
 /** How many schema paths elidePrinted follows at once (one bit each). */

@@ -161,7 +161,7 @@ describe('read pruning (§3.4.5) over a reply tree', () => {
     const tree = model.context.parseData(data, { configOnly: true, strict: true });
     try {
       const pruning = rules.readPruning(tree);
-      return [...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths)].sort();
+      return [...new Set([...pruning.paths, ...pruning.everywhere.flatMap((e) => e.paths())])].sort();
     } finally { tree.free(); }
   }
 
@@ -169,8 +169,11 @@ describe('read pruning (§3.4.5) over a reply tree', () => {
     const tree = model.context.parseData(data, { configOnly: true, strict: true });
     try {
       const pruning = new UserRules(config(''), deny, 'u', []).readPruning(tree);
-      expect(pruning.everywhere.map((e) => e.schemaPath).sort()).toEqual(['/bmpd:bgp/bmpd:neighbor/bmpd:password', '/ietf-netconf-acm:nacm']);
-      expect(pruning.paths).toEqual([]);
+      const bySchema = new Map(pruning.everywhere.map((e) => [e.schemaPath, e.paths()]));
+      expect(bySchema.get('/bmpd:bgp/bmpd:neighbor/bmpd:password')).toEqual(["/bmpd:bgp/neighbor[address='10.0.0.1']/password"]);
+      expect(bySchema.get('/ietf-netconf-acm:nacm')).toEqual(['/ietf-netconf-acm:nacm']);
+      expect(bySchema.get('/bmpd:bgp/bmpd:vrf/bmpd:address-family/bmpd:neighbor/bmpd:password')).toEqual([]);
+      expect(pruning.paths.filter((p) => p !== '/ietf-netconf-acm:nacm')).toEqual([]);
     } finally { tree.free(); }
   });
 
@@ -183,7 +186,7 @@ describe('read pruning (§3.4.5) over a reply tree', () => {
       try {
         const pruning = new UserRules(config(''), deny, 'u', []).readPruning(tree);
         const elided = elidePrinted(tree.print({ format: 'xml', withDefaults: mode }), pruning.everywhere.map((e) => e.schemaPath), namespaceOf);
-        expect(tree.copyPaths(empty, pruning.everywhere.flatMap((e) => e.paths))).toBe(true);
+        expect(tree.copyPaths(empty, pruning.everywhere.flatMap((e) => e.paths()))).toBe(true);
         expect(elided, mode).toBe(tree.print({ format: 'xml', withDefaults: mode }));
         expect(elided).not.toContain('password');
         expect(elided).toContain('<remote-as>65002</remote-as>');
@@ -196,6 +199,19 @@ describe('read pruning (§3.4.5) over a reply tree', () => {
       "/bmpd:bgp/neighbor[address='10.0.0.1']/password",
       '/ietf-netconf-acm:nacm',
     ]);
+  });
+
+  it('a rule that reaches a default-deny-all node decides it instance by instance', () => {
+    const data2 = data.replace('<description>two</description>', '<description>two</description><password>other</password>');
+    const tree = model.context.parseData(data2, { configOnly: true, strict: true });
+    try {
+      const r = new UserRules(config(ruleList('l', ['g'], rule('one-password',
+        "<module-name>bmpd</module-name><path>/b:bgp/b:neighbor[b:address='10.0.0.1']/b:password</path><access-operations>read</access-operations>"))), deny, 'u', ['g']);
+      const pruning = r.readPruning(tree);
+      expect(pruning.paths).toContain("/bmpd:bgp/neighbor[address='10.0.0.2']/password");
+      expect(pruning.paths).not.toContain("/bmpd:bgp/neighbor[address='10.0.0.1']/password");
+      expect(pruning.everywhere.map((e) => e.schemaPath)).not.toContain('/bmpd:bgp/bmpd:neighbor/bmpd:password');
+    } finally { tree.free(); }
   });
 
   it('a permit-all module rule hides nothing', () => {
