@@ -71,7 +71,10 @@ export class Agent {
       ...(options.netconfAddress !== undefined ? { address: options.netconfAddress } : {}),
       ...(options.netconfPort !== undefined ? { port: options.netconfPort } : {}),
       logger,
-      apply: async (change) => { await agent.reconcile(change); },
+      // A change of other modules only (NACM's rules) leaves the BGP and BMP planes as they are.
+      apply: async (change) => {
+        if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
+      },
       state: [() => agent.operState()],
       ...options.netconf,
     });

@@ -11,8 +11,10 @@ import {
   withDefaultsParam, type WithDefaultsMode,
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
+import type { ReadAccess, ReadView } from './nacm.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { assertOperationParameters } from './rpc-schema.js';
+import type { SessionInfo } from './session.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
 import { declareNamespaces } from './xml-scope.js';
 import { checkXmlLimits, DEFAULT_XML_LIMITS, XmlLimitError } from './xml.js';
@@ -36,6 +38,14 @@ export interface BaseOperationsBackend {
    * time limit; without it (unit tests) they are computed on this thread.
    */
   readonly evaluation?: EvaluationPool;
+  /**
+   * NACM read access (RFC 8341 §3.4.5), applied before any filter: the tree as the session may read
+   * it — `tree` itself, pruned in place when `owned`, or a pruned copy the caller frees — and what to
+   * do to its print. For replies computed on this thread.
+   */
+  readonly readView?: (session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean) => ReadView;
+  /** The same read access as data, for replies computed by `evaluation`'s workers; null: unrestricted. */
+  readonly readAccess?: (session: SessionInfo) => ReadAccess | null;
 }
 
 /**
@@ -93,9 +103,23 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
   }
 }
 
-/** Prints `tree` through an optional filter; the reply content of <data>. */
-async function render(backend: BaseOperationsBackend, tree: DataTree, op: ParsedOperation, mode: WithDefaultsMode): Promise<string> {
+/**
+ * Prints `tree` through an optional filter, as the session may read it (NACM before the filter); the
+ * reply content of <data>. `owned`: the tree is the caller's to prune.
+ */
+async function render(backend: BaseOperationsBackend, session: SessionInfo, source: DataTree, owned: boolean, op: ParsedOperation,
+  mode: WithDefaultsMode): Promise<string> {
   const filter = await filterXPath(backend, op);
+  const view = backend.readView?.(session, source, owned, filter !== undefined) ?? { tree: source, printed: (xml: string) => xml };
+  try {
+    return view.printed(renderFiltered(view.tree, filter, mode));
+  } finally {
+    if (view.tree !== source) view.tree.free();
+  }
+}
+
+function renderFiltered(tree: DataTree, filter: { xpath: string | null; namespaces?: Record<string, string> } | undefined,
+  mode: WithDefaultsMode): string {
   if (filter === undefined) return tree.print({ format: 'xml', withDefaults: mode });
   if (filter.xpath === null) return '';
   let selected: DataTree;
@@ -137,26 +161,29 @@ async function runningWithState(backend: BaseOperationsBackend): Promise<DataTre
 export function baseOperationHandlers(backend: BaseOperationsBackend): Record<string, RpcHandler> {
   const ds = backend.datastores;
   return {
-    'get-config': async ({ operation }) => {
+    'get-config': async ({ operation, session }) => {
       const source = datastoreParam(operation, 'source');
       const mode = withDefaultsParam(operation);
       const { evaluation } = backend;
-      if (evaluation !== undefined) return { data: await evaluation.evaluate({ source, state: [], filter: await filterXPath(backend, operation), mode }) };
-      return { data: await render(backend, ds.tree(source), operation, mode) };
+      if (evaluation !== undefined) {
+        const filter = await filterXPath(backend, operation);
+        return { data: await evaluation.evaluate({ source, state: [], filter, mode, access: backend.readAccess?.(session) ?? null }) };
+      }
+      return { data: await render(backend, session, ds.tree(source), false, operation, mode) };
     },
 
-    get: async ({ operation }) => {
+    get: async ({ operation, session }) => {
       const mode = withDefaultsParam(operation);
       const { evaluation } = backend;
       if (evaluation !== undefined) {
         const filter = await filterXPath(backend, operation);
         if (filter?.xpath === null) return { data: '' };
         const state = (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '');
-        return { data: await evaluation.evaluate({ source: 'running', state, filter, mode }) };
+        return { data: await evaluation.evaluate({ source: 'running', state, filter, mode, access: backend.readAccess?.(session) ?? null }) };
       }
       const tree = await runningWithState(backend);
       try {
-        return { data: await render(backend, tree, operation, mode) };
+        return { data: await render(backend, session, tree, true, operation, mode) };
       } finally {
         tree.free();
       }

@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DatastoreName } from '../datastore/datastores.js';
+import type { ReadAccess } from './nacm.js';
 import type { WithDefaultsMode } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
 
@@ -34,6 +35,11 @@ export interface EvaluationRequest {
   readonly state: readonly string[];
   readonly filter: EvaluationFilter;
   readonly mode: WithDefaultsMode;
+  /**
+   * The session's NACM read rules (RFC 8341 §3.4.5), applied in the worker to the datastore and state
+   * before the filter; null when nothing restricts the session.
+   */
+  readonly access: ReadAccess | null;
 }
 
 /** main → worker */
@@ -41,11 +47,13 @@ export interface EvaluationThreadMessage {
   readonly type: 'evaluate';
   readonly id: number;
   readonly source: DatastoreName;
-  /** The datastore as XML (report-all-tagged), when the worker's copy is stale. */
+  /** The datastore as XML (Datastores.print), when the worker's copy is stale. */
   readonly snapshot?: string;
   readonly state: readonly string[];
   readonly filter: { readonly xpath: string | null; readonly namespaces?: Readonly<Record<string, string>> } | null;
   readonly mode: WithDefaultsMode;
+  /** Without `config` when the worker already holds that generation's /nacm configuration. */
+  readonly access: ReadAccess | null;
 }
 
 /** worker → main */
@@ -57,7 +65,7 @@ export type EvaluationReply =
 export interface SnapshotSource {
   /** Changes whenever any datastore may have changed. */
   readonly changeEpoch: number;
-  /** The datastore printed for a worker (report-all-tagged). */
+  /** The datastore printed for a worker, its implicit defaults tagged. */
   print(name: DatastoreName): string;
 }
 
@@ -85,6 +93,8 @@ interface Slot {
   busy: boolean;
   /** changeEpoch of each datastore copy the worker holds. */
   readonly loaded: Map<DatastoreName, number>;
+  /** Generation of the /nacm configuration the worker holds (ReadAccess), -1 for none. */
+  nacmGeneration: number;
 }
 
 /** dist/src/netconf/evaluation-thread.js beside this file; under vitest (sources) the build of it. */
@@ -133,7 +143,7 @@ export class EvaluationPool {
 
   private spawn(): Promise<void> {
     const worker = new Worker(threadScript());
-    const slot: Slot = { worker, ready: false, busy: false, loaded: new Map() };
+    const slot: Slot = { worker, ready: false, busy: false, loaded: new Map(), nacmGeneration: -1 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       const onMessage = (message: { type: string }) => {
@@ -187,7 +197,7 @@ export class EvaluationPool {
   /** Has `slot` load running (an empty evaluation that carries the snapshot). */
   private warm(slot: Slot): void {
     const done = () => undefined;
-    this.run(slot, { request: { source: 'running', state: [], filter: { xpath: null }, mode: 'explicit' }, resolve: done, reject: done });
+    this.run(slot, { request: { source: 'running', state: [], filter: { xpath: null }, mode: 'explicit', access: null }, resolve: done, reject: done });
   }
 
   private snapshot(name: DatastoreName): { epoch: number; xml: string } {
@@ -205,11 +215,17 @@ export class EvaluationPool {
     const id = this.nextId++;
     const snapshot = this.snapshot(request.source);
     const stale = slot.loaded.get(request.source) !== snapshot.epoch;
+    // The /nacm configuration crosses only when the worker lacks its generation; the worker keeps the
+    // compiled rules per user and groups (nacm.ts UserRulesCache).
+    const { access } = request;
+    const knownRules = access !== null && slot.nacmGeneration === access.generation;
     const message: EvaluationThreadMessage = {
       type: 'evaluate', id, source: request.source, state: request.state, mode: request.mode,
       filter: request.filter ?? null,
+      access: access === null ? null : knownRules ? { generation: access.generation, user: access.user, externalGroups: access.externalGroups } : access,
       ...(stale ? { snapshot: snapshot.xml } : {}),
     };
+    if (access !== null) slot.nacmGeneration = access.generation;
     const finish = () => {
       clearTimeout(timer);
       slot.worker.off('message', onReply);

@@ -4,21 +4,32 @@
 // replies. It runs in a worker_threads Worker so that the main thread can end
 // it (terminate) when a request passes its time limit: a libyang call never
 // yields, and a wasm call cannot be interrupted any other way.
+//
+// NACM read access (RFC 8341 §3.4.5) is applied here too, with the main
+// thread's code (nacm.ts readView): the session's rules come as data with each
+// request, the pruning runs on the datastore merged with the state data, and
+// only then the filter sees the tree, so no filter selects on what the
+// session may not read.
 import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
+import { UserRulesCache, defaultDenyOf, readView } from './nacm.js';
 
 const port = parentPort;
 if (port === null) throw new Error('evaluation-thread runs only as a worker thread');
 
 const model = await loadYangModel();
 const trees = new Map<string, DataTree>();
+const implemented = model.modules.filter((m) => m.implemented);
+// The schema's default-deny marks, read from the same modules as the main thread's (service.ts).
+const rulesCache = new UserRulesCache(defaultDenyOf(implemented.map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')));
+const namespaceOf = (module: string) => model.modules.find((m) => m.name === module)?.namespace ?? null;
 
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   if (message.snapshot !== undefined) {
-    // report-all-tagged keeps which nodes are defaults (libyang's parser turns
-    // wd:default="true" back into the default flag), so every with-defaults
+    // The snapshot tags exactly the implicit defaults (Datastores.print; libyang's
+    // parser turns wd:default="true" back into the default flag), so every with-defaults
     // mode prints here as it would on the main thread.
     trees.get(message.source)?.free();
     trees.delete(message.source);
@@ -42,8 +53,15 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
       }
     }
     const filter = message.filter;
-    if (filter === null) return { type: 'reply', id: message.id, ok: true, xml: tree.print({ format: 'xml', withDefaults: message.mode }) };
-    if (filter.xpath === null) return { type: 'reply', id: message.id, ok: true, xml: '' };
+    if (filter?.xpath === null) return { type: 'reply', id: message.id, ok: true, xml: '' };
+    let printed = (xml: string) => xml;
+    if (message.access !== null) {
+      const view = readView(rulesCache.rulesOf(message.access), tree, tree !== base, filter !== null, () => model.context.emptyTree(), namespaceOf);
+      if (view.tree !== tree) owned.push(view.tree);
+      tree = view.tree;
+      printed = view.printed;
+    }
+    if (filter === null) return { type: 'reply', id: message.id, ok: true, xml: printed(tree.print({ format: 'xml', withDefaults: message.mode })) };
     let selected: DataTree;
     try {
       selected = tree.select(filter.xpath, filter.namespaces);

@@ -114,6 +114,8 @@ export interface DispatchOutcome {
 /** Operation handlers keyed by `${namespace} ${name}` of the operation element. */
 export class RpcDispatcher {
   private readonly handlers = new Map<string, RpcHandler>();
+  /** Runs before every known operation's handler; throws an RpcError to refuse it (NACM, RFC 8341 §3.4.4). */
+  guard: ((ctx: RpcContext) => void) | undefined;
 
   constructor(private readonly logger?: Logger) {}
 
@@ -145,6 +147,7 @@ export class RpcDispatcher {
       return { body: error.toXml(), errorCount: 1 };
     }
     try {
+      this.guard?.(ctx);
       return { body: replyBodyXml(await handler(ctx)), errorCount: 0 };
     } catch (thrown) {
       const errors = rpcErrorsOf(thrown);

@@ -170,7 +170,9 @@ export class NetconfServer {
 
   /**
    * Re-read stateDir/users.json (e.g. on SIGHUP after bmpd-adduser). New logins
-   * use it; open sessions stay. A broken file throws and the old users stay.
+   * use it; open sessions take the new groups and recovery marks at their next
+   * request (NACM looks them up), and the sessions of removed users end. A
+   * broken file throws and the old users stay.
    */
   async reloadUsers(): Promise<void> {
     const transport = this.transport;
@@ -178,7 +180,9 @@ export class NetconfServer {
     const users = await this.loadUsers();
     transport.users = users;
     this.usersValue = users;
-    this.logger.info({ users: users.source }, 'NETCONF users reloaded');
+    const orphaned = this.sessions.list().filter((s) => !users.has(s.username));
+    this.logger.info({ users: users.source, count: users.names().length, sessionsEnded: orphaned.length }, 'NETCONF users reloaded');
+    await Promise.all(orphaned.map((s) => s.close('user-removed')));
   }
 
   private get listenAddress(): string {

@@ -67,13 +67,14 @@ export type CloseReason =
   | 'framing-error'
   | 'transport-closed' // the client went away
   | 'output-overflow' // the client stopped reading; its queued output passed maxQueuedOutputBytes (RFC 6470: dropped)
+  | 'user-removed' // its user left the users file (bmpd-adduser --remove, then SIGHUP)
   | 'server-shutdown';
 
 /** What operation handlers and the monitoring module see of a session. */
 export interface SessionInfo {
   readonly id: number;
   readonly username: string;
-  /** Groups from the users file, for NACM (RFC 8341). */
+  /** Groups from the users file at login; NACM (access-control.ts) reads the current ones, which a SIGHUP may have changed. */
   readonly groups: readonly string[];
   readonly sourceHost: string;
   readonly sourcePort: number;
