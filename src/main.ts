@@ -10,7 +10,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { CorruptStartupError } from './datastore/startup-file.js';
-import { Agent } from './agent/agent.js';
+import { Agent, type AgentOptions } from './agent/agent.js';
+import { DEFAULT_EVALUATION_TIMEOUT_MS, DEFAULT_EVALUATION_WORKERS } from './netconf/evaluation-pool.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './netconf/framing.js';
+import {
+  AuthThrottle, DEFAULT_PER_SOURCE_STARTUPS, DEFAULT_TOTAL_STARTUPS, StartupLimiter, parseStartupLimit, type StartupLimit,
+} from './netconf/ssh-preauth.js';
+import { DEFAULT_XML_LIMITS } from './netconf/xml.js';
 import { loadYangModel } from './yang/model.js';
 
 const USAGE = `usage: bmpd [options]
@@ -18,6 +24,17 @@ const USAGE = `usage: bmpd [options]
   --netconf-address ADDR  NETCONF/SSH listen address (default 127.0.0.1)
   --netconf-port PORT     NETCONF/SSH port (default 830)
   --log-level LEVEL       fatal|error|warn|info|debug|trace (default info)
+Limits on what one NETCONF client may cost (README "Reliability"):
+  --netconf-max-message-bytes N   largest message (default 33554432, 32 MiB)
+  --netconf-max-depth N           deepest element nesting in a message (default 64)
+  --netconf-max-attributes N      attributes on one element (default 64)
+  --netconf-max-elements N        elements in one message (default 2000000)
+  --netconf-eval-timeout S        time limit of one <get>/<get-config> evaluation, seconds (default 10)
+  --netconf-eval-workers N        worker threads evaluating <get>/<get-config> (default 2)
+  --netconf-max-startups S:R:F    unauthenticated SSH connections in total, as OpenSSH MaxStartups (default 10:30:100)
+  --netconf-per-source-startups S:R:F  the same from one source address (default 4:50:8)
+  --netconf-login-failures N      failed logins of one user from one address in 60 s that block it for 60 s (default 5)
+  --netconf-source-login-failures N  failed logins from one address in 60 s that block it for 60 s (default 20)
   -h, --help              this text`;
 
 function fail(message: string): never {
@@ -34,6 +51,16 @@ async function main(): Promise<void> {
         'netconf-address': { type: 'string', default: '127.0.0.1' },
         'netconf-port': { type: 'string', default: '830' },
         'log-level': { type: 'string', default: 'info' },
+        'netconf-max-message-bytes': { type: 'string' },
+        'netconf-max-depth': { type: 'string' },
+        'netconf-max-attributes': { type: 'string' },
+        'netconf-max-elements': { type: 'string' },
+        'netconf-eval-timeout': { type: 'string' },
+        'netconf-eval-workers': { type: 'string' },
+        'netconf-max-startups': { type: 'string' },
+        'netconf-per-source-startups': { type: 'string' },
+        'netconf-login-failures': { type: 'string' },
+        'netconf-source-login-failures': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -50,6 +77,7 @@ async function main(): Promise<void> {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
   const level = values['log-level']!;
   if (!levels.includes(level)) fail(`--log-level must be one of ${levels.join(', ')}`);
+  const limits = netconfLimits(values);
   const stateDir = resolve(values['state-dir']!);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 
@@ -57,7 +85,7 @@ async function main(): Promise<void> {
   const model = await loadYangModel();
   let agent: Agent;
   try {
-    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger });
+    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger, netconf: limits });
   } catch (err) {
     if (err instanceof CorruptStartupError) {
       logger.fatal({ file: err.file }, err.message);
@@ -86,6 +114,50 @@ async function main(): Promise<void> {
     if (stopping) return;
     server.reloadUsers().catch((err: unknown) => logger.error({ err }, `users file not reloaded, the previous users stay: ${(err as Error).message}`));
   });
+}
+
+/** A positive integer option, or its default. */
+function count(values: Record<string, unknown>, name: string, fallback: number): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, not '${String(text)}'`);
+  return n;
+}
+
+function startupLimit(values: Record<string, unknown>, name: string, fallback: StartupLimit): StartupLimit {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  try {
+    return parseStartupLimit(String(text));
+  } catch (err) {
+    fail(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+function netconfLimits(values: Record<string, unknown>): NonNullable<AgentOptions['netconf']> {
+  return {
+    server: {
+      maxMessageBytes: count(values, 'netconf-max-message-bytes', DEFAULT_MAX_MESSAGE_BYTES),
+      xmlLimits: {
+        maxDepth: count(values, 'netconf-max-depth', DEFAULT_XML_LIMITS.maxDepth),
+        maxAttributesPerElement: count(values, 'netconf-max-attributes', DEFAULT_XML_LIMITS.maxAttributesPerElement),
+        maxElements: count(values, 'netconf-max-elements', DEFAULT_XML_LIMITS.maxElements),
+      },
+      startups: new StartupLimiter({
+        total: startupLimit(values, 'netconf-max-startups', DEFAULT_TOTAL_STARTUPS),
+        perSource: startupLimit(values, 'netconf-per-source-startups', DEFAULT_PER_SOURCE_STARTUPS),
+      }),
+      authThrottle: new AuthThrottle({
+        maxFailuresPerUser: count(values, 'netconf-login-failures', 5),
+        maxFailuresPerSource: count(values, 'netconf-source-login-failures', 20),
+      }),
+    },
+    evaluation: {
+      timeoutMs: count(values, 'netconf-eval-timeout', DEFAULT_EVALUATION_TIMEOUT_MS / 1000) * 1000,
+      workers: count(values, 'netconf-eval-workers', DEFAULT_EVALUATION_WORKERS),
+    },
+  };
 }
 
 void main();

@@ -8,14 +8,14 @@
 // notifications.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { DataTree } from 'libyang-wasm';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
 import { realStations } from '../bmp/engine-station.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
 import type { RunningChange } from '../datastore/datastores.js';
-import { startNetconfService, type NetconfService } from '../netconf/service.js';
+import { startNetconfService, type NetconfService, type NetconfServiceOptions } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
+import { runningView, type BmpdRunningView } from './config-snapshot.js';
 import { operStateXml } from './oper-state.js';
 import { registerBmpdRpcs } from './rpcs.js';
 import { neighborNotification, serverNotification } from './notifications.js';
@@ -29,10 +29,13 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Initiation sysName; default the host name. */
   readonly sysName?: string;
+  /** The NETCONF server's limits (message size, XML, SSH pre-auth) and evaluation workers. */
+  readonly netconf?: Pick<NetconfServiceOptions, 'server' | 'evaluation'>;
 }
 
 export class Agent {
   private netconf: NetconfService | null = null;
+  private runningViewAt: { readonly epoch: number; readonly view: BmpdRunningView } | null = null;
   private readonly reconciler: Reconciler;
 
   private constructor(
@@ -68,8 +71,12 @@ export class Agent {
       ...(options.netconfAddress !== undefined ? { address: options.netconfAddress } : {}),
       ...(options.netconfPort !== undefined ? { port: options.netconfPort } : {}),
       logger,
-      apply: async (change) => { await agent.reconcile(change); },
+      // A change of other modules only (NACM's rules) leaves the BGP and BMP planes as they are.
+      apply: async (change) => {
+        if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
+      },
       state: [() => agent.operState()],
+      ...options.netconf,
     });
     registerBmpdRpcs(agent.netconf.server.dispatcher, agent);
     agent.wireNotifications();
@@ -93,9 +100,14 @@ export class Agent {
 
   /** State data for <get>: everything config false in the bmpd module. */
   operState(): string {
-    const running: DataTree = this.service.datastores.tree('running');
+    // The view of running's entries (110-230 ms at 10,000 neighbors, on the
+    // thread every session shares) is read again only when running may have changed.
+    const datastores = this.service.datastores;
+    if (this.runningViewAt?.epoch !== datastores.changeEpoch) {
+      this.runningViewAt = { epoch: datastores.changeEpoch, view: runningView(datastores.tree('running')) };
+    }
     return operStateXml({
-      running,
+      running: this.runningViewAt.view,
       engine: this.engine.snapshot(),
       speaker: this.speaker.snapshot(),
       now: new Date(),

@@ -13,7 +13,8 @@
 // remembered so that commit diffs and copies only those subtrees. Anything
 // unusual (copy-config, delete-config, a test-option=set edit, a schema the
 // recorder cannot track) takes the whole-tree path.
-import type { DataTree, DiffChange, YangContext, YangError } from 'libyang-wasm';
+import { outermostPaths, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
+import type { Logger } from 'pino';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
@@ -51,6 +52,19 @@ export interface RunningChange {
 /** Reconciles a change of running into the live system; throws to reject it. */
 export type ApplyHook = (change: RunningChange) => Promise<void>;
 
+/**
+ * A write a session asks for, as the changes it makes to `target` (RFC 8341 §3.4.5: every created,
+ * updated and deleted node, descendants of a created or deleted subtree included).
+ */
+export interface WriteRequest {
+  readonly target: DatastoreName;
+  readonly sessionId: number;
+  readonly changes: readonly DiffChange[];
+}
+
+/** Decides whether a write may happen; throws a DatastoreError (access-denied) to refuse it. */
+export type WriteGuard = (write: WriteRequest) => void;
+
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
   readonly errors: readonly ErrorDetail[];
@@ -61,6 +75,18 @@ export interface DatastoresOptions {
   /** Where startup.xml lives; null keeps startup in memory only (tests). */
   readonly stateDir: string | null;
   readonly apply?: ApplyHook;
+  /** Where startup-file trouble (a failed save, leftovers of a crash) is logged. */
+  readonly logger?: Logger;
+  /** Checked before edit-config, copy-config and delete-config change a datastore (NACM). */
+  readonly authorizeWrite?: WriteGuard;
+  /** Told after startup was replaced (copy-config, delete-config), with the changes it saw. */
+  readonly startupSaved?: (change: StartupChange) => void;
+}
+
+export interface StartupChange {
+  readonly cause: 'copy-config' | 'delete-config';
+  readonly sessionId: number;
+  readonly changes: readonly DiffChange[];
 }
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
@@ -107,6 +133,9 @@ export class Datastores {
   private readonly context: YangContext;
   private readonly startupFile: StartupFile | null;
   private readonly apply: ApplyHook;
+  private readonly logger: Logger | undefined;
+  private readonly authorizeWrite: WriteGuard | undefined;
+  private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -126,11 +155,15 @@ export class Datastores {
   private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
+  private epoch = 0;
 
   private constructor(opts: DatastoresOptions) {
     this.context = opts.context;
     this.startupFile = opts.stateDir === null ? null : StartupFile.inStateDir(opts.stateDir);
     this.apply = opts.apply ?? (async () => {});
+    this.logger = opts.logger;
+    this.authorizeWrite = opts.authorizeWrite;
+    this.startupSaved = opts.startupSaved;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -143,6 +176,8 @@ export class Datastores {
    */
   static async open(opts: DatastoresOptions): Promise<Datastores> {
     const ds = new Datastores(opts);
+    const leftovers = ds.startupFile?.removeTemporaries() ?? [];
+    if (leftovers.length > 0) ds.logger?.warn({ files: leftovers }, 'removed temporary files of an interrupted startup save');
     const saved = ds.startupFile?.read() ?? null;
     if (saved !== null && saved.trim() !== '') {
       try {
@@ -177,6 +212,24 @@ export class Datastores {
       case 'candidate': return this.candidate;
       case 'startup': return this.startup;
     }
+  }
+
+  /**
+   * Changes whenever any datastore may have changed (conservatively: around
+   * every write operation), so a copy taken at one epoch (the evaluation
+   * workers') is known current while the epoch stays.
+   */
+  get changeEpoch(): number {
+    return this.epoch;
+  }
+
+  /**
+   * A datastore as XML with only the nodes libyang added as defaults tagged, for a copy that prints
+   * every with-defaults mode alike (report-all-tagged would also tag a leaf set to its default value,
+   * and the copy would then leave it out of an explicit-mode reply).
+   */
+  print(name: DatastoreName): string {
+    return this.tree(name).print({ format: 'xml', tagImplicitDefaults: true });
   }
 
   lockOwner(name: DatastoreName): number | null {
@@ -233,7 +286,8 @@ export class Datastores {
         throw new DatastoreError(detail('operation-not-supported', 'the running datastore cannot be deleted (RFC 6241 §7.4)', { type: 'protocol' }));
       }
       this.locks.assertWritable(target, sessionId);
-      if (target === 'startup') this.setStartup(this.context.emptyTree());
+      this.guardWhole(target, sessionId, this.context.emptyTree(), true);
+      if (target === 'startup') this.setStartup(this.context.emptyTree(), { cause: 'delete-config', sessionId });
       else this.setCandidate(this.context.emptyTree(), { valid: false });
     });
   }
@@ -326,6 +380,7 @@ export class Datastores {
     }
     this.running.free();
     this.running = next;
+    this.epoch++;
     this.ordered.delete('running');
     // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
     this.pending = null;
@@ -377,6 +432,7 @@ export class Datastores {
       work.free();
       throw new DatastoreError(errors);
     }
+    try { this.guardWhole(target, sessionId, work); } catch (err) { work.free(); throw err; }
     // running must stay valid whatever the test-option: reconcile consumes it.
     if (testOption !== 'set' || target === 'running') {
       try { this.validateTree(work); } catch (err) { work.free(); throw err; }
@@ -404,6 +460,9 @@ export class Datastores {
       errors = work.edit(edit, { defaultOperation: opts.defaultOperation, errorOption: opts.errorOption }).map(fromEditError);
       if (errors.length > 0 && (opts.errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
         throw new DatastoreError(errors);
+      }
+      if (this.authorizeWrite !== undefined) {
+        this.authorizeWrite({ target, sessionId, changes: this.inPlaceChanges(target, edit, opts) });
       }
       // running must stay valid whatever the test-option: reconcile consumes it.
       if (opts.testOption !== 'set' || target === 'running') this.validateChanges(work);
@@ -467,7 +526,10 @@ export class Datastores {
     }
     this.locks.assertWritable(target, sessionId);
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
-    try { this.validateTree(tree); } catch (err) { tree.free(); throw err; }
+    try {
+      this.guardWhole(target, sessionId, tree);
+      this.validateTree(tree);
+    } catch (err) { tree.free(); throw err; }
     switch (target) {
       case 'running':
         await this.replaceRunning(tree, 'copy-config', sessionId);
@@ -476,28 +538,85 @@ export class Datastores {
         this.setCandidate(tree, { valid: true });
         return;
       case 'startup':
-        this.setStartup(tree);
+        this.setStartup(tree, { cause: 'copy-config', sessionId });
         return;
     }
   }
 
-  /** Persists first (in canonical order), then swaps: a failed write leaves the old startup in place. */
-  private setStartup(tree: DataTree): void {
+  /**
+   * The changes an in-place edit of candidate just made, as they change `target`: running's diff where
+   * candidate held what running holds before the edit (the everyday transaction); otherwise the edit is
+   * undone, the subtrees it touched are copied as they were, and it is made again. O(the change) either way.
+   */
+  private inPlaceChanges(target: DatastoreName, edit: DataTree, opts: Required<EditOptions>): DiffChange[] {
+    const work = this.candidate;
+    const changed = work.changedPaths();
+    if (changed === null) return this.changesBetween(this.tree(target), work);
+    if (target === 'running' || this.pending?.size === 0) return this.changesAt(this.running, work, changed);
+    const before = this.context.emptyTree();
     try {
+      if (!work.undoChanges() || !copyPaths(before, work, outermostPaths(changed)) || !work.trackChanges()) {
+        throw new DatastoreError(detail('operation-failed', 'the edit could not be checked for access'));
+      }
+      work.edit(edit, { defaultOperation: opts.defaultOperation, errorOption: opts.errorOption });
+      return this.changesAt(before, work, changed);
+    } finally {
+      before.free();
+    }
+  }
+
+  /** The changes at `paths`; where libyang cannot diff them on their own, the whole trees are compared (as commitPaths does). */
+  private changesAt(from: DataTree, to: DataTree, paths: readonly string[]): DiffChange[] {
+    let diff;
+    try {
+      diff = from.diffPaths(to, paths);
+    } catch {
+      this.pathDiffFailureCount++;
+      return this.changesBetween(from, to);
+    }
+    try { return diff.changes(); } finally { diff.free(); }
+  }
+
+  private changesBetween(from: DataTree, to: DataTree): DiffChange[] {
+    const diff = from.diff(to);
+    try { return diff.changes(); } finally { diff.free(); }
+  }
+
+  /** The write guard over a whole-tree change of `target` into `next` (copy-config, delete-config, the whole-tree edit). */
+  private guardWhole(target: DatastoreName, sessionId: number, next: DataTree, freeNext = false): void {
+    try {
+      if (this.authorizeWrite !== undefined) this.authorizeWrite({ target, sessionId, changes: this.changesBetween(this.tree(target), next) });
+    } finally {
+      if (freeNext) next.free();
+    }
+  }
+
+  /** Persists first (in canonical order), then swaps: a failed write leaves the old startup in place. */
+  private setStartup(tree: DataTree, why: Omit<StartupChange, 'changes'>): void {
+    let changes: DiffChange[] = [];
+    try {
+      if (this.startupSaved !== undefined) changes = this.changesBetween(this.startup, tree);
       sortTree(tree);
       this.startupFile?.write(tree.print({ format: 'xml', withDefaults: 'explicit' }));
     } catch (err) {
       tree.free();
       if (err instanceof DatastoreError) throw err;
-      throw new DatastoreError(detail('operation-failed', `startup could not be saved: ${(err as Error).message}`));
+      // The log gets the cause with the file; the client gets what failed and
+      // the error code, never the server's filesystem paths.
+      const code = (err as NodeJS.ErrnoException).code;
+      this.logger?.error({ err, file: this.startupFile?.path }, 'the startup datastore could not be saved');
+      throw new DatastoreError(detail('operation-failed',
+        `the startup datastore could not be saved${code !== undefined ? ` (${code})` : ''}; the previous startup configuration is kept, the server log has the cause`));
     }
     this.startup.free();
     this.startup = tree;
     this.ordered.add('startup');
+    this.startupSaved?.({ ...why, changes });
   }
 
   /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   private resetCandidate(): void {
+    this.epoch++;
     const paths = this.pending === null ? null : [...this.pending];
     if (paths === null || !copyPaths(this.candidate, this.running, paths)) {
       this.candidate.free();
@@ -540,7 +659,11 @@ export class Datastores {
   }
 
   private serialised<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op, op);
+    const counted = async () => {
+      this.epoch++;
+      try { return await op(); } finally { this.epoch++; }
+    };
+    const run = this.queue.then(counted, counted);
     this.queue = run.catch(() => undefined);
     return run;
   }

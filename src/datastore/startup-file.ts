@@ -2,7 +2,7 @@
 // replaced atomically (write a temporary file, fsync it, rename it over the
 // old one, fsync the directory) so a crash leaves either the old or the new
 // configuration, never half of one.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const STARTUP_FILE_NAME = 'startup.xml';
@@ -27,6 +27,30 @@ export class StartupFile {
   read(): string | null {
     if (!existsSync(this.path)) return null;
     return readFileSync(this.path, 'utf8');
+  }
+
+  /**
+   * Removes the temporary files of saves a crash interrupted (they are never
+   * read: the rename that would have published one did not happen). Returns
+   * their names.
+   */
+  removeTemporaries(): string[] {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.`;
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
+    } catch {
+      return [];
+    }
+    return names.filter((name) => {
+      try {
+        unlinkSync(join(dir, name));
+        return true;
+      } catch {
+        return false; // not ours to remove (a directory of that name): the next save fails and says so
+      }
+    });
   }
 
   write(xml: string): void {

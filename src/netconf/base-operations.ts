@@ -11,9 +11,14 @@ import {
   withDefaultsParam, type WithDefaultsMode,
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
+import type { ReadAccess, ReadView } from './nacm.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import { assertOperationParameters } from './rpc-schema.js';
+import type { SessionInfo } from './session.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
 import { declareNamespaces } from './xml-scope.js';
+import { checkXmlLimits, DEFAULT_XML_LIMITS, XmlLimitError } from './xml.js';
+import type { EvaluationFilter, EvaluationPool } from './evaluation-pool.js';
 
 /** Produces state (config false) data as XML for <get>; each provider covers its own subtree. */
 export type StateProvider = () => string | Promise<string>;
@@ -28,7 +33,27 @@ export interface BaseOperationsBackend {
   moduleOf(namespace: string): string | null;
   /** State providers merged into <get> replies. */
   readonly state: readonly StateProvider[];
+  /**
+   * Worker threads that evaluate and print <get>/<get-config> replies within a
+   * time limit; without it (unit tests) they are computed on this thread.
+   */
+  readonly evaluation?: EvaluationPool;
+  /**
+   * NACM read access (RFC 8341 §3.4.5), applied before any filter: the tree as the session may read
+   * it — `tree` itself, pruned in place when `owned`, or a pruned copy the caller frees — and what to
+   * do to its print. For replies computed on this thread.
+   */
+  readonly readView?: (session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean) => ReadView;
+  /** The same read access as data, for replies computed by `evaluation`'s workers; null: unrestricted. */
+  readonly readAccess?: (session: SessionInfo) => ReadAccess | null;
 }
+
+/**
+ * Most elements in a subtree filter: it becomes one xpath step or predicate
+ * per element, parsed by xml2js whole. Far above any filter a person or tool
+ * writes, far below what would cost memory or time.
+ */
+export const MAX_SUBTREE_FILTER_ELEMENTS = 10_000;
 
 /** Runs a datastore operation, turning its errors into rpc-errors. */
 async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<T>): Promise<T> {
@@ -44,7 +69,7 @@ async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<
  * The XPath a <filter> selects, or undefined for "no filter" and null for
  * "selects nothing" (RFC 6241 §6.4.2: an empty filter selects nothing).
  */
-async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation): Promise<{ xpath: string | null; namespaces?: Record<string, string> } | undefined> {
+async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation): Promise<EvaluationFilter> {
   const node = child(op.node, 'filter');
   if (node === undefined) return undefined;
   const slice = childSlice(op, 'filter')!;
@@ -65,6 +90,12 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
       info: { badAttribute: 'type', badElement: 'filter' } });
   }
   try {
+    checkXmlLimits(slice.innerXml, { ...DEFAULT_XML_LIMITS, maxElements: MAX_SUBTREE_FILTER_ELEMENTS });
+  } catch (err) {
+    if (err instanceof XmlLimitError) throw new RpcError({ type: 'application', tag: 'too-big', message: `a subtree filter may hold at most ${MAX_SUBTREE_FILTER_ELEMENTS} elements` });
+    throw err;
+  }
+  try {
     return { xpath: await subtreeFilterToXPath(declareNamespaces(slice.innerXml, slice.namespaces), (ns) => backend.moduleOf(ns)) };
   } catch (err) {
     if (err instanceof FilterError) throw invalid('filter', err.message);
@@ -72,9 +103,23 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
   }
 }
 
-/** Prints `tree` through an optional filter; the reply content of <data>. */
-async function render(backend: BaseOperationsBackend, tree: DataTree, op: ParsedOperation, mode: WithDefaultsMode): Promise<string> {
+/**
+ * Prints `tree` through an optional filter, as the session may read it (NACM before the filter); the
+ * reply content of <data>. `owned`: the tree is the caller's to prune.
+ */
+async function render(backend: BaseOperationsBackend, session: SessionInfo, source: DataTree, owned: boolean, op: ParsedOperation,
+  mode: WithDefaultsMode): Promise<string> {
   const filter = await filterXPath(backend, op);
+  const view = backend.readView?.(session, source, owned, filter !== undefined) ?? { tree: source, printed: (xml: string) => xml };
+  try {
+    return view.printed(renderFiltered(view.tree, filter, mode));
+  } finally {
+    if (view.tree !== source) view.tree.free();
+  }
+}
+
+function renderFiltered(tree: DataTree, filter: { xpath: string | null; namespaces?: Record<string, string> } | undefined,
+  mode: WithDefaultsMode): string {
   if (filter === undefined) return tree.print({ format: 'xml', withDefaults: mode });
   if (filter.xpath === null) return '';
   let selected: DataTree;
@@ -116,17 +161,29 @@ async function runningWithState(backend: BaseOperationsBackend): Promise<DataTre
 export function baseOperationHandlers(backend: BaseOperationsBackend): Record<string, RpcHandler> {
   const ds = backend.datastores;
   return {
-    'get-config': async ({ operation }) => {
+    'get-config': async ({ operation, session }) => {
       const source = datastoreParam(operation, 'source');
       const mode = withDefaultsParam(operation);
-      return { data: await render(backend, ds.tree(source), operation, mode) };
+      const { evaluation } = backend;
+      if (evaluation !== undefined) {
+        const filter = await filterXPath(backend, operation);
+        return { data: await evaluation.evaluate({ source, state: [], filter, mode, access: backend.readAccess?.(session) ?? null }) };
+      }
+      return { data: await render(backend, session, ds.tree(source), false, operation, mode) };
     },
 
-    get: async ({ operation }) => {
+    get: async ({ operation, session }) => {
       const mode = withDefaultsParam(operation);
+      const { evaluation } = backend;
+      if (evaluation !== undefined) {
+        const filter = await filterXPath(backend, operation);
+        if (filter?.xpath === null) return { data: '' };
+        const state = (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '');
+        return { data: await evaluation.evaluate({ source: 'running', state, filter, mode, access: backend.readAccess?.(session) ?? null }) };
+      }
       const tree = await runningWithState(backend);
       try {
-        return { data: await render(backend, tree, operation, mode) };
+        return { data: await render(backend, session, tree, true, operation, mode) };
       } finally {
         tree.free();
       }
@@ -242,9 +299,14 @@ function inlineConfig(operation: ParsedOperation): string {
 
 export function registerBaseOperations(dispatcher: RpcDispatcher, backend: BaseOperationsBackend): void {
   for (const [name, handler] of Object.entries(baseOperationHandlers(backend))) {
-    dispatcher.register(NETCONF_BASE_NS, name, handler);
+    // Unknown or misplaced parameters are refused before the handler reads any (rpc-schema.ts).
+    const strict: RpcHandler = async (ctx) => {
+      assertOperationParameters(backend.context, ctx.operation);
+      return handler(ctx);
+    };
+    dispatcher.register(NETCONF_BASE_NS, name, strict);
     // Interop: Ansible's netconf_rpc sends <get/> without a namespace inside
     // a namespaced <rpc>; netopeer2 and yuma123 read it as the base operation.
-    dispatcher.register('', name, handler);
+    dispatcher.register('', name, strict);
   }
 }

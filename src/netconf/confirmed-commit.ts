@@ -40,7 +40,40 @@ interface Pending {
   readonly rollbackTo: DataTree;
   owner: number;
   persist: string | null;
-  timer: NodeJS.Timeout;
+  timer: LongTimer;
+}
+
+/** Node's setTimeout holds at most 2^31-1 ms (24.8 days); longer delays overflow to 1 ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * A timer for any confirm-timeout of the uint32 range (up to 136 years),
+ * run as a chain of setTimeouts of at most MAX_TIMEOUT_MS. A single
+ * setTimeout of more than 2,147,483 s fired at once: the confirmed commit
+ * answered <ok/> and was rolled back within milliseconds.
+ */
+export class LongTimer {
+  private handle: NodeJS.Timeout | undefined;
+
+  constructor(delayMs: number, private readonly onFire: () => void) {
+    this.arm(Date.now() + delayMs);
+  }
+
+  private arm(dueAt: number): void {
+    const left = dueAt - Date.now();
+    if (left <= 0) {
+      this.handle = undefined;
+      this.onFire();
+      return;
+    }
+    this.handle = setTimeout(() => this.arm(dueAt), Math.min(left, MAX_TIMEOUT_MS));
+    this.handle.unref();
+  }
+
+  clear(): void {
+    if (this.handle !== undefined) clearTimeout(this.handle);
+    this.handle = undefined;
+  }
 }
 
 export interface ConfirmedCommitOptions {
@@ -85,9 +118,8 @@ export class ConfirmedCommit {
       if (pending === null) rollbackTo.free();
       throw err;
     }
-    if (pending !== null) clearTimeout(pending.timer);
-    const timer = setTimeout(() => void this.rollback('timeout', null), req.timeoutSeconds * 1000);
-    timer.unref();
+    if (pending !== null) pending.timer.clear();
+    const timer = new LongTimer(req.timeoutSeconds * 1000, () => void this.rollback('timeout', null));
     this.pending = { rollbackTo, owner: actor.id, persist: req.persist ?? pending?.persist ?? null, timer };
     this.emit(pending === null ? 'start' : 'extend', actor, req.timeoutSeconds);
   }
@@ -124,7 +156,7 @@ export class ConfirmedCommit {
     const pending = this.pending;
     if (pending === null) return;
     this.pending = null;
-    clearTimeout(pending.timer);
+    pending.timer.clear();
     try {
       // An unmodified candidate follows running back by itself.
       await this.options.datastores.replaceRunning(pending.rollbackTo, 'rollback', actor?.id ?? SYSTEM_SESSION);
@@ -135,7 +167,7 @@ export class ConfirmedCommit {
   }
 
   private finish(pending: Pending): void {
-    clearTimeout(pending.timer);
+    pending.timer.clear();
     pending.rollbackTo.free();
     this.pending = null;
   }

@@ -34,7 +34,8 @@ const EOM = Buffer.from(EOM_DELIMITER, 'latin1');
 export const MAX_CHUNK_SIZE = 4294967295;
 const MAX_CHUNK_SIZE_DIGITS = 10;
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Admits an edit-config of 100,000 neighbors (12-21 MB, depending on the leaves set). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 const LF = 0x0a;
 const HASH = 0x23;

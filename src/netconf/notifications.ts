@@ -35,10 +35,20 @@ export interface NotificationEvent {
   readonly name: string;
   /** The complete event element, with its xmlns. */
   readonly xml: string;
+  /**
+   * The event element for a reader who may read only some data nodes (RFC 8341 §3.4.6), for events
+   * that name data nodes (netconf-config-change's edit targets).
+   */
+  readonly forReader?: (canRead: (path: string, schemaPath: string) => boolean) => string;
 }
+
+/** What a subscriber may receive of an event: its element, or null when access control denies the event. */
+export type NotificationAccess = (session: SessionInfo, event: NotificationEvent) => string | null;
 
 export class NotificationStream {
   private readonly subscriptions = new Map<number, Subscription>();
+
+  constructor(private readonly access?: NotificationAccess) {}
 
   get subscriberCount(): number {
     return this.subscriptions.size;
@@ -63,7 +73,8 @@ export class NotificationStream {
 
   /** Sends the event to every subscriber whose filter selects it. Returns how many got it. */
   publish(event: NotificationEvent, at: Date = new Date()): number {
-    const xml = `<notification xmlns="${NOTIFICATION_NS}"><eventTime>${at.toISOString()}</eventTime>${event.xml}</notification>`;
+    const envelope = (content: string) => `<notification xmlns="${NOTIFICATION_NS}"><eventTime>${at.toISOString()}</eventTime>${content}</notification>`;
+    const xml = envelope(event.xml);
     let delivered = 0;
     for (const sub of [...this.subscriptions.values()]) {
       if (sub.stopTime !== null && at > sub.stopTime) {
@@ -71,7 +82,9 @@ export class NotificationStream {
         continue;
       }
       if (sub.selectors !== null && !sub.selectors.some((s) => s.namespace === event.namespace && s.name === event.name)) continue;
-      if (sub.session.sendNotification(xml)) delivered++;
+      const content = this.access === undefined ? event.xml : this.access(sub.session, event);
+      if (content === null) continue;
+      if (sub.session.sendNotification(content === event.xml ? xml : envelope(content))) delivered++;
     }
     return delivered;
   }
@@ -163,10 +176,13 @@ export function configChangeEvent(actor: { id: number; username: string; sourceH
     const p = errorPath(c.path, namespaceOf);
     const xmlns = Object.entries(p.namespaces).map(([k, v]) => ` xmlns:${k}="${escapeText(v)}"`).join('');
     const op = c.operation === 'none' ? 'merge' : c.operation;
-    return `<edit><target${xmlns}>${escapeText(p.path)}</target>${e('operation', op)}</edit>`;
-  }).join('');
-  return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change',
-    xml: `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}">${changedBy(actor)}<datastore>running</datastore>${edits}</netconf-config-change>` };
+    return { change: c, xml: `<edit><target${xmlns}>${escapeText(p.path)}</target>${e('operation', op)}</edit>` };
+  });
+  const element = (shown: readonly { xml: string }[]) =>
+    `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}">${changedBy(actor)}<datastore>running</datastore>${shown.map((s) => s.xml).join('')}</netconf-config-change>`;
+  return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change', xml: element(edits),
+    // A subscriber learns of a change only where it may read the changed node.
+    forReader: (canRead) => element(edits.filter((s) => canRead(s.change.path, s.change.schemaPath))) };
 }
 
 export function sessionStartEvent(s: SessionInfo): NotificationEvent {

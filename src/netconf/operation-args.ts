@@ -81,6 +81,22 @@ export function withDefaultsParam(op: ParsedOperation): WithDefaultsMode {
   return value as WithDefaultsMode;
 }
 
+/** The steps of a data path or instance-identifier ('/a/b[k='x/y']' → ["a", "b[k='x/y']"]): split on '/' outside predicates and quotes. */
+export function pathSteps(path: string): string[] {
+  let depth = 0; let quote: string | null = null; let current = '';
+  const steps: string[] = [];
+  for (const c of path) {
+    if (quote) { if (c === quote) quote = null; current += c; continue; }
+    if (c === "'" || c === '"') { quote = c; current += c; continue; }
+    if (c === '[') depth++;
+    if (c === ']') depth--;
+    if (c === '/' && depth === 0) { if (current) steps.push(current); current = ''; continue; }
+    current += c;
+  }
+  if (current) steps.push(current);
+  return steps;
+}
+
 /**
  * Turns a libyang data path (/bmpd:bgp/bmp/server[id='1']) into the fully
  * prefixed XPath NETCONF's error-path carries, with the namespace of each
@@ -90,19 +106,7 @@ export function errorPath(path: string, namespaceOf: (module: string) => string 
   const namespaces: Record<string, string> = {};
   let module = '';
   const steps: string[] = [];
-  // Split on '/' outside of predicates and quotes.
-  let depth = 0; let quote: string | null = null; let current = '';
-  const raw: string[] = [];
-  for (const c of path) {
-    if (quote) { if (c === quote) quote = null; current += c; continue; }
-    if (c === "'" || c === '"') { quote = c; current += c; continue; }
-    if (c === '[') depth++;
-    if (c === ']') depth--;
-    if (c === '/' && depth === 0) { if (current) raw.push(current); current = ''; continue; }
-    current += c;
-  }
-  if (current) raw.push(current);
-  for (const step of raw) {
+  for (const step of pathSteps(path)) {
     const m = /^(?:([\w.-]+):)?([\w.-]+)(.*)$/s.exec(step);
     if (!m) { steps.push(step); continue; }
     if (m[1]) module = m[1];

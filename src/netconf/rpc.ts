@@ -1,53 +1,20 @@
 /**
  * RFC 6241 §4.1-4.2 <rpc>/<rpc-reply> envelopes and the operation dispatcher.
  *
- * Envelopes are parsed with xml2js (namespace-aware). YANG payloads are not
- * interpreted here: every operation and each of its children is also kept as
- * the exact text slice of the message, with the namespace declarations in
+ * Envelopes are parsed by the bounded XML front (xml.ts). YANG payloads are
+ * not interpreted here: every operation and each of its children is also kept
+ * as the exact text slice of the message, with the namespace declarations in
  * scope at that point, so the datastore layer can hand e.g. <config> content to
  * libyang unchanged.
- *
- * Hostile XML: a DOCTYPE is refused outright (no DTD, so no entity definitions
- * and no entity expansion — "billion laughs" never gets started); sax in strict
- * mode knows only the five predefined XML entities and fails on any other.
  */
-import xml2js from 'xml2js';
 import type { Logger } from 'pino';
 import { NETCONF_BASE_NS, RpcError, escapeAttribute, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
 import type { SessionInfo, SessionRegistry } from './session.js';
+import type { ParsedDocument, XmlAttribute, XmlNode, XmlSlice } from './xml.js';
 
 export { NETCONF_BASE_NS };
-
-/** A namespace-aware xml2js node (options xmlns + explicitChildren + preserveChildrenOrder). */
-export interface XmlNode {
-  '#name': string;
-  $ns: { uri: string; local: string };
-  $?: Record<string, XmlAttribute>;
-  /** Child elements in document order. */
-  $$?: XmlNode[];
-  /** Text content, when not only whitespace. */
-  _?: string;
-}
-
-export interface XmlAttribute {
-  name: string;
-  value: string;
-  prefix: string;
-  local: string;
-  uri: string;
-}
-
-/** Exact source text of one element, with the namespace declarations in scope at its start tag. */
-export interface XmlSlice {
-  name: string;
-  namespace: string;
-  /** The element as written in the message, start tag to end tag. */
-  xml: string;
-  /** Text between its start and end tag. */
-  innerXml: string;
-  /** prefix -> namespace in scope on the element ('' = default namespace), including its own declarations. */
-  namespaces: Readonly<Record<string, string>>;
-}
+// The XML front moved to xml.ts; these names stay importable from here.
+export { XmlParseError, parseXmlMessage, type XmlAttribute, type XmlNode, type XmlSlice } from './xml.js';
 
 export interface ParsedOperation extends XmlSlice {
   /** The operation element as parsed by xml2js. */
@@ -80,107 +47,6 @@ export interface RpcContext {
 }
 
 export type RpcHandler = (ctx: RpcContext) => Promise<ReplyBody>;
-
-export class XmlParseError extends Error {
-  override readonly name = 'XmlParseError';
-}
-
-interface ParsedDocument {
-  root: XmlNode;
-  /** Slices of the root's children (depth 1) and grandchildren (depth 2), in document order. */
-  slices: { depth: number; slice: XmlSlice }[];
-}
-
-/**
- * Parse one NETCONF message. Throws XmlParseError for anything not well-formed,
- * for a DOCTYPE, and for undefined entities.
- */
-export function parseXmlMessage(text: string): ParsedDocument {
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const parser = new xml2js.Parser({
-    xmlns: true,
-    explicitChildren: true,
-    preserveChildrenOrder: true,
-    explicitArray: true,
-    strict: true,
-  });
-  // xml2js exposes its sax parser; we chain onto its handlers to record where
-  // elements start and end in the source (sax positions are UTF-16 offsets,
-  // matching String.prototype.slice).
-  const sax = (parser as unknown as { saxParser: SaxParser }).saxParser;
-  const onOpen = sax.onopentag;
-  const onClose = sax.onclosetag;
-  const stack: { start: number; innerStart: number; node: SaxTag }[] = [];
-  const slices: ParsedDocument['slices'] = [];
-  sax.onopentag = function (this: unknown, node: SaxTag) {
-    stack.push({ start: sax.startTagPosition - 1, innerStart: sax.position, node });
-    onOpen.call(this, node);
-  };
-  let rootEnd = -1;
-  sax.onclosetag = function (this: unknown, name: string) {
-    const open = stack.pop();
-    if (stack.length === 0 && rootEnd < 0) rootEnd = sax.position;
-    if (open !== undefined && (stack.length === 1 || stack.length === 2)) {
-      const end = sax.position;
-      const xml = source.slice(open.start, end);
-      const selfClosing = open.node.isSelfClosing;
-      const innerEnd = selfClosing ? open.innerStart : source.lastIndexOf('</', end - 1);
-      const namespaces: Record<string, string> = {};
-      for (const prefix in open.node.ns) namespaces[prefix] = open.node.ns[prefix]!;
-      slices.push({
-        depth: stack.length,
-        slice: {
-          name: open.node.local,
-          namespace: open.node.uri,
-          xml,
-          innerXml: selfClosing ? '' : source.slice(open.innerStart, innerEnd),
-          namespaces,
-        },
-      });
-    }
-    onClose.call(this, name);
-  };
-  sax.ondoctype = () => {
-    throw new XmlParseError('DOCTYPE is not allowed in NETCONF messages');
-  };
-  let result: Record<string, XmlNode> | null | undefined;
-  let failure: unknown;
-  parser.parseString(source, (err: unknown, value: Record<string, XmlNode> | null) => {
-    failure = err;
-    result = value;
-  });
-  if (failure !== undefined && failure !== null) {
-    const message = failure instanceof Error ? failure.message.split('\n')[0]! : String(failure);
-    throw new XmlParseError(message);
-  }
-  const root = result ? Object.values(result)[0] : undefined;
-  if (root === undefined) throw new XmlParseError('empty message');
-  // xml2js reports success as soon as the root element closes; whatever follows
-  // it (a second element, text) would go unnoticed. Only whitespace, comments
-  // and processing instructions may follow the root (XML 1.0 §2.1 Misc).
-  if (!TRAILING_MISC.test(source.slice(rootEnd))) {
-    throw new XmlParseError('content after the document element');
-  }
-  return { root, slices };
-}
-
-const TRAILING_MISC = /^(?:\s|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*$/;
-
-interface SaxTag {
-  name: string;
-  local: string;
-  uri: string;
-  isSelfClosing: boolean;
-  ns: Record<string, string>;
-}
-
-interface SaxParser {
-  position: number;
-  startTagPosition: number;
-  onopentag: (this: unknown, node: SaxTag) => void;
-  onclosetag: (this: unknown, name: string) => void;
-  ondoctype: (doctype: string) => void;
-}
 
 /** Outcome of reading an <rpc>: either a request to dispatch or the error reply it earned. */
 export type RpcParseResult =
@@ -248,6 +114,8 @@ export interface DispatchOutcome {
 /** Operation handlers keyed by `${namespace} ${name}` of the operation element. */
 export class RpcDispatcher {
   private readonly handlers = new Map<string, RpcHandler>();
+  /** Runs before every known operation's handler; throws an RpcError to refuse it (NACM, RFC 8341 §3.4.4). */
+  guard: ((ctx: RpcContext) => void) | undefined;
 
   constructor(private readonly logger?: Logger) {}
 
@@ -279,6 +147,7 @@ export class RpcDispatcher {
       return { body: error.toXml(), errorCount: 1 };
     }
     try {
+      this.guard?.(ctx);
       return { body: replyBodyXml(await handler(ctx)), errorCount: 0 };
     } catch (thrown) {
       const errors = rpcErrorsOf(thrown);

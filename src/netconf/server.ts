@@ -20,8 +20,10 @@ import {
   SessionRegistry,
   registerSessionOperations,
 } from './session.js';
-import { AuthThrottle, SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
+import type { AuthThrottle, StartupLimiter } from './ssh-preauth.js';
+import { SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
 import { UserStore } from './users.js';
+import type { XmlLimits } from './xml.js';
 
 export interface NetconfServerOptions {
   /** Listen address; default 127.0.0.1. Beyond loopback a users file is required. */
@@ -40,8 +42,10 @@ export interface NetconfServerOptions {
   helloTimeoutSeconds?: number;
   /** Seconds an SSH connection may take to authenticate; default 30. */
   authTimeoutSeconds?: number;
-  /** Largest accepted NETCONF message; default 16 MiB. */
+  /** Largest accepted NETCONF message; default DEFAULT_MAX_MESSAGE_BYTES (32 MiB). */
   maxMessageBytes?: number;
+  /** Depth, attributes per element and elements of one message (xml.ts); default DEFAULT_XML_LIMITS. */
+  xmlLimits?: XmlLimits;
   /**
    * Output a session may have queued towards a client that does not read
    * (SSH channel buffer + TCP send buffer), checked before each message is
@@ -66,8 +70,14 @@ export interface NetconfServerOptions {
   yang11ModuleCapabilities?: boolean;
   /** Operation handlers keyed `${namespace} ${name}`; more can be registered on `dispatcher`. */
   handlers?: Readonly<Record<string, RpcHandler>>;
-  /** Failed-login throttle; default 5 failures in 60 s block an address for 60 s. */
+  /**
+   * Failed-login throttle; default: 5 failures of one user from one address in
+   * 60 s block that user from that address for 60 s, 20 from one address block
+   * the address.
+   */
   authThrottle?: AuthThrottle;
+  /** Unauthenticated connections per source and in total (MaxStartups); default StartupLimiter's (4:50:8, 10:30:100). */
+  startups?: StartupLimiter;
 }
 
 export class NetconfServer {
@@ -137,6 +147,7 @@ export class NetconfServer {
       maxConnections: this.options.maxConnections ?? maxSessions * 2,
       authTimeoutMs: (this.options.authTimeoutSeconds ?? 30) * 1000,
       ...(this.options.authThrottle ? { throttle: this.options.authThrottle } : {}),
+      ...(this.options.startups ? { startups: this.options.startups } : {}),
       canOpenNetconf: (identity) => {
         if (this.sessions.size < maxSessions) return true;
         this.logger.warn(
@@ -159,7 +170,9 @@ export class NetconfServer {
 
   /**
    * Re-read stateDir/users.json (e.g. on SIGHUP after bmpd-adduser). New logins
-   * use it; open sessions stay. A broken file throws and the old users stay.
+   * use it; open sessions take the new groups and recovery marks at their next
+   * request (NACM looks them up), and the sessions of removed users end. A
+   * broken file throws and the old users stay.
    */
   async reloadUsers(): Promise<void> {
     const transport = this.transport;
@@ -167,7 +180,9 @@ export class NetconfServer {
     const users = await this.loadUsers();
     transport.users = users;
     this.usersValue = users;
-    this.logger.info({ users: users.source }, 'NETCONF users reloaded');
+    const orphaned = this.sessions.list().filter((s) => !users.has(s.username));
+    this.logger.info({ users: users.source, count: users.names().length, sessionsEnded: orphaned.length }, 'NETCONF users reloaded');
+    await Promise.all(orphaned.map((s) => s.close('user-removed')));
   }
 
   private get listenAddress(): string {
@@ -215,6 +230,7 @@ export class NetconfServer {
       helloTimeoutMs: (this.options.helloTimeoutSeconds ?? 60) * 1000,
       maxQueuedOutputBytes: this.options.maxQueuedOutputBytes ?? DEFAULT_MAX_QUEUED_OUTPUT_BYTES,
       transport: connection,
+      ...(this.options.xmlLimits !== undefined ? { xmlLimits: this.options.xmlLimits } : {}),
     });
     session.start();
   }

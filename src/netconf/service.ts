@@ -2,17 +2,20 @@
 // datastores and their operations, confirmed commit, monitoring, YANG
 // library and notifications, around one libyang schema context.
 import type { Logger } from 'pino';
-import type { ModuleInfo } from 'libyang-wasm';
-import { Datastores, type ApplyHook, type RunningChange } from '../datastore/datastores.js';
+import type { DiffChange, ModuleInfo } from 'libyang-wasm';
+import { Datastores, SYSTEM_SESSION, type ApplyHook, type RunningChange } from '../datastore/datastores.js';
 import type { YangModel } from '../yang/model.js';
 import { registerBaseOperations, type StateProvider } from './base-operations.js';
 import { DEFAULT_CAPABILITIES, type AdvertisedModule } from './capabilities.js';
+import { AccessControl } from './access-control.js';
 import { ConfirmedCommit } from './confirmed-commit.js';
 import { getSchemaHandler, MONITORING_NS, netconfStateXml } from './monitoring.js';
 import {
   configChangeEvent, confirmedCommitEvent, createSubscriptionHandler, NOTIFICATION_NS, NotificationStream,
   sessionEndEvent, sessionStartEvent,
 } from './notifications.js';
+import { EvaluationPool } from './evaluation-pool.js';
+import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf } from './nacm.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
 import { contentId, yangLibraryXml } from './yang-library.js';
 
@@ -27,6 +30,8 @@ export interface NetconfServiceOptions {
   /** State data of the rest of the agent (the engine's oper state), merged into <get>. */
   readonly state?: readonly StateProvider[];
   readonly server?: Partial<Omit<NetconfServerOptions, 'stateDir' | 'address' | 'port' | 'logger' | 'modules' | 'handlers'>>;
+  /** Worker threads for <get>/<get-config> and their time limit (evaluation-pool.ts). */
+  readonly evaluation?: { readonly workers?: number; readonly timeoutMs?: number };
 }
 
 /** The running NETCONF side of the agent. */
@@ -35,7 +40,13 @@ export interface NetconfService {
   readonly datastores: Datastores;
   readonly notifications: NotificationStream;
   readonly confirmedCommit: ConfirmedCommit;
+  readonly accessControl: AccessControl;
   stop(): Promise<void>;
+}
+
+/** Nodes a change really changed (not the ancestors that only give them their place). */
+function changedNodes(changes: readonly DiffChange[]): number {
+  return changes.filter((c) => c.operation !== 'none').length;
 }
 
 function advertised(model: YangModel): AdvertisedModule[] {
@@ -55,30 +66,61 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   const modules: readonly ModuleInfo[] = model.modules;
   const namespaceOf = (module: string) => modules.find((m) => m.name === module)?.namespace ?? null;
   const moduleOf = (namespace: string) => modules.find((m) => m.namespace === namespace && m.implemented)?.name ?? null;
-  const notifications = new NotificationStream();
   let server: NetconfServer | undefined;
+  let datastores: Datastores | undefined;
+  const access = new AccessControl({
+    context: model.context,
+    defaultDeny: defaultDenyOf(modules.filter((m) => m.implemented).map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')),
+    users: (name) => server?.users?.user(name),
+    session: (id) => server?.sessions.get(id),
+    moduleOf,
+    namespaceOf,
+    logger,
+  }, () => datastores!.tree('running'));
+  const notifications = new NotificationStream((session, event) => access.notificationFor(session, event));
 
   const actorOf = (sessionId: number) => {
     const s = server?.sessions.get(sessionId);
     return s ? { id: s.id, username: s.username, sourceHost: s.sourceHost } : null;
   };
+  // SPEC §4 / issue 11: who changed what, from where, in one line per change of running or startup.
+  const audit = (target: 'running' | 'startup', operation: string, sessionId: number, changes: readonly DiffChange[]) => {
+    const actor = actorOf(sessionId);
+    logger.info({ topic: 'audit', user: actor?.username ?? (sessionId === SYSTEM_SESSION ? 'system' : null), session: sessionId,
+      from: actor?.sourceHost ?? null, operation, target, changedNodes: changedNodes(changes) }, 'configuration changed');
+  };
 
   const apply: ApplyHook = async (change: RunningChange) => {
     await opts.apply?.(change);
+    if (change.changes.some((c) => c.path.startsWith(`/${NACM_MODULE}:`))) access.load(change.after);
     if (change.cause !== 'startup') {
+      audit('running', change.cause, change.sessionId, change.changes);
       notifications.publish(configChangeEvent(actorOf(change.sessionId), change.changes, namespaceOf));
     }
   };
 
-  const datastores = await Datastores.open({ context: model.context, stateDir: opts.stateDir, apply });
+  datastores = await Datastores.open({
+    context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }),
+    authorizeWrite: (write) => access.authorizeWrite(write),
+    startupSaved: (change) => audit('startup', change.cause, change.sessionId, change.changes),
+  });
+  const ds = datastores;
+  // SPEC §4: NACM's factory configuration while running holds no rule of its own.
+  if (ds.tree('running').paths(`/${NACM_MODULE}:nacm/rule-list | /${NACM_MODULE}:nacm/groups/group`).length === 0) {
+    await ds.editConfig('running', FACTORY_NACM_XML, {}, SYSTEM_SESSION);
+    logger.info({ topic: 'netconf' }, 'NACM factory configuration in running: rule-list admin permits group admin everything');
+  }
   const confirmedCommit = new ConfirmedCommit({
-    datastores,
+    datastores: ds,
     onEvent: (ev) => {
       logger.info({ topic: 'netconf', event: ev.event, session: ev.actor?.id ?? null }, 'confirmed commit');
       notifications.publish(confirmedCommitEvent(ev));
     },
     onRollbackError: (err) => logger.error({ topic: 'netconf', err }, 'confirmed-commit rollback failed'),
   });
+
+  const evaluation = new EvaluationPool({ datastores: ds, logger: logger.child({ topic: 'netconf' }), ...opts.evaluation });
+  await evaluation.start();
 
   const adv = advertised(model);
   const id = contentId(modules);
@@ -95,26 +137,30 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   const srv = server;
   const monitoringSources = {
     context: model.context,
-    datastores,
+    datastores: ds,
     sessions: srv.sessions,
     capabilities: () => srv.capabilities,
     modules: () => modules,
   };
   registerBaseOperations(srv.dispatcher, {
     context: model.context,
-    datastores,
+    datastores: ds,
     confirmedCommit,
     namespaceOf,
     moduleOf,
-    state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), ...(opts.state ?? [])],
+    evaluation,
+    state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), () => access.stateXml(), ...(opts.state ?? [])],
+    readView: (session, tree, owned, filtered) => access.readView(session, tree, owned, filtered),
+    readAccess: (session) => access.readAccess(session),
   });
+  srv.dispatcher.guard = (ctx) => access.authorizeOperation(ctx);
   srv.dispatcher.register(MONITORING_NS, 'get-schema', getSchemaHandler(monitoringSources));
   srv.dispatcher.register(NOTIFICATION_NS, 'create-subscription', createSubscriptionHandler(notifications));
 
   srv.sessions.onSessionStart((s) => { notifications.publish(sessionStartEvent(s)); });
   srv.sessions.onSessionEnd((end) => {
     notifications.unsubscribe(end.session.id);
-    const released = datastores.releaseSession(end.session.id);
+    const released = ds.releaseSession(end.session.id);
     if (released.length > 0) logger.info({ topic: 'netconf', session: end.session.id, released }, 'locks released with their session');
     void confirmedCommit.sessionEnded(end.session.id);
     notifications.publish(sessionEndEvent(end.session, end.reason, end.killedBy));
@@ -123,13 +169,15 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   await srv.start();
   return {
     server: srv,
-    datastores,
+    datastores: ds,
     notifications,
     confirmedCommit,
+    accessControl: access,
     async stop() {
       await srv.stop();
+      await evaluation.close();
       confirmedCommit.close();
-      datastores.close();
+      ds.close();
     },
   };
 }

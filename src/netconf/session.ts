@@ -29,6 +29,9 @@
  *   one is still readable. The error-tag is malformed-message on base:1.1; RFC
  *   6241 Appendix A forbids that tag towards base:1.0 peers, who get
  *   operation-failed instead.
+ * - A message beyond the XML limits (depth, attributes per element, elements;
+ *   xml.ts) gets too-big, echoing the rpc's message-id when its start tag was
+ *   within the limits, and the session continues.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -38,15 +41,11 @@ import { BASE_1_0, BASE_1_1 } from './capabilities.js';
 import { FramingDecoder, FramingError, encodeEom, encodeFrame, type FramingMode } from './framing.js';
 import { invalid, missing, text } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError, escapeText } from './rpc-error.js';
+import { clientText } from './ssh-preauth.js';
+import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
-  RpcDispatcher,
-  XmlParseError,
-  parseXmlMessage,
-  readRpc,
-  rpcReplyXml,
-  type RpcParseResult,
-  type XmlNode,
-} from './rpc.js';
+  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
+} from './xml.js';
 
 export type BaseVersion = '1.0' | '1.1';
 
@@ -68,13 +67,14 @@ export type CloseReason =
   | 'framing-error'
   | 'transport-closed' // the client went away
   | 'output-overflow' // the client stopped reading; its queued output passed maxQueuedOutputBytes (RFC 6470: dropped)
+  | 'user-removed' // its user left the users file (bmpd-adduser --remove, then SIGHUP)
   | 'server-shutdown';
 
 /** What operation handlers and the monitoring module see of a session. */
 export interface SessionInfo {
   readonly id: number;
   readonly username: string;
-  /** Groups from the users file, for NACM (RFC 8341). */
+  /** Groups from the users file at login; NACM (access-control.ts) reads the current ones, which a SIGHUP may have changed. */
   readonly groups: readonly string[];
   readonly sourceHost: string;
   readonly sourcePort: number;
@@ -230,6 +230,8 @@ export interface NetconfSessionOptions {
   maxQueuedOutputBytes?: number;
   /** Default: only the channel's own buffer is counted, abort destroys the channel. */
   transport?: OutputTransport;
+  /** Bounds on each message's XML; default DEFAULT_XML_LIMITS. */
+  xmlLimits?: XmlLimits;
 }
 
 export class NetconfSession implements SessionInfo {
@@ -255,6 +257,7 @@ export class NetconfSession implements SessionInfo {
   private readonly helloTimeoutMs: number;
   private readonly maxQueuedOutputBytes: number;
   private readonly output: OutputTransport | undefined;
+  private readonly xmlLimits: XmlLimits;
   private outputWaiter: (() => void) | undefined;
   private idleExempt = false;
   private timer: NodeJS.Timeout | undefined;
@@ -283,6 +286,7 @@ export class NetconfSession implements SessionInfo {
     this.helloTimeoutMs = options.helloTimeoutMs ?? 60_000;
     this.maxQueuedOutputBytes = options.maxQueuedOutputBytes ?? DEFAULT_MAX_QUEUED_OUTPUT_BYTES;
     this.output = options.transport;
+    this.xmlLimits = options.xmlLimits ?? DEFAULT_XML_LIMITS;
   }
 
   /** Output written to the channel that the client has not taken yet. */
@@ -511,6 +515,14 @@ export class NetconfSession implements SessionInfo {
           return;
         }
         this.channel.pause();
+        // Turn-taking: one request, then the others' turn. A handler that
+        // finishes without real I/O resolves in microtasks only, so without
+        // this a pipelining session would run its whole queue (200 filters:
+        // 21 s) before any other session's input was even read. setImmediate
+        // runs after pending I/O, in FIFO order: sessions alternate request
+        // by request.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.state === 'closed') return; // killed or dropped meanwhile
         await this.handleMessage(message);
         if (this.closeAfterReply) {
           this.finish('close-session');
@@ -533,9 +545,16 @@ export class NetconfSession implements SessionInfo {
     }
     this.armIdleTimer();
     const parsed = this.parseRpc(bytes);
+    if (parsed.kind === 'too-big') {
+      this.countBadRpc();
+      this.log.warn({ limit: parsed.error.limit, max: parsed.error.max, bytes: bytes.length }, 'NETCONF message over an XML limit');
+      const error = new RpcError({ type: 'rpc', tag: 'too-big', message: parsed.error.message });
+      this.write(rpcReplyXml(parsed.attributes, error.toXml()));
+      return;
+    }
     if (parsed.kind === 'malformed') {
       this.countBadRpc();
-      this.log.warn({ problem: parsed.problem }, 'malformed NETCONF message');
+      this.log.warn({ problem: clientText(parsed.problem) }, 'malformed NETCONF message');
       const error = new RpcError({
         type: 'rpc',
         tag: this.baseVersionValue === '1.1' ? 'malformed-message' : 'operation-failed',
@@ -566,7 +585,12 @@ export class NetconfSession implements SessionInfo {
     if (this.stateValue !== 'closed') this.write(rpcReplyXml(rpc.attributes, outcome.body));
   }
 
-  private parseRpc(bytes: Buffer): RpcParseResult | { kind: 'malformed'; problem: string } {
+  private parseRpc(
+    bytes: Buffer,
+  ):
+    | RpcParseResult
+    | { kind: 'malformed'; problem: string }
+    | { kind: 'too-big'; error: XmlLimitError; attributes: readonly XmlAttribute[] } {
     let text: string;
     try {
       text = this.utf8.decode(bytes);
@@ -574,8 +598,9 @@ export class NetconfSession implements SessionInfo {
       return { kind: 'malformed', problem: 'invalid UTF-8' };
     }
     try {
-      return readRpc(parseXmlMessage(text));
+      return readRpc(parseXmlMessage(text, this.xmlLimits));
     } catch (err) {
+      if (err instanceof XmlLimitError) return { kind: 'too-big', error: err, attributes: rpcAttributesOf(err.rootStartTag) };
       if (err instanceof XmlParseError) return { kind: 'malformed', problem: err.message };
       throw err;
     }
@@ -589,10 +614,10 @@ export class NetconfSession implements SessionInfo {
   }
 
   private handleHello(bytes: Buffer): void {
-    const hello = readClientHello(bytes, this.utf8);
+    const hello = readClientHello(bytes, this.utf8, this.xmlLimits);
     if (hello.kind === 'bad') {
       this.registry.statistics.inBadHellos += 1;
-      this.log.warn({ problem: hello.problem }, 'bad client hello');
+      this.log.warn({ problem: clientText(hello.problem) }, 'bad client hello');
       this.finish('bad-hello');
       return;
     }
@@ -607,7 +632,8 @@ export class NetconfSession implements SessionInfo {
       this.baseVersionValue = '1.0';
     } else {
       this.registry.statistics.inBadHellos += 1;
-      this.log.warn({ client: hello.capabilities.filter((c) => c.includes(':base:')) }, 'no common NETCONF base version');
+      const bases = hello.capabilities.filter((c) => c.includes(':base:'));
+      this.log.warn({ client: bases.slice(0, 8).map((c) => clientText(c)) }, 'no common NETCONF base version');
       this.finish('bad-hello');
       return;
     }
@@ -620,10 +646,25 @@ export class NetconfSession implements SessionInfo {
 
 type ClientHello = { kind: 'ok'; capabilities: string[] } | { kind: 'bad'; problem: string };
 
-function readClientHello(bytes: Buffer, utf8: TextDecoder): ClientHello {
+/**
+ * The attributes of an <rpc> start tag alone (message-id and the rest, to echo
+ * on the reply to a message refused as a whole); none when it is not a
+ * well-formed <rpc> start tag with a message-id.
+ */
+function rpcAttributesOf(startTag: string | undefined): readonly XmlAttribute[] {
+  if (startTag === undefined) return [];
+  try {
+    const read = readRpc(parseXmlMessage(startTag));
+    return read.kind === 'rejected' ? read.attributes : read.rpc.attributes;
+  } catch {
+    return [];
+  }
+}
+
+function readClientHello(bytes: Buffer, utf8: TextDecoder, limits: XmlLimits): ClientHello {
   let root: XmlNode;
   try {
-    root = parseXmlMessage(utf8.decode(bytes)).root;
+    root = parseXmlMessage(utf8.decode(bytes), limits).root;
   } catch (err) {
     return { kind: 'bad', problem: err instanceof Error ? err.message : String(err) };
   }

@@ -11,7 +11,10 @@ import type { Logger } from 'pino';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ClientInfo, ServerChannel } from 'ssh2';
 import type { HostKey } from './host-key.js';
+import { AuthThrottle, StartupLimiter, clientText } from './ssh-preauth.js';
 import type { AuthenticatedUser, UserStore } from './users.js';
+
+export { AuthThrottle };
 
 /** Who is on the other end of a NETCONF channel. */
 export interface SshIdentity {
@@ -20,67 +23,13 @@ export interface SshIdentity {
   sourcePort: number;
 }
 
-/**
- * Failed-login throttle per source address: after `maxFailures` failures within
- * `windowMs`, every further attempt from that address is refused for
- * `blockMs` (default 5 failures / 60 s → blocked 60 s). A refused attempt does
- * not run the password hash, so a blocked address costs no CPU.
- */
-export class AuthThrottle {
-  private readonly failures = new Map<string, number[]>();
-  private readonly blockedUntil = new Map<string, number>();
-
-  constructor(
-    readonly maxFailures = 5,
-    readonly windowMs = 60_000,
-    readonly blockMs = 60_000,
-    private readonly maxTrackedAddresses = 10_000,
-  ) {}
-
-  isBlocked(address: string, now = Date.now()): boolean {
-    const until = this.blockedUntil.get(address);
-    if (until === undefined) return false;
-    if (now < until) return true;
-    this.blockedUntil.delete(address);
-    return false;
-  }
-
-  /** Records a failure; returns true when this failure started a block. */
-  recordFailure(address: string, now = Date.now()): boolean {
-    const recent = (this.failures.get(address) ?? []).filter((t) => now - t < this.windowMs);
-    recent.push(now);
-    this.failures.delete(address); // re-insert: Map order doubles as LRU order
-    this.failures.set(address, recent);
-    if (this.failures.size > this.maxTrackedAddresses) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
-    if (recent.length >= this.maxFailures) {
-      this.failures.delete(address);
-      if (this.blockedUntil.size >= this.maxTrackedAddresses) {
-        for (const [blocked, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(blocked);
-      }
-      // Still full of live blocks: the oldest block gives way (Map keeps insertion order).
-      if (this.blockedUntil.size >= this.maxTrackedAddresses) {
-        const oldest = this.blockedUntil.keys().next().value;
-        if (oldest !== undefined) this.blockedUntil.delete(oldest);
-      }
-      this.blockedUntil.set(address, now + this.blockMs);
-      return true;
-    }
-    return false;
-  }
-
-  recordSuccess(address: string): void {
-    this.failures.delete(address);
-  }
-}
-
 export interface SshTransportOptions {
   hostKey: HostKey;
   users: UserStore;
   logger: Logger;
   throttle?: AuthThrottle;
+  /** Unauthenticated connections per source and in total (MaxStartups); default StartupLimiter's. */
+  startups?: StartupLimiter;
   /** Concurrent SSH connections, authenticated or not. */
   maxConnections: number;
   /** An unauthenticated connection is dropped after this long. */
@@ -116,6 +65,8 @@ const AUTH_METHODS = ['publickey', 'password', 'keyboard-interactive'] as const;
 interface TrackedSocket {
   socket: Socket;
   authenticated: boolean;
+  /** Gives back the connection's unauthenticated slot (StartupLimiter). */
+  releaseStartup: () => void;
 }
 
 export class SshTransport {
@@ -128,6 +79,7 @@ export class SshTransport {
   private readonly sockets = new Map<string, TrackedSocket>();
   private readonly connections = new Set<Connection>();
   private readonly throttle: AuthThrottle;
+  private readonly startups: StartupLimiter;
   private readonly log: Logger;
   /** Replaced on reload; sessions already authenticated keep their identity. */
   users: UserStore;
@@ -135,9 +87,14 @@ export class SshTransport {
   constructor(private readonly options: SshTransportOptions) {
     this.users = options.users;
     this.throttle = options.throttle ?? new AuthThrottle();
+    this.startups = options.startups ?? new StartupLimiter();
     this.log = options.logger;
-    this.server = new ssh2.Server({ hostKeys: [options.hostKey.privateKey], ident: 'bmpd' }, (client, info) =>
-      this.onConnection(client, info),
+    // No compression: before authentication it lets a client make us inflate
+    // (a 20 MB user name from a few kB), and NETCONF over loopback or a LAN
+    // gains little from it after.
+    this.server = new ssh2.Server(
+      { hostKeys: [options.hostKey.privateKey], ident: 'bmpd', algorithms: { compress: ['none'] } },
+      (client, info) => this.onConnection(client, info),
     );
     this.server.on('error', (err: Error) => this.log.error({ err }, 'SSH server error'));
     this.tcp = createServer((socket) => this.onSocket(socket));
@@ -187,7 +144,16 @@ export class SshTransport {
       socket.destroy();
       return;
     }
-    const tracked: TrackedSocket = { socket, authenticated: false };
+    const startup = this.startups.admit(socket.remoteAddress ?? '');
+    if (!startup.admitted) {
+      this.log.warn(
+        { from, limit: startup.limit, unauthenticated: this.startups.unauthenticated(socket.remoteAddress ?? '') },
+        'SSH connection refused: too many unauthenticated connections',
+      );
+      socket.destroy();
+      return;
+    }
+    const tracked: TrackedSocket = { socket, authenticated: false, releaseStartup: startup.release };
     this.sockets.set(key, tracked);
     const authTimer = setTimeout(() => {
       if (tracked.authenticated) return;
@@ -197,6 +163,7 @@ export class SshTransport {
     authTimer.unref();
     socket.once('close', () => {
       clearTimeout(authTimer);
+      tracked.releaseStartup();
       this.sockets.delete(key);
     });
     socket.on('error', (err: Error) => this.log.debug({ from, err: err.message }, 'SSH socket error'));
@@ -210,8 +177,9 @@ export class SshTransport {
     let user: AuthenticatedUser | undefined;
     let openChannels = 0;
 
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.on('authentication', (ctx) => {
-      void this.authenticate(ctx, info).then(
+      void this.authenticate(ctx, info, closed).then(
         (result) => {
           if (result !== undefined) user = result;
         },
@@ -223,7 +191,10 @@ export class SshTransport {
     });
     let everOpened = false;
     client.on('ready', () => {
-      if (tracked !== undefined) tracked.authenticated = true;
+      if (tracked !== undefined) {
+        tracked.authenticated = true;
+        tracked.releaseStartup();
+      }
       this.log.info({ from, user: user?.name }, 'SSH user authenticated');
       // An authenticated transport that never asks for the netconf subsystem
       // would otherwise hold a connection slot forever.
@@ -246,7 +217,7 @@ export class SshTransport {
       session.on('subsystem', (acceptSubsystem, rejectSubsystem, { name }) => {
         const identity: SshIdentity = { user: user!, sourceHost: info.ip, sourcePort: info.port };
         if (name !== 'netconf') {
-          this.log.info({ from, user: user?.name, subsystem: name }, 'SSH subsystem refused');
+          this.log.info({ from, user: user?.name, subsystem: clientText(name) }, 'SSH subsystem refused');
           return rejectSubsystem();
         }
         if (!this.options.canOpenNetconf(identity)) return rejectSubsystem();
@@ -281,57 +252,77 @@ export class SshTransport {
     client.on('close', () => this.connections.delete(client));
   }
 
-  private async authenticate(ctx: AuthContext, info: ClientInfo): Promise<AuthenticatedUser | undefined> {
+  private async authenticate(ctx: AuthContext, info: ClientInfo, closed: Promise<void>): Promise<AuthenticatedUser | undefined> {
     const from = info.ip;
-    if (this.throttle.isBlocked(from)) {
-      this.log.warn({ from, user: ctx.username, method: ctx.method }, 'SSH login refused: too many failures from this address');
+    const user = clientText(ctx.username);
+    // 'none' (clients probe with it first), 'hostbased', and a public key offered
+    // without a signature (RFC 4252 §7: "would this key do?") check no secret:
+    // they cost nothing and are not counted.
+    if (ctx.method === 'publickey') {
+      const key = this.users.authorizedKey(ctx.username, ctx.key.algo, ctx.key.data);
+      if (key === undefined) {
+        // An offered key we do not know is not an attack by itself (agents offer
+        // every key they hold); it is not counted as a failure.
+        ctx.reject([...AUTH_METHODS]);
+        return undefined;
+      }
+      if (ctx.signature === undefined || ctx.blob === undefined) {
+        ctx.accept();
+        return undefined;
+      }
+    } else if (ctx.method !== 'password' && ctx.method !== 'keyboard-interactive') {
+      ctx.reject([...AUTH_METHODS]);
+      return undefined;
+    }
+    // The attempt is counted from here, before the (asynchronous) password hash:
+    // parallel attempts cannot get more passwords checked than the budget.
+    const attempt = await this.throttle.begin(from, ctx.username);
+    if ('blocked' in attempt) {
+      this.log.warn({ from, user, method: ctx.method, blocked: attempt.blocked },
+        attempt.blocked === 'user' ? 'SSH login refused: too many failures of this user from this address' : 'SSH login refused: too many failures from this address');
       ctx.reject([]);
       return undefined;
     }
     const fail = (why: string) => {
-      const blocked = this.throttle.recordFailure(from);
-      this.log.warn({ from, user: ctx.username, method: ctx.method, why }, 'SSH login failed');
-      if (blocked) this.log.warn({ from, seconds: this.throttle.blockMs / 1000 }, 'SSH logins from this address blocked');
+      const blocked = attempt.failed();
+      this.log.warn({ from, user, method: ctx.method, why }, 'SSH login failed');
+      if (blocked === 'user') this.log.warn({ from, user, seconds: this.throttle.blockMs / 1000 }, 'SSH logins of this user from this address blocked');
+      if (blocked === 'source') this.log.warn({ from, seconds: this.throttle.blockMs / 1000 }, 'SSH logins from this address blocked');
       ctx.reject([...AUTH_METHODS]);
       return undefined;
     };
-    const succeed = (user: AuthenticatedUser) => {
-      this.throttle.recordSuccess(from);
+    const succeed = (authenticated: AuthenticatedUser) => {
+      attempt.succeeded();
       ctx.accept();
-      return user;
+      return authenticated;
     };
-    switch (ctx.method) {
-      case 'password': {
-        const user = await this.users.checkPassword(ctx.username, ctx.password);
-        return user ? succeed(user) : fail('bad user or password');
-      }
-      case 'keyboard-interactive': {
-        const answers = await new Promise<string[]>((resolve) =>
-          ctx.prompt([{ prompt: 'Password: ', echo: false }], (replies) => resolve(replies)),
-        );
-        const user = await this.users.checkPassword(ctx.username, answers[0] ?? '');
-        return user ? succeed(user) : fail('bad user or password');
-      }
-      case 'publickey': {
-        const key = this.users.authorizedKey(ctx.username, ctx.key.algo, ctx.key.data);
-        if (key === undefined) {
-          // An offered key we do not know is not an attack by itself (agents offer
-          // every key they hold); it is not counted as a failure.
-          ctx.reject([...AUTH_METHODS]);
-          return undefined;
+    try {
+      switch (ctx.method) {
+        case 'password': {
+          const found = await this.users.checkPassword(ctx.username, ctx.password);
+          return found ? succeed(found) : fail('bad user or password');
         }
-        // RFC 4252 §7: without a signature the client only asks whether the key would do.
-        if (ctx.signature === undefined || ctx.blob === undefined) {
-          ctx.accept();
-          return undefined;
+        case 'keyboard-interactive': {
+          // A client that never answers must not hold its attempt (and the budget) for ever.
+          const answers = await Promise.race([
+            new Promise<string[]>((resolve) => ctx.prompt([{ prompt: 'Password: ', echo: false }], (replies) => resolve(replies))),
+            closed.then(() => undefined),
+          ]);
+          if (answers === undefined) return fail('connection closed before the password');
+          const found = await this.users.checkPassword(ctx.username, answers[0] ?? '');
+          return found ? succeed(found) : fail('bad user or password');
         }
-        const valid = key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
-        return valid ? succeed(this.users.user(ctx.username)!) : fail('bad public key signature');
+        case 'publickey': {
+          const key = this.users.authorizedKey(ctx.username, ctx.key.algo, ctx.key.data);
+          const valid = key !== undefined && key.verify(ctx.blob!, ctx.signature!, ctx.hashAlgo) === true;
+          return valid ? succeed(this.users.user(ctx.username)!) : fail('bad public key signature');
+        }
+        default:
+          return fail('unexpected method');
       }
-      default:
-        // 'none' (clients probe with it first) and 'hostbased': list what we accept.
-        ctx.reject([...AUTH_METHODS]);
-        return undefined;
+    } catch (err) {
+      attempt.failed();
+      throw err;
     }
   }
 }

@@ -5,7 +5,12 @@
  *   { "users": [ { "name": "alice",
  *                  "passwordHash": "scrypt$16384$8$1$<salt b64>$<hash b64>",
  *                  "authorizedKeys": ["ssh-ed25519 AAAA... alice@host"],
- *                  "groups": ["admin"] } ] }
+ *                  "groups": ["admin"],
+ *                  "recovery": false } ] }
+ *
+ * groups are NACM groups (RFC 8341 external groups); recovery marks a user
+ * whose sessions NACM never restricts (RFC 8341 §3.4.1), the way back in when
+ * the rules under /nacm lock everyone out.
  *
  * SPEC §4 security: without a users file the server only starts when it listens
  * on loopback, and then with an in-memory admin/admin user (never written to
@@ -27,6 +32,8 @@ export interface UserRecord {
   /** OpenSSH public key lines (`type base64 [comment]`). */
   authorizedKeys?: string[];
   groups?: string[];
+  /** RFC 8341 §3.4.1 recovery session: NACM does not apply to this user. */
+  recovery?: boolean;
 }
 
 export interface UsersFile {
@@ -86,6 +93,8 @@ export async function verifyPassword(password: string, encoded: string): Promise
 export interface AuthenticatedUser {
   name: string;
   groups: readonly string[];
+  /** NACM never restricts this user's sessions (the loopback default admin, or marked in the users file). */
+  recovery: boolean;
 }
 
 interface LoadedUser {
@@ -132,7 +141,9 @@ export class UserStore {
         `no users file at ${path}: NETCONF on loopback ${options.listenAddress} accepts the default user admin/admin ` +
           '(kept in memory only). Create a users file before exposing the agent.',
       );
-      return new UserStore([{ record: { name: 'admin', passwordHash: await hashPassword('admin'), groups: ['admin'] }, keys: [] }], 'loopback-default');
+      // SPEC §4: this bootstrapped admin is the recovery session.
+      return new UserStore([{ record: { name: 'admin', passwordHash: await hashPassword('admin'), groups: ['admin'], recovery: true }, keys: [] }],
+        'loopback-default');
     }
     return new UserStore(parseUsersFile(text, path), 'file');
   }
@@ -144,6 +155,10 @@ export class UserStore {
 
   has(name: string): boolean {
     return this.users.has(name);
+  }
+
+  names(): string[] {
+    return [...this.users.keys()];
   }
 
   async checkPassword(name: string, password: string): Promise<AuthenticatedUser | undefined> {
@@ -177,7 +192,7 @@ function sameKeyType(stored: string, offered: string): boolean {
 }
 
 function authenticated(record: UserRecord): AuthenticatedUser {
-  return { name: record.name, groups: [...(record.groups ?? [])] };
+  return { name: record.name, groups: [...(record.groups ?? [])], recovery: record.recovery === true };
 }
 
 function parseUsersFile(text: string, path: string): LoadedUser[] {
@@ -206,9 +221,10 @@ function parseUsersFile(text: string, path: string): LoadedUser[] {
       }
       return key;
     });
-    if (record.groups !== undefined && !record.groups.every((g) => typeof g === 'string')) {
-      throw new UsersFileError(`${where}: groups must be strings`);
+    if (record.groups !== undefined && !(Array.isArray(record.groups) && record.groups.every((g) => typeof g === 'string'))) {
+      throw new UsersFileError(`${where}: groups must be a list of strings`);
     }
+    if (record.recovery !== undefined && typeof record.recovery !== 'boolean') throw new UsersFileError(`${where}: recovery must be true or false`);
     return { record, keys };
   });
 }
@@ -228,34 +244,61 @@ export interface AddUserOptions {
   stateDir: string;
   name: string;
   password?: string;
+  /** Replaces the user's keys ([] removes them). */
   authorizedKeys?: string[];
+  /** Replaces the user's groups ([] removes them). */
   groups?: string[];
+  recovery?: boolean;
+}
+
+async function readUsersFile(path: string): Promise<UsersFile> {
+  try {
+    const text = await readFile(path, 'utf8');
+    parseUsersFile(text, path);
+    return JSON.parse(text) as UsersFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return { users: [] };
+  }
+}
+
+/** Written atomically with mode 0600, and only when it loads. */
+async function writeUsersFile(stateDir: string, file: UsersFile): Promise<void> {
+  const path = join(stateDir, USERS_FILE);
+  parseUsersFile(JSON.stringify(file), path); // refuse to write a file we could not load
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, path);
 }
 
 /**
  * bmpd-adduser: add a user to stateDir/users.json, or update an existing one
- * (a given password, key list or group list replaces the old one). The file is
- * written atomically with mode 0600.
+ * (a given password, key list, group list or recovery mark replaces the old
+ * one). A user left with neither password nor key is refused: it could not log in.
  */
-export async function addUser(options: AddUserOptions): Promise<void> {
+export async function addUser(options: AddUserOptions): Promise<'added' | 'updated'> {
   const path = join(options.stateDir, USERS_FILE);
-  let file: UsersFile = { users: [] };
-  try {
-    const text = await readFile(path, 'utf8');
-    parseUsersFile(text, path);
-    file = JSON.parse(text) as UsersFile;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const file = await readUsersFile(path);
   const existing = file.users.find((u) => u.name === options.name);
   const record: UserRecord = existing ?? { name: options.name };
   if (options.password !== undefined) record.passwordHash = await hashPassword(options.password);
   if (options.authorizedKeys !== undefined) record.authorizedKeys = options.authorizedKeys;
   if (options.groups !== undefined) record.groups = options.groups;
+  if (options.recovery !== undefined) record.recovery = options.recovery;
+  if (record.passwordHash === undefined && (record.authorizedKeys ?? []).length === 0) {
+    throw new UsersFileError(`user ${options.name} would have neither a password nor a key and could not log in`);
+  }
   if (existing === undefined) file.users.push(record);
-  parseUsersFile(JSON.stringify(file), path); // refuse to write a file we could not load
-  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+  await writeUsersFile(options.stateDir, file);
+  return existing === undefined ? 'added' : 'updated';
+}
+
+/** bmpd-adduser --remove: the user goes from the users file (false: there was none of that name). */
+export async function removeUser(stateDir: string, name: string): Promise<boolean> {
+  const file = await readUsersFile(join(stateDir, USERS_FILE));
+  const kept = file.users.filter((u) => u.name !== name);
+  if (kept.length === file.users.length) return false;
+  await writeUsersFile(stateDir, { ...file, users: kept });
+  return true;
 }

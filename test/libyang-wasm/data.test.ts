@@ -155,6 +155,22 @@ describe('libyang-wasm data parsing, validation and printing', () => {
     );
   });
 
+  it('tags only the implicit defaults when asked, so a copy parsed from the print keeps leaves set to their default value', () => {
+    const explicit = system('<mtu>1500</mtu>') + servers(server(1, '<address>x</address><port>5000</port>') + server(2, '<address>y</address>'));
+    const tree = parse(explicit);
+    const ncwd = 'xmlns:ncwd="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults" ncwd:default="true"';
+    const printed = tree.print({ tagImplicitDefaults: true, shrink: true });
+    expect(printed).toBe(system('<mtu>1500</mtu>') +
+      servers(server(1, '<address>x</address><port>5000</port>') + server(2, `<address>y</address><port ${ncwd}>5000</port>`)));
+    const copy = parse(printed, { validate: false });
+    for (const mode of ['explicit', 'trim', 'report-all', 'report-all-tagged'] as const) {
+      expect(copy.print({ withDefaults: mode }), mode).toBe(tree.print({ withDefaults: mode }));
+    }
+    // report-all-tagged tags the leaves set to their default too: a copy from it loses them in explicit mode.
+    expect(parse(tree.print({ withDefaults: 'report-all-tagged' }), { validate: false }).print({ withDefaults: 'explicit', shrink: true }))
+      .not.toContain('<mtu>');
+  });
+
   it('keeps empty containers only when asked', () => {
     const tree = parse(servers(''), { validate: false });
     expect(tree.print()).toBe('');

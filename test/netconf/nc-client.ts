@@ -97,9 +97,9 @@ export class NcTestClient {
     this.sendRaw(this.chunked ? encodeChunked(xml) : encodeEom(xml));
   }
 
-  async rpc(xml: string): Promise<string> {
+  async rpc(xml: string, timeoutMs?: number): Promise<string> {
     this.send(xml);
-    return this.nextMessage();
+    return this.nextMessage(timeoutMs);
   }
 
   async nextMessage(timeoutMs = 20_000): Promise<string> {

@@ -1,7 +1,7 @@
 // A minimal NETCONF-over-SSH client for benchmarks (RFC 6241, RFC 6242), on ssh2. It exists because
 // ncclient's transport loop only wakes every 100 ms, which hides the server's own cost: this client
 // writes an RPC as soon as it is asked to and resolves the moment the reply's last byte arrives.
-// One RPC in flight at a time (strictly sequential), no notifications, no schema knowledge.
+// RPCs may be pipelined (replies come in request order, RFC 6241 §4.2); no notifications, no schema knowledge.
 // Its framing codec is its own on purpose: a benchmark that shared bmpd's would not notice a bug both had.
 import ssh2 from 'ssh2';
 
@@ -107,7 +107,7 @@ export class NetconfClient {
   #decoder = new FrameDecoder();
   #chunked = false;
   #messageId = 0;
-  #pending = null; // { resolve, reject } of the one RPC in flight
+  #pending = []; // { resolve, reject } of each RPC in flight, in request order
   #closed = null; // Error once the session is gone
   /** The server's hello, verbatim. */
   serverHello = '';
@@ -139,7 +139,7 @@ export class NetconfClient {
     this.#stream = await new Promise((resolve, reject) => {
       connection.subsys('netconf', (err, stream) => (err ? reject(err) : resolve(stream)));
     });
-    const hello = new Promise((resolve, reject) => { this.#pending = { resolve, reject }; });
+    const hello = new Promise((resolve, reject) => { this.#pending.push({ resolve, reject }); });
     this.#stream.on('data', (data) => this.#onData(data));
     this.#stream.on('close', () => this.#fail(new Error('NETCONF channel closed')));
     this.#stream.write(`<?xml version="1.0" encoding="UTF-8"?><hello xmlns="${BASE_NS}"><capabilities>`
@@ -161,8 +161,7 @@ export class NetconfClient {
       return;
     }
     for (const message of messages) {
-      const pending = this.#pending;
-      this.#pending = null;
+      const pending = this.#pending.shift();
       if (!pending) continue; // unsolicited (a notification): nothing waits for it
       if (!this.serverHello) {
         // RFC 6242 §4.1: chunked framing once both hellos carry base:1.1, for everything after them.
@@ -175,23 +174,21 @@ export class NetconfClient {
   #fail(err) {
     if (this.#closed) return;
     this.#closed = err;
-    const pending = this.#pending;
-    this.#pending = null;
-    pending?.reject(err);
+    for (const pending of this.#pending.splice(0)) pending.reject(err);
   }
 
   /**
    * Sends one <rpc> with the given operation XML and resolves with the reply text as soon as it is
    * complete. Rejects with RpcError when the reply carries an rpc-error of severity error.
    */
-  rpc(operationXml) {
+  rpc(operationXml, { raw = false } = {}) {
     if (this.#closed) return Promise.reject(this.#closed);
-    if (this.#pending) return Promise.reject(new Error('one RPC at a time'));
     const id = String(++this.#messageId);
     const message = `<rpc message-id="${id}" xmlns="${BASE_NS}">${operationXml}</rpc>`;
-    const reply = new Promise((resolve, reject) => { this.#pending = { resolve, reject }; });
+    const reply = new Promise((resolve, reject) => { this.#pending.push({ resolve, reject }); });
     this.#stream.write(this.#chunked ? `\n#${Buffer.byteLength(message)}\n${message}\n##\n` : message + EOM);
     return reply.then((text) => {
+      if (raw) return text;
       if (!new RegExp(`message-id="${id}"`).test(text)) throw new Error(`reply without message-id ${id}: ${text.slice(0, 400)}`);
       if (/<(?:\w+:)?error-severity>\s*error\s*</.test(text)) throw new RpcError(text);
       return text;

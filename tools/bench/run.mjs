@@ -17,6 +17,7 @@ const benches = [
   { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
   { script: 'netconf-transactions.mjs', nodeFlags: [], args: [] },
   { script: 'reconcile.mjs', nodeFlags: [], args: [] },
+  { script: 'nacm.mjs', nodeFlags: [], args: [] },
 ].filter((b) => existsSync(path.join(here, b.script)));
 
 const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });

@@ -156,6 +156,12 @@ export interface SelfContainedLists {
 export interface PrintOptions {
   format?: DataFormat;
   withDefaults?: WithDefaultsMode;
+  /**
+   * Instead of withDefaults: every node, with only the ones libyang added as defaults tagged
+   * (LYD_PRINT_WD_IMPL_TAG, libyang's extension). report-all-tagged also tags a node set to its
+   * default value, so parsing that back makes it a default; parsing this back restores the tree as it was.
+   */
+  tagImplicitDefaults?: boolean;
   shrink?: boolean;
   keepEmptyContainers?: boolean;
 }
@@ -354,6 +360,7 @@ const validateOptions = (configOnly: boolean | undefined): number =>
   configOnly ? LYD_VALIDATE_NO_STATE : LYD_VALIDATE_PRESENT;
 const LYD_PRINT_SHRINK = 0x02;
 const LYD_PRINT_KEEPEMPTYCONT = 0x04;
+const LYD_PRINT_WD_IMPL_TAG = 0x80;
 const LY_LLWRN = 1;
 
 const WITH_DEFAULTS: Record<WithDefaultsMode, number> = {
@@ -673,7 +680,7 @@ class Tree extends Handle implements DataTree {
   }
 
   print(opts: PrintOptions = {}): string {
-    let options = WITH_DEFAULTS[opts.withDefaults ?? 'explicit'];
+    let options = opts.tagImplicitDefaults ? LYD_PRINT_WD_IMPL_TAG : WITH_DEFAULTS[opts.withDefaults ?? 'explicit'];
     if (opts.shrink) options |= LYD_PRINT_SHRINK;
     if (opts.keepEmptyContainers) options |= LYD_PRINT_KEEPEMPTYCONT;
     const text = this.b.M._lyw_print(this.ptr, dataFormat(opts.format), options);

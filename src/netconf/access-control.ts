@@ -1,0 +1,171 @@
+// NACM (RFC 8341) applied to this server: the rules are read from running's
+// /nacm whenever it changed, each session's user is resolved through the users
+// file as it is now (groups and the recovery mark follow a reload), and the
+// checks the other layers call at their boundaries live here — protocol
+// operations (dispatcher), data writes (datastore write guard), reads (get,
+// get-config) and notifications (the stream), with the §3.2 counters.
+import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
+import type { Logger } from 'pino';
+import { SYSTEM_SESSION, type WriteRequest } from '../datastore/datastores.js';
+import { DatastoreError, detail } from '../datastore/errors.js';
+import {
+  NACM_MODULE, RFC_DEFAULTS, UserRulesCache, countersXml, nacmConfigFromJson, readView, type DefaultDeny, type NacmConfig,
+  type NacmCounters, type ReadAccess, type ReadView, type UserRules,
+} from './nacm.js';
+import type { NotificationEvent } from './notifications.js';
+import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
+import type { RpcContext } from './rpc.js';
+import type { SessionInfo } from './session.js';
+
+export type { ReadView } from './nacm.js';
+
+/** Who a session's user is now: the users file's groups and recovery mark, or undefined for a user no longer there. */
+export type UserLookup = (name: string) => { readonly groups: readonly string[]; readonly recovery: boolean } | undefined;
+
+export interface AccessControlOptions {
+  readonly context: YangContext;
+  readonly defaultDeny: DefaultDeny;
+  readonly users: UserLookup;
+  /** The live sessions by id (write requests carry a session id). */
+  readonly session: (id: number) => SessionInfo | undefined;
+  /** XML namespace → module name. */
+  readonly moduleOf: (namespace: string) => string | null;
+  /** Module name → XML namespace. */
+  readonly namespaceOf: (module: string) => string | null;
+  readonly logger: Logger;
+}
+
+export class AccessControl {
+  readonly counters: NacmCounters = { deniedOperations: 0, deniedDataWrites: 0, deniedNotifications: 0 };
+  private config: NacmConfig = RFC_DEFAULTS;
+  private stale = true;
+  /** Counts loads of /nacm: what a worker's copy of the configuration is compared by. */
+  private generation = 0;
+  private readonly rulesCache: UserRulesCache;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AccessControlOptions, private running: () => DataTree) {
+    this.log = options.logger;
+    this.rulesCache = new UserRulesCache(options.defaultDeny);
+  }
+
+  /**
+   * Running's /nacm is changing to what `tree` holds: from now on its rules decide (the datastore's
+   * apply hook calls this while the change is under way, before running itself is replaced).
+   */
+  load(tree: DataTree): void {
+    const nacm = tree.select(`/${NACM_MODULE}:nacm`);
+    try {
+      this.config = nacmConfigFromJson(nacm.print({ format: 'json', withDefaults: 'report-all' }));
+    } finally {
+      nacm.free();
+    }
+    this.stale = false;
+    this.generation++;
+  }
+
+  /** /nacm as in force now. */
+  current(): NacmConfig {
+    if (this.stale) this.load(this.running());
+    return this.config;
+  }
+
+  /**
+   * A session's read rules as data for an evaluation worker, or null when nothing restricts it:
+   * enable-nacm false (§3.4.4 step 1) or the recovery session (§3.4.1: the loopback admin without a
+   * users file, or a user marked recovery).
+   */
+  readAccess(session: SessionInfo): ReadAccess | null {
+    const config = this.current();
+    if (!config.enabled) return null;
+    const user = this.options.users(session.username);
+    if (user?.recovery === true) return null;
+    return { generation: this.generation, config, user: session.username, externalGroups: user?.groups ?? [] };
+  }
+
+  /** The rules that restrict a session, or null when nothing does (readAccess). */
+  rulesOf(session: SessionInfo): UserRules | null {
+    const access = this.readAccess(session);
+    return access === null ? null : this.rulesCache.rulesOf(access);
+  }
+
+  /** Dispatcher guard, §3.4.4: throws access-denied when the session may not invoke the operation. */
+  authorizeOperation(ctx: RpcContext): void {
+    const { operation, session } = ctx;
+    // Ansible's <get/> without a namespace is the base operation (rpc.ts registers it so).
+    const module = operation.namespace === '' || operation.namespace === NETCONF_BASE_NS ? 'ietf-netconf' : this.options.moduleOf(operation.namespace);
+    if (module === 'ietf-netconf' && operation.name === 'close-session') return; // step 2: always permitted
+    const rules = this.rulesOf(session);
+    if (rules === null || module === null) return;
+    const decision = rules.operation(module, operation.name);
+    if (decision.permit) return;
+    this.counters.deniedOperations++;
+    this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, operation: `${module}:${operation.name}`, rule: decision.rule },
+      'NACM denied a protocol operation');
+    throw new RpcError({ type: 'protocol', tag: 'access-denied', message: `access to ${operation.name} is denied`, info: { badElement: operation.name } });
+  }
+
+  /** Datastore write guard, §3.4.5 for create, update and delete of every changed node. */
+  authorizeWrite(write: WriteRequest): void {
+    if (write.sessionId === SYSTEM_SESSION) return;
+    const session = this.options.session(write.sessionId);
+    // A session that ended while its request waited for the datastore writes nothing.
+    if (session === undefined) throw new DatastoreError(detail('access-denied', `session ${write.sessionId} is gone`));
+    const rules = this.rulesOf(session);
+    if (rules === null) return;
+    const denied = firstDenied(rules, write.changes);
+    if (denied === null) return;
+    this.counters.deniedDataWrites++;
+    this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, target: write.target, path: denied.change.path,
+      operation: denied.operation, rule: denied.rule }, 'NACM denied a write');
+    throw new DatastoreError(detail('access-denied', `${denied.operation} of ${denied.change.path} is denied`, { path: denied.change.path }));
+  }
+
+  /**
+   * §3.4.5 for a reply computed on this thread (nacm.ts readView); the evaluation workers get
+   * readAccess instead and apply the same there.
+   */
+  readView(session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean): ReadView {
+    const rules = this.rulesOf(session);
+    if (rules === null) return { tree, printed: (xml) => xml };
+    return readView(rules, tree, owned, filtered, () => this.options.context.emptyTree(), this.options.namespaceOf);
+  }
+
+  /** /nacm's counters for <get>. */
+  stateXml(): string {
+    return countersXml(this.counters);
+  }
+
+  /**
+   * §3.4.6 for one subscriber: the notification as the session may receive it, or null when the event
+   * type is denied (counted in denied-notifications). netconf-config-change keeps only the edits whose
+   * target the session may read.
+   */
+  notificationFor(session: SessionInfo, event: NotificationEvent): string | null {
+    const rules = this.rulesOf(session);
+    if (rules === null) return event.xml;
+    const module = this.options.moduleOf(event.namespace);
+    if (module !== null && !rules.notification(module, event.name).permit) {
+      this.counters.deniedNotifications++;
+      return null;
+    }
+    return event.forReader?.((path, schemaPath) => rules.canRead(path, schemaPath)) ?? event.xml;
+  }
+}
+
+interface DeniedWrite {
+  readonly change: DiffChange;
+  readonly operation: 'create' | 'update' | 'delete';
+  readonly rule: string | null;
+}
+
+function firstDenied(rules: UserRules, changes: readonly DiffChange[]): DeniedWrite | null {
+  for (const change of changes) {
+    if (change.operation === 'none') continue; // an ancestor carrying changes below it, not changed itself
+    if ((change.operation === 'create' || change.operation === 'delete') && rules.isImplicit(change.schemaPath, change.nodeType)) continue;
+    const operation = change.operation === 'replace' ? 'update' : change.operation;
+    const decision = rules.dataNode(operation, change.path, change.schemaPath);
+    if (!decision.permit) return { change, operation, rule: decision.rule };
+  }
+  return null;
+}

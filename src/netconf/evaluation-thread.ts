@@ -1,0 +1,87 @@
+// The body of one evaluation worker (evaluation-pool.ts): its own libyang
+// context with the served modules, copies of the datastores as the main thread
+// last sent them, and the filter evaluation and printing of <get>/<get-config>
+// replies. It runs in a worker_threads Worker so that the main thread can end
+// it (terminate) when a request passes its time limit: a libyang call never
+// yields, and a wasm call cannot be interrupted any other way.
+//
+// NACM read access (RFC 8341 §3.4.5) is applied here too, with the main
+// thread's code (nacm.ts readView): the session's rules come as data with each
+// request, the pruning runs on the datastore merged with the state data, and
+// only then the filter sees the tree, so no filter selects on what the
+// session may not read.
+import { parentPort } from 'node:worker_threads';
+import type { DataTree } from 'libyang-wasm';
+import { loadYangModel } from '../yang/model.js';
+import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
+import { UserRulesCache, defaultDenyOf, readView } from './nacm.js';
+
+const port = parentPort;
+if (port === null) throw new Error('evaluation-thread runs only as a worker thread');
+
+const model = await loadYangModel();
+const trees = new Map<string, DataTree>();
+const implemented = model.modules.filter((m) => m.implemented);
+// The schema's default-deny marks, read from the same modules as the main thread's (service.ts).
+const rulesCache = new UserRulesCache(defaultDenyOf(implemented.map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')));
+const namespaceOf = (module: string) => model.modules.find((m) => m.name === module)?.namespace ?? null;
+
+function evaluate(message: EvaluationThreadMessage): EvaluationReply {
+  if (message.snapshot !== undefined) {
+    // The snapshot tags exactly the implicit defaults (Datastores.print; libyang's
+    // parser turns wd:default="true" back into the default flag), so every with-defaults
+    // mode prints here as it would on the main thread.
+    trees.get(message.source)?.free();
+    trees.delete(message.source);
+    try {
+      trees.set(message.source, model.context.parseData(message.snapshot, { format: 'xml', validate: false, strict: true }));
+    } catch (err) {
+      return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `snapshot of ${message.source}: ${(err as Error).message}` };
+    }
+  }
+  const base = trees.get(message.source);
+  if (base === undefined) return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `no snapshot of ${message.source}` };
+  const owned: DataTree[] = [];
+  try {
+    let tree = base;
+    if (message.state.length > 0) {
+      tree = base.dup();
+      owned.push(tree);
+      for (const xml of message.state) {
+        const state = model.context.parseData(xml, { format: 'xml', validate: false, strict: true });
+        try { tree.merge(state); } finally { state.free(); }
+      }
+    }
+    const filter = message.filter;
+    if (filter?.xpath === null) return { type: 'reply', id: message.id, ok: true, xml: '' };
+    let printed = (xml: string) => xml;
+    if (message.access !== null) {
+      const view = readView(rulesCache.rulesOf(message.access), tree, tree !== base, filter !== null, () => model.context.emptyTree(), namespaceOf);
+      if (view.tree !== tree) owned.push(view.tree);
+      tree = view.tree;
+      printed = view.printed;
+    }
+    if (filter === null) return { type: 'reply', id: message.id, ok: true, xml: printed(tree.print({ format: 'xml', withDefaults: message.mode })) };
+    let selected: DataTree;
+    try {
+      selected = tree.select(filter.xpath, filter.namespaces);
+    } catch (err) {
+      // Prefixes not declared in the message may be module names, the form
+      // libyang and netopeer2 accept ("/ietf-netconf-monitoring:netconf-state").
+      try {
+        selected = tree.select(filter.xpath);
+      } catch {
+        return { type: 'reply', id: message.id, ok: false, kind: 'invalid-filter', message: `the filter cannot be evaluated: ${(err as Error).message}` };
+      }
+    }
+    owned.push(selected);
+    return { type: 'reply', id: message.id, ok: true, xml: selected.print({ format: 'xml', withDefaults: message.mode }) };
+  } catch (err) {
+    return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: (err as Error).message };
+  } finally {
+    for (const t of owned) t.free();
+  }
+}
+
+port.on('message', (message: EvaluationThreadMessage) => port.postMessage(evaluate(message)));
+port.postMessage({ type: 'ready' });

@@ -1,0 +1,292 @@
+/**
+ * The one XML front of the NETCONF layer: every message a client sends goes
+ * through parseXmlMessage, in time linear in its size and in memory a small
+ * fixed multiple of it, whatever its shape.
+ *
+ * xml2js (on sax) stays the parser (SPEC §4). Two of its costs grow faster than
+ * the input on hostile shapes, so the input is bounded before sax sees it:
+ * - sax's namespace mode checks each attribute against the element's earlier
+ *   ones (quadratic per element: 1,000,000 attributes on one element ran for
+ *   minutes), and keeps one namespace scope object per open element;
+ * - xml2js builds an object (~1 KiB) per element, for 2.3 M elements 2.6 GB.
+ * checkXmlLimits, a linear pre-scan that only counts, refuses a message with
+ * too deep nesting, too many attributes on one element or too many elements
+ * before sax starts. And xml2js builds nodes only for the envelope (down to
+ * ENVELOPE_TREE_DEPTH: <rpc>, the operation, its parameters and their
+ * children); deeper content (the data inside <config> or <filter>) is still
+ * checked for well-formedness by sax as it streams by, and reaches the
+ * operations as exact source text (XmlSlice), which libyang parses itself.
+ *
+ * Hostile XML: a DOCTYPE is refused outright (no DTD, so no entity definitions
+ * and no entity expansion — "billion laughs" never gets started); sax in strict
+ * mode knows only the five predefined XML entities and fails on any other.
+ */
+import xml2js from 'xml2js';
+
+/** A namespace-aware xml2js node (options xmlns + explicitChildren + preserveChildrenOrder). */
+export interface XmlNode {
+  '#name': string;
+  $ns: { uri: string; local: string };
+  $?: Record<string, XmlAttribute>;
+  /** Child elements in document order (only down to ENVELOPE_TREE_DEPTH). */
+  $$?: XmlNode[];
+  /** Text content, when not only whitespace. */
+  _?: string;
+}
+
+export interface XmlAttribute {
+  name: string;
+  value: string;
+  prefix: string;
+  local: string;
+  uri: string;
+}
+
+/** Exact source text of one element, with the namespace declarations in scope at its start tag. */
+export interface XmlSlice {
+  name: string;
+  namespace: string;
+  /** The element as written in the message, start tag to end tag. */
+  xml: string;
+  /** Text between its start and end tag. */
+  innerXml: string;
+  /** prefix -> namespace in scope on the element ('' = default namespace), including its own declarations. */
+  namespaces: Readonly<Record<string, string>>;
+}
+
+export interface ParsedDocument {
+  /** The document element, with descendants down to ENVELOPE_TREE_DEPTH. */
+  root: XmlNode;
+  /** Slices of the root's children (depth 1) and grandchildren (depth 2), in document order. */
+  slices: { depth: number; slice: XmlSlice }[];
+}
+
+/** The message is not well-formed XML (or carries a DOCTYPE). */
+export class XmlParseError extends Error {
+  override readonly name: string = 'XmlParseError';
+}
+
+export type XmlLimitName = 'depth' | 'attributes' | 'elements' | 'envelope';
+
+/** The message is beyond one of the XmlLimits (RFC 6241 error-tag too-big). */
+export class XmlLimitError extends XmlParseError {
+  override readonly name = 'XmlLimitError';
+  constructor(
+    readonly limit: XmlLimitName,
+    readonly max: number,
+    /** The document element's start tag alone, when it was within the limits (to echo the rpc's message-id). */
+    readonly rootStartTag: string | undefined,
+  ) {
+    super(`the message exceeds the ${LIMIT_WORDS[limit]} limit of ${max}`);
+  }
+}
+
+const LIMIT_WORDS: Record<XmlLimitName, string> = {
+  depth: 'element nesting depth',
+  attributes: 'attributes-per-element',
+  elements: 'elements-per-message',
+  envelope: 'envelope elements (down to depth 4)',
+};
+
+export interface XmlLimits {
+  /** Deepest element nesting, the document element being depth 1. */
+  readonly maxDepth: number;
+  /** Most attributes (namespace declarations included) on one element. */
+  readonly maxAttributesPerElement: number;
+  /** Most elements in one message. */
+  readonly maxElements: number;
+}
+
+/**
+ * Defaults admit the largest legitimate message: an edit-config of 100,000
+ * neighbors is about 1.2 M elements (12 per neighbor with timers, an address
+ * family and bmp-activate) nested 9 deep (a VRF neighbor's bmp-activate server).
+ * 64 attributes keep sax's per-element attribute check (k² for k attributes) to
+ * at most 64 comparisons per attribute byte.
+ */
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxAttributesPerElement: 64, maxElements: 2_000_000 };
+
+/** Elements the xml2js tree holds: rpc (1), operation (2), parameter (3), and e.g. <target>'s <candidate/> (4). */
+export const ENVELOPE_TREE_DEPTH = 4;
+
+/**
+ * Most elements down to ENVELOPE_TREE_DEPTH (an operation's parameters and
+ * their children, e.g. a filter's top-level selections): each becomes an
+ * xml2js object and possibly an XmlSlice, so 1.9 M sibling parameters took
+ * 13 s and 1.2 GB. No legitimate operation comes near.
+ */
+export const MAX_ENVELOPE_ELEMENTS = 10_000;
+
+/**
+ * Throws XmlLimitError when `text` is beyond `limits`. One pass, constant work
+ * per character, no allocation per element. It only counts; well-formedness is
+ * sax's to judge (on a malformed message the counts may be off, and sax fails
+ * it anyway).
+ */
+export function checkXmlLimits(text: string, limits: XmlLimits): void {
+  let depth = 0;
+  let elements = 0;
+  let envelopeElements = 0;
+  let rootStartTag: string | undefined;
+  const over = (limit: XmlLimitName, max: number): never => {
+    throw new XmlLimitError(limit, max, rootStartTag);
+  };
+  let i = 0;
+  for (;;) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0) return;
+    const next = text.charCodeAt(lt + 1);
+    if (next === 0x21 /* ! */) {
+      // Comment, CDATA section or DOCTYPE (which sax refuses): skip to its end.
+      const terminator = text.startsWith('<!--', lt) ? '-->' : text.startsWith('<![CDATA[', lt) ? ']]>' : '>';
+      const end = text.indexOf(terminator, lt + 2);
+      if (end < 0) return;
+      i = end + terminator.length;
+      continue;
+    }
+    if (next === 0x3f /* ? */) {
+      const end = text.indexOf('?>', lt + 2);
+      if (end < 0) return;
+      i = end + 2;
+      continue;
+    }
+    if (next === 0x2f /* / */) {
+      depth -= 1;
+      const end = text.indexOf('>', lt + 2);
+      if (end < 0) return;
+      i = end + 1;
+      continue;
+    }
+    // A start tag: count its attributes (an '=' outside quoted values) up to its '>'.
+    let attributes = 0;
+    let quote = 0;
+    let j = lt + 1;
+    for (; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (quote !== 0) {
+        if (c === quote) quote = 0;
+      } else if (c === 0x22 || c === 0x27) {
+        quote = c;
+      } else if (c === 0x3d /* = */) {
+        attributes += 1;
+        if (attributes > limits.maxAttributesPerElement) over('attributes', limits.maxAttributesPerElement);
+      } else if (c === 0x3e /* > */) {
+        break;
+      }
+    }
+    if (j >= text.length) return;
+    const selfClosing = text.charCodeAt(j - 1) === 0x2f;
+    if (elements === 0) rootStartTag = selfClosing ? text.slice(lt, j + 1) : `${text.slice(lt, j)}/>`;
+    elements += 1;
+    if (elements > limits.maxElements) over('elements', limits.maxElements);
+    if (depth < ENVELOPE_TREE_DEPTH && ++envelopeElements > MAX_ENVELOPE_ELEMENTS) over('envelope', MAX_ENVELOPE_ELEMENTS);
+    if (depth + 1 > limits.maxDepth) over('depth', limits.maxDepth);
+    if (!selfClosing) depth += 1;
+    i = j + 1;
+  }
+}
+
+/**
+ * Parse one NETCONF message within `limits`. Throws XmlLimitError beyond them,
+ * XmlParseError for anything not well-formed, for a DOCTYPE, and for undefined
+ * entities.
+ */
+export function parseXmlMessage(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): ParsedDocument {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  checkXmlLimits(source, limits);
+  const parser = new xml2js.Parser({
+    xmlns: true,
+    explicitChildren: true,
+    preserveChildrenOrder: true,
+    explicitArray: true,
+    strict: true,
+  });
+  // xml2js exposes its sax parser; we chain onto its handlers to record where
+  // elements start and end in the source (sax positions are UTF-16 offsets,
+  // matching String.prototype.slice), and to keep elements below the envelope
+  // out of xml2js's tree.
+  const sax = (parser as unknown as { saxParser: SaxParser }).saxParser;
+  const onOpen = sax.onopentag;
+  const onClose = sax.onclosetag;
+  const onText = sax.ontext;
+  const onCdata = sax.oncdata;
+  const stack: { start: number; innerStart: number; node: SaxTag }[] = [];
+  const slices: ParsedDocument['slices'] = [];
+  sax.onopentag = function (this: unknown, node: SaxTag) {
+    stack.push({ start: sax.startTagPosition - 1, innerStart: sax.position, node });
+    if (stack.length <= ENVELOPE_TREE_DEPTH) onOpen.call(this, node);
+  };
+  let rootEnd = -1;
+  sax.onclosetag = function (this: unknown, name: string) {
+    const inTree = stack.length <= ENVELOPE_TREE_DEPTH;
+    const open = stack.pop();
+    if (stack.length === 0 && rootEnd < 0) rootEnd = sax.position;
+    if (open !== undefined && (stack.length === 1 || stack.length === 2)) {
+      const end = sax.position;
+      const xml = source.slice(open.start, end);
+      const selfClosing = open.node.isSelfClosing;
+      const innerEnd = selfClosing ? open.innerStart : source.lastIndexOf('</', end - 1);
+      const namespaces: Record<string, string> = {};
+      for (const prefix in open.node.ns) namespaces[prefix] = open.node.ns[prefix]!;
+      slices.push({
+        depth: stack.length,
+        slice: {
+          name: open.node.local,
+          namespace: open.node.uri,
+          xml,
+          innerXml: selfClosing ? '' : source.slice(open.innerStart, innerEnd),
+          namespaces,
+        },
+      });
+    }
+    if (inTree) onClose.call(this, name);
+  };
+  sax.ontext = function (this: unknown, value: string) {
+    if (stack.length <= ENVELOPE_TREE_DEPTH) onText.call(this, value);
+  };
+  sax.oncdata = function (this: unknown, value: string) {
+    if (stack.length <= ENVELOPE_TREE_DEPTH) onCdata.call(this, value);
+  };
+  sax.ondoctype = () => {
+    throw new XmlParseError('DOCTYPE is not allowed in NETCONF messages');
+  };
+  let result: Record<string, XmlNode> | null | undefined;
+  let failure: unknown;
+  parser.parseString(source, (err: unknown, value: Record<string, XmlNode> | null) => {
+    failure = err;
+    result = value;
+  });
+  if (failure !== undefined && failure !== null) {
+    const message = failure instanceof Error ? failure.message.split('\n')[0]! : String(failure);
+    throw new XmlParseError(message);
+  }
+  const root = result ? Object.values(result)[0] : undefined;
+  if (root === undefined) throw new XmlParseError('empty message');
+  // xml2js reports success as soon as the root element closes; whatever follows
+  // it (a second element, text) would go unnoticed. Only whitespace, comments
+  // and processing instructions may follow the root (XML 1.0 §2.1 Misc).
+  if (!TRAILING_MISC.test(source.slice(rootEnd))) {
+    throw new XmlParseError('content after the document element');
+  }
+  return { root, slices };
+}
+
+const TRAILING_MISC = /^(?:\s|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*$/;
+
+interface SaxTag {
+  name: string;
+  local: string;
+  uri: string;
+  isSelfClosing: boolean;
+  ns: Record<string, string>;
+}
+
+interface SaxParser {
+  position: number;
+  startTagPosition: number;
+  onopentag: (this: unknown, node: SaxTag) => void;
+  onclosetag: (this: unknown, name: string) => void;
+  ontext: (this: unknown, text: string) => void;
+  oncdata: (this: unknown, text: string) => void;
+  ondoctype: (doctype: string) => void;
+}

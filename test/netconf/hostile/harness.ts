@@ -1,0 +1,169 @@
+// Shared by the hostile-request suite (issue 10): a real agent process
+// (dist/src/main.js) with a small configuration in running, candidate and
+// startup; a probe session whose small <get-config> must keep being answered
+// within PROBE_BOUND_MS while another session misbehaves; the agent's memory
+// from /proc; and the datastores as bytes, to show that nothing changed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { startAgent, type RunningAgent } from '../../support/agent.js';
+import { NcTestClient, rpcXml, type ConnectOptions } from '../nc-client.js';
+
+export const BMPD_NS = 'urn:bmpd:yang:bmpd';
+/** The issue's bound on the second session's <get-config> while another session runs a hostile request. */
+export const PROBE_BOUND_MS = 1000;
+
+const SMALL_CONFIG =
+  `<bgp xmlns="${BMPD_NS}"><as-number>65000</as-number>` +
+  '<neighbor><address>127.0.40.2</address><remote-as>65001</remote-as><shutdown/></neighbor>' +
+  '<neighbor><address>127.0.40.3</address><remote-as>65002</remote-as><shutdown/></neighbor></bgp>';
+const PROBE = `<get-config><source><running/></source><filter type="subtree"><bgp xmlns="${BMPD_NS}"><as-number/></bgp></filter></get-config>`;
+
+export const NEIGHBORS = 10_000;
+
+/** 10,000 shut-down neighbors (nothing connects anywhere), remote-as 64512..65511 ten times over. */
+export function tenThousandNeighbors(): string {
+  const entries: string[] = [];
+  for (let i = 0; i < NEIGHBORS; i++) {
+    entries.push(`<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
+  }
+  return `<bgp xmlns="${BMPD_NS}"><as-number>65000</as-number>${entries.join('')}</bgp>`;
+}
+
+export const xpathFilter = (select: string): string => `<filter type="xpath" xmlns:bmpd="${BMPD_NS}" select="${select}"/>`;
+
+export interface HostileAgent {
+  readonly agent: RunningAgent;
+  /** A new NETCONF session (hello exchanged, base:1.1). */
+  session(options?: Partial<ConnectOptions>): Promise<NcTestClient>;
+  /** running, candidate and startup as get-config returns them, and the startup file's bytes. */
+  datastores(): Promise<string[]>;
+  /** Resident memory of the agent now (VmRSS), bytes. */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+export function ok(reply: string): void {
+  expect(reply).toContain('<ok/>');
+}
+
+/** Starts the agent with `args` and puts SMALL_CONFIG (or `config`) in running and startup. */
+export async function startHostileAgent(args: string[] = [], config = SMALL_CONFIG): Promise<HostileAgent> {
+  const agent = await startAgent({ args: ['--log-level', 'info', ...args] });
+  const login = { host: '127.0.0.1', port: agent.port };
+  const session = async (options: Partial<ConnectOptions> = {}) => (await NcTestClient.open({ ...login, ...options })).client;
+  const admin = await session();
+  ok(await admin.rpc(rpcXml('1', `<edit-config><target><candidate/></target><config>${config}</config></edit-config>`), 60_000));
+  ok(await admin.rpc(rpcXml('2', '<commit/>'), 60_000));
+  ok(await admin.rpc(rpcXml('3', '<copy-config><target><startup/></target><source><running/></source></copy-config>'), 60_000));
+  admin.end();
+  return {
+    agent,
+    session,
+    async datastores() {
+      const reader = await session();
+      try {
+        const out: string[] = [];
+        for (const source of ['running', 'candidate', 'startup']) {
+          out.push(await reader.rpc(rpcXml('d', `<get-config><source><${source}/></source></get-config>`), 60_000));
+        }
+        out.push(readFileSync(join(agent.stateDir, 'startup.xml'), 'utf8'));
+        return out;
+      } finally {
+        reader.end();
+      }
+    },
+    rss: () => procStatus(agent.pid, 'VmRSS'),
+    async stop() {
+      await agent.stop();
+    },
+  };
+}
+
+/**
+ * A session that sends a small <get-config> every 20 ms until stopped, and
+ * records how long each took (one still unanswered at stop() counts as the
+ * time it has waited so far).
+ */
+export class Probe {
+  readonly latencies: number[] = [];
+  private running = true;
+  private inFlightSince: number | null = null;
+  private readonly loop: Promise<void>;
+
+  private constructor(private readonly client: NcTestClient) {
+    this.loop = this.run();
+  }
+
+  static async start(agent: HostileAgent): Promise<Probe> {
+    const probe = new Probe(await agent.session());
+    while (probe.latencies.length < 3) await new Promise((r) => setTimeout(r, 20));
+    return probe;
+  }
+
+  private async run(): Promise<void> {
+    let id = 0;
+    while (this.running) {
+      this.inFlightSince = performance.now();
+      const reply = await this.client.rpc(rpcXml(`p${++id}`, PROBE), 120_000);
+      this.latencies.push(performance.now() - this.inFlightSince);
+      this.inFlightSince = null;
+      expect(reply).toContain('<as-number>65000</as-number>');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Stops the loop; returns the longest wait seen. */
+  async stop(): Promise<number> {
+    this.running = false;
+    const stalled = this.inFlightSince === null ? 0 : performance.now() - this.inFlightSince;
+    await Promise.race([this.loop, new Promise((r) => setTimeout(r, 5_000))]);
+    this.client.end();
+    return Math.max(stalled, ...this.latencies);
+  }
+}
+
+/**
+ * Runs `attack` while a probe session works, and checks the issue's four
+ * facts: the attack's reply came within `replyBoundMs`, the probe was
+ * answered within PROBE_BOUND_MS throughout, the agent's memory grew by less
+ * than `rssBoundBytes`, and the datastores are byte-identical afterwards.
+ * Returns the attack's result.
+ */
+export async function underAttack<T>(
+  agent: HostileAgent,
+  opts: { replyBoundMs: number; rssBoundBytes: number },
+  attack: () => Promise<T>,
+): Promise<T> {
+  const before = await agent.datastores();
+  const rssBefore = agent.rss();
+  let peak = rssBefore;
+  const sampler = setInterval(() => { peak = Math.max(peak, agent.rss()); }, 25);
+  const probe = await Probe.start(agent);
+  const t0 = performance.now();
+  let result: T;
+  try {
+    result = await attack();
+  } finally {
+    clearInterval(sampler);
+  }
+  const replyMs = performance.now() - t0;
+  peak = Math.max(peak, agent.rss());
+  const probeMax = await probe.stop();
+  expect(replyMs).toBeLessThan(opts.replyBoundMs);
+  expect(probe.latencies.length).toBeGreaterThan(2);
+  expect(probeMax).toBeLessThan(PROBE_BOUND_MS);
+  expect(peak - rssBefore).toBeLessThan(opts.rssBoundBytes);
+  expect(await agent.datastores()).toEqual(before);
+  return result;
+}
+
+/** The error-tag of the (first) rpc-error in a reply, or undefined. */
+export function errorTag(reply: string): string | undefined {
+  return /<error-tag>([^<]*)<\/error-tag>/.exec(reply)?.[1];
+}

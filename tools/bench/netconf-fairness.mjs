@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// NETCONF fairness: how long a small <get-config> on one session takes while another session runs
+// one heavy or hostile request (issue 10). For each scenario a fresh agent is started; the probe
+// session sends its <get-config> back to back (10 ms apart) from just before the hostile request
+// until its reply (or the cap: a request still unanswered after --cap seconds is abandoned with its
+// agent). Reports the probe's p50/p99/max, the hostile request's reply time and outcome, and the
+// agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
+//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
+// --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
+// Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { NetconfClient } from './netconf-client.mjs';
+import { killPid, procStatus, sleep } from './processes.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string', default: path.resolve(here, '../..') },
+    cap: { type: 'string', default: '30' },
+    only: { type: 'string' },
+  },
+});
+const root = path.resolve(values.root);
+const capMs = Number(values.cap) * 1000;
+const HOST = '127.0.0.1';
+const BMPD = 'urn:bmpd:yang:bmpd';
+
+const neighbors = (n) => {
+  const entries = [];
+  for (let i = 0; i < n; i++) {
+    entries.push(`<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
+  }
+  return `<bgp xmlns="${BMPD}"><as-number>65000</as-number>${entries.join('')}</bgp>`;
+};
+const xpathGet = (select, op = 'get') =>
+  `<${op}>${op === 'get-config' ? '<source><running/></source>' : ''}<filter type="xpath" xmlns:bmpd="${BMPD}" select="${select}"/></${op}>`;
+const PROBE = `<get-config><source><running/></source><filter type="subtree"><bgp xmlns="${BMPD}"><as-number/></bgp></filter></get-config>`;
+
+/** Each scenario: the datastore it needs, and the hostile request(s) as a function of the attacker session. */
+const scenarios = [
+  {
+    name: 'attributes', what: '<get-config> whose element carries 300,000 attributes (4 MB)',
+    run: (c) => {
+      let attributes = '';
+      for (let i = 0; i < 300_000; i++) attributes += ` a${i}="1"`;
+      return c.rpc(`<get-config${attributes}><source><running/></source></get-config>`, { raw: true });
+    },
+  },
+  {
+    name: 'nested', what: '1,000,000 nested elements in a subtree filter (7 MB)',
+    run: (c) => c.rpc(`<get-config><source><running/></source><filter type="subtree">${'<a>'.repeat(1e6)}${'</a>'.repeat(1e6)}</filter></get-config>`, { raw: true }),
+  },
+  {
+    name: 'siblings', what: '1,000,000 sibling elements in a subtree filter (4 MB)',
+    run: (c) => c.rpc(`<get-config><source><running/></source><filter type="subtree">${'<a/>'.repeat(1e6)}</filter></get-config>`, { raw: true }),
+  },
+  {
+    name: 'count-nested', what: 'four nested count(//*) on <get>, empty configuration',
+    run: (c) => c.rpc(xpathGet('/*[count(//*[count(//*[count(//*[count(//*) &gt;= 0]) &gt;= 0]) &gt;= 0]) &gt;= 0]'), { raw: true }),
+  },
+  {
+    name: 'pipelined-200', what: '200 linear xpath <get-config>s over 10,000 neighbors, pipelined on one session', neighbors: 10_000,
+    run: async (c) => {
+      const replies = await Promise.all(Array.from({ length: 200 }, () => c.rpc(xpathGet('/bmpd:bgp/bmpd:neighbor[bmpd:remote-as=65002]', 'get-config'), { raw: true })));
+      return replies.at(-1);
+    },
+  },
+  {
+    name: 'xpath-quadratic', what: 'O(n²) xpath filter over 10,000 neighbors', neighbors: 10_000,
+    run: (c) => c.rpc(xpathGet('/bmpd:bgp/bmpd:neighbor[count(../bmpd:neighbor[bmpd:remote-as = current()/bmpd:remote-as]) &gt; 100]', 'get-config'), { raw: true }),
+  },
+  {
+    name: 'get-all-10k', what: '<get> with //* over 10,000 neighbors', neighbors: 10_000,
+    run: (c) => c.rpc(xpathGet('//*'), { raw: true }),
+  },
+];
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+function outcome(reply) {
+  if (reply === undefined) return `no reply within ${capMs / 1000} s`;
+  const tag = /<(?:\w+:)?error-tag>([^<]*)</.exec(reply)?.[1];
+  return tag ? `rpc-error ${tag}` : `data, ${(reply.length / 1024).toFixed(0)} KiB`;
+}
+
+async function runScenario(scenario) {
+  const { agent, port, stateDir } = await startAgent();
+  try {
+    const login = { host: HOST, port, username: 'admin', password: 'admin', timeoutMs: 60_000 };
+    const probe = await NetconfClient.connect(login);
+    const attacker = await NetconfClient.connect(login);
+    if (scenario.neighbors) {
+      await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
+      await attacker.rpc('<commit/>');
+    }
+    for (let i = 0; i < 5; i++) await probe.rpc(PROBE); // warm
+    const rssBefore = procStatus(agent.pid, 'VmRSS');
+    const samples = [];
+    let done = false;
+    let peakRss = rssBefore;
+    let inFlightSince = null;
+    const rssTimer = setInterval(() => { try { peakRss = Math.max(peakRss, procStatus(agent.pid, 'VmRSS')); } catch { /* gone */ } }, 50);
+    const probing = (async () => {
+      while (!done) {
+        inFlightSince = performance.now();
+        try { await probe.rpc(PROBE); } catch { break; }
+        samples.push(performance.now() - inFlightSince);
+        inFlightSince = null;
+        await sleep(10);
+      }
+    })();
+    await sleep(50);
+    const t0 = performance.now();
+    const reply = await Promise.race([scenario.run(attacker), sleep(capMs).then(() => undefined)]).catch((err) => `error ${err.message}`);
+    const hostileMs = performance.now() - t0;
+    // The probe's request in flight at the end counts too (it is what a stalled agent holds up).
+    done = true;
+    await Promise.race([probing, sleep(capMs)]);
+    if (inFlightSince !== null) samples.push(performance.now() - inFlightSince); // still waiting: a stalled agent
+    clearInterval(rssTimer);
+    const sorted = [...samples].sort((a, b) => a - b);
+    return {
+      name: scenario.name, what: scenario.what,
+      hostile: { ms: Math.round(hostileMs), outcome: outcome(reply) },
+      probe: sorted.length === 0 ? { samples: 0 } : {
+        samples: sorted.length, p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1),
+      },
+      rssGrowthMiB: Math.round((peakRss - rssBefore) / 2 ** 20),
+    };
+  } finally {
+    await killPid(agent.pid, 3000);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function startAgent() {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-fair-'));
+  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-address', HOST, '--netconf-port', '0'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('agent not ready in 60 s')), 60_000);
+    const lines = createInterface({ input: agent.stdout });
+    lines.on('line', (line) => {
+      try {
+        const e = JSON.parse(line);
+        if (e.msg === 'bmpd ready') { clearTimeout(timer); resolve(e.port); }
+      } catch { /* not a log line */ }
+    });
+    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
+  });
+  return { agent, port, stateDir };
+}
+
+const only = values.only ? new Set(values.only.split(',')) : null;
+console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
+console.log('| scenario | hostile request | its reply | probe p50 / p99 / max (ms), samples | RSS growth |');
+console.log('|---|---|---|---|---|');
+for (const scenario of scenarios) {
+  if (only && !only.has(scenario.name)) continue;
+  const r = await runScenario(scenario);
+  const p = r.probe;
+  console.log(`| ${r.name} | ${r.what} | ${r.hostile.outcome} after ${r.hostile.ms} ms | ${p.samples ? `${p.p50} / ${p.p99} / ${p.max}, ${p.samples}` : 'no sample'} | ${r.rssGrowthMiB} MiB |`);
+}
+process.exit(0);
