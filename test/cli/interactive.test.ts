@@ -213,4 +213,22 @@ describe('host keys in batch mode', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(`bmpd-cli: --key ${encrypted} is encrypted and there is no terminal to ask for its passphrase\n`);
   });
+
+  // After the test above a users file exists, so NACM's factory rules (SPEC §4) decide: a user
+  // outside group admin may read (read-default permit) but not write (write-default deny).
+  it('shows a NACM denial as one IOS-style line, stops with status 1, and the agent keeps the config', async () => {
+    const knownHosts = join(dir, 'batch_known_hosts');
+    const key = join(dir, 'id_viewer');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'adduser.js'), '--state-dir', agent.stateDir, '--name', 'viewer', '--key', `${key}.pub`, '--group', 'operators']);
+    process.kill(agent.pid, 'SIGHUP');
+    const args = ['--port', String(agent.port), '--user', 'viewer', '--key', key, '--known-hosts', knownHosts];
+    await waitFor('the viewer login', async () => ((await runCli(args, 'show debugging\n')).code === 0 ? true : null), 10_000, 500);
+    const denied = await runCli(args, 'enable\nconfigure terminal\nrouter bgp 65000\nbmp buffer-size 77\nbmp buffer-size 78\n');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^% Access denied: [^\n]*buffer-size[^\n]*\n$/);
+    const running = await runCli(args, 'enable\nshow running-config | include buffer-size\n');
+    expect(running.code).toBe(0);
+    expect(running.stdout).not.toMatch(/buffer-size 7[78]/);
+  });
 });
