@@ -10,15 +10,30 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const benches = [
-  { script: 'bmp-export.mjs', nodeFlags: [], args: process.argv.slice(2) },
-  { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'], args: [] },
-  { script: 'datastore-commit.mjs', nodeFlags: [], args: [] },
-  { script: 'netconf-get.mjs', nodeFlags: [], args: [] },
-  { script: 'netconf-transactions.mjs', nodeFlags: [], args: [] },
-  { script: 'reconcile.mjs', nodeFlags: [], args: [] },
-  { script: 'nacm.mjs', nodeFlags: [], args: [] },
+// `npm run bench -- NAME [args]` runs the one benchmark NAME (a script here without .mjs, e.g.
+// `scale --peers 1,4` or `netconf-fairness`) with the arguments that follow. The long ones (scale,
+// netconf-fairness, rib-memory) run only by name.
+const all = [
+  { script: 'bmp-export.mjs', nodeFlags: [] },
+  { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'] },
+  { script: 'datastore-commit.mjs', nodeFlags: [] },
+  { script: 'netconf-get.mjs', nodeFlags: [] },
+  { script: 'netconf-transactions.mjs', nodeFlags: [] },
+  { script: 'reconcile.mjs', nodeFlags: [] },
+  { script: 'nacm.mjs', nodeFlags: [] },
+  { script: 'netconf-fairness.mjs', nodeFlags: [], byNameOnly: true },
+  { script: 'scale.mjs', nodeFlags: [], byNameOnly: true },
+  { script: 'rib-memory.mjs', nodeFlags: ['--expose-gc'], byNameOnly: true },
 ].filter((b) => existsSync(path.join(here, b.script)));
+const [first, ...rest] = process.argv.slice(2);
+const named = first !== undefined && !first.startsWith('-') ? all.find((b) => b.script === `${first}.mjs`) : undefined;
+if (first !== undefined && !first.startsWith('-') && named === undefined) {
+  console.error(`bench: no benchmark named ${first}; one of ${all.map((b) => b.script.replace(/\.mjs$/, '')).join(', ')}`);
+  process.exit(2);
+}
+const benches = named !== undefined
+  ? [{ ...named, args: rest }]
+  : all.filter((b) => !b.byNameOnly).map((b) => ({ ...b, args: b.script === 'bmp-export.mjs' ? process.argv.slice(2) : [] }));
 
 const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
