@@ -16,22 +16,11 @@
 // next hops 198.51.100.x and 2001:db8::x (RFC 5737, RFC 3849).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { encodePathAttributes, encodeEndOfRib, encodeIpv4Announcement, encodeUpdateFromParts, encodeAttribute, writePrefix, AttributeTypeCode } =
   await import(path.join(root, 'dist/src/bgp/codec/index.js'));
-
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pick from [[value, weight], ...] with a uniform draw u in [0, 1). */
 function weighted(table, u) {

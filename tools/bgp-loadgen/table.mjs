@@ -6,21 +6,10 @@
 // Needs `npx tsc -b` first: the encoder is bmpd's (dist/src/bgp/codec).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { encodePathAttributes, encodeUpdateFromParts, parseIpv4 } = await import(path.join(root, 'dist/src/bgp/codec/index.js'));
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The attribute content of one set, as plain values (what a collector compares): AS_PATH of
