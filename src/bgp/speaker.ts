@@ -113,7 +113,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       }
     }
     if (listenChanged) {
-      await this.closeListeners();
+      this.closeListeners();
       await this.openListeners(next);
       // New listeners know no keys yet. (At start() each addNeighbor sets its own.)
       for (const neighbor of this.neighborConfigs.values()) this.setMd5For(neighbor, neighbor.password);
@@ -246,7 +246,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   async stop(): Promise<void> {
     this.running = false;
     for (const session of this.sessions.values()) session.stop(CeaseSubcode.AdministrativeShutdown);
-    await this.closeListeners();
+    this.closeListeners();
   }
 
   private connectRetrySeconds(): number {
@@ -331,10 +331,14 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     }
   }
 
-  private async closeListeners(): Promise<void> {
-    const closing = this.bgpListeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+  /**
+   * Stops accepting at once. net.Server.close()'s callback waits until every connection the
+   * listener accepted has ended, so awaiting it would hang a listen change for as long as an
+   * established session that came in on it lives (and that session must stay).
+   */
+  private closeListeners(): void {
+    for (const l of this.bgpListeners) l.server.close();
     this.bgpListeners = [];
-    await Promise.all(closing);
   }
 
   /**

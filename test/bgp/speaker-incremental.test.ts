@@ -3,6 +3,8 @@
 // ephemeral listener port). What goes on the wire must be what applyConfig sends for the same
 // change (src/agent/README.md): a new neighbor is accepted, Cease/6 when its OPEN changes, Cease/2
 // for shutdown, Cease/3 when it is removed; a neighbor the change does not name is left alone.
+import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType } from '../../src/bgp/codec/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../src/bgp/config.js';
@@ -34,8 +36,12 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
+function speakerConfig(neighbors: NeighborConfig[], addresses = [LOCAL]): SpeakerConfig {
+  return { asNumber: 65000, routerId: '192.0.2.40', listen: { addresses, port: 0 }, connectRetrySeconds: 1, neighbors };
+}
+
 async function startSpeaker(neighbors: NeighborConfig[]) {
-  const config: SpeakerConfig = { asNumber: 65000, routerId: '192.0.2.40', listen: { addresses: [LOCAL], port: 0 }, connectRetrySeconds: 1, neighbors };
+  const config = speakerConfig(neighbors);
   const speaker = new BgpSpeaker(config);
   const events = { established: [] as EstablishedEvent[], downs: [] as DownEvent[] };
   speaker.on('established', (e) => events.established.push(e));
@@ -101,5 +107,32 @@ describe('BgpSpeaker.applyNeighborChanges', () => {
     expect(speaker.neighborState('127.0.22.41')).toMatchObject({ state: 'Idle', adminShutdown: true });
     const down = await until(() => events.downs.find((d) => d.neighbor === '127.0.22.42'));
     expect(down.reason.kind).toBe('deconfigured');
+  });
+
+  // src/agent/README.md, listen/address and listen/port: the listeners are closed and reopened, and
+  // established sessions stay. net.Server.close() reports a listener closed only once every
+  // connection it accepted has ended, so a change that waited for that never finished.
+  it('moves its listeners at once while a session they accepted stays Established (listen/address, listen/port)', async () => {
+    const { speaker, events, port } = await startSpeaker([neighbor('127.0.22.41')]);
+    const peer = await connect('127.0.22.41', port);
+    await establish(peer);
+    await until(() => events.established.length === 1);
+
+    const applied = speaker.applyConfig(speakerConfig([neighbor('127.0.22.41')], [LOCAL, '127.0.22.43']));
+    const outcome = await Promise.race([applied.then(() => 'applied'), new Promise((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000))]);
+    expect(outcome).toBe('applied');
+
+    const moved = speaker.listenAddresses();
+    expect(moved.map((l) => l.address)).toEqual([LOCAL, '127.0.22.43']);
+    const probe = tcpConnect(moved[1]!.port, '127.0.22.43');
+    await once(probe, 'connect');
+    probe.destroy();
+    if (moved[0]!.port !== port) {
+      const old = tcpConnect(port, LOCAL);
+      const [err] = (await once(old, 'error')) as [NodeJS.ErrnoException];
+      expect(err.code).toBe('ECONNREFUSED');
+    }
+    expect(speaker.neighborState('127.0.22.41')?.state).toBe('Established');
+    expect(peer.frames.some((f) => f.type === MessageType.Notification)).toBe(false);
   });
 });
