@@ -138,14 +138,18 @@ export class AccessControl {
 
   /**
    * §3.4.6 for one subscriber: the notification as the session may receive it, or null when the event
-   * type is denied (counted in denied-notifications). netconf-config-change keeps only the edits whose
-   * target the session may read.
+   * type is denied or the event reports on a data node the session may not read (both counted in
+   * denied-notifications). netconf-config-change keeps only the edits whose target the session may read.
    */
   notificationFor(session: SessionInfo, event: NotificationEvent): string | null {
     const rules = this.rulesOf(session);
     if (rules === null) return event.xml;
     const module = this.options.moduleOf(event.namespace);
     if (module !== null && !rules.notification(module, event.name).permit) {
+      this.counters.deniedNotifications++;
+      return null;
+    }
+    if (event.refersTo?.some((node) => !rules.canRead(node.path, node.schemaPath)) === true) {
       this.counters.deniedNotifications++;
       return null;
     }
