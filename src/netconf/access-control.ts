@@ -6,7 +6,7 @@
 // get-config) and notifications (the stream), with the §3.2 counters.
 import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
-import { SYSTEM_SESSION, type WriteRequest } from '../datastore/datastores.js';
+import { SYSTEM_SESSION, type CopySourceRead, type WriteRequest } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
   NACM_MODULE, RFC_DEFAULTS, UserRulesCache, countersXml, nacmConfigFromJson, readView, type DefaultDeny, type NacmConfig,
@@ -119,6 +119,28 @@ export class AccessControl {
     this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, target: write.target, path: denied.change.path,
       operation: denied.operation, rule: denied.rule }, 'NACM denied a write');
     throw new DatastoreError(detail('access-denied', `${denied.operation} of ${denied.change.path} is denied`, { path: denied.change.path }));
+  }
+
+  /**
+   * copy-config's read of its source datastore (RFC 8341's table of access rights: copy-config needs read access to
+   * the source as well as write access to the target). Denied as a whole when the source holds any node
+   * the session may not read: copying only the readable part would delete the rest from the target (a
+   * replace), and copying it all would move data the session may not see. Counted in denied-data-writes,
+   * as the request to alter the target is what is refused; the error names no hidden path.
+   */
+  authorizeCopySource(read: CopySourceRead): void {
+    if (read.sessionId === SYSTEM_SESSION) return;
+    const session = this.options.session(read.sessionId);
+    if (session === undefined) throw new DatastoreError(detail('access-denied', `session ${read.sessionId} is gone`));
+    const rules = this.rulesOf(session);
+    if (rules === null) return;
+    const pruning = rules.readPruning(read.tree);
+    const hidden = pruning.paths[0] ?? pruning.everywhere.map((e) => e.paths()[0]).find((p) => p !== undefined);
+    if (hidden === undefined) return;
+    this.counters.deniedDataWrites++;
+    this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, source: read.source, path: hidden },
+      'NACM denied copy-config: the source holds data the session may not read');
+    throw new DatastoreError(detail('access-denied', `copy-config from ${read.source} is denied: it holds data this session may not read`));
   }
 
   /**
