@@ -25,8 +25,11 @@ export function serverNotification(id: number, address: string | null, port: num
   return { namespace: BMPD_NAMESPACE, name: 'bmp-server-state-change', xml, refersTo };
 }
 
-/** A neighbor entered Established (`down` null) or left it (`down` says why). */
-export function neighborNotification(address: string, vrf: string | null, down: DownReason | null): NotificationEvent {
+/**
+ * A neighbor entered Established (`down` null) or left it (`down` says why). `afi` is the VRF address
+ * family whose list holds a VRF neighbor, when running still has it.
+ */
+export function neighborNotification(address: string, vrf: string | null, down: DownReason | null, afi?: 'ipv4' | 'ipv6'): NotificationEvent {
   let reason = 'session established';
   let codes: { code: number; subcode: number } | null = null;
   if (down) {
@@ -42,10 +45,10 @@ export function neighborNotification(address: string, vrf: string | null, down: 
   const xml = `<bgp-neighbor-state-change xmlns="${BMPD_NAMESPACE}">${e('address', address)}${vrf ? e('vrf', vrf) : ''}` +
     `${e('previous-state', from)}${e('state', to)}${e('reason', reason)}` +
     `${codes ? e('notification-code', codes.code) + e('notification-subcode', codes.subcode) : ''}</bgp-neighbor-state-change>`;
-  // The neighbor's list entry (RFC 8341 §3.4.6). A VRF neighbor sits under the address family of its
-  // address, as IOS XE's 'address-family ipv4 vrf' holds the IPv4 neighbors.
+  // The neighbor's list entry (RFC 8341 §3.4.6). A VRF neighbor no longer in running is taken to have
+  // sat under the address family of its address ('address-family ipv4 vrf' holds IPv4 neighbors).
   const refersTo: DataNodeRef[] = [vrf === null
     ? { path: neighborPath({ kind: 'global', address }), schemaPath: NEIGHBOR_SCHEMA }
-    : { path: neighborPath({ kind: 'vrf', vrf, afi: isIPv6(address) ? 'ipv6' : 'ipv4', address }), schemaPath: VRF_NEIGHBOR_SCHEMA }];
+    : { path: neighborPath({ kind: 'vrf', vrf, afi: afi ?? (isIPv6(address) ? 'ipv6' : 'ipv4'), address }), schemaPath: VRF_NEIGHBOR_SCHEMA }];
   return { namespace: BMPD_NAMESPACE, name: 'bgp-neighbor-state-change', xml, refersTo };
 }

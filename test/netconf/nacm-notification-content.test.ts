@@ -25,6 +25,7 @@ const NACM = `<nacm xmlns="${NACM_NS}"><enable-nacm>true</enable-nacm><read-defa
     ${rule('hide-one-neighbor', "/b:bgp/b:neighbor[b:address='127.0.3.1']")}
     ${rule('hide-vrf-red', "/b:bgp/b:vrf[b:name='red']")}
     ${rule('hide-server-2', "/b:bgp/b:bmp/b:server[b:id='2']")}
+    ${rule('hide-blue-ipv6', "/b:bgp/b:vrf[b:name='blue']/b:address-family[b:afi='ipv6']")}
   </rule-list>
 </nacm>`;
 
@@ -84,6 +85,8 @@ describe('notification content under NACM (RFC 8341 §3.4.6)', () => {
     // The no-neighbors rule names the global list only; the partial rule hides VRF red entirely.
     expect(deliver(neighborNotification('127.0.5.1', 'red', null))).toEqual({ to: ['blind', 'admin'], denied: 1 });
     expect(deliver(neighborNotification('127.0.5.1', 'blue', null))).toEqual({ to: ['blind', 'partly', 'admin'], denied: 0 });
+    // IPv6 unicast over an IPv4 session: the entry under 'address-family ipv6 vrf blue' decides.
+    expect(deliver(neighborNotification('127.0.5.1', 'blue', null, 'ipv6'))).toEqual({ to: ['blind', 'admin'], denied: 1 });
   });
 
   it('bmp-server-state-change reaches only who may read that server', () => {
