@@ -122,11 +122,12 @@ export class AccessControl {
   }
 
   /**
-   * copy-config's read of its source datastore (RFC 8341's table of access rights: copy-config needs read access to
-   * the source as well as write access to the target). Denied as a whole when the source holds any node
-   * the session may not read: copying only the readable part would delete the rest from the target (a
-   * replace), and copying it all would move data the session may not see. Counted in denied-data-writes,
-   * as the request to alter the target is what is refused; the error names no hidden path.
+   * copy-config's read of its source datastore (RFC 8341's table of access rights: copy-config needs
+   * read access to the source as well as write access to the target). Denied as a whole when the
+   * source holds any node the session may not read: copying only the readable part would delete the
+   * rest from the target (a replace), and copying it all would move data the session may not see.
+   * Counted in denied-data-writes, as the request to alter the target is what is refused; the error
+   * names no hidden path.
    */
   authorizeCopySource(read: CopySourceRead): void {
     if (read.sessionId === SYSTEM_SESSION) return;
@@ -135,7 +136,8 @@ export class AccessControl {
     const rules = this.rulesOf(session);
     if (rules === null) return;
     const pruning = rules.readPruning(read.tree);
-    const hidden = pruning.paths[0] ?? pruning.everywhere.map((e) => e.paths()[0]).find((p) => p !== undefined);
+    let hidden = pruning.paths[0];
+    for (const e of pruning.everywhere) hidden ??= e.paths()[0];
     if (hidden === undefined) return;
     this.counters.deniedDataWrites++;
     this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, source: read.source, path: hidden },
