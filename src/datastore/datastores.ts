@@ -65,6 +65,16 @@ export interface WriteRequest {
 /** Decides whether a write may happen; throws a DatastoreError (access-denied) to refuse it. */
 export type WriteGuard = (write: WriteRequest) => void;
 
+/** A datastore a session copies from, whole (copy-config's <source>). */
+export interface CopySourceRead {
+  readonly source: DatastoreName;
+  readonly sessionId: number;
+  readonly tree: DataTree;
+}
+
+/** Decides whether a session may read all of a copy's source; throws a DatastoreError (access-denied) to refuse it. */
+export type CopySourceGuard = (read: CopySourceRead) => void;
+
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
   readonly errors: readonly ErrorDetail[];
@@ -79,6 +89,8 @@ export interface DatastoresOptions {
   readonly logger?: Logger;
   /** Checked before edit-config, copy-config and delete-config change a datastore (NACM). */
   readonly authorizeWrite?: WriteGuard;
+  /** Checked before copy-config reads a datastore as its source (NACM: read access to the source). */
+  readonly authorizeCopySource?: CopySourceGuard;
   /** Told after startup was replaced (copy-config, delete-config), with the changes it saw. */
   readonly startupSaved?: (change: StartupChange) => void;
 }
@@ -135,6 +147,7 @@ export class Datastores {
   private readonly apply: ApplyHook;
   private readonly logger: Logger | undefined;
   private readonly authorizeWrite: WriteGuard | undefined;
+  private readonly authorizeCopySource: CopySourceGuard | undefined;
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly locks = new LockTable();
   private running: DataTree;
@@ -163,6 +176,7 @@ export class Datastores {
     this.apply = opts.apply ?? (async () => {});
     this.logger = opts.logger;
     this.authorizeWrite = opts.authorizeWrite;
+    this.authorizeCopySource = opts.authorizeCopySource;
     this.startupSaved = opts.startupSaved;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
@@ -525,6 +539,8 @@ export class Datastores {
       throw new DatastoreError(detail('invalid-value', `copy-config source and target are both ${target}`, { type: 'protocol' }));
     }
     this.locks.assertWritable(target, sessionId);
+    // An inline <config> is the client's own: only a datastore source is read on its behalf.
+    if ('datastore' in source) this.authorizeCopySource?.({ source: source.datastore, sessionId, tree: this.tree(source.datastore) });
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
       this.guardWhole(target, sessionId, tree);

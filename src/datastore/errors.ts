@@ -94,7 +94,9 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
   if (phase === 'parse' && [1, 7, 8].includes(item.validationCode)) {
     return { ...base, tag: 'malformed-message', type: 'rpc', message };
   }
-  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length/i.test(message)) {
+  // A path-valued leaf (a NACM rule's node-instance-identifier) whose predicates are not list keys,
+  // positions or operators libyang does not take in such a path: the value is what is wrong.
+  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length|predicate|Key expected|XPath token/i.test(message)) {
     return { ...base, tag: 'invalid-value', type: 'application', message };
   }
   return { ...base, tag: 'operation-failed', message };

@@ -6,7 +6,7 @@
 // get-config) and notifications (the stream), with the §3.2 counters.
 import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
-import { SYSTEM_SESSION, type WriteRequest } from '../datastore/datastores.js';
+import { SYSTEM_SESSION, type CopySourceRead, type WriteRequest } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
   NACM_MODULE, RFC_DEFAULTS, UserRulesCache, countersXml, nacmConfigFromJson, readView, type DefaultDeny, type NacmConfig,
@@ -122,6 +122,30 @@ export class AccessControl {
   }
 
   /**
+   * copy-config's read of its source datastore (RFC 8341's table of access rights: copy-config needs
+   * read access to the source as well as write access to the target). Denied as a whole when the
+   * source holds any node the session may not read: copying only the readable part would delete the
+   * rest from the target (a replace), and copying it all would move data the session may not see.
+   * Counted in denied-data-writes, as the request to alter the target is what is refused; the error
+   * names no hidden path.
+   */
+  authorizeCopySource(read: CopySourceRead): void {
+    if (read.sessionId === SYSTEM_SESSION) return;
+    const session = this.options.session(read.sessionId);
+    if (session === undefined) throw new DatastoreError(detail('access-denied', `session ${read.sessionId} is gone`));
+    const rules = this.rulesOf(session);
+    if (rules === null) return;
+    const pruning = rules.readPruning(read.tree);
+    let hidden = pruning.paths[0];
+    for (const e of pruning.everywhere) hidden ??= e.paths()[0];
+    if (hidden === undefined) return;
+    this.counters.deniedDataWrites++;
+    this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, source: read.source, path: hidden },
+      'NACM denied copy-config: the source holds data the session may not read');
+    throw new DatastoreError(detail('access-denied', `copy-config from ${read.source} is denied: it holds data this session may not read`));
+  }
+
+  /**
    * §3.4.5 for a reply computed on this thread (nacm.ts readView); the evaluation workers get
    * readAccess instead and apply the same there.
    */
@@ -138,14 +162,18 @@ export class AccessControl {
 
   /**
    * §3.4.6 for one subscriber: the notification as the session may receive it, or null when the event
-   * type is denied (counted in denied-notifications). netconf-config-change keeps only the edits whose
-   * target the session may read.
+   * type is denied or the event reports on a data node the session may not read (both counted in
+   * denied-notifications). netconf-config-change keeps only the edits whose target the session may read.
    */
   notificationFor(session: SessionInfo, event: NotificationEvent): string | null {
     const rules = this.rulesOf(session);
     if (rules === null) return event.xml;
     const module = this.options.moduleOf(event.namespace);
     if (module !== null && !rules.notification(module, event.name).permit) {
+      this.counters.deniedNotifications++;
+      return null;
+    }
+    if (event.refersTo?.some((node) => !rules.canRead(node.path, node.schemaPath)) === true) {
       this.counters.deniedNotifications++;
       return null;
     }

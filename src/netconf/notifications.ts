@@ -40,6 +40,19 @@ export interface NotificationEvent {
    * that name data nodes (netconf-config-change's edit targets).
    */
   readonly forReader?: (canRead: (path: string, schemaPath: string) => boolean) => string;
+  /**
+   * The configured data nodes the event reports on (a neighbor, a BMP server). RFC 8341 §3.4.6 decides
+   * on the event type only; bmpd also withholds the whole event from a reader who may not read one of
+   * these nodes, since every leaf of it (address, state, reason) is about that node, as <get> would
+   * hide the node's state. Counted in denied-notifications like a denied type.
+   */
+  readonly refersTo?: readonly DataNodeRef[];
+}
+
+/** A data node by its libyang data path and its schema path (every node prefixed). */
+export interface DataNodeRef {
+  readonly path: string;
+  readonly schemaPath: string;
 }
 
 /** What a subscriber may receive of an event: its element, or null when access control denies the event. */

@@ -102,6 +102,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   datastores = await Datastores.open({
     context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }),
     authorizeWrite: (write) => access.authorizeWrite(write),
+    authorizeCopySource: (read) => access.authorizeCopySource(read),
     startupSaved: (change) => audit('startup', change.cause, change.sessionId, change.changes),
   });
   const ds = datastores;

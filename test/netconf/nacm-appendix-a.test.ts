@@ -186,6 +186,26 @@ describe('RFC 8341 Appendix A, adapted to bmpd', () => {
     expect(await write(guest, grow.replace('guest was here', 'again'))).toBe('access-denied');
   });
 
+  it('refuses rule paths that name anything but list keys: write and notification checks match on keys only', async () => {
+    // libyang checks node-instance-identifier values as it loads /nacm, so a predicate on a non-key leaf,
+    // a position or a predicate on a container never reaches the rules (README, access control).
+    const withPath = (name: string, path: string) => `<nacm xmlns="${NACM_NS}" xmlns:b="${BMPD}"><rule-list><name>limited-acl</name>` +
+      `${rule(name, `<module-name>bmpd</module-name><path>${path}</path><access-operations>update</access-operations>`, 'permit')}</rule-list></nacm>`;
+    const before = ds.tree('running').print({ format: 'xml' });
+    for (const [path, why] of [
+      ["/b:bgp/b:neighbor[b:remote-as='65003']", 'Key expected instead of leaf "remote-as"'],
+      ['/b:bgp/b:neighbor[1]', 'Positional predicate'],
+      ["/b:bgp[b:as-number='65000']", 'List predicate defined for container'],
+    ] as const) {
+      const err = await ds.editConfig('running', withPath('unmatchable', path), {}, andy.id).catch((e: unknown) => e);
+      expect(err, path).toBeInstanceOf(DatastoreError);
+      expect((err as DatastoreError).errors[0], path).toMatchObject({ tag: 'invalid-value', message: expect.stringContaining(why),
+        path: expect.stringContaining("rule[name='unmatchable']/path") });
+    }
+    expect(ds.tree('running').print({ format: 'xml' })).toBe(before);
+    expect(await write(andy, withPath('by-address', "/b:bgp/b:neighbor[b:address='127.0.3.1']"))).toBe('permit');
+  });
+
   it('A.5 deny-config-change: the limited and guest groups get no netconf-config-change, the admin group does', () => {
     const event = configChangeEvent({ id: 1, username: 'andy', sourceHost: '127.0.0.1' }, [], () => null);
     expect(event.namespace).toBe(NC_NOTIFICATIONS_NS);
