@@ -353,6 +353,67 @@ describe('what neighbor changes do at the collectors', () => {
     expect(sessions(a)).toHaveLength(bmpSessions);
   }, 40_000);
 
+  /** Commits a change that restarts the BGP session: Peer Down reason 1, Peer Up again, same BMP session. */
+  async function restartsTheSession(change: string): Promise<void> {
+    const bmpSessions = sessions(a).length;
+    const downs = peerDowns().length;
+    const ups = peerUps(a, GOBGP);
+    await commit(change);
+    await eventually('A: Peer Down and Peer Up again', () => peerDowns().length === downs + 1 && peerUps(a, GOBGP) === ups + 1, 30_000);
+    expect(peerDowns().at(-1)!.reason_type).toBe(1); // we sent the NOTIFICATION (Cease, Other Configuration Change)
+    expect(sessions(a)).toHaveLength(bmpSessions);
+  }
+
+  it('neighbor/description: nothing on the wire', async () => {
+    const downs = peerDowns().length;
+    const bmpSessions = sessions(a).length;
+    await commit(`<neighbor><address>${GOBGP}</address><description>GOBGP</description></neighbor>`);
+    await settle();
+    expect(peerDowns()).toHaveLength(downs);
+    expect(sessions(a)).toHaveLength(bmpSessions);
+  }, 30_000);
+
+  it('neighbor/update-source: the BGP session restarts (Cease, Other Configuration Change): Peer Down reason 1, then Peer Up', async () => {
+    // gobgpd connects to BMPD: bound to that address, the session comes back.
+    await restartsTheSession(`<neighbor><address>${GOBGP}</address><update-source>${BMPD}</update-source></neighbor>`);
+  }, 40_000);
+
+  it('neighbor/address-family: the BGP session restarts (Cease, Other Configuration Change): Peer Down reason 1, then Peer Up', async () => {
+    await restartsTheSession(`<neighbor><address>${GOBGP}</address>
+      <address-family><name>ipv4-unicast</name></address-family><address-family><name>ipv6-unicast</name></address-family></neighbor>`);
+    await eventually('A: every route of the neighbor again', () => prefixesOf(a, GOBGP).size === V4_ROUTES.length);
+  }, 40_000);
+
+  it('neighbor/remote-as: the BGP session restarts (Peer Down reason 1); it comes back once the AS is the neighbor\'s again', async () => {
+    const bmpSessions = sessions(a).length;
+    const downs = peerDowns().length;
+    const ups = peerUps(a, GOBGP);
+    await commit(`<neighbor><address>${GOBGP}</address><remote-as>65299</remote-as></neighbor>`);
+    await eventually('A: Peer Down', () => peerDowns().length === downs + 1);
+    expect(peerDowns().at(-1)!.reason_type).toBe(1);
+    await settle();
+    expect(peerUps(a, GOBGP)).toBe(ups); // gobgpd is AS 65231: OPEN refused (Bad Peer AS)
+    // The member's own remote-as removed: the group's 65231 applies, which is another change.
+    await commit(`<neighbor><address>${GOBGP}</address><remote-as nc:operation="delete"/></neighbor>`);
+    await eventually('A: Peer Up again', () => peerUps(a, GOBGP) === ups + 1, 30_000);
+    expect(allOf(a, 'peer_up').filter((r) => r.peer_ip === GOBGP).at(-1)).toMatchObject({ peer_asn: 65231 });
+    expect(sessions(a)).toHaveLength(bmpSessions);
+  }, 60_000);
+
+  it('as-number: every BGP session restarts (Peer Down reason 1); the BMP session stays; back at the AS the neighbor expects, Peer Up', async () => {
+    const bmpSessions = sessions(a).length;
+    const downs = peerDowns().length;
+    const ups = peerUps(a, GOBGP);
+    await commit('<as-number>65001</as-number>');
+    await eventually('A: Peer Down', () => peerDowns().length === downs + 1);
+    expect(peerDowns().at(-1)!.reason_type).toBe(1);
+    await settle();
+    expect(peerUps(a, GOBGP)).toBe(ups); // gobgpd expects AS 65000
+    await commit('<as-number>65000</as-number>');
+    await eventually('A: Peer Up again', () => peerUps(a, GOBGP) === ups + 1, 30_000);
+    expect(sessions(a)).toHaveLength(bmpSessions);
+  }, 60_000);
+
   it('neighbor removed: Peer Down reason 5 (de-configured) to its servers', async () => {
     const downs = peerDowns().length;
     await commit(`<neighbor nc:operation="delete"><address>${GOBGP}</address></neighbor>`);
