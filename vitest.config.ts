@@ -38,6 +38,7 @@ const integration = [
   'test/netconf/hostile/xml-shapes.test.ts',
   'test/netconf/nacm-evaluation-worker.test.ts',
   'test/netconf/nacm-ncclient.test.ts',
+  'test/netconf/nmda.test.ts',
   'test/netconf/real-clients.test.ts',
   'test/netconf/server.test.ts',
   'test/netconf/session.test.ts',

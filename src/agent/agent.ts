@@ -76,6 +76,8 @@ export class Agent {
         if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
       },
       state: [() => agent.operState()],
+      // Operational (RFC 8342 §5.3) shows what the engine runs: a node it could not apply is left out.
+      notApplied: () => agent.reconciler.snapshots().problems.map((p) => p.path),
       ...options.netconf,
     });
     registerBmpdRpcs(agent.netconf.server.dispatcher, agent);

@@ -12,7 +12,7 @@ import {
 } from './operation-args.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ReadAccess, ReadView } from './nacm.js';
-import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import type { ParsedOperation, RpcDispatcher, RpcHandler, XmlSlice } from './rpc.js';
 import { assertOperationParameters } from './rpc-schema.js';
 import type { SessionInfo } from './session.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
@@ -89,6 +89,11 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
     throw new RpcError({ type: 'protocol', tag: 'bad-attribute', message: `unknown filter type '${type}'`,
       info: { badAttribute: 'type', badElement: 'filter' } });
   }
+  return subtreeXPath(backend, slice);
+}
+
+/** A subtree filter (RFC 6241 §6) as the xpath that selects the same nodes; also <get-data>'s subtree-filter (nmda.ts). */
+export async function subtreeXPath(backend: Pick<BaseOperationsBackend, 'moduleOf'>, slice: XmlSlice): Promise<EvaluationFilter> {
   try {
     checkXmlLimits(slice.innerXml, { ...DEFAULT_XML_LIMITS, maxElements: MAX_SUBTREE_FILTER_ELEMENTS });
   } catch (err) {

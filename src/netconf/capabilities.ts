@@ -33,6 +33,9 @@ export const CAPABILITY = {
   xpath: 'urn:ietf:params:netconf:capability:xpath:1.0',
   withDefaults:
     'urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&also-supported=report-all,report-all-tagged,trim',
+  /** RFC 8526 §2.2: <get-data> of operational honours with-defaults, in the same modes. */
+  withOperationalDefaults:
+    'urn:ietf:params:netconf:capability:with-operational-defaults:1.0?basic-mode=explicit&also-supported=report-all,report-all-tagged,trim',
   notification: 'urn:ietf:params:netconf:capability:notification:1.0',
   interleave: 'urn:ietf:params:netconf:capability:interleave:1.0',
 } as const;

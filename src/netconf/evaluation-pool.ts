@@ -23,14 +23,33 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DatastoreName } from '../datastore/datastores.js';
 import type { ReadAccess } from './nacm.js';
+import { annotateRunningOrigins } from './nmda-shape.js';
 import type { WithDefaultsMode } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
 
 /** The filter of a request: undefined selects everything, xpath null selects nothing (RFC 6241 §6.4.2). */
 export type EvaluationFilter = { readonly xpath: string | null; readonly namespaces?: Readonly<Record<string, string>> } | undefined;
 
+/**
+ * What a tree is read from: a datastore, or operational (nmda.ts): running annotated with its
+ * origins, which the request's state is merged over.
+ */
+export type EvaluationSource = DatastoreName | 'operational';
+
+/** RFC 8526 <get-data>'s parameters beyond <get>'s, applied in the worker too (nmda.ts). */
+export interface NmdaShaping {
+  /** true: config true nodes only (the state is not merged); false: config false nodes only (the state alone). */
+  readonly configFilter?: boolean;
+  /** Levels below each selected node; undefined: unbounded. */
+  readonly maxDepth?: number;
+  /** Keep the origin annotations in the reply. */
+  readonly withOrigin: boolean;
+  /** Config nodes the engine could not apply as written, removed before anything else sees the tree. */
+  readonly notApplied: readonly string[];
+}
+
 export interface EvaluationRequest {
-  readonly source: DatastoreName;
+  readonly source: EvaluationSource;
   /** State data (XML documents) merged over the datastore first, for <get>. */
   readonly state: readonly string[];
   readonly filter: EvaluationFilter;
@@ -40,13 +59,15 @@ export interface EvaluationRequest {
    * before the filter; null when nothing restricts the session.
    */
   readonly access: ReadAccess | null;
+  /** Present for <get-data>. */
+  readonly nmda?: NmdaShaping;
 }
 
 /** main → worker */
 export interface EvaluationThreadMessage {
   readonly type: 'evaluate';
   readonly id: number;
-  readonly source: DatastoreName;
+  readonly source: EvaluationSource;
   /** The datastore as XML (Datastores.print), when the worker's copy is stale. */
   readonly snapshot?: string;
   readonly state: readonly string[];
@@ -54,6 +75,7 @@ export interface EvaluationThreadMessage {
   readonly mode: WithDefaultsMode;
   /** Without `config` when the worker already holds that generation's /nacm configuration. */
   readonly access: ReadAccess | null;
+  readonly nmda: NmdaShaping | null;
 }
 
 /** worker → main */
@@ -92,7 +114,7 @@ interface Slot {
   ready: boolean;
   busy: boolean;
   /** changeEpoch of each datastore copy the worker holds. */
-  readonly loaded: Map<DatastoreName, number>;
+  readonly loaded: Map<EvaluationSource, number>;
   /** Generation of the /nacm configuration the worker holds (ReadAccess), -1 for none. */
   nacmGeneration: number;
 }
@@ -111,7 +133,7 @@ export class EvaluationPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private readonly log: Logger;
-  private snapshotCache = new Map<DatastoreName, { epoch: number; xml: string }>();
+  private snapshotCache = new Map<EvaluationSource, { epoch: number; xml: string }>();
   private nextId = 1;
   private closed = false;
 
@@ -200,11 +222,11 @@ export class EvaluationPool {
     this.run(slot, { request: { source: 'running', state: [], filter: { xpath: null }, mode: 'explicit', access: null }, resolve: done, reject: done });
   }
 
-  private snapshot(name: DatastoreName): { epoch: number; xml: string } {
+  private snapshot(name: EvaluationSource): { epoch: number; xml: string } {
     const epoch = this.options.datastores.changeEpoch;
     const cached = this.snapshotCache.get(name);
     if (cached !== undefined && cached.epoch === epoch) return cached;
-    const fresh = { epoch, xml: this.options.datastores.print(name) };
+    const fresh = { epoch, xml: name === 'operational' ? annotateRunningOrigins(this.snapshot('running').xml) : this.options.datastores.print(name) };
     this.snapshotCache.set(name, fresh);
     return fresh;
   }
@@ -221,7 +243,7 @@ export class EvaluationPool {
     const knownRules = access !== null && slot.nacmGeneration === access.generation;
     const message: EvaluationThreadMessage = {
       type: 'evaluate', id, source: request.source, state: request.state, mode: request.mode,
-      filter: request.filter ?? null,
+      filter: request.filter ?? null, nmda: request.nmda ?? null,
       access: access === null ? null : knownRules ? { generation: access.generation, user: access.user, externalGroups: access.externalGroups } : access,
       ...(stale ? { snapshot: snapshot.xml } : {}),
     };

@@ -15,6 +15,7 @@ import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { UserRulesCache, defaultDenyOf, readView } from './nacm.js';
+import { listKeysOf, schemaChain, shapePrinted } from './nmda-shape.js';
 
 const port = parentPort;
 if (port === null) throw new Error('evaluation-thread runs only as a worker thread');
@@ -25,6 +26,8 @@ const implemented = model.modules.filter((m) => m.implemented);
 // The schema's default-deny marks, read from the same modules as the main thread's (service.ts).
 const rulesCache = new UserRulesCache(defaultDenyOf(implemented.map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')));
 const namespaceOf = (module: string) => model.modules.find((m) => m.name === module)?.namespace ?? null;
+// get-data's max-depth keeps a list entry's keys (nmda-shape.ts).
+const listKeys = listKeysOf(implemented.map((m) => { try { return model.context.moduleTree(m.name); } catch { return ''; } }));
 
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   if (message.snapshot !== undefined) {
@@ -42,14 +45,31 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   const base = trees.get(message.source);
   if (base === undefined) return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `no snapshot of ${message.source}` };
   const owned: DataTree[] = [];
+  const { nmda } = message;
+  // get-data: the printed reply cut to max-depth, its origin annotations kept only on request.
+  const shaped = (xml: string, selected?: ReadonlySet<string>) => nmda === null ? xml
+    : shapePrinted(xml, { ...(nmda.maxDepth !== undefined ? { maxDepth: nmda.maxDepth } : {}), ...(selected ? { selected } : {}), withOrigin: nmda.withOrigin, listKeys });
   try {
     let tree = base;
-    if (message.state.length > 0) {
-      tree = base.dup();
+    // config-filter false: the state alone (with the list keys that place it), nothing of the datastore.
+    if (nmda?.configFilter === false) {
+      if (message.state.length === 0) return { type: 'reply', id: message.id, ok: true, xml: '' };
+      tree = model.context.emptyTree();
       owned.push(tree);
+    }
+    if (message.state.length > 0 || (nmda !== null && nmda.notApplied.length > 0)) {
+      if (tree === base) {
+        tree = base.dup();
+        owned.push(tree);
+      }
       for (const xml of message.state) {
         const state = model.context.parseData(xml, { format: 'xml', validate: false, strict: true });
         try { tree.merge(state); } finally { state.free(); }
+      }
+      if (nmda !== null && nmda.notApplied.length > 0) {
+        const empty = model.context.emptyTree();
+        // Copying a path from a tree that lacks it removes the node (DataTree.copyPaths).
+        try { tree.copyPaths(empty, nmda.notApplied); } finally { empty.free(); }
       }
     }
     const filter = message.filter;
@@ -61,21 +81,26 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
       tree = view.tree;
       printed = view.printed;
     }
-    if (filter === null) return { type: 'reply', id: message.id, ok: true, xml: printed(tree.print({ format: 'xml', withDefaults: message.mode })) };
+    if (filter === null) return { type: 'reply', id: message.id, ok: true, xml: shaped(printed(tree.print({ format: 'xml', withDefaults: message.mode }))) };
     let selected: DataTree;
+    let namespaces: Readonly<Record<string, string>> | undefined = filter.namespaces;
     try {
-      selected = tree.select(filter.xpath, filter.namespaces);
+      selected = tree.select(filter.xpath, namespaces);
     } catch (err) {
       // Prefixes not declared in the message may be module names, the form
       // libyang and netopeer2 accept ("/ietf-netconf-monitoring:netconf-state").
       try {
         selected = tree.select(filter.xpath);
+        namespaces = undefined;
       } catch {
         return { type: 'reply', id: message.id, ok: false, kind: 'invalid-filter', message: `the filter cannot be evaluated: ${(err as Error).message}` };
       }
     }
     owned.push(selected);
-    return { type: 'reply', id: message.id, ok: true, xml: selected.print({ format: 'xml', withDefaults: message.mode }) };
+    const xml = selected.print({ format: 'xml', withDefaults: message.mode });
+    // max-depth counts from each node the filter selected.
+    const chains = nmda?.maxDepth !== undefined ? new Set(tree.paths(filter.xpath, namespaces).map(schemaChain)) : undefined;
+    return { type: 'reply', id: message.id, ok: true, xml: shaped(xml, chains) };
   } catch (err) {
     return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: (err as Error).message };
   } finally {

@@ -2,7 +2,7 @@
 // datastores and their operations, confirmed commit, monitoring, YANG
 // library and notifications, around one libyang schema context.
 import type { Logger } from 'pino';
-import type { DiffChange, ModuleInfo } from 'libyang-wasm';
+import type { DataTree, DiffChange, ModuleInfo } from 'libyang-wasm';
 import { Datastores, SYSTEM_SESSION, type ApplyHook, type RunningChange } from '../datastore/datastores.js';
 import type { YangModel } from '../yang/model.js';
 import { registerBaseOperations, type StateProvider } from './base-operations.js';
@@ -16,7 +16,9 @@ import {
 } from './notifications.js';
 import { EvaluationPool } from './evaluation-pool.js';
 import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf } from './nacm.js';
+import { registerNmdaOperations } from './nmda.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
+import type { SessionInfo } from './session.js';
 import { contentId, yangLibraryXml } from './yang-library.js';
 
 export interface NetconfServiceOptions {
@@ -30,6 +32,8 @@ export interface NetconfServiceOptions {
   /** State data of the rest of the agent (the engine's oper state), merged into <get>. */
   readonly state?: readonly StateProvider[];
   readonly server?: Partial<Omit<NetconfServerOptions, 'stateDir' | 'address' | 'port' | 'logger' | 'modules' | 'handlers'>>;
+  /** Paths of running's config nodes the engine could not apply as written (left out of operational, nmda.ts). */
+  readonly notApplied?: () => readonly string[];
   /** Worker threads for <get>/<get-config> and their time limit (evaluation-pool.ts). */
   readonly evaluation?: { readonly workers?: number; readonly timeoutMs?: number };
 }
@@ -143,7 +147,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     capabilities: () => srv.capabilities,
     modules: () => modules,
   };
-  registerBaseOperations(srv.dispatcher, {
+  const operations = {
     context: model.context,
     datastores: ds,
     confirmedCommit,
@@ -151,9 +155,12 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     moduleOf,
     evaluation,
     state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), () => access.stateXml(), ...(opts.state ?? [])],
-    readView: (session, tree, owned, filtered) => access.readView(session, tree, owned, filtered),
-    readAccess: (session) => access.readAccess(session),
-  });
+    readView: (session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean) => access.readView(session, tree, owned, filtered),
+    readAccess: (session: SessionInfo) => access.readAccess(session),
+    ...(opts.notApplied ? { notApplied: opts.notApplied } : {}),
+  };
+  registerBaseOperations(srv.dispatcher, operations);
+  registerNmdaOperations(srv.dispatcher, operations);
   srv.dispatcher.guard = (ctx) => access.authorizeOperation(ctx);
   srv.dispatcher.register(MONITORING_NS, 'get-schema', getSchemaHandler(monitoringSources));
   srv.dispatcher.register(NOTIFICATION_NS, 'create-subscription', createSubscriptionHandler(notifications));

@@ -4,8 +4,12 @@ import { createHash } from 'node:crypto';
 import type { ModuleInfo } from 'libyang-wasm';
 import { textElement as e } from './rpc-error.js';
 
+/** The datastores of RFC 8342 bmpd implements; intended is running as it is (no inactive or template config). */
+export const NMDA_DATASTORES = ['running', 'candidate', 'startup', 'intended', 'operational'] as const;
+export type NmdaDatastore = typeof NMDA_DATASTORES[number];
+
 export const YANG_LIBRARY_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-library';
-const DATASTORES_NS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
+export const DATASTORES_NS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
 
 /** Changes whenever the module set changes: the hash of every name, revision and feature. */
 export function contentId(modules: readonly ModuleInfo[]): string {
@@ -27,7 +31,9 @@ export function yangLibraryXml(modules: readonly ModuleInfo[]): string {
     `${submodules(m)}${m.features.map((f) => e('feature', f)).join('')}</module>`).join('');
   const importOnly = modules.filter((m) => !m.implemented).map((m) =>
     `<import-only-module>${e('name', m.name)}${e('revision', m.revision ?? '')}${e('namespace', m.namespace)}${submodules(m)}</import-only-module>`).join('');
-  const datastores = ['running', 'candidate', 'startup', 'operational'].map((d) =>
+  // RFC 8342 §5: every datastore bmpd serves, each with the one complete schema (the conventional
+  // datastores hold only its config true nodes, operational all of them).
+  const datastores = NMDA_DATASTORES.map((d) =>
     `<datastore><name xmlns:ds="${DATASTORES_NS}">ds:${d}</name><schema>complete</schema></datastore>`).join('');
   const legacy = modules.map((m) =>
     `<module>${e('name', m.name)}${e('revision', m.revision ?? '')}${e('namespace', m.namespace)}` +

@@ -29,6 +29,10 @@ export const SERVED_MODULES: readonly ServedModule[] = [
   { name: 'nc-notifications', revision: '2008-07-14', features: [] },
   { name: 'ietf-netconf-acm', revision: '2018-02-14', features: [] },
   { name: 'ietf-yang-library', revision: '2019-01-04', features: [] },
+  // RFC 8342/8526 NMDA: the origin annotation (RFC 8342 §7) is only parsed and printed when its
+  // module is implemented; get-data/edit-data with their origin and with-defaults parameters.
+  { name: 'ietf-origin', revision: '2018-02-14', features: [] },
+  { name: 'ietf-netconf-nmda', revision: '2019-01-07', features: ['origin', 'with-defaults'] },
   { name: 'bmpd', revision: null, features: [] },
 ];
 
