@@ -4,7 +4,8 @@
 import type { ModuleInfo, YangContext } from 'libyang-wasm';
 import type { Datastores, DatastoreName } from '../datastore/datastores.js';
 import { child, invalid, missing, text } from './operation-args.js';
-import { escapeText, RpcError, textElement as element } from './rpc-error.js';
+import { RpcError } from './rpc-error.js';
+import { escapeText, textElement as element } from './xml.js';
 import type { RpcHandler } from './rpc.js';
 import type { SessionRegistry } from './session.js';
 

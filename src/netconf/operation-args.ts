@@ -3,8 +3,8 @@
 import type { DatastoreName } from '../datastore/datastores.js';
 import { DatastoreError, type ErrorDetail } from '../datastore/errors.js';
 import { RpcError, RpcErrorList, NETCONF_BASE_NS } from './rpc-error.js';
-import type { ParsedOperation, XmlNode, XmlSlice } from './rpc.js';
-import { declareNamespaces } from './xml-scope.js';
+import type { ParsedOperation } from './rpc.js';
+import { declareNamespaces, type XmlNode, type XmlSlice } from './xml.js';
 
 export const WITH_DEFAULTS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults';
 
@@ -21,8 +21,9 @@ export function child(node: XmlNode, name: string, namespace = NETCONF_BASE_NS):
   return (node.$$ ?? []).find((c) => c.$ns.local === name && sameNamespace(c.$ns.uri, namespace));
 }
 
-export function childSlice(op: ParsedOperation, name: string, namespace = NETCONF_BASE_NS): XmlSlice | undefined {
-  return op.children.find((c) => c.name === name && sameNamespace(c.namespace, namespace));
+/** The slice of a child element of an operation (a parameter) or of a parameter. */
+export function childSlice(parent: XmlSlice, name: string, namespace = NETCONF_BASE_NS): XmlSlice | undefined {
+  return parent.children.find((c) => c.name === name && sameNamespace(c.namespace, namespace));
 }
 
 export function text(node: XmlNode | undefined): string | undefined {

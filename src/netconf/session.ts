@@ -40,11 +40,11 @@ import type { Logger } from 'pino';
 import { BASE_1_0, BASE_1_1 } from './capabilities.js';
 import { FramingDecoder, FramingError, encodeEom, encodeFrame, type FramingMode } from './framing.js';
 import { invalid, missing, text } from './operation-args.js';
-import { NETCONF_BASE_NS, RpcError, escapeText } from './rpc-error.js';
+import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import { clientText } from './ssh-preauth.js';
 import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
-  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
+  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, escapeText, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
 } from './xml.js';
 
 export type BaseVersion = '1.0' | '1.1';
