@@ -1,20 +1,20 @@
 // RFC 6241 §7 and §8 operations over the datastores: get, get-config,
 // edit-config, copy-config, delete-config, lock, unlock, validate, commit
 // (with §8.4 confirmed commit), cancel-commit and discard-changes.
-// close-session and kill-session live with the sessions (session.ts).
+// close-session and kill-session are in session-operations.ts.
 import type { DataTree, YangContext } from 'libyang-wasm';
 import type { ConfigSource, Datastores } from '../datastore/datastores.js';
 import { DatastoreError } from '../datastore/errors.js';
 import type { ConfirmedCommit } from './confirmed-commit.js';
 import {
-  child, childSlice, configContent, datastoreParam, enumParam, invalid, missing, text, toRpcErrors,
-  withDefaultsParam, type WithDefaultsMode,
+  child, childSlice, configContent, datastoreParam, enumParam, invalid, missing, text, withDefaultsParam, type WithDefaultsMode,
 } from './operation-args.js';
+import { toRpcErrors } from './datastore-errors.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ReadAccess, ReadView } from './nacm.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { assertOperationParameters } from './rpc-schema.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
 import { XmlLimitError } from './xml.js';
 import type { EvaluationFilter, EvaluationPool } from './evaluation-pool.js';

@@ -4,10 +4,11 @@
 // Other parts of the agent publish their own events (BMP server and BGP
 // neighbor state changes) through the same NotificationStream.
 import type { DiffChange } from 'libyang-wasm';
-import { child, errorPath, text } from './operation-args.js';
+import { errorPath } from './data-path.js';
+import { child, text } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
 import { XmlLimitError, escapeText, textElement as e } from './xml.js';

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { NETCONF_BASE_NS, RpcError, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
-import type { SessionInfo, SessionRegistry } from './session.js';
+import type { SessionControl, SessionInfo } from './session-control.js';
 import { escapeAttribute, type ParsedDocument, type XmlAttribute, type XmlNode, type XmlSlice } from './xml.js';
 
 /** The operation element: its exact text, with each child (e.g. <target>, <config>, <filter>) as exact text too. */
@@ -35,10 +35,12 @@ export type ReplyBody =
   | { xml: string };
 
 export interface RpcContext {
+  /** The session the rpc came on. */
   session: SessionInfo;
+  /** What the handler may do to sessions (close-session, kill-session). */
+  control: SessionControl;
   operation: ParsedOperation;
   rpc: ParsedRpc;
-  sessions: SessionRegistry;
 }
 
 export type RpcHandler = (ctx: RpcContext) => Promise<ReplyBody>;
