@@ -44,6 +44,8 @@ import {
   type BmpEngineConfig,
   type BmpEngineSettings,
   type BmpServerConfig,
+  DEBUG_TOPICS,
+  type DebugTopic,
   type InitialRefresh,
   type NeighborActivation,
 } from './config.js';
@@ -53,9 +55,6 @@ import { realStations, stationConfig, systemClock, type EngineClock, type Statio
 import { RefreshQueue, type RefreshTarget } from './refresh-queue.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from './snapshot.js';
 import { statisticsEntries } from './statistics.js';
-
-export type DebugTopic = 'event' | 'neighbor' | 'server';
-export const DEBUG_TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
 
 export interface BmpEngineOptions {
   readonly speaker: MonitoredSpeaker;

@@ -7,9 +7,9 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { NETCONF_BASE_NS, escapeText } from '../netconf/rpc-error.js';
 import { Args, type CommandEntry, type GrammarDefinition, type ParamType } from './grammar.js';
 import { runningConfig } from './running-config.js';
-import type { DebugTopic } from '../bmp/engine.js';
+import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
 import { BMPD_NAMESPACE } from '../agent/oper-state.js';
-import { DEBUG_TOPICS, bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
+import { bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
 import type { WithDefaults } from './netconf-client.js';
 import { XmlElement } from './xml.js';
 
