@@ -1,22 +1,13 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routeDistinguisher, serialize, type BmpMessage, type PerPeerHeader } from '../../src/bmp/codec/index.js';
-import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { startCapture } from '../net/capture.js';
 
 // Loopback range of this test file: 127.0.5.x.
 const COLLECTOR = '127.0.5.10';
 
-const peer: PerPeerHeader = {
-  peerType: 0,
-  distinguisher: Buffer.alloc(8),
-  address: '127.0.3.1',
-  postPolicy: false,
-  legacyAsPath: false,
-  asn: 65030,
-  bgpId: '127.0.3.1',
-  timestamp: { seconds: 1_700_000_000, microseconds: 5 },
-};
+const peer = perPeerHeader({ address: '127.0.3.1', timestamp: { seconds: 1_700_000_000, microseconds: 5 } });
 const vrfPeer: PerPeerHeader = { ...peer, peerType: 1, distinguisher: routeDistinguisher('65000:1'), address: '::1' };
 
 const messages: BmpMessage[] = [

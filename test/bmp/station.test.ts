@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serializeParts, type BmpMessage, type PerPeerHeader, routeMonitoringHeader } from '../../src/bmp/codec/index.js';
+import { serializeParts, type BmpMessage, routeMonitoringHeader } from '../../src/bmp/codec/index.js';
 import { StationSession, type StationConfig, type StationOptions } from '../../src/bmp/station.js';
-import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { interfaceAddress } from '../../src/net/interfaces.js';
 import { startCapture } from '../net/capture.js';
 import { TestCollector, sleep, until } from './collector.js';
@@ -12,16 +12,7 @@ import { TestCollector, sleep, until } from './collector.js';
 const HOST = '127.0.5.30';
 const SOURCE = '127.0.5.31';
 
-const peer: PerPeerHeader = {
-  peerType: 0,
-  distinguisher: Buffer.alloc(8),
-  address: '127.0.3.1',
-  postPolicy: false,
-  legacyAsPath: false,
-  asn: 65030,
-  bgpId: '127.0.3.1',
-  timestamp: { seconds: 1_700_000_000, microseconds: 0 },
-};
+const peer = perPeerHeader({ address: '127.0.3.1' });
 
 let collector: TestCollector;
 const stations: StationSession[] = [];
