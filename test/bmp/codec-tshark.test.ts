@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { routeDistinguisher, serialize, type BmpMessage, type PerPeerHeader } from '../../src/bmp/codec/index.js';
 import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { startCapture } from '../net/capture.js';
+import { TestCollector } from '../support/collector.js';
 
 // Loopback range of this test file: 127.0.5.x.
 const COLLECTOR = '127.0.5.10';
@@ -34,23 +35,14 @@ const messages: BmpMessage[] = [
   { type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'bye' }] },
 ];
 
-let server: net.Server | undefined;
-afterAll(() => server?.close());
+let collector: TestCollector | undefined;
+afterAll(() => collector?.close());
 
 describe('tshark decodes what the codec writes', () => {
   it('all seven message types, every statistics type, no malformed PDU where tshark 4.0 can dissect it', async () => {
-    let received = 0;
-    let gotAll!: () => void;
-    const allReceived = new Promise<void>((r) => (gotAll = r));
     const total = messages.reduce((n, m) => n + serialize(m).length, 0);
-    server = net.createServer((s) =>
-      s.on('data', (d) => {
-        received += d.length;
-        if (received >= total) gotAll();
-      }),
-    );
-    await new Promise<void>((r) => server!.listen(0, COLLECTOR, r));
-    const port = (server.address() as net.AddressInfo).port;
+    collector = await TestCollector.start(COLLECTOR);
+    const port = collector.port;
     const cap = await startCapture({
       filter: `tcp dst port ${port}`,
       decodeAs: [`tcp.port==${port},bmp`],
@@ -64,7 +56,7 @@ describe('tshark decodes what the codec writes', () => {
       client.write(serialize(m));
       await new Promise((r) => setTimeout(r, 20));
     }
-    await allReceived;
+    await collector.waitFor('every message', (c) => (c.last?.bytes ?? 0) >= total);
     client.end();
     const rows = (await cap.stop()).filter((r) => r[0] !== '');
     const col = (i: number): string[] => rows.flatMap((r) => (r[i] ?? '').split(';').filter((x) => x !== ''));

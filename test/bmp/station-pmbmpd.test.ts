@@ -4,7 +4,7 @@ import { serializeParts } from '../../src/bmp/codec/index.js';
 import { StationSession } from '../../src/bmp/station.js';
 import { bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { freePort, tempDir } from '../bgp/integration/daemons.js';
-import { sleep, until } from './collector.js';
+import { sleep, until } from '../support/collector.js';
 import { Pmbmpd } from './integration/pmbmpd.js';
 
 // Loopback range of this test file: 127.0.5.1 (pmbmpd) and 127.0.5.2 (bmpd's source address).
