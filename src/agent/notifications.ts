@@ -4,7 +4,7 @@ import type { BmpServerConfig } from '../bmp/config.js';
 import { downReasonText, notificationCodes, type DownReason } from '../bgp/events.js';
 import { isIPv6 } from 'node:net';
 import type { DataNodeRef, NotificationEvent } from '../netconf/notifications.js';
-import { textElement as e } from '../netconf/rpc-error.js';
+import { textElement as e } from '../netconf/xml.js';
 import { neighborPath } from './config-snapshot.js';
 import { BMPD_NAMESPACE } from './oper-state.js';
 

@@ -7,10 +7,10 @@ import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
 import type { BmpEngine } from '../bmp/engine.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import { child, invalid, missing, text } from '../netconf/operation-args.js';
-import { escapeText } from '../netconf/rpc-error.js';
+import { escapeText } from '../netconf/xml.js';
 import { BMPD_NAMESPACE } from './oper-state.js';
 import type { RpcDispatcher } from '../netconf/rpc.js';
-import type { XmlNode } from '../netconf/rpc.js';
+import type { XmlNode } from '../netconf/xml.js';
 
 export interface RpcTarget {
   readonly engine: BmpEngine;

@@ -12,8 +12,8 @@
 // served modules augments another one's data tree.
 import type { DataTree } from 'libyang-wasm';
 import xml2js from 'xml2js';
-import { pathSteps } from './operation-args.js';
-import { textElement } from './rpc-error.js';
+import { pathSteps } from './data-path.js';
+import { textElement } from './xml.js';
 
 export const NACM_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
 export const NACM_MODULE = 'ietf-netconf-acm';
