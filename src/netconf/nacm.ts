@@ -101,8 +101,10 @@ export interface PathStep {
 
 /**
  * Parses a data path or a node-instance-identifier (RFC 8341 §3.2.5: an instance-identifier whose
- * predicates may be left out) in libyang's form. Null for what is not one (wildcards, positions,
- * functions): such a rule path matches nothing here.
+ * predicates may be left out) in libyang's form. Null for what is not one (wildcards, '//', positions,
+ * functions). A rule's path never is: libyang refuses such a value when /nacm is edited, with
+ * invalid-value (datastore/errors.ts, NACM_RULE_PATH), so reads (XPath) and writes and notifications
+ * (pathCovers) name the same nodes.
  */
 export function parsePath(path: string): PathStep[] | null {
   if (!path.startsWith('/')) return null;
