@@ -327,18 +327,6 @@ export class UserRules {
   }
 
   /**
-   * Read access to one node as a reply would show it: the node and each of its ancestors readable
-   * (what netconf-config-change's edit targets are filtered by).
-   */
-  canRead(path: string, schemaPath: string): boolean {
-    const schemaAncestors = ancestorPaths(schemaPath);
-    const ancestors = ancestorPaths(path);
-    if (ancestors.length !== schemaAncestors.length) return this.dataNode('read', path, schemaPath).permit;
-    for (let i = 0; i < ancestors.length; i++) if (!this.dataNode('read', ancestors[i]!, schemaAncestors[i]!).permit) return false;
-    return this.dataNode('read', path, schemaPath).permit;
-  }
-
-  /**
    * §3.4.5 over a whole reply: what to leave out of `tree`. A node's decision can differ from its
    * parent's only where a rule's path names it, where the schema marks it default-deny-all, or at the
    * top: those nodes are found with libyang's XPath (`tree.paths`) and decided; everything else follows
