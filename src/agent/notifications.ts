@@ -3,7 +3,7 @@
 import type { BmpServerConfig } from '../bmp/config.js';
 import type { DownReason } from '../bgp/events.js';
 import type { NotificationEvent } from '../netconf/notifications.js';
-import { textElement as e } from '../netconf/rpc-error.js';
+import { textElement as e } from '../netconf/xml.js';
 import { BMPD_NAMESPACE, notificationCodes } from './oper-state.js';
 
 export function serverNotification(id: number, address: string | null, port: number | null, status: 'up' | 'down',

@@ -19,7 +19,7 @@ import type { DownReason, NeighborSnapshot } from '../bgp/events.js';
 import type { FsmStateName } from '../bgp/fsm.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from '../bmp/snapshot.js';
 import type { DataTree } from 'libyang-wasm';
-import { escapeText, textElement } from '../netconf/rpc-error.js';
+import { escapeText, textElement } from '../netconf/xml.js';
 import { runningView, type BmpdRunningView, type NeighborPlacement } from './config-snapshot.js';
 
 export const BMPD_NAMESPACE = 'urn:bmpd:yang:bmpd';

@@ -6,10 +6,10 @@ import { neighborKey } from '../bgp/config.js';
 import type { BmpEngine, DebugTopic } from '../bmp/engine.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import { child, invalid, missing, text } from '../netconf/operation-args.js';
-import { escapeText } from '../netconf/rpc-error.js';
+import { escapeText } from '../netconf/xml.js';
 import { BMPD_NAMESPACE } from './oper-state.js';
 import type { RpcDispatcher } from '../netconf/rpc.js';
-import type { XmlNode } from '../netconf/rpc.js';
+import type { XmlNode } from '../netconf/xml.js';
 
 const TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
 

@@ -2,14 +2,7 @@
 // Appendix A) so the protocol layer only has to serialise them. The datastore
 // itself never touches sockets or XML envelopes.
 import type { EditError, YangErrorItem } from 'libyang-wasm';
-
-export type ErrorTag =
-  | 'in-use' | 'invalid-value' | 'too-big' | 'missing-attribute' | 'bad-attribute' | 'unknown-attribute'
-  | 'missing-element' | 'bad-element' | 'unknown-element' | 'unknown-namespace' | 'access-denied'
-  | 'lock-denied' | 'resource-denied' | 'rollback-failed' | 'data-exists' | 'data-missing'
-  | 'operation-not-supported' | 'operation-failed' | 'partial-operation' | 'malformed-message';
-
-export type ErrorType = 'transport' | 'rpc' | 'protocol' | 'application';
+import type { ErrorInfo, ErrorTag, ErrorType } from '../netconf/rpc-error.js';
 
 /** One rpc-error worth of facts. */
 export interface ErrorDetail {
@@ -19,8 +12,8 @@ export interface ErrorDetail {
   /** Data path in libyang's form (/module:node/child[key='v']), or null. */
   readonly path: string | null;
   readonly appTag: string | null;
-  /** error-info children, e.g. { 'session-id': '7' } or { 'bad-element': 'port' }. */
-  readonly info: Readonly<Record<string, string>>;
+  /** error-info children, e.g. { sessionId: 7 } or { badElement: 'port' }. */
+  readonly info: Readonly<ErrorInfo>;
 }
 
 /** Thrown by every datastore operation that fails; carries one or more rpc-errors. */
@@ -64,7 +57,7 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
   const { message, path } = item;
   const appTag = item.appTag;
   const element = lastElement(path) ?? quoted(message);
-  const info: Record<string, string> = element ? { 'bad-element': element } : {};
+  const info: ErrorInfo = element ? { badElement: element } : {};
   const base = { path, appTag, info, type: 'application' as ErrorType };
   switch (appTag) {
     case 'must-violation':
@@ -80,13 +73,13 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
   }
   if (/No module (named|with namespace)/i.test(message)) {
     const ns = quoted(message);
-    return { ...base, tag: 'unknown-namespace', type: 'protocol', info: ns ? { 'bad-namespace': ns } : {}, message };
+    return { ...base, tag: 'unknown-namespace', type: 'protocol', info: ns ? { badNamespace: ns } : {}, message };
   }
   if (/not found as a child|Unknown element|Node ".*" not found/i.test(message)) {
     // The path is the parent's; the unknown element is named in the message.
     const unknown = quoted(message);
     return { ...base, tag: 'unknown-element', type: phase === 'parse' ? 'protocol' : 'application', message,
-      info: unknown ? { 'bad-element': unknown } : info };
+      info: unknown ? { badElement: unknown } : info };
   }
   if (/Mandatory node|missing its key|List instance is missing/i.test(message)) {
     return { ...base, tag: 'missing-element', type: 'protocol', message };
@@ -111,5 +104,5 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
 
 export function fromEditError(e: EditError): ErrorDetail {
   const element = lastElement(e.path);
-  return detail(e.tag, e.message, { path: e.path, type: 'application', info: element ? { 'bad-element': element } : {} });
+  return detail(e.tag, e.message, { path: e.path, type: 'application', info: element ? { badElement: element } : {} });
 }

@@ -15,7 +15,7 @@ import {
 import type { NotificationEvent } from './notifications.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { RpcContext } from './rpc.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 
 export type { ReadView } from './nacm.js';
 

@@ -84,7 +84,7 @@ export interface ConfirmedCommitOptions {
 }
 
 function error(tag: 'invalid-value' | 'operation-failed', message: string, element?: string): DatastoreError {
-  return new DatastoreError(detail(tag, message, { type: 'protocol', info: element ? { 'bad-element': element } : {} }));
+  return new DatastoreError(detail(tag, message, { type: 'protocol', info: element ? { badElement: element } : {} }));
 }
 
 export class ConfirmedCommit {

@@ -12,8 +12,8 @@
 // served modules augments another one's data tree.
 import type { DataTree } from 'libyang-wasm';
 import xml2js from 'xml2js';
-import { pathSteps } from './operation-args.js';
-import { textElement } from './rpc-error.js';
+import { pathSteps } from './data-path.js';
+import { textElement } from './xml.js';
 
 export const NACM_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
 export const NACM_MODULE = 'ietf-netconf-acm';
@@ -103,8 +103,8 @@ export interface PathStep {
  * Parses a data path or a node-instance-identifier (RFC 8341 §3.2.5: an instance-identifier whose
  * predicates may be left out) in libyang's form. Null for what is not one (wildcards, '//', positions,
  * functions). A rule's path never is: libyang refuses such a value when /nacm is edited, with
- * invalid-value (datastore/errors.ts, NACM_RULE_PATH), so reads (XPath) and writes and notifications
- * (pathCovers) name the same nodes.
+ * invalid-value (datastore/errors.ts, NACM_RULE_PATH), so reads (XPath) and writes (pathCovers) name
+ * the same nodes.
  */
 export function parsePath(path: string): PathStep[] | null {
   if (!path.startsWith('/')) return null;

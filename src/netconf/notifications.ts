@@ -4,13 +4,14 @@
 // Other parts of the agent publish their own events (BMP server and BGP
 // neighbor state changes) through the same NotificationStream.
 import type { DiffChange } from 'libyang-wasm';
-import { child, errorPath, text } from './operation-args.js';
-import { escapeText, RpcError, textElement as e } from './rpc-error.js';
+import { errorPath } from './data-path.js';
+import { child, text } from './operation-args.js';
+import { RpcError } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
-import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
-import { declareNamespaces } from './xml-scope.js';
+import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
+import { XmlLimitError, escapeText, textElement as e } from './xml.js';
 
 export const NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
 export const NC_NOTIFICATIONS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-notifications';
@@ -104,9 +105,10 @@ async function selectorsOf(filterXml: string, namespaces: Record<string, string>
     union = xpath;
   } else {
     try {
-      union = await subtreeFilterToXPath(declareNamespaces(filterXml, namespaces), resolveAll);
+      union = await subtreeFilterToXPath(filterXml, resolveAll, namespaces);
     } catch (err) {
       if (err instanceof FilterError) throw new RpcError({ type: 'protocol', tag: 'invalid-value', message: err.message, info: { badElement: 'filter' } });
+      if (err instanceof XmlLimitError) throw filterTooBig();
       throw err;
     }
     if (union === null) return [];

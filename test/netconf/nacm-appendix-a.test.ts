@@ -14,7 +14,7 @@ import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
 import { configChangeEvent, NC_NOTIFICATIONS_NS } from '../../src/netconf/notifications.js';
 import { NETCONF_BASE_NS, RpcError } from '../../src/netconf/rpc-error.js';
 import type { ParsedOperation, RpcContext } from '../../src/netconf/rpc.js';
-import type { SessionInfo } from '../../src/netconf/session.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';

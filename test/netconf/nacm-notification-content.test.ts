@@ -11,7 +11,7 @@ import { neighborNotification, serverNotification } from '../../src/agent/notifi
 import { AccessControl } from '../../src/netconf/access-control.js';
 import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
 import { configChangeEvent, NotificationStream, type NotificationEvent } from '../../src/netconf/notifications.js';
-import type { SessionInfo } from '../../src/netconf/session.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
 import type { DiffChange } from 'libyang-wasm';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
