@@ -2,7 +2,7 @@
 // /modules-state that RFC 7895 clients (ncclient, Ansible, yangcli) still read.
 import { createHash } from 'node:crypto';
 import type { ModuleInfo } from 'libyang-wasm';
-import { textElement as e } from './rpc-error.js';
+import { textElement as e } from './xml.js';
 
 /** The datastores of RFC 8342 bmpd implements; intended is running as it is (no inactive or template config). */
 export const NMDA_DATASTORES = ['running', 'candidate', 'startup', 'intended', 'operational'] as const;
