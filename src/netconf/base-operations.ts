@@ -12,11 +12,11 @@ import {
 import { toRpcErrors } from './datastore-errors.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ReadAccess, ReadView } from './nacm.js';
-import type { ParsedOperation, RpcDispatcher, RpcHandler, XmlSlice } from './rpc.js';
+import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { assertOperationParameters } from './rpc-schema.js';
 import type { SessionInfo } from './session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
-import { XmlLimitError } from './xml.js';
+import { XmlLimitError, type XmlSlice } from './xml.js';
 import type { EvaluationFilter, EvaluationPool } from './evaluation-pool.js';
 
 /** Produces state (config false) data as XML for <get>; each provider covers its own subtree. */
@@ -47,8 +47,8 @@ export interface BaseOperationsBackend {
   readonly readAccess?: (session: SessionInfo) => ReadAccess | null;
 }
 
-/** Runs a datastore operation, turning its errors into rpc-errors. */
-async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<T>): Promise<T> {
+/** Runs a datastore operation, turning its errors into rpc-errors (also <edit-data>'s, nmda.ts). */
+export async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {

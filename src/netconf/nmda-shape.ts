@@ -1,7 +1,7 @@
 // The text side of NMDA get-data (nmda.ts): origin annotations (RFC 8342 §5.3.4, §7) written into
 // the XML libyang parses, and a printed reply cut to max-depth (RFC 8526 §3.1.1). Plain string
 // functions, loaded by the evaluation workers as well as the main thread.
-import { pathSteps } from './operation-args.js';
+import { pathSteps } from './data-path.js';
 
 export const ORIGIN_NS = 'urn:ietf:params:xml:ns:yang:ietf-origin';
 

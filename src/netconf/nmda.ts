@@ -17,11 +17,11 @@
  * The origins and the shaping of a printed reply (max-depth, the annotations' presence) are in
  * nmda-shape.ts, which the evaluation workers load too.
  */
-import type { Datastores } from '../datastore/datastores.js';
 import type { BaseOperationsBackend } from './base-operations.js';
-import { subtreeXPath } from './base-operations.js';
+import { guarded, subtreeXPath } from './base-operations.js';
 import type { EvaluationFilter, NmdaShaping } from './evaluation-pool.js';
-import { child, childSlice, configContent, invalid, missing, text, toRpcErrors, withDefaultsParam, WITH_DEFAULTS_NS } from './operation-args.js';
+import { child, childSlice, configContent, invalid, missing, text, withDefaultsParam, WITH_DEFAULTS_NS } from './operation-args.js';
+import { toRpcErrors } from './datastore-errors.js';
 import { RpcError } from './rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { DatastoreError } from '../datastore/errors.js';
@@ -149,17 +149,10 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       if (config === undefined) throw missing('config', 'edit-data needs a <config>');
       const value = text(child(operation.node, 'default-operation', NMDA_NS));
       if (value !== undefined && !['merge', 'replace', 'none'].includes(value)) throw invalid('default-operation', '<default-operation> must be one of merge, replace, none');
-      const datastores: Datastores = backend.datastores;
-      let result;
-      try {
-        result = await datastores.editConfig(target, configContent(config), {
-          // RFC 8526 §3.2: an error restores the datastore as it was (rollback-on-error).
-          defaultOperation: (value ?? 'merge') as 'merge' | 'replace' | 'none', errorOption: 'rollback-on-error',
-        }, session.id);
-      } catch (err) {
-        if (err instanceof DatastoreError) throw toRpcErrors(err, (m) => backend.namespaceOf(m));
-        throw err;
-      }
+      const result = await guarded(backend, () => backend.datastores.editConfig(target, configContent(config), {
+        // RFC 8526 §3.2: an error restores the datastore as it was (rollback-on-error).
+        defaultOperation: (value ?? 'merge') as 'merge' | 'replace' | 'none', errorOption: 'rollback-on-error',
+      }, session.id));
       if (result.errors.length > 0) throw toRpcErrors(new DatastoreError(result.errors), (m) => backend.namespaceOf(m));
       return { ok: true };
     },

@@ -18,7 +18,7 @@ import { EvaluationPool } from './evaluation-pool.js';
 import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf } from './nacm.js';
 import { registerNmdaOperations } from './nmda.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 import { contentId, yangLibraryXml } from './yang-library.js';
 
 export interface NetconfServiceOptions {
