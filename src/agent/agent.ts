@@ -38,6 +38,7 @@ export interface AgentOptions {
 export class Agent {
   private netconf: NetconfService | null = null;
   private runningViewAt: { readonly epoch: number; readonly view: BmpdRunningView } | null = null;
+  private notAppliedAt: { readonly epoch: number; readonly paths: readonly string[] } | null = null;
   private readonly reconciler: Reconciler;
 
   private constructor(
@@ -79,7 +80,7 @@ export class Agent {
       },
       state: [() => agent.operState()],
       // Operational (RFC 8342 §5.3) shows what the engine runs: a node it could not apply is left out.
-      notApplied: () => agent.reconciler.snapshots().problems.map((p) => p.path),
+      notApplied: () => agent.notApplied(),
       ...options.netconf,
     });
     registerBmpdRpcs(agent.netconf.server.dispatcher, agent);
@@ -118,6 +119,17 @@ export class Agent {
       debugTopics: this.engine.debugTopics(),
       sysName: this.sysName,
     });
+  }
+
+  /**
+   * For operational (RFC 8342 §5.3): the config nodes the engine runs otherwise than written (an
+   * update-source interface without an address), as data paths. They change only with a commit, so
+   * the O(n log n) assembly runs once per change of the datastores, not per <get-data>.
+   */
+  notApplied(): readonly string[] {
+    const epoch = this.service.datastores.changeEpoch;
+    if (this.notAppliedAt?.epoch !== epoch) this.notAppliedAt = { epoch, paths: this.reconciler.snapshots().problems.map((p) => p.path) };
+    return this.notAppliedAt.paths;
   }
 
   setDebug(enable: readonly DebugTopic[], disable: readonly DebugTopic[]): DebugTopic[] {

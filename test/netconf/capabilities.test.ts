@@ -18,7 +18,7 @@ const monitoring: AdvertisedModule = {
 };
 
 describe('capabilities (RFC 6241 §8, RFC 7950 §5.6.4, RFC 8526 §2)', () => {
-  it('advertises the SPEC §4 protocol list by default', () => {
+  it('advertises the SPEC §4 protocol list by default, with RFC 8526 §2.2 with-operational-defaults for get-data', () => {
     expect(DEFAULT_CAPABILITIES).toEqual([
       'urn:ietf:params:netconf:base:1.0',
       'urn:ietf:params:netconf:base:1.1',
@@ -30,6 +30,7 @@ describe('capabilities (RFC 6241 §8, RFC 7950 §5.6.4, RFC 8526 §2)', () => {
       'urn:ietf:params:netconf:capability:startup:1.0',
       'urn:ietf:params:netconf:capability:xpath:1.0',
       'urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&also-supported=report-all,report-all-tagged,trim',
+      'urn:ietf:params:netconf:capability:with-operational-defaults:1.0?basic-mode=explicit&also-supported=report-all,report-all-tagged,trim',
       'urn:ietf:params:netconf:capability:notification:1.0',
       'urn:ietf:params:netconf:capability:interleave:1.0',
     ]);

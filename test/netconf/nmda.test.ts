@@ -5,8 +5,10 @@
 //
 // Addresses of this file: bmpd 127.0.70.1:179, gobgpd 127.0.70.2 (API 127.0.70.2:50071),
 // collector 127.0.70.10:8000.
+import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, gobgp, gobgpdToml, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
 import { Pmbmpd } from '../bmp/integration/pmbmpd.js';
@@ -43,6 +45,26 @@ let collector: Pmbmpd;
 let gobgpd: Daemon;
 let client: string;
 const dirs: string[] = [];
+/** The NACM-restricted user's key pair (libnetconf2 logs in with it). */
+let readerKey: { publicKey: string; privateKey: string };
+
+const NACM_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
+/** Group readers may not read the BMP servers; writes are denied by NACM's default (write-default deny). */
+const READERS = `<nacm xmlns="${NACM_NS}"><rule-list><name>readers</name><group>readers</group>
+  <rule><name>no-bmp-servers</name><module-name>bmpd</module-name><path xmlns:b="${BMPD_NS}">/b:bgp/b:bmp/b:server</path>
+    <access-operations>read</access-operations><action>deny</action></rule></rule-list></nacm>`;
+
+/** bmpd-adduser as an operator runs it. */
+async function adduser(stateDir: string, args: string[], password?: string): Promise<void> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'adduser.js'), '--state-dir', stateDir, ...args,
+    ...(password !== undefined ? ['--password-stdin'] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdin.end(password !== undefined ? `${password}\n` : '');
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`adduser ${args.join(' ')}: ${out}`);
+}
 
 /** One raw rpc through ncclient; its reply as XML text, or its rpc-error. */
 async function rpc(xml: string): Promise<{ reply?: string; error?: { tag: string; message: string } }> {
@@ -90,7 +112,15 @@ beforeAll(async () => {
   collector = await Pmbmpd.start(cd, COLLECTOR.host, COLLECTOR.port);
   gobgpd = await startGobgpd({ dir: gd, toml: gobgpdConf, api: GOBGP_API });
   await gobgp(GOBGP_API, ['global', 'rib', 'add', '10.70.0.0/24', 'nexthop', '198.51.100.7', '-a', 'ipv4']);
-  agent = await startAgent();
+  // A users file: admin (nc.py's login) and reader, who logs in with a key only.
+  const stateDir = tempDir('nmda-state');
+  const keys = tempDir('nmda-keys');
+  dirs.push(stateDir, keys);
+  await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'reader'), '-C', 'reader']);
+  readerKey = { publicKey: join(keys, 'reader.pub'), privateKey: join(keys, 'reader') };
+  await adduser(stateDir, ['--name', 'admin', '--group', 'admin'], 'admin');
+  await adduser(stateDir, ['--name', 'reader', '--group', 'readers', '--key', readerKey.publicKey]);
+  agent = await startAgent({ stateDir });
 }, 120_000);
 
 afterAll(async () => {
@@ -103,7 +133,7 @@ afterAll(async () => {
 describe('NMDA with ncclient (raw RPCs)', () => {
   it('edit-data changes candidate only; commit applies it: gobgpd establishes and pmbmpd sees the peer', async () => {
     const edit = await rpc(`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:candidate</datastore>` +
-      `<default-operation>merge</default-operation><config>${CONFIG}</config></edit-data>`);
+      `<default-operation>merge</default-operation><config>${CONFIG}${READERS}</config></edit-data>`);
     expect(edit.error).toBeUndefined();
     expect(edit.reply).toContain('<ok/>');
     const candidate = (await rpc(getData('ds:candidate', '<xpath-filter xmlns:b="urn:bmpd:yang:bmpd">/b:bgp/b:neighbor</xpath-filter>'))).reply!;
@@ -257,4 +287,22 @@ describe('NMDA with libnetconf2', () => {
     const origin = await libnetconf2(client, login(), 'get-data', ['ietf-datastores:running', '--with-origin']);
     expect(errorsOf(origin.lines)[0]).toMatchObject({ tag: 'invalid-value' });
   }, 90_000);
+
+  it('NACM: a user denied the BMP servers reads operational without them, by filter or not, and may not edit-data (key login)', async () => {
+    const reader = { port: agent.port, user: 'reader', key: readerKey };
+    const all = await libnetconf2(client, reader, 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(dataOf(all.lines)).toContain(`<address>${GOBGP}</address>`);
+    expect(dataOf(all.lines)).not.toContain('<server');
+    const servers = await libnetconf2(client, reader, 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/bmp/server/state']);
+    expect(dataOf(servers.lines)).not.toContain('<server');
+    const running = await libnetconf2(client, reader, 'get-data', ['ietf-datastores:running', '--filter', '/bmpd:bgp/bmp/server']);
+    expect(dataOf(running.lines)).not.toContain('<server');
+    const edit = await libnetconf2(client, reader, 'edit-data', ['ietf-datastores:candidate',
+      `<bgp xmlns="${BMPD_NS}"><neighbor><address>${GOBGP}</address><description>reader</description></neighbor></bgp>`]);
+    expect(errorsOf(edit.lines)[0]).toMatchObject({ tag: 'access-denied' });
+    // admin still reads them.
+    const admin = await libnetconf2(client, { port: agent.port }, 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/bmp/server/state/status']);
+    expect(dataOf(admin.lines)).toMatch(/<status>up<\/status>/);
+  }, 60_000);
 });
