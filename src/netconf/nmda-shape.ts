@@ -97,7 +97,7 @@ export interface ShapeOptions {
  */
 export function shapePrinted(xml: string, options: ShapeOptions): string {
   let out = xml;
-  if (!options.withOrigin) {
+  if (!options.withOrigin && out.includes(ORIGIN_NS)) {
     out = out.replace(/<[^>]+>/g, (tag) => tag.includes(ORIGIN_NS) || tag.includes(':origin=')
       ? tag.replace(new RegExp(`\\s+xmlns:([\\w.-]+)="${ORIGIN_NS}"`, 'g'), '').replace(/\s+[\w.-]+:origin="[^"]*"/g, '')
       : tag);

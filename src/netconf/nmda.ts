@@ -122,8 +122,9 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       const filter = await getDataFilter(backend, operation);
       const reply = (xml: string) => ({ xml: `<data xmlns="${NMDA_NS}">${xml}</data>` });
       if (filter?.xpath === null) return reply('');
+      // Origins are written into the XML only when asked for: without them operational costs what <get> costs.
       const state = operational && configFilter !== true
-        ? (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '').map(annotateStateOrigins)
+        ? (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '').map((xml) => withOrigin ? annotateStateOrigins(xml) : xml)
         : [];
       const nmda: NmdaShaping = {
         ...(configFilter !== undefined ? { configFilter } : {}),
@@ -131,7 +132,7 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
         withOrigin,
         notApplied: operational && configFilter !== false ? backend.notApplied?.() ?? [] : [],
       };
-      const source = operational ? 'operational' : datastore === 'intended' ? 'running' : datastore;
+      const source = operational && withOrigin ? 'operational' : operational || datastore === 'intended' ? 'running' : datastore;
       const access = backend.readAccess?.(session) ?? null;
       if (backend.evaluation === undefined) throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'get-data needs the evaluation workers' });
       return reply(await backend.evaluation.evaluate({ source, state, filter, mode, access, nmda }));

@@ -45,6 +45,8 @@ let collector: Pmbmpd;
 let gobgpd: Daemon;
 let client: string;
 const dirs: string[] = [];
+/** A users file replaces the loopback default admin/admin; admin keeps its name. */
+const ADMIN_PASSWORD = 'admin-password';
 /** The NACM-restricted user's key pair (libnetconf2 logs in with it). */
 let readerKey: { publicKey: string; privateKey: string };
 
@@ -118,7 +120,9 @@ beforeAll(async () => {
   dirs.push(stateDir, keys);
   await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'reader'), '-C', 'reader']);
   readerKey = { publicKey: join(keys, 'reader.pub'), privateKey: join(keys, 'reader') };
-  await adduser(stateDir, ['--name', 'admin', '--group', 'admin'], 'admin');
+  await adduser(stateDir, ['--name', 'admin', '--group', 'admin'], ADMIN_PASSWORD);
+  // nc.py logs in with these (this file runs in its own process).
+  process.env.BMPD_NC_PASSWORD = ADMIN_PASSWORD;
   await adduser(stateDir, ['--name', 'reader', '--group', 'readers', '--key', readerKey.publicKey]);
   agent = await startAgent({ stateDir });
 }, 120_000);
@@ -247,7 +251,7 @@ describe('NMDA with ncclient (raw RPCs)', () => {
 });
 
 describe('NMDA with libnetconf2', () => {
-  const login = () => ({ port: agent.port });
+  const login = () => ({ port: agent.port, password: ADMIN_PASSWORD });
 
   it('connects, learns the schema through the yang-library (get-data of operational) and reads operational with origins', async () => {
     const r = await libnetconf2(client, login(), 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/neighbor', '--with-origin']);
@@ -302,7 +306,7 @@ describe('NMDA with libnetconf2', () => {
       `<bgp xmlns="${BMPD_NS}"><neighbor><address>${GOBGP}</address><description>reader</description></neighbor></bgp>`]);
     expect(errorsOf(edit.lines)[0]).toMatchObject({ tag: 'access-denied' });
     // admin still reads them.
-    const admin = await libnetconf2(client, { port: agent.port }, 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/bmp/server/state/status']);
+    const admin = await libnetconf2(client, login(), 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/bmp/server/state/status']);
     expect(dataOf(admin.lines)).toMatch(/<status>up<\/status>/);
   }, 60_000);
 });

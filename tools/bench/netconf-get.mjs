@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // NETCONF under load: the agent with 1,000 neighbors and 4 BMP servers configured; times
-// <get> of the full operational state (goal: well under a second), get-config, and the
-// commit of one more neighbor, with ncclient as the client. Needs `npx tsc -b` first.
+// <get> of the full operational state (goal: well under a second), <get-data> of the
+// operational datastore beside it (plain and with-origin, as ratios to <get>), get-config, and
+// the commit of one more neighbor, with ncclient as the client. Needs `npx tsc -b` first.
 //   node tools/bench/netconf-get.mjs [--neighbors N] [--servers S] [--rounds R]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +43,9 @@ try {
   console.log(`bmpd NETCONF, ${res.neighbors} neighbors and ${res.servers} BMP servers configured`);
   console.log(`  bulk edit-config + commit of all of it: ${res.bulk_commit_ms} ms`);
   console.log(`  <get> full state (${(res.get_bytes / 1024).toFixed(0)} KiB, ${res.neighbor_states} neighbor states): median ${res.get_full.median_ms} ms, max ${res.get_full.max_ms} ms`);
+  const ratio = (x) => (x / res.get_full.median_ms).toFixed(2);
+  console.log(`  <get-data> operational: median ${res.get_data_operational.median_ms} ms (${ratio(res.get_data_operational.median_ms)}x <get>), ` +
+    `with-origin (${(res.get_data_with_origin_bytes / 1024).toFixed(0)} KiB): median ${res.get_data_with_origin.median_ms} ms (${ratio(res.get_data_with_origin.median_ms)}x <get>)`);
   console.log(`  <get-config> running: median ${res.get_config.median_ms} ms, max ${res.get_config.max_ms} ms`);
   console.log(`  edit-config + commit of one more neighbor: median ${res.commit_one_neighbor.median_ms} ms, max ${res.commit_one_neighbor.max_ms} ms`);
   console.log(`  agent peak RSS: ${(rss / 1024 / 1024).toFixed(0)} MiB`);

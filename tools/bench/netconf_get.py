@@ -1,5 +1,6 @@
 """NETCONF timings against a running bmpd: commit N neighbors and S servers,
-then time <get> of the full state and a one-neighbor commit at that size.
+then time <get> of the full state, <get-data> of the operational datastore
+(RFC 8526, plain and with-origin) and a one-neighbor commit at that size.
 
 Usage: netconf_get.py PORT NEIGHBORS SERVERS ROUNDS   -> one JSON object on stdout
 Debian's interpreter (python3-ncclient).
@@ -10,6 +11,7 @@ import sys
 import time
 
 from ncclient import manager
+from ncclient.xml_ import to_ele
 import ncclient.transport.ssh
 
 # ncclient 0.6 sends a queued request only when its reader's select() times
@@ -18,6 +20,8 @@ import ncclient.transport.ssh
 ncclient.transport.ssh.TICK = 0.001
 
 NS = "urn:bmpd:yang:bmpd"
+GET_DATA = ('<get-data xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-nmda" xmlns:ds="urn:ietf:params:xml:ns:yang:ietf-datastores">'
+            '<datastore>ds:operational</datastore>%s</get-data>')
 
 
 def neighbor(i):
@@ -60,7 +64,10 @@ def main():
         "neighbors": n, "servers": s, "bulk_commit_ms": bulk_commit_ms,
         "get_full": timed(lambda: m.get(), rounds),
         "get_config": timed(lambda: m.get_config(source="running"), rounds),
+        "get_data_operational": timed(lambda: m.dispatch(to_ele(GET_DATA % "")), rounds),
+        "get_data_with_origin": timed(lambda: m.dispatch(to_ele(GET_DATA % "<with-origin/>")), rounds),
     }
+    sizes["get_data_with_origin_bytes"] = len(m.dispatch(to_ele(GET_DATA % "<with-origin/>")).xml)
     counter = [n]
 
     def one_more():

@@ -9,9 +9,11 @@ Usage:
   nc.py PORT get-config                     running, explicit defaults
   nc.py PORT get XPATH                      <get> with an xpath filter (module-name prefixes)
   nc.py PORT watch SECONDS PATTERN...       subscribe, print notifications until each PATTERN was seen
-Each prints one JSON object on stdout. Debian's interpreter (python3-ncclient).
+Each prints one JSON object on stdout. Debian's interpreter (python3-ncclient). Logs in as
+admin/admin, or as $BMPD_NC_USER with $BMPD_NC_PASSWORD.
 """
 import json
+import os
 import sys
 import time
 
@@ -20,7 +22,9 @@ from ncclient.operations import RPCError
 
 
 def connect(port):
-    return manager.connect(host="127.0.0.1", port=port, username="admin", password="admin",
+    # The agent's loopback default user, unless the test made a users file (BMPD_NC_USER/PASSWORD).
+    user, password = os.environ.get("BMPD_NC_USER", "admin"), os.environ.get("BMPD_NC_PASSWORD", "admin")
+    return manager.connect(host="127.0.0.1", port=port, username=user, password=password,
                            hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=60)
 
 

@@ -1,7 +1,7 @@
 // Issue 10 item 2: no filter blocks other sessions beyond a bound. On the
 // unchanged agent an O(n²) xpath over 10,000 neighbors ran 244 s and four
 // nested count(//*) over an empty agent over 60 s, every other session
-// waiting. Now each <get>/<get-config> is evaluated in a worker thread that is
+// waiting. Now each <get>/<get-config>/<get-data> is evaluated in a worker thread that is
 // ended at the time limit (2 s here, --netconf-eval-timeout), the request gets
 // operation-failed naming the limit, and a fresh worker serves what follows.
 // With N workers (--netconf-eval-workers, 3 here) N-1 requests at their limit
@@ -41,6 +41,16 @@ describe('time-limited filters', () => {
       send(rpcXml('c', `<get>${xpathFilter('/*[count(//*[count(//*[count(//*[count(//*) &gt;= 0]) &gt;= 0]) &gt;= 0]) &gt;= 0]')}</get>`)));
     expect(errorTag(reply)).toBe('operation-failed');
     expect(reply).toContain('evaluation time limit');
+  }, 120_000);
+
+  it('the same O(n²) xpath in a <get-data> of operational (RFC 8526) ends at the limit too', async () => {
+    const reply = await underAttack(agent, { replyBoundMs: 6_000, rssBoundBytes: 300 * MiB }, () =>
+      send(rpcXml('d', '<get-data xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-nmda" xmlns:ds="urn:ietf:params:xml:ns:yang:ietf-datastores">' +
+        '<datastore>ds:operational</datastore><xpath-filter xmlns:bmpd="urn:bmpd:yang:bmpd">' +
+        '/bmpd:bgp/bmpd:neighbor[count(../bmpd:neighbor[bmpd:remote-as = current()/bmpd:remote-as]) &gt; 100]</xpath-filter><with-origin/></get-data>')));
+    expect(errorTag(reply)).toBe('operation-failed');
+    expect(reply).toContain('message-id="d"');
+    expect(reply).toContain('evaluation time limit of 2 s');
   }, 120_000);
 
   it('two hostile sessions at once (of 3 workers): each is cut off, and the probe is still served', async () => {
