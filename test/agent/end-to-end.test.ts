@@ -6,11 +6,11 @@
 // (the seed's 10.1.1.1:8000 and 20.1.1.1:9000), bmpd 127.0.13.1:179, gobgpd
 // 127.0.13.2 (API 127.0.13.2:50071), exabgp 127.0.13.3.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
+import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, waitFor } from '../bgp/integration/daemons.js';
+import { scratchDirs } from '../support/scratch.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 
@@ -73,7 +73,7 @@ ${Array.from({ length: EXABGP_V4 }, (_, i) => `    route 10.40.${i}.0/24 next-ho
 }
 `;
 
-const dirs: string[] = [];
+const tempDir = scratchDirs();
 const daemons: Daemon[] = [];
 let c1: Pmbmpd;
 let c2: Pmbmpd;
@@ -90,8 +90,7 @@ function prefixes(c: Pmbmpd, peer: string): Set<string> {
 }
 
 function tempFile(name: string, text: string): string {
-  const d = mkdtempSync(join(tmpdir(), 'bmpd-e2e-file-'));
-  dirs.push(d);
+  const d = tempDir('e2e-file');
   const f = join(d, name);
   writeFileSync(f, text);
   return f;
@@ -106,20 +105,17 @@ async function nc(...args: (string | number)[]): Promise<Record<string, unknown>
 beforeAll(async () => {
   const d1 = tempDir('e2e-c1');
   const d2 = tempDir('e2e-c2');
-  dirs.push(d1, d2);
   c1 = await Pmbmpd.start(d1, C1.host, C1.port);
   c2 = await Pmbmpd.start(d2, C2.host, C2.port);
   capture2 = await PcapCapture.start(join(d2, 'server2.pcap'), `tcp port ${C2.port}`);
   const gd = tempDir('e2e-gobgpd');
   const ed = tempDir('e2e-exabgp');
-  dirs.push(gd, ed);
   const gobgpd = await startGobgpd({ dir: gd, toml: gobgpdConf, api: GOBGP_API });
   daemons.push(gobgpd);
   for (let i = 0; i < GOBGP_V4; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `10.30.${i}.0/24`, 'nexthop', '198.51.100.3', '-a', 'ipv4']);
   for (let i = 0; i < GOBGP_V6; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `fd00:30:${i}::/48`, 'nexthop', 'fd00::3', '-a', 'ipv6']);
   daemons.push(startExabgp({ dir: ed, conf: exabgpConf }));
-  stateDir = mkdtempSync(join(tmpdir(), 'bmpd-e2e-state-'));
-  dirs.push(stateDir);
+  stateDir = tempDir('e2e-state');
   agent = await startAgent({ stateDir, keepStateDir: true });
 }, 120_000);
 
@@ -129,7 +125,6 @@ afterAll(async () => {
   for (const d of daemons) await d.stop();
   await c1?.stop();
   await c2?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 describe('bmpd end to end', () => {
