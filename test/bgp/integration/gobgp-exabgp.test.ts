@@ -1,11 +1,11 @@
 // BgpSpeaker against real Debian gobgpd (4-octet AS, IPv4 + IPv6 over ::1) and exabgp (which
 // also sends a malformed MED). Addresses: 127.0.4.x and ::1 ports 14179/14180 (this file only).
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
-import { type Daemon, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, tempDir, waitFor } from './daemons.js';
+import { type Daemon, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, waitFor } from './daemons.js';
+import { scratchDirs } from '../../support/scratch.js';
 import { neighborConfig as neighbor } from './neighbor-config.js';
 
 const BMPD = '127.0.4.1';
@@ -55,7 +55,7 @@ ${Array.from({ length: EXABGP_GOOD_ROUTES }, (_, i) => `    route 10.43.${i}.0/2
 `;
 
 describe('BgpSpeaker with gobgpd and exabgp', () => {
-  const dirs: string[] = [];
+  const tempDir = scratchDirs();
   const daemons: Daemon[] = [];
   const established: EstablishedEvent[] = [];
   const updates: UpdateEvent[] = [];
@@ -73,7 +73,6 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
     speaker.on('down', (e) => downs.push(e));
     await speaker.start();
     const dir = tempDir('gobgpd');
-    dirs.push(dir);
     gobgpd = await startGobgpd({ dir, toml: gobgpdConf, api: GOBGP_API });
     daemons.push(gobgpd);
   });
@@ -81,7 +80,6 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
   afterAll(async () => {
     for (const daemon of daemons) await daemon.stop();
     await speaker?.stop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('establishes IPv4 and IPv6 (over ::1) sessions with a 4-octet-AS gobgpd', async () => {
@@ -140,7 +138,6 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
 
   it('exabgp: stores its routes and treats the malformed MED as withdraw (RFC 7606)', async () => {
     const dir = tempDir('exabgp');
-    dirs.push(dir);
     daemons.push(startExabgp({ dir, conf: exabgpConf }));
     await waitFor('exabgp Established', () => speaker.neighborState(EXABGP)?.state === 'Established', 30_000);
     await waitFor(`${EXABGP_GOOD_ROUTES} routes from exabgp`, () => ribCount(EXABGP, 'ipv4-unicast') === EXABGP_GOOD_ROUTES);
