@@ -43,6 +43,10 @@ function quoted(message: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** What a refused NACM rule path is told (RFC 8341 §3.2.5), beside libyang's reason. */
+export const NACM_RULE_PATH = "A NACM rule's path is a node-instance-identifier (RFC 8341 3.2.5): every node prefixed, " +
+  'list keys (or a leaf-list value) as the only predicates, no wildcards.';
+
 /**
  * Maps a libyang parse or validation error to its NETCONF error. The app-tags
  * are those of RFC 7950 §15 (libyang sets them for must, unique, min/max
@@ -88,9 +92,12 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
     return { ...base, tag: 'malformed-message', type: 'rpc', message };
   }
   // A path-valued leaf (a NACM rule's node-instance-identifier) whose predicates are not list keys,
-  // positions or operators libyang does not take in such a path: the value is what is wrong.
-  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length|predicate|Key expected|XPath token/i.test(message)) {
-    return { ...base, tag: 'invalid-value', type: 'application', message };
+  // a wildcard, '//', an axis, a union or an unprefixed step libyang does not take in such a path:
+  // the value is what is wrong.
+  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length|predicate|Key expected|XPath token|Not found node .* in path|Prefix missing|Unparsed characters/i.test(message)) {
+    const rulePath = path !== null && /^\/ietf-netconf-acm:nacm\/rule-list\[[^\]]*\]\/rule\[[^\]]*\]\/path$/.test(path);
+    return { ...base, tag: 'invalid-value', type: 'application',
+      message: rulePath ? `${message} ${NACM_RULE_PATH}` : message };
   }
   return { ...base, tag: 'operation-failed', message };
 }

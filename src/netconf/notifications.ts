@@ -36,24 +36,6 @@ export interface NotificationEvent {
   readonly name: string;
   /** The complete event element, with its xmlns. */
   readonly xml: string;
-  /**
-   * The event element for a reader who may read only some data nodes (RFC 8341 §3.4.6), for events
-   * that name data nodes (netconf-config-change's edit targets).
-   */
-  readonly forReader?: (canRead: (path: string, schemaPath: string) => boolean) => string;
-  /**
-   * The configured data nodes the event reports on (a neighbor, a BMP server). RFC 8341 §3.4.6 decides
-   * on the event type only; bmpd also withholds the whole event from a reader who may not read one of
-   * these nodes, since every leaf of it (address, state, reason) is about that node, as <get> would
-   * hide the node's state. Counted in denied-notifications like a denied type.
-   */
-  readonly refersTo?: readonly DataNodeRef[];
-}
-
-/** A data node by its libyang data path and its schema path (every node prefixed). */
-export interface DataNodeRef {
-  readonly path: string;
-  readonly schemaPath: string;
 }
 
 /** What a subscriber may receive of an event: its element, or null when access control denies the event. */
@@ -191,13 +173,10 @@ export function configChangeEvent(actor: { id: number; username: string; sourceH
     const p = errorPath(c.path, namespaceOf);
     const xmlns = Object.entries(p.namespaces).map(([k, v]) => ` xmlns:${k}="${escapeText(v)}"`).join('');
     const op = c.operation === 'none' ? 'merge' : c.operation;
-    return { change: c, xml: `<edit><target${xmlns}>${escapeText(p.path)}</target>${e('operation', op)}</edit>` };
+    return `<edit><target${xmlns}>${escapeText(p.path)}</target>${e('operation', op)}</edit>`;
   });
-  const element = (shown: readonly { xml: string }[]) =>
-    `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}">${changedBy(actor)}<datastore>running</datastore>${shown.map((s) => s.xml).join('')}</netconf-config-change>`;
-  return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change', xml: element(edits),
-    // A subscriber learns of a change only where it may read the changed node.
-    forReader: (canRead) => element(edits.filter((s) => canRead(s.change.path, s.change.schemaPath))) };
+  return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change',
+    xml: `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}">${changedBy(actor)}<datastore>running</datastore>${edits.join('')}</netconf-config-change>` };
 }
 
 export function sessionStartEvent(s: SessionInfo): NotificationEvent {
