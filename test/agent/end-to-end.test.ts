@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, waitFor } from '../bgp/integration/daemons.js';
+import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, startExabgp, startGobgpd, waitFor } from '../bgp/integration/daemons.js';
 import { scratchDirs } from '../support/scratch.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
@@ -56,22 +56,12 @@ const gobgpdConf = gobgpdToml({ as: 65030, routerId: GOBGP, port: 179, localAddr
   { address: BMPD, peerAs: 65000, localAddress: GOBGP, families: ['ipv4-unicast', 'ipv6-unicast'] },
 ]);
 
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id ${EXABGP};
-  local-address ${EXABGP};
-  local-as 65040;
-  peer-as 65000;
-  hold-time 30;
-  family { ipv4 unicast; }
-  # ExaBGP 4.2.21 drops the session on a ROUTE-REFRESH ("'RouteRefresh' object is not
-  # iterable"), so it runs without the capability: bmpd replays its Adj-RIB-In instead.
-  capability { asn4 enable; route-refresh disable; }
-  static {
-${Array.from({ length: EXABGP_V4 }, (_, i) => `    route 10.40.${i}.0/24 next-hop 198.51.100.3 as-path [ 65040 64512 ];`).join('\n')}
-  }
-}
-`;
+// ExaBGP 4.2.21 drops the session on a ROUTE-REFRESH ("'RouteRefresh' object is not
+// iterable"), so it runs without the capability: bmpd replays its Adj-RIB-In instead.
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, localAs: 65040, peerAs: 65000, family: 'ipv4 unicast', routeRefresh: false,
+  routes: Array.from({ length: EXABGP_V4 }, (_, i) => `route 10.40.${i}.0/24 next-hop 198.51.100.3 as-path [ 65040 64512 ];`),
+});
 
 const tempDir = scratchDirs();
 const daemons: Daemon[] = [];

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
-import { type Daemon, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, waitFor } from './daemons.js';
+import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, waitFor } from './daemons.js';
 import { scratchDirs } from '../../support/scratch.js';
 import { neighborConfig as neighbor } from './neighbor-config.js';
 
@@ -36,23 +36,14 @@ const gobgpdConf = gobgpdToml({ as: GOBGP_AS, routerId: GOBGP, port: GOBGP_PORT,
 ]);
 
 const EXABGP_GOOD_ROUTES = 12;
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id ${EXABGP};
-  local-address ${EXABGP};
-  local-as ${EXABGP_AS};
-  peer-as ${LOCAL_AS};
-  connect ${BMPD_PORT};
-  hold-time 30;
-  family { ipv4 unicast; }
-  capability { asn4 enable; route-refresh enable; }
-  static {
-${Array.from({ length: EXABGP_GOOD_ROUTES }, (_, i) => `    route 10.43.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`).join('\n')}
-    # MULTI_EXIT_DISC with 2 octets instead of 4: RFC 7606 §7.4 treat-as-withdraw
-    route 10.43.200.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} ] attribute [ 0x04 0x80 0x0001 ];
-  }
-}
-`;
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, localAs: EXABGP_AS, peerAs: LOCAL_AS, connect: BMPD_PORT, family: 'ipv4 unicast', routeRefresh: true,
+  routes: [
+    ...Array.from({ length: EXABGP_GOOD_ROUTES }, (_, i) => `route 10.43.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`),
+    '# MULTI_EXIT_DISC with 2 octets instead of 4: RFC 7606 §7.4 treat-as-withdraw',
+    `route 10.43.200.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} ] attribute [ 0x04 0x80 0x0001 ];`,
+  ],
+});
 
 describe('BgpSpeaker with gobgpd and exabgp', () => {
   const tempDir = scratchDirs();

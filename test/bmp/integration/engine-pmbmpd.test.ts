@@ -13,7 +13,7 @@ import type { BmpEngineConfig, BmpServerConfig } from '../../../src/bmp/config.j
 import { BmpEngine, type ServerDownEvent } from '../../../src/bmp/engine.js';
 import { speakerForBmp } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
-import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd } from '../../bgp/integration/daemons.js';
+import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, startExabgp, startGobgpd } from '../../bgp/integration/daemons.js';
 import { scratchDirs } from '../../support/scratch.js';
 import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
 import { bmpServer, eventually, sleep } from './harness.js';
@@ -57,23 +57,12 @@ const gobgpdConf = gobgpdToml({ as: GOBGP_AS, routerId: GOBGP, port: GOBGP_PORT,
   { address: BMPD, peerAs: LOCAL_AS, localAddress: GOBGP, remotePort: BMPD_PORT },
 ]);
 
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id ${EXABGP};
-  local-address ${EXABGP};
-  local-as ${EXABGP_AS};
-  peer-as ${LOCAL_AS};
-  connect ${BMPD_PORT};
-  hold-time 30;
-  family { ipv4 unicast; }
-  # No route-refresh: the engine replays this neighbor's Adj-RIB-In. (ExaBGP 4.2.21 also drops
-  # the session on a received ROUTE-REFRESH: "TypeError: 'RouteRefresh' object is not iterable".)
-  capability { asn4 enable; route-refresh disable; }
-  static {
-${Array.from({ length: EXABGP_ROUTES }, (_, i) => `    route 10.94.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`).join('\n')}
-  }
-}
-`;
+// No route-refresh: the engine replays this neighbor's Adj-RIB-In. (ExaBGP 4.2.21 also drops
+// the session on a received ROUTE-REFRESH: "TypeError: 'RouteRefresh' object is not iterable".)
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, localAs: EXABGP_AS, peerAs: LOCAL_AS, connect: BMPD_PORT, family: 'ipv4 unicast', routeRefresh: false,
+  routes: Array.from({ length: EXABGP_ROUTES }, (_, i) => `route 10.94.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`),
+});
 
 const SERVER_A = bmpServer(1, COLLECTOR_A, PORT_A, { dscp: 5, statsReportingPeriod: 2, updateSource: BMPD });
 const SERVER_B = bmpServer(2, COLLECTOR_B, PORT_B, { dscp: 7, statsReportingPeriod: 3, updateSource: BMPD_SRC2 });
