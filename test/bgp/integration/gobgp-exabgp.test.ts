@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
-import { BgpSpeaker } from '../../../src/bgp/speaker.js';
+import type { BgpSpeaker } from '../../../src/bgp/speaker.js';
 import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, waitFor } from './daemons.js';
 import { scratchDirs } from '../../support/scratch.js';
-import { neighborConfig as neighbor } from './neighbor-config.js';
+import { neighborConfig as neighbor, startRecordedSpeaker } from './neighbor-config.js';
 
 const BMPD = '127.0.4.1';
 const GOBGP = '127.0.4.2';
@@ -48,9 +48,9 @@ const exabgpConf = exabgpNeighbor({
 describe('BgpSpeaker with gobgpd and exabgp', () => {
   const tempDir = scratchDirs();
   const daemons: Daemon[] = [];
-  const established: EstablishedEvent[] = [];
-  const updates: UpdateEvent[] = [];
-  const downs: DownEvent[] = [];
+  let established: EstablishedEvent[] = [];
+  let updates: UpdateEvent[] = [];
+  let downs: DownEvent[] = [];
   let speaker: BgpSpeaker;
   let gobgpd: Daemon;
 
@@ -58,11 +58,7 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
     speaker.neighborState(key)?.prefixes[family] ?? 0;
 
   beforeAll(async () => {
-    speaker = new BgpSpeaker(config);
-    speaker.on('established', (e) => established.push(e));
-    speaker.on('update', (e) => updates.push(e));
-    speaker.on('down', (e) => downs.push(e));
-    await speaker.start();
+    ({ speaker, established, updates, downs } = await startRecordedSpeaker(config));
     const dir = tempDir('gobgpd');
     gobgpd = await startGobgpd({ dir, toml: gobgpdConf, api: GOBGP_API });
     daemons.push(gobgpd);
