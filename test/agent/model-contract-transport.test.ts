@@ -9,10 +9,11 @@
 // gobgpd .2 connects to .1:17924, .3 to .5:17924, .4 and .6 (a VRF neighbor) to .5:17925; FRR
 // bgpd .7 connects to .5:17925 with a TCP MD5 key. Collectors: .10 and .11 on one port, .11 on
 // a second port. gobgpd APIs on 127.0.24.N:5024N.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, type FrrDaemon, freePort, gobgp, gobgpdToml, sleep, startFrrBgpd, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
+import { type Daemon, type FrrDaemon, freePort, gobgp, gobgpdToml, sleep, startFrrBgpd, startGobgpd } from '../bgp/integration/daemons.js';
+import { scratchDirs } from '../support/scratch.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { startAgent, type RunningAgent } from '../support/agent.js';
 import { agentClient, allOf, eventually, leaf, ofType, peerUps, prefixesOf, server, sessions } from './contract-support.js';
@@ -36,7 +37,7 @@ let b: Pmbmpd;
 let c: Pmbmpd;
 let frr: FrrDaemon;
 const daemons: Daemon[] = [];
-const dirs: string[] = [];
+const tempDir = scratchDirs();
 let agent: RunningAgent;
 const { commit, state } = agentClient(() => agent.port);
 
@@ -64,7 +65,6 @@ async function gobgpSessionState(g: typeof G_OLD): Promise<number> {
  */
 async function resetAndSeeRefused(g: typeof G_OLD, to: { address: string; port: number }): Promise<void> {
   const dir = tempDir('transport-pcap');
-  dirs.push(dir);
   const capture = await PcapCapture.start(join(dir, 'refused.pcap'), `tcp and host ${g.address} and host ${to.address} and port ${to.port}`);
   try {
     await gobgp(g.api, ['neighbor', g.to, 'reset']);
@@ -113,7 +113,6 @@ exit
 
 beforeAll(async () => {
   const [dA, dB, dC] = [tempDir('transport-a'), tempDir('transport-b'), tempDir('transport-c')];
-  dirs.push(dA, dB, dC);
   // a and b share a port, so that a change of address alone moves the station from a to b.
   const shared = await freePort('127.0.24.10');
   a = await Pmbmpd.start(dA, '127.0.24.10', shared, { perSession: true });
@@ -121,7 +120,6 @@ beforeAll(async () => {
   c = await Pmbmpd.start(dC, '127.0.24.11', await freePort('127.0.24.11'), { perSession: true });
   for (const g of [G_OLD, G_ADDR, G_PORT, G_VRF]) {
     const dir = tempDir('transport-gobgpd');
-    dirs.push(dir);
     // port -1: gobgpd listens nowhere and connects to bmpd's BGP port.
     daemons.push(await startGobgpd({
       dir,
@@ -133,7 +131,6 @@ beforeAll(async () => {
     await gobgp(g.api, ['global', 'rib', 'add', g.route, 'nexthop', '198.51.100.24']);
   }
   const frrDir = tempDir('transport-frr');
-  dirs.push(frrDir);
   frr = await startFrrBgpd({ dir: frrDir, conf: frrConf(PASSWORD), listen: [FRR], port: await freePort(FRR) });
   daemons.push(frr);
   agent = await startAgent();
@@ -143,7 +140,6 @@ afterAll(async () => {
   await agent?.stop();
   for (const d of daemons) await d.stop();
   for (const col of [a, b, c]) await col?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const neighbor = (g: typeof G_OLD): string =>

@@ -257,3 +257,35 @@ export function startExabgp(options: ExabgpOptions): Daemon {
     exabgp_api_pipename: `exabgp-${path.basename(options.dir)}`,
   });
 }
+
+/**
+ * An ExaBGP 4 neighbor block towards bmpd at `neighbor`: from `localAddress` (router-id
+ * `routerId`, default the same), hold time 30 s, one `family`, 4-octet ASNs, route-refresh on or
+ * off, and `routes` (static lines, '# ...' comments allowed). `connect`: bmpd's port when not 179.
+ */
+export function exabgpNeighbor(o: {
+  neighbor: string;
+  localAddress: string;
+  routerId?: string;
+  localAs: number;
+  peerAs: number;
+  connect?: number;
+  family: 'ipv4 unicast' | 'ipv6 unicast';
+  routeRefresh: boolean;
+  routes: readonly string[];
+}): string {
+  return `
+neighbor ${o.neighbor} {
+  router-id ${o.routerId ?? o.localAddress};
+  local-address ${o.localAddress};
+  local-as ${o.localAs};
+  peer-as ${o.peerAs};
+${o.connect === undefined ? '' : `  connect ${o.connect};\n`}  hold-time 30;
+  family { ${o.family}; }
+  capability { asn4 enable; route-refresh ${o.routeRefresh ? 'enable' : 'disable'}; }
+  static {
+${o.routes.map((r) => `    ${r}`).join('\n')}
+  }
+}
+`;
+}
