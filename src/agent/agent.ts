@@ -8,8 +8,10 @@
 // notifications.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { parseNeighborKey } from '../bgp/config.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
-import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
+import type { DebugTopic } from '../bmp/config.js';
+import { BmpEngine } from '../bmp/engine.js';
 import { realStations } from '../bmp/engine-station.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
 import type { RunningChange } from '../datastore/datastores.js';
@@ -128,9 +130,8 @@ export class Agent {
     this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.reconciler.servers)));
     this.speaker.on('established', (e) => stream.publish(neighborNotification(e.peerAddress, e.vrf, null)));
     this.speaker.on('down', (e) => {
-      const n = this.speaker.neighborState(e.neighbor);
-      const address = n?.address ?? e.neighbor.replace(/^.*\|/, '');
-      const vrf = n?.vrf ?? null;
+      // A neighbor removed from the configuration is gone from the speaker by now: its key still names it.
+      const { address, vrf } = this.speaker.neighborState(e.neighbor) ?? parseNeighborKey(e.neighbor);
       stream.publish(neighborNotification(address, vrf, e.reason));
     });
   }

@@ -8,9 +8,9 @@ import { NETCONF_BASE_NS } from '../netconf/rpc-error.js';
 import { escapeText } from '../netconf/xml.js';
 import { Args, type CommandEntry, type GrammarDefinition, type ParamType } from './grammar.js';
 import { runningConfig } from './running-config.js';
-import type { DebugTopic } from '../bmp/engine.js';
+import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
 import { BMPD_NAMESPACE } from '../agent/oper-state.js';
-import { DEBUG_TOPICS, bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
+import { bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
 import type { WithDefaults } from './netconf-client.js';
 import { XmlElement } from './xml.js';
 
