@@ -68,8 +68,13 @@ async function resetAndSeeRefused(g: typeof G_OLD, to: { address: string; port: 
   const capture = await PcapCapture.start(join(dir, 'refused.pcap'), `tcp and host ${g.address} and host ${to.address} and port ${to.port}`);
   try {
     await gobgp(g.api, ['neighbor', g.to, 'reset']);
-    await eventually('the kernel refusing gobgpd\'s next attempt (RST)', async () =>
-      (await capture.fields(`tcp.port==${to.port},bgp`, ['ip.src'], `tcp.flags.reset==1 && ip.src==${to.address} && ip.dst==${g.address}`)).length > 0, 30_000);
+    // A new connection's SYN answered by RST, not the reset session's own teardown.
+    const streams = async (filter: string) => new Set((await capture.fields(`tcp.port==${to.port},bgp`, ['tcp.stream'], filter)).map((r) => r[0]));
+    await eventually('the kernel refusing gobgpd\'s next attempt (SYN, then RST)', async () => {
+      const syns = await streams(`tcp.flags.syn==1 && tcp.flags.ack==0 && ip.src==${g.address}`);
+      const resets = await streams(`tcp.flags.reset==1 && ip.src==${to.address}`);
+      return [...syns].some((s) => resets.has(s));
+    }, 30_000);
   } finally {
     await capture.stop();
   }
