@@ -10,10 +10,9 @@
 // bgpd .7 connects to .5:17925 with a TCP MD5 key. Collectors: .10 and .11 on one port, .11 on
 // a second port. gobgpd APIs on 127.0.24.N:5024N.
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, type FrrDaemon, freePort, gobgp, gobgpdToml, sleep, startFrrBgpd, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
-import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
+import { Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { startAgent, type RunningAgent } from '../support/agent.js';
 import { agentClient, allOf, eventually, leaf, ofType, peerUps, prefixesOf, server, sessions } from './contract-support.js';
 
@@ -36,6 +35,7 @@ let b: Pmbmpd;
 let c: Pmbmpd;
 let frr: FrrDaemon;
 const daemons: Daemon[] = [];
+const gobgpds = new Map<typeof G_OLD, Daemon>();
 const dirs: string[] = [];
 let agent: RunningAgent;
 const { commit, state } = agentClient(() => agent.port);
@@ -58,26 +58,15 @@ async function gobgpSessionState(g: typeof G_OLD): Promise<number> {
 }
 
 /**
- * Resets gobgpd's session and waits until the kernel refuses its next connection attempt to `to`
- * (a RST from bmpd's old address/port, seen by tshark on lo): gobgpd 3.10 first holds Idle 5 s,
- * then dials after 5-9 s (its minimum connect-retry is 5 s), so a fixed wait would prove nothing.
+ * Resets gobgpd's session and waits until gobgpd reports its next connection attempt to bmpd's old
+ * address or port refused (its debug log): gobgpd 3.10 first holds Idle 5 s, then dials after 5-9 s
+ * (its minimum connect-retry is 5 s), so a fixed wait would prove nothing.
  */
-async function resetAndSeeRefused(g: typeof G_OLD, to: { address: string; port: number }): Promise<void> {
-  const dir = tempDir('transport-pcap');
-  dirs.push(dir);
-  const capture = await PcapCapture.start(join(dir, 'refused.pcap'), `tcp and host ${g.address} and host ${to.address} and port ${to.port}`);
-  try {
-    await gobgp(g.api, ['neighbor', g.to, 'reset']);
-    // A new connection's SYN answered by RST, not the reset session's own teardown.
-    const streams = async (filter: string) => new Set((await capture.fields(`tcp.port==${to.port},bgp`, ['tcp.stream'], filter)).map((r) => r[0]));
-    await eventually('the kernel refusing gobgpd\'s next attempt (SYN, then RST)', async () => {
-      const syns = await streams(`tcp.flags.syn==1 && tcp.flags.ack==0 && ip.src==${g.address}`);
-      const resets = await streams(`tcp.flags.reset==1 && ip.src==${to.address}`);
-      return [...syns].some((s) => resets.has(s));
-    }, 30_000);
-  } finally {
-    await capture.stop();
-  }
+async function resetAndSeeRefused(g: typeof G_OLD, daemon: Daemon, to: { address: string; port: number }): Promise<void> {
+  const from = daemon.log().length;
+  await gobgp(g.api, ['neighbor', g.to, 'reset']);
+  const refused = new RegExp(`failed to connect.*${to.address.replace(/\./g, '\\.')}:${to.port}: connect: connection refused`);
+  await eventually('gobgpd\'s next attempt refused', () => daemon.log().slice(from).split('\n').some((l) => refused.test(l)), 30_000);
 }
 
 /** The kernel's RFC 2385 counters (TcpExt): segments dropped for a missing, unexpected or wrong signature. */
@@ -128,13 +117,16 @@ beforeAll(async () => {
     const dir = tempDir('transport-gobgpd');
     dirs.push(dir);
     // port -1: gobgpd listens nowhere and connects to bmpd's BGP port.
-    daemons.push(await startGobgpd({
+    const daemon = await startGobgpd({
       dir,
       api: g.api,
+      logLevel: 'debug',
       toml: gobgpdToml({ as: g.as, routerId: g.address, port: -1, localAddresses: [g.address] }, [
         { address: g.to, peerAs: 65000, localAddress: g.address, remotePort: g.port },
       ]),
-    }));
+    });
+    daemons.push(daemon);
+    gobgpds.set(g, daemon);
     await gobgp(g.api, ['global', 'rib', 'add', g.route, 'nexthop', '198.51.100.24']);
   }
   const frrDir = tempDir('transport-frr');
@@ -177,7 +169,7 @@ describe('listen/address and listen/port: where neighbors reach bmpd', () => {
     expect(peerDowns(a, G_OLD.address)).toBe(0);
     expect(await sessionState(G_OLD.address)).toBe('established');
     // gobgpd drops its session and tries again: nothing listens on the old address any more.
-    await resetAndSeeRefused(G_OLD, { address: LISTEN_OLD, port: PORT_OLD });
+    await resetAndSeeRefused(G_OLD, gobgpds.get(G_OLD)!, { address: LISTEN_OLD, port: PORT_OLD });
     expect(peerDowns(a, G_OLD.address)).toBe(1);
     expect(peerUps(a, G_OLD.address)).toBe(1);
     expect(await sessionState(G_OLD.address)).not.toBe('established');
@@ -189,7 +181,7 @@ describe('listen/address and listen/port: where neighbors reach bmpd', () => {
     await eventually('a: Peer Up of the neighbor on the new port', () => peerUps(a, G_PORT.address) === 1, 30_000);
     expect(peerRecords(a, 'peer_up', G_PORT.address)[0]).toMatchObject({ local_ip: LISTEN_NEW, local_port: PORT_NEW });
     expect(peerDowns(a, G_ADDR.address)).toBe(0);
-    await resetAndSeeRefused(G_ADDR, { address: LISTEN_NEW, port: PORT_OLD });
+    await resetAndSeeRefused(G_ADDR, gobgpds.get(G_ADDR)!, { address: LISTEN_NEW, port: PORT_OLD });
     expect(peerDowns(a, G_ADDR.address)).toBe(1);
     expect(peerUps(a, G_ADDR.address)).toBe(1);
     expect(await sessionState(G_ADDR.address)).not.toBe('established');
