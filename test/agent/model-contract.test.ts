@@ -260,6 +260,12 @@ describe('the model keeps its word, at real collectors', () => {
   }, 40_000);
 });
 
+// Peer Up comes 10-14 s after Peer Down here, and that is gobgpd's doing, not bmpd's (bmpd is passive
+// toward it and accepts the first attempt): gobgpd 3.10 holds Idle 5 s after any session ends, then
+// dials after 5-9 s, its minimum connect-retry being 5 s whatever the TOML says. Its log shows Peer Down
+// and Peer Up 12 s apart, and bmpd logged its refused attempts (before the neighbor was configured)
+// 10-14 s apart; FRR ('timers connect 1') comes back in about 2.5 s (model-contract-transport's
+// password tests). Hence the 30 s waits below.
 describe('what neighbor changes do at the collectors', () => {
   const peerDowns = (): PmbmpdRecord[] => allOf(a, 'peer_down').filter((r) => r.peer_ip === GOBGP);
 

@@ -109,6 +109,8 @@ export interface GobgpdOptions {
   readonly toml: string;
   /** gRPC API, host:port (unique per test file). */
   readonly api: string;
+  /** 'debug' also logs each connection attempt and why it failed. Default 'info'. */
+  readonly logLevel?: 'info' | 'debug';
 }
 
 /** One BGP neighbor in gobgpd's TOML. */
@@ -148,7 +150,7 @@ ${(n.families ?? ['ipv4-unicast']).map((f) => `  [[neighbors.afi-safis]]
 export async function startGobgpd(options: GobgpdOptions): Promise<Daemon> {
   const conf = path.join(options.dir, 'gobgpd.toml');
   writeFileSync(conf, options.toml);
-  const daemon = spawnDaemon('gobgpd', options.dir, 'gobgpd', ['-f', conf, '-p', '-l', 'info', '--api-hosts', options.api, '--pprof-disable']);
+  const daemon = spawnDaemon('gobgpd', options.dir, 'gobgpd', ['-f', conf, '-p', '-l', options.logLevel ?? 'info', '--api-hosts', options.api, '--pprof-disable']);
   try {
     await waitFor('gobgpd API', async () => (await gobgp(options.api, ['global']).then(() => true, () => false)) || null, 20_000);
   } catch (err) {
