@@ -201,6 +201,10 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     expect(stateOnly).toContain(`<address>${GOBGP}</address>`); // the key that places the state
     expect(stateOnly).toMatch(/<session-state>established</);
     expect(stateOnly).not.toContain('<remote-as>');
+    // The same through a subtree filter (RFC 6241 §6 form in RFC 8526's subtree-filter).
+    const subtree = (await rpc(getData('ds:operational', `<subtree-filter><bgp xmlns="${BMPD_NS}"><neighbor><state/></neighbor></bgp></subtree-filter>`))).reply!;
+    expect(subtree).toMatch(/<session-state>established</);
+    expect(subtree).not.toContain('<remote-as>');
     // A conventional datastore has no config false nodes.
     expect((await rpc(getData('ds:running', '<config-filter>false</config-filter>'))).reply).toMatch(/<data xmlns="[^"]+"\/>|<data xmlns="[^"]+"><\/data>/);
 
@@ -296,17 +300,21 @@ describe('NMDA with libnetconf2', () => {
     const reader = { port: agent.port, user: 'reader', key: readerKey };
     const all = await libnetconf2(client, reader, 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp']);
     expect(all.code, all.stderr).toBe(0);
+    // A server list entry starts with its key (bmp-activate's <server> leaf-list values do not).
+    const serverEntries = /<server>\s*<id>/;
     expect(dataOf(all.lines)).toContain(`<address>${GOBGP}</address>`);
-    expect(dataOf(all.lines)).not.toContain('<server');
+    expect(dataOf(all.lines)).toContain('<servers-configured>2</servers-configured>');
+    expect(dataOf(all.lines)).not.toMatch(serverEntries);
     const servers = await libnetconf2(client, reader, 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/bmp/server/state']);
-    expect(dataOf(servers.lines)).not.toContain('<server');
+    expect(dataOf(servers.lines)).not.toMatch(serverEntries);
     const running = await libnetconf2(client, reader, 'get-data', ['ietf-datastores:running', '--filter', '/bmpd:bgp/bmp/server']);
-    expect(dataOf(running.lines)).not.toContain('<server');
+    expect(dataOf(running.lines)).not.toMatch(serverEntries);
     const edit = await libnetconf2(client, reader, 'edit-data', ['ietf-datastores:candidate',
       `<bgp xmlns="${BMPD_NS}"><neighbor><address>${GOBGP}</address><description>reader</description></neighbor></bgp>`]);
     expect(errorsOf(edit.lines)[0]).toMatchObject({ tag: 'access-denied' });
     // admin still reads them.
     const admin = await libnetconf2(client, login(), 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp/bmp/server/state/status']);
     expect(dataOf(admin.lines)).toMatch(/<status>up<\/status>/);
+    expect(dataOf(admin.lines)).toMatch(serverEntries);
   }, 60_000);
 });
