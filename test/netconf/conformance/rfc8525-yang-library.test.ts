@@ -19,6 +19,6 @@ describe('RFC 8525 YANG library (ncclient against the agent)', () => {
     expect(r.yang_library).toMatch(/<module>\s*<name>bmpd<\/name>\s*<revision>2026-11-26<\/revision>\s*<namespace>urn:bmpd:yang:bmpd<\/namespace>/);
     expect(r.modules_state).toMatch(/<module>\s*<name>bmpd<\/name>\s*<revision>2026-11-26<\/revision>[^]*?<conformance-type>implement<\/conformance-type>/);
     // Every NMDA datastore the agent has, named by identity (RFC 8342).
-    for (const ds of ['running', 'candidate', 'startup', 'operational']) expect(r.yang_library).toMatch(new RegExp(`<name[^>]*>ds:${ds}</name>`));
+    for (const ds of ['running', 'candidate', 'startup', 'intended', 'operational']) expect(r.yang_library).toMatch(new RegExp(`<name[^>]*>ds:${ds}</name>`));
   });
 });
