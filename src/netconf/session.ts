@@ -96,6 +96,8 @@ export interface SessionInfo {
   sendNotification(notificationXml: string): boolean;
   /** Sessions with a subscription may stay silent for long; exempt them from the idle timeout. */
   setIdleTimeoutExempt(exempt: boolean): void;
+  /** Output written that the client has not taken yet (subscriptions suspend a subscriber that stopped reading). */
+  readonly queuedOutputBytes: number;
 }
 
 /** RFC 6022 §2.1.5 netconf-state/statistics, server-wide. */
