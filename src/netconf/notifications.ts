@@ -11,7 +11,7 @@ import type { SessionInfo } from './session.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
 import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
 import { declareNamespaces } from './xml-scope.js';
-import { ReplayBuffer, type ReplayEntry } from './replay.js';
+import { ReplayBuffer } from './replay.js';
 
 export const NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
 export const NC_NOTIFICATIONS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-notifications';
@@ -31,7 +31,9 @@ interface Subscription {
   readonly selectors: readonly EventSelector[] | null;
   readonly stopTime: Date | null;
   /** Live events held back while the replay is under way (RFC 5277 §2.1.1: replayed events come first). */
-  held?: ReplayEntry[] | null;
+  held?: { at: Date; event: NotificationEvent }[] | null;
+  /** The replay buffer's last seq when the subscription was made: replay ends there. */
+  replayUpTo?: number;
   stopTimer?: NodeJS.Timeout;
 }
 
@@ -126,7 +128,7 @@ export class NotificationStream {
   replayTo(sessionId: number, startTime: Date): void {
     const sub = this.subscriptions.get(sessionId);
     if (sub === undefined) return;
-    for (const entry of this.replay.between(startTime, sub.stopTime)) this.deliver(sub, entry.event, entry.at);
+    for (const entry of this.replay.between(startTime, sub.stopTime, sub.replayUpTo ?? this.replay.lastSeq)) this.deliver(sub, entry.event, entry.at);
     sub.session.sendNotification(notificationXml(new Date(), `<replayComplete xmlns="${NETMOD_NOTIFICATION_NS}"/>`));
     const held = sub.held ?? [];
     sub.held = null;
@@ -244,7 +246,7 @@ export function createSubscriptionHandler(stream: NotificationStream, hasDynamic
       stream.subscribe({ session, selectors, stopTime: null });
       return { ok: true };
     }
-    stream.subscribe({ session, selectors, stopTime, held: [] });
+    stream.subscribe({ session, selectors, stopTime, held: [], replayUpTo: stream.replay.lastSeq });
     // The replay follows the <ok/>: the reply is written before the next turn of the event loop.
     setImmediate(() => stream.replayTo(session.id, startTime));
     return { ok: true };

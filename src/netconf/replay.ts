@@ -13,6 +13,8 @@ export const MAX_REPLAY_BUFFER_EVENTS = 100_000;
 export const REPLAY_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface ReplayEntry {
+  /** Counts every event recorded, so a replay can stop where live delivery took over. */
+  readonly seq: number;
   readonly at: Date;
   readonly event: NotificationEvent;
 }
@@ -25,11 +27,17 @@ export class ReplayBuffer {
   readonly createdAt = new Date();
   /** RFC 8639 replay-log-aged-time: the time of the newest event dropped, null while none was. */
   private agedAtValue: Date | null = null;
+  private lastSeqValue = 0;
 
   constructor(private capacity: number = DEFAULT_REPLAY_BUFFER_EVENTS, private readonly maxBytes = REPLAY_BUFFER_MAX_BYTES) {}
 
   get size(): number {
     return this.entries.length - this.head;
+  }
+
+  /** The seq of the newest event recorded (0: none yet). */
+  get lastSeq(): number {
+    return this.lastSeqValue;
   }
 
   get agedAt(): Date | null {
@@ -48,17 +56,22 @@ export class ReplayBuffer {
   }
 
   record(at: Date, event: NotificationEvent): void {
+    const seq = ++this.lastSeqValue;
     if (this.capacity === 0) return;
-    this.entries.push({ at, event });
+    this.entries.push({ seq, at, event });
     this.bytes += event.xml.length;
     this.trim();
   }
 
-  /** Events with startTime <= at (and at < stopTime when given), oldest first (RFC 5277 §2.1.1). */
-  between(start: Date, stop: Date | null): ReplayEntry[] {
+  /**
+   * Events with startTime <= at (and at < stopTime when given), oldest first (RFC 5277 §2.1.1), up to
+   * the one numbered `upTo`: the newest before the subscription started, whose later events it gets live.
+   */
+  between(start: Date, stop: Date | null, upTo: number): ReplayEntry[] {
     const out: ReplayEntry[] = [];
     for (let i = this.head; i < this.entries.length; i++) {
       const entry = this.entries[i]!;
+      if (entry.seq > upTo) break;
       if (entry.at < start) continue;
       if (stop !== null && entry.at >= stop) break;
       out.push(entry);

@@ -29,7 +29,7 @@ import {
   dateTimeParam, notificationXml, selectorsOf, selects, STREAM_NETCONF, type EventSelector, type NotificationEvent,
   type NotificationStream,
 } from '../notifications.js';
-import { child, childSlice, text } from '../operation-args.js';
+import { child, childSlice, pathSteps, text } from '../operation-args.js';
 import { escapeText, RpcError, textElement as e } from '../rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session.js';
@@ -91,6 +91,8 @@ interface Subscription {
   stopTimer?: NodeJS.Timeout;
   /** Live events held while the replay is sent. */
   held: { event: NotificationEvent; at: Date }[] | null;
+  /** The replay buffer's last seq when the subscription was made: replay ends there. */
+  replayUpTo: number;
   /** On-change: the selection as last reported. */
   baseline: DataTree | null;
   evaluating: boolean;
@@ -194,7 +196,8 @@ export class SubscriptionManager {
     }
     const target = await this.targetOf(op, 'establish');
     const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
-    const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null, baseline: null,
+    const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
+      replayUpTo: this.backend.stream.replay.lastSeq, baseline: null,
       evaluating: false, dirty: false, lastPush: 0, patchId: 0, sent: 0, excluded: 0 };
     let revision = '';
     if (target.kind === 'stream' && target.replayStart !== null) {
@@ -375,7 +378,7 @@ export class SubscriptionManager {
     this.notify(sub, established ? 'subscription-started' : 'subscription-modified', this.describe(sub));
     const { target } = sub;
     if (target.kind === 'stream' && established && target.replayStart !== null) {
-      for (const entry of this.backend.stream.replay.between(target.replayStart, sub.stopTime)) this.deliverEvent(sub, entry.event, entry.at);
+      for (const entry of this.backend.stream.replay.between(target.replayStart, sub.stopTime, sub.replayUpTo)) this.deliverEvent(sub, entry.event, entry.at);
       this.notify(sub, 'replay-completed', '');
       const held = sub.held ?? [];
       sub.held = null;
@@ -580,7 +583,8 @@ export class SubscriptionManager {
     try {
       const diff = empty.diff(tree);
       try {
-        return diff.changes().some((c) => c.operation !== 'none' && onChangeReportable(c.schemaPath));
+        // Leaves only, list keys not: a filter for one counter selects its list entries' keys too.
+        return diff.changes().some((c) => (c.nodeType === 'leaf' || c.nodeType === 'leaf-list') && !isListKey(c.path) && onChangeReportable(c.schemaPath));
       } finally {
         diff.free();
       }
@@ -611,6 +615,13 @@ export class SubscriptionManager {
     this.subscriptions.delete(sub.id);
     if (!this.hasSubscriptions(sub.session.id)) sub.session.setIdleTimeoutExempt(false);
   }
+}
+
+/** Whether a leaf's data path names a key of the list entry above it (/a/b[k='1']/k). */
+function isListKey(path: string): boolean {
+  const steps = pathSteps(path);
+  const leaf = (steps[steps.length - 1] ?? '').replace(/^.*:/, '');
+  return (steps[steps.length - 2] ?? '').includes(`[${leaf}=`);
 }
 
 /** The prefixes in scope on an operation's child, for an xpath filter's text. */
