@@ -105,20 +105,34 @@ const SERVER_CONFIG = `<bgp xmlns="${BMPD}"><as-number>65000</as-number><router-
 let agent: RunningAgent;
 let dir: string;
 const subscribers: Subscriber[] = [];
-async function subscriber(user?: string, password?: string): Promise<Subscriber> {
-  const s = await Subscriber.start(agent.port, user, password);
+async function subscriber(user = 'admin'): Promise<Subscriber> {
+  const s = await Subscriber.start(agent.port, user, `${user}-password`);
   subscribers.push(s);
   return s;
 }
 
+/** bmpd-adduser, the password ('<name>-password') on stdin. */
+async function adduser(stateDir: string, name: string, group: string): Promise<void> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'adduser.js'), '--state-dir', stateDir, '--name', name, '--group', group, '--password-stdin'],
+    { stdio: ['pipe', 'ignore', 'inherit'] });
+  child.stdin!.end(`${name}-password\n`);
+  expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+}
+
+let stateDir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bmpd-subs-'));
-  agent = await startAgent();
+  stateDir = mkdtempSync(join(tmpdir(), 'bmpd-subs-state-'));
+  // admin (the factory rule-list's group) and viewer, whom a rule keeps from reading BMP servers.
+  await adduser(stateDir, 'admin', 'admin');
+  await adduser(stateDir, 'viewer', 'viewers');
+  agent = await startAgent({ stateDir });
 }, 60_000);
 afterAll(async () => {
   for (const s of subscribers) await s.close();
   await agent?.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
@@ -137,8 +151,12 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
     await s.ok(`<delete-subscription xmlns="${SN}"><id>${id}</id></delete-subscription>`);
   }, 30_000);
 
-  it('on-change: sync-on-start, then a push-change-update within 1 s after pmbmpd stops and again when it is back; counters are refused with a hint', async () => {
+  it('on-change: sync-on-start, then a push-change-update within 1 s after pmbmpd stops and again when it is back; counters are refused with a hint; NACM hides it all from a reader who may not read BMP servers', async () => {
     const s = await subscriber();
+    await s.ok(editRunning(`<nacm xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-acm"><rule-list><name>viewers</name><group>viewers</group>` +
+      `<rule><name>no-servers</name><module-name>bmpd</module-name><path xmlns:b="${BMPD}">/b:bgp/b:bmp/b:server</path>` +
+      '<access-operations>read</access-operations><action>deny</action></rule></rule-list></nacm>'));
+    const viewer = await subscriber('viewer');
     let collector = await Pmbmpd.start(dir, COLLECTOR.host, COLLECTOR.port);
     try {
       await s.ok(editRunning(SERVER_CONFIG));
@@ -157,6 +175,10 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
       await s.ok(onChange(status, '<sync-on-start>true</sync-on-start>'));
       const sync = await s.waitFor('<push-update');
       expect(sync[0]!.xml).toMatch(/<server>\s*<id>1<\/id>[\s\S]*<status>up<\/status>/);
+      await viewer.ok(onChange(status, '<sync-on-start>true</sync-on-start>'));
+      const viewerSync = await viewer.waitFor('<push-update');
+      expect(viewerSync[0]!.xml).toContain('<datastore-contents>');
+      expect(viewerSync[0]!.xml).not.toContain('<server');
 
       await collector.stop();
       const stoppedAt = Date.now();
@@ -171,6 +193,8 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
       // Within 1 s of the agent seeing the collector again: its own log of the connection.
       const upLog = agent.logs.filter((l) => String(l.msg).includes('up') && l.server === 1).map((l) => Number(l.time)).pop();
       if (upLog !== undefined) expect(up[0]!.t - upLog).toBeLessThanOrEqual(1000);
+      // The viewer learnt nothing of the server going down and coming back.
+      expect(viewer.notifications.filter((n) => n.xml.includes('<push-change-update'))).toEqual([]);
       // Counters move all the time but on-change reports none of them.
       expect(s.notifications.filter((n) => n.xml.includes('<push-change-update')).map((n) => n.xml).join('')).not.toContain('messages-sent');
     } finally {
@@ -266,7 +290,7 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
     const steady = await subscriber();
     await steady.ok(periodic(100, xpathFilter('/b:agent')));
 
-    const { client: slow } = await NcTestClient.open({ host: '127.0.0.1', port: agent.port });
+    const { client: slow } = await NcTestClient.open({ host: '127.0.0.1', port: agent.port, username: 'admin', password: 'admin-password' });
     try {
       await slow.rpc(rpcXml('1', periodic(10)));
       slow.channel.pause();

@@ -86,7 +86,7 @@ function valueOf(change: DiffChange, tree: DataTree, namespaceOf: (module: strin
   }
   const selected = tree.select(change.path);
   try {
-    return elementAt(selected.print({ format: 'xml', withDefaults: 'explicit' }), steps.length, name, namespace) ?? undefined;
+    return elementAt(selected.print({ format: 'xml', withDefaults: 'explicit', shrink: true }), steps.length, name, namespace) ?? undefined;
   } finally {
     selected.free();
   }
