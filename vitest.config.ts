@@ -13,6 +13,7 @@ const integration = [
   'test/**/integration/**/*.test.ts',
   'test/agent/end-to-end.test.ts',
   'test/agent/model-contract.test.ts',
+  'test/agent/model-contract-transport.test.ts',
   'test/agent/process.test.ts',
   'test/agent/reconcile.test.ts',
   'test/bgp/codec/hand-built-tshark.test.ts',

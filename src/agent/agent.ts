@@ -8,8 +8,10 @@
 // notifications.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { parseNeighborKey } from '../bgp/config.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
-import { BmpEngine, type DebugTopic } from '../bmp/engine.js';
+import type { DebugTopic } from '../bmp/config.js';
+import { BmpEngine } from '../bmp/engine.js';
 import { realStations } from '../bmp/engine-station.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
 import type { RunningChange } from '../datastore/datastores.js';
@@ -126,25 +128,12 @@ export class Agent {
     const stream = this.service.notifications;
     this.engine.on('server-up', (e) => stream.publish(serverNotification(e.id, e.address, e.port, 'up', 'connection established', this.reconciler.servers)));
     this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.reconciler.servers)));
-    this.speaker.on('established', (e) => stream.publish(neighborNotification(e.peerAddress, e.vrf, null, this.vrfAfiOf(e.vrf, e.peerAddress))));
+    this.speaker.on('established', (e) => stream.publish(neighborNotification(e.peerAddress, e.vrf, null)));
     this.speaker.on('down', (e) => {
-      const n = this.speaker.neighborState(e.neighbor);
-      const address = n?.address ?? e.neighbor.replace(/^.*\|/, '');
-      const vrf = n?.vrf ?? null;
-      stream.publish(neighborNotification(address, vrf, e.reason, this.vrfAfiOf(vrf, address)));
+      // A neighbor removed from the configuration is gone from the speaker by now: its key still names it.
+      const { address, vrf } = this.speaker.neighborState(e.neighbor) ?? parseNeighborKey(e.neighbor);
+      stream.publish(neighborNotification(address, vrf, e.reason));
     });
-  }
-
-  /** The address family whose list in running holds a VRF neighbor (a keyed lookup), for NACM's view of its notifications. */
-  private vrfAfiOf(vrf: string | null, address: string): 'ipv4' | 'ipv6' | undefined {
-    if (vrf === null || vrf.includes("'")) return undefined;
-    let found: string | undefined;
-    try {
-      [found] = this.service.datastores.tree('running').paths(`/bmpd:bgp/vrf[name='${vrf}']/address-family/neighbor[address='${address}']`);
-    } catch {
-      return undefined; // an address libyang cannot take as a key value is in no list
-    }
-    return found?.match(/address-family\[afi='(ipv4|ipv6)'\]/)?.[1] as 'ipv4' | 'ipv6' | undefined;
   }
 
   /** SIGTERM: Termination to every BMP server, Cease to every neighbor, NETCONF sessions closed. */

@@ -14,19 +14,15 @@
 // entry that running does not have. A leaf is left out when the snapshots have no honest value
 // for it (no session, no statistics yet, no counter kept): never a made-up zero.
 import type { AddressFamily, NeighborKey } from '../bgp/config.js';
-import { describeNotification } from '../bgp/codec/messages.js';
-import type { DownReason, NeighborSnapshot } from '../bgp/events.js';
+import { downReasonText, type NeighborSnapshot } from '../bgp/events.js';
 import type { FsmStateName } from '../bgp/fsm.js';
+import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from '../bmp/snapshot.js';
 import type { DataTree } from 'libyang-wasm';
-import { escapeText, textElement } from '../netconf/rpc-error.js';
+import { escapeText, textElement } from '../netconf/xml.js';
 import { runningView, type BmpdRunningView, type NeighborPlacement } from './config-snapshot.js';
 
 export const BMPD_NAMESPACE = 'urn:bmpd:yang:bmpd';
-
-/** The model's debug-topic enumeration, in its order. */
-export type DebugTopicName = 'event' | 'neighbor' | 'server';
-const DEBUG_TOPIC_ORDER: readonly DebugTopicName[] = ['event', 'neighbor', 'server'];
 
 export interface OperStateInput {
   /** The running tree, or its view (runningView()) when the caller already has one. */
@@ -36,7 +32,7 @@ export interface OperStateInput {
   /** Neighbor up-time is counted to this instant (the engine's snapshot carries its own). */
   readonly now: Date;
   /** 'debug ip bgp bmp' topics that are on. */
-  readonly debugTopics?: readonly DebugTopicName[];
+  readonly debugTopics?: readonly DebugTopic[];
   /** The sysName of BMP Initiation; absent: no /agent entry. */
   readonly sysName?: string;
 }
@@ -126,48 +122,6 @@ function serverStateXml(server: ServerSnapshot): string {
 const SESSION_STATE: Record<FsmStateName, string> = {
   Idle: 'idle', Connect: 'connect', Active: 'active', OpenSent: 'opensent', OpenConfirm: 'openconfirm', Established: 'established',
 };
-
-/** RFC 4271 §8.1 event names, for a session closed without a NOTIFICATION. */
-const FSM_EVENTS: Record<number, string> = {
-  1: 'ManualStart', 2: 'ManualStop', 3: 'AutomaticStart', 4: 'ManualStart_with_PassiveTcpEstablishment',
-  5: 'AutomaticStart_with_PassiveTcpEstablishment', 6: 'AutomaticStart_with_DampPeerOscillations',
-  7: 'AutomaticStart_with_DampPeerOscillations_and_PassiveTcpEstablishment', 8: 'AutomaticStop',
-  9: 'ConnectRetryTimer_Expires', 10: 'HoldTimer_Expires', 11: 'KeepaliveTimer_Expires', 12: 'DelayOpenTimer_Expires',
-  13: 'IdleHoldTimer_Expires', 14: 'TcpConnection_Valid', 15: 'Tcp_CR_Invalid', 16: 'Tcp_CR_Acked',
-  17: 'TcpConnectionConfirmed', 18: 'TcpConnectionFails', 19: 'BGPOpen', 20: 'BGPOpen with DelayOpenTimer running',
-  21: 'BGPHeaderErr', 22: 'BGPOpenMsgErr', 23: 'OpenCollisionDump', 24: 'NotifMsgVerErr', 25: 'NotifMsg',
-  26: 'KeepAliveMsg', 27: 'UpdateMsg', 28: 'UpdateMsgErr',
-};
-
-/** A NOTIFICATION PDU's code and subcode (after the 19-octet header, RFC 4271 §4.5); null when it is cut short. */
-export function notificationCodes(pdu: Buffer): { code: number; subcode: number } | null {
-  return pdu.length >= 21 ? { code: pdu[19]!, subcode: pdu[20]! } : null;
-}
-
-/** A NOTIFICATION PDU in words. */
-function notificationText(direction: 'sent' | 'received', pdu: Buffer): string {
-  const codes = notificationCodes(pdu);
-  if (codes === null) return `notification ${direction}`;
-  return `notification ${direction} ${codes.code}/${codes.subcode} (${describeNotification(codes.code, codes.subcode)})`;
-}
-
-/** The seed's 'last down reason' in words; kinds are BMP Peer Down reasons 1..5 (RFC 7854 §4.9). */
-export function downReasonText(reason: DownReason): string {
-  switch (reason.kind) {
-    case 'local-notification':
-      return notificationText('sent', reason.pdu);
-    case 'remote-notification':
-      return notificationText('received', reason.pdu);
-    case 'local-no-notification': {
-      const name = FSM_EVENTS[reason.fsmEvent];
-      return `closed locally without notification (event ${reason.fsmEvent}${name ? ` ${name}` : ''})`;
-    }
-    case 'remote-closed':
-      return 'connection closed by the neighbor';
-    case 'deconfigured':
-      return 'neighbor removed from the configuration';
-  }
-}
 
 const FAMILY_ORDER: readonly AddressFamily[] = ['ipv4-unicast', 'ipv6-unicast', 'vpnv4-unicast', 'vpnv6-unicast'];
 
@@ -259,7 +213,7 @@ export function operStateXml(input: OperStateInput): string {
     if (content !== '') parts.push(`<bgp xmlns="${BMPD_NAMESPACE}">${content}</bgp>`);
   }
 
-  const topics = DEBUG_TOPIC_ORDER.filter((t) => input.debugTopics?.includes(t));
+  const topics = DEBUG_TOPICS.filter((t) => input.debugTopics?.includes(t));
   if (topics.length > 0) parts.push(`<debugging xmlns="${BMPD_NAMESPACE}">${leafList('topic', topics)}</debugging>`);
   if (input.sysName !== undefined) parts.push(`<agent xmlns="${BMPD_NAMESPACE}">${textElement('sys-name', input.sysName)}</agent>`);
   return parts.join('');

@@ -3,15 +3,14 @@
 // clear-bmp-counters (zero the counters the show commands print, sessions
 // untouched) and debug-bmp ('debug ip bgp bmp event|neighbor|server').
 import { neighborKey } from '../bgp/config.js';
-import type { BmpEngine, DebugTopic } from '../bmp/engine.js';
+import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
+import type { BmpEngine } from '../bmp/engine.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import { child, invalid, missing, text } from '../netconf/operation-args.js';
-import { escapeText } from '../netconf/rpc-error.js';
+import { escapeText } from '../netconf/xml.js';
 import { BMPD_NAMESPACE } from './oper-state.js';
 import type { RpcDispatcher } from '../netconf/rpc.js';
-import type { XmlNode } from '../netconf/rpc.js';
-
-const TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
+import type { XmlNode } from '../netconf/xml.js';
 
 export interface RpcTarget {
   readonly engine: BmpEngine;
@@ -22,7 +21,7 @@ export interface RpcTarget {
 function topics(node: XmlNode, name: string): DebugTopic[] {
   return (node.$$ ?? []).filter((c) => c.$ns.local === name && c.$ns.uri === BMPD_NAMESPACE).map((c) => {
     const t = (c._ ?? '').trim();
-    if (!(TOPICS as readonly string[]).includes(t)) throw invalid(name, `unknown debug topic '${t}'; use event, neighbor or server`);
+    if (!(DEBUG_TOPICS as readonly string[]).includes(t)) throw invalid(name, `unknown debug topic '${t}'; use event, neighbor or server`);
     return t as DebugTopic;
   });
 }

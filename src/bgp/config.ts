@@ -79,6 +79,12 @@ export function neighborKey(vrf: string | null, address: string): NeighborKey {
   return vrf === null ? address : `${vrf}|${address}`;
 }
 
+/** A NeighborKey's parts again: an address holds no '|', so the last one ends the VRF name. */
+export function parseNeighborKey(key: NeighborKey): { readonly vrf: string | null; readonly address: string } {
+  const bar = key.lastIndexOf('|');
+  return bar < 0 ? { vrf: null, address: key } : { vrf: key.slice(0, bar), address: key.slice(bar + 1) };
+}
+
 export function neighborKeyOf(neighbor: NeighborConfig): NeighborKey {
   return neighborKey(neighbor.vrf?.name ?? null, neighbor.address);
 }

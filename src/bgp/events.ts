@@ -1,6 +1,7 @@
 // What the BGP speaker tells its consumer (the BMP engine). Each payload carries exactly what
 // the matching BMP message needs: 'established' -> Peer Up (RFC 7854 §4.10), 'update' ->
 // Route Monitoring (§4.6, the UPDATE bytes as received), 'down' -> Peer Down (§4.9, reasons 1..5).
+import { describeNotification } from './codec/messages.js';
 import type { AddressFamily } from './config.js';
 import type { FsmStateName, NegotiatedTimers } from './fsm.js';
 
@@ -69,6 +70,51 @@ export type DownReason =
   | { readonly kind: 'remote-closed' }
   /** 5: the neighbor was removed from the configuration (we still sent it Cease/3). */
   | { readonly kind: 'deconfigured' };
+
+/** RFC 4271 §8.1 event names, for a session closed without a NOTIFICATION. */
+const FSM_EVENTS: Record<number, string> = {
+  1: 'ManualStart', 2: 'ManualStop', 3: 'AutomaticStart', 4: 'ManualStart_with_PassiveTcpEstablishment',
+  5: 'AutomaticStart_with_PassiveTcpEstablishment', 6: 'AutomaticStart_with_DampPeerOscillations',
+  7: 'AutomaticStart_with_DampPeerOscillations_and_PassiveTcpEstablishment', 8: 'AutomaticStop',
+  9: 'ConnectRetryTimer_Expires', 10: 'HoldTimer_Expires', 11: 'KeepaliveTimer_Expires', 12: 'DelayOpenTimer_Expires',
+  13: 'IdleHoldTimer_Expires', 14: 'TcpConnection_Valid', 15: 'Tcp_CR_Invalid', 16: 'Tcp_CR_Acked',
+  17: 'TcpConnectionConfirmed', 18: 'TcpConnectionFails', 19: 'BGPOpen', 20: 'BGPOpen with DelayOpenTimer running',
+  21: 'BGPHeaderErr', 22: 'BGPOpenMsgErr', 23: 'OpenCollisionDump', 24: 'NotifMsgVerErr', 25: 'NotifMsg',
+  26: 'KeepAliveMsg', 27: 'UpdateMsg', 28: 'UpdateMsgErr',
+};
+
+/** A NOTIFICATION PDU's code and subcode (after the 19-octet header, RFC 4271 §4.5); null when it is cut short. */
+export function notificationCodes(pdu: Buffer): { code: number; subcode: number } | null {
+  return pdu.length >= 21 ? { code: pdu[19]!, subcode: pdu[20]! } : null;
+}
+
+/** A NOTIFICATION PDU in words. */
+function notificationText(direction: 'sent' | 'received', pdu: Buffer): string {
+  const codes = notificationCodes(pdu);
+  if (codes === null) return `notification ${direction}`;
+  return `notification ${direction} ${codes.code}/${codes.subcode} (${describeNotification(codes.code, codes.subcode)})`;
+}
+
+/**
+ * A DownReason in words, the one wording of it: the neighbor's last-down-reason (the seed's 'last
+ * down reason') and the reason of a bgp-neighbor-state-change notification.
+ */
+export function downReasonText(reason: DownReason): string {
+  switch (reason.kind) {
+    case 'local-notification':
+      return notificationText('sent', reason.pdu);
+    case 'remote-notification':
+      return notificationText('received', reason.pdu);
+    case 'local-no-notification': {
+      const name = FSM_EVENTS[reason.fsmEvent];
+      return `closed locally without notification (event ${reason.fsmEvent}${name ? ` ${name}` : ''})`;
+    }
+    case 'remote-closed':
+      return 'connection closed by the neighbor';
+    case 'deconfigured':
+      return 'neighbor removed from the configuration';
+  }
+}
 
 export interface DownEvent {
   readonly neighbor: NeighborKey;

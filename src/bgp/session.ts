@@ -7,7 +7,7 @@
 // in OpenSent/OpenConfirm runs as `secondary` until connection collision detection (§6.8)
 // dumps one of the two.
 import type net from 'node:net';
-import { connectTcp } from '../net/sockopt.js';
+import { connectTcp, type ConnectTcpOptions } from '../net/sockopt.js';
 import {
   BGP_VERSION,
   type BgpFrame,
@@ -202,6 +202,35 @@ const TIMER_EVENT: Record<FsmTimer, FsmEvent> = {
   keepalive: { type: 'KeepaliveTimer_Expires' },
 };
 
+/**
+ * All a Connection may ask of its neighbor's Session. The FSM runs per connection (RFC 4271 §8);
+ * what an outcome means for the neighbor (which connection survives a collision, §6.8; the
+ * Adj-RIB-In; Established and Peer Down for the speaker) is the session's to decide.
+ */
+interface ConnectionOwner {
+  readonly key: NeighborKey;
+  readonly log: SessionLogger;
+  readonly fsmConfig: FsmConfig;
+  /** BMP backpressure: sockets stay paused, and the hold timer waits, until it lifts. */
+  readonly readingPaused: boolean;
+  /** Where the outbound connection goes and how (update-source, TCP MD5). */
+  connectOptions(): ConnectTcpOptions;
+  /** Our OPEN for a new connection. */
+  buildOpen(): Buffer;
+  /**
+   * The peer's OPEN on `connection` (§6.2 checks the codec cannot make; throws BgpProtocolError):
+   * the codec options the connection decodes with from now on, or null when collision detection
+   * (§6.8) dumped `connection` itself.
+   */
+  openReceived(connection: Connection, open: OpenMessage): SessionCodecOptions | null;
+  countMessage(direction: 'sent' | 'received', type: number): void;
+  processUpdate(update: UpdateMessage): void;
+  connectionStateChanged(connection: Connection, from: FsmStateName, to: FsmStateName): void;
+  connectionIdle(connection: Connection): void;
+  connectionEstablished(connection: Connection, negotiated: NegotiatedTimers): void;
+  connectionDown(connection: Connection, cause: FsmDownCause): void;
+}
+
 /** One TCP connection with its own FSM instance. */
 class Connection {
   state: FsmState;
@@ -223,7 +252,7 @@ class Connection {
   lastReceivedNotification: Buffer | null = null;
 
   constructor(
-    private readonly session: Session,
+    private readonly session: ConnectionOwner,
     /** Who opened the TCP connection; set again by attach(), §6.8 decides by it. */
     public direction: Direction,
     passive: boolean,
@@ -311,15 +340,8 @@ class Connection {
 
   private async connect(): Promise<void> {
     const generation = ++this.generation;
-    const neighbor = this.session.neighbor;
     try {
-      const socket = await connectTcp({
-        host: neighbor.address,
-        port: neighbor.remotePort ?? DEFAULT_BGP_PORT,
-        ...(neighbor.updateSource ? { localAddress: neighbor.updateSource } : {}),
-        ...(neighbor.password ? { md5Key: neighbor.password } : {}),
-        timeoutMs: Math.min(this.session.fsmConfig.connectRetrySeconds, 30) * 1000,
-      });
+      const socket = await connectTcp(this.session.connectOptions());
       if (generation !== this.generation || this.state.name !== 'Connect') {
         socket.destroy();
         return;
@@ -356,7 +378,7 @@ class Connection {
   send(message: Buffer): void {
     if (!this.socket || this.socket.destroyed) return;
     this.socket.write(message);
-    countMessage(this.session.sentCounters, message[18] ?? 0);
+    this.session.countMessage('sent', message[18] ?? 0);
   }
 
   /**
@@ -458,7 +480,7 @@ class Connection {
   }
 
   private handleReceived(type: number, raw: Buffer): void {
-    countMessage(this.session.receivedCounters, type);
+    this.session.countMessage('received', type);
     try {
       this.handleFrame(type, raw);
     } catch (err) {
@@ -479,13 +501,10 @@ class Connection {
     switch (type) {
       case MessageType.Open: {
         const open = decodeOpen(raw);
-        this.session.validateOpen(open);
+        const codecOptions = this.session.openReceived(this, open);
+        if (codecOptions === null) return;
         this.receivedOpen = open;
-        this.codecOptions = {
-          fourOctetAs: open.capabilities.some((c) => c.kind === 'four-octet-as'),
-          ebgp: this.session.neighbor.remoteAs !== this.session.localAs,
-        };
-        if (this.session.resolveCollision(this, open)) return;
+        this.codecOptions = codecOptions;
         this.feed({ type: 'BGPOpen', holdTime: open.holdTime });
         return;
       }
@@ -540,19 +559,19 @@ class Connection {
   }
 }
 
-export class Session {
+export class Session implements ConnectionOwner {
   neighbor: NeighborConfig;
   readonly key: NeighborKey;
-  readonly localAs: number;
-  readonly routerId: string;
+  private readonly localAs: number;
+  private readonly routerId: string;
   readonly log: SessionLogger;
   private readonly attributeSets: AttributeSetPools | undefined;
   /** The Adj-RIB-In of the current session; made at Established, when the ASN encoding and families are known. */
   rib: AdjRibIn | null = null;
   fsmConfig: FsmConfig;
   readingPaused = false;
-  receivedCounters = zeroCounters();
-  sentCounters = zeroCounters();
+  private readonly receivedCounters = zeroCounters();
+  private readonly sentCounters = zeroCounters();
 
   private primary: Connection;
   private secondary: Connection | null = null;
@@ -709,8 +728,32 @@ export class Session {
     });
   }
 
+  connectOptions(): ConnectTcpOptions {
+    const neighbor = this.neighbor;
+    return {
+      host: neighbor.address,
+      port: neighbor.remotePort ?? DEFAULT_BGP_PORT,
+      ...(neighbor.updateSource ? { localAddress: neighbor.updateSource } : {}),
+      ...(neighbor.password ? { md5Key: neighbor.password } : {}),
+      timeoutMs: Math.min(this.fsmConfig.connectRetrySeconds, 30) * 1000,
+    };
+  }
+
+  openReceived(connection: Connection, open: OpenMessage): SessionCodecOptions | null {
+    this.validateOpen(open);
+    if (this.resolveCollision(connection, open)) return null;
+    return {
+      fourOctetAs: open.capabilities.some((c) => c.kind === 'four-octet-as'),
+      ebgp: this.neighbor.remoteAs !== this.localAs,
+    };
+  }
+
+  countMessage(direction: 'sent' | 'received', type: number): void {
+    countMessage(direction === 'sent' ? this.sentCounters : this.receivedCounters, type);
+  }
+
   /** RFC 4271 §6.2 checks the codec cannot make: the peer must be who we configured. */
-  validateOpen(open: OpenMessage): void {
+  private validateOpen(open: OpenMessage): void {
     if (open.asn !== this.neighbor.remoteAs) {
       const data = Buffer.alloc(2);
       data.writeUInt16BE(open.myAs);
@@ -727,7 +770,7 @@ export class Session {
    * exists: the connection opened by the side with the higher BGP Identifier survives.
    * Returns true when `connection` itself was dumped.
    */
-  resolveCollision(connection: Connection, open: OpenMessage): boolean {
+  private resolveCollision(connection: Connection, open: OpenMessage): boolean {
     const other = connection === this.primary ? this.secondary : this.primary;
     if (!other || other.name === 'Idle') return false;
     if (other.name === 'Established') {

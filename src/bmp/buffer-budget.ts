@@ -12,18 +12,19 @@
 //                               is reset too: a collector never silently misses one)
 //
 // The budget is read at every admission, so a buffer-size changed at run time applies at once.
+// Work that waits for room (an Adj-RIB-In replay) awaits relief(): it resolves on resume.
 import type { EngineClock } from './engine-station.js';
 
 export interface BufferBudgetOptions<A> {
   readonly clock: EngineClock;
   /** How long the budget may stay paused while the largest account writes nothing. */
   readonly stuckMs: number;
-  /** Every account holding bytes now (stations up and stations closing). */
+  /** The accounts of configured servers holding bytes now; those closing are retire()d here. */
   accounts(): Iterable<A>;
   queuedBytes(account: A): number;
   /** Bytes the account has written so far (grows while it makes progress). */
   bytesWritten(account: A): number;
-  /** Whether resetting the account frees its queue (a session that is up; not one already closing). */
+  /** Whether resetting the account frees its queue (a session that is up; never one retired). */
   resettable(account: A): boolean;
   /** Reset the account: its queue is dropped and its session resynchronised. */
   reset(account: A, why: BudgetResetReason, usedBytes: number): void;
@@ -37,6 +38,10 @@ export class BufferBudget<A> {
   private budget: number;
   private isPaused = false;
   private stuckTimer: unknown = null;
+  private stopped = false;
+  /** Accounts closing (Termination being flushed): their bytes count until they are closed. */
+  private readonly retired = new Set<A>();
+  private reliefWaiters: Array<() => void> = [];
 
   constructor(
     budgetBytes: number,
@@ -61,8 +66,29 @@ export class BufferBudget<A> {
 
   used(): number {
     let total = 0;
-    for (const a of this.options.accounts()) total += this.options.queuedBytes(a);
+    for (const a of this.allAccounts()) total += this.options.queuedBytes(a);
     return total;
+  }
+
+  /** Stations up and stations closing: every byte bmpd holds for its servers. */
+  private *allAccounts(): Iterable<A> {
+    yield* this.options.accounts();
+    yield* this.retired;
+  }
+
+  /** An account closing: it counts until `closed` settles, then the marks are checked again. */
+  retire(account: A, closed: Promise<void>): Promise<void> {
+    this.retired.add(account);
+    return closed.finally(() => {
+      this.retired.delete(account);
+      this.check();
+    });
+  }
+
+  /** Resolves once reading resumes (or the budget stops): for work that waits for room. */
+  relief(): Promise<void> {
+    if (!this.isPaused || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.reliefWaiters.push(resolve));
   }
 
   /** The resettable account holding the most bytes; null when none holds any. */
@@ -101,6 +127,7 @@ export class BufferBudget<A> {
 
   /** Pause above half the budget, resume below a quarter; call after bytes were queued or written. */
   check(): void {
+    if (this.stopped) return;
     const used = this.used();
     if (!this.isPaused && used >= this.budget / 2) {
       this.isPaused = true;
@@ -110,16 +137,25 @@ export class BufferBudget<A> {
       this.isPaused = false;
       this.clearStuckTimer();
       this.options.resume(used);
+      this.releaseWaiters();
     }
   }
 
-  /** Timers off; resumes if paused (the engine stops). */
+  /** The engine stops: timers off, resumed if paused, waiters released; check() does nothing from now on. */
   stop(): void {
+    this.stopped = true;
     this.clearStuckTimer();
     if (this.isPaused) {
       this.isPaused = false;
       this.options.resume(this.used());
     }
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.reliefWaiters;
+    this.reliefWaiters = [];
+    for (const w of waiters) w();
   }
 
   /**
@@ -130,7 +166,7 @@ export class BufferBudget<A> {
   private armStuckTimer(): void {
     this.clearStuckTimer();
     const written = new Map<A, number>();
-    for (const a of this.options.accounts()) written.set(a, this.options.bytesWritten(a));
+    for (const a of this.allAccounts()) written.set(a, this.options.bytesWritten(a));
     this.stuckTimer = this.options.clock.setTimeout(() => {
       this.stuckTimer = null;
       if (!this.isPaused) return;

@@ -5,6 +5,10 @@
 // snapshots and touches only what changed (BmpEngine.applyConfig).
 import type { NeighborKey } from '../bgp/config.js';
 
+/** The 'debug ip bgp bmp' topics, in the order of the model's debug-topic enumeration. */
+export const DEBUG_TOPICS = ['event', 'neighbor', 'server'] as const;
+export type DebugTopic = (typeof DEBUG_TOPICS)[number];
+
 export interface BmpServerConfig {
   /** 'bmp server N'. */
   readonly id: number;

@@ -44,6 +44,8 @@ import {
   type BmpEngineConfig,
   type BmpEngineSettings,
   type BmpServerConfig,
+  DEBUG_TOPICS,
+  type DebugTopic,
   type InitialRefresh,
   type NeighborActivation,
 } from './config.js';
@@ -53,9 +55,6 @@ import { realStations, stationConfig, systemClock, type EngineClock, type Statio
 import { RefreshQueue, type RefreshTarget } from './refresh-queue.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from './snapshot.js';
 import { statisticsEntries } from './statistics.js';
-
-export type DebugTopic = 'event' | 'neighbor' | 'server';
-export const DEBUG_TOPICS: readonly DebugTopic[] = ['event', 'neighbor', 'server'];
 
 export interface BmpEngineOptions {
   readonly speaker: MonitoredSpeaker;
@@ -172,9 +171,6 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   private readonly refresh: RefreshQueue;
   private establishSeq = 0;
   private readonly budget: BufferBudget<StationPort>;
-  /** Stations of removed or re-addressed servers, until their Termination is flushed: their bytes count. */
-  private readonly closing = new Set<StationPort>();
-  private reliefWaiters: Array<() => void> = [];
   private stopped = false;
   private readonly speakerListeners: { established: (e: EstablishedEvent) => void; update: (e: UpdateEvent) => void; down: (e: DownEvent) => void };
 
@@ -188,7 +184,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.budget = new BufferBudget<StationPort>(EMPTY_BMP_CONFIG.bufferSizeMb * MEGABYTE, {
       clock: this.clock,
       stuckMs: options.stuckMs ?? 10_000,
-      accounts: () => this.stationsHoldingBytes(),
+      accounts: () => this.stations(),
       queuedBytes: (station) => station.queuedBytes,
       bytesWritten: (station) => station.bytesWritten,
       resettable: (station) => this.serverOf(station)?.up === true,
@@ -205,7 +201,6 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
         this.log.event.debug({ bufferBytesUsed: used }, 'BMP output drained: resuming BGP reading');
         if (this.stopped) return;
         for (const s of this.servers.values()) if (s.statsDeferred && s.up) this.statisticsRound(s);
-        this.releaseWaiters();
       },
     });
     // One child logger per 'debug ip bgp bmp' topic; off (info) until setDebug() turns it on.
@@ -407,13 +402,12 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.budget.stop();
     this.speaker.off('established', this.speakerListeners.established);
     this.speaker.off('update', this.speakerListeners.update);
     this.speaker.off('down', this.speakerListeners.down);
     this.refresh.cancel();
     const stops = [...this.servers.values()].map((s) => this.closeServer(s, 'stopped'));
-    this.budget.stop();
-    this.releaseWaiters();
     await Promise.all(stops);
   }
 
@@ -476,11 +470,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.stationDown(server, why);
     if (!station) return Promise.resolve();
     this.log.server.debug({ server: server.config.id, reason: why, terminationReason: code }, `BMP server ${server.config.id} closing - ${why}`);
-    this.closing.add(station);
-    return station.stop(code, why).finally(() => {
-      this.closing.delete(station);
-      this.checkPressure();
-    });
+    return this.budget.retire(station, station.stop(code, why));
   }
 
   private stationUp(server: ServerEntry): void {
@@ -516,7 +506,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       this.log.server.debug({ server: id, reason }, `BMP server ${id} connection down - ${reason}`);
       this.emit('server-down', { id, reason });
     }
-    this.checkPressure();
+    this.budget.check();
   }
 
   private resetStation(server: ServerEntry, code: TerminationReasonCode, text: string, why: string): void {
@@ -577,7 +567,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.refresh.updateReceived(e.neighbor, e.summary.endOfRib);
     if (n.peerUp.size === 0) return;
     this.routeMonitoring(n, e.raw, e.receivedAt.getTime(), [...n.peerUp], 'monitoring');
-    this.checkPressure();
+    this.budget.check();
   }
 
   private onDown(e: DownEvent): void {
@@ -699,12 +689,12 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
         if (!isCurrent() || !n.established) return;
         continue;
       }
-      while (this.budget.paused && isCurrent() && !this.stopped) await this.relief();
+      while (this.budget.paused && isCurrent() && !this.stopped) await this.budget.relief();
       if (!isCurrent() || !n.established) return;
       const servers = recipients();
       if (servers.length === 0) return;
       this.routeMonitoring(n, update, this.clock.now(), servers, 'monitoring');
-      this.checkPressure();
+      this.budget.check();
       // Yield now and then so a large table never starves the event loop (and the BGP keepalives).
       if (++sent % 256 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -732,7 +722,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     if (!current()) return;
     server.resyncOwed = false;
     this.log.event.debug({ server: id }, `BMP server ${id} resynchronised`);
-    this.checkPressure();
+    this.budget.check();
   }
 
   /**
@@ -748,7 +738,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       if (!server?.up || !n.peerUp.has(id)) continue;
       for (const family of families) this.routeMonitoring(n, encodeEndOfRib(family), this.clock.now(), [id], 'endOfRib');
     }
-    this.checkPressure();
+    this.budget.check();
   }
 
   // ---- statistics ----
@@ -784,15 +774,14 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     }
     server.lastStatsAt = new Date(this.clock.now());
     this.log.server.debug({ server: id, reports: neighbors.length }, `BMP server ${id} statistics sent for ${neighbors.length} neighbors`);
-    this.checkPressure();
+    this.budget.check();
   }
 
   // ---- the byte budget (buffer-budget.ts) ----
 
-  /** Every station holding bytes: those of configured servers and those still closing. */
-  private *stationsHoldingBytes(): Iterable<StationPort> {
+  /** The stations of configured servers (those closing, the budget keeps count of itself). */
+  private *stations(): Iterable<StationPort> {
     for (const s of this.servers.values()) if (s.station) yield s.station;
-    yield* this.closing;
   }
 
   private serverOf(station: StationPort): ServerEntry | undefined {
@@ -820,7 +809,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
       if (counted && server.generation === generation) slot[kind]--;
       if (written) onSent?.();
       // Bytes reached the kernel: maybe below the low-water mark now.
-      if (this.budget.paused) this.checkPressure();
+      if (this.budget.paused) this.budget.check();
     });
     if (queued && counted) slot[kind]++;
     return queued;
@@ -837,19 +826,6 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     this.resetStation(server, TerminationReason.outOfResources, why, why);
   }
 
-  private checkPressure(): void {
-    if (!this.stopped) this.budget.check();
-  }
-
-  private relief(): Promise<void> {
-    return new Promise((resolve) => this.reliefWaiters.push(resolve));
-  }
-
-  private releaseWaiters(): void {
-    const waiters = this.reliefWaiters;
-    this.reliefWaiters = [];
-    for (const w of waiters) w();
-  }
 
   // ---- state ----
 

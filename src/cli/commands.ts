@@ -4,12 +4,13 @@
 // through NETCONF at once, as IOS applies each line; show commands read /bgp and print the seed's
 // layouts (show.ts, running-config.ts); debug and clear commands call the bmpd module's RPCs.
 import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { NETCONF_BASE_NS, escapeText } from '../netconf/rpc-error.js';
+import { NETCONF_BASE_NS } from '../netconf/rpc-error.js';
+import { escapeText } from '../netconf/xml.js';
 import { Args, type CommandEntry, type GrammarDefinition, type ParamType } from './grammar.js';
 import { runningConfig } from './running-config.js';
-import type { DebugTopic } from '../bmp/engine.js';
+import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
 import { BMPD_NAMESPACE } from '../agent/oper-state.js';
-import { DEBUG_TOPICS, bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
+import { bmpNeighbors, debugLine, serverDetail, serverSummary, showDebugging } from './show.js';
 import type { WithDefaults } from './netconf-client.js';
 import { XmlElement } from './xml.js';
 

@@ -5,7 +5,8 @@
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { FramingDecoder, encodeFrame, type FramingMode } from '../netconf/framing.js';
-import { NETCONF_BASE_NS, escapeText } from '../netconf/rpc-error.js';
+import { NETCONF_BASE_NS } from '../netconf/rpc-error.js';
+import { escapeText } from '../netconf/xml.js';
 import { parseRpcErrors, type RpcErrorFields } from './rpc-errors.js';
 
 const BASE_1_0 = 'urn:ietf:params:netconf:base:1.0';

@@ -3,7 +3,7 @@
 // <get> (with-defaults report-all-tagged, so a value the operator never set is still printed where
 // IOS prints the effective value, and is known to be a default where IOS prints only what is
 // configured). Pure functions: XmlElement in, text out.
-import type { DebugTopic } from '../bmp/engine.js';
+import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
 import type { XmlElement } from './xml.js';
 
 /** IOS's uptime: hh:mm:ss under a day, then 1d02h, then 2w3d. */
@@ -143,7 +143,6 @@ export function bmpNeighbors(bgp: XmlElement | undefined): string {
 
 /** The seed's words for each topic ('BGP BMP events debugging is on'); a Record, so a new engine topic must get its words. */
 export const DEBUG_TOPIC_WORDS: Readonly<Record<DebugTopic, string>> = { event: 'events', neighbor: 'neighbor', server: 'server' };
-export const DEBUG_TOPICS = Object.keys(DEBUG_TOPIC_WORDS) as DebugTopic[];
 
 export function debugLine(topic: DebugTopic, on: boolean): string {
   return `BGP BMP ${DEBUG_TOPIC_WORDS[topic]} debugging is ${on ? 'on' : 'off'}`;

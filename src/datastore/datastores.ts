@@ -267,7 +267,7 @@ export class Datastores {
     // RFC 6241 §7.5: no lock on a candidate holding someone's uncommitted edits.
     if (name === 'candidate' && this.candidateDirty && this.locks.owner('candidate') === null) {
       throw new DatastoreError(detail('lock-denied', 'the candidate datastore has uncommitted changes; commit or discard-changes first',
-        { type: 'protocol', info: { 'session-id': '0' } }));
+        { type: 'protocol', info: { sessionId: 0 } }));
     }
     this.locks.lock(name, sessionId);
   }

@@ -2,14 +2,7 @@
 // Appendix A) so the protocol layer only has to serialise them. The datastore
 // itself never touches sockets or XML envelopes.
 import type { EditError, YangErrorItem } from 'libyang-wasm';
-
-export type ErrorTag =
-  | 'in-use' | 'invalid-value' | 'too-big' | 'missing-attribute' | 'bad-attribute' | 'unknown-attribute'
-  | 'missing-element' | 'bad-element' | 'unknown-element' | 'unknown-namespace' | 'access-denied'
-  | 'lock-denied' | 'resource-denied' | 'rollback-failed' | 'data-exists' | 'data-missing'
-  | 'operation-not-supported' | 'operation-failed' | 'partial-operation' | 'malformed-message';
-
-export type ErrorType = 'transport' | 'rpc' | 'protocol' | 'application';
+import type { ErrorInfo, ErrorTag, ErrorType } from '../netconf/rpc-error.js';
 
 /** One rpc-error worth of facts. */
 export interface ErrorDetail {
@@ -19,8 +12,8 @@ export interface ErrorDetail {
   /** Data path in libyang's form (/module:node/child[key='v']), or null. */
   readonly path: string | null;
   readonly appTag: string | null;
-  /** error-info children, e.g. { 'session-id': '7' } or { 'bad-element': 'port' }. */
-  readonly info: Readonly<Record<string, string>>;
+  /** error-info children, e.g. { sessionId: 7 } or { badElement: 'port' }. */
+  readonly info: Readonly<ErrorInfo>;
 }
 
 /** Thrown by every datastore operation that fails; carries one or more rpc-errors. */
@@ -50,6 +43,10 @@ function quoted(message: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** What a refused NACM rule path is told (RFC 8341 §3.2.5), beside libyang's reason. */
+export const NACM_RULE_PATH = "A NACM rule's path is a node-instance-identifier (RFC 8341 3.2.5): every node prefixed, " +
+  'list keys (or a leaf-list value) as the only predicates, no wildcards.';
+
 /**
  * Maps a libyang parse or validation error to its NETCONF error. The app-tags
  * are those of RFC 7950 §15 (libyang sets them for must, unique, min/max
@@ -60,7 +57,7 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
   const { message, path } = item;
   const appTag = item.appTag;
   const element = lastElement(path) ?? quoted(message);
-  const info: Record<string, string> = element ? { 'bad-element': element } : {};
+  const info: ErrorInfo = element ? { badElement: element } : {};
   const base = { path, appTag, info, type: 'application' as ErrorType };
   switch (appTag) {
     case 'must-violation':
@@ -76,13 +73,13 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
   }
   if (/No module (named|with namespace)/i.test(message)) {
     const ns = quoted(message);
-    return { ...base, tag: 'unknown-namespace', type: 'protocol', info: ns ? { 'bad-namespace': ns } : {}, message };
+    return { ...base, tag: 'unknown-namespace', type: 'protocol', info: ns ? { badNamespace: ns } : {}, message };
   }
   if (/not found as a child|Unknown element|Node ".*" not found/i.test(message)) {
     // The path is the parent's; the unknown element is named in the message.
     const unknown = quoted(message);
     return { ...base, tag: 'unknown-element', type: phase === 'parse' ? 'protocol' : 'application', message,
-      info: unknown ? { 'bad-element': unknown } : info };
+      info: unknown ? { badElement: unknown } : info };
   }
   if (/Mandatory node|missing its key|List instance is missing/i.test(message)) {
     return { ...base, tag: 'missing-element', type: 'protocol', message };
@@ -95,14 +92,17 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
     return { ...base, tag: 'malformed-message', type: 'rpc', message };
   }
   // A path-valued leaf (a NACM rule's node-instance-identifier) whose predicates are not list keys,
-  // positions or operators libyang does not take in such a path: the value is what is wrong.
-  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length|predicate|Key expected|XPath token/i.test(message)) {
-    return { ...base, tag: 'invalid-value', type: 'application', message };
+  // a wildcard, '//', an axis, a union or an unprefixed step libyang does not take in such a path:
+  // the value is what is wrong.
+  if (/Invalid|Unsatisfied|out of .*(range|bounds)|does not match|pattern|length|predicate|Key expected|XPath token|Not found node .* in path|Prefix missing|Unparsed characters/i.test(message)) {
+    const rulePath = path !== null && /^\/ietf-netconf-acm:nacm\/rule-list\[[^\]]*\]\/rule\[[^\]]*\]\/path$/.test(path);
+    return { ...base, tag: 'invalid-value', type: 'application',
+      message: rulePath ? `${message} ${NACM_RULE_PATH}` : message };
   }
   return { ...base, tag: 'operation-failed', message };
 }
 
 export function fromEditError(e: EditError): ErrorDetail {
   const element = lastElement(e.path);
-  return detail(e.tag, e.message, { path: e.path, type: 'application', info: element ? { 'bad-element': element } : {} });
+  return detail(e.tag, e.message, { path: e.path, type: 'application', info: element ? { badElement: element } : {} });
 }

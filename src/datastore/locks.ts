@@ -21,7 +21,7 @@ export class LockTable {
     if (holder !== undefined) {
       // error-info carries the holder's session-id; 0 would mean a non-NETCONF entity.
       throw new DatastoreError(detail('lock-denied', `the ${name} datastore is already locked by session ${holder}`,
-        { type: 'protocol', info: { 'session-id': String(holder) } }));
+        { type: 'protocol', info: { sessionId: holder } }));
     }
     this.owners.set(name, sessionId);
     this.since.set(name, new Date());
@@ -34,7 +34,7 @@ export class LockTable {
     }
     if (holder !== sessionId) {
       throw new DatastoreError(detail('operation-failed', `the ${name} datastore is locked by session ${holder}, not by this session`,
-        { type: 'protocol', info: { 'session-id': String(holder) } }));
+        { type: 'protocol', info: { sessionId: holder } }));
     }
     this.owners.delete(name);
   }
@@ -44,7 +44,7 @@ export class LockTable {
     const holder = this.owners.get(name);
     if (holder !== undefined && holder !== sessionId) {
       throw new DatastoreError(detail('in-use', `the ${name} datastore is locked by session ${holder}`,
-        { type: 'protocol', info: { 'session-id': String(holder) } }));
+        { type: 'protocol', info: { sessionId: holder } }));
     }
   }
 

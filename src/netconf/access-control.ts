@@ -15,7 +15,7 @@ import {
 import type { NotificationEvent } from './notifications.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { RpcContext } from './rpc.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 
 export type { ReadView } from './nacm.js';
 
@@ -161,9 +161,11 @@ export class AccessControl {
   }
 
   /**
-   * §3.4.6 for one subscriber: the notification as the session may receive it, or null when the event
-   * type is denied or the event reports on a data node the session may not read (both counted in
-   * denied-notifications). netconf-config-change keeps only the edits whose target the session may read.
+   * §3.4.6 for one subscriber: the notification, or null when its event type is denied (counted in
+   * denied-notifications, "dropped ... because access to the event type was denied"). The event type
+   * decides alone: "If the user is authorized to receive the notification event type, then it is also
+   * authorized to receive any data it contains" (§3.4.6), so rules on data nodes (a neighbor, a
+   * server, /nacm) neither withhold an event nor cut its content; a notification-name rule does.
    */
   notificationFor(session: SessionInfo, event: NotificationEvent): string | null {
     const rules = this.rulesOf(session);
@@ -173,11 +175,7 @@ export class AccessControl {
       this.counters.deniedNotifications++;
       return null;
     }
-    if (event.refersTo?.some((node) => !rules.canRead(node.path, node.schemaPath)) === true) {
-      this.counters.deniedNotifications++;
-      return null;
-    }
-    return event.forReader?.((path, schemaPath) => rules.canRead(path, schemaPath)) ?? event.xml;
+    return event.xml;
   }
 }
 

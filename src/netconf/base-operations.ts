@@ -1,23 +1,22 @@
 // RFC 6241 §7 and §8 operations over the datastores: get, get-config,
 // edit-config, copy-config, delete-config, lock, unlock, validate, commit
 // (with §8.4 confirmed commit), cancel-commit and discard-changes.
-// close-session and kill-session live with the sessions (session.ts).
+// close-session and kill-session are in session-operations.ts.
 import type { DataTree, YangContext } from 'libyang-wasm';
 import type { ConfigSource, Datastores } from '../datastore/datastores.js';
 import { DatastoreError } from '../datastore/errors.js';
 import type { ConfirmedCommit } from './confirmed-commit.js';
 import {
-  child, childSlice, configContent, datastoreParam, enumParam, invalid, missing, text, toRpcErrors,
-  withDefaultsParam, type WithDefaultsMode,
+  child, childSlice, configContent, datastoreParam, enumParam, invalid, missing, text, withDefaultsParam, type WithDefaultsMode,
 } from './operation-args.js';
+import { toRpcErrors } from './datastore-errors.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ReadAccess, ReadView } from './nacm.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { assertOperationParameters } from './rpc-schema.js';
-import type { SessionInfo } from './session.js';
-import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
-import { declareNamespaces } from './xml-scope.js';
-import { checkXmlLimits, DEFAULT_XML_LIMITS, XmlLimitError } from './xml.js';
+import type { SessionInfo } from './session-control.js';
+import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
+import { XmlLimitError } from './xml.js';
 import type { EvaluationFilter, EvaluationPool } from './evaluation-pool.js';
 
 /** Produces state (config false) data as XML for <get>; each provider covers its own subtree. */
@@ -47,13 +46,6 @@ export interface BaseOperationsBackend {
   /** The same read access as data, for replies computed by `evaluation`'s workers; null: unrestricted. */
   readonly readAccess?: (session: SessionInfo) => ReadAccess | null;
 }
-
-/**
- * Most elements in a subtree filter: it becomes one xpath step or predicate
- * per element, parsed by xml2js whole. Far above any filter a person or tool
- * writes, far below what would cost memory or time.
- */
-export const MAX_SUBTREE_FILTER_ELEMENTS = 10_000;
 
 /** Runs a datastore operation, turning its errors into rpc-errors. */
 async function guarded<T>(backend: BaseOperationsBackend, op: () => T | Promise<T>): Promise<T> {
@@ -90,15 +82,10 @@ async function filterXPath(backend: BaseOperationsBackend, op: ParsedOperation):
       info: { badAttribute: 'type', badElement: 'filter' } });
   }
   try {
-    checkXmlLimits(slice.innerXml, { ...DEFAULT_XML_LIMITS, maxElements: MAX_SUBTREE_FILTER_ELEMENTS });
-  } catch (err) {
-    if (err instanceof XmlLimitError) throw new RpcError({ type: 'application', tag: 'too-big', message: `a subtree filter may hold at most ${MAX_SUBTREE_FILTER_ELEMENTS} elements` });
-    throw err;
-  }
-  try {
-    return { xpath: await subtreeFilterToXPath(declareNamespaces(slice.innerXml, slice.namespaces), (ns) => backend.moduleOf(ns)) };
+    return { xpath: await subtreeFilterToXPath(slice.innerXml, (ns) => backend.moduleOf(ns), slice.namespaces) };
   } catch (err) {
     if (err instanceof FilterError) throw invalid('filter', err.message);
+    if (err instanceof XmlLimitError) throw filterTooBig();
     throw err;
   }
 }
@@ -291,17 +278,8 @@ function configSource(operation: ParsedOperation): ConfigSource {
 
 /** The content of <source><config>…</config></source> with its namespaces in scope. */
 function inlineConfig(operation: ParsedOperation): string {
-  const source = childSlice(operation, 'source')!;
-  // <config> is one level below the slice; cut its content out of the source slice.
-  const open = /<(?:[\w.-]+:)?config\b[^>]*?(\/?)>/.exec(source.innerXml);
-  if (!open) return '';
-  if (open[1] === '/') return '';
-  const start = open.index + open[0].length;
-  const end = source.innerXml.lastIndexOf('</');
-  const inner = source.innerXml.slice(start, end);
-  const ownDecls: Record<string, string> = { ...source.namespaces };
-  for (const m of open[0].matchAll(/\sxmlns(?::([\w.-]+))?\s*=\s*("([^"]*)"|'([^']*)')/g)) ownDecls[m[1] ?? ''] = m[3] ?? m[4] ?? '';
-  return configContent({ ...source, innerXml: inner, namespaces: ownDecls });
+  const config = childSlice(childSlice(operation, 'source')!, 'config');
+  return config === undefined ? '' : configContent(config);
 }
 
 export function registerBaseOperations(dispatcher: RpcDispatcher, backend: BaseOperationsBackend): void {

@@ -10,6 +10,7 @@
 import type { DataTree } from 'libyang-wasm';
 import { SYSTEM_SESSION, type Datastores } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
+import { realClock, type Clock } from '../clock.js';
 
 export type ConfirmEvent = 'start' | 'cancel' | 'timeout' | 'extend' | 'complete';
 
@@ -44,34 +45,33 @@ interface Pending {
 }
 
 /** Node's setTimeout holds at most 2^31-1 ms (24.8 days); longer delays overflow to 1 ms. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * A timer for any confirm-timeout of the uint32 range (up to 136 years),
- * run as a chain of setTimeouts of at most MAX_TIMEOUT_MS. A single
- * setTimeout of more than 2,147,483 s fired at once: the confirmed commit
- * answered <ok/> and was rolled back within milliseconds.
+ * run as a chain of timeouts of at most MAX_TIMEOUT_MS. A single setTimeout
+ * of more than 2,147,483 s fired at once: the confirmed commit answered <ok/>
+ * and was rolled back within milliseconds.
  */
-export class LongTimer {
-  private handle: NodeJS.Timeout | undefined;
+class LongTimer {
+  private handle: unknown;
 
-  constructor(delayMs: number, private readonly onFire: () => void) {
-    this.arm(Date.now() + delayMs);
+  constructor(private readonly clock: Clock, delayMs: number, private readonly onFire: () => void) {
+    this.arm(clock.now() + delayMs);
   }
 
   private arm(dueAt: number): void {
-    const left = dueAt - Date.now();
+    const left = dueAt - this.clock.now();
     if (left <= 0) {
       this.handle = undefined;
       this.onFire();
       return;
     }
-    this.handle = setTimeout(() => this.arm(dueAt), Math.min(left, MAX_TIMEOUT_MS));
-    this.handle.unref();
+    this.handle = this.clock.setTimeout(() => this.arm(dueAt), Math.min(left, MAX_TIMEOUT_MS));
   }
 
   clear(): void {
-    if (this.handle !== undefined) clearTimeout(this.handle);
+    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
     this.handle = undefined;
   }
 }
@@ -81,10 +81,12 @@ export interface ConfirmedCommitOptions {
   readonly onEvent?: (event: ConfirmedCommitEvent) => void;
   /** Reports a rollback that failed (the engine refused the old configuration). */
   readonly onRollbackError?: (err: unknown) => void;
+  /** Times the confirm-timeout; default realClock. */
+  readonly clock?: Clock;
 }
 
 function error(tag: 'invalid-value' | 'operation-failed', message: string, element?: string): DatastoreError {
-  return new DatastoreError(detail(tag, message, { type: 'protocol', info: element ? { 'bad-element': element } : {} }));
+  return new DatastoreError(detail(tag, message, { type: 'protocol', info: element ? { badElement: element } : {} }));
 }
 
 export class ConfirmedCommit {
@@ -119,7 +121,7 @@ export class ConfirmedCommit {
       throw err;
     }
     if (pending !== null) pending.timer.clear();
-    const timer = new LongTimer(req.timeoutSeconds * 1000, () => void this.rollback('timeout', null));
+    const timer = new LongTimer(this.options.clock ?? realClock, req.timeoutSeconds * 1000, () => void this.rollback('timeout', null));
     this.pending = { rollbackTo, owner: actor.id, persist: req.persist ?? pending?.persist ?? null, timer };
     this.emit(pending === null ? 'start' : 'extend', actor, req.timeoutSeconds);
   }

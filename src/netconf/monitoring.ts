@@ -4,16 +4,19 @@
 import type { ModuleInfo, YangContext } from 'libyang-wasm';
 import type { Datastores, DatastoreName } from '../datastore/datastores.js';
 import { child, invalid, missing, text } from './operation-args.js';
-import { escapeText, RpcError, textElement as element } from './rpc-error.js';
+import { RpcError } from './rpc-error.js';
+import { escapeText, textElement as element } from './xml.js';
 import type { RpcHandler } from './rpc.js';
-import type { SessionRegistry } from './session.js';
+import type { SessionInfo } from './session-control.js';
+import type { GlobalStatistics } from './session.js';
 
 export const MONITORING_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring';
 
 export interface MonitoringSources {
   readonly context: YangContext;
   readonly datastores: Datastores;
-  readonly sessions: SessionRegistry;
+  /** The live sessions and the server-wide counters, read only. */
+  readonly sessions: { list(): readonly SessionInfo[]; readonly statistics: Readonly<GlobalStatistics> };
   /** The capabilities of the server's hello. */
   capabilities(): readonly string[];
   /** Every module in the schema context (implemented and import-only). */

@@ -12,8 +12,8 @@
 // served modules augments another one's data tree.
 import type { DataTree } from 'libyang-wasm';
 import xml2js from 'xml2js';
-import { pathSteps } from './operation-args.js';
-import { textElement } from './rpc-error.js';
+import { pathSteps } from './data-path.js';
+import { textElement } from './xml.js';
 
 export const NACM_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
 export const NACM_MODULE = 'ietf-netconf-acm';
@@ -101,8 +101,10 @@ export interface PathStep {
 
 /**
  * Parses a data path or a node-instance-identifier (RFC 8341 §3.2.5: an instance-identifier whose
- * predicates may be left out) in libyang's form. Null for what is not one (wildcards, positions,
- * functions): such a rule path matches nothing here.
+ * predicates may be left out) in libyang's form. Null for what is not one (wildcards, '//', positions,
+ * functions). A rule's path never is: libyang refuses such a value when /nacm is edited, with
+ * invalid-value (datastore/errors.ts, NACM_RULE_PATH), so reads (XPath) and writes (pathCovers) name
+ * the same nodes.
  */
 export function parsePath(path: string): PathStep[] | null {
   if (!path.startsWith('/')) return null;
@@ -322,18 +324,6 @@ export class UserRules {
   /** Whether a write of this node needs a check at all: non-presence containers come and go with their content. */
   isImplicit(schemaPath: string, nodeType: string): boolean {
     return nodeType === 'container' && this.deny.nonPresence.has(schemaPath);
-  }
-
-  /**
-   * Read access to one node as a reply would show it: the node and each of its ancestors readable
-   * (what netconf-config-change's edit targets are filtered by).
-   */
-  canRead(path: string, schemaPath: string): boolean {
-    const schemaAncestors = ancestorPaths(schemaPath);
-    const ancestors = ancestorPaths(path);
-    if (ancestors.length !== schemaAncestors.length) return this.dataNode('read', path, schemaPath).permit;
-    for (let i = 0; i < ancestors.length; i++) if (!this.dataNode('read', ancestors[i]!, schemaAncestors[i]!).permit) return false;
-    return this.dataNode('read', path, schemaPath).permit;
   }
 
   /**

@@ -4,13 +4,14 @@
 // Other parts of the agent publish their own events (BMP server and BGP
 // neighbor state changes) through the same NotificationStream.
 import type { DiffChange } from 'libyang-wasm';
-import { child, errorPath, text } from './operation-args.js';
-import { escapeText, RpcError, textElement as e } from './rpc-error.js';
+import { errorPath } from './data-path.js';
+import { child, text } from './operation-args.js';
+import { RpcError } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
-import type { SessionInfo } from './session.js';
+import type { SessionInfo } from './session-control.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
-import { FilterError, subtreeFilterToXPath } from './subtree-filter.js';
-import { declareNamespaces } from './xml-scope.js';
+import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
+import { XmlLimitError, escapeText, textElement as e } from './xml.js';
 import { ReplayBuffer } from './replay.js';
 
 export const NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
@@ -56,24 +57,6 @@ export interface NotificationEvent {
   readonly name: string;
   /** The complete event element, with its xmlns. */
   readonly xml: string;
-  /**
-   * The event element for a reader who may read only some data nodes (RFC 8341 §3.4.6), for events
-   * that name data nodes (netconf-config-change's edit targets).
-   */
-  readonly forReader?: (canRead: (path: string, schemaPath: string) => boolean) => string;
-  /**
-   * The configured data nodes the event reports on (a neighbor, a BMP server). RFC 8341 §3.4.6 decides
-   * on the event type only; bmpd also withholds the whole event from a reader who may not read one of
-   * these nodes, since every leaf of it (address, state, reason) is about that node, as <get> would
-   * hide the node's state. Counted in denied-notifications like a denied type.
-   */
-  readonly refersTo?: readonly DataNodeRef[];
-}
-
-/** A data node by its libyang data path and its schema path (every node prefixed). */
-export interface DataNodeRef {
-  readonly path: string;
-  readonly schemaPath: string;
 }
 
 /** What a subscriber may receive of an event: its element, or null when access control denies the event. */
@@ -187,9 +170,10 @@ export async function selectorsOf(filterXml: string, namespaces: Record<string, 
     union = xpath;
   } else {
     try {
-      union = await subtreeFilterToXPath(declareNamespaces(filterXml, namespaces), resolveAll);
+      union = await subtreeFilterToXPath(filterXml, resolveAll, namespaces);
     } catch (err) {
       if (err instanceof FilterError) throw new RpcError({ type: 'protocol', tag: 'invalid-value', message: err.message, info: { badElement: 'filter' } });
+      if (err instanceof XmlLimitError) throw filterTooBig();
       throw err;
     }
     if (union === null) return [];
@@ -276,13 +260,10 @@ export function configChangeEvent(actor: { id: number; username: string; sourceH
     const p = errorPath(c.path, namespaceOf);
     const xmlns = Object.entries(p.namespaces).map(([k, v]) => ` xmlns:${k}="${escapeText(v)}"`).join('');
     const op = c.operation === 'none' ? 'merge' : c.operation;
-    return { change: c, xml: `<edit><target${xmlns}>${escapeText(p.path)}</target>${e('operation', op)}</edit>` };
+    return `<edit><target${xmlns}>${escapeText(p.path)}</target>${e('operation', op)}</edit>`;
   });
-  const element = (shown: readonly { xml: string }[]) =>
-    `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}">${changedBy(actor)}<datastore>running</datastore>${shown.map((s) => s.xml).join('')}</netconf-config-change>`;
-  return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change', xml: element(edits),
-    // A subscriber learns of a change only where it may read the changed node.
-    forReader: (canRead) => element(edits.filter((s) => canRead(s.change.path, s.change.schemaPath))) };
+  return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change',
+    xml: `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}">${changedBy(actor)}<datastore>running</datastore>${edits.join('')}</netconf-config-change>` };
 }
 
 export function sessionStartEvent(s: SessionInfo): NotificationEvent {

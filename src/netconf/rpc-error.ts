@@ -7,6 +7,8 @@
  * reply whose default namespace a handler changed).
  */
 
+import { escapeAttribute, escapeText } from './xml.js';
+
 export const NETCONF_BASE_NS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 
 export type ErrorType = 'transport' | 'rpc' | 'protocol' | 'application';
@@ -139,17 +141,4 @@ function errorInfoXml(info: ErrorInfo | undefined): string {
   if (info.noopElement !== undefined) out.push(`<noop-element>${escapeText(info.noopElement)}</noop-element>`);
   if (info.extraXml !== undefined) out.push(info.extraXml);
   return out.join('');
-}
-
-export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** `<name>value</name>`, the value escaped: a leaf of the XML this server writes. */
-export function textElement(name: string, value: string | number | boolean): string {
-  return `<${name}>${escapeText(String(value))}</${name}>`;
-}
-
-export function escapeAttribute(text: string): string {
-  return escapeText(text).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 }

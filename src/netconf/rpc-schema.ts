@@ -12,9 +12,9 @@
  * un-namespaced <config>), as the handlers read them.
  */
 import type { YangContext } from 'libyang-wasm';
-import { NETCONF_BASE_NS, RpcError, escapeAttribute, escapeText } from './rpc-error.js';
+import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ParsedOperation } from './rpc.js';
-import type { XmlNode } from './xml.js';
+import { escapeAttribute, escapeText, type XmlNode } from './xml.js';
 
 /** The operation's envelope as a stand-alone <rpc> in canonical namespaces. */
 export function operationEnvelope(operation: ParsedOperation): string {

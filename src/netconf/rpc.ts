@@ -8,19 +8,14 @@
  * libyang unchanged.
  */
 import type { Logger } from 'pino';
-import { NETCONF_BASE_NS, RpcError, escapeAttribute, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
-import type { SessionInfo, SessionRegistry } from './session.js';
-import type { ParsedDocument, XmlAttribute, XmlNode, XmlSlice } from './xml.js';
+import { NETCONF_BASE_NS, RpcError, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
+import type { SessionControl, SessionInfo } from './session-control.js';
+import { escapeAttribute, type ParsedDocument, type XmlAttribute, type XmlNode, type XmlSlice } from './xml.js';
 
-export { NETCONF_BASE_NS };
-// The XML front moved to xml.ts; these names stay importable from here.
-export { XmlParseError, parseXmlMessage, type XmlAttribute, type XmlNode, type XmlSlice } from './xml.js';
-
+/** The operation element: its exact text, with each child (e.g. <target>, <config>, <filter>) as exact text too. */
 export interface ParsedOperation extends XmlSlice {
   /** The operation element as parsed by xml2js. */
   node: XmlNode;
-  /** Each child element of the operation (e.g. <target>, <config>, <filter>) as exact text. */
-  children: readonly XmlSlice[];
 }
 
 export interface ParsedRpc {
@@ -40,10 +35,12 @@ export type ReplyBody =
   | { xml: string };
 
 export interface RpcContext {
+  /** The session the rpc came on. */
   session: SessionInfo;
+  /** What the handler may do to sessions (close-session, kill-session). */
+  control: SessionControl;
   operation: ParsedOperation;
   rpc: ParsedRpc;
-  sessions: SessionRegistry;
 }
 
 export type RpcHandler = (ctx: RpcContext) => Promise<ReplyBody>;
@@ -74,13 +71,9 @@ export function readRpc(doc: ParsedDocument): RpcParseResult {
   const [operationNode, extra] = root.$$ ?? [];
   if (operationNode === undefined) return rejected(attributes, 'missing-element', 'the rpc element contains no operation', { badElement: 'rpc' });
   if (extra !== undefined) return rejected(attributes, 'unknown-element', 'an rpc element carries exactly one operation', { badElement: extra.$ns.local });
-  const operationSlice = doc.slices.find((s) => s.depth === 1);
+  const [operationSlice] = doc.slices;
   if (operationSlice === undefined) throw new Error('parser recorded no slice for the operation element');
-  const operation: ParsedOperation = {
-    ...operationSlice.slice,
-    node: operationNode,
-    children: doc.slices.filter((s) => s.depth === 2).map((s) => s.slice),
-  };
+  const operation: ParsedOperation = { ...operationSlice, node: operationNode };
   return { kind: 'rpc', rpc: { messageId, attributes, operation } };
 }
 

@@ -14,12 +14,8 @@ import { DEFAULT_CAPABILITIES, serverCapabilities, type AdvertisedModule } from 
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 import { loadOrCreateHostKey, type HostKey } from './host-key.js';
 import { RpcDispatcher, type RpcHandler } from './rpc.js';
-import {
-  DEFAULT_MAX_QUEUED_OUTPUT_BYTES,
-  NetconfSession,
-  SessionRegistry,
-  registerSessionOperations,
-} from './session.js';
+import { DEFAULT_MAX_QUEUED_OUTPUT_BYTES, NetconfSession, SessionRegistry } from './session.js';
+import { registerSessionOperations } from './session-operations.js';
 import type { AuthThrottle, StartupLimiter } from './ssh-preauth.js';
 import { SshTransport, type ConnectionOutput, type SshIdentity } from './ssh-transport.js';
 import { UserStore } from './users.js';

@@ -38,25 +38,14 @@ import type { Duplex } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import type { Logger } from 'pino';
 import { BASE_1_0, BASE_1_1 } from './capabilities.js';
+import type { BaseVersion, SessionControl, SessionCounters, SessionInfo, SessionState } from './session-control.js';
 import { FramingDecoder, FramingError, encodeEom, encodeFrame, type FramingMode } from './framing.js';
-import { invalid, missing, text } from './operation-args.js';
-import { NETCONF_BASE_NS, RpcError, escapeText } from './rpc-error.js';
+import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import { clientText } from './ssh-preauth.js';
 import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
-  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
+  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, escapeText, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
 } from './xml.js';
-
-export type BaseVersion = '1.0' | '1.1';
-
-export interface SessionCounters {
-  inRpcs: number;
-  inBadRpcs: number;
-  outRpcErrors: number;
-  outNotifications: number;
-}
-
-export type SessionState = 'awaiting-hello' | 'established' | 'closed';
 
 export type CloseReason =
   | 'close-session' // the client asked (RFC 6241 §7.8)
@@ -69,36 +58,6 @@ export type CloseReason =
   | 'output-overflow' // the client stopped reading; its queued output passed maxQueuedOutputBytes (RFC 6470: dropped)
   | 'user-removed' // its user left the users file (bmpd-adduser --remove, then SIGHUP)
   | 'server-shutdown';
-
-/** What operation handlers and the monitoring module see of a session. */
-export interface SessionInfo {
-  readonly id: number;
-  readonly username: string;
-  /** Groups from the users file at login; NACM (access-control.ts) reads the current ones, which a SIGHUP may have changed. */
-  readonly groups: readonly string[];
-  readonly sourceHost: string;
-  readonly sourcePort: number;
-  /** ietf-netconf-monitoring transport identity. */
-  readonly transport: 'netconf-ssh';
-  readonly loginTime: Date;
-  readonly counters: Readonly<SessionCounters>;
-  readonly state: SessionState;
-  /** Negotiated base version, once the hellos are exchanged. */
-  readonly baseVersion: BaseVersion | undefined;
-  readonly clientCapabilities: readonly string[];
-  /**
-   * Send one complete <notification> element (RFC 5277 §4, namespace
-   * urn:ietf:params:xml:ns:netconf:notification:1.0, eventTime included).
-   * Returns false when the session cannot carry it (no hello yet, closed or
-   * closing); also when this message found the backlog over the output bound,
-   * in which case the session has just ended with 'output-overflow'.
-   */
-  sendNotification(notificationXml: string): boolean;
-  /** Sessions with a subscription may stay silent for long; exempt them from the idle timeout. */
-  setIdleTimeoutExempt(exempt: boolean): void;
-  /** Output written that the client has not taken yet (subscriptions suspend a subscriber that stopped reading). */
-  readonly queuedOutputBytes: number;
-}
 
 /** RFC 6022 §2.1.5 netconf-state/statistics, server-wide. */
 export interface GlobalStatistics {
@@ -358,6 +317,17 @@ export class NetconfSession implements SessionInfo {
     this.closeAfterReply = true;
   }
 
+  /** What this session's operation handlers may do to sessions. */
+  private readonly control: SessionControl = {
+    closeAfterReply: () => this.requestCloseAfterReply(),
+    kill: async (sessionId) => {
+      const victim = this.registry.get(sessionId);
+      if (victim === undefined) return false;
+      await victim.close('killed', this.id);
+      return true;
+    },
+  };
+
   /** End the session now; resolves once the channel is closed. */
   close(reason: CloseReason, killedBy?: number): Promise<void> {
     const closed = this.whenClosed();
@@ -574,12 +544,7 @@ export class NetconfSession implements SessionInfo {
     const { rpc } = parsed;
     this.counters.inRpcs += 1;
     this.registry.statistics.inRpcs += 1;
-    const outcome = await this.dispatcher.dispatch({
-      session: this,
-      operation: rpc.operation,
-      rpc,
-      sessions: this.registry,
-    });
+    const outcome = await this.dispatcher.dispatch({ session: this, control: this.control, operation: rpc.operation, rpc });
     if (outcome.errorCount > 0) {
       this.counters.outRpcErrors += 1;
       this.registry.statistics.outRpcErrors += 1;
@@ -689,28 +654,4 @@ function closeChannel(channel: Duplex): void {
   const ssh = channel as Duplex & { close?: () => void };
   if (typeof ssh.close === 'function') ssh.close();
   else channel.destroy();
-}
-
-/**
- * RFC 6241 §7.8 close-session and §7.9 kill-session. Other operations are
- * registered by the datastore layer.
- */
-export function registerSessionOperations(dispatcher: RpcDispatcher): void {
-  dispatcher.register(NETCONF_BASE_NS, 'close-session', async ({ session, sessions }) => {
-    sessions.get(session.id)?.requestCloseAfterReply();
-    return { ok: true };
-  });
-  dispatcher.register(NETCONF_BASE_NS, 'kill-session', async ({ session, sessions, operation }) => {
-    const idNode = (operation.node.$$ ?? []).find((c) => c.$ns.local === 'session-id' && c.$ns.uri === NETCONF_BASE_NS);
-    if (idNode === undefined) throw missing('session-id', 'kill-session needs a session-id');
-    const value = text(idNode)!;
-    const target = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : NaN;
-    if (!Number.isInteger(target) || target > 0xffffffff) throw invalid('session-id', `'${value}' is not a session-id`);
-    // RFC 6241 §7.9: killing one's own session is an invalid-value error.
-    if (target === session.id) throw invalid('session-id', 'a session cannot kill itself; use close-session');
-    const victim = sessions.get(target);
-    if (victim === undefined) throw invalid('session-id', `no session ${target}`);
-    await victim.close('killed', session.id);
-    return { ok: true };
-  });
 }

@@ -10,13 +10,19 @@
 // A node whose only children are content match nodes selects the whole
 // matching subtree. Attribute match expressions (§6.2.2) are not supported;
 // a filter using them is answered with an error by the caller.
-import { parseStringPromise } from 'xml2js';
+import { RpcError } from './rpc-error.js';
+import { MAX_ENVELOPE_ELEMENTS, XmlLimitError, XmlParseError, parseXmlFragment, type XmlNode } from './xml.js';
 
 export class FilterError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'FilterError';
   }
+}
+
+/** The rpc-error of a subtree filter beyond MAX_SUBTREE_FILTER_ELEMENTS. */
+export function filterTooBig(): RpcError {
+  return new RpcError({ type: 'application', tag: 'too-big', message: `a subtree filter may hold at most ${MAX_SUBTREE_FILTER_ELEMENTS} elements` });
 }
 
 /** Maps an XML namespace to the YANG module name that owns it, or null. */
@@ -37,24 +43,18 @@ export function xpathLiteral(text: string): string {
   return `concat('${text.split("'").join(`', "'", '`)}')`;
 }
 
-interface XmlnsNode {
-  $ns?: { uri?: string; local?: string };
-  $?: Record<string, { value: string; local: string; uri: string; name: string }>;
-  _?: string;
-  $$?: XmlnsNode[];
-  '#name'?: string;
-}
+/** The XML Namespaces declaration attributes (xmlns, xmlns:p), which are not attribute match expressions. */
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
-function toFilterNode(el: XmlnsNode, resolve: NamespaceResolver, parentModule: string | null): FilterNode {
-  const uri = el.$ns?.uri ?? '';
-  const name = el.$ns?.local ?? el['#name'] ?? '';
+function toFilterNode(el: XmlNode, resolve: NamespaceResolver, parentModule: string | null): FilterNode {
+  const uri = el.$ns.uri;
   const module = uri === '' ? parentModule : resolve(uri);
-  const elements = (el.$$ ?? []).filter((c) => c['#name'] !== '__text__');
-  const attributes = Object.values(el.$ ?? {}).filter((a) => a.uri !== 'http://www.w3.org/2000/xmlns/' && a.name !== 'xmlns' && !a.name.startsWith('xmlns:'));
+  const elements = el.$$ ?? [];
+  const attributes = Object.values(el.$ ?? {}).filter((a) => a.uri !== XMLNS_NS && a.name !== 'xmlns' && !a.name.startsWith('xmlns:'));
   const text = elements.length === 0 ? (el._ ?? '').trim() : '';
   return {
     module,
-    name,
+    name: el.$ns.local,
     text: text === '' ? null : text,
     children: elements.map((c) => toFilterNode(c, resolve, module)),
     hasAttributes: attributes.length > 0,
@@ -88,22 +88,34 @@ function paths(node: FilterNode, prefix: string, out: string[]): void {
 }
 
 /**
+ * Most elements in a subtree filter: each becomes one xpath step or predicate,
+ * and an object while it is read. Far above any filter a person or tool writes,
+ * far below what would cost memory or time.
+ */
+export const MAX_SUBTREE_FILTER_ELEMENTS = MAX_ENVELOPE_ELEMENTS;
+
+/**
  * Translates the content of a <filter type="subtree"> into an XPath union.
+ * `namespaces` are the declarations in scope at the <filter> element.
  * Returns null when the filter selects nothing (empty filter, or only
  * namespaces no served module owns): the reply is then empty <data/>.
+ * Throws FilterError for a filter that is not well-formed or uses attribute
+ * match expressions, XmlLimitError beyond MAX_SUBTREE_FILTER_ELEMENTS.
  */
-export async function subtreeFilterToXPath(filterContent: string, resolve: NamespaceResolver): Promise<string | null> {
+export async function subtreeFilterToXPath(filterContent: string, resolve: NamespaceResolver,
+  namespaces: Readonly<Record<string, string>> = {}): Promise<string | null> {
   if (filterContent.trim() === '') return null;
-  let doc: { root?: XmlnsNode };
+  let tops: XmlNode[];
   try {
-    doc = await parseStringPromise(`<root>${filterContent}</root>`, {
-      xmlns: true, explicitChildren: true, preserveChildrenOrder: true, charsAsChildren: false, explicitRoot: true,
-    });
+    tops = parseXmlFragment(filterContent, namespaces, MAX_SUBTREE_FILTER_ELEMENTS);
   } catch (err) {
-    throw new FilterError(`the subtree filter is not well-formed XML: ${(err as Error).message}`);
+    if (err instanceof XmlParseError && !(err instanceof XmlLimitError)) {
+      throw new FilterError(`the subtree filter is not well-formed XML: ${err.message}`);
+    }
+    throw err;
   }
   const out: string[] = [];
-  for (const top of doc.root?.$$ ?? []) {
+  for (const top of tops) {
     const node = toFilterNode(top, resolve, null);
     if (node.module === null) continue;
     paths(node, '', out);

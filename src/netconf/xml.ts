@@ -1,7 +1,10 @@
 /**
- * The one XML front of the NETCONF layer: every message a client sends goes
- * through parseXmlMessage, in time linear in its size and in memory a small
- * fixed multiple of it, whatever its shape.
+ * The one XML layer of the NETCONF side: the node types, the parser every
+ * message a client sends goes through (parseXmlMessage, in time linear in its
+ * size and in memory a small fixed multiple of it, whatever its shape), the
+ * parser of fragments such as a subtree filter's content (parseXmlFragment),
+ * namespace scope for fragments cut out of a message (declareNamespaces), and
+ * the escaping of the XML this server writes.
  *
  * xml2js (on sax) stays the parser (SPEC §4). Two of its costs grow faster than
  * the input on hostile shapes, so the input is bounded before sax sees it:
@@ -52,14 +55,23 @@ export interface XmlSlice {
   innerXml: string;
   /** prefix -> namespace in scope on the element ('' = default namespace), including its own declarations. */
   namespaces: Readonly<Record<string, string>>;
+  /**
+   * Slices of its child elements, in document order, down to SLICE_DEPTH below
+   * the document element (an operation, its parameters, and their children such
+   * as <source>'s <config>); empty below that.
+   */
+  children: readonly XmlSlice[];
 }
 
 export interface ParsedDocument {
   /** The document element, with descendants down to ENVELOPE_TREE_DEPTH. */
   root: XmlNode;
-  /** Slices of the root's children (depth 1) and grandchildren (depth 2), in document order. */
-  slices: { depth: number; slice: XmlSlice }[];
+  /** Slices of the root's children (for an <rpc>, its operation), each with its own children. */
+  slices: readonly XmlSlice[];
 }
+
+/** Levels below the document element that get an XmlSlice: operation, parameter, parameter's child. */
+export const SLICE_DEPTH = 3;
 
 /** The message is not well-formed XML (or carries a DOCTYPE). */
 export class XmlParseError extends Error {
@@ -117,13 +129,21 @@ export const ENVELOPE_TREE_DEPTH = 4;
  */
 export const MAX_ENVELOPE_ELEMENTS = 10_000;
 
+/** How deep xml2js builds objects, and how many it may build. */
+interface TreeBound {
+  readonly depth: number;
+  readonly maxElements: number;
+}
+
+const ENVELOPE_TREE: TreeBound = { depth: ENVELOPE_TREE_DEPTH, maxElements: MAX_ENVELOPE_ELEMENTS };
+
 /**
  * Throws XmlLimitError when `text` is beyond `limits`. One pass, constant work
  * per character, no allocation per element. It only counts; well-formedness is
  * sax's to judge (on a malformed message the counts may be off, and sax fails
  * it anyway).
  */
-export function checkXmlLimits(text: string, limits: XmlLimits): void {
+export function checkXmlLimits(text: string, limits: XmlLimits, tree: TreeBound = ENVELOPE_TREE): void {
   let depth = 0;
   let elements = 0;
   let envelopeElements = 0;
@@ -179,7 +199,7 @@ export function checkXmlLimits(text: string, limits: XmlLimits): void {
     if (elements === 0) rootStartTag = selfClosing ? text.slice(lt, j + 1) : `${text.slice(lt, j)}/>`;
     elements += 1;
     if (elements > limits.maxElements) over('elements', limits.maxElements);
-    if (depth < ENVELOPE_TREE_DEPTH && ++envelopeElements > MAX_ENVELOPE_ELEMENTS) over('envelope', MAX_ENVELOPE_ELEMENTS);
+    if (depth < tree.depth && ++envelopeElements > tree.maxElements) over('envelope', tree.maxElements);
     if (depth + 1 > limits.maxDepth) over('depth', limits.maxDepth);
     if (!selfClosing) depth += 1;
     i = j + 1;
@@ -194,6 +214,26 @@ export function checkXmlLimits(text: string, limits: XmlLimits): void {
 export function parseXmlMessage(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): ParsedDocument {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   checkXmlLimits(source, limits);
+  return parseBounded(source, ENVELOPE_TREE_DEPTH);
+}
+
+/**
+ * The elements of an XML fragment (e.g. a subtree filter's content, which may
+ * have several top-level elements) as full trees, with the namespace
+ * declarations of `namespaces` in scope. At most `maxElements` elements
+ * (XmlLimitError), since every one becomes an object.
+ */
+export function parseXmlFragment(fragment: string, namespaces: Readonly<Record<string, string>>, maxElements: number): XmlNode[] {
+  const declarations = Object.entries(namespaces).map(([prefix, uri]) => namespaceDeclaration(prefix, uri)).join('');
+  // The wrapper counts as one element: the caller's bound is on the fragment's own.
+  const wrapped = `<fragment${declarations}>${fragment}</fragment>`;
+  const tree: TreeBound = { depth: DEFAULT_XML_LIMITS.maxDepth, maxElements: maxElements + 1 };
+  checkXmlLimits(wrapped, { ...DEFAULT_XML_LIMITS, maxElements: maxElements + 1 }, tree);
+  return [...(parseBounded(wrapped, tree.depth).root.$$ ?? [])];
+}
+
+/** xml2js over sax, with objects only down to `treeDepth` and slices down to SLICE_DEPTH; the limits were checked. */
+function parseBounded(source: string, treeDepth: number): ParsedDocument {
   const parser = new xml2js.Parser({
     xmlns: true,
     explicitChildren: true,
@@ -203,49 +243,48 @@ export function parseXmlMessage(text: string, limits: XmlLimits = DEFAULT_XML_LI
   });
   // xml2js exposes its sax parser; we chain onto its handlers to record where
   // elements start and end in the source (sax positions are UTF-16 offsets,
-  // matching String.prototype.slice), and to keep elements below the envelope
-  // out of xml2js's tree.
+  // matching String.prototype.slice), and to keep elements below the tree
+  // depth out of xml2js's tree.
   const sax = (parser as unknown as { saxParser: SaxParser }).saxParser;
   const onOpen = sax.onopentag;
   const onClose = sax.onclosetag;
   const onText = sax.ontext;
   const onCdata = sax.oncdata;
-  const stack: { start: number; innerStart: number; node: SaxTag }[] = [];
-  const slices: ParsedDocument['slices'] = [];
+  const stack: { start: number; innerStart: number; node: SaxTag; children: XmlSlice[] }[] = [];
+  const slices: XmlSlice[] = [];
   sax.onopentag = function (this: unknown, node: SaxTag) {
-    stack.push({ start: sax.startTagPosition - 1, innerStart: sax.position, node });
-    if (stack.length <= ENVELOPE_TREE_DEPTH) onOpen.call(this, node);
+    stack.push({ start: sax.startTagPosition - 1, innerStart: sax.position, node, children: [] });
+    if (stack.length <= treeDepth) onOpen.call(this, node);
   };
   let rootEnd = -1;
   sax.onclosetag = function (this: unknown, name: string) {
-    const inTree = stack.length <= ENVELOPE_TREE_DEPTH;
+    const inTree = stack.length <= treeDepth;
     const open = stack.pop();
     if (stack.length === 0 && rootEnd < 0) rootEnd = sax.position;
-    if (open !== undefined && (stack.length === 1 || stack.length === 2)) {
+    if (open !== undefined && stack.length >= 1 && stack.length <= SLICE_DEPTH) {
       const end = sax.position;
-      const xml = source.slice(open.start, end);
       const selfClosing = open.node.isSelfClosing;
       const innerEnd = selfClosing ? open.innerStart : source.lastIndexOf('</', end - 1);
       const namespaces: Record<string, string> = {};
-      for (const prefix in open.node.ns) namespaces[prefix] = open.node.ns[prefix]!;
-      slices.push({
-        depth: stack.length,
-        slice: {
-          name: open.node.local,
-          namespace: open.node.uri,
-          xml,
-          innerXml: selfClosing ? '' : source.slice(open.innerStart, innerEnd),
-          namespaces,
-        },
-      });
+      // sax's scope includes the predefined xml and xmlns prefixes, which must not be declared again (xmlns never).
+      for (const prefix in open.node.ns) if (prefix !== 'xml' && prefix !== 'xmlns') namespaces[prefix] = open.node.ns[prefix]!;
+      const slice: XmlSlice = {
+        name: open.node.local,
+        namespace: open.node.uri,
+        xml: source.slice(open.start, end),
+        innerXml: selfClosing ? '' : source.slice(open.innerStart, innerEnd),
+        namespaces,
+        children: open.children,
+      };
+      (stack.length === 1 ? slices : stack[stack.length - 1]!.children).push(slice);
     }
     if (inTree) onClose.call(this, name);
   };
   sax.ontext = function (this: unknown, value: string) {
-    if (stack.length <= ENVELOPE_TREE_DEPTH) onText.call(this, value);
+    if (stack.length <= treeDepth) onText.call(this, value);
   };
   sax.oncdata = function (this: unknown, value: string) {
-    if (stack.length <= ENVELOPE_TREE_DEPTH) onCdata.call(this, value);
+    if (stack.length <= treeDepth) onCdata.call(this, value);
   };
   sax.ondoctype = () => {
     throw new XmlParseError('DOCTYPE is not allowed in NETCONF messages');
@@ -290,3 +329,96 @@ interface SaxParser {
   oncdata: (this: unknown, text: string) => void;
   ondoctype: (doctype: string) => void;
 }
+
+/** Text content as written in XML: &, < and > escaped. */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** An attribute value for a double-quoted attribute; whitespace characters kept as they are (XML 1.0 §3.3.3 normalisation). */
+export function escapeAttribute(text: string): string {
+  return escapeText(text).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+}
+
+/** `<name>value</name>`, the value escaped: a leaf of the XML this server writes. */
+export function textElement(name: string, value: string | number | boolean): string {
+  return `<${name}>${escapeText(String(value))}</${name}>`;
+}
+
+/** ` xmlns="uri"` or ` xmlns:prefix="uri"` ('' = the default namespace). */
+function namespaceDeclaration(prefix: string, uri: string): string {
+  return prefix === '' ? ` xmlns="${escapeAttribute(uri)}"` : ` xmlns:${prefix}="${escapeAttribute(uri)}"`;
+}
+
+// Moving a fragment of a NETCONF message (the content of <config>, <filter>)
+// out of its envelope loses the namespace declarations made on ancestors,
+// e.g. xmlns:nc on <rpc> used by nc:operation inside <config>. declareNamespaces
+// puts the declarations in scope back onto each top-level element of the
+// fragment, so libyang can parse the fragment alone. The fragment was already
+// checked to be well-formed by the envelope parser.
+
+/** Index just past the end of the tag that starts at `start` ('<'), honouring quoted attribute values. */
+function tagEnd(xml: string, start: number): number {
+  let quote: string | null = null;
+  for (let i = start + 1; i < xml.length; i++) {
+    const c = xml[i]!;
+    if (quote !== null) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '>') {
+      return i + 1;
+    }
+  }
+  return xml.length;
+}
+
+/**
+ * Adds xmlns declarations from `scope` (prefix → namespace, '' = default) to
+ * every top-level start tag of `fragment` that does not declare that prefix
+ * itself.
+ */
+export function declareNamespaces(fragment: string, scope: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(scope);
+  if (entries.length === 0) return fragment;
+  let out = '';
+  let depth = 0;
+  let i = 0;
+  while (i < fragment.length) {
+    const lt = fragment.indexOf('<', i);
+    if (lt < 0) { out += fragment.slice(i); break; }
+    out += fragment.slice(i, lt);
+    const special = SPECIAL_MARKUP.find(([open]) => fragment.startsWith(open, lt));
+    if (special !== undefined) {
+      const end = fragment.indexOf(special[1], lt + special[0].length);
+      const stop = end < 0 ? fragment.length : end + special[1].length;
+      out += fragment.slice(lt, stop); i = stop; continue;
+    }
+    const stop = tagEnd(fragment, lt);
+    const tag = fragment.slice(lt, stop);
+    if (tag.startsWith('</')) {
+      depth--;
+      out += tag;
+    } else {
+      const selfClosing = tag.endsWith('/>');
+      if (depth === 0) {
+        const declared = new Set<string>();
+        for (const m of tag.matchAll(/\sxmlns(?::([\w.-]+))?\s*=/g)) declared.add(m[1] ?? '');
+        const extra = entries
+          .filter(([prefix]) => !declared.has(prefix))
+          .map(([prefix, uri]) => namespaceDeclaration(prefix, uri))
+          .join('');
+        const nameEnd = tag.search(/[\s/>]/);
+        out += tag.slice(0, nameEnd) + extra + tag.slice(nameEnd);
+      } else {
+        out += tag;
+      }
+      if (!selfClosing) depth++;
+    }
+    i = stop;
+  }
+  return out;
+}
+
+/** Markup copied through unchanged: comments, CDATA sections, processing instructions. */
+const SPECIAL_MARKUP: readonly (readonly [string, string])[] = [['<!--', '-->'], ['<![CDATA[', ']]>'], ['<?', '?>']];

@@ -2,7 +2,7 @@
 // /modules-state that RFC 7895 clients (ncclient, Ansible, yangcli) still read.
 import { createHash } from 'node:crypto';
 import type { ModuleInfo } from 'libyang-wasm';
-import { textElement as e } from './rpc-error.js';
+import { textElement as e } from './xml.js';
 
 export const YANG_LIBRARY_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-library';
 const DATASTORES_NS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';

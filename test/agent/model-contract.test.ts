@@ -8,22 +8,17 @@
 // nowhere; collectors 127.0.23.10, 127.0.23.11 and ::1 on free ports; 127.0.23.12 has no
 // listener (a server whose attempts are refused).
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, freePort, gobgp, gobgpdToml, sleep, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
+import { type Daemon, freePort, gobgp, gobgpdToml, sleep, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
 import { Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
-import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
+import { startAgent, type RunningAgent } from '../support/agent.js';
+import { agentClient, allOf, eventually, leaf, NS, ofType, peerUps, prefixesOf, server, sessions } from './contract-support.js';
 
-const NC = join(ROOT, 'test', 'agent', 'clients', 'nc.py');
-const NS = 'urn:bmpd:yang:bmpd';
-const NCNS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 const BMPD = '127.0.23.1';
 const GOBGP = '127.0.23.2';
 const GOBGP6 = '::1';
 const BGP_PORT = 17923;
 const REFUSING = '127.0.23.12';
-/** update-source lo: IPv4 stations leave from 127.0.0.1, the IPv6 one from ::1. */
-const EXPORTER = '127.0.0.1';
 const EXPORTER6 = '::1';
 const V4_ROUTES = ['10.23.0.0/24', '10.23.1.0/24', '10.23.2.0/24'];
 /** In the canonical text pmbmpd prints (RFC 5952). */
@@ -36,54 +31,10 @@ let refusedPort: number;
 const daemons: Daemon[] = [];
 const dirs: string[] = [];
 let agent: RunningAgent;
-
-async function nc(...args: (string | number)[]): Promise<Record<string, unknown>> {
-  return runPython(NC, [agent.port, ...args], 60_000);
-}
-
-async function commit(inner: string, op = 'merge'): Promise<void> {
-  const r = await nc('edit-inline', `<config><bgp xmlns="${NS}" xmlns:nc="${NCNS}">${inner}</bgp></config>`, op);
-  expect(r.error, JSON.stringify(r.error)).toBeUndefined();
-}
-
-async function rpc(xml: string): Promise<{ reply?: string; error?: { tag: string; message: string } }> {
-  return nc('rpc', xml) as Promise<{ reply?: string; error?: { tag: string; message: string } }>;
-}
-
-async function state(xpath: string): Promise<string> {
-  return ((await nc('get', xpath)) as { data: string }).data;
-}
-
-function leaf(xml: string, name: string): string | undefined {
-  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-}
+const { commit, rpc, state } = agentClient(() => agent.port);
 
 async function serverState(id: number): Promise<string> {
   return state(`/bmpd:bgp/bmp/server[id='${id}']/state`);
-}
-
-function server(id: number, c: { host: string; port: number }, extra = ''): string {
-  return `<server><id>${id}</id><activate/><address>${c.host}</address><port-number>${c.port}</port-number>` +
-    `<initial-delay>1</initial-delay><update-source>lo</update-source>${extra}</server>`;
-}
-
-/** pmbmpd's sessions from one exporter, oldest first, each with its non-Route-Monitoring records. */
-function sessions(c: Pmbmpd, exporter = EXPORTER): PmbmpdRecord[][] {
-  return c.sessionPorts(exporter).map((port) => c.sessionRecords(exporter, port));
-}
-
-const ofType = (records: PmbmpdRecord[], type: string): PmbmpdRecord[] => records.filter((r) => r.bmp_msg_type === type);
-const allOf = (c: Pmbmpd, type: string, exporter = EXPORTER): PmbmpdRecord[] => sessions(c, exporter).flatMap((s) => ofType(s, type));
-const peerUps = (c: Pmbmpd, peer: string, exporter = EXPORTER): number => allOf(c, 'peer_up', exporter).filter((r) => r.peer_ip === peer).length;
-/** Prefixes the latest session holds for one peer at the end of its log. */
-function prefixesOf(c: Pmbmpd, peer: string, exporter = EXPORTER): Set<string> {
-  const port = c.sessionPorts(exporter).at(-1);
-  return port === undefined ? new Set() : c.sessionRoutes(exporter, port, peer).prefixes;
-}
-
-/** Polls the collectors' logs (or the agent) every 200 ms. */
-function eventually<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  return waitFor(what, probe, timeoutMs, 200);
 }
 
 /** A quiet moment, so that "nothing happened" means something. */

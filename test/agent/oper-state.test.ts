@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { DataTree } from 'libyang-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runningView } from '../../src/agent/config-snapshot.js';
-import { downReasonText, operStateXml, type OperStateInput } from '../../src/agent/oper-state.js';
-import type { NeighborSnapshot } from '../../src/bgp/events.js';
+import { operStateXml, type OperStateInput } from '../../src/agent/oper-state.js';
+import { downReasonText, type NeighborSnapshot } from '../../src/bgp/events.js';
 import type { BmpEngineSnapshot, NeighborBmpSnapshot, ServerSnapshot } from '../../src/bmp/snapshot.js';
 import { loadYangModel, yangDirectory, type YangModel } from '../../src/yang/model.js';
 

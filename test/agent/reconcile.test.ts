@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, gobgp, gobgpdToml, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
-import { Collector, sleep } from '../bmp/integration/harness.js';
+import { TestCollector, sleep } from '../support/collector.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 import { join } from 'node:path';
 
@@ -18,13 +18,13 @@ const BMPD = '127.0.14.1';
 const GOBGP = '127.0.14.2';
 const GOBGP_API = `${GOBGP}:50072`;
 
-let a: Collector;
-let b: Collector;
+let a: TestCollector;
+let b: TestCollector;
 let gobgpd: Daemon;
 let agent: RunningAgent;
 const dirs: string[] = [];
 
-function server(id: number, c: Collector, extra = ''): string {
+function server(id: number, c: TestCollector, extra = ''): string {
   return `<server><id>${id}</id><activate/><address>${c.host}</address><port-number>${c.port}</port-number>` +
     `<initial-delay>1</initial-delay><failure-retry-delay>2</failure-retry-delay>${extra}</server>`;
 }
@@ -53,14 +53,14 @@ async function commit(inner: string, op = 'merge'): Promise<Record<string, unkno
   return nc('edit-inline', config(inner), op);
 }
 
-const peerUps = (c: Collector) => c.ofType('peerUp').length;
-const terminations = (c: Collector) => c.ofType('termination').length;
+const peerUps = (c: TestCollector) => c.ofType('peerUp').length;
+const terminations = (c: TestCollector) => c.ofType('termination').length;
 /** A quiet moment, so that "nothing happened" means something. */
 const settle = () => sleep(2500);
 
 beforeAll(async () => {
-  a = await Collector.start('127.0.14.10');
-  b = await Collector.start('127.0.14.11');
+  a = await TestCollector.start('127.0.14.10');
+  b = await TestCollector.start('127.0.14.11');
   const dir = tempDir('reconcile-gobgpd');
   dirs.push(dir);
   gobgpd = await startGobgpd({
@@ -98,9 +98,9 @@ describe('reconcile: a commit touches only what it changes', () => {
   it("changing server 2's description touches nothing", async () => {
     await commit('<bmp><server><id>2</id><description>SERVER2</description></server></bmp>');
     await settle();
-    expect(b.connections).toHaveLength(1);
+    expect(b.sessions).toHaveLength(1);
     expect(terminations(b)).toBe(0);
-    expect(a.connections).toHaveLength(1);
+    expect(a.sessions).toHaveLength(1);
   }, 30_000);
 
   it('activating the neighbor for server 2 sends its Peer Up and table to server 2 only', async () => {
@@ -112,16 +112,16 @@ describe('reconcile: a commit touches only what it changes', () => {
 
   it("changing server 2's DSCP reconnects server 2 only", async () => {
     await commit('<bmp><server><id>2</id><dscp>7</dscp></server></bmp>');
-    await b.waitFor('a second session', () => b.connections.length === 2 && b.ofType('initiation').length === 2, 30_000);
-    expect(a.connections).toHaveLength(1);
+    await b.waitFor('a second session', () => b.sessions.length === 2 && b.ofType('initiation').length === 2, 30_000);
+    expect(a.sessions).toHaveLength(1);
     expect(terminations(a)).toBe(0);
   }, 60_000);
 
   it('changing initial-refresh and buffer-size drops no session', async () => {
-    const before = [a.connections.length, b.connections.length, terminations(a), terminations(b)];
+    const before = [a.sessions.length, b.sessions.length, terminations(a), terminations(b)];
     await commit('<bmp><buffer-size>64</buffer-size><initial-refresh><skip/></initial-refresh></bmp>');
     await settle();
-    expect([a.connections.length, b.connections.length, terminations(a), terminations(b)]).toEqual(before);
+    expect([a.sessions.length, b.sessions.length, terminations(a), terminations(b)]).toEqual(before);
   }, 30_000);
 
   it('removing server 2 sends Termination to it only', async () => {
@@ -131,7 +131,7 @@ describe('reconcile: a commit touches only what it changes', () => {
     await b.waitFor('Termination', () => terminations(b) === earlier + 1, 20_000);
     await settle();
     expect(terminations(a)).toBe(0);
-    expect(a.connections).toHaveLength(1);
+    expect(a.sessions).toHaveLength(1);
   }, 40_000);
 
   it('an update-source interface without an address does not fail the commit; it shows in state', async () => {
@@ -153,7 +153,7 @@ describe('reconcile: a commit touches only what it changes', () => {
     expect(error.message).toContain('distinct update-source');
     expect((await nc('get-config')).data).toBe(before);
     await settle();
-    expect(a.connections).toHaveLength(1);
+    expect(a.sessions).toHaveLength(1);
     expect(terminations(a)).toBe(0);
   }, 40_000);
 
@@ -174,7 +174,7 @@ describe('reconcile: a commit touches only what it changes', () => {
       expect(m, `${name} in ${data}`).not.toBeNull();
       return Number(m![1]);
     };
-    const sessions = a.connections.length;
+    const sessions = a.sessions.length;
     const sent = await counter('messages-sent');
     expect(sent).toBeGreaterThan(2); // Initiation, Peer Up, Route Monitoring at least
     expect(await counter('route-monitoring-sent')).toBeGreaterThan(0);
@@ -183,7 +183,7 @@ describe('reconcile: a commit touches only what it changes', () => {
     expect(await counter('messages-sent')).toBeLessThan(sent);
     expect(await counter('route-monitoring-sent')).toBe(0);
     expect(await counter('connection-attempts')).toBe(0);
-    expect(a.connections).toHaveLength(sessions);
+    expect(a.sessions).toHaveLength(sessions);
     expect(terminations(a)).toBe(0);
     // Without a server: every server and every neighbor.
     const neighborSent = async (): Promise<number> => {
@@ -202,10 +202,10 @@ describe('reconcile: a commit touches only what it changes', () => {
   }, 30_000);
 
   it('reset-bmp-server closes and reopens that server only', async () => {
-    const sessions = a.connections.length;
+    const sessions = a.sessions.length;
     const r = await nc('rpc', `<reset-bmp-server xmlns="${NS}"><server>1</server></reset-bmp-server>`) as { reply: string };
     expect(r.reply).toContain('<ok/>');
-    await a.waitFor('Termination then a new session', () => terminations(a) === 1 && a.connections.length === sessions + 1, 30_000);
+    await a.waitFor('Termination then a new session', () => terminations(a) === 1 && a.sessions.length === sessions + 1, 30_000);
   }, 40_000);
 
   it('reset-bgp-neighbor restarts the session; subscribers see bgp-neighbor-state-change down and up', async () => {

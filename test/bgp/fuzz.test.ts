@@ -16,6 +16,7 @@ import {
   type SessionCodecOptions,
 } from '../../src/bgp/codec/index.js';
 import { buffers } from '../../src/bgp/testing/test-buffers.js';
+import { prng } from '../../tools/bgp-loadgen/prng.mjs';
 
 /** NOTIFICATION code → subcodes a decoder may send (RFC 4271 §4.5, §6; RFC 5492; RFC 7313). */
 const VALID_SUBCODES: Readonly<Record<number, readonly number[]>> = {
@@ -27,18 +28,6 @@ const VALID_SUBCODES: Readonly<Record<number, readonly number[]>> = {
 
 function isValidNotification(n: NotificationFields): boolean {
   return VALID_SUBCODES[n.code]?.includes(n.subcode) ?? false;
-}
-
-/** mulberry32: tiny, seedable, good enough to spread mutations. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const attrs = { origin: 'igp', asPath: [65001, 4200000000], nextHop: '192.0.2.1', med: 5, communities: ['65001:7'] } as const;

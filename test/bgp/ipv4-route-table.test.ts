@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ABSENT, Ipv4RouteTable } from '../../src/bgp/ipv4-route-table.js';
 import { ipv4Prefix } from '../../src/bgp/codec/index.js';
+import { expectAgreesWithMap } from './route-table-model.js';
 
 function entries(table: Ipv4RouteTable): string[] {
   const out: string[] = [];
@@ -74,29 +75,7 @@ describe('Ipv4RouteTable', () => {
     });
     const op = fc.tuple(fc.boolean(), prefix, fc.integer({ min: 0, max: 9 }));
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
-        const table = new Ipv4RouteTable();
-        const model = new Map<string, number>();
-        for (const [isSet, { length, address }, value] of ops) {
-          const key = `${address}/${length}`;
-          const expected = model.get(key) ?? ABSENT;
-          if (isSet) {
-            expect(table.set(length, address, value)).toBe(expected);
-            model.set(key, value);
-          } else {
-            expect(table.delete(length, address)).toBe(expected);
-            model.delete(key);
-          }
-        }
-        expect(table.size).toBe(model.size);
-        for (const [key, value] of model) {
-          const [address, length] = key.split('/').map(Number) as [number, number];
-          expect(table.get(length, address)).toBe(value);
-        }
-        const seen: string[] = [];
-        table.forEach((length, address, value) => seen.push(`${address}/${length}=${value}`));
-        expect(seen.sort()).toEqual([...model].map(([k, v]) => `${k}=${v}`).sort());
-      }),
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => expectAgreesWithMap(new Ipv4RouteTable(), ops, String)),
       { numRuns: 300 },
     );
   });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { ABSENT } from '../../src/bgp/ipv4-route-table.js';
 import { Ipv6RouteTable } from '../../src/bgp/ipv6-route-table.js';
 import { ipv6Prefix, ipv6ToString } from '../../src/bgp/codec/index.js';
+import { expectAgreesWithMap } from './route-table-model.js';
 
 function entries(table: Ipv6RouteTable): string[] {
   const out: string[] = [];
@@ -85,23 +86,7 @@ describe('Ipv6RouteTable', () => {
       .map(([length, n]) => ({ length, address: masked(Array.from({ length: 16 }, (_, i) => (n * 0x11 + i * 37) & 255), length) }));
     const op = fc.tuple(fc.boolean(), prefix, fc.integer({ min: 0, max: 9 }));
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
-        const table = new Ipv6RouteTable();
-        const model = new Map<string, number>();
-        for (const [isSet, { length, address }, value] of ops) {
-          const key = `${ipv6ToString(address)}/${length}`;
-          const expected = model.get(key) ?? ABSENT;
-          if (isSet) {
-            expect(table.set(length, address, value)).toBe(expected);
-            model.set(key, value);
-          } else {
-            expect(table.delete(length, address)).toBe(expected);
-            model.delete(key);
-          }
-        }
-        expect(table.size).toBe(model.size);
-        expect(entries(table)).toEqual([...model].map(([k, v]) => `${k}=${v}`).sort());
-      }),
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => expectAgreesWithMap(new Ipv6RouteTable(), ops, ipv6ToString)),
       { numRuns: 300 },
     );
   });

@@ -127,4 +127,50 @@ describe('BufferBudget (bmp buffer-size)', () => {
     expect(r.events).toEqual(['pause', 'resume']);
     expect(r.clock.pending).toBe(0);
   });
+
+  it('counts a retired account until it is closed, then resumes; it is never reset', async () => {
+    const r = rig(1000);
+    const live = r.account('live', 100);
+    const closing = { name: 'closing', queued: 500, written: 0, up: true };
+    let closed!: () => void;
+    const done = r.budget.retire(closing, new Promise<void>((resolve) => (closed = resolve)));
+    r.budget.check();
+    expect(r.budget.used()).toBe(600);
+    expect(r.events).toEqual(['pause']);
+    expect(r.budget.largest()).toBe(live);
+    closed();
+    await done;
+    expect(r.budget.used()).toBe(100);
+    expect(r.events).toEqual(['pause', 'resume']);
+  });
+
+  it('relief() resolves at once when not paused, and otherwise on resume', async () => {
+    const r = rig(1000);
+    await r.budget.relief();
+    const a = r.account('a', 600);
+    r.budget.check();
+    let relieved = false;
+    const waiting = r.budget.relief().then(() => (relieved = true));
+    a.queued = 300;
+    r.budget.check();
+    await Promise.resolve();
+    expect(relieved).toBe(false); // between the marks: still paused
+    a.queued = 250;
+    r.budget.check();
+    await waiting;
+    expect(relieved).toBe(true);
+  });
+
+  it('stop() releases whoever waits for relief, and check() does nothing after it', async () => {
+    const r = rig(1000);
+    const a = r.account('a', 600);
+    r.budget.check();
+    const waiting = r.budget.relief();
+    r.budget.stop();
+    await waiting;
+    a.queued = 900;
+    r.budget.check();
+    expect(r.events).toEqual(['pause', 'resume']);
+    expect(r.budget.paused).toBe(false);
+  });
 });

@@ -1,22 +1,14 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routeDistinguisher, serialize, type BmpMessage, type PerPeerHeader } from '../../src/bmp/codec/index.js';
-import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { startCapture } from '../net/capture.js';
+import { TestCollector } from '../support/collector.js';
 
 // Loopback range of this test file: 127.0.5.x.
 const COLLECTOR = '127.0.5.10';
 
-const peer: PerPeerHeader = {
-  peerType: 0,
-  distinguisher: Buffer.alloc(8),
-  address: '127.0.3.1',
-  postPolicy: false,
-  legacyAsPath: false,
-  asn: 65030,
-  bgpId: '127.0.3.1',
-  timestamp: { seconds: 1_700_000_000, microseconds: 5 },
-};
+const peer = perPeerHeader({ address: '127.0.3.1', timestamp: { seconds: 1_700_000_000, microseconds: 5 } });
 const vrfPeer: PerPeerHeader = { ...peer, peerType: 1, distinguisher: routeDistinguisher('65000:1'), address: '::1' };
 
 const messages: BmpMessage[] = [
@@ -43,23 +35,14 @@ const messages: BmpMessage[] = [
   { type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'bye' }] },
 ];
 
-let server: net.Server | undefined;
-afterAll(() => server?.close());
+let collector: TestCollector | undefined;
+afterAll(() => collector?.close());
 
 describe('tshark decodes what the codec writes', () => {
   it('all seven message types, every statistics type, no malformed PDU where tshark 4.0 can dissect it', async () => {
-    let received = 0;
-    let gotAll!: () => void;
-    const allReceived = new Promise<void>((r) => (gotAll = r));
     const total = messages.reduce((n, m) => n + serialize(m).length, 0);
-    server = net.createServer((s) =>
-      s.on('data', (d) => {
-        received += d.length;
-        if (received >= total) gotAll();
-      }),
-    );
-    await new Promise<void>((r) => server!.listen(0, COLLECTOR, r));
-    const port = (server.address() as net.AddressInfo).port;
+    collector = await TestCollector.start(COLLECTOR);
+    const port = collector.port;
     const cap = await startCapture({
       filter: `tcp dst port ${port}`,
       decodeAs: [`tcp.port==${port},bmp`],
@@ -73,7 +56,7 @@ describe('tshark decodes what the codec writes', () => {
       client.write(serialize(m));
       await new Promise((r) => setTimeout(r, 20));
     }
-    await allReceived;
+    await collector.waitFor('every message', (c) => (c.last?.bytes ?? 0) >= total);
     client.end();
     const rows = (await cap.stop()).filter((r) => r[0] !== '');
     const col = (i: number): string[] => rows.flatMap((r) => (r[i] ?? '').split(';').filter((x) => x !== ''));

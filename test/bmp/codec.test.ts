@@ -12,19 +12,10 @@ import {
   type PerPeerHeader,
   type StatisticsEntry,
 } from '../../src/bmp/codec/index.js';
-import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate, bmpTestBuffers } from '../../src/bmp/testing/test-buffers.js';
+import { bgpKeepalive, bgpNotification, bgpOpen, bgpUpdate, bmpTestBuffers, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 
-const peerV4: PerPeerHeader = {
-  peerType: 0,
-  distinguisher: Buffer.alloc(8),
-  address: '192.0.2.30',
-  postPolicy: false,
-  legacyAsPath: false,
-  asn: 65030,
-  bgpId: '192.0.2.30',
-  timestamp: { seconds: 1_700_000_000, microseconds: 123_456 },
-};
-const peerV6Rd: PerPeerHeader = {
+const peerV4 = perPeerHeader({ address: '192.0.2.30', timestamp: { seconds: 1_700_000_000, microseconds: 123_456 } });
+const peerV6Rd = perPeerHeader({
   peerType: 1,
   distinguisher: routeDistinguisher('65000:100'),
   address: '2001:db8::2001',
@@ -33,7 +24,7 @@ const peerV6Rd: PerPeerHeader = {
   asn: 4_200_000_001,
   bgpId: '198.51.100.1',
   timestamp: { seconds: 1, microseconds: 999_999 },
-};
+});
 const update = bgpUpdate({ prefixes: ['203.0.113.0/24', '198.51.100.0/25'], nextHop: '192.0.2.30', asPath: [65030, 65100] });
 const openSent = bgpOpen({ asn: 65000, bgpId: '192.0.2.1' });
 const openRecv = bgpOpen({ asn: 65030, bgpId: '192.0.2.30', holdTime: 180 });
@@ -102,7 +93,7 @@ describe('BMP codec round trip', () => {
 });
 
 describe('BMP codec against hand-built bytes', () => {
-  const tp = { address: '192.0.2.30', asn: 65030, bgpId: '192.0.2.30', seconds: 1_700_000_000, microseconds: 123_456 };
+  const tp = peerV4;
   it('Initiation', () => {
     const golden = bmpTestBuffers.initiation({ sysName: 'bmpd-1', sysDescr: 'bmpd 0.1.0 on Linux' });
     expect(serialize({ type: 'initiation', information: [{ kind: 'sysDescr', text: 'bmpd 0.1.0 on Linux' }, { kind: 'sysName', text: 'bmpd-1' }] })).toEqual(golden);
@@ -185,7 +176,7 @@ describe('BMP decoder rejects hostile input', () => {
     const t = Buffer.from(good.subarray(0, good.length - 1));
     t.writeUInt32BE(t.length, 1);
     expect(() => parseMessage(t)).toThrow(/TLV/);
-    const rm = bmpTestBuffers.routeMonitoring({ address: '192.0.2.1', asn: 1, bgpId: '1.1.1.1' }, update);
+    const rm = bmpTestBuffers.routeMonitoring(perPeerHeader({ address: '192.0.2.1', asn: 1, bgpId: '1.1.1.1' }), update);
     const shortPeer = Buffer.from(rm.subarray(0, 30));
     shortPeer.writeUInt32BE(30, 1);
     expect(() => parseMessage(shortPeer)).toThrow(/per-peer header/);
@@ -195,7 +186,7 @@ describe('BMP decoder rejects hostile input', () => {
     const unknown = Buffer.from(good);
     unknown[5] = 9;
     expect(() => parseMessage(unknown)).toThrow(/unknown BMP message type 9/);
-    const stats = bmpTestBuffers.statisticsReport({ address: '192.0.2.1', asn: 1, bgpId: '1.1.1.1' }, [[0, 1]]);
+    const stats = bmpTestBuffers.statisticsReport(perPeerHeader({ address: '192.0.2.1', asn: 1, bgpId: '1.1.1.1' }), [[0, 1]]);
     stats.writeUInt32BE(2, 48);
     expect(() => parseMessage(stats)).toThrow(/announces 2/);
   });

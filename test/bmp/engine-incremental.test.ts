@@ -10,14 +10,16 @@ import { encodeEndOfRib } from '../../src/bgp/codec/serializer.js';
 import { realStations } from '../../src/bmp/engine-station.js';
 import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { bmpServer, Collector, eventually, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+import { bmpServer, eventually } from './integration/harness.js';
+import { TestCollector } from '../support/collector.js';
+import { SpeakerDouble, type DoubleNeighbor } from '../support/speaker-double.js';
 
 const A: DoubleNeighbor = { key: '127.0.22.31', address: '127.0.22.31', asn: 65031, bgpId: '127.0.22.31', routeRefresh: false, table: [] };
 const B: DoubleNeighbor = { key: '127.0.22.32', address: '127.0.22.32', asn: 65032, bgpId: '127.0.22.32', routeRefresh: true };
 
 const update = (prefix: string): Buffer => bgpUpdate({ prefixes: [prefix], nextHop: '198.51.100.3', asPath: [65031] });
 
-function serverConfig(id: number, c: Collector): BmpServerConfig {
+function serverConfig(id: number, c: TestCollector): BmpServerConfig {
   return bmpServer(id, c.host, c.port, { description: null });
 }
 
@@ -26,8 +28,8 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function collector(host: string): Promise<Collector> {
-  const c = await Collector.start(host);
+async function collector(host: string): Promise<TestCollector> {
+  const c = await TestCollector.start(host);
   cleanup.push(() => c.close());
   return c;
 }

@@ -10,7 +10,9 @@ import { encodeEndOfRib } from '../../src/bgp/codec/serializer.js';
 import { realStations } from '../../src/bmp/engine-station.js';
 import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpNotification, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { bmpServer, Collector, eventually, sleep, SpeakerDouble, type DoubleNeighbor } from './integration/harness.js';
+import { bmpServer, eventually } from './integration/harness.js';
+import { TestCollector, sleep } from '../support/collector.js';
+import { SpeakerDouble, type DoubleNeighbor } from '../support/speaker-double.js';
 
 const A: DoubleNeighbor = { key: '127.0.3.1', address: '127.0.3.1', asn: 65030, bgpId: '127.0.3.1', routeRefresh: true };
 const B: DoubleNeighbor = { key: '127.0.4.1', address: '127.0.4.1', asn: 65040, bgpId: '127.0.4.1', routeRefresh: true };
@@ -18,7 +20,7 @@ const C: DoubleNeighbor = { key: '127.0.5.1', address: '127.0.5.1', asn: 65050, 
 
 const update = (prefix: string, asPath = [65030]): Buffer => bgpUpdate({ prefixes: [prefix], nextHop: '198.51.100.3', asPath });
 
-function serverConfig(id: number, c: Collector, over: Partial<BmpServerConfig> = {}): BmpServerConfig {
+function serverConfig(id: number, c: TestCollector, over: Partial<BmpServerConfig> = {}): BmpServerConfig {
   return bmpServer(id, c.host, c.port, over);
 }
 
@@ -36,8 +38,8 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function collector(host: string): Promise<Collector> {
-  const c = await Collector.start(host);
+async function collector(host: string): Promise<TestCollector> {
+  const c = await TestCollector.start(host);
   cleanup.push(() => c.close());
   return c;
 }
@@ -85,8 +87,8 @@ async function bringUp(r: Rig, id: number, seconds = 1, nth = 1): Promise<void> 
   await eventually(`server ${id} up`, () => r.ups.filter((u) => u.id === id).length >= nth);
 }
 
-const peerUps = (c: Collector): string[] => c.ofType('peerUp').map((m) => m.peer.address);
-const rmFor = (c: Collector, address: string): RouteMonitoringMessage[] => c.ofType('routeMonitoring').filter((m) => m.peer.address === address);
+const peerUps = (c: TestCollector): string[] => c.ofType('peerUp').map((m) => m.peer.address);
+const rmFor = (c: TestCollector, address: string): RouteMonitoringMessage[] => c.ofType('routeMonitoring').filter((m) => m.peer.address === address);
 const isEor = (m: RouteMonitoringMessage): boolean => m.update.equals(encodeEndOfRib('ipv4-unicast'));
 
 describe('BMP engine: initial table', () => {
@@ -412,7 +414,7 @@ describe('BMP engine: bounded memory', () => {
     slow.resumeReading();
     await slow.waitFor('Termination after the backlog', (c) => c.ofType('termination').length === 1 && c.closedSessions === 1, 30_000);
     // The new session may already have begun: look at the first one alone.
-    const firstSession = slow.sessions[0]!;
+    const firstSession = slow.sessions[0]!.messages;
     expect(firstSession.at(-1)).toEqual({ type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'buffer limit reached' }] });
     // What the slow collector got before the Termination is a gap-free prefix of the stream.
     expect(firstSession.filter((m) => m.type === 'routeMonitoring').length).toBeLessThan(sent + 1);
@@ -425,8 +427,8 @@ describe('BMP engine: bounded memory', () => {
     // timer), no flap counted; Initiation, Peer Up and the Adj-RIB-In replayed (the loss was bmpd's:
     // no ROUTE-REFRESH asked of the neighbor).
     await eventually('server 1 up again', () => r.ups.filter((u) => u.id === 1).length === 2);
-    await slow.waitFor('second session', (c) => c.sessionStarts.length === 2 && c.ofType('peerUp').length === 2);
-    const second = slow.sessions[1]!.map((m: BmpMessage) => m.type);
+    await slow.waitFor('second session', (c) => c.sessions.length === 2 && c.ofType('peerUp').length === 2);
+    const second = slow.sessions[1]!.messages.map((m: BmpMessage) => m.type);
     expect(second.slice(0, 2)).toEqual(['initiation', 'peerUp']);
     await eventually(`the replay (${r.speaker.replays.length - replaysBefore})`, () => r.speaker.replays.length === replaysBefore + 1);
     expect(r.speaker.refreshes.length).toBe(refreshesBefore);
@@ -451,8 +453,8 @@ describe('BMP engine: bounded memory', () => {
     }
     expect(r.downs).toEqual([{ id: 1, reason: 'buffer limit reached' }]);
     slow.resumeReading();
-    await slow.waitFor('the replayed table and its End-of-RIB', (c) => c.sessionStarts.length === 2 && rmFor(c, A.address).some(isEor), 30_000);
-    const second = slow.sessions[1]!;
+    await slow.waitFor('the replayed table and its End-of-RIB', (c) => c.sessions.length === 2 && rmFor(c, A.address).some(isEor), 30_000);
+    const second = slow.sessions[1]!.messages;
     expect(second.map((m) => m.type)).toEqual(['initiation', 'peerUp', 'routeMonitoring', 'routeMonitoring', 'routeMonitoring']);
     expect(r.speaker.replays).toEqual([A.key]);
     await eventually('resync done', () => r.engine.snapshot().monitoringQ === 0);
@@ -620,14 +622,14 @@ describe('BMP engine: server lifecycle', () => {
     await bringUp(r, 2, 1, 2);
     await c3.waitFor('Initiation and Peer Up', (c) => c.ofType('peerUp').length === 1);
     expect(c1.types()).toEqual(['initiation', 'peerUp']);
-    expect(c1.connections).toHaveLength(1);
+    expect(c1.sessions).toHaveLength(1);
 
     // 'clear ip bgp bmp server 1': Termination reason 0, then a new session at once (the manual
     // clock does not move: no delay timer), not counted as a flap.
     expect(r.engine.resetServer(1)).toBe('reset');
     await c1.waitFor('Termination', (c) => c.ofType('termination').length === 1 && c.closedSessions === 1);
     expect(c1.ofType('termination')[0]!.information).toContainEqual({ kind: 'reason', reason: 0 });
-    await c1.waitFor('second session', (c) => c.sessionStarts.length === 2 && c.ofType('peerUp').length === 2);
+    await c1.waitFor('second session', (c) => c.sessions.length === 2 && c.ofType('peerUp').length === 2);
     expect(r.engine.snapshot().servers[0]).toMatchObject({ status: 'up', flaps: 0, consecutiveFailures: 0 });
     expect(c3.types()).toEqual(['initiation', 'peerUp']);
     expect(r.engine.resetServer(9)).toBe('not-configured');
@@ -640,7 +642,7 @@ describe('BMP engine: server lifecycle', () => {
     expect(r.engine.resetServer(1)).toBe('not-activated');
     await r.clock.advanceAsync(5000);
     await sleep(100);
-    expect(c1.connections).toHaveLength(0);
+    expect(c1.sessions).toHaveLength(0);
     expect(r.engine.snapshot().servers[0]).toMatchObject({ status: 'disabled', connectionAttempts: 0 });
   });
 

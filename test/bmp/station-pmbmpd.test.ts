@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serializeParts, type PerPeerHeader } from '../../src/bmp/codec/index.js';
+import { serializeParts } from '../../src/bmp/codec/index.js';
 import { StationSession } from '../../src/bmp/station.js';
-import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { freePort, tempDir } from '../bgp/integration/daemons.js';
-import { sleep, until } from './collector.js';
+import { sleep, until } from '../support/collector.js';
 import { Pmbmpd } from './integration/pmbmpd.js';
 
 // Loopback range of this test file: 127.0.5.1 (pmbmpd) and 127.0.5.2 (bmpd's source address).
@@ -35,16 +35,7 @@ describe('pmbmpd (pmacct 1.7.7) decodes what a station sends', () => {
     station.on('error', () => undefined);
     station.start();
     await until(() => station.status === 'up', 'station up', 10_000);
-    const peer: PerPeerHeader = {
-      peerType: 0,
-      distinguisher: Buffer.alloc(8),
-      address: '127.0.3.1',
-      postPolicy: false,
-      legacyAsPath: false,
-      asn: 65030,
-      bgpId: '127.0.3.1',
-      timestamp: { seconds: Math.floor(Date.now() / 1000), microseconds: 0 },
-    };
+    const peer = perPeerHeader({ address: '127.0.3.1', timestamp: { seconds: Math.floor(Date.now() / 1000), microseconds: 0 } });
     station.send(
       serializeParts({
         type: 'peerUp',

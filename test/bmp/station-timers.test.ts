@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StationSession, type StationConfig } from '../../src/bmp/station.js';
 import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { freePort } from '../bgp/integration/daemons.js';
-import { TestCollector, sleep, until } from './collector.js';
+import { TestCollector, sleep, until } from '../support/collector.js';
 
 // Loopback range of this test file: 127.0.5.20-29. Timers run on a manual
 // clock; connections are real.
@@ -13,7 +13,7 @@ let clock: ManualClock;
 const stations: StationSession[] = [];
 
 beforeEach(async () => {
-  collector = await new TestCollector(HOST).listen();
+  collector = await TestCollector.start(HOST);
   clock = new ManualClock();
 });
 afterEach(async () => {
@@ -37,9 +37,9 @@ function station(overrides: Partial<StationConfig> = {}, port = collector.port):
 }
 
 async function bringUp(s: StationSession, advanceMs: number): Promise<void> {
-  const before = collector.connections.length;
+  const before = collector.sessions.length;
   clock.advance(advanceMs);
-  await until(() => s.status === 'up' && collector.connections.length === before + 1, 'session up');
+  await until(() => s.status === 'up' && collector.sessions.length === before + 1, 'session up');
 }
 
 /** The collector drops the current session; resolves once the station noticed. */
@@ -55,7 +55,7 @@ describe('StationSession timers (manual clock)', () => {
     expect(s.state().nextAttemptInMs).toBe(20_000);
     clock.advance(19_999);
     await sleep(100);
-    expect(collector.connections).toHaveLength(0);
+    expect(collector.sessions).toHaveLength(0);
     expect(s.state().connectionAttempts).toBe(0);
     await bringUp(s, 1);
     await until(() => collector.last!.messages.length === 1, 'Initiation');
@@ -86,7 +86,7 @@ describe('StationSession timers (manual clock)', () => {
     expect(s.state()).toMatchObject({ status: 'down', tcb: '0x0', nextAttemptInMs: 40_000, flaps: 1, flapping: false });
     clock.advance(39_999);
     await sleep(100);
-    expect(collector.connections).toHaveLength(1);
+    expect(collector.sessions).toHaveLength(1);
     await bringUp(s, 1);
     expect(s.state().tcb).not.toBe(firstTcb);
     expect(s.state().connectionAttempts).toBe(2);
@@ -104,7 +104,7 @@ describe('StationSession timers (manual clock)', () => {
     expect(s.state()).toMatchObject({ flapping: true, nextAttemptInMs: 120_000, consecutiveFailures: 2 });
     clock.advance(119_999);
     await sleep(100);
-    expect(collector.connections).toHaveLength(2);
+    expect(collector.sessions).toHaveLength(2);
     await bringUp(s, 1);
     await collectorDrops(s); // failure 3: still flapping, the session did not last
     expect(s.state()).toMatchObject({ nextAttemptInMs: 120_000, consecutiveFailures: 3 });
@@ -169,10 +169,10 @@ describe('StationSession timers (manual clock)', () => {
     s.start();
     await bringUp(s, 20_000);
     s.reset(2, 'buffer limit reached');
-    await until(() => s.status === 'up' && collector.connections.length === 2, 'reconnected without moving the clock');
+    await until(() => s.status === 'up' && collector.sessions.length === 2, 'reconnected without moving the clock');
     expect(downs).toEqual(['reset']);
     expect(s.state()).toMatchObject({ flaps: 0, consecutiveFailures: 0, connectionAttempts: 2 });
-    expect(collector.connections[0]!.messages.at(-1)).toEqual({ type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'buffer limit reached' }] });
+    expect(collector.sessions[0]!.messages.at(-1)).toEqual({ type: 'termination', information: [{ kind: 'reason', reason: 2 }, { kind: 'string', text: 'buffer limit reached' }] });
   });
 
   it('reset while waiting for the next attempt makes it now', async () => {
@@ -180,7 +180,7 @@ describe('StationSession timers (manual clock)', () => {
     s.start();
     expect(s.state().nextAttemptInMs).toBe(20_000);
     s.reset(0, 'reset by operator');
-    await until(() => s.status === 'up' && collector.connections.length === 1, 'connected without moving the clock');
+    await until(() => s.status === 'up' && collector.sessions.length === 1, 'connected without moving the clock');
   });
 
   it('after a reset, a failed reconnection retries after 1, 2, 4, 8 and 16 s, then the failure timers take over', async () => {
@@ -197,7 +197,7 @@ describe('StationSession timers (manual clock)', () => {
     }
     expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 40_000]);
     expect(s.state()).toMatchObject({ consecutiveFailures: 1, flaps: 0 });
-    collector = await new TestCollector(HOST).listen(); // afterEach closes it
+    collector = await TestCollector.start(HOST); // afterEach closes it
   });
 
   it('stop sends Termination (admin close), closes and schedules nothing', async () => {
@@ -220,6 +220,6 @@ describe('StationSession timers (manual clock)', () => {
     await s.stop();
     clock.advance(60_000);
     await sleep(100);
-    expect(collector.connections).toHaveLength(0);
+    expect(collector.sessions).toHaveLength(0);
   });
 });

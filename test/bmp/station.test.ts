@@ -1,32 +1,23 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serializeParts, type BmpMessage, type PerPeerHeader, routeMonitoringHeader } from '../../src/bmp/codec/index.js';
+import { serializeParts, type BmpMessage, routeMonitoringHeader } from '../../src/bmp/codec/index.js';
 import { StationSession, type StationConfig, type StationOptions } from '../../src/bmp/station.js';
-import { bgpNotification, bgpOpen, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
+import { bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { interfaceAddress } from '../../src/net/interfaces.js';
 import { startCapture } from '../net/capture.js';
-import { TestCollector, sleep, until } from './collector.js';
+import { TestCollector, sleep, until } from '../support/collector.js';
 
 // Loopback range of this test file: 127.0.5.30-39 (collector .30, update-source .31). Real clock, short delays.
 const HOST = '127.0.5.30';
 const SOURCE = '127.0.5.31';
 
-const peer: PerPeerHeader = {
-  peerType: 0,
-  distinguisher: Buffer.alloc(8),
-  address: '127.0.3.1',
-  postPolicy: false,
-  legacyAsPath: false,
-  asn: 65030,
-  bgpId: '127.0.3.1',
-  timestamp: { seconds: 1_700_000_000, microseconds: 0 },
-};
+const peer = perPeerHeader({ address: '127.0.3.1' });
 
 let collector: TestCollector;
 const stations: StationSession[] = [];
 beforeEach(async () => {
-  collector = await new TestCollector(HOST).listen();
+  collector = await TestCollector.start(HOST);
 });
 afterEach(async () => {
   await Promise.all(stations.splice(0).map((s) => s.stop()));
@@ -44,9 +35,9 @@ function station(config: Partial<StationConfig> = {}, options: Partial<StationOp
 }
 
 async function up(s: StationSession): Promise<void> {
-  const before = collector.connections.length;
+  const before = collector.sessions.length;
   s.start();
-  await until(() => s.status === 'up' && collector.connections.length > before, 'station up');
+  await until(() => s.status === 'up' && collector.sessions.length > before, 'station up');
 }
 
 describe('StationSession with a real collector', () => {
@@ -141,7 +132,7 @@ describe('StationSession with a real collector', () => {
     expect(s.send([header, update])).toBe(false); // dropped while the reset is under way
     // The stuck collector never takes the Termination: the close times out and the station
     // connects again at once (bmpd's buffer is not the collector's failure: no flap).
-    await until(() => collector.connections.length === 2 && s.status === 'up', 'reconnected', 10_000);
+    await until(() => collector.sessions.length === 2 && s.status === 'up', 'reconnected', 10_000);
     expect(downs).toEqual(['reset']);
     expect(s.state()).toMatchObject({ flaps: 0, consecutiveFailures: 0 });
     first.socket.resume();
@@ -197,7 +188,7 @@ describe('StationSession with a real collector', () => {
     }
     s.reset(2, 'buffer limit reached');
     first.socket.resume();
-    await until(() => first.closed && collector.connections.length === 2 && collector.last!.messages.length === 1, 'first session drained, second has its Initiation');
+    await until(() => first.closed && collector.sessions.length === 2 && collector.last!.messages.length === 1, 'first session drained, second has its Initiation');
     // Every message of the first session the collector got (Termination included), plus the new Initiation.
     expect(s.state().messagesSent).toBe(first.messages.length + 1);
     expect(first.messages.length).toBeLessThan(queued + 1);
@@ -240,7 +231,7 @@ describe('StationSession with a real collector', () => {
     const downAt = Date.now();
     await until(() => downs.length === 1, 'down');
     expect(s.state().nextAttemptInMs).toBeGreaterThan(100);
-    await until(() => collector.connections.length === 2 && s.status === 'up', 'reconnect');
+    await until(() => collector.sessions.length === 2 && s.status === 'up', 'reconnect');
     expect(Date.now() - downAt).toBeGreaterThanOrEqual(190);
     await until(() => collector.last!.messages.length === 1, 'Initiation on the new session');
     expect(collector.last!.messages[0]!.type).toBe('initiation');

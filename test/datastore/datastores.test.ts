@@ -169,7 +169,7 @@ describe('edit-config errors for bad content', () => {
     const ds = await datastores();
     const err = await rejected(ds.editConfig('running', bgp('<as-number>65000</as-number><no-such-leaf>1</no-such-leaf>'), {}, 1));
     expect(err.errors[0]!.tag).toBe('unknown-element');
-    expect(err.errors[0]!.info['bad-element']).toBe('no-such-leaf');
+    expect(err.errors[0]!.info.badElement).toBe('no-such-leaf');
   });
 
   it('an out-of-range value is invalid-value with the leaf path', async () => {
@@ -328,7 +328,7 @@ describe('locks (RFC 6241 §7.5)', () => {
     ds.lock('running', 5);
     const err = await rejected(() => ds.lock('running', 6));
     expect(err.errors[0]!.tag).toBe('lock-denied');
-    expect(err.errors[0]!.info['session-id']).toBe('5');
+    expect(err.errors[0]!.info.sessionId).toBe(5);
   });
 
   it('edits of a datastore locked by another session are in-use', async () => {

@@ -8,13 +8,13 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastores } from '../../src/datastore/datastores.js';
-import { DatastoreError } from '../../src/datastore/errors.js';
+import { DatastoreError, NACM_RULE_PATH } from '../../src/datastore/errors.js';
 import { AccessControl } from '../../src/netconf/access-control.js';
 import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
 import { configChangeEvent, NC_NOTIFICATIONS_NS } from '../../src/netconf/notifications.js';
 import { NETCONF_BASE_NS, RpcError } from '../../src/netconf/rpc-error.js';
 import type { ParsedOperation, RpcContext } from '../../src/netconf/rpc.js';
-import type { SessionInfo } from '../../src/netconf/session.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
@@ -186,7 +186,7 @@ describe('RFC 8341 Appendix A, adapted to bmpd', () => {
     expect(await write(guest, grow.replace('guest was here', 'again'))).toBe('access-denied');
   });
 
-  it('refuses rule paths that name anything but list keys: write and notification checks match on keys only', async () => {
+  it('refuses rule paths that are not node-instance-identifiers (non-key predicates, positions, wildcards, //, axes, unions) with invalid-value: write and notification checks match on keys only', async () => {
     // libyang checks node-instance-identifier values as it loads /nacm, so a predicate on a non-key leaf,
     // a position or a predicate on a container never reaches the rules (README, access control).
     const withPath = (name: string, path: string) => `<nacm xmlns="${NACM_NS}" xmlns:b="${BMPD}"><rule-list><name>limited-acl</name>` +
@@ -196,11 +196,24 @@ describe('RFC 8341 Appendix A, adapted to bmpd', () => {
       ["/b:bgp/b:neighbor[b:remote-as='65003']", 'Key expected instead of leaf "remote-as"'],
       ['/b:bgp/b:neighbor[1]', 'Positional predicate'],
       ["/b:bgp[b:as-number='65000']", 'List predicate defined for container'],
+      // Wildcards and other XPath: a node-instance-identifier is an instance-identifier (§3.2.5),
+      // so libyang takes none of them, and the write and notification matcher never meets one.
+      ['/b:bgp/b:*', 'Not found node "*"'],
+      ['/b:*', 'Not found node "*"'],
+      ['/*', 'Prefix missing for "*"'],
+      ['//b:password', 'Recursive Path'],
+      ['/b:bgp//b:password', 'Unparsed characters'],
+      ['/b:bgp/b:neighbor/b:password | /b:bgp/b:bmp', 'Unparsed characters'],
+      ['/b:bgp/b:neighbor/..', '".."'],
+      ['/b:bgp/b:neighbor/descendant::b:password', 'descendant'],
+      ["/b:bgp/b:neighbor[b:address!='1']", 'Non-equal'],
+      ['/b:bgp/neighbor', 'Prefix missing for "neighbor"'],
     ] as const) {
       const err = await ds.editConfig('running', withPath('unmatchable', path), {}, andy.id).catch((e: unknown) => e);
       expect(err, path).toBeInstanceOf(DatastoreError);
       expect((err as DatastoreError).errors[0], path).toMatchObject({ tag: 'invalid-value', message: expect.stringContaining(why),
         path: expect.stringContaining("rule[name='unmatchable']/path") });
+      expect((err as DatastoreError).errors[0]!.message, path).toContain(NACM_RULE_PATH);
     }
     expect(ds.tree('running').print({ format: 'xml' })).toBe(before);
     expect(await write(andy, withPath('by-address', "/b:bgp/b:neighbor[b:address='127.0.3.1']"))).toBe('permit');

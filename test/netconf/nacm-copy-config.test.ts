@@ -10,7 +10,7 @@ import { Datastores } from '../../src/datastore/datastores.js';
 import { DatastoreError } from '../../src/datastore/errors.js';
 import { AccessControl } from '../../src/netconf/access-control.js';
 import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
-import type { SessionInfo } from '../../src/netconf/session.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';

@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Daemon, freePort, gobgpdToml, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
+import { Pmbmpd } from '../bmp/integration/pmbmpd.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 
 const SCRIPT = join(ROOT, 'test', 'netconf', 'clients', 'nacm.py');
@@ -110,7 +112,10 @@ describe('NACM with three users (ncclient)', () => {
     const operatorEvents = (r.op_notifications as string[]).filter((n) => n.includes('netconf-config-change'));
     const seen = operatorEvents.find((n) => n.includes("bmpd:server[bmpd:id='1']/bmpd:description"));
     expect(seen).toBeDefined();
-    expect(seen).not.toContain('password');
+    // RFC 8341 §3.4.6: permitted the event type, the operator gets every edit, the password's path
+    // included; a notification never carries the password itself.
+    expect(seen).toContain("bmpd:neighbor[bmpd:address='127.0.3.1']/bmpd:password");
+    for (const n of r.op_notifications as string[]) expect(n).not.toContain('s3cret');
     // The operator's rule denies session-start events: it got none.
     expect((r.op_notifications as string[]).some((n) => n.includes('netconf-session-start'))).toBe(false);
     expect((r.admin_notifications as string[]).length).toBeGreaterThan(0);
@@ -209,3 +214,111 @@ describe('users changed under a running agent (bmpd-adduser, SIGHUP)', () => {
     }
   });
 });
+
+// RFC 8341 §3.4.6 with real subscribers and real events: gobgpd neighbors and pmbmpd collectors
+// stopped by pid while admin, operator and quiet are subscribed. Addresses of this test: bmpd
+// 127.0.25.1 (BGP port 17926); gobgpd 127.0.25.2 and .3 (APIs :50252, :50253); pmbmpd .10 and .11.
+describe('notifications under NACM with real neighbors and collectors (RFC 8341 §3.4.6)', () => {
+  const BMPD = '127.0.25.1';
+  const HIDDEN = { address: '127.0.25.2', api: '127.0.25.2:50252', as: 65252 };
+  const SHOWN = { address: '127.0.25.3', api: '127.0.25.3:50253', as: 65253 };
+  const BGP_PORT = 17926;
+  const NS = 'urn:bmpd:yang:bmpd';
+  const NACM = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
+  const daemons: Daemon[] = [];
+  const collectors: Pmbmpd[] = [];
+  let agent: RunningAgent | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    for (const d of daemons) await d.stop();
+    for (const c of collectors) await c.stop();
+  });
+
+  const events = (xmls: string[], name: string) => xmls.filter((x) => x.includes(`<${name} `));
+  const about = (xmls: string[], name: string, text: string) => events(xmls, name).filter((x) => x.includes(text));
+
+  it('a user denied reading a neighbor or a server still gets their events, whole; a user denied the event type gets none of that type; the counter counts those', async () => {
+    const dir = stateDir();
+    await user(dir, 'admin', ['admin']);
+    await user(dir, 'operator', ['operators']);
+    await user(dir, 'quiet', ['quiet']);
+    const [aDir, bDir] = [tempDir('nacm-notify-a'), tempDir('nacm-notify-b')];
+    dirs.push(aDir, bDir);
+    const [a, b] = [await Pmbmpd.start(aDir, '127.0.25.10', await freePort('127.0.25.10')),
+      await Pmbmpd.start(bDir, '127.0.25.11', await freePort('127.0.25.11'))];
+    collectors.push(a, b);
+    for (const g of [HIDDEN, SHOWN]) {
+      const gDir = tempDir('nacm-notify-gobgpd');
+      dirs.push(gDir);
+      daemons.push(await startGobgpd({ dir: gDir, api: g.api, toml: gobgpdToml({ as: g.as, routerId: g.address, port: -1, localAddresses: [g.address] },
+        [{ address: BMPD, peerAs: 65000, localAddress: g.address, remotePort: BGP_PORT }]) }));
+    }
+    agent = await startAgent({ stateDir: dir });
+    const port = agent.port;
+    const neighbor = (g: typeof HIDDEN) => `<neighbor><address>${g.address}</address><remote-as>${g.as}</remote-as><passive>true</passive>` +
+      '<bmp-activate><all/></bmp-activate></neighbor>';
+    const server = (id: number, c: Pmbmpd) => `<server><id>${id}</id><activate/><address>${c.host}</address><port-number>${c.port}</port-number>` +
+      '<initial-delay>1</initial-delay><update-source>lo</update-source></server>';
+    const config = join(dir, 'config.xml');
+    writeFileSync(config, `<config><bgp xmlns="${NS}"><as-number>65000</as-number><router-id>${BMPD}</router-id>
+      <listen><address>${BMPD}</address><port>${BGP_PORT}</port></listen>
+      <bmp>${server(1, a)}${server(2, b)}</bmp>${neighbor(HIDDEN)}${neighbor(SHOWN)}</bgp>
+      <nacm xmlns="${NACM}" xmlns:b="${NS}">
+        <rule-list><name>operators</name><group>operators</group>
+          <rule><name>hide-neighbor</name><module-name>bmpd</module-name><path>/b:bgp/b:neighbor[b:address='${HIDDEN.address}']</path>
+            <access-operations>read</access-operations><action>deny</action></rule>
+          <rule><name>hide-server-2</name><module-name>bmpd</module-name><path>/b:bgp/b:bmp/b:server[b:id='2']</path>
+            <access-operations>read</access-operations><action>deny</action></rule></rule-list>
+        <rule-list><name>quiet</name><group>quiet</group>
+          <rule><name>no-neighbor-events</name><module-name>bmpd</module-name><notification-name>bgp-neighbor-state-change</notification-name>
+            <access-operations>read</access-operations><action>deny</action></rule></rule-list>
+      </nacm></config>`);
+    expect((await runPython<{ edit: Attempt }>(SCRIPT, ['edit', port, 'admin', config])).edit).toBe('ok');
+    const get = async (who: string, xpath: string) => (await runPython<{ data: string }>(SCRIPT, ['get', port, who, xpath])).data;
+    await waitFor('both neighbors established', async () => (await get('admin', '/bmpd:bgp/neighbor/state/session-state')).match(/>established</g)?.length === 2, 40_000, 200);
+    await waitFor('both servers up', async () => (await get('admin', '/bmpd:bgp/bmp/server/state/status')).match(/>up</g)?.length === 2, 40_000, 200);
+    // What the operator's rules hide from a read: that neighbor and that server.
+    const seenByOperator = await get('operator', '/bmpd:bgp');
+    expect(seenByOperator).toContain(SHOWN.address);
+    expect(seenByOperator).not.toContain(HIDDEN.address);
+    expect(seenByOperator).not.toContain(b.host);
+
+    const counters = async () => Number(/<denied-notifications>(\d+)</.exec(await get('admin', '/ietf-netconf-acm:nacm/denied-notifications'))![1]);
+    const stop = join(dir, 'stop');
+    const subscribers = ['admin', 'operator', 'quiet'].map((who) => ({
+      who,
+      ready: join(dir, `${who}.ready`),
+      run: undefined as Promise<{ notifications: string[] }> | undefined,
+    }));
+    for (const s of subscribers) s.run = runPython(SCRIPT, ['subscribe', port, s.who, s.ready, stop], 180_000);
+    await waitFor('three subscriptions', () => subscribers.every((s) => existsSync(s.ready)), 40_000, 200);
+    const before = await counters();
+
+    // The events: both neighbors go down (gobgpd stopped by pid), then both collectors close.
+    await daemons[0]!.stop();
+    await waitFor('the hidden neighbor down', async () => (await get('admin', `/bmpd:bgp/neighbor[address='${HIDDEN.address}']/state/session-state`)).includes('>established<') === false, 40_000, 200);
+    await daemons[1]!.stop();
+    await b.stop();
+    await a.stop();
+    await waitFor('both servers down', async () => (await get('admin', '/bmpd:bgp/bmp/server/state/status')).match(/>up</g) === null, 40_000, 200);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await counters();
+    writeFileSync(stop, '');
+    const [admin, operator, quiet] = await Promise.all(subscribers.map((s) => s.run!)).then((r) => r.map((x) => x.notifications));
+
+    // The admin: every event.
+    for (const g of [HIDDEN, SHOWN]) expect(about(admin!, 'bgp-neighbor-state-change', `<address>${g.address}</address>`).length, g.address).toBeGreaterThan(0);
+    for (const id of [1, 2]) expect(about(admin!, 'bmp-server-state-change', `<server>${id}</server>`).length, `server ${id}`).toBeGreaterThan(0);
+    // The operator may not read that neighbor or server, but may read the event types: it gets the same events, whole.
+    expect(events(operator!, 'bgp-neighbor-state-change')).toEqual(events(admin!, 'bgp-neighbor-state-change'));
+    expect(events(operator!, 'bmp-server-state-change')).toEqual(events(admin!, 'bmp-server-state-change'));
+    expect(about(operator!, 'bmp-server-state-change', `<address>${b.host}</address>`).length).toBeGreaterThan(0);
+    // quiet's rule denies one event type: none of it, the other type whole.
+    expect(events(quiet!, 'bgp-neighbor-state-change')).toEqual([]);
+    expect(events(quiet!, 'bmp-server-state-change')).toEqual(events(admin!, 'bmp-server-state-change'));
+    // denied-notifications counts quiet's withheld events, and nothing else.
+    expect(after - before).toBe(events(admin!, 'bgp-neighbor-state-change').length);
+  }, 180_000);
+});
+

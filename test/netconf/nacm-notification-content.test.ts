@@ -1,15 +1,18 @@
-// RFC 8341 §3.4.6 for the content of bmpd's own notifications: a subscriber
-// whose event type is permitted still gets no bgp-neighbor-state-change or
-// bmp-server-state-change about a neighbor or server it may not read, and
-// denied-notifications counts each one withheld. Through the NotificationStream
-// as the server wires it (access → AccessControl.notificationFor).
+// RFC 8341 §3.4.6 for bmpd's own notifications and netconf-config-change: the
+// event type decides alone ("If the user is authorized to receive the
+// notification event type, then it is also authorized to receive any data it
+// contains"). A subscriber whose rules deny reading a neighbor or server still
+// gets the events about it, whole; a notification-name rule withholds an event
+// type, and only that counts in denied-notifications. Through the
+// NotificationStream as the server wires it (access → AccessControl.notificationFor).
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neighborNotification, serverNotification } from '../../src/agent/notifications.js';
 import { AccessControl } from '../../src/netconf/access-control.js';
 import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
-import { NotificationStream } from '../../src/netconf/notifications.js';
-import type { SessionInfo } from '../../src/netconf/session.js';
+import { configChangeEvent, NotificationStream, type NotificationEvent } from '../../src/netconf/notifications.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
+import type { DiffChange } from 'libyang-wasm';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
@@ -26,6 +29,8 @@ const NACM = `<nacm xmlns="${NACM_NS}"><enable-nacm>true</enable-nacm><read-defa
     ${rule('hide-vrf-red', "/b:bgp/b:vrf[b:name='red']")}
     ${rule('hide-server-2', "/b:bgp/b:bmp/b:server[b:id='2']")}
     ${rule('hide-blue-ipv6', "/b:bgp/b:vrf[b:name='blue']/b:address-family[b:afi='ipv6']")}
+    <rule><name>no-neighbor-events</name><module-name>bmpd</module-name><notification-name>bgp-neighbor-state-change</notification-name>
+      <access-operations>read</access-operations><action>deny</action></rule>
   </rule-list>
 </nacm>`;
 
@@ -66,7 +71,7 @@ beforeAll(async () => {
 afterAll(() => model.context.destroy());
 
 /** Who of blind, partly and admin got the event, and how many were withheld (denied-notifications). */
-function deliver(event: ReturnType<typeof neighborNotification>): { to: string[]; denied: number } {
+function deliver(event: NotificationEvent): { to: string[]; denied: number } {
   const before = access.counters.deniedNotifications;
   const counts = [blind, partly, admin].map((s) => received.get(s.id)!.length);
   stream.publish(event);
@@ -74,23 +79,30 @@ function deliver(event: ReturnType<typeof neighborNotification>): { to: string[]
   return { to, denied: access.counters.deniedNotifications - before };
 }
 
-describe('notification content under NACM (RFC 8341 §3.4.6)', () => {
-  it('bgp-neighbor-state-change reaches only who may read that neighbor', () => {
-    expect(deliver(neighborNotification('127.0.3.1', null, null))).toEqual({ to: ['admin'], denied: 2 });
-    expect(deliver(neighborNotification('127.0.4.1', null, { kind: 'remote-closed' }))).toEqual({ to: ['partly', 'admin'], denied: 1 });
-    expect(received.get(partly.id)!.at(-1)).toContain('<address>127.0.4.1</address>');
+describe('notification authorization (RFC 8341 §3.4.6): the event type decides, not the data it names', () => {
+  it('bgp-neighbor-state-change reaches a subscriber who may not read that neighbor, whole; a notification-name rule withholds it', () => {
+    // blind may read no global neighbor, partly not 127.0.3.1; partly's rule-list also denies the event type.
+    expect(deliver(neighborNotification('127.0.3.1', null, null))).toEqual({ to: ['blind', 'admin'], denied: 1 });
+    expect(received.get(blind.id)!.at(-1)).toContain('<address>127.0.3.1</address>');
+    expect(deliver(neighborNotification('127.0.5.1', 'red', { kind: 'remote-closed' }))).toEqual({ to: ['blind', 'admin'], denied: 1 });
+    expect(received.get(blind.id)!.at(-1)).toContain('<vrf>red</vrf>');
   });
 
-  it('a VRF neighbor is judged by its entry under the VRF', () => {
-    // The no-neighbors rule names the global list only; the partial rule hides VRF red entirely.
-    expect(deliver(neighborNotification('127.0.5.1', 'red', null))).toEqual({ to: ['blind', 'admin'], denied: 1 });
-    expect(deliver(neighborNotification('127.0.5.1', 'blue', null))).toEqual({ to: ['blind', 'partly', 'admin'], denied: 0 });
-    // IPv6 unicast over an IPv4 session: the entry under 'address-family ipv6 vrf blue' decides.
-    expect(deliver(neighborNotification('127.0.5.1', 'blue', null, 'ipv6'))).toEqual({ to: ['blind', 'admin'], denied: 1 });
+  it('bmp-server-state-change reaches a subscriber who may not read that server', () => {
+    expect(deliver(serverNotification(2, '127.0.1.2', 5000, 'up', 'connection established', []))).toEqual({ to: ['blind', 'partly', 'admin'], denied: 0 });
+    expect(received.get(partly.id)!.at(-1)).toContain('<server>2</server>');
   });
 
-  it('bmp-server-state-change reaches only who may read that server', () => {
-    expect(deliver(serverNotification(2, '127.0.1.2', 5000, 'up', 'connection established', []))).toEqual({ to: ['blind', 'admin'], denied: 1 });
-    expect(deliver(serverNotification(1, '127.0.1.1', 5000, 'down', 'connection refused', []))).toEqual({ to: ['blind', 'partly', 'admin'], denied: 0 });
+  it('netconf-config-change lists every edit to every subscriber of the event type, paths of nodes it may not read included', () => {
+    const change = (path: string, schemaPath: string) => ({ path, schemaPath, operation: 'update', nodeType: 'leaf', inherited: false }) as unknown as DiffChange;
+    const event = configChangeEvent({ id: 9, username: 'admin', sourceHost: '127.0.0.1' }, [
+      change("/bmpd:bgp/neighbor[address='127.0.3.1']/password", '/bmpd:bgp/bmpd:neighbor/bmpd:password'),
+      change("/bmpd:bgp/bmp/server[id='2']/description", '/bmpd:bgp/bmpd:bmp/bmpd:server/bmpd:description'),
+    ], (m) => model.modules.find((x) => x.name === m)?.namespace ?? null);
+    expect(deliver(event)).toEqual({ to: ['blind', 'partly', 'admin'], denied: 0 });
+    for (const s of [blind, partly]) {
+      expect(received.get(s.id)!.at(-1)).toContain("bmpd:neighbor[bmpd:address='127.0.3.1']/bmpd:password");
+      expect(received.get(s.id)!.at(-1)).toContain("bmpd:server[bmpd:id='2']/bmpd:description");
+    }
   });
 });

@@ -231,11 +231,4 @@ describe('read pruning (§3.4.5) over a reply tree', () => {
       rule('server', '<module-name>bmpd</module-name><path>/b:bgp/b:bmp/b:server</path><access-operations>read</access-operations>'))), deny, 'u', ['g']);
     expect(hidden(r)).toContain('/bmpd:bgp/bmp');
   });
-
-  it('canRead follows the same decisions for one node and its ancestors', () => {
-    const r = new UserRules(config(''), deny, 'u', []);
-    expect(r.canRead("/bmpd:bgp/neighbor[address='10.0.0.1']/password", '/bmpd:bgp/bmpd:neighbor/bmpd:password')).toBe(false);
-    expect(r.canRead("/bmpd:bgp/neighbor[address='10.0.0.1']/remote-as", '/bmpd:bgp/bmpd:neighbor/bmpd:remote-as')).toBe(true);
-    expect(r.canRead('/ietf-netconf-acm:nacm/enable-nacm', '/ietf-netconf-acm:nacm/ietf-netconf-acm:enable-nacm')).toBe(false);
-  });
 });

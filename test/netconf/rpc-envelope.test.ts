@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RpcError, RpcErrorList, rpcErrorsOf } from '../../src/netconf/rpc-error.js';
-import { XmlParseError, parseXmlMessage, readRpc, rpcReplyXml } from '../../src/netconf/rpc.js';
+import { readRpc, rpcReplyXml } from '../../src/netconf/rpc.js';
+import { XmlParseError, parseXmlMessage } from '../../src/netconf/xml.js';
 
 const NS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 

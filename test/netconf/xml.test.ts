@@ -1,8 +1,11 @@
-// The bounded XML front (src/netconf/xml.ts): what the pre-scan counts, what
-// the envelope tree keeps, and that the defaults admit the largest legitimate
-// message.
+// The XML layer (src/netconf/xml.ts): what the pre-scan counts, what the
+// envelope tree keeps, that the defaults admit the largest legitimate message,
+// fragments, namespace scope and escaping.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, checkXmlLimits, parseXmlMessage } from '../../src/netconf/xml.js';
+import {
+  DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, XmlParseError, checkXmlLimits, declareNamespaces, escapeAttribute,
+  escapeText, parseXmlFragment, parseXmlMessage, textElement,
+} from '../../src/netconf/xml.js';
 
 const NS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 const limits = { maxDepth: 3, maxAttributesPerElement: 2, maxElements: 4 };
@@ -66,7 +69,7 @@ describe('parseXmlMessage', () => {
     expect(configNode.$$!.map((c) => c.$ns.local)).toEqual(['bgp']);
     expect(configNode.$$![0]!.$$).toBeUndefined(); // depth 5 and below: not objects
     expect(ENVELOPE_TREE_DEPTH).toBe(4);
-    expect(doc.slices.find((s) => s.slice.name === 'config')!.slice.innerXml).toBe(config);
+    expect(doc.slices[0]!.children.find((s) => s.name === 'config')!.innerXml).toBe(config);
   });
 
   it('still finds deep content that is not well-formed', () => {
@@ -83,5 +86,60 @@ describe('parseXmlMessage', () => {
       `<as-number>65000</as-number>${neighbors.join('')}</bgp></config></edit-config></rpc>`;
     expect(() => checkXmlLimits(message, DEFAULT_XML_LIMITS)).not.toThrow();
     expect(message.length).toBeLessThan(32 * 1024 * 1024);
+  });
+});
+
+describe('slices', () => {
+  it('a parameter\'s children are slices too, cut by the parser and not by a pattern', () => {
+    // A comment naming <config>, a '>' inside a quoted value and a prefixed <config>: a regular expression over
+    // <source>'s text finds the wrong start tag in each.
+    const config = '<b:bgp><b:as-number>65000</b:as-number></b:bgp>';
+    const doc = parseXmlMessage(`<rpc xmlns="${NS}" xmlns:nc="${NS}" message-id="1"><copy-config><target><running/></target>` +
+      `<source><!-- <config> --><nc:config a="x>y" xmlns:b="urn:b">${config}</nc:config></source></copy-config></rpc>`);
+    const [operation] = doc.slices;
+    const source = operation!.children.find((c) => c.name === 'source')!;
+    expect(source.children.map((c) => c.name)).toEqual(['config']);
+    expect(source.children[0]!.innerXml).toBe(config);
+    expect(source.children[0]!.namespaces).toEqual({ '': NS, nc: NS, b: 'urn:b' });
+    expect(source.children[0]!.children).toEqual([]); // below the parameter's children: no slices
+  });
+});
+
+describe('parseXmlFragment', () => {
+  it('builds every level of a fragment with several top-level elements, in the namespaces in scope', () => {
+    const tops = parseXmlFragment('<a><b><c><d><e><f>deep</f></e></d></c></b></a><p:g/>', { '': 'urn:x', p: 'urn:p' }, 100);
+    expect(tops.map((t) => `${t.$ns.uri} ${t.$ns.local}`)).toEqual(['urn:x a', 'urn:p g']);
+    let node = tops[0]!;
+    for (const name of ['b', 'c', 'd', 'e', 'f']) node = node.$$!.find((c) => c.$ns.local === name)!;
+    expect(node._).toBe('deep');
+    expect(node.$ns.uri).toBe('urn:x');
+  });
+
+  it('refuses more elements than asked for, and malformed or DOCTYPE-carrying text', () => {
+    expect(parseXmlFragment('<a/>'.repeat(10), {}, 10)).toHaveLength(10);
+    expect(() => parseXmlFragment('<a/>'.repeat(11), {}, 10)).toThrow(XmlLimitError);
+    expect(() => parseXmlFragment('<a><b></a>', {}, 10)).toThrow(XmlParseError);
+    expect(() => parseXmlFragment('<!DOCTYPE a><a/>', {}, 10)).toThrow(XmlParseError);
+  });
+});
+
+describe('declareNamespaces', () => {
+  it('puts the declarations in scope on each top-level element that does not make its own', () => {
+    expect(declareNamespaces('<a><b/></a><c xmlns="urn:own"/><!-- <d> --><e/>', { '': 'urn:x', p: 'urn:"p"' }))
+      .toBe('<a xmlns="urn:x" xmlns:p="urn:&quot;p&quot;"><b/></a><c xmlns:p="urn:&quot;p&quot;" xmlns="urn:own"/>' +
+        '<!-- <d> --><e xmlns="urn:x" xmlns:p="urn:&quot;p&quot;"/>');
+  });
+});
+
+describe('escaping', () => {
+  it('escapes what XML requires in text and in double-quoted attribute values', () => {
+    expect(escapeText('a<b>&c"\'')).toBe('a&lt;b&gt;&amp;c"\'');
+    expect(escapeAttribute('a"b\n\t\r<')).toBe('a&quot;b&#10;&#9;&#13;&lt;');
+    expect(textElement('x', 'R&D')).toBe('<x>R&amp;D</x>');
+    // What is escaped reads back as it was written.
+    const value = 'a"b\n<&>\'';
+    const root = parseXmlMessage(`<x y="${escapeAttribute(value)}">${escapeText(value)}</x>`).root;
+    expect(root.$!['y']!.value).toBe(value);
+    expect(root._).toBe(value);
   });
 });

@@ -274,13 +274,7 @@ async function benchGobgpd(feed, shape, collectorPort, { tee }) {
         // fails, so the dump phase waits for its Statistics Reports (15 s is the least it accepts).
         gobgpd = await startGobgpd({
           dir, asn: EXPORTER_AS, address: ADDR.gobgpd, port: PORT, apiPort: PORT + 33000, generator: GENERATOR, generatorAs: GENERATOR_AS,
-          extraToml: `[[bmp-servers]]
-  [bmp-servers.config]
-    address = "${COLLECTOR}"
-    port = ${collectorPort}
-    route-monitoring-policy = "pre-policy"
-    statistics-timeout = 15
-`,
+          bmpServers: [{ address: COLLECTOR, port: collectorPort, statisticsTimeout: 15 }],
         });
         await until('gobgpd connects to the collector', () => live.connections > 0, 30_000);
       },

@@ -102,10 +102,29 @@ export function spawnLoadgen({ peer, port, local, as, prefixes, perUpdate, attrS
 }
 
 /**
- * Debian's gobgpd as a benchmark peer: passive towards the load generator, IPv4 unicast, plus any
- * extra TOML (e.g. [[bmp-servers]]). Returns once its gRPC API answers; `cli` runs the gobgp CLI.
+ * Debian's gobgpd as a benchmark peer: passive towards the load generator and any further `peers`
+ * (each with `families`, default IPv4 unicast), reporting to `bmpServers` (pre-policy; a
+ * `statisticsTimeout` in seconds asks for Statistics Reports). Returns once its gRPC API answers;
+ * `cli` runs the gobgp CLI.
  */
-export async function startGobgpd({ dir, asn, address, port, apiPort, generator, generatorAs, extraToml = '' }) {
+export async function startGobgpd({ dir, asn, address, port, apiPort, generator, generatorAs, peers = [], families = ['ipv4-unicast'], bmpServers = [] }) {
+  const neighbor = (peer, peerAs) => `[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${peer}"
+    peer-as = ${peerAs}
+  [neighbors.transport.config]
+    local-address = "${address}"
+    passive-mode = true
+${families.map((f) => `  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "${f}"
+`).join('')}`;
+  const bmpServer = (s) => `[[bmp-servers]]
+  [bmp-servers.config]
+    address = "${s.address}"
+    port = ${s.port}
+    route-monitoring-policy = "pre-policy"
+${s.statisticsTimeout ? `    statistics-timeout = ${s.statisticsTimeout}\n` : ''}`;
   writeFileSync(
     path.join(dir, 'gobgpd.toml'),
     `[global.config]
@@ -113,17 +132,7 @@ export async function startGobgpd({ dir, asn, address, port, apiPort, generator,
   router-id = "${address}"
   port = ${port}
   local-address-list = ["${address}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${generator}"
-    peer-as = ${generatorAs}
-  [neighbors.transport.config]
-    local-address = "${address}"
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-${extraToml}`,
+${[{ address: generator, asn: generatorAs }, ...peers].map((p) => neighbor(p.address, p.asn)).join('')}${bmpServers.map(bmpServer).join('')}`,
   );
   const logFd = openSync(path.join(dir, 'gobgpd.log'), 'w');
   const child = spawn('gobgpd', ['-f', path.join(dir, 'gobgpd.toml'), '-p', '-l', 'warn', '--api-hosts', `${address}:${apiPort}`, '--pprof-disable'], {

@@ -14,16 +14,12 @@ import { parseArgs } from 'node:util';
 import { AdjRibIn } from '../../dist/src/bgp/adj-rib-in.js';
 import { AttributeSetPool } from '../../dist/src/bgp/attribute-set-pool.js';
 import { BgpMessageReader, decodeUpdate } from '../../dist/src/bgp/codec/index.js';
-import { dfzWorkload, peerStream } from '../bgp-loadgen/dfz-workload.mjs';
+import { peerStream, WORKLOAD_OPTIONS, workloadFromArgs } from '../bgp-loadgen/dfz-workload.mjs';
 
 const { values: args } = parseArgs({
   options: {
     peers: { type: 'string', default: '1,4' },
-    ipv4: { type: 'string', default: '1000000' },
-    ipv6: { type: 'string', default: '220000' },
-    'attr-sets': { type: 'string', default: '300000' },
-    shared: { type: 'string', default: '0.2' },
-    seed: { type: 'string', default: '1' },
+    ...WORKLOAD_OPTIONS,
   },
 });
 const gc = globalThis.gc;
@@ -33,7 +29,7 @@ if (!gc) {
 }
 const counts = args.peers.split(',').map(Number);
 const maxPeers = Math.max(...counts);
-const workload = dfzWorkload({ seed: Number(args.seed), peers: maxPeers, ipv4: Number(args.ipv4), ipv6: Number(args.ipv6), attrSets: Number(args['attr-sets']), shared: Number(args.shared) });
+const workload = workloadFromArgs(args, maxPeers);
 
 function settled() {
   gc();

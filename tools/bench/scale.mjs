@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { NetconfClient } from './netconf-client.mjs';
+import { WORKLOAD_OPTIONS } from '../bgp-loadgen/dfz-workload.mjs';
 import { killPid, procStatus, sleep, startFrrBgpd, startGobgpd } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,11 +39,7 @@ const root = path.resolve(here, '../..');
 const { values: args } = parseArgs({
   options: {
     peers: { type: 'string', default: '1,4' },
-    ipv4: { type: 'string', default: '1000000' },
-    ipv6: { type: 'string', default: '220000' },
-    'attr-sets': { type: 'string', default: '300000' },
-    shared: { type: 'string', default: '0.2' },
-    seed: { type: 'string', default: '1' },
+    ...WORKLOAD_OPTIONS,
     generators: { type: 'string', default: '2' },
     'probe-ms': { type: 'string', default: '50' },
     with: { type: 'string', default: '' },
@@ -233,31 +230,11 @@ async function benchOther(receiver, peers) {
     const peerAddresses = Array.from({ length: peers }, (_, p) => `127.0.1.${p + 1}`);
     let daemon;
     if (receiver === 'gobgpd') {
-      const neighbors = peerAddresses.slice(1).map((a) => `[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${a}"
-    peer-as = ${ASN}
-  [neighbors.transport.config]
-    local-address = "${address}"
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`).join('');
       daemon = await startGobgpd({
         dir, asn: ASN, address, port: 179, apiPort: 50099, generator: peerAddresses[0], generatorAs: ASN,
-        extraToml: `  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-${neighbors}[[bmp-servers]]
-  [bmp-servers.config]
-    address = "${COLLECTOR}"
-    port = ${PORTS.c1}
-    route-monitoring-policy = "pre-policy"
-`,
+        peers: peerAddresses.slice(1).map((a) => ({ address: a, asn: ASN })),
+        families: ['ipv4-unicast', 'ipv6-unicast'],
+        bmpServers: [{ address: COLLECTOR, port: PORTS.c1 }],
       });
     } else {
       const lines = peerAddresses.slice(1).map((a) => ` neighbor ${a} remote-as ${ASN}\n neighbor ${a} passive\n`).join('');

@@ -18,7 +18,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { dfzWorkload, peerStream } from './dfz-workload.mjs';
+import { peerStream, WORKLOAD_OPTIONS, workloadFromArgs } from './dfz-workload.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { BgpMessageReader, MessageType, encodeKeepalive, encodeOpen } = await import(path.join(root, 'dist/src/bgp/codec/index.js'));
@@ -31,11 +31,7 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '1' },
     'local-prefix': { type: 'string', default: '127.0.1.' },
     as: { type: 'string', default: '65001' },
-    seed: { type: 'string', default: '1' },
-    ipv4: { type: 'string', default: '1000000' },
-    ipv6: { type: 'string', default: '220000' },
-    'attr-sets': { type: 'string', default: '300000' },
-    shared: { type: 'string', default: '0.2' },
+    ...WORKLOAD_OPTIONS,
     peers: { type: 'string', default: '16' },
     'route-refresh': { type: 'boolean', default: false },
   },
@@ -46,7 +42,7 @@ if (!args.peer) {
 }
 const say = (o) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
 const asn = Number(args.as);
-const workload = dfzWorkload({ seed: Number(args.seed), peers: Number(args.peers), ipv4: Number(args.ipv4), ipv6: Number(args.ipv6), attrSets: Number(args['attr-sets']), shared: Number(args.shared) });
+const workload = workloadFromArgs(args, Number(args.peers));
 const first = Number(args.first);
 const sockets = [];
 let stopping = false;

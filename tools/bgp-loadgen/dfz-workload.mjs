@@ -120,6 +120,20 @@ function makeAttributes(random, family, nextHopIndex) {
   return attributes;
 }
 
+/** The workload's command-line options (node:util parseArgs), the same in every tool that builds one. */
+export const WORKLOAD_OPTIONS = {
+  seed: { type: 'string', default: '1' },
+  ipv4: { type: 'string', default: '1000000' },
+  ipv6: { type: 'string', default: '220000' },
+  'attr-sets': { type: 'string', default: '300000' },
+  shared: { type: 'string', default: '0.2' },
+};
+
+/** The workload parsed WORKLOAD_OPTIONS describe, for `peers` peers. */
+export function workloadFromArgs(args, peers) {
+  return dfzWorkload({ seed: Number(args.seed), peers, ipv4: Number(args.ipv4), ipv6: Number(args.ipv6), attrSets: Number(args['attr-sets']), shared: Number(args.shared) });
+}
+
 /**
  * The workload: `peers` peers, each announcing `ipv4` IPv4 and `ipv6` IPv6 prefixes with about
  * `attrSets` distinct attribute sets, of which `shared` (0..1) are the same for every peer.

@@ -29,12 +29,13 @@ import {
   dateTimeParam, notificationXml, selectorsOf, selects, STREAM_NETCONF, type EventSelector, type NotificationEvent,
   type NotificationStream,
 } from '../notifications.js';
-import { child, childSlice, pathSteps, text } from '../operation-args.js';
-import { escapeText, RpcError, textElement as e } from '../rpc-error.js';
+import { pathSteps } from '../data-path.js';
+import { child, childSlice, text } from '../operation-args.js';
+import { RpcError } from '../rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
-import type { SessionInfo } from '../session.js';
-import { FilterError, subtreeFilterToXPath } from '../subtree-filter.js';
-import { declareNamespaces } from '../xml-scope.js';
+import type { SessionInfo } from '../session-control.js';
+import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
+import { escapeText, textElement as e, XmlLimitError } from '../xml.js';
 import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind } from './yang-patch.js';
 
 export const SN_NS = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
@@ -358,10 +359,11 @@ export class SubscriptionManager {
     const xpath = text(child(op.node, 'datastore-xpath-filter', YP_NS));
     if (subtree !== undefined) {
       try {
-        const x = await subtreeFilterToXPath(declareNamespaces(subtree.innerXml, subtree.namespaces), (ns) => this.backend.moduleOf(ns));
+        const x = await subtreeFilterToXPath(subtree.innerXml, (ns) => this.backend.moduleOf(ns), subtree.namespaces);
         return { filter: { xpath: x }, xml: subtree.xml };
       } catch (err) {
-        if (err instanceof FilterError) throw subscriptionError(what, { module: 'yp', identity: 'cant-exclude', hint: err.message }, err.message, true);
+        if (err instanceof FilterError) throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: err.message }, err.message, true);
+        if (err instanceof XmlLimitError) throw filterTooBig();
         throw err;
       }
     }

@@ -3,8 +3,8 @@
 // (RFC 8072 §2.2), each target a RESTCONF data resource path (RFC 8040
 // §3.5.3) relative to the datastore root.
 import type { DataTree, DiffChange } from 'libyang-wasm';
-import { pathSteps } from '../operation-args.js';
-import { escapeText, textElement as e } from '../rpc-error.js';
+import { pathSteps } from '../data-path.js';
+import { escapeText, textElement as e } from '../xml.js';
 
 /** RFC 8641 excluded-change values: the edit operations a publisher reports. */
 export type ChangeKind = 'create' | 'delete' | 'insert' | 'move' | 'replace';

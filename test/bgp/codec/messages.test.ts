@@ -172,11 +172,26 @@ describe('round trip of every message type', () => {
   });
 
   it('2-octet AS sessions carry AS_TRANS in AS_PATH and AGGREGATOR', () => {
-    const bytes = buffers.update({
+    const bytes = encodeUpdate(
+      {
+        withdrawnRoutes: [],
+        attributes: [
+          { kind: 'origin', flags: 0x40, origin: 0 },
+          { kind: 'as-path', flags: 0x40, segments: [{ type: 2, asns: [65001, 4200000000] }] },
+          { kind: 'next-hop', flags: 0x40, nextHop: '192.0.2.1' },
+          { kind: 'aggregator', flags: 0xc0, asn: 4200000000, address: '192.0.2.9' },
+        ],
+        nlri: [ipv4Prefix('10.0.0.0/8')],
+      },
+      { fourOctetAs: false },
+    );
+    // Written by hand with AS_TRANS (23456) already in place of 4200000000.
+    const expected = buffers.update({
       nlri: ['10.0.0.0/8'],
-      attrs: { origin: 'igp', asPath: [65001, 4200000000], nextHop: '192.0.2.1', aggregator: { asn: 4200000000, address: '192.0.2.9' } },
+      attrs: { origin: 'igp', asPath: [65001, 23456], nextHop: '192.0.2.1', aggregator: { asn: 23456, address: '192.0.2.9' } },
       fourOctetAs: false,
     });
+    expect(bytes.toString('hex')).toBe(expected.toString('hex'));
     const update = decodeUpdate(bytes, { fourOctetAs: false, ebgp: true });
     expect(update.attributes.find((a) => a.kind === 'as-path')).toMatchObject({ segments: [{ type: 2, asns: [65001, 23456] }] });
     expect(update.attributes.find((a) => a.kind === 'aggregator')).toMatchObject({ asn: 23456 });

@@ -5,6 +5,7 @@ Users (made by the test with bmpd-adduser, password "<name>-password"):
   admin       group admin: the factory rule-list permits it everything
   operator    group operators: read-only, reset-bgp-neighbor denied
   automation  group automation: may create, update and delete /bgp/bmp/server only
+Scenarios edit, get and subscribe take any user (the notification test's own).
 Prints one JSON object on stdout with what it observed. Run with Debian's interpreter (python3-ncclient).
 """
 import json
@@ -231,6 +232,42 @@ def scenario_session(port, user, go_file):
     except Exception as e:  # the server ended the session: ncclient reports the transport, not an rpc-error
         out["write"] = {"closed": type(e).__name__}
     print(json.dumps(out))
+
+
+def scenario_edit(port, user, config_file):
+    """One edit-config of running as `user` from a <config> file."""
+    m = connect(port, user)
+    with open(config_file) as f:
+        out = {"edit": attempt(lambda: m.edit_config(target="running", config=f.read()))}
+    m.close_session()
+    print(json.dumps(out))
+
+
+def scenario_get(port, user, xpath):
+    """<get> as `user` with an xpath filter."""
+    m = connect(port, user)
+    out = {"data": m.get(filter=("xpath", xpath)).data_xml}
+    m.close_session()
+    print(json.dumps(out))
+
+
+def scenario_subscribe(port, user, ready_file, stop_file):
+    """Subscribes as `user`, creates `ready_file`, then collects notifications until `stop_file` exists (at most 120 s)."""
+    import os
+    m = connect(port, user)
+    m.create_subscription()
+    open(ready_file, "w").close()
+    got = []
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        n = m.take_notification(block=True, timeout=0.2)
+        if n is not None:
+            got.append(n.notification_xml)
+        elif os.path.exists(stop_file):
+            break
+    session = int(m.session_id)
+    m.close_session()
+    print(json.dumps({"session": session, "notifications": got}))
 
 
 def main():
