@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 # Real peers and clients the tests drive (see test/README.md for who uses what).
 PKGS=(libyang-tools gobgpd frr exabgp pmacct tshark tcpdump iproute2 procps
-      python3 python3-ncclient yangcli ansible openssh-client tmux)
+      python3 python3-ncclient yangcli ansible openssh-client tmux
+      build-essential pkg-config libnetconf2-dev libssh-dev)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
