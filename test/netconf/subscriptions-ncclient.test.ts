@@ -205,8 +205,12 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
   it('modify-subscription changes the period, delete ends it, kill-subscription ends another session\'s with subscription-terminated', async () => {
     const s = await subscriber();
     const other = await subscriber();
-    const id = idOf(await s.ok(periodic(100, xpathFilter('/b:agent'))));
-    await s.waitFor('<push-update', 1);
+    // A subtree filter this time: subscription-started echoes it with its namespaces declared.
+    const id = idOf(await s.ok(periodic(100, `<datastore-subtree-filter xmlns="${YP}"><agent xmlns="${BMPD}"/></datastore-subtree-filter>`)));
+    const [first] = await s.waitFor('<push-update', 1);
+    expect(first!.xml).toContain('<sys-name>');
+    expect(first!.xml).not.toContain('<bgp');
+    expect((await s.waitFor('<subscription-started'))[0]!.xml).toContain(`<datastore-subtree-filter xmlns="${YP}"><agent xmlns="${BMPD}"/></datastore-subtree-filter>`);
     await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id><periodic xmlns="${YP}"><period>50</period></periodic></modify-subscription>`);
     const modified = await s.waitFor('<subscription-modified');
     expect(modified[0]!.xml).toContain('<period>50</period>');

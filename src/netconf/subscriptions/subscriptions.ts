@@ -35,7 +35,7 @@ import { RpcError } from '../rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
-import { escapeText, textElement as e, XmlLimitError } from '../xml.js';
+import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
 import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind } from './yang-patch.js';
 
 export const SN_NS = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
@@ -101,9 +101,6 @@ interface Subscription {
   dirty: boolean;
   lastPush: number;
   patchId: number;
-  /** RFC 8639 receivers counters. */
-  sent: number;
-  excluded: number;
 }
 
 /** What subscriptions need of the server. */
@@ -199,7 +196,7 @@ export class SubscriptionManager {
     const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
     const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
       replayUpTo: this.backend.stream.replay.lastSeq, baseline: null,
-      evaluating: false, dirty: false, lastPush: 0, patchId: 0, sent: 0, excluded: 0 };
+      evaluating: false, dirty: false, lastPush: 0, patchId: 0 };
     let revision = '';
     if (target.kind === 'stream' && target.replayStart !== null) {
       if (target.replayStart.getTime() > Date.now()) {
@@ -347,7 +344,8 @@ export class SubscriptionManager {
       const selectors = subtree !== undefined
         ? await selectorsOf(subtree.innerXml, { ...subtree.namespaces }, null)
         : await selectorsOf('', namespacesOf(op, 'stream-xpath-filter'), xpath!.trim());
-      return { selectors, xml: subtree?.xml ?? `<stream-xpath-filter>${escapeText(xpath!)}</stream-xpath-filter>` };
+      return { selectors, xml: subtree !== undefined ? subtreeFilterElement('stream-subtree-filter', SN_NS, subtree)
+        : xpathFilterElement('stream-xpath-filter', SN_NS, xpath!.trim(), namespacesOf(op, 'stream-xpath-filter')) };
     } catch (err) {
       if (err instanceof RpcError) throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: err.message }, err.message, false);
       throw err;
@@ -360,7 +358,7 @@ export class SubscriptionManager {
     if (subtree !== undefined) {
       try {
         const x = await subtreeFilterToXPath(subtree.innerXml, (ns) => this.backend.moduleOf(ns), subtree.namespaces);
-        return { filter: { xpath: x }, xml: subtree.xml };
+        return { filter: { xpath: x }, xml: subtreeFilterElement('datastore-subtree-filter', YP_NS, subtree) };
       } catch (err) {
         if (err instanceof FilterError) throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: err.message }, err.message, true);
         if (err instanceof XmlLimitError) throw filterTooBig();
@@ -368,7 +366,8 @@ export class SubscriptionManager {
       }
     }
     if (xpath !== undefined) {
-      return { filter: { xpath: xpath.trim(), namespaces: namespacesOf(op, 'datastore-xpath-filter') }, xml: `<datastore-xpath-filter>${escapeText(xpath)}</datastore-xpath-filter>` };
+      const namespaces = namespacesOf(op, 'datastore-xpath-filter');
+      return { filter: { xpath: xpath.trim(), namespaces }, xml: xpathFilterElement('datastore-xpath-filter', YP_NS, xpath.trim(), namespaces) };
     }
     return undefined;
   }
@@ -413,8 +412,7 @@ export class SubscriptionManager {
       ? `<periodic xmlns="${YP_NS}">${e('period', t.trigger.periodCs)}${t.trigger.anchor ? e('anchor-time', t.trigger.anchor.toISOString()) : ''}</periodic>`
       : `<on-change xmlns="${YP_NS}">${e('dampening-period', t.trigger.dampeningCs)}${e('sync-on-start', t.trigger.syncOnStart)}` +
         `${[...t.trigger.excluded].map((x) => e('excluded-change', x)).join('')}</on-change>`;
-    const filter = t.filterXml === '' ? '' : t.filterXml.replace(/^<([\w.-]+:)?(datastore-[\w-]+-filter)(?![\w-])/, `<$2 xmlns="${YP_NS}"`).replace(/<\/([\w.-]+:)?(datastore-[\w-]+-filter)>$/, '</$2>');
-    return `<datastore xmlns="${YP_NS}" xmlns:ds="${DS_NS}">ds:operational</datastore>${filter}${stop}${trigger}`;
+    return `<datastore xmlns="${YP_NS}" xmlns:ds="${DS_NS}">ds:operational</datastore>${t.filterXml}${stop}${trigger}`;
   }
 
   private notify(sub: Subscription, name: string, content: string): void {
@@ -426,13 +424,7 @@ export class SubscriptionManager {
   /** One notification to the subscriber, through NACM's notification rules; false when not written. */
   private send(sub: Subscription, event: NotificationEvent, at = new Date()): boolean {
     const content = this.backend.stream.contentFor(sub.session, event);
-    if (content === null) {
-      sub.excluded++;
-      return false;
-    }
-    const ok = sub.session.sendNotification(notificationXml(at, content));
-    if (ok) sub.sent++;
-    return ok;
+    return content !== null && sub.session.sendNotification(notificationXml(at, content));
   }
 
   /** Suspends the subscription when its subscriber stopped reading; true when it may send. */
@@ -446,6 +438,7 @@ export class SubscriptionManager {
       'subscriber does not read its updates: subscription suspended');
     this.notify(sub, 'subscription-suspended', `<reason>sn:unsupportable-volume</reason>`);
     const check = () => {
+      sub.timer = undefined;
       if (sub.state !== 'suspended') return;
       if (sub.session.queuedOutputBytes > RESUME_QUEUED_BYTES) {
         sub.timer = setTimeout(check, RESUME_CHECK_MS);
@@ -617,6 +610,19 @@ export class SubscriptionManager {
     this.subscriptions.delete(sub.id);
     if (!this.hasSubscriptions(sub.session.id)) sub.session.setIdleTimeoutExempt(false);
   }
+}
+
+/**
+ * A filter as subscription-started / -modified echo it: its own namespace and every prefix its
+ * content uses declared on it, whatever the request declared where.
+ */
+function subtreeFilterElement(name: string, namespace: string, slice: XmlSlice): string {
+  return `<${name} xmlns="${namespace}">${declareNamespaces(slice.innerXml, slice.namespaces)}</${name}>`;
+}
+
+function xpathFilterElement(name: string, namespace: string, xpath: string, prefixes: Readonly<Record<string, string>>): string {
+  const xmlns = Object.entries(prefixes).map(([p, uri]) => ` xmlns:${p}="${escapeText(uri)}"`).join('');
+  return `<${name} xmlns="${namespace}"${xmlns}>${escapeText(xpath)}</${name}>`;
 }
 
 /** Whether a leaf's data path names a key of the list entry above it (/a/b[k='1']/k). */
