@@ -99,6 +99,7 @@ try {
   await sleep(500);
   const latencies = [];
   const commits = [];
+  let missed = 0;
   const sent = new Map();
   for (let k = 0; k < CHANGES; k++) {
     const a = address(k % N);
@@ -111,7 +112,10 @@ try {
     const deadline = performance.now() + 10_000;
     while ((arrivals.get(a)?.length ?? 0) < SUBSCRIBERS && performance.now() < deadline) await sleep(1);
     const got = arrivals.get(a) ?? [];
-    if (got.length < SUBSCRIBERS) throw new Error(`change ${k}: ${got.length} of ${SUBSCRIBERS} subscribers got a push-change-update in 10 s`);
+    if (got.length < SUBSCRIBERS) {
+      missed += SUBSCRIBERS - got.length;
+      console.error(`change ${k}: ${got.length} of ${SUBSCRIBERS} subscribers got a push-change-update in 10 s`);
+    }
     for (const t of got) latencies.push(t - t0);
     await sleep(GAP);
   }
@@ -144,7 +148,7 @@ try {
   console.log(`bmpd YANG-push (${root}), ${N} neighbors; the machine was shared (2 cores, other engineers' builds and tests)`);
   console.log('| measure | bmpd | beside |');
   console.log('|---|---|---|');
-  console.log(`| on-change: edit-config sent → push-change-update at each of ${SUBSCRIBERS} subscribers, ${CHANGES} changes | p50 ${ms(pct(latencies, 0.5))} ms, p99 ${ms(pct(latencies, 0.99))} ms, max ${ms(latencies[latencies.length - 1])} ms | the edit-config's reply: p50 ${ms(pct(commits, 0.5))} ms, p99 ${ms(pct(commits, 0.99))} ms |`);
+  console.log(`| on-change: edit-config sent → push-change-update at each of ${SUBSCRIBERS} subscribers, ${CHANGES} changes | p50 ${ms(pct(latencies, 0.5))} ms, p99 ${ms(pct(latencies, 0.99))} ms, max ${ms(latencies[latencies.length - 1])} ms; ${missed} of ${CHANGES * SUBSCRIBERS} not delivered in 10 s | the edit-config's reply: p50 ${ms(pct(commits, 0.5))} ms, p99 ${ms(pct(commits, 0.99))} ms |`);
   console.log(`| periodic push-update of the full state (period 1 s, ${PUSHES} pushes): agent CPU per push, bytes | ${ms(pushCpu)} ms, ${pushes[0]} B | <get> of the same state: ${ms(getCpu)} ms, ${getBytes} B; ratio ${(pushCpu / getCpu).toFixed(2)}× CPU |`);
 } finally {
   await killPid(agent.pid);

@@ -36,7 +36,7 @@ import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
 import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
-import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind } from './yang-patch.js';
+import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind, type PatchEdit } from './yang-patch.js';
 
 export const SN_NS = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
 export const YP_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
@@ -94,8 +94,8 @@ interface Subscription {
   held: { event: NotificationEvent; at: Date }[] | null;
   /** The replay buffer's last seq when the subscription was made: replay ends there. */
   replayUpTo: number;
-  /** On-change: the selection as last reported. */
-  baseline: DataTree | null;
+  /** On-change: the selection as last reported (XML: subscribers of one filter share the string). */
+  baseline: string | null;
   evaluating: boolean;
   /** On-change: a change came while evaluating or dampened. */
   dirty: boolean;
@@ -139,7 +139,10 @@ function uintParam(node: ParsedOperation['node'] | undefined, name: string, ns: 
 
 export class SubscriptionManager {
   private readonly subscriptions = new Map<number, Subscription>();
+  /** Reads under way, by user and filter: subscriptions woken by one event share one evaluation. */
+  private readonly reading = new Map<string, Promise<string>>();
   private lastId = 0;
+  private lastEdits: { before: string; after: string; edits: PatchEdit[] } | null = null;
   private readonly log: Logger;
   private readonly stopListening: () => void;
 
@@ -212,15 +215,13 @@ export class SubscriptionManager {
     }
     if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
       // The baseline, and RFC 8641's on-change-unsupported when the selection holds only state on-change does not cover.
-      const xml = await this.backend.read(session, target.filter);
-      const tree = this.parse(xml);
-      if (xml.trim() !== '' && !this.anyReportable(tree)) {
-        tree.free();
+      const xml = await this.read(session, target.filter);
+      if (xml.trim() !== '' && !this.anyReportable(xml)) {
         throw subscriptionError('establish', { module: 'yp', identity: 'on-change-unsupported',
           hint: 'on-change covers configuration, BMP server status and BGP neighbor session state; use a periodic subscription for counters' },
         'on-change is not supported for anything this filter selects', true);
       }
-      sub.baseline = tree;
+      sub.baseline = xml;
       sub.lastPush = Date.now();
     }
     this.subscriptions.set(sub.id, sub);
@@ -239,9 +240,7 @@ export class SubscriptionManager {
     if (stop !== undefined) sub.stopTime = dateTimeParam(stop, 'stop-time');
     this.stopTimers(sub);
     if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
-      const xml = await this.backend.read(session, target.filter);
-      sub.baseline?.free();
-      sub.baseline = this.parse(xml);
+      sub.baseline = await this.read(session, target.filter);
     }
     sub.target = target;
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id }, 'subscription modified');
@@ -464,7 +463,9 @@ export class SubscriptionManager {
         if (sub.held !== null) sub.held.push({ event, at });
         else this.deliverEvent(sub, event, at);
       } else if (sub.target.trigger.kind === 'on-change' && ON_CHANGE_TRIGGERS.has(event.name)) {
-        this.changed(sub);
+        // netconf-config-change is published from the apply hook, before running is replaced: look
+        // once the change is in running (the datastore replaces it within the same turn).
+        setImmediate(() => this.changed(sub));
       }
     }
   }
@@ -499,7 +500,7 @@ export class SubscriptionManager {
     sub.evaluating = true;
     let xml: string;
     try {
-      xml = await this.backend.read(sub.session, t.filter);
+      xml = await this.read(sub.session, t.filter);
     } catch (err) {
       this.log.warn({ topic: 'netconf', err, subscription: sub.id }, 'push-update not computed');
       return;
@@ -507,10 +508,7 @@ export class SubscriptionManager {
       sub.evaluating = false;
     }
     if (sub.state !== 'active' || sub.target !== t || !this.mayPush(sub)) return;
-    if (t.trigger.kind === 'on-change') {
-      sub.baseline?.free();
-      sub.baseline = this.parse(xml);
-    }
+    if (t.trigger.kind === 'on-change') sub.baseline = xml;
     sub.lastPush = Date.now();
     this.notify(sub, 'push-update', `<datastore-contents>${xml}</datastore-contents>`);
     if (sub.dirty) this.changed(sub);
@@ -536,28 +534,18 @@ export class SubscriptionManager {
     if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || !this.mayPush(sub)) return;
     sub.dirty = false;
     sub.evaluating = true;
-    let after: DataTree;
+    let after: string;
     try {
-      after = this.parse(await this.backend.read(sub.session, t.filter));
+      after = await this.read(sub.session, t.filter);
     } catch (err) {
       this.log.warn({ topic: 'netconf', err, subscription: sub.id }, 'push-change-update not computed');
       return;
     } finally {
       sub.evaluating = false;
     }
-    if (sub.state !== 'active' || sub.target !== t || sub.baseline === null) {
-      after.free();
-      return;
-    }
-    const diff = sub.baseline.diff(after);
-    let changes: DiffChange[];
-    try {
-      changes = diff.changes();
-    } finally {
-      diff.free();
-    }
-    const edits = patchEdits(changes, after, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), t.trigger.excluded);
-    sub.baseline.free();
+    if (sub.state !== 'active' || sub.target !== t || sub.baseline === null) return;
+    const excluded = t.trigger.excluded;
+    const edits = this.editsBetween(sub.baseline, after).filter((edit) => !excluded.has(edit.operation));
     sub.baseline = after;
     if (edits.length > 0 && this.mayPush(sub)) {
       sub.lastPush = Date.now();
@@ -568,24 +556,70 @@ export class SubscriptionManager {
 
   // --- helpers ----------------------------------------------------------------------------------
 
+  /**
+   * The selection as `session` may read it. NACM's read rules depend on the user only (its groups come
+   * from /nacm and the users file by name), so one evaluation serves every subscription of that user
+   * and filter that asks while it runs: ten subscribers woken by one change cost one.
+   */
+  private read(session: SessionInfo, filter: EvaluationFilter): Promise<string> {
+    const key = `${session.username}\n${JSON.stringify(filter ?? null)}`;
+    let pending = this.reading.get(key);
+    if (pending === undefined) {
+      pending = this.backend.read(session, filter);
+      this.reading.set(key, pending);
+      const done = () => { if (this.reading.get(key) === pending) this.reading.delete(key); };
+      pending.then(done, done);
+    }
+    return pending;
+  }
+
   private parse(xml: string): DataTree {
     if (xml.trim() === '') return this.backend.context.emptyTree();
     return this.backend.context.parseData(xml, { format: 'xml', validate: false, strict: true });
   }
 
-  private anyReportable(tree: DataTree): boolean {
-    const empty = this.backend.context.emptyTree();
+  /** libyang's diff of two selections (trees parsed for it and freed). */
+  private diff(before: string, after: string): { changes: DiffChange[]; after: DataTree } {
+    const a = this.parse(before);
+    let b: DataTree | undefined;
     try {
-      const diff = empty.diff(tree);
+      b = this.parse(after);
+      const diff = a.diff(b);
       try {
-        // Leaves only, list keys not: a filter for one counter selects its list entries' keys too.
-        return diff.changes().some((c) => (c.nodeType === 'leaf' || c.nodeType === 'leaf-list') && !isListKey(c.path) && onChangeReportable(c.schemaPath));
+        return { changes: diff.changes(), after: b };
       } finally {
         diff.free();
       }
+    } catch (err) {
+      b?.free();
+      throw err;
     } finally {
-      empty.free();
+      a.free();
     }
+  }
+
+  /**
+   * The on-change edits from one selection to the next. Subscribers of one filter hold the same
+   * strings (one shared read), so the last result serves them all: one parse and diff per change.
+   */
+  private editsBetween(before: string, after: string): PatchEdit[] {
+    const memo = this.lastEdits;
+    if (memo !== null && memo.before === before && memo.after === after) return memo.edits;
+    const { changes, after: tree } = this.diff(before, after);
+    try {
+      const edits = patchEdits(changes, tree, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), new Set());
+      this.lastEdits = { before, after, edits };
+      return edits;
+    } finally {
+      tree.free();
+    }
+  }
+
+  private anyReportable(xml: string): boolean {
+    const { changes, after } = this.diff('', xml);
+    after.free();
+    // Leaves only, list keys not: a filter for one counter selects its list entries' keys too.
+    return changes.some((c) => (c.nodeType === 'leaf' || c.nodeType === 'leaf-list') && !isListKey(c.path) && onChangeReportable(c.schemaPath));
   }
 
   private nextId(): number {
@@ -605,7 +639,6 @@ export class SubscriptionManager {
     if (sub.state === 'ended') return;
     sub.state = 'ended';
     this.stopTimers(sub);
-    sub.baseline?.free();
     sub.baseline = null;
     this.subscriptions.delete(sub.id);
     if (!this.hasSubscriptions(sub.session.id)) sub.session.setIdleTimeoutExempt(false);
