@@ -64,9 +64,11 @@ export class BufferBudget<A> {
     return this.isPaused;
   }
 
+  /** Every byte held: stations up and stations closing (called per message: no generator here). */
   used(): number {
     let total = 0;
-    for (const a of this.allAccounts()) total += this.options.queuedBytes(a);
+    for (const a of this.options.accounts()) total += this.options.queuedBytes(a);
+    for (const a of this.retired) total += this.options.queuedBytes(a);
     return total;
   }
 

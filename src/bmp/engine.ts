@@ -852,11 +852,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
         const upSince = s.up ? (st?.upSince ?? null) : null;
         const c = s.config;
         return {
-          id: c.id,
-          address: c.address,
-          port: c.port,
-          description: c.description,
-          activated: c.activated,
+          ...c,
           status: !c.activated || !st ? 'disabled' : s.up ? 'up' : st.status === 'up' ? 'connecting' : st.status,
           upSince,
           upTimeSeconds: upSince ? Math.max(0, Math.floor((now - upSince.getTime()) / 1000)) : null,
@@ -875,12 +871,6 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
           queuedBytes: s.station?.queuedBytes ?? 0,
           sessionStartup: this.config.initialRefresh.kind === 'skip' ? 'skip' : 'route-refresh',
           lastError: st?.lastError ?? s.lastError,
-          initialDelay: c.initialDelay,
-          failureRetryDelay: c.failureRetryDelay,
-          flappingDelay: c.flappingDelay,
-          dscp: c.dscp,
-          statsReportingPeriod: c.statsReportingPeriod,
-          updateSource: c.updateSource,
           bufferResets: s.bufferResets,
         };
       });

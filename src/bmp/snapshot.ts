@@ -15,17 +15,13 @@
 //   PriQ         Peer Up, Peer Down and End-of-RIB messages of this neighbor queued, all servers.
 //   MsgQ         Route Monitoring messages of this neighbor queued, all servers.
 import type { NeighborKey } from '../bgp/config.js';
-import type { InitialRefresh } from './config.js';
+import type { BmpServerConfig, InitialRefresh } from './config.js';
 import type { StationStatus } from './engine-station.js';
 
 export type ServerStatus = 'disabled' | StationStatus;
 
-export interface ServerSnapshot {
-  readonly id: number;
-  readonly address: string | null;
-  readonly port: number | null;
-  readonly description: string | null;
-  readonly activated: boolean;
+/** The server's configuration as the engine holds it, and its state. */
+export interface ServerSnapshot extends BmpServerConfig {
   readonly status: ServerStatus;
   readonly upSince: Date | null;
   /** Seconds up, null when not up. */
@@ -46,12 +42,6 @@ export interface ServerSnapshot {
   readonly queuedBytes: number;
   readonly sessionStartup: 'route-refresh' | 'skip';
   readonly lastError: string | null;
-  readonly initialDelay: number;
-  readonly failureRetryDelay: number;
-  readonly flappingDelay: number;
-  readonly dscp: number;
-  readonly statsReportingPeriod: number;
-  readonly updateSource: string | null;
   /** Times the engine reset this server because it could not keep up. */
   readonly bufferResets: number;
 }

@@ -44,17 +44,15 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { pino, type Logger } from 'pino';
+import type { Clock } from '../clock.js';
 import { connectTcp, type ConnectTcpOptions } from '../net/sockopt.js';
 import { MessageType, TerminationReason, type TerminationReasonCode } from './codec/messages.js';
 import { partsLength, serializeParts } from './codec/serializer.js';
 
 /** Timers the station runs on; tests pass a manual clock. */
-export interface StationClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type StationClock = Clock;
 
+/** Node's timers, ref'd as they always were here (src/clock.ts's realClock unrefs them). */
 export const realClock: StationClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),

@@ -4,13 +4,12 @@
 // (src/cli/known-hosts.ts): this class only asks `verifyHostKey`.
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
+import { BASE_1_0, BASE_1_1 } from '../netconf/capabilities.js';
 import { FramingDecoder, encodeFrame, type FramingMode } from '../netconf/framing.js';
 import { NETCONF_BASE_NS } from '../netconf/rpc-error.js';
 import { escapeText } from '../netconf/xml.js';
 import { parseRpcErrors, type RpcErrorFields } from './rpc-errors.js';
 
-const BASE_1_0 = 'urn:ietf:params:netconf:base:1.0';
-const BASE_1_1 = 'urn:ietf:params:netconf:base:1.1';
 const WITH_DEFAULTS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults';
 
 export interface NetconfClientOptions {

@@ -70,7 +70,11 @@ export interface ParsedDocument {
   slices: readonly XmlSlice[];
 }
 
-/** Levels below the document element that get an XmlSlice: operation, parameter, parameter's child. */
+/**
+ * Levels below the document element that get an XmlSlice: operation, parameter,
+ * parameter's child. All within ENVELOPE_TREE_DEPTH, so a message has at most
+ * MAX_ENVELOPE_ELEMENTS of them.
+ */
 export const SLICE_DEPTH = 3;
 
 /** The message is not well-formed XML (or carries a DOCTYPE). */

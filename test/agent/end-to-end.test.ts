@@ -6,11 +6,11 @@
 // (the seed's 10.1.1.1:8000 and 20.1.1.1:9000), bmpd 127.0.13.1:179, gobgpd
 // 127.0.13.2 (API 127.0.13.2:50071), exabgp 127.0.13.3.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir, waitFor } from '../bgp/integration/daemons.js';
+import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, startExabgp, startGobgpd, waitFor } from '../bgp/integration/daemons.js';
+import { scratchDirs } from '../support/scratch.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 
@@ -56,24 +56,14 @@ const gobgpdConf = gobgpdToml({ as: 65030, routerId: GOBGP, port: 179, localAddr
   { address: BMPD, peerAs: 65000, localAddress: GOBGP, families: ['ipv4-unicast', 'ipv6-unicast'] },
 ]);
 
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id ${EXABGP};
-  local-address ${EXABGP};
-  local-as 65040;
-  peer-as 65000;
-  hold-time 30;
-  family { ipv4 unicast; }
-  # ExaBGP 4.2.21 drops the session on a ROUTE-REFRESH ("'RouteRefresh' object is not
-  # iterable"), so it runs without the capability: bmpd replays its Adj-RIB-In instead.
-  capability { asn4 enable; route-refresh disable; }
-  static {
-${Array.from({ length: EXABGP_V4 }, (_, i) => `    route 10.40.${i}.0/24 next-hop 198.51.100.3 as-path [ 65040 64512 ];`).join('\n')}
-  }
-}
-`;
+// ExaBGP 4.2.21 drops the session on a ROUTE-REFRESH ("'RouteRefresh' object is not
+// iterable"), so it runs without the capability: bmpd replays its Adj-RIB-In instead.
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, localAs: 65040, peerAs: 65000, family: 'ipv4 unicast', routeRefresh: false,
+  routes: Array.from({ length: EXABGP_V4 }, (_, i) => `route 10.40.${i}.0/24 next-hop 198.51.100.3 as-path [ 65040 64512 ];`),
+});
 
-const dirs: string[] = [];
+const tempDir = scratchDirs();
 const daemons: Daemon[] = [];
 let c1: Pmbmpd;
 let c2: Pmbmpd;
@@ -90,8 +80,7 @@ function prefixes(c: Pmbmpd, peer: string): Set<string> {
 }
 
 function tempFile(name: string, text: string): string {
-  const d = mkdtempSync(join(tmpdir(), 'bmpd-e2e-file-'));
-  dirs.push(d);
+  const d = tempDir('e2e-file');
   const f = join(d, name);
   writeFileSync(f, text);
   return f;
@@ -106,20 +95,17 @@ async function nc(...args: (string | number)[]): Promise<Record<string, unknown>
 beforeAll(async () => {
   const d1 = tempDir('e2e-c1');
   const d2 = tempDir('e2e-c2');
-  dirs.push(d1, d2);
   c1 = await Pmbmpd.start(d1, C1.host, C1.port);
   c2 = await Pmbmpd.start(d2, C2.host, C2.port);
   capture2 = await PcapCapture.start(join(d2, 'server2.pcap'), `tcp port ${C2.port}`);
   const gd = tempDir('e2e-gobgpd');
   const ed = tempDir('e2e-exabgp');
-  dirs.push(gd, ed);
   const gobgpd = await startGobgpd({ dir: gd, toml: gobgpdConf, api: GOBGP_API });
   daemons.push(gobgpd);
   for (let i = 0; i < GOBGP_V4; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `10.30.${i}.0/24`, 'nexthop', '198.51.100.3', '-a', 'ipv4']);
   for (let i = 0; i < GOBGP_V6; i++) await gobgp(GOBGP_API, ['global', 'rib', 'add', `fd00:30:${i}::/48`, 'nexthop', 'fd00::3', '-a', 'ipv6']);
   daemons.push(startExabgp({ dir: ed, conf: exabgpConf }));
-  stateDir = mkdtempSync(join(tmpdir(), 'bmpd-e2e-state-'));
-  dirs.push(stateDir);
+  stateDir = tempDir('e2e-state');
   agent = await startAgent({ stateDir, keepStateDir: true });
 }, 120_000);
 
@@ -129,7 +115,6 @@ afterAll(async () => {
   for (const d of daemons) await d.stop();
   await c1?.stop();
   await c2?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 describe('bmpd end to end', () => {

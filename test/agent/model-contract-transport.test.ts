@@ -9,11 +9,11 @@
 // gobgpd .2 connects to .1:17924, .3 to .5:17924, .4 and .6 (a VRF neighbor) to .5:17925; FRR
 // bgpd .7 connects to .5:17925 with a TCP MD5 key. Collectors: .10 and .11 on one port, .11 on
 // a second port. gobgpd APIs on 127.0.24.N:5024N.
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, type FrrDaemon, freePort, gobgp, gobgpdToml, sleep, startFrrBgpd, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
-import { PcapCapture, Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
+import { type Daemon, type FrrDaemon, freePort, gobgp, gobgpdToml, sleep, startFrrBgpd, startGobgpd } from '../bgp/integration/daemons.js';
+import { scratchDirs } from '../support/scratch.js';
+import { Pmbmpd, type PmbmpdRecord } from '../bmp/integration/pmbmpd.js';
 import { startAgent, type RunningAgent } from '../support/agent.js';
 import { agentClient, allOf, eventually, leaf, ofType, peerUps, prefixesOf, server, sessions } from './contract-support.js';
 
@@ -36,7 +36,8 @@ let b: Pmbmpd;
 let c: Pmbmpd;
 let frr: FrrDaemon;
 const daemons: Daemon[] = [];
-const dirs: string[] = [];
+const gobgpds = new Map<typeof G_OLD, Daemon>();
+const tempDir = scratchDirs();
 let agent: RunningAgent;
 const { commit, state } = agentClient(() => agent.port);
 
@@ -58,21 +59,15 @@ async function gobgpSessionState(g: typeof G_OLD): Promise<number> {
 }
 
 /**
- * Resets gobgpd's session and waits until the kernel refuses its next connection attempt to `to`
- * (a RST from bmpd's old address/port, seen by tshark on lo): gobgpd 3.10 first holds Idle 5 s,
- * then dials after 5-9 s (its minimum connect-retry is 5 s), so a fixed wait would prove nothing.
+ * Resets gobgpd's session and waits until gobgpd reports its next connection attempt to bmpd's old
+ * address or port refused (its debug log): gobgpd 3.10 first holds Idle 5 s, then dials after 5-9 s
+ * (its minimum connect-retry is 5 s), so a fixed wait would prove nothing.
  */
-async function resetAndSeeRefused(g: typeof G_OLD, to: { address: string; port: number }): Promise<void> {
-  const dir = tempDir('transport-pcap');
-  dirs.push(dir);
-  const capture = await PcapCapture.start(join(dir, 'refused.pcap'), `tcp and host ${g.address} and host ${to.address} and port ${to.port}`);
-  try {
-    await gobgp(g.api, ['neighbor', g.to, 'reset']);
-    await eventually('the kernel refusing gobgpd\'s next attempt (RST)', async () =>
-      (await capture.fields(`tcp.port==${to.port},bgp`, ['ip.src'], `tcp.flags.reset==1 && ip.src==${to.address} && ip.dst==${g.address}`)).length > 0, 30_000);
-  } finally {
-    await capture.stop();
-  }
+async function resetAndSeeRefused(g: typeof G_OLD, daemon: Daemon, to: { address: string; port: number }): Promise<void> {
+  const from = daemon.log().length;
+  await gobgp(g.api, ['neighbor', g.to, 'reset']);
+  const refused = new RegExp(`failed to connect.*${to.address.replace(/\./g, '\\.')}:${to.port}: connect: connection refused`);
+  await eventually('gobgpd\'s next attempt refused', () => daemon.log().slice(from).split('\n').some((l) => refused.test(l)), 30_000);
 }
 
 /** The kernel's RFC 2385 counters (TcpExt): segments dropped for a missing, unexpected or wrong signature. */
@@ -113,7 +108,6 @@ exit
 
 beforeAll(async () => {
   const [dA, dB, dC] = [tempDir('transport-a'), tempDir('transport-b'), tempDir('transport-c')];
-  dirs.push(dA, dB, dC);
   // a and b share a port, so that a change of address alone moves the station from a to b.
   const shared = await freePort('127.0.24.10');
   a = await Pmbmpd.start(dA, '127.0.24.10', shared, { perSession: true });
@@ -121,19 +115,20 @@ beforeAll(async () => {
   c = await Pmbmpd.start(dC, '127.0.24.11', await freePort('127.0.24.11'), { perSession: true });
   for (const g of [G_OLD, G_ADDR, G_PORT, G_VRF]) {
     const dir = tempDir('transport-gobgpd');
-    dirs.push(dir);
     // port -1: gobgpd listens nowhere and connects to bmpd's BGP port.
-    daemons.push(await startGobgpd({
+    const daemon = await startGobgpd({
       dir,
       api: g.api,
+      logLevel: 'debug',
       toml: gobgpdToml({ as: g.as, routerId: g.address, port: -1, localAddresses: [g.address] }, [
         { address: g.to, peerAs: 65000, localAddress: g.address, remotePort: g.port },
       ]),
-    }));
+    });
+    daemons.push(daemon);
+    gobgpds.set(g, daemon);
     await gobgp(g.api, ['global', 'rib', 'add', g.route, 'nexthop', '198.51.100.24']);
   }
   const frrDir = tempDir('transport-frr');
-  dirs.push(frrDir);
   frr = await startFrrBgpd({ dir: frrDir, conf: frrConf(PASSWORD), listen: [FRR], port: await freePort(FRR) });
   daemons.push(frr);
   agent = await startAgent();
@@ -143,7 +138,6 @@ afterAll(async () => {
   await agent?.stop();
   for (const d of daemons) await d.stop();
   for (const col of [a, b, c]) await col?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const neighbor = (g: typeof G_OLD): string =>
@@ -172,7 +166,7 @@ describe('listen/address and listen/port: where neighbors reach bmpd', () => {
     expect(peerDowns(a, G_OLD.address)).toBe(0);
     expect(await sessionState(G_OLD.address)).toBe('established');
     // gobgpd drops its session and tries again: nothing listens on the old address any more.
-    await resetAndSeeRefused(G_OLD, { address: LISTEN_OLD, port: PORT_OLD });
+    await resetAndSeeRefused(G_OLD, gobgpds.get(G_OLD)!, { address: LISTEN_OLD, port: PORT_OLD });
     expect(peerDowns(a, G_OLD.address)).toBe(1);
     expect(peerUps(a, G_OLD.address)).toBe(1);
     expect(await sessionState(G_OLD.address)).not.toBe('established');
@@ -184,7 +178,7 @@ describe('listen/address and listen/port: where neighbors reach bmpd', () => {
     await eventually('a: Peer Up of the neighbor on the new port', () => peerUps(a, G_PORT.address) === 1, 30_000);
     expect(peerRecords(a, 'peer_up', G_PORT.address)[0]).toMatchObject({ local_ip: LISTEN_NEW, local_port: PORT_NEW });
     expect(peerDowns(a, G_ADDR.address)).toBe(0);
-    await resetAndSeeRefused(G_ADDR, { address: LISTEN_NEW, port: PORT_OLD });
+    await resetAndSeeRefused(G_ADDR, gobgpds.get(G_ADDR)!, { address: LISTEN_NEW, port: PORT_OLD });
     expect(peerDowns(a, G_ADDR.address)).toBe(1);
     expect(peerUps(a, G_ADDR.address)).toBe(1);
     expect(await sessionState(G_ADDR.address)).not.toBe('established');

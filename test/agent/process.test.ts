@@ -1,18 +1,13 @@
 // The agent process as an operator starts and stops it.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, runPython, startAgent } from '../support/agent.js';
+import { scratchDirs } from '../support/scratch.js';
 
-const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'bmpd-proc-'));
-  dirs.push(d);
-  return d;
-}
+const scratch = scratchDirs();
+const tempDir = (): string => scratch('proc');
 
 async function runToExit(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,9 +4,9 @@
 // Addresses of this file: bmpd 127.0.14.1:179, gobgpd 127.0.14.2 (API :50072),
 // collectors 127.0.14.10 and 127.0.14.11 on ephemeral ports.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, gobgp, gobgpdToml, startGobgpd, tempDir } from '../bgp/integration/daemons.js';
+import { type Daemon, gobgp, gobgpdToml, startGobgpd } from '../bgp/integration/daemons.js';
+import { scratchDirs } from '../support/scratch.js';
 import { TestCollector, sleep } from '../support/collector.js';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ let a: TestCollector;
 let b: TestCollector;
 let gobgpd: Daemon;
 let agent: RunningAgent;
-const dirs: string[] = [];
+const tempDir = scratchDirs();
 
 function server(id: number, c: TestCollector, extra = ''): string {
   return `<server><id>${id}</id><activate/><address>${c.host}</address><port-number>${c.port}</port-number>` +
@@ -62,7 +62,6 @@ beforeAll(async () => {
   a = await TestCollector.start('127.0.14.10');
   b = await TestCollector.start('127.0.14.11');
   const dir = tempDir('reconcile-gobgpd');
-  dirs.push(dir);
   gobgpd = await startGobgpd({
     dir,
     api: GOBGP_API,
@@ -79,7 +78,6 @@ afterAll(async () => {
   await gobgpd?.stop();
   await a?.close();
   await b?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 describe('reconcile: a commit touches only what it changes', () => {

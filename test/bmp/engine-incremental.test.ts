@@ -2,17 +2,13 @@
 // against real TCP collectors (127.0.22.x), the speaker replaced by the in-memory double and
 // time driven by a manual clock, as in engine.test.ts. What reaches the collectors must be what
 // applyConfig sends for the same change (src/agent/README.md, the bmp-activate rows).
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
-import { BmpEngine, type ServerUpEvent } from '../../src/bmp/engine.js';
 import { encodeEndOfRib } from '../../src/bgp/codec/serializer.js';
-import { realStations } from '../../src/bmp/engine-station.js';
-import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { bmpServer, eventually } from './integration/harness.js';
+import { bmpServer, bringUp, engineTestRigs, eventually } from './integration/harness.js';
 import { TestCollector } from '../support/collector.js';
-import { SpeakerDouble, type DoubleNeighbor } from '../support/speaker-double.js';
+import type { DoubleNeighbor } from '../support/speaker-double.js';
 
 const A: DoubleNeighbor = { key: '127.0.22.31', address: '127.0.22.31', asn: 65031, bgpId: '127.0.22.31', routeRefresh: false, table: [] };
 const B: DoubleNeighbor = { key: '127.0.22.32', address: '127.0.22.32', asn: 65032, bgpId: '127.0.22.32', routeRefresh: true };
@@ -23,43 +19,7 @@ function serverConfig(id: number, c: TestCollector): BmpServerConfig {
   return bmpServer(id, c.host, c.port, { description: null });
 }
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function collector(host: string): Promise<TestCollector> {
-  const c = await TestCollector.start(host);
-  cleanup.push(() => c.close());
-  return c;
-}
-
-function rig() {
-  const clock = new ManualClock(1_700_000_000_000);
-  const speaker = new SpeakerDouble();
-  const engine = new BmpEngine({
-    speaker,
-    logger: pino({ level: 'silent' }),
-    stations: realStations({ closeTimeoutMs: 60_000 }),
-    clock,
-    sysName: 'bmpd-test',
-    sysDescr: 'bmpd engine incremental test',
-    refreshQuietMs: 1000,
-  });
-  const ups: ServerUpEvent[] = [];
-  engine.on('server-up', (e) => ups.push(e));
-  cleanup.push(async () => {
-    const stopped = engine.stop();
-    await clock.advanceAsync(120_000);
-    await stopped;
-  });
-  return { engine, speaker, clock, ups };
-}
-
-async function bringUp(r: ReturnType<typeof rig>, id: number, seconds = 1): Promise<void> {
-  await r.clock.advanceAsync(seconds * 1000);
-  await eventually(`server ${id} up`, () => r.ups.some((u) => u.id === id));
-}
+const { rig, collector } = engineTestRigs('bmpd engine incremental test');
 
 function config(servers: BmpServerConfig[], over: Partial<BmpEngineConfig> = {}): BmpEngineConfig {
   return { bufferSizeMb: 256, initialRefresh: { kind: 'skip' }, servers, neighbors: [], ...over };
@@ -69,7 +29,7 @@ describe('BMP engine: activation changes of some neighbors', () => {
   it('sends Peer Up only to a gained server and Peer Down reason 5 only to a lost one, other neighbors untouched', async () => {
     const c1 = await collector('127.0.22.21');
     const c2 = await collector('127.0.22.22');
-    const r = rig();
+    const r = rig({ refreshQuietMs: 1000 });
     r.speaker.establish(A);
     r.speaker.establish(B);
     const servers = [serverConfig(1, c1), serverConfig(2, c2)];
@@ -104,7 +64,7 @@ describe('BMP engine: activation changes of some neighbors', () => {
 
   it('gives a newly activated neighbor its initial table and End-of-RIB; a neighbor established later learns its activation', async () => {
     const c1 = await collector('127.0.22.23');
-    const r = rig();
+    const r = rig({ refreshQuietMs: 1000 });
     // What the speaker's Adj-RIB-In replay yields: the routes, then End-of-RIB.
     const table = [update('10.22.3.0/24'), encodeEndOfRib('ipv4-unicast')];
     r.speaker.establish({ ...A, table });
@@ -128,7 +88,7 @@ describe('BMP engine: activation changes of some neighbors', () => {
   });
 
   it('refuses once stopped, as applyConfig does', async () => {
-    const r = rig();
+    const r = rig({ refreshQuietMs: 1000 });
     await r.engine.stop();
     await expect(r.engine.applyActivationChanges({ upserts: [{ neighbor: A.key, servers: 'all' }], removals: [] })).rejects.toThrow('BMP engine stopped');
   });

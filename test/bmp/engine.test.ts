@@ -1,18 +1,13 @@
 // The BMP engine against real TCP collectors (real stations, real sockets on 127.0.8.x) with
 // the BGP speaker replaced by an in-memory double and time driven by a manual clock.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PeerType, type BmpMessage, type RouteMonitoringMessage } from '../../src/bmp/codec/index.js';
 import type { BmpEngineConfig, BmpServerConfig } from '../../src/bmp/config.js';
-import { BmpEngine, type ServerDownEvent, type ServerUpEvent } from '../../src/bmp/engine.js';
 import { encodeEndOfRib } from '../../src/bgp/codec/serializer.js';
-import { realStations } from '../../src/bmp/engine-station.js';
-import { ManualClock } from '../../src/bmp/testing/manual-clock.js';
 import { bgpNotification, bgpUpdate } from '../../src/bmp/testing/test-buffers.js';
-import { bmpServer, eventually } from './integration/harness.js';
+import { bmpServer, bringUp, engineTestRigs, eventually, type EngineRig } from './integration/harness.js';
 import { TestCollector, sleep } from '../support/collector.js';
-import { SpeakerDouble, type DoubleNeighbor } from '../support/speaker-double.js';
+import type { DoubleNeighbor } from '../support/speaker-double.js';
 
 const A: DoubleNeighbor = { key: '127.0.3.1', address: '127.0.3.1', asn: 65030, bgpId: '127.0.3.1', routeRefresh: true };
 const B: DoubleNeighbor = { key: '127.0.4.1', address: '127.0.4.1', asn: 65040, bgpId: '127.0.4.1', routeRefresh: true };
@@ -24,68 +19,13 @@ function serverConfig(id: number, c: TestCollector, over: Partial<BmpServerConfi
   return bmpServer(id, c.host, c.port, over);
 }
 
-interface Rig {
-  engine: BmpEngine;
-  speaker: SpeakerDouble;
-  clock: ManualClock;
-  logs: Array<Record<string, unknown>>;
-  ups: ServerUpEvent[];
-  downs: ServerDownEvent[];
-}
-
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function collector(host: string): Promise<TestCollector> {
-  const c = await TestCollector.start(host);
-  cleanup.push(() => c.close());
-  return c;
-}
-
-function rig(opts: { refreshQuietMs?: number; stuckMs?: number } = {}): Rig {
-  const clock = new ManualClock(1_700_000_000_000);
-  const speaker = new SpeakerDouble();
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const engine = new BmpEngine({
-    speaker,
-    logger: pino({ level: 'info' }, sink),
-    stations: realStations({ closeTimeoutMs: 60_000 }),
-    clock,
-    sysName: 'bmpd-test',
-    sysDescr: 'bmpd engine unit test',
-    refreshQuietMs: opts.refreshQuietMs ?? 3000,
-    stuckMs: opts.stuckMs ?? 10_000,
-  });
-  const ups: ServerUpEvent[] = [];
-  const downs: ServerDownEvent[] = [];
-  engine.on('server-up', (e) => ups.push(e));
-  engine.on('server-down', (e) => downs.push(e));
-  cleanup.push(async () => {
-    // A session whose collector stopped reading is cut after the close timeout, on this clock.
-    const stopped = engine.stop();
-    await clock.advanceAsync(120_000);
-    await stopped;
-  });
-  return { engine, speaker, clock, logs, ups, downs };
-}
+const { rig, collector } = engineTestRigs('bmpd engine unit test');
 
 function config(over: Partial<BmpEngineConfig>): BmpEngineConfig {
   return { bufferSizeMb: 256, initialRefresh: { kind: 'immediate' }, servers: [], neighbors: [], ...over };
 }
 
 /** Advance the manual clock by `seconds` and wait until the engine has reported server `id` up `nth` times. */
-async function bringUp(r: Rig, id: number, seconds = 1, nth = 1): Promise<void> {
-  await r.clock.advanceAsync(seconds * 1000);
-  await eventually(`server ${id} up`, () => r.ups.filter((u) => u.id === id).length >= nth);
-}
 
 const peerUps = (c: TestCollector): string[] => c.ofType('peerUp').map((m) => m.peer.address);
 const rmFor = (c: TestCollector, address: string): RouteMonitoringMessage[] => c.ofType('routeMonitoring').filter((m) => m.peer.address === address);

@@ -6,7 +6,7 @@ import { StationSession, type StationConfig, type StationOptions } from '../../s
 import { bgpNotification, bgpOpen, bgpUpdate, perPeerHeader } from '../../src/bmp/testing/test-buffers.js';
 import { interfaceAddress } from '../../src/net/interfaces.js';
 import { startCapture } from '../net/capture.js';
-import { TestCollector, sleep, until } from '../support/collector.js';
+import { TestCollector, sleep, until, type CollectorSession } from '../support/collector.js';
 
 // Loopback range of this test file: 127.0.5.30-39 (collector .30, update-source .31). Real clock, short delays.
 const HOST = '127.0.5.30';
@@ -38,6 +38,19 @@ async function up(s: StationSession): Promise<void> {
   const before = collector.sessions.length;
   s.start();
   await until(() => s.status === 'up' && collector.sessions.length > before, 'station up');
+}
+
+/**
+ * `s` up with its Initiation delivered, then the collector stops reading that session; and a
+ * Route Monitoring message of 1,000 prefixes (its header and UPDATE) to fill the queue with.
+ */
+async function stalledSession(s: StationSession): Promise<{ first: CollectorSession; header: Buffer; update: Buffer }> {
+  await up(s);
+  await until(() => collector.last!.messages.length === 1, 'Initiation');
+  const first = collector.last!;
+  first.socket.pause();
+  const update = bgpUpdate({ prefixes: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`), nextHop: '127.0.3.1', asPath: [65030] });
+  return { first, header: routeMonitoringHeader(peer, update.length), update };
 }
 
 describe('StationSession with a real collector', () => {
@@ -116,12 +129,7 @@ describe('StationSession with a real collector', () => {
     const s = station({}, { highWaterBytes: 256 * 1024, maxQueueBytes: 1024 * 1024 });
     const downs: string[] = [];
     s.on('down', (d) => downs.push(d.reason));
-    await up(s);
-    await until(() => collector.last!.messages.length === 1, 'Initiation');
-    const first = collector.last!;
-    first.socket.pause();
-    const update = bgpUpdate({ prefixes: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`), nextHop: '127.0.3.1', asPath: [65030] });
-    const header = routeMonitoringHeader(peer, update.length);
+    const { first, header, update } = await stalledSession(s);
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
       if (!s.send([header, update])) break;
@@ -174,12 +182,7 @@ describe('StationSession with a real collector', () => {
 
   it('messages-sent counts what was written, never what a reset dropped', async () => {
     const s = station({}, { highWaterBytes: 1024 * 1024, maxQueueBytes: 1024 * 1024 });
-    await up(s);
-    await until(() => collector.last!.messages.length === 1, 'Initiation');
-    const first = collector.last!;
-    first.socket.pause();
-    const update = bgpUpdate({ prefixes: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`), nextHop: '127.0.3.1', asPath: [65030] });
-    const header = routeMonitoringHeader(peer, update.length);
+    const { first, header, update } = await stalledSession(s);
     let queued = 1; // the Initiation
     for (let i = 0; s.state().queuedBytes < 512 * 1024; i++) {
       expect(s.send([header, update])).toBe(true);

@@ -215,6 +215,33 @@ describe('users changed under a running agent (bmpd-adduser, SIGHUP)', () => {
   });
 });
 
+describe('rule paths (RFC 8341 §3.2.5: node-instance-identifiers)', () => {
+  it('a rule path with a wildcard is refused with invalid-value at the rule\'s path, and /nacm is unchanged', async () => {
+    const dir = stateDir();
+    await user(dir, 'admin', ['admin']);
+    const agent = await startAgent({ stateDir: dir });
+    try {
+      const rule = (name: string, path: string) => `<config><nacm xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-acm" xmlns:b="urn:bmpd:yang:bmpd">` +
+        `<rule-list><name>paths</name><group>operators</group><rule><name>${name}</name><module-name>bmpd</module-name>` +
+        `<path>${path}</path><access-operations>read</access-operations><action>deny</action></rule></rule-list></nacm></config>`;
+      const file = join(dir, 'rule.xml');
+      writeFileSync(file, rule('every-password', '/b:bgp/b:*/b:password'));
+      const refused = (await runPython<{ edit: Attempt }>(SCRIPT, ['edit', agent.port, 'admin', file])).edit as RpcErr;
+      expect(refused).toMatchObject({ tag: 'invalid-value', type: 'application',
+        path: "/ietf-netconf-acm:nacm/ietf-netconf-acm:rule-list[ietf-netconf-acm:name='paths']/ietf-netconf-acm:rule[ietf-netconf-acm:name='every-password']/ietf-netconf-acm:path" });
+      expect(refused.message).toContain('node-instance-identifier (RFC 8341 3.2.5)');
+      const nacm = async () => (await runPython<{ data: string }>(SCRIPT, ['get', agent.port, 'admin', '/ietf-netconf-acm:nacm/rule-list'])).data;
+      expect(await nacm()).not.toContain('<name>paths</name>');
+      // The same rule as an instance-identifier is taken.
+      writeFileSync(file, rule('one-password', "/b:bgp/b:neighbor[b:address='127.0.3.1']/b:password"));
+      expect((await runPython<{ edit: Attempt }>(SCRIPT, ['edit', agent.port, 'admin', file])).edit).toBe('ok');
+      expect(await nacm()).toContain('<name>one-password</name>');
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
 // RFC 8341 §3.4.6 with real subscribers and real events: gobgpd neighbors and pmbmpd collectors
 // stopped by pid while admin, operator and quiet are subscribed. Addresses of this test: bmpd
 // 127.0.25.1 (BGP port 17926); gobgpd 127.0.25.2 and .3 (APIs :50252, :50253); pmbmpd .10 and .11.

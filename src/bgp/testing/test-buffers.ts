@@ -6,7 +6,7 @@
  * from the codec.
  */
 import type { AddressFamily, AsPathSegment, Capability, LargeCommunity, Prefix } from '../codec/messages.js';
-import { BufferList } from './buffer-list.js';
+import { BufferList, ipv4Octets, ipv6Octets } from './buffer-list.js';
 
 export interface OpenSpec {
   readonly asn: number;
@@ -107,8 +107,8 @@ function writePrefix(out: BufferList, prefix: string | Prefix): void {
   if (typeof prefix === 'string') {
     const [address, bits] = prefix.split('/') as [string, string];
     const length = Number(bits);
-    const full = familyOfText(address) === 'ipv6-unicast' ? new BufferList().ipv6(address).join() : new BufferList().ipv4(address).join();
-    out.u8(length).bytes(full.subarray(0, Math.ceil(length / 8)));
+    const octets = familyOfText(address) === 'ipv6-unicast' ? ipv6Octets(address) : ipv4Octets(address);
+    out.u8(length).bytes(octets.slice(0, Math.ceil(length / 8)));
     return;
   }
   const octets = Math.ceil(prefix.length / 8);

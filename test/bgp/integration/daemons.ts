@@ -109,6 +109,8 @@ export interface GobgpdOptions {
   readonly toml: string;
   /** gRPC API, host:port (unique per test file). */
   readonly api: string;
+  /** 'debug' also logs each connection attempt and why it failed. Default 'info'. */
+  readonly logLevel?: 'info' | 'debug';
 }
 
 /** One BGP neighbor in gobgpd's TOML. */
@@ -148,7 +150,7 @@ ${(n.families ?? ['ipv4-unicast']).map((f) => `  [[neighbors.afi-safis]]
 export async function startGobgpd(options: GobgpdOptions): Promise<Daemon> {
   const conf = path.join(options.dir, 'gobgpd.toml');
   writeFileSync(conf, options.toml);
-  const daemon = spawnDaemon('gobgpd', options.dir, 'gobgpd', ['-f', conf, '-p', '-l', 'info', '--api-hosts', options.api, '--pprof-disable']);
+  const daemon = spawnDaemon('gobgpd', options.dir, 'gobgpd', ['-f', conf, '-p', '-l', options.logLevel ?? 'info', '--api-hosts', options.api, '--pprof-disable']);
   try {
     await waitFor('gobgpd API', async () => (await gobgp(options.api, ['global']).then(() => true, () => false)) || null, 20_000);
   } catch (err) {
@@ -256,4 +258,36 @@ export function startExabgp(options: ExabgpOptions): Daemon {
     exabgp_daemon_pid: path.join(options.dir, 'exabgp.pid'),
     exabgp_api_pipename: `exabgp-${path.basename(options.dir)}`,
   });
+}
+
+/**
+ * An ExaBGP 4 neighbor block towards bmpd at `neighbor`: from `localAddress` (router-id
+ * `routerId`, default the same), hold time 30 s, one `family`, 4-octet ASNs, route-refresh on or
+ * off, and `routes` (static lines, '# ...' comments allowed). `connect`: bmpd's port when not 179.
+ */
+export function exabgpNeighbor(o: {
+  neighbor: string;
+  localAddress: string;
+  routerId?: string;
+  localAs: number;
+  peerAs: number;
+  connect?: number;
+  family: 'ipv4 unicast' | 'ipv6 unicast';
+  routeRefresh: boolean;
+  routes: readonly string[];
+}): string {
+  return `
+neighbor ${o.neighbor} {
+  router-id ${o.routerId ?? o.localAddress};
+  local-address ${o.localAddress};
+  local-as ${o.localAs};
+  peer-as ${o.peerAs};
+${o.connect === undefined ? '' : `  connect ${o.connect};\n`}  hold-time 30;
+  family { ${o.family}; }
+  capability { asn4 enable; route-refresh ${o.routeRefresh ? 'enable' : 'disable'}; }
+  static {
+${o.routes.map((r) => `    ${r}`).join('\n')}
+  }
+}
+`;
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent } from '../../../src/bgp/events.js';
 import { BgpSpeaker } from '../../../src/bgp/speaker.js';
-import { type Daemon, startExabgp, tempDir, waitFor } from './daemons.js';
+import { type Daemon, exabgpNeighbor, startExabgp, tempDir, waitFor } from './daemons.js';
 import { neighborConfig } from './neighbor-config.js';
 
 const tag = (process.pid % 100000).toString(36);
@@ -31,20 +31,10 @@ const config: SpeakerConfig = {
   neighbors: [neighborConfig(EXABGP, EXABGP_AS, { passive: true, addressFamilies: ['ipv6-unicast'] })],
 };
 
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id 127.0.4.10;
-  local-address ${EXABGP};
-  local-as ${EXABGP_AS};
-  peer-as 65000;
-  hold-time 30;
-  family { ipv6 unicast; }
-  capability { asn4 enable; route-refresh disable; }
-  static {
-${Array.from({ length: ROUTES }, (_, i) => `    route fd00:46:${i}::/48 next-hop ${EXABGP} as-path [ 64512 ];`).join('\n')}
-  }
-}
-`;
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, routerId: '127.0.4.10', localAs: EXABGP_AS, peerAs: 65000, family: 'ipv6 unicast', routeRefresh: false,
+  routes: Array.from({ length: ROUTES }, (_, i) => `route fd00:46:${i}::/48 next-hop ${EXABGP} as-path [ 64512 ];`),
+});
 
 let speaker: BgpSpeaker;
 let exabgp: Daemon | undefined;

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NeighborConfig, SpeakerConfig } from '../../../src/bgp/config.js';
 import { neighborKey } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
-import { BgpSpeaker } from '../../../src/bgp/speaker.js';
+import type { BgpSpeaker } from '../../../src/bgp/speaker.js';
 import { type FrrDaemon, startFrrBgpd, tempDir, waitFor } from './daemons.js';
-import { neighborConfig } from './neighbor-config.js';
+import { neighborConfig, startRecordedSpeaker } from './neighbor-config.js';
 
 const BMPD = '127.0.6.1';
 const BMPD_VRF = '127.0.6.11';
@@ -89,19 +89,15 @@ describe('BgpSpeaker with FRR bgpd', () => {
   let dir = '';
   let frr: FrrDaemon | undefined;
   let speaker: BgpSpeaker;
-  const established: EstablishedEvent[] = [];
-  const updates: UpdateEvent[] = [];
-  const downs: DownEvent[] = [];
+  let established: EstablishedEvent[] = [];
+  let updates: UpdateEvent[] = [];
+  let downs: DownEvent[] = [];
   const ribCount = (key: string, family: 'ipv4-unicast' | 'ipv6-unicast'): number => speaker.neighborState(key)?.prefixes[family] ?? 0;
   const frrConfigure = (lines: readonly string[]): Promise<string> =>
     frr!.vtysh(['configure terminal', `router bgp ${FRR_AS}`, ...lines]);
 
   beforeAll(async () => {
-    speaker = new BgpSpeaker(config);
-    speaker.on('established', (e) => established.push(e));
-    speaker.on('update', (e) => updates.push(e));
-    speaker.on('down', (e) => downs.push(e));
-    await speaker.start();
+    ({ speaker, established, updates, downs } = await startRecordedSpeaker(config));
     dir = tempDir('frr');
     frr = await startFrrBgpd({ dir, conf: frrConf(dir), listen: [FRR, '::1'], port: FRR_PORT });
   });

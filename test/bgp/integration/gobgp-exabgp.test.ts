@@ -1,12 +1,12 @@
 // BgpSpeaker against real Debian gobgpd (4-octet AS, IPv4 + IPv6 over ::1) and exabgp (which
 // also sends a malformed MED). Addresses: 127.0.4.x and ::1 ports 14179/14180 (this file only).
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeakerConfig } from '../../../src/bgp/config.js';
 import type { DownEvent, EstablishedEvent, UpdateEvent } from '../../../src/bgp/events.js';
-import { BgpSpeaker } from '../../../src/bgp/speaker.js';
-import { type Daemon, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, tempDir, waitFor } from './daemons.js';
-import { neighborConfig as neighbor } from './neighbor-config.js';
+import type { BgpSpeaker } from '../../../src/bgp/speaker.js';
+import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, sleep, startExabgp, startGobgpd, waitFor } from './daemons.js';
+import { scratchDirs } from '../../support/scratch.js';
+import { neighborConfig as neighbor, startRecordedSpeaker } from './neighbor-config.js';
 
 const BMPD = '127.0.4.1';
 const GOBGP = '127.0.4.2';
@@ -36,30 +36,21 @@ const gobgpdConf = gobgpdToml({ as: GOBGP_AS, routerId: GOBGP, port: GOBGP_PORT,
 ]);
 
 const EXABGP_GOOD_ROUTES = 12;
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id ${EXABGP};
-  local-address ${EXABGP};
-  local-as ${EXABGP_AS};
-  peer-as ${LOCAL_AS};
-  connect ${BMPD_PORT};
-  hold-time 30;
-  family { ipv4 unicast; }
-  capability { asn4 enable; route-refresh enable; }
-  static {
-${Array.from({ length: EXABGP_GOOD_ROUTES }, (_, i) => `    route 10.43.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`).join('\n')}
-    # MULTI_EXIT_DISC with 2 octets instead of 4: RFC 7606 §7.4 treat-as-withdraw
-    route 10.43.200.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} ] attribute [ 0x04 0x80 0x0001 ];
-  }
-}
-`;
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, localAs: EXABGP_AS, peerAs: LOCAL_AS, connect: BMPD_PORT, family: 'ipv4 unicast', routeRefresh: true,
+  routes: [
+    ...Array.from({ length: EXABGP_GOOD_ROUTES }, (_, i) => `route 10.43.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`),
+    '# MULTI_EXIT_DISC with 2 octets instead of 4: RFC 7606 §7.4 treat-as-withdraw',
+    `route 10.43.200.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} ] attribute [ 0x04 0x80 0x0001 ];`,
+  ],
+});
 
 describe('BgpSpeaker with gobgpd and exabgp', () => {
-  const dirs: string[] = [];
+  const tempDir = scratchDirs();
   const daemons: Daemon[] = [];
-  const established: EstablishedEvent[] = [];
-  const updates: UpdateEvent[] = [];
-  const downs: DownEvent[] = [];
+  let established: EstablishedEvent[] = [];
+  let updates: UpdateEvent[] = [];
+  let downs: DownEvent[] = [];
   let speaker: BgpSpeaker;
   let gobgpd: Daemon;
 
@@ -67,13 +58,8 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
     speaker.neighborState(key)?.prefixes[family] ?? 0;
 
   beforeAll(async () => {
-    speaker = new BgpSpeaker(config);
-    speaker.on('established', (e) => established.push(e));
-    speaker.on('update', (e) => updates.push(e));
-    speaker.on('down', (e) => downs.push(e));
-    await speaker.start();
+    ({ speaker, established, updates, downs } = await startRecordedSpeaker(config));
     const dir = tempDir('gobgpd');
-    dirs.push(dir);
     gobgpd = await startGobgpd({ dir, toml: gobgpdConf, api: GOBGP_API });
     daemons.push(gobgpd);
   });
@@ -81,7 +67,6 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
   afterAll(async () => {
     for (const daemon of daemons) await daemon.stop();
     await speaker?.stop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('establishes IPv4 and IPv6 (over ::1) sessions with a 4-octet-AS gobgpd', async () => {
@@ -140,7 +125,6 @@ describe('BgpSpeaker with gobgpd and exabgp', () => {
 
   it('exabgp: stores its routes and treats the malformed MED as withdraw (RFC 7606)', async () => {
     const dir = tempDir('exabgp');
-    dirs.push(dir);
     daemons.push(startExabgp({ dir, conf: exabgpConf }));
     await waitFor('exabgp Established', () => speaker.neighborState(EXABGP)?.state === 'Established', 30_000);
     await waitFor(`${EXABGP_GOOD_ROUTES} routes from exabgp`, () => ribCount(EXABGP, 'ipv4-unicast') === EXABGP_GOOD_ROUTES);

@@ -3,7 +3,6 @@
 // by tshark. Addresses: 127.0.9.x only (this file), ports 19xxx on those addresses.
 // gobgpd has route-refresh: its initial table comes by ROUTE-REFRESH; exabgp has not: its table
 // is replayed from the Adj-RIB-In.
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,8 @@ import type { BmpEngineConfig, BmpServerConfig } from '../../../src/bmp/config.j
 import { BmpEngine, type ServerDownEvent } from '../../../src/bmp/engine.js';
 import { speakerForBmp } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
-import { type Daemon, gobgp, gobgpdToml, startExabgp, startGobgpd, tempDir } from '../../bgp/integration/daemons.js';
+import { type Daemon, exabgpNeighbor, gobgp, gobgpdToml, startExabgp, startGobgpd } from '../../bgp/integration/daemons.js';
+import { scratchDirs } from '../../support/scratch.js';
 import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
 import { bmpServer, eventually, sleep } from './harness.js';
 import { PcapCapture, Pmbmpd, type PmbmpdRecord } from './pmbmpd.js';
@@ -57,23 +57,12 @@ const gobgpdConf = gobgpdToml({ as: GOBGP_AS, routerId: GOBGP, port: GOBGP_PORT,
   { address: BMPD, peerAs: LOCAL_AS, localAddress: GOBGP, remotePort: BMPD_PORT },
 ]);
 
-const exabgpConf = `
-neighbor ${BMPD} {
-  router-id ${EXABGP};
-  local-address ${EXABGP};
-  local-as ${EXABGP_AS};
-  peer-as ${LOCAL_AS};
-  connect ${BMPD_PORT};
-  hold-time 30;
-  family { ipv4 unicast; }
-  # No route-refresh: the engine replays this neighbor's Adj-RIB-In. (ExaBGP 4.2.21 also drops
-  # the session on a received ROUTE-REFRESH: "TypeError: 'RouteRefresh' object is not iterable".)
-  capability { asn4 enable; route-refresh disable; }
-  static {
-${Array.from({ length: EXABGP_ROUTES }, (_, i) => `    route 10.94.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`).join('\n')}
-  }
-}
-`;
+// No route-refresh: the engine replays this neighbor's Adj-RIB-In. (ExaBGP 4.2.21 also drops
+// the session on a received ROUTE-REFRESH: "TypeError: 'RouteRefresh' object is not iterable".)
+const exabgpConf = exabgpNeighbor({
+  neighbor: BMPD, localAddress: EXABGP, localAs: EXABGP_AS, peerAs: LOCAL_AS, connect: BMPD_PORT, family: 'ipv4 unicast', routeRefresh: false,
+  routes: Array.from({ length: EXABGP_ROUTES }, (_, i) => `route 10.94.${i}.0/24 next-hop 198.51.100.3 as-path [ ${EXABGP_AS} 64512 ];`),
+});
 
 const SERVER_A = bmpServer(1, COLLECTOR_A, PORT_A, { dscp: 5, statsReportingPeriod: 2, updateSource: BMPD });
 const SERVER_B = bmpServer(2, COLLECTOR_B, PORT_B, { dscp: 7, statsReportingPeriod: 3, updateSource: BMPD_SRC2 });
@@ -89,7 +78,7 @@ const engineConfig = (servers: BmpServerConfig[]): BmpEngineConfig => ({
 });
 
 describe('BMP engine with the real speaker, gobgpd + exabgp neighbors and two pmbmpd collectors', () => {
-  const dirs: string[] = [];
+  const tempDir = scratchDirs();
   const daemons: Daemon[] = [];
   const collectors: Pmbmpd[] = [];
   const serverDowns: ServerDownEvent[] = [];
@@ -104,10 +93,8 @@ describe('BMP engine with the real speaker, gobgpd + exabgp neighbors and two pm
 
   beforeAll(async () => {
     const dir = tempDir('bmp-engine-it');
-    dirs.push(dir);
     const dirA = tempDir('pmbmpd-a');
     const dirB = tempDir('pmbmpd-b');
-    dirs.push(dirA, dirB);
     a = await Pmbmpd.start(dirA, COLLECTOR_A, PORT_A);
     collectors.push(a);
     b = await Pmbmpd.start(dirB, COLLECTOR_B, PORT_B);
@@ -127,10 +114,8 @@ describe('BMP engine with the real speaker, gobgpd + exabgp neighbors and two pm
     engine.on('server-down', (e) => serverDowns.push(e));
     await speaker.start();
     const gdir = tempDir('gobgpd');
-    dirs.push(gdir);
     daemons.push(await startGobgpd({ dir: gdir, toml: gobgpdConf, api: GOBGP_API }));
     const edir = tempDir('exabgp');
-    dirs.push(edir);
     daemons.push(startExabgp({ dir: edir, conf: exabgpConf }));
     await eventually('gobgpd and exabgp Established', () =>
       speaker.neighborState(GOBGP)?.state === 'Established' && speaker.neighborState(EXABGP_KEY)?.state === 'Established', 40_000);
@@ -147,7 +132,6 @@ describe('BMP engine with the real speaker, gobgpd + exabgp neighbors and two pm
     for (const d of daemons) await d.stop();
     await speaker?.stop();
     for (const c of collectors) await c.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }, 60_000);
 
   it('each collector gets Initiation, then Peer Up for both neighbors, the VRF one as an RD instance peer', async () => {

@@ -10,7 +10,7 @@
 //   - the other collector is undisturbed: one session, every prefix.
 // Addresses: 127.0.16.x only (this file); pmbmpd on free ports.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,8 @@ import { MEGABYTE } from '../../../src/bmp/config.js';
 import { BmpEngine, type ServerDownEvent } from '../../../src/bmp/engine.js';
 import { speakerForBmp } from '../../../src/bmp/engine-speaker.js';
 import { realStations } from '../../../src/bmp/engine-station.js';
-import { freePort, killPid, tempDir } from '../../bgp/integration/daemons.js';
+import { freePort, killPid } from '../../bgp/integration/daemons.js';
+import { scratchDirs } from '../../support/scratch.js';
 import { neighborConfig } from '../../bgp/integration/neighbor-config.js';
 import { bmpServer, eventually } from './harness.js';
 import { Pmbmpd } from './pmbmpd.js';
@@ -79,7 +80,7 @@ describe('bmp buffer-size: a collector frozen with SIGSTOP while a 200,000-prefi
   let engine: BmpEngine | null = null;
   let loadgen: ChildProcess | null = null;
   const collectors: Pmbmpd[] = [];
-  const dirs: string[] = [];
+  const tempDir = scratchDirs();
 
   beforeAll(() => {
     // The load generator runs on the compiled codec.
@@ -94,13 +95,11 @@ describe('bmp buffer-size: a collector frozen with SIGSTOP while a 200,000-prefi
       if (c.child.pid !== undefined) process.kill(c.child.pid, 'SIGCONT');
       await c.stop();
     }
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('keeps within buffer-size, resets B with Termination reason 2, reconnects it within seconds of SIGCONT with the whole Adj-RIB-In, and leaves A undisturbed', async () => {
     const dirA = tempDir('slow-collector-a');
     const dirB = tempDir('slow-collector-b');
-    dirs.push(dirA, dirB);
     const a = await Pmbmpd.start(dirA, COLLECTOR_A, await freePort(COLLECTOR_A), { perSession: true });
     collectors.push(a);
     const b = await Pmbmpd.start(dirB, COLLECTOR_B, await freePort(COLLECTOR_B), { perSession: true });

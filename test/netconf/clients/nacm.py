@@ -53,7 +53,9 @@ def connect(port, user, password=None):
 
 
 def err(e):
-    return {"tag": e.tag, "type": e.type, "message": e.message, "path": e.path, "info": e.info}
+    """The first rpc-error of a reply (ncclient raises one RPCError holding them all when there are several)."""
+    first = e.errors[0] if getattr(e, "errors", None) else e
+    return {"tag": first.tag, "type": first.type, "message": first.message, "path": first.path, "info": first.info}
 
 
 def attempt(fn):
