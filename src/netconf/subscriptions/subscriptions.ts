@@ -329,6 +329,8 @@ export class SubscriptionManager {
         excluded.add(kind);
       }
       trigger = { kind: 'on-change', dampeningCs, syncOnStart: sync === undefined ? old?.syncOnStart ?? true : sync.trim() === 'true', excluded };
+    } else if (prev !== undefined) {
+      trigger = prev.trigger; // modify-subscription of the filter or stop-time only
     } else {
       throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'a datastore subscription needs periodic or on-change', info: { badElement: 'periodic' } });
     }
