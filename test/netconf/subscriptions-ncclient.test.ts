@@ -224,6 +224,13 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
     expect(mean).toBeGreaterThanOrEqual(450);
     expect(mean).toBeLessThanOrEqual(550);
 
+    // A new filter alone keeps the period.
+    const MON = 'urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring';
+    await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id><datastore-xpath-filter xmlns="${YP}" xmlns:m="${MON}">/m:netconf-state/m:statistics</datastore-xpath-filter></modify-subscription>`);
+    const refiltered = await s.waitFor('<in-sessions>', 2, 5000);
+    expect(refiltered[1]!.xml).not.toContain('<sys-name>');
+    expect(refiltered[1]!.t - refiltered[0]!.t).toBeLessThanOrEqual(600);
+
     // Another session may neither modify nor delete it.
     const foreign = await other.rpc(`<delete-subscription xmlns="${SN}"><id>${id}</id></delete-subscription>`);
     expect(foreign.error?.app_tag).toBe('ietf-subscribed-notifications:no-such-subscription');
