@@ -224,6 +224,8 @@ export class SubscriptionManager {
       sub.baseline = xml;
       sub.lastPush = Date.now();
     }
+    // The session may have ended while the baseline was computed: nothing would end the subscription.
+    if (session.state === 'closed') throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'the session ended' });
     this.subscriptions.set(sub.id, sub);
     session.setIdleTimeoutExempt(true);
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id, target: target.kind,
@@ -378,6 +380,8 @@ export class SubscriptionManager {
   private start(sub: Subscription, established: boolean): void {
     if (sub.state === 'ended') return;
     this.notify(sub, established ? 'subscription-started' : 'subscription-modified', this.describe(sub));
+    // modify-subscription of a suspended one: it stays suspended until its subscriber caught up.
+    if (sub.state === 'suspended') this.awaitResume(sub);
     const { target } = sub;
     if (target.kind === 'stream' && established && target.replayStart !== null) {
       for (const entry of this.backend.stream.replay.between(target.replayStart, sub.stopTime, sub.replayUpTo)) this.deliverEvent(sub, entry.event, entry.at);
@@ -386,7 +390,7 @@ export class SubscriptionManager {
       sub.held = null;
       for (const h of held) this.deliverEvent(sub, h.event, h.at);
     }
-    if (target.kind === 'datastore') {
+    if (target.kind === 'datastore' && sub.state === 'active') {
       if (target.trigger.kind === 'periodic') this.schedulePeriodic(sub);
       else if (established && target.trigger.syncOnStart) void this.pushUpdate(sub);
     }
@@ -438,6 +442,12 @@ export class SubscriptionManager {
     this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, queuedBytes: queued, limit: SUSPEND_QUEUED_BYTES },
       'subscriber does not read its updates: subscription suspended');
     this.notify(sub, 'subscription-suspended', `<reason>sn:unsupportable-volume</reason>`);
+    this.awaitResume(sub);
+    return false;
+  }
+
+  /** Looks every RESUME_CHECK_MS whether a suspended subscriber caught up; resumes it then. */
+  private awaitResume(sub: Subscription): void {
     const check = () => {
       sub.timer = undefined;
       if (sub.state !== 'suspended') return;
@@ -456,7 +466,6 @@ export class SubscriptionManager {
     };
     if (sub.timer !== undefined) clearTimeout(sub.timer);
     sub.timer = setTimeout(check, RESUME_CHECK_MS);
-    return false;
   }
 
   private onEvent(event: NotificationEvent, at: Date): void {
