@@ -212,7 +212,7 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
     expect(first!.xml).not.toContain('<bgp');
     // (the prefixes in scope at the request, ncclient's nc: among them, are declared on the content)
     expect((await s.waitFor('<subscription-started'))[0]!.xml).toMatch(
-      new RegExp(`<datastore-subtree-filter xmlns="${YP}"><agent xmlns="${BMPD}"[^>]*/></datastore-subtree-filter>`));
+      new RegExp(`<datastore-subtree-filter xmlns="${YP}"><agent [^>]*xmlns="${BMPD}"[^>]*/></datastore-subtree-filter>`));
     await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id><periodic xmlns="${YP}"><period>50</period></periodic></modify-subscription>`);
     const modified = await s.waitFor('<subscription-modified');
     expect(modified[0]!.xml).toContain('<period>50</period>');
