@@ -31,7 +31,7 @@ const integration = [
   'test/cli/seed-examples.test.ts',
   'test/net/sockopt.test.ts',
   'test/netconf/ansible.test.ts',
-  'test/netconf/conformance-ncclient.test.ts',
+  'test/netconf/conformance/*.test.ts',
   'test/netconf/hostile/filters.test.ts',
   'test/netconf/hostile/large-get.test.ts',
   'test/netconf/hostile/pipeline.test.ts',

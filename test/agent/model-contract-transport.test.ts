@@ -59,15 +59,18 @@ async function gobgpSessionState(g: typeof G_OLD): Promise<number> {
 }
 
 /**
- * Resets gobgpd's session and waits until gobgpd reports its next connection attempt to bmpd's old
- * address or port refused (its debug log): gobgpd 3.10 first holds Idle 5 s, then dials after 5-9 s
- * (its minimum connect-retry is 5 s), so a fixed wait would prove nothing.
+ * Restarts gobgpd's session from bmpd's side (shutdown set and removed: Cease) and waits until gobgpd
+ * reports its next connection attempt to bmpd's old address or port refused (its debug log). After a
+ * Cease gobgpd 3.10 holds Idle 5 s, then dials after 5-9 s (its minimum connect-retry is 5 s), so a
+ * fixed wait would prove nothing; 'gobgp neighbor reset' would hold it Idle 30 s more.
  */
-async function resetAndSeeRefused(g: typeof G_OLD, daemon: Daemon, to: { address: string; port: number }): Promise<void> {
+async function restartAndSeeRefused(g: typeof G_OLD, daemon: Daemon, to: { address: string; port: number }): Promise<void> {
   const from = daemon.log().length;
-  await gobgp(g.api, ['neighbor', g.to, 'reset']);
+  await commit(`<neighbor><address>${g.address}</address><shutdown/></neighbor>`);
+  await commit(`<neighbor><address>${g.address}</address><shutdown nc:operation="delete"/></neighbor>`);
   const refused = new RegExp(`failed to connect.*${to.address.replace(/\./g, '\\.')}:${to.port}: connect: connection refused`);
-  await eventually('gobgpd\'s next attempt refused', () => daemon.log().slice(from).split('\n').some((l) => refused.test(l)), 30_000);
+  await eventually('gobgpd\'s next attempt refused', () => daemon.log().slice(from).split('\n').some((l) => refused.test(l)), 30_000)
+    .catch((err: unknown) => { throw new Error(`${(err as Error).message}; gobgpd logged since:\n${daemon.log().slice(from).slice(-3000)}`); });
 }
 
 /** The kernel's RFC 2385 counters (TcpExt): segments dropped for a missing, unexpected or wrong signature. */
@@ -165,8 +168,8 @@ describe('listen/address and listen/port: where neighbors reach bmpd', () => {
     // README: listeners are closed and reopened; established sessions stay.
     expect(peerDowns(a, G_OLD.address)).toBe(0);
     expect(await sessionState(G_OLD.address)).toBe('established');
-    // gobgpd drops its session and tries again: nothing listens on the old address any more.
-    await resetAndSeeRefused(G_OLD, gobgpds.get(G_OLD)!, { address: LISTEN_OLD, port: PORT_OLD });
+    // bmpd restarts the session and gobgpd tries again: nothing listens on the old address any more.
+    await restartAndSeeRefused(G_OLD, gobgpds.get(G_OLD)!, { address: LISTEN_OLD, port: PORT_OLD });
     expect(peerDowns(a, G_OLD.address)).toBe(1);
     expect(peerUps(a, G_OLD.address)).toBe(1);
     expect(await sessionState(G_OLD.address)).not.toBe('established');
@@ -178,7 +181,7 @@ describe('listen/address and listen/port: where neighbors reach bmpd', () => {
     await eventually('a: Peer Up of the neighbor on the new port', () => peerUps(a, G_PORT.address) === 1, 30_000);
     expect(peerRecords(a, 'peer_up', G_PORT.address)[0]).toMatchObject({ local_ip: LISTEN_NEW, local_port: PORT_NEW });
     expect(peerDowns(a, G_ADDR.address)).toBe(0);
-    await resetAndSeeRefused(G_ADDR, gobgpds.get(G_ADDR)!, { address: LISTEN_NEW, port: PORT_OLD });
+    await restartAndSeeRefused(G_ADDR, gobgpds.get(G_ADDR)!, { address: LISTEN_NEW, port: PORT_OLD });
     expect(peerDowns(a, G_ADDR.address)).toBe(1);
     expect(peerUps(a, G_ADDR.address)).toBe(1);
     expect(await sessionState(G_ADDR.address)).not.toBe('established');

@@ -2,7 +2,9 @@
 
 Usage: conformance.py SCENARIO PORT [ARGS...]
 Each scenario prints one JSON object on stdout with what it observed; the
-vitest side asserts on it. Run with Debian's interpreter (python3-ncclient).
+vitest side (test/netconf/conformance/, one file per RFC feature) asserts on
+it. Scenarios are grouped here in the same order. Run with Debian's
+interpreter (python3-ncclient).
 """
 import json
 import os
@@ -40,6 +42,8 @@ def server_edit(server_id, inner, op=None):
             % (NS, attr, server_id, inner))
 
 
+# RFC 6241 base operations
+
 def scenario_edit_and_read(port):
     out = {}
     m = connect(port)
@@ -54,9 +58,6 @@ def scenario_edit_and_read(port):
         "xpath", "/bmpd:bgp/bmp/server[id='2']/description")).data_xml
     out["xpath_declared_prefix"] = m.get_config(source="running", filter=(
         "xpath", ({"b": NS}, "/b:bgp/b:bmp/b:initial-refresh"))).data_xml
-    for mode in ("explicit", "trim", "report-all", "report-all-tagged"):
-        out["wd_" + mode.replace("-", "_")] = m.get_config(source="running", with_defaults=mode, filter=(
-            "subtree", '<bgp xmlns="%s"><listen/><bmp><server><id>2</id><dscp/></server></bmp></bgp>' % NS)).data_xml
     out["canonical_twice"] = [m.get_config(source="running").data_xml, m.get_config(source="running").data_xml]
     try:
         m.edit_config(target="running", config=server_edit(1, "", "create"))
@@ -113,6 +114,29 @@ def scenario_locks(port):
     b.close_session()
     print(json.dumps(out))
 
+
+def scenario_kill_session(port):
+    """RFC 6241 §7.9: one session ends another; its own id and an unknown one are invalid-value."""
+    out = {}
+    a, b = connect(port), connect(port)
+    out["b_session"] = int(b.session_id)
+    for name, target in (("own", a.session_id), ("unknown", "4000000000")):
+        try:
+            a.kill_session(target)
+            out[name] = "no error"
+        except RPCError as e:
+            out[name] = err(e)
+    out["kill"] = a.kill_session(b.session_id).ok
+    deadline = time.time() + 5
+    while b.connected and time.time() < deadline:
+        time.sleep(0.1)
+    out["b_connected_after"] = b.connected
+    out["a_still_answers"] = a.get_config(source="running").ok
+    a.close_session()
+    print(json.dumps(out))
+
+
+# RFC 6241 §8.4 confirmed commit
 
 def description_of(m, server_id):
     xml = m.get_config(source="running", filter=(
@@ -181,6 +205,31 @@ def scenario_confirmed_session_end(port):
     print(json.dumps(out))
 
 
+# RFC 6243 with-defaults
+
+def scenario_with_defaults(port):
+    out = {}
+    m = connect(port)
+    m.edit_config(target="candidate", config=seed_config())
+    m.commit()
+    for mode in ("explicit", "trim", "report-all", "report-all-tagged"):
+        out["wd_" + mode.replace("-", "_")] = m.get_config(source="running", with_defaults=mode, filter=(
+            "subtree", '<bgp xmlns="%s"><listen/><bmp><server><id>2</id><dscp/></server></bmp></bgp>' % NS)).data_xml
+    try:
+        # Raw, as ncclient itself refuses a mode the server does not announce.
+        m.dispatch(to_ele('<get-config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><source><running/></source>'
+                          '<with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">report-none'
+                          '</with-defaults></get-config>'))
+        out["unknown_mode"] = "no error"
+    except RPCError as e:
+        out["unknown_mode"] = err(e)
+    out["capabilities"] = list(m.server_capabilities)
+    m.close_session()
+    print(json.dumps(out))
+
+
+# RFC 6022 ietf-netconf-monitoring
+
 def scenario_schemas(port, outdir):
     m = connect(port)
     state = m.get(filter=("xpath", "/ietf-netconf-monitoring:netconf-state/schemas")).data_ele
@@ -197,11 +246,33 @@ def scenario_schemas(port, outdir):
     print(json.dumps({"files": names}))
 
 
+def scenario_monitoring_state(port):
+    out = {}
+    a, b = connect(port), connect(port)
+    out["a_session"], out["b_session"] = int(a.session_id), int(b.session_id)
+    b.get_config(source="running")
+    b.get_config(source="running")
+    try:
+        b.dispatch(to_ele('<frobnicate xmlns="urn:example:none"/>'))
+    except RPCError:
+        pass
+    out["state"] = a.get(filter=("xpath", "/ietf-netconf-monitoring:netconf-state")).data_xml
+    out["hello_capabilities"] = list(a.server_capabilities)
+    b.close_session()
+    a.close_session()
+    print(json.dumps(out))
+
+
+# RFC 5277 notifications (with the RFC 6470 base events)
+
 def scenario_notification(port):
     out = {}
     listener = connect(port)
     listener.create_subscription()
     writer = connect(port)
+    # First a server of its own, so that the second change is one server entry, not all of /bgp.
+    writer.edit_config(target="candidate", config=server_edit(9, "<description>BEFORE</description>"))
+    writer.commit()
     writer.edit_config(target="candidate", config=server_edit(10, "<description>NOTIFY</description>"))
     writer.commit()
     got = []
@@ -211,12 +282,25 @@ def scenario_notification(port):
         if n is None:
             continue
         got.append(n.notification_xml)
-        if "netconf-config-change" in n.notification_xml:
+        if "netconf-config-change" in n.notification_xml and "id='10'" in n.notification_xml:
             break
     out["notifications"] = got
     out["writer_session"] = int(writer.session_id)
     writer.close_session()
     listener.close_session()
+    print(json.dumps(out))
+
+
+# RFC 8525 ietf-yang-library (and RFC 7895's modules-state)
+
+def scenario_yang_library(port):
+    m = connect(port)
+    out = {
+        "capabilities": list(m.server_capabilities),
+        "yang_library": m.get(filter=("xpath", "/ietf-yang-library:yang-library")).data_xml,
+        "modules_state": m.get(filter=("xpath", "/ietf-yang-library:modules-state")).data_xml,
+    }
+    m.close_session()
     print(json.dumps(out))
 
 
