@@ -150,6 +150,18 @@ async function runningWithState(backend: BaseOperationsBackend): Promise<DataTre
   return tree;
 }
 
+/**
+ * What <get> returns to `session`: running with every provider's state, selected by `filter`, as the
+ * session may read it, computed by the evaluation workers within their time limit. YANG-push updates
+ * (subscriptions/) are this too.
+ */
+export async function readWithState(backend: BaseOperationsBackend, evaluation: EvaluationPool, session: SessionInfo,
+  filter: EvaluationFilter, mode: WithDefaultsMode): Promise<string> {
+  if (filter?.xpath === null) return '';
+  const state = (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '');
+  return evaluation.evaluate({ source: 'running', state, filter, mode, access: backend.readAccess?.(session) ?? null });
+}
+
 export function baseOperationHandlers(backend: BaseOperationsBackend): Record<string, RpcHandler> {
   const ds = backend.datastores;
   return {
@@ -167,12 +179,7 @@ export function baseOperationHandlers(backend: BaseOperationsBackend): Record<st
     get: async ({ operation, session }) => {
       const mode = withDefaultsParam(operation);
       const { evaluation } = backend;
-      if (evaluation !== undefined) {
-        const filter = await filterXPath(backend, operation);
-        if (filter?.xpath === null) return { data: '' };
-        const state = (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '');
-        return { data: await evaluation.evaluate({ source: 'running', state, filter, mode, access: backend.readAccess?.(session) ?? null }) };
-      }
+      if (evaluation !== undefined) return { data: await readWithState(backend, evaluation, session, await filterXPath(backend, operation), mode) };
       const tree = await runningWithState(backend);
       try {
         return { data: await render(backend, session, tree, true, operation, mode) };

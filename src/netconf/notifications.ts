@@ -1,5 +1,5 @@
 // RFC 5277 event notifications on the NETCONF stream (create-subscription,
-// :interleave) and the RFC 6470 base events: netconf-config-change,
+// :interleave, :replay from the stream's ReplayBuffer) and the RFC 6470 base events: netconf-config-change,
 // netconf-session-start, netconf-session-end, netconf-confirmed-commit.
 // Other parts of the agent publish their own events (BMP server and BGP
 // neighbor state changes) through the same NotificationStream.
@@ -12,13 +12,16 @@ import type { SessionInfo } from './session-control.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
 import { XmlLimitError, escapeText, textElement as e } from './xml.js';
+import { ReplayBuffer } from './replay.js';
 
 export const NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
 export const NC_NOTIFICATIONS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-notifications';
 export const STREAM_NETCONF = 'NETCONF';
+/** nc-notifications (RFC 5277 §3.2.2, §4): replayComplete, notificationComplete and /netconf/streams. */
+export const NETMOD_NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netmod:notification';
 
 /** The top-level element a subscriber's filter lets through. */
-interface EventSelector {
+export interface EventSelector {
   readonly namespace: string;
   readonly name: string;
 }
@@ -28,7 +31,25 @@ interface Subscription {
   /** null = every event. */
   readonly selectors: readonly EventSelector[] | null;
   readonly stopTime: Date | null;
+  /** Live events held back while the replay is under way (RFC 5277 §2.1.1: replayed events come first). */
+  held?: { at: Date; event: NotificationEvent }[] | null;
+  /** The replay buffer's last seq when the subscription was made: replay ends there. */
+  replayUpTo?: number;
+  stopTimer?: NodeJS.Timeout;
 }
+
+/** Whether an event passes a subscriber's selectors (null: no filter). */
+export function selects(selectors: readonly EventSelector[] | null, event: NotificationEvent): boolean {
+  return selectors === null || selectors.some((s) => s.namespace === event.namespace && s.name === event.name);
+}
+
+/** One <notification> (RFC 5277 §4) carrying `content` at `at`. */
+export function notificationXml(at: Date, content: string): string {
+  return `<notification xmlns="${NOTIFICATION_NS}"><eventTime>${at.toISOString()}</eventTime>${content}</notification>`;
+}
+
+/** Called for every event published on the stream, after the replay buffer recorded it. */
+export type EventListener = (event: NotificationEvent, at: Date) => void;
 
 /** One event: a namespaced element, as RFC 5277 §4 puts it beside <eventTime>. */
 export interface NotificationEvent {
@@ -43,6 +64,9 @@ export type NotificationAccess = (session: SessionInfo, event: NotificationEvent
 
 export class NotificationStream {
   private readonly subscriptions = new Map<number, Subscription>();
+  private readonly listeners = new Set<EventListener>();
+  /** The NETCONF stream's replay buffer (RFC 5277 :replay). */
+  readonly replay = new ReplayBuffer();
 
   constructor(private readonly access?: NotificationAccess) {}
 
@@ -52,6 +76,17 @@ export class NotificationStream {
 
   isSubscribed(sessionId: number): boolean {
     return this.subscriptions.has(sessionId);
+  }
+
+  /** Every published event, for the RFC 8639 subscriptions (subscriptions/). Returns the unsubscribe. */
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The event's element as `session` may receive it (NACM, RFC 8341 §3.4.6), or null. */
+  contentFor(session: SessionInfo, event: NotificationEvent): string | null {
+    return this.access === undefined ? event.xml : this.access(session, event);
   }
 
   subscribe(sub: Subscription): void {
@@ -64,25 +99,55 @@ export class NotificationStream {
     const sub = this.subscriptions.get(sessionId);
     if (sub === undefined) return;
     this.subscriptions.delete(sessionId);
+    if (sub.stopTimer !== undefined) clearTimeout(sub.stopTimer);
     sub.session.setIdleTimeoutExempt(false);
+  }
+
+  /**
+   * RFC 5277 §2.1.1 replay for a subscription just made: the buffered events from startTime (before
+   * stopTime), then replayComplete, then the live events held meanwhile; at stopTime notificationComplete
+   * ends the subscription. Called once the <ok/> of create-subscription is on its way.
+   */
+  replayTo(sessionId: number, startTime: Date): void {
+    const sub = this.subscriptions.get(sessionId);
+    if (sub === undefined) return;
+    for (const entry of this.replay.between(startTime, sub.stopTime, sub.replayUpTo ?? this.replay.lastSeq)) this.deliver(sub, entry.event, entry.at);
+    sub.session.sendNotification(notificationXml(new Date(), `<replayComplete xmlns="${NETMOD_NOTIFICATION_NS}"/>`));
+    const held = sub.held ?? [];
+    sub.held = null;
+    for (const entry of held) this.deliver(sub, entry.event, entry.at);
+    if (sub.stopTime === null) return;
+    const complete = () => {
+      if (this.subscriptions.get(sessionId) !== sub) return;
+      sub.session.sendNotification(notificationXml(new Date(), `<notificationComplete xmlns="${NETMOD_NOTIFICATION_NS}"/>`));
+      this.unsubscribe(sessionId);
+    };
+    const wait = sub.stopTime.getTime() - Date.now();
+    if (wait <= 0) complete();
+    else sub.stopTimer = setTimeout(complete, Math.min(wait, 2 ** 31 - 1));
   }
 
   /** Sends the event to every subscriber whose filter selects it. Returns how many got it. */
   publish(event: NotificationEvent, at: Date = new Date()): number {
-    const envelope = (content: string) => `<notification xmlns="${NOTIFICATION_NS}"><eventTime>${at.toISOString()}</eventTime>${content}</notification>`;
-    const xml = envelope(event.xml);
+    this.replay.record(at, event);
+    for (const listener of this.listeners) listener(event, at);
     let delivered = 0;
     for (const sub of [...this.subscriptions.values()]) {
-      if (sub.stopTime !== null && at > sub.stopTime) {
-        this.unsubscribe(sub.session.id);
+      if (sub.held) {
+        sub.held.push({ at, event });
         continue;
       }
-      if (sub.selectors !== null && !sub.selectors.some((s) => s.namespace === event.namespace && s.name === event.name)) continue;
-      const content = this.access === undefined ? event.xml : this.access(sub.session, event);
-      if (content === null) continue;
-      if (sub.session.sendNotification(content === event.xml ? xml : envelope(content))) delivered++;
+      if (sub.stopTime !== null && at > sub.stopTime) continue; // notificationComplete is on its timer
+      if (this.deliver(sub, event, at)) delivered++;
     }
     return delivered;
+  }
+
+  private deliver(sub: Subscription, event: NotificationEvent, at: Date): boolean {
+    if (!selects(sub.selectors, event)) return false;
+    const content = this.contentFor(sub.session, event);
+    if (content === null) return false;
+    return sub.session.sendNotification(notificationXml(at, content));
   }
 }
 
@@ -92,7 +157,7 @@ export class NotificationStream {
  * top-level element (its name and namespace), which is how subscribers pick
  * event types. Deeper content-match nodes are not evaluated.
  */
-async function selectorsOf(filterXml: string, namespaces: Record<string, string>, xpath: string | null): Promise<EventSelector[] | null> {
+export async function selectorsOf(filterXml: string, namespaces: Record<string, string>, xpath: string | null): Promise<EventSelector[] | null> {
   // Subtree filters name namespaces; give each a token that survives the XPath form.
   const tokens: string[] = [];
   const resolveAll = (ns: string) => {
@@ -127,22 +192,27 @@ async function selectorsOf(filterXml: string, namespaces: Record<string, string>
   return selectors;
 }
 
-export function createSubscriptionHandler(stream: NotificationStream): RpcHandler {
+/** `hasDynamic`: whether the session holds RFC 8639 subscriptions, which exclude an RFC 5277 one (RFC 8640 §2.1). */
+export function createSubscriptionHandler(stream: NotificationStream, hasDynamic: (sessionId: number) => boolean = () => false): RpcHandler {
   return async ({ operation, session }) => {
-    if (stream.isSubscribed(session.id)) {
+    if (stream.isSubscribed(session.id) || hasDynamic(session.id)) {
       throw new RpcError({ type: 'protocol', tag: 'operation-failed', message: 'this session already has a subscription' });
     }
     const streamName = text(child(operation.node, 'stream', NOTIFICATION_NS)) ?? STREAM_NETCONF;
     if (streamName !== STREAM_NETCONF) {
       throw new RpcError({ type: 'application', tag: 'invalid-value', message: `no stream ${streamName}; this server has NETCONF`, info: { badElement: 'stream' } });
     }
-    if (child(operation.node, 'startTime', NOTIFICATION_NS) !== undefined) {
-      // :notification without :replay (RFC 5277 §2.1.1).
-      throw new RpcError({ type: 'protocol', tag: 'operation-failed', message: 'replay is not supported: omit startTime', info: { badElement: 'startTime' } });
+    // RFC 5277 §2.1.1: replay from startTime (not in the future), up to stopTime (after startTime).
+    const startTime = dateTimeParam(text(child(operation.node, 'startTime', NOTIFICATION_NS)), 'startTime');
+    const stopTime = dateTimeParam(text(child(operation.node, 'stopTime', NOTIFICATION_NS)), 'stopTime');
+    if (stopTime !== null && startTime === null) {
+      throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'stopTime needs a startTime', info: { badElement: 'startTime' } });
     }
-    const stopText = text(child(operation.node, 'stopTime', NOTIFICATION_NS));
-    if (stopText !== undefined) {
-      throw new RpcError({ type: 'protocol', tag: 'bad-element', message: 'stopTime needs startTime (replay), which is not supported', info: { badElement: 'stopTime' } });
+    if (startTime !== null && startTime.getTime() > Date.now()) {
+      throw new RpcError({ type: 'protocol', tag: 'bad-element', message: 'startTime is in the future', info: { badElement: 'startTime' } });
+    }
+    if (startTime !== null && stopTime !== null && stopTime < startTime) {
+      throw new RpcError({ type: 'protocol', tag: 'bad-element', message: 'stopTime is earlier than startTime', info: { badElement: 'stopTime' } });
     }
     const filterNode = child(operation.node, 'filter', NOTIFICATION_NS);
     let selectors: EventSelector[] | null = null;
@@ -156,9 +226,26 @@ export function createSubscriptionHandler(stream: NotificationStream): RpcHandle
       }
       selectors = await selectorsOf(slice.innerXml, { ...slice.namespaces }, type === 'xpath' ? select : null);
     }
-    stream.subscribe({ session, selectors, stopTime: null });
+    if (startTime === null) {
+      stream.subscribe({ session, selectors, stopTime: null });
+      return { ok: true };
+    }
+    stream.subscribe({ session, selectors, stopTime, held: [], replayUpTo: stream.replay.lastSeq });
+    // The replay follows the <ok/>: the reply is written before the next turn of the event loop.
+    setImmediate(() => stream.replayTo(session.id, startTime));
     return { ok: true };
   };
+}
+
+/** An RFC 3339 date-and-time parameter (yang:date-and-time), or null when absent. */
+export function dateTimeParam(value: string | undefined, element: string): Date | null {
+  if (value === undefined) return null;
+  const v = value.trim();
+  const date = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(date.getTime())) {
+    throw new RpcError({ type: 'protocol', tag: 'invalid-value', message: `${element} '${v}' is not a date-and-time`, info: { badElement: element } });
+  }
+  return date;
 }
 
 function changedBy(actor: { id: number; username: string; sourceHost: string } | null): string {
@@ -205,4 +292,12 @@ export function confirmedCommitEvent(ev: ConfirmedCommitEvent): NotificationEven
   const timeout = ev.timeoutSeconds !== null ? e('timeout', ev.timeoutSeconds) : '';
   return { namespace: NC_NOTIFICATIONS_NS, name: 'netconf-confirmed-commit',
     xml: `<netconf-confirmed-commit xmlns="${NC_NOTIFICATIONS_NS}">${who}${e('confirm-event', ev.event)}${timeout}</netconf-confirmed-commit>` };
+}
+
+/** RFC 5277 §3.2.2 /netconf/streams: the one stream, with its replay log's creation time. */
+export function streamsStateXml(stream: NotificationStream): string {
+  const replay = stream.replay;
+  return `<netconf xmlns="${NETMOD_NOTIFICATION_NS}"><streams><stream>${e('name', STREAM_NETCONF)}` +
+    `${e('description', 'default NETCONF event stream: RFC 6470 events and bmpd\'s BMP server and BGP neighbor state changes')}` +
+    `${e('replaySupport', 'true')}${e('replayLogCreationTime', replay.createdAt.toISOString())}</stream></streams></netconf>`;
 }

@@ -5,17 +5,19 @@ import type { Logger } from 'pino';
 import type { DataTree, DiffChange, ModuleInfo } from 'libyang-wasm';
 import { Datastores, SYSTEM_SESSION, type ApplyHook, type RunningChange } from '../datastore/datastores.js';
 import type { YangModel } from '../yang/model.js';
-import { registerBaseOperations, type StateProvider } from './base-operations.js';
+import { readWithState, registerBaseOperations, type StateProvider } from './base-operations.js';
 import { DEFAULT_CAPABILITIES, type AdvertisedModule } from './capabilities.js';
 import { AccessControl } from './access-control.js';
 import { ConfirmedCommit } from './confirmed-commit.js';
 import { getSchemaHandler, MONITORING_NS, netconfStateXml } from './monitoring.js';
 import {
   configChangeEvent, confirmedCommitEvent, createSubscriptionHandler, NOTIFICATION_NS, NotificationStream,
-  sessionEndEvent, sessionStartEvent,
+  sessionEndEvent, sessionStartEvent, streamsStateXml,
 } from './notifications.js';
+import { SUBSCRIPTION_MODULES, SubscriptionManager } from './subscriptions/subscriptions.js';
+import { DEFAULT_REPLAY_BUFFER_EVENTS } from './replay.js';
 import { EvaluationPool } from './evaluation-pool.js';
-import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf } from './nacm.js';
+import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf, type DefaultDeny } from './nacm.js';
 import { registerNmdaOperations } from './nmda.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
 import type { SessionInfo } from './session-control.js';
@@ -43,6 +45,7 @@ export interface NetconfService {
   readonly server: NetconfServer;
   readonly datastores: Datastores;
   readonly notifications: NotificationStream;
+  readonly subscriptions: SubscriptionManager;
   readonly confirmedCommit: ConfirmedCommit;
   readonly accessControl: AccessControl;
   stop(): Promise<void>;
@@ -52,6 +55,23 @@ export interface NetconfService {
 function changedNodes(changes: readonly DiffChange[]): number {
   return changes.filter((c) => c.operation !== 'none').length;
 }
+
+/** RFC 8639's nacm:default-deny-all on kill-subscription: only who is permitted explicitly may end another session's subscription. */
+function subscriptionDefaultDeny(deny: DefaultDeny): DefaultDeny {
+  return { ...deny, operations: new Map([...deny.operations, ['ietf-subscribed-notifications:kill-subscription', 'all']]) };
+}
+
+/** /bmpd:netconf-server/replay-buffer-size as `tree` holds it (the default when absent). */
+function replayBufferSize(tree: DataTree): number {
+  const leaf = tree.select(REPLAY_BUFFER_SIZE);
+  try {
+    const json = JSON.parse(leaf.print({ format: 'json', withDefaults: 'report-all' }) || '{}') as Record<string, { 'replay-buffer-size'?: number }>;
+    return json['bmpd:netconf-server']?.['replay-buffer-size'] ?? DEFAULT_REPLAY_BUFFER_EVENTS;
+  } finally {
+    leaf.free();
+  }
+}
+const REPLAY_BUFFER_SIZE = '/bmpd:netconf-server/replay-buffer-size';
 
 function advertised(model: YangModel): AdvertisedModule[] {
   return model.modules.filter((m) => m.implemented).map((m) => {
@@ -69,12 +89,14 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   const { model, logger } = opts;
   const modules: readonly ModuleInfo[] = model.modules;
   const namespaceOf = (module: string) => modules.find((m) => m.name === module)?.namespace ?? null;
-  const moduleOf = (namespace: string) => modules.find((m) => m.namespace === namespace && m.implemented)?.name ?? null;
+  // RFC 8639/8641 operations and notifications are named by their modules for NACM, though their
+  // modules are not in the schema (README: no Debian package ships them).
+  const moduleOf = (namespace: string) => modules.find((m) => m.namespace === namespace && m.implemented)?.name ?? SUBSCRIPTION_MODULES[namespace] ?? null;
   let server: NetconfServer | undefined;
   let datastores: Datastores | undefined;
   const access = new AccessControl({
     context: model.context,
-    defaultDeny: defaultDenyOf(modules.filter((m) => m.implemented).map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')),
+    defaultDeny: subscriptionDefaultDeny(defaultDenyOf(modules.filter((m) => m.implemented).map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin'))),
     users: (name) => server?.users?.user(name),
     session: (id) => server?.sessions.get(id),
     moduleOf,
@@ -97,6 +119,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   const apply: ApplyHook = async (change: RunningChange) => {
     await opts.apply?.(change);
     if (change.changes.some((c) => c.path.startsWith(`/${NACM_MODULE}:`))) access.load(change.after);
+    if (change.changes.some((c) => c.path.startsWith('/bmpd:netconf-server'))) notifications.replay.resize(replayBufferSize(change.after));
     if (change.cause !== 'startup') {
       audit('running', change.cause, change.sessionId, change.changes);
       notifications.publish(configChangeEvent(actorOf(change.sessionId), change.changes, namespaceOf));
@@ -115,6 +138,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     await ds.editConfig('running', FACTORY_NACM_XML, {}, SYSTEM_SESSION);
     logger.info({ topic: 'netconf' }, 'NACM factory configuration in running: rule-list admin permits group admin everything');
   }
+  notifications.replay.resize(replayBufferSize(ds.tree('running')));
   const confirmedCommit = new ConfirmedCommit({
     datastores: ds,
     onEvent: (ev) => {
@@ -147,27 +171,34 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     capabilities: () => srv.capabilities,
     modules: () => modules,
   };
-  const operations = {
+  const backend = {
     context: model.context,
     datastores: ds,
     confirmedCommit,
     namespaceOf,
     moduleOf,
     evaluation,
-    state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), () => access.stateXml(), ...(opts.state ?? [])],
+    state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), () => access.stateXml(), () => streamsStateXml(notifications),
+      ...(opts.state ?? [])],
     readView: (session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean) => access.readView(session, tree, owned, filtered),
     readAccess: (session: SessionInfo) => access.readAccess(session),
     ...(opts.notApplied ? { notApplied: opts.notApplied } : {}),
   };
-  registerBaseOperations(srv.dispatcher, operations);
-  registerNmdaOperations(srv.dispatcher, operations);
+  registerBaseOperations(srv.dispatcher, backend);
+  registerNmdaOperations(srv.dispatcher, backend);
+  const subscriptions = new SubscriptionManager({
+    stream: notifications, context: model.context, namespaceOf, moduleOf, logger: logger.child({ topic: 'netconf' }),
+    read: (session, filter) => readWithState(backend, evaluation, session, filter, 'explicit'),
+  });
+  subscriptions.register(srv.dispatcher);
   srv.dispatcher.guard = (ctx) => access.authorizeOperation(ctx);
   srv.dispatcher.register(MONITORING_NS, 'get-schema', getSchemaHandler(monitoringSources));
-  srv.dispatcher.register(NOTIFICATION_NS, 'create-subscription', createSubscriptionHandler(notifications));
+  srv.dispatcher.register(NOTIFICATION_NS, 'create-subscription', createSubscriptionHandler(notifications, (id) => subscriptions.hasSubscriptions(id)));
 
   srv.sessions.onSessionStart((s) => { notifications.publish(sessionStartEvent(s)); });
   srv.sessions.onSessionEnd((end) => {
     notifications.unsubscribe(end.session.id);
+    subscriptions.sessionEnded(end.session.id);
     const released = ds.releaseSession(end.session.id);
     if (released.length > 0) logger.info({ topic: 'netconf', session: end.session.id, released }, 'locks released with their session');
     void confirmedCommit.sessionEnded(end.session.id);
@@ -179,9 +210,11 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     server: srv,
     datastores: ds,
     notifications,
+    subscriptions,
     confirmedCommit,
     accessControl: access,
     async stop() {
+      subscriptions.close();
       await srv.stop();
       await evaluation.close();
       confirmedCommit.close();

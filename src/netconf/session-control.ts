@@ -42,6 +42,8 @@ export interface SessionInfo {
   sendNotification(notificationXml: string): boolean;
   /** Sessions with a subscription may stay silent for long; exempt them from the idle timeout. */
   setIdleTimeoutExempt(exempt: boolean): void;
+  /** Output written that the client has not taken yet (subscriptions suspend a subscriber that stopped reading). */
+  readonly queuedOutputBytes: number;
 }
 
 /** RFC 6241 §7.8 close-session and §7.9 kill-session: all a handler may do to sessions. */

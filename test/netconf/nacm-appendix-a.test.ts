@@ -60,7 +60,7 @@ const sessions = new Map<number, SessionInfo>();
 function session(id: number, username: string): SessionInfo {
   const s = { id, username, groups: [], sourceHost: '127.0.0.1', sourcePort: 1000 + id, transport: 'netconf-ssh', loginTime: new Date(),
     counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 }, state: 'established', baseVersion: '1.1',
-    clientCapabilities: [], sendNotification: () => true, setIdleTimeoutExempt: () => {} } as SessionInfo;
+    clientCapabilities: [], sendNotification: () => true, setIdleTimeoutExempt: () => {}, queuedOutputBytes: 0 } as SessionInfo;
   sessions.set(id, s);
   return s;
 }

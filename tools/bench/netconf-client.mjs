@@ -111,6 +111,8 @@ export class NetconfClient {
   #closed = null; // Error once the session is gone
   /** The server's hello, verbatim. */
   serverHello = '';
+  /** Called with each <notification> as it arrives (its text), if set. */
+  onNotification = undefined;
 
   /**
    * Opens the SSH connection and the netconf subsystem and exchanges hellos.
@@ -161,6 +163,11 @@ export class NetconfClient {
       return;
     }
     for (const message of messages) {
+      // RFC 5277 §4 notifications arrive between replies; they answer no rpc.
+      if (this.serverHello && /^\s*(<\?xml[^>]*>\s*)?<notification[\s>]/.test(message)) {
+        this.onNotification?.(message);
+        continue;
+      }
       const pending = this.#pending.shift();
       if (!pending) continue; // unsolicited (a notification): nothing waits for it
       if (!this.serverHello) {

@@ -24,6 +24,7 @@ const all = [
   { script: 'netconf-fairness.mjs', nodeFlags: [], byNameOnly: true },
   { script: 'scale.mjs', nodeFlags: [], byNameOnly: true },
   { script: 'rib-memory.mjs', nodeFlags: ['--expose-gc'], byNameOnly: true },
+  { script: 'yang-push.mjs', nodeFlags: [], byNameOnly: true },
 ].filter((b) => existsSync(path.join(here, b.script)));
 const [first, ...rest] = process.argv.slice(2);
 const named = first !== undefined && !first.startsWith('-') ? all.find((b) => b.script === `${first}.mjs`) : undefined;

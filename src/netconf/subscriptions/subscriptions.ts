@@ -1,0 +1,685 @@
+/**
+ * Dynamic subscriptions (RFC 8639 over NETCONF, RFC 8640) to the NETCONF
+ * event stream and YANG-push subscriptions (RFC 8641) to the operational
+ * state <get> serves: establish-, modify-, delete- and kill-subscription,
+ * the subscription state notifications, periodic push-update and on-change
+ * push-change-update.
+ *
+ * Bounded work and memory (SPEC §4):
+ * - Datastore content is computed like <get>: by the evaluation workers,
+ *   within their time limit, with the subscriber's NACM read rules applied
+ *   there (RFC 8641 §5.2: a push holds only what the receiver may read). A
+ *   subscription has at most one evaluation in flight; a period that comes
+ *   while one is running is skipped, a change coalesces into one more.
+ * - A subscriber that does not read its session's output is suspended
+ *   (subscription-suspended, reason unsupportable-volume: RFC 8639 §2.7.4,
+ *   the publisher cannot get the volume to the receiver) once its queued
+ *   output passes SUSPEND_QUEUED_BYTES, before the session's own bound would
+ *   end it; nothing more is computed or queued for it until the backlog fell
+ *   under RESUME_QUEUED_BYTES (subscription-resumed, and for on-change a
+ *   push-update of the whole selection, RFC 8641 §3.11). Other subscribers
+ *   never wait for it: every send is a non-blocking write.
+ * - At most MAX_SUBSCRIPTIONS_PER_SESSION per session and MAX_SUBSCRIPTIONS
+ *   in all (insufficient-resources).
+ */
+import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
+import type { Logger } from 'pino';
+import type { EvaluationFilter } from '../evaluation-pool.js';
+import {
+  dateTimeParam, notificationXml, selectorsOf, selects, STREAM_NETCONF, type EventSelector, type NotificationEvent,
+  type NotificationStream,
+} from '../notifications.js';
+import { pathSteps } from '../data-path.js';
+import { child, childSlice, text } from '../operation-args.js';
+import { RpcError } from '../rpc-error.js';
+import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
+import type { SessionInfo } from '../session-control.js';
+import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
+import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
+import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind, type PatchEdit } from './yang-patch.js';
+
+export const SN_NS = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
+export const YP_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
+const DS_NS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
+/** The modules of these namespaces, for NACM's module-name (the modules are not in bmpd's schema). */
+export const SUBSCRIPTION_MODULES: Readonly<Record<string, string>> = {
+  [SN_NS]: 'ietf-subscribed-notifications',
+  [YP_NS]: 'ietf-yang-push',
+};
+
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 32;
+export const MAX_SUBSCRIPTIONS = 1024;
+/** The shortest period accepted (centiseconds, RFC 8641 period): 100 ms. */
+export const MIN_PERIOD_CS = 10;
+/** A subscriber whose session holds more queued output than this is suspended. */
+export const SUSPEND_QUEUED_BYTES = 4 * 1024 * 1024;
+export const RESUME_QUEUED_BYTES = 1024 * 1024;
+/** How often a suspended subscription looks whether its subscriber caught up. */
+const RESUME_CHECK_MS = 250;
+
+/**
+ * Operational state on-change reports (RFC 8641 §3.10): BMP server status and BGP neighbor session
+ * state and what changes with them. Every other config false node (counters, queue depths, up-times)
+ * changes all the time or counts: periodic subscriptions report it.
+ */
+const ON_CHANGE_STATE = /^\/bmpd:bgp(\/bmpd:vrf\/bmpd:address-family)?\/(bmpd:bmp\/bmpd:server\/bmpd:state\/bmpd:(status|established-at|last-error|local-address|local-port)|bmpd:neighbor\/bmpd:state\/bmpd:(session-state|established-at|last-down-reason|local-address|local-port|remote-port|remote-router-id|negotiated-hold-time|capabilities|active-servers|configured-servers))$/;
+/** Where a schema path enters config false data. */
+const STATE_SUBTREE = /^\/(bmpd:agent|bmpd:debugging|ietf-netconf-monitoring:|ietf-yang-library:|nc-notifications:)|\/bmpd:state(\/|$)|^\/ietf-netconf-acm:nacm\/ietf-netconf-acm:denied-/;
+
+/** Whether on-change reports a change of the node at `schemaPath`. */
+export function onChangeReportable(schemaPath: string): boolean {
+  return !STATE_SUBTREE.test(schemaPath) || ON_CHANGE_STATE.test(schemaPath);
+}
+
+/** The events after which an on-change selection is looked at again: what changes the state it covers. */
+const ON_CHANGE_TRIGGERS = new Set(['netconf-config-change', 'bmp-server-state-change', 'bgp-neighbor-state-change']);
+
+type UpdateTrigger =
+  | { readonly kind: 'periodic'; readonly periodCs: number; readonly anchor: Date | null }
+  | { readonly kind: 'on-change'; readonly dampeningCs: number; readonly syncOnStart: boolean; readonly excluded: ReadonlySet<ChangeKind> };
+
+type Target =
+  | { readonly kind: 'stream'; readonly selectors: readonly EventSelector[] | null; readonly filterXml: string; readonly replayStart: Date | null }
+  | { readonly kind: 'datastore'; readonly filter: EvaluationFilter; readonly filterXml: string; readonly trigger: UpdateTrigger };
+
+interface Subscription {
+  readonly id: number;
+  readonly session: SessionInfo;
+  target: Target;
+  stopTime: Date | null;
+  state: 'active' | 'suspended' | 'ended';
+  timer?: NodeJS.Timeout;
+  stopTimer?: NodeJS.Timeout;
+  /** Live events held while the replay is sent. */
+  held: { event: NotificationEvent; at: Date }[] | null;
+  /** The replay buffer's last seq when the subscription was made: replay ends there. */
+  replayUpTo: number;
+  /** On-change: the selection as last reported (XML: subscribers of one filter share the string). */
+  baseline: string | null;
+  evaluating: boolean;
+  /** On-change: a change came while evaluating or dampened. */
+  dirty: boolean;
+  lastPush: number;
+  patchId: number;
+}
+
+/** What subscriptions need of the server. */
+export interface SubscriptionBackend {
+  readonly stream: NotificationStream;
+  readonly context: YangContext;
+  /** The operational state as <get> returns it to `session` (NACM applied), selected by `filter`: <data>'s content. */
+  read(session: SessionInfo, filter: EvaluationFilter): Promise<string>;
+  moduleOf(namespace: string): string | null;
+  namespaceOf(module: string): string | null;
+  readonly logger: Logger;
+}
+
+type ErrorReason = { identity: string; module: 'sn' | 'yp'; hint?: string };
+
+function subscriptionError(op: 'establish' | 'modify' | 'delete', reason: ErrorReason, message: string, datastore: boolean): RpcError {
+  const identity = `${reason.module === 'sn' ? 'ietf-subscribed-notifications' : 'ietf-yang-push'}:${reason.identity}`;
+  const ns = reason.module === 'sn' ? SN_NS : YP_NS;
+  const infoName = op === 'delete' ? 'delete-subscription-error-info'
+    : datastore ? `${op}-subscription-datastore-error-info` : `${op}-subscription-stream-error-info`;
+  const infoNs = datastore && op !== 'delete' ? YP_NS : SN_NS;
+  const hint = reason.hint !== undefined ? e('filter-failure-hint', reason.hint) : '';
+  // RFC 8640 §2.4.1: error-app-tag names the identity, error-info carries the RFC 8639 / 8641 yang-data.
+  return new RpcError({ type: 'application', tag: 'invalid-value', appTag: identity, message,
+    info: { extraXml: `<${infoName} xmlns="${infoNs}"><reason xmlns:${reason.module}="${ns}">${reason.module}:${reason.identity}</reason>${hint}</${infoName}>` } });
+}
+
+function uintParam(node: ParsedOperation['node'] | undefined, name: string, ns: string, max = 0xffffffff): number | null {
+  const v = text(child(node ?? { '#name': '', $ns: { uri: '', local: '' } }, name, ns));
+  if (v === undefined) return null;
+  if (!/^\s*\d{1,10}\s*$/.test(v) || Number(v) > max) {
+    throw new RpcError({ type: 'application', tag: 'invalid-value', message: `${name} '${v}' is not a number in range`, info: { badElement: name } });
+  }
+  return Number(v);
+}
+
+export class SubscriptionManager {
+  private readonly subscriptions = new Map<number, Subscription>();
+  /** Reads under way, by user and filter: subscriptions woken by one event share one evaluation. */
+  private readonly reading = new Map<string, Promise<string>>();
+  private lastId = 0;
+  private lastEdits: { before: string; after: string; edits: PatchEdit[] } | null = null;
+  private readonly log: Logger;
+  private readonly stopListening: () => void;
+
+  constructor(private readonly backend: SubscriptionBackend) {
+    this.log = backend.logger;
+    this.stopListening = backend.stream.onEvent((event, at) => this.onEvent(event, at));
+  }
+
+  get count(): number {
+    return this.subscriptions.size;
+  }
+
+  /** Whether a session holds a dynamic subscription (RFC 5277 create-subscription is then refused). */
+  hasSubscriptions(sessionId: number): boolean {
+    for (const s of this.subscriptions.values()) if (s.session.id === sessionId) return true;
+    return false;
+  }
+
+  register(dispatcher: RpcDispatcher): void {
+    dispatcher.register(SN_NS, 'establish-subscription', (ctx) => this.establish(ctx.operation, ctx.session));
+    dispatcher.register(SN_NS, 'modify-subscription', (ctx) => this.modify(ctx.operation, ctx.session));
+    dispatcher.register(SN_NS, 'delete-subscription', (ctx) => this.remove(ctx.operation, ctx.session, false));
+    dispatcher.register(SN_NS, 'kill-subscription', (ctx) => this.remove(ctx.operation, ctx.session, true));
+  }
+
+  /** The session ended: its subscriptions end with it (RFC 8639 §2.4: dynamic subscriptions live in their session). */
+  sessionEnded(sessionId: number): void {
+    for (const sub of [...this.subscriptions.values()]) if (sub.session.id === sessionId) this.end(sub);
+  }
+
+  close(): void {
+    this.stopListening();
+    for (const sub of [...this.subscriptions.values()]) this.end(sub);
+  }
+
+  // --- RPCs -------------------------------------------------------------------------------------
+
+  private establish: (op: ParsedOperation, session: SessionInfo) => Promise<{ xml: string }> = async (op, session) => {
+    if (this.backend.stream.isSubscribed(session.id)) {
+      // RFC 8640 §2.1: a session with an RFC 5277 subscription holds no RFC 8639 one.
+      throw new RpcError({ type: 'protocol', tag: 'operation-failed', message: 'this session has a create-subscription subscription' });
+    }
+    let own = 0;
+    for (const s of this.subscriptions.values()) if (s.session.id === session.id) own++;
+    if (own >= MAX_SUBSCRIPTIONS_PER_SESSION || this.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      throw subscriptionError('establish', { module: 'sn', identity: 'insufficient-resources' },
+        `at most ${MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions per session and ${MAX_SUBSCRIPTIONS} in all`, false);
+    }
+    const encoding = text(child(op.node, 'encoding', SN_NS));
+    if (encoding !== undefined && !/(^|:)encode-xml$/.test(encoding.trim())) {
+      throw subscriptionError('establish', { module: 'sn', identity: 'encoding-unsupported' }, 'NETCONF subscriptions are encoded in XML', false);
+    }
+    const target = await this.targetOf(op, 'establish');
+    const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
+    const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
+      replayUpTo: this.backend.stream.replay.lastSeq, baseline: null,
+      evaluating: false, dirty: false, lastPush: 0, patchId: 0 };
+    let revision = '';
+    if (target.kind === 'stream' && target.replayStart !== null) {
+      if (target.replayStart.getTime() > Date.now()) {
+        throw new RpcError({ type: 'application', tag: 'invalid-value', message: 'replay-start-time is in the future', info: { badElement: 'replay-start-time' } });
+      }
+      // RFC 8639 §2.4.2.1: a start before the oldest event retained is revised to it.
+      const oldest = this.backend.stream.replay.agedAt === null ? null : this.backend.stream.replay.oldest;
+      if (oldest !== null && target.replayStart < oldest) {
+        sub.target = { ...target, replayStart: oldest };
+        revision = `<replay-start-time-revision xmlns="${SN_NS}">${oldest.toISOString()}</replay-start-time-revision>`;
+      }
+      sub.held = [];
+    }
+    if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
+      // The baseline, and RFC 8641's on-change-unsupported when the selection holds only state on-change does not cover.
+      const xml = await this.read(session, target.filter);
+      if (xml.trim() !== '' && !this.anyReportable(xml)) {
+        throw subscriptionError('establish', { module: 'yp', identity: 'on-change-unsupported',
+          hint: 'on-change covers configuration, BMP server status and BGP neighbor session state; use a periodic subscription for counters' },
+        'on-change is not supported for anything this filter selects', true);
+      }
+      sub.baseline = xml;
+      sub.lastPush = Date.now();
+    }
+    // The session may have ended while the baseline was computed: nothing would end the subscription.
+    if (session.state === 'closed') throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'the session ended' });
+    this.subscriptions.set(sub.id, sub);
+    session.setIdleTimeoutExempt(true);
+    this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id, target: target.kind,
+      ...(target.kind === 'datastore' ? { update: target.trigger.kind } : {}) }, 'subscription established');
+    // The started notification and first updates follow the reply (RFC 8639 §2.7.1).
+    setImmediate(() => this.start(sub, true));
+    return { xml: `<id xmlns="${SN_NS}">${sub.id}</id>${revision}` };
+  };
+
+  private modify: (op: ParsedOperation, session: SessionInfo) => Promise<{ ok: true }> = async (op, session) => {
+    const sub = this.own(op, session, 'modify');
+    const target = await this.targetOf(op, 'modify', sub.target);
+    const stop = text(child(op.node, 'stop-time', SN_NS));
+    if (stop !== undefined) sub.stopTime = dateTimeParam(stop, 'stop-time');
+    this.stopTimers(sub);
+    if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
+      sub.baseline = await this.read(session, target.filter);
+    }
+    sub.target = target;
+    this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id }, 'subscription modified');
+    setImmediate(() => this.start(sub, false));
+    return { ok: true };
+  };
+
+  private remove(op: ParsedOperation, session: SessionInfo, kill: boolean): Promise<{ ok: true }> {
+    const id = uintParam(op.node, 'id', SN_NS);
+    if (id === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'the subscription id is missing', info: { badElement: 'id' } });
+    const sub = this.subscriptions.get(id);
+    // RFC 8639 §2.4.4: delete-subscription only for the session's own subscriptions; kill for any.
+    if (sub === undefined || (!kill && sub.session.id !== session.id)) {
+      throw subscriptionError('delete', { module: 'sn', identity: 'no-such-subscription' }, `no subscription ${id}${kill ? '' : ' of this session'}`, false);
+    }
+    this.log.info({ topic: 'netconf', session: session.id, subscription: id, owner: sub.session.id }, kill ? 'subscription killed' : 'subscription deleted');
+    if (kill) this.notify(sub, 'subscription-terminated', `<reason>sn:no-such-subscription</reason>`);
+    this.end(sub);
+    return Promise.resolve({ ok: true });
+  }
+
+  private own(op: ParsedOperation, session: SessionInfo, what: 'modify'): Subscription {
+    const id = uintParam(op.node, 'id', SN_NS);
+    if (id === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'the subscription id is missing', info: { badElement: 'id' } });
+    const sub = this.subscriptions.get(id);
+    if (sub === undefined || sub.session.id !== session.id) {
+      throw subscriptionError(what, { module: 'sn', identity: 'no-such-subscription' }, `no subscription ${id} of this session`, false);
+    }
+    return sub;
+  }
+
+  /** establish-subscription's (or modify-subscription's, over `current`) target and update trigger. */
+  private async targetOf(op: ParsedOperation, what: 'establish' | 'modify', current?: Target): Promise<Target> {
+    const datastoreText = text(child(op.node, 'datastore', YP_NS));
+    const datastore = datastoreText !== undefined || current?.kind === 'datastore';
+    if (datastoreText !== undefined) {
+      const name = datastoreText.trim().replace(/^.*:/, '');
+      // bmpd's state is what <get> returns: the operational datastore (running holds no state).
+      if (name !== 'operational') {
+        throw subscriptionError(what, { module: 'yp', identity: 'datastore-not-subscribable' }, `datastore ${datastoreText.trim()} cannot be subscribed to; use ds:operational`, true);
+      }
+    }
+    if (!datastore) {
+      const stream = text(child(op.node, 'stream', SN_NS));
+      if (current === undefined && stream === undefined) {
+        throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'establish-subscription needs a stream or a datastore', info: { badElement: 'stream' } });
+      }
+      if (stream !== undefined && stream.trim() !== STREAM_NETCONF) {
+        throw subscriptionError(what, { module: 'sn', identity: 'stream-unavailable' }, `no stream ${stream.trim()}; this server has NETCONF`, false);
+      }
+      if (child(op.node, 'stream-filter-name', SN_NS) !== undefined) {
+        throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: 'no stream filters are configured; give stream-subtree-filter or stream-xpath-filter' },
+          'there are no named stream filters', false);
+      }
+      const filter = await this.streamFilter(op, what);
+      const replay = dateTimeParam(text(child(op.node, 'replay-start-time', SN_NS)), 'replay-start-time');
+      const prev = current?.kind === 'stream' ? current : undefined;
+      return { kind: 'stream', selectors: filter?.selectors ?? prev?.selectors ?? null, filterXml: filter?.xml ?? prev?.filterXml ?? '',
+        replayStart: what === 'establish' ? replay : prev?.replayStart ?? null };
+    }
+    const prev = current?.kind === 'datastore' ? current : undefined;
+    const filter = await this.datastoreFilter(op, what) ?? (prev ? { filter: prev.filter, xml: prev.filterXml } : { filter: undefined, xml: '' });
+    const periodic = child(op.node, 'periodic', YP_NS);
+    const onChange = child(op.node, 'on-change', YP_NS);
+    let trigger: UpdateTrigger;
+    if (periodic !== undefined) {
+      const periodCs = uintParam(periodic, 'period', YP_NS) ?? (prev?.trigger.kind === 'periodic' ? prev.trigger.periodCs : null);
+      if (periodCs === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'periodic needs a period', info: { badElement: 'period' } });
+      if (periodCs < MIN_PERIOD_CS) {
+        throw subscriptionError(what, { module: 'yp', identity: 'period-unsupported', hint: String(MIN_PERIOD_CS) },
+          `the shortest period is ${MIN_PERIOD_CS} centiseconds`, true);
+      }
+      const anchorText = text(child(periodic, 'anchor-time', YP_NS));
+      const anchor = anchorText !== undefined ? dateTimeParam(anchorText, 'anchor-time') : prev?.trigger.kind === 'periodic' ? prev.trigger.anchor : null;
+      trigger = { kind: 'periodic', periodCs, anchor };
+    } else if (onChange !== undefined || prev?.trigger.kind === 'on-change') {
+      const old = prev?.trigger.kind === 'on-change' ? prev.trigger : undefined;
+      const dampeningCs = uintParam(onChange, 'dampening-period', YP_NS) ?? old?.dampeningCs ?? 0;
+      const sync = text(child(onChange ?? { '#name': '', $ns: { uri: '', local: '' } }, 'sync-on-start', YP_NS));
+      const excluded = new Set<ChangeKind>(old?.excluded ?? []);
+      for (const node of (onChange?.$$ ?? []).filter((c) => c.$ns.local === 'excluded-change' && c.$ns.uri === YP_NS)) {
+        const kind = (node._ ?? '').trim() as ChangeKind;
+        if (!CHANGE_KINDS.includes(kind)) {
+          throw new RpcError({ type: 'application', tag: 'invalid-value', message: `excluded-change '${kind}' is not one of ${CHANGE_KINDS.join(', ')}`, info: { badElement: 'excluded-change' } });
+        }
+        excluded.add(kind);
+      }
+      trigger = { kind: 'on-change', dampeningCs, syncOnStart: sync === undefined ? old?.syncOnStart ?? true : sync.trim() === 'true', excluded };
+    } else if (prev !== undefined) {
+      trigger = prev.trigger; // modify-subscription of the filter or stop-time only
+    } else {
+      throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'a datastore subscription needs periodic or on-change', info: { badElement: 'periodic' } });
+    }
+    return { kind: 'datastore', filter: filter.filter, filterXml: filter.xml, trigger };
+  }
+
+  private async streamFilter(op: ParsedOperation, what: 'establish' | 'modify'): Promise<{ selectors: EventSelector[] | null; xml: string } | undefined> {
+    const subtree = childSlice(op, 'stream-subtree-filter', SN_NS);
+    const xpath = text(child(op.node, 'stream-xpath-filter', SN_NS));
+    if (subtree === undefined && xpath === undefined) return undefined;
+    try {
+      const selectors = subtree !== undefined
+        ? await selectorsOf(subtree.innerXml, { ...subtree.namespaces }, null)
+        : await selectorsOf('', namespacesOf(op, 'stream-xpath-filter'), xpath!.trim());
+      return { selectors, xml: subtree !== undefined ? subtreeFilterElement('stream-subtree-filter', SN_NS, subtree)
+        : xpathFilterElement('stream-xpath-filter', SN_NS, xpath!.trim(), namespacesOf(op, 'stream-xpath-filter')) };
+    } catch (err) {
+      if (err instanceof RpcError) throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: err.message }, err.message, false);
+      throw err;
+    }
+  }
+
+  private async datastoreFilter(op: ParsedOperation, what: 'establish' | 'modify'): Promise<{ filter: EvaluationFilter; xml: string } | undefined> {
+    const subtree = childSlice(op, 'datastore-subtree-filter', YP_NS);
+    const xpath = text(child(op.node, 'datastore-xpath-filter', YP_NS));
+    if (subtree !== undefined) {
+      try {
+        const x = await subtreeFilterToXPath(subtree.innerXml, (ns) => this.backend.moduleOf(ns), subtree.namespaces);
+        return { filter: { xpath: x }, xml: subtreeFilterElement('datastore-subtree-filter', YP_NS, subtree) };
+      } catch (err) {
+        if (err instanceof FilterError) throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: err.message }, err.message, true);
+        if (err instanceof XmlLimitError) throw filterTooBig();
+        throw err;
+      }
+    }
+    if (xpath !== undefined) {
+      const namespaces = namespacesOf(op, 'datastore-xpath-filter');
+      return { filter: { xpath: xpath.trim(), namespaces }, xml: xpathFilterElement('datastore-xpath-filter', YP_NS, xpath.trim(), namespaces) };
+    }
+    return undefined;
+  }
+
+  // --- delivery ---------------------------------------------------------------------------------
+
+  private start(sub: Subscription, established: boolean): void {
+    if (sub.state === 'ended') return;
+    this.notify(sub, established ? 'subscription-started' : 'subscription-modified', this.describe(sub));
+    // modify-subscription of a suspended one: it stays suspended until its subscriber caught up.
+    if (sub.state === 'suspended') this.awaitResume(sub);
+    const { target } = sub;
+    if (target.kind === 'stream' && established && target.replayStart !== null) {
+      for (const entry of this.backend.stream.replay.between(target.replayStart, sub.stopTime, sub.replayUpTo)) this.deliverEvent(sub, entry.event, entry.at);
+      this.notify(sub, 'replay-completed', '');
+      const held = sub.held ?? [];
+      sub.held = null;
+      for (const h of held) this.deliverEvent(sub, h.event, h.at);
+    }
+    if (target.kind === 'datastore' && sub.state === 'active') {
+      if (target.trigger.kind === 'periodic') this.schedulePeriodic(sub);
+      else if (established && target.trigger.syncOnStart) void this.pushUpdate(sub);
+    }
+    if (sub.stopTime !== null) {
+      const wait = sub.stopTime.getTime() - Date.now();
+      const complete = () => {
+        if (sub.state === 'ended') return;
+        this.notify(sub, 'subscription-completed', '');
+        this.end(sub);
+      };
+      if (wait <= 0) complete();
+      else sub.stopTimer = setTimeout(complete, Math.min(wait, 2 ** 31 - 1));
+    }
+  }
+
+  /** RFC 8639 §2.7.1 / RFC 8641 §4.4.1 subscription-started / -modified content after the id. */
+  private describe(sub: Subscription): string {
+    const t = sub.target;
+    const stop = sub.stopTime !== null ? e('stop-time', sub.stopTime.toISOString()) : '';
+    if (t.kind === 'stream') {
+      return `${t.filterXml}${e('stream', STREAM_NETCONF)}${t.replayStart !== null ? e('replay-start-time', t.replayStart.toISOString()) : ''}${stop}`;
+    }
+    const trigger = t.trigger.kind === 'periodic'
+      ? `<periodic xmlns="${YP_NS}">${e('period', t.trigger.periodCs)}${t.trigger.anchor ? e('anchor-time', t.trigger.anchor.toISOString()) : ''}</periodic>`
+      : `<on-change xmlns="${YP_NS}">${e('dampening-period', t.trigger.dampeningCs)}${e('sync-on-start', t.trigger.syncOnStart)}` +
+        `${[...t.trigger.excluded].map((x) => e('excluded-change', x)).join('')}</on-change>`;
+    return `<datastore xmlns="${YP_NS}" xmlns:ds="${DS_NS}">ds:operational</datastore>${t.filterXml}${stop}${trigger}`;
+  }
+
+  private notify(sub: Subscription, name: string, content: string): void {
+    const ns = name.startsWith('push-') ? YP_NS : SN_NS;
+    const xml = `<${name} xmlns="${ns}" xmlns:sn="${SN_NS}">${e('id', sub.id)}${content}</${name}>`;
+    this.send(sub, { namespace: ns, name, xml });
+  }
+
+  /** One notification to the subscriber, through NACM's notification rules; false when not written. */
+  private send(sub: Subscription, event: NotificationEvent, at = new Date()): boolean {
+    const content = this.backend.stream.contentFor(sub.session, event);
+    return content !== null && sub.session.sendNotification(notificationXml(at, content));
+  }
+
+  /** Suspends the subscription when its subscriber stopped reading; true when it may send. */
+  private mayPush(sub: Subscription): boolean {
+    if (sub.state === 'ended') return false;
+    if (sub.state === 'suspended') return false;
+    const queued = sub.session.queuedOutputBytes;
+    if (queued <= SUSPEND_QUEUED_BYTES) return true;
+    sub.state = 'suspended';
+    this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, queuedBytes: queued, limit: SUSPEND_QUEUED_BYTES },
+      'subscriber does not read its updates: subscription suspended');
+    this.notify(sub, 'subscription-suspended', `<reason>sn:unsupportable-volume</reason>`);
+    this.awaitResume(sub);
+    return false;
+  }
+
+  /** Looks every RESUME_CHECK_MS whether a suspended subscriber caught up; resumes it then. */
+  private awaitResume(sub: Subscription): void {
+    const check = () => {
+      sub.timer = undefined;
+      if (sub.state !== 'suspended') return;
+      if (sub.session.queuedOutputBytes > RESUME_QUEUED_BYTES) {
+        sub.timer = setTimeout(check, RESUME_CHECK_MS);
+        return;
+      }
+      sub.state = 'active';
+      this.log.info({ topic: 'netconf', session: sub.session.id, subscription: sub.id }, 'subscription resumed');
+      this.notify(sub, 'subscription-resumed', '');
+      const t = sub.target;
+      if (t.kind === 'datastore') {
+        if (t.trigger.kind === 'periodic') this.schedulePeriodic(sub);
+        else void this.pushUpdate(sub);
+      }
+    };
+    if (sub.timer !== undefined) clearTimeout(sub.timer);
+    sub.timer = setTimeout(check, RESUME_CHECK_MS);
+  }
+
+  private onEvent(event: NotificationEvent, at: Date): void {
+    for (const sub of this.subscriptions.values()) {
+      if (sub.target.kind === 'stream') {
+        if (sub.held !== null) sub.held.push({ event, at });
+        else this.deliverEvent(sub, event, at);
+      } else if (sub.target.trigger.kind === 'on-change' && ON_CHANGE_TRIGGERS.has(event.name)) {
+        // netconf-config-change is published from the apply hook, before running is replaced: look
+        // once the change is in running (the datastore replaces it within the same turn).
+        setImmediate(() => this.changed(sub));
+      }
+    }
+  }
+
+  private deliverEvent(sub: Subscription, event: NotificationEvent, at: Date): void {
+    if (sub.target.kind !== 'stream' || !selects(sub.target.selectors, event)) return;
+    if (sub.stopTime !== null && at > sub.stopTime) return;
+    if (!this.mayPush(sub)) return;
+    this.send(sub, event, at);
+  }
+
+  private schedulePeriodic(sub: Subscription): void {
+    const t = sub.target;
+    if (t.kind !== 'datastore' || t.trigger.kind !== 'periodic') return;
+    const period = t.trigger.periodCs * 10;
+    const anchor = (t.trigger.anchor ?? new Date()).getTime();
+    const now = Date.now();
+    // RFC 8641 §4.2: updates at anchor-time + n × period; without an anchor, from now on.
+    const next = t.trigger.anchor === null ? now + period : anchor + Math.ceil((now - anchor + 1) / period) * period;
+    if (sub.timer !== undefined) clearTimeout(sub.timer);
+    sub.timer = setTimeout(() => {
+      if (sub.state !== 'active' || sub.target !== t) return;
+      this.schedulePeriodic(sub);
+      if (!sub.evaluating) void this.pushUpdate(sub);
+    }, Math.max(0, next - now));
+  }
+
+  /** push-update: the whole selection (periodic, sync-on-start, after a resume). */
+  private async pushUpdate(sub: Subscription): Promise<void> {
+    const t = sub.target;
+    if (t.kind !== 'datastore' || !this.mayPush(sub)) return;
+    sub.evaluating = true;
+    let xml: string;
+    try {
+      xml = await this.read(sub.session, t.filter);
+    } catch (err) {
+      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, 'push-update not computed');
+      return;
+    } finally {
+      sub.evaluating = false;
+    }
+    if (sub.state !== 'active' || sub.target !== t || !this.mayPush(sub)) return;
+    if (t.trigger.kind === 'on-change') sub.baseline = xml;
+    sub.lastPush = Date.now();
+    this.notify(sub, 'push-update', `<datastore-contents>${xml}</datastore-contents>`);
+    if (sub.dirty) this.changed(sub);
+  }
+
+  /** Something on-change covers may have changed: look again, after the dampening period. */
+  private changed(sub: Subscription): void {
+    const t = sub.target;
+    if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || sub.state !== 'active') return;
+    sub.dirty = true;
+    if (sub.evaluating || sub.timer !== undefined) return;
+    const wait = sub.lastPush + t.trigger.dampeningCs * 10 - Date.now();
+    const run = () => {
+      sub.timer = undefined;
+      void this.pushChanges(sub);
+    };
+    if (wait > 0 && t.trigger.dampeningCs > 0) sub.timer = setTimeout(run, wait);
+    else run();
+  }
+
+  private async pushChanges(sub: Subscription): Promise<void> {
+    const t = sub.target;
+    if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || !this.mayPush(sub)) return;
+    sub.dirty = false;
+    sub.evaluating = true;
+    let after: string;
+    try {
+      after = await this.read(sub.session, t.filter);
+    } catch (err) {
+      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, 'push-change-update not computed');
+      return;
+    } finally {
+      sub.evaluating = false;
+    }
+    if (sub.state !== 'active' || sub.target !== t || sub.baseline === null) return;
+    const excluded = t.trigger.excluded;
+    const edits = this.editsBetween(sub.baseline, after).filter((edit) => !excluded.has(edit.operation));
+    sub.baseline = after;
+    if (edits.length > 0 && this.mayPush(sub)) {
+      sub.lastPush = Date.now();
+      this.notify(sub, 'push-change-update', yangPatchXml(`${sub.id}-${++sub.patchId}`, edits));
+    }
+    if (sub.dirty) this.changed(sub);
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  /**
+   * The selection as `session` may read it. NACM's read rules depend on the user only (its groups come
+   * from /nacm and the users file by name), so one evaluation serves every subscription of that user
+   * and filter that asks while it runs: ten subscribers woken by one change cost one.
+   */
+  private read(session: SessionInfo, filter: EvaluationFilter): Promise<string> {
+    const key = `${session.username}\n${JSON.stringify(filter ?? null)}`;
+    let pending = this.reading.get(key);
+    if (pending === undefined) {
+      pending = this.backend.read(session, filter);
+      this.reading.set(key, pending);
+      const done = () => { if (this.reading.get(key) === pending) this.reading.delete(key); };
+      pending.then(done, done);
+    }
+    return pending;
+  }
+
+  private parse(xml: string): DataTree {
+    if (xml.trim() === '') return this.backend.context.emptyTree();
+    return this.backend.context.parseData(xml, { format: 'xml', validate: false, strict: true });
+  }
+
+  /** libyang's diff of two selections (trees parsed for it and freed). */
+  private diff(before: string, after: string): { changes: DiffChange[]; after: DataTree } {
+    const a = this.parse(before);
+    let b: DataTree | undefined;
+    try {
+      b = this.parse(after);
+      const diff = a.diff(b);
+      try {
+        return { changes: diff.changes(), after: b };
+      } finally {
+        diff.free();
+      }
+    } catch (err) {
+      b?.free();
+      throw err;
+    } finally {
+      a.free();
+    }
+  }
+
+  /**
+   * The on-change edits from one selection to the next. Subscribers of one filter hold the same
+   * strings (one shared read), so the last result serves them all: one parse and diff per change.
+   */
+  private editsBetween(before: string, after: string): PatchEdit[] {
+    const memo = this.lastEdits;
+    if (memo !== null && memo.before === before && memo.after === after) return memo.edits;
+    const { changes, after: tree } = this.diff(before, after);
+    try {
+      const edits = patchEdits(changes, tree, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), new Set());
+      this.lastEdits = { before, after, edits };
+      return edits;
+    } finally {
+      tree.free();
+    }
+  }
+
+  private anyReportable(xml: string): boolean {
+    const { changes, after } = this.diff('', xml);
+    after.free();
+    // Leaves only, list keys not: a filter for one counter selects its list entries' keys too.
+    return changes.some((c) => (c.nodeType === 'leaf' || c.nodeType === 'leaf-list') && !isListKey(c.path) && onChangeReportable(c.schemaPath));
+  }
+
+  private nextId(): number {
+    do this.lastId = this.lastId >= 0xffffffff ? 1 : this.lastId + 1;
+    while (this.subscriptions.has(this.lastId));
+    return this.lastId;
+  }
+
+  private stopTimers(sub: Subscription): void {
+    if (sub.timer !== undefined) clearTimeout(sub.timer);
+    if (sub.stopTimer !== undefined) clearTimeout(sub.stopTimer);
+    sub.timer = undefined;
+    sub.stopTimer = undefined;
+  }
+
+  private end(sub: Subscription): void {
+    if (sub.state === 'ended') return;
+    sub.state = 'ended';
+    this.stopTimers(sub);
+    sub.baseline = null;
+    this.subscriptions.delete(sub.id);
+    if (!this.hasSubscriptions(sub.session.id)) sub.session.setIdleTimeoutExempt(false);
+  }
+}
+
+/**
+ * A filter as subscription-started / -modified echo it: its own namespace and every prefix its
+ * content uses declared on it, whatever the request declared where.
+ */
+function subtreeFilterElement(name: string, namespace: string, slice: XmlSlice): string {
+  return `<${name} xmlns="${namespace}">${declareNamespaces(slice.innerXml, slice.namespaces)}</${name}>`;
+}
+
+function xpathFilterElement(name: string, namespace: string, xpath: string, prefixes: Readonly<Record<string, string>>): string {
+  const xmlns = Object.entries(prefixes).map(([p, uri]) => ` xmlns:${p}="${escapeText(uri)}"`).join('');
+  return `<${name} xmlns="${namespace}"${xmlns}>${escapeText(xpath)}</${name}>`;
+}
+
+/** Whether a leaf's data path names a key of the list entry above it (/a/b[k='1']/k). */
+function isListKey(path: string): boolean {
+  const steps = pathSteps(path);
+  const leaf = (steps[steps.length - 1] ?? '').replace(/^.*:/, '');
+  return (steps[steps.length - 2] ?? '').includes(`[${leaf}=`);
+}
+
+/** The prefixes in scope on an operation's child, for an xpath filter's text. */
+function namespacesOf(op: ParsedOperation, name: string): Record<string, string> {
+  const slice = op.children.find((c) => c.name === name);
+  const out: Record<string, string> = {};
+  for (const [prefix, uri] of Object.entries(slice?.namespaces ?? {})) if (prefix !== '') out[prefix] = uri;
+  return out;
+}

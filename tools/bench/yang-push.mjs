@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// YANG-push (RFC 8641) cost at 1,000 neighbors (issue 14):
+//  1. event-to-subscriber latency of on-change updates: 10 sessions each hold an on-change
+//     subscription to /bgp/neighbor; one more session changes one neighbor's description in running
+//     (edit-config) every --gap ms; for every change and subscriber, the time from sending the
+//     edit-config to the push-change-update naming that neighbor arriving (p50/p99/max). The
+//     edit-config's own reply time is given beside it: the part of the latency that is the commit.
+//  2. a periodic full-state push-update: agent CPU ms and bytes per push, beside a <get> of the same
+//     state (no filter) on the same agent: the ratio. No YANG-push peer runs on this machine
+//     (gobgpd, FRR, pmbmpd, netconfd have none), so these figures are absolute and against <get>.
+//   node tools/bench/yang-push.mjs [--neighbors N] [--subscribers N] [--changes N] [--gap MS] [--pushes N]
+// Needs `npx tsc -b` first. On a shared machine run it under `flock /tmp/bmpd-bench.lock`.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { NetconfClient } from './netconf-client.mjs';
+import { killPid, processCpuMs, sleep } from './processes.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const { values } = parseArgs({
+  options: {
+    neighbors: { type: 'string', default: '1000' },
+    subscribers: { type: 'string', default: '10' },
+    changes: { type: 'string', default: '100' },
+    gap: { type: 'string', default: '100' },
+    pushes: { type: 'string', default: '10' },
+  },
+});
+const N = Number(values.neighbors);
+const SUBSCRIBERS = Number(values.subscribers);
+const CHANGES = Number(values.changes);
+const GAP = Number(values.gap);
+const PUSHES = Number(values.pushes);
+const HOST = '127.0.0.1';
+const BMPD = 'urn:bmpd:yang:bmpd';
+const SN = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
+const YP = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
+const DS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
+
+const address = (i) => `127.1.${(i >> 8) & 255}.${i & 255}`;
+const neighbors = () => {
+  const entries = [];
+  for (let i = 0; i < N; i++) entries.push(`<neighbor><address>${address(i)}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
+  return `<bgp xmlns="${BMPD}"><as-number>65000</as-number>${entries.join('')}</bgp>`;
+};
+const establish = (filter, update) => `<establish-subscription xmlns="${SN}"><datastore xmlns="${YP}" xmlns:ds="${DS}">ds:operational</datastore>` +
+  `${filter}${update}</establish-subscription>`;
+
+async function startAgent() {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-push-'));
+  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-address', HOST, '--netconf-port', '0'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('agent not ready in 60 s')), 60_000);
+    createInterface({ input: agent.stdout }).on('line', (line) => {
+      try {
+        const e = JSON.parse(line);
+        if (e.msg === 'bmpd ready') { clearTimeout(timer); resolve(e.port); }
+      } catch { /* not a log line */ }
+    });
+    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
+  });
+  return { agent, port, stateDir };
+}
+
+const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const ms = (v) => v.toFixed(1);
+
+const { agent, port, stateDir } = await startAgent();
+const login = { host: HOST, port, username: 'admin', password: 'admin', timeoutMs: 60_000 };
+try {
+  const writer = await NetconfClient.connect(login);
+  await writer.rpc(`<edit-config><target><running/></target><config>${neighbors()}</config></edit-config>`);
+
+  // 1. on-change latency.
+  const arrivals = new Map(); // address -> [ms since epoch per subscriber]
+  const subscribers = [];
+  for (let s = 0; s < SUBSCRIBERS; s++) {
+    const c = await NetconfClient.connect(login);
+    c.onNotification = (xml) => {
+      if (!xml.includes('<push-change-update')) return;
+      const now = performance.now();
+      for (const m of xml.matchAll(/<target>\/bmpd:bgp\/neighbor=([\d.]+)\//g)) {
+        const list = arrivals.get(m[1]) ?? [];
+        list.push(now);
+        arrivals.set(m[1], list);
+      }
+    };
+    await c.rpc(establish(`<datastore-xpath-filter xmlns="${YP}" xmlns:b="${BMPD}">/b:bgp/b:neighbor</datastore-xpath-filter>`,
+      `<on-change xmlns="${YP}"><sync-on-start>false</sync-on-start></on-change>`));
+    subscribers.push(c);
+  }
+  await sleep(500);
+  const latencies = [];
+  const commits = [];
+  let missed = 0;
+  const sent = new Map();
+  for (let k = 0; k < CHANGES; k++) {
+    const a = address(k % N);
+    const t0 = performance.now();
+    sent.set(a, t0);
+    arrivals.delete(a);
+    await writer.rpc(`<edit-config><target><running/></target><config><bgp xmlns="${BMPD}"><neighbor><address>${a}</address>` +
+      `<description>change ${k}</description></neighbor></bgp></config></edit-config>`);
+    commits.push(performance.now() - t0);
+    const deadline = performance.now() + 10_000;
+    while ((arrivals.get(a)?.length ?? 0) < SUBSCRIBERS && performance.now() < deadline) await sleep(1);
+    const got = arrivals.get(a) ?? [];
+    if (got.length < SUBSCRIBERS) {
+      missed += SUBSCRIBERS - got.length;
+      console.error(`change ${k}: ${got.length} of ${SUBSCRIBERS} subscribers got a push-change-update in 10 s`);
+    }
+    for (const t of got) latencies.push(t - t0);
+    await sleep(GAP);
+  }
+  for (const c of subscribers) await c.close();
+  latencies.sort((x, y) => x - y);
+  commits.sort((x, y) => x - y);
+
+  // 2. periodic full-state push vs <get>, CPU of the agent process.
+  const getCpu0 = processCpuMs(agent.pid);
+  let getBytes = 0;
+  for (let i = 0; i < PUSHES; i++) getBytes = (await writer.rpc('<get/>')).length;
+  const getCpu = (processCpuMs(agent.pid) - getCpu0) / PUSHES;
+
+  const periodic = await NetconfClient.connect(login);
+  const pushes = [];
+  periodic.onNotification = (xml) => { if (xml.includes('<push-update')) pushes.push(xml.length); };
+  await sleep(300);
+  const idle0 = processCpuMs(agent.pid);
+  await sleep(2000);
+  const idlePerMs = (processCpuMs(agent.pid) - idle0) / 2000;
+  const cpu0 = processCpuMs(agent.pid);
+  const t0 = performance.now();
+  await periodic.rpc(establish('', `<periodic xmlns="${YP}"><period>100</period></periodic>`));
+  while (pushes.length < PUSHES) await sleep(5);
+  const elapsed = performance.now() - t0;
+  const pushCpu = (processCpuMs(agent.pid) - cpu0 - idlePerMs * elapsed) / PUSHES;
+  await periodic.close();
+  await writer.close();
+
+  console.log(`bmpd YANG-push (${root}), ${N} neighbors; the machine was shared (2 cores, other engineers' builds and tests)`);
+  console.log('| measure | bmpd | beside |');
+  console.log('|---|---|---|');
+  console.log(`| on-change: edit-config sent → push-change-update at each of ${SUBSCRIBERS} subscribers, ${CHANGES} changes | p50 ${ms(pct(latencies, 0.5))} ms, p99 ${ms(pct(latencies, 0.99))} ms, max ${ms(latencies[latencies.length - 1])} ms; ${missed} of ${CHANGES * SUBSCRIBERS} not delivered in 10 s | the edit-config's reply: p50 ${ms(pct(commits, 0.5))} ms, p99 ${ms(pct(commits, 0.99))} ms |`);
+  console.log(`| periodic push-update of the full state (period 1 s, ${PUSHES} pushes): agent CPU per push, bytes | ${ms(pushCpu)} ms, ${pushes[0]} B | <get> of the same state: ${ms(getCpu)} ms, ${getBytes} B; ratio ${(pushCpu / getCpu).toFixed(2)}× CPU |`);
+} finally {
+  await killPid(agent.pid);
+  rmSync(stateDir, { recursive: true, force: true });
+}
+process.exit(0);
