@@ -12,6 +12,7 @@ import type { SessionInfo } from './session-control.js';
 import type { ConfirmedCommitEvent } from './confirmed-commit.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
 import { XmlLimitError, escapeText, textElement as e } from './xml.js';
+import type { NotificationEvent } from './notification-event.js';
 import { ReplayBuffer } from './replay.js';
 
 export const NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
@@ -51,13 +52,7 @@ export function notificationXml(at: Date, content: string): string {
 /** Called for every event published on the stream, after the replay buffer recorded it. */
 export type EventListener = (event: NotificationEvent, at: Date) => void;
 
-/** One event: a namespaced element, as RFC 5277 §4 puts it beside <eventTime>. */
-export interface NotificationEvent {
-  readonly namespace: string;
-  readonly name: string;
-  /** The complete event element, with its xmlns. */
-  readonly xml: string;
-}
+export type { NotificationEvent } from './notification-event.js';
 
 /** What a subscriber may receive of an event: its element, or null when access control denies the event. */
 export type NotificationAccess = (session: SessionInfo, event: NotificationEvent) => string | null;

@@ -3,7 +3,7 @@
 // /bmpd:netconf-server/replay-buffer-size configures and by a byte budget, so
 // that a burst of large events (a netconf-config-change listing thousands of
 // edits) cannot grow memory whatever the count.
-import type { NotificationEvent } from './notifications.js';
+import type { NotificationEvent } from './notification-event.js';
 
 /** bmpd.yang's default for replay-buffer-size. */
 export const DEFAULT_REPLAY_BUFFER_EVENTS = 1000;
