@@ -33,6 +33,12 @@ export const SERVED_MODULES: readonly ServedModule[] = [
   // module is implemented; get-data/edit-data with their origin and with-defaults parameters.
   { name: 'ietf-origin', revision: '2018-02-14', features: [] },
   { name: 'ietf-netconf-nmda', revision: '2019-01-07', features: ['origin', 'with-defaults'] },
+  // RFC 8639/8640 dynamic subscriptions to the NETCONF stream with replay, XML encoding, subtree and
+  // XPath filters (no configured subscriptions, no QoS/DSCP, no VRF or interface designation), and
+  // RFC 8641 YANG-push with on-change. The modules they import (ietf-yang-patch, ietf-restconf,
+  // ietf-network-instance, ietf-interfaces, ...) are loaded as imports, not implemented.
+  { name: 'ietf-subscribed-notifications', revision: '2019-09-09', features: ['encode-xml', 'replay', 'subtree', 'xpath'] },
+  { name: 'ietf-yang-push', revision: '2019-09-09', features: ['on-change'] },
   { name: 'bmpd', revision: null, features: [] },
 ];
 

@@ -75,7 +75,20 @@ notifications@2008-07-14.yang|$ly|tests/modules/yang/notifications@2008-07-14.ya
 ietf-netconf-monitoring@2010-10-04.yang|$yuma|$YUMA_DIR/ietf/ietf-netconf-monitoring@2010-10-04.yang
 ietf-netconf-notifications@2012-02-06.yang|$yuma|$YUMA_DIR/ietf/ietf-netconf-notifications@2012-02-06.yang
 nc-notifications@2008-07-14.yang|$yuma|$YUMA_DIR/ietf-derived/nc-notifications.yang
+ietf-interfaces@2018-02-20.yang|$yuma|$(dirname "$YUMA_DIR")/nmda-modules/ietf/ietf-interfaces@2018-02-20.yang
+ietf-ip@2018-02-22.yang|$yuma|$(dirname "$YUMA_DIR")/nmda-modules/ietf/ietf-ip@2018-02-22.yang
 LIST
+
+# Not in Debian: file | RFC | sha256 of the module as the RFC publishes it (Netopeer2's
+# modules/ keeps IETF modules unchanged: its ietf-datastores, ietf-netconf-acm and
+# ietf-netconf-nmda are byte-identical to libyang's above).
+cat > "$scratch/pinned" <<PINNED
+ietf-subscribed-notifications@2019-09-09.yang|RFC 8639|22b32d6411d42a2c9cb88731ee91564bd317b81a3eeb928ee7a7cda1f7a8e85f
+ietf-yang-push@2019-09-09.yang|RFC 8641|c6d91f834c1f24175999fda6081c376a290c8afc2ffb439bc1d6d17f17105e74
+ietf-yang-patch@2017-02-22.yang|RFC 8072|69cb8502718e0960d068bc2a5ea03daf8b5579b4a08b80146f4c11b875e465e9
+ietf-restconf@2017-01-26.yang|RFC 8040|e757021148926cc9b39b593598a2bd8f212423c68ea1cbb1ed1b65532d091297
+ietf-network-instance@2019-01-21.yang|RFC 8529|347ae9aa1c85c8d78076c60e9ddaa8b823053cb49d14aa1dca502e76f86ae678
+PINNED
 
 status=0
 table="$scratch/table"
@@ -99,13 +112,30 @@ while IFS='|' read -r name pkg path; do
 	printf '| `%s` | %s | `%s` | `%s` |\n' "$name" "$pkg" "$path" "$sum" >> "$table"
 done < "$scratch/list"
 
+while IFS='|' read -r name rfc pin; do
+	src="$dest/$name"
+	if [ "$check" = no ] && [ -n "${NETOPEER2_MODULES:-}" ]; then
+		src="$NETOPEER2_MODULES/$name"
+	fi
+	[ -f "$src" ] || { echo "missing: $src" >&2; exit 1; }
+	sum=$(sha256sum "$src" | cut -d' ' -f1)
+	if [ "$sum" != "$pin" ]; then
+		echo "differs from the published $rfc module: $name" >&2
+		status=1
+	elif [ "$src" != "$dest/$name" ]; then
+		cp "$src" "$dest/$name"
+	fi
+	printf '| `%s` | %s as published, from Netopeer2 | `modules/%s` | `%s` |\n' "$name" "$rfc" "$name" "$sum" >> "$table"
+done < "$scratch/pinned"
+
 [ "$check" = yes ] && exit "$status"
+[ "$status" = 0 ] || exit 1
 
 {
 	cat "$here/PROVENANCE.head.md"
 	echo
-	echo '| file (yang/ietf/) | Debian package | path inside the package | sha256 |'
+	echo '| file (yang/ietf/) | source | path inside the source | sha256 |'
 	echo '|---|---|---|---|'
 	cat "$table"
 } > "$here/PROVENANCE.md"
-echo "copied $(wc -l < "$scratch/list") modules into yang/ietf; wrote tools/yang/PROVENANCE.md"
+echo "copied $(($(wc -l < "$scratch/list") + $(wc -l < "$scratch/pinned"))) modules into yang/ietf; wrote tools/yang/PROVENANCE.md"
