@@ -230,7 +230,8 @@ export class SubscriptionManager {
     session.setIdleTimeoutExempt(true);
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id, target: target.kind,
       ...(target.kind === 'datastore' ? { update: target.trigger.kind } : {}) }, 'subscription established');
-    // The started notification and first updates follow the reply (RFC 8639 §2.7.1).
+    // The replay and first updates follow the reply, which is the dynamic subscription's start
+    // (subscription-started is `if-feature configured` in RFC 8639's module).
     setImmediate(() => this.start(sub, true));
     return { xml: `<id xmlns="${SN_NS}">${sub.id}</id>${revision}` };
   };
@@ -379,7 +380,7 @@ export class SubscriptionManager {
 
   private start(sub: Subscription, established: boolean): void {
     if (sub.state === 'ended') return;
-    this.notify(sub, established ? 'subscription-started' : 'subscription-modified', this.describe(sub));
+    if (!established) this.notify(sub, 'subscription-modified', this.describe(sub));
     // modify-subscription of a suspended one: it stays suspended until its subscriber caught up.
     if (sub.state === 'suspended') this.awaitResume(sub);
     const { target } = sub;
@@ -396,9 +397,11 @@ export class SubscriptionManager {
     }
     if (sub.stopTime !== null) {
       const wait = sub.stopTime.getTime() - Date.now();
+      // RFC 8639's subscription-completed is `if-feature configured`: a dynamic subscription ends at
+      // its stop-time without one (nothing is sent after stop-time, and the id is free again).
       const complete = () => {
         if (sub.state === 'ended') return;
-        this.notify(sub, 'subscription-completed', '');
+        this.log.info({ topic: 'netconf', session: sub.session.id, subscription: sub.id }, 'subscription reached its stop-time');
         this.end(sub);
       };
       if (wait <= 0) complete();
@@ -406,7 +409,7 @@ export class SubscriptionManager {
     }
   }
 
-  /** RFC 8639 §2.7.1 / RFC 8641 §4.4.1 subscription-started / -modified content after the id. */
+  /** RFC 8639 §2.7.2 / RFC 8641 §4.4.1 subscription-modified content after the id. */
   private describe(sub: Subscription): string {
     const t = sub.target;
     const stop = sub.stopTime !== null ? e('stop-time', sub.stopTime.toISOString()) : '';

@@ -1,0 +1,168 @@
+// Every notification the subscriptions produce (RFC 8639 §2.7 state notifications, RFC 8641
+// push-update and push-change-update) is valid against the published modules, as libyang parses a
+// NETCONF <notification> (the way libnetconf2 clients and Netopeer2 check what they receive). The
+// SubscriptionManager runs with the real schema and NotificationStream; the session and the
+// operational state it reads are stand-ins, so every kind of notification can be provoked.
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotificationStream } from '../../src/netconf/notifications.js';
+import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
+import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
+import { parseXmlMessage } from '../../src/netconf/xml.js';
+import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+
+const BMPD = 'urn:bmpd:yang:bmpd';
+const DS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
+const NC_NOTIF = 'urn:ietf:params:xml:ns:yang:ietf-netconf-notifications';
+
+let model: YangModel;
+let stream: NotificationStream;
+let manager: SubscriptionManager;
+const handlers = new Map<string, RpcHandler>();
+/** What the stand-in operational datastore holds: the on-change tests change it. */
+let operational = '';
+const sent: string[] = [];
+let queued = 0;
+
+const session = {
+  id: 7, username: 'admin', groups: [], sourceHost: '127.0.0.1', sourcePort: 4000, transport: 'netconf-ssh',
+  loginTime: new Date(), counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 },
+  state: 'established', baseVersion: '1.1', clientCapabilities: [],
+  sendNotification: (xml: string) => { sent.push(xml); return true; },
+  setIdleTimeoutExempt: () => {},
+  get queuedOutputBytes() { return queued; },
+} as unknown as SessionInfo;
+
+function serverState(status: string): string {
+  return `<bgp xmlns="${BMPD}"><as-number>65000</as-number><bmp><server><id>1</id><address>127.0.1.1</address>` +
+    `<port-number>8000</port-number><state><status>${status}</status></state></server></bmp></bgp>`;
+}
+
+function operation(xml: string): ParsedOperation {
+  const parsed = readRpc(parseXmlMessage(`<rpc xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="1">${xml}</rpc>`));
+  if (parsed.kind !== 'rpc') throw new Error('test rpc rejected');
+  return parsed.rpc.operation;
+}
+
+async function call(name: string, body: string): Promise<string> {
+  const ns = name === 'establish-subscription' || name.endsWith('-subscription') ? SN_NS : YP_NS;
+  const op = operation(`<${name} xmlns="${ns}" xmlns:yp="${YP_NS}" xmlns:ds="${DS}">${body}</${name}>`);
+  const reply = await handlers.get(name)!({ operation: op, session } as never);
+  return 'xml' in reply ? reply.xml : '';
+}
+
+/** Waits until a notification named `name` was sent after `from`, and returns it. */
+async function next(name: string, from: number): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const found = sent.slice(from).find((n) => n.includes(`<${name} `));
+    if (found !== undefined) return found;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no ${name} notification; sent: ${sent.slice(from).join('\n')}`);
+}
+
+/** libyang's judgement of one <notification>: throws its validation error. */
+function validate(xml: string): void {
+  model.context.parseOperation(xml, 'netconf-notification').free();
+}
+
+beforeAll(async () => {
+  model = await loadYangModel();
+  stream = new NotificationStream();
+  manager = new SubscriptionManager({
+    stream, context: model.context, logger: pino({ level: 'silent' }),
+    read: () => Promise.resolve(operational),
+    moduleOf: (ns) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null,
+    namespaceOf: (m) => model.modules.find((x) => x.name === m)?.namespace ?? null,
+  });
+  manager.register({ register: (_ns: string, name: string, h: RpcHandler) => handlers.set(name, h) } as unknown as RpcDispatcher);
+});
+afterAll(() => { manager.close(); model.context.destroy(); });
+
+describe('subscription notifications against ietf-subscribed-notifications and ietf-yang-push', () => {
+  it('the validator refuses what the modules do not allow (an unknown reason identity)', () => {
+    const bad = `<notification xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"><eventTime>2026-01-01T00:00:00Z</eventTime>` +
+      `<subscription-terminated xmlns="${SN_NS}" xmlns:sn="${SN_NS}"><id>1</id><reason>sn:no-such-reason</reason></subscription-terminated></notification>`;
+    expect(() => validate(bad)).toThrow();
+  });
+
+  it('stream subscription with replay: replay-completed, an event, subscription-modified, subscription-terminated', async () => {
+    stream.publish({ namespace: NC_NOTIF, name: 'netconf-session-start',
+      xml: `<netconf-session-start xmlns="${NC_NOTIF}"><username>admin</username><session-id>3</session-id><source-host>127.0.0.1</source-host></netconf-session-start>` });
+    const from = sent.length;
+    const reply = await call('establish-subscription', '<stream>NETCONF</stream>' +
+      `<stream-subtree-filter><netconf-session-start xmlns="${NC_NOTIF}"/></stream-subtree-filter>` +
+      '<replay-start-time>2000-01-01T00:00:00Z</replay-start-time><encoding>encode-xml</encoding>');
+    const id = /<id [^>]*>(\d+)<\/id>/.exec(reply)![1]!;
+    await next('replay-completed', from);
+    const replayed = sent.slice(from).find((n) => n.includes('<netconf-session-start '));
+    expect(replayed).toBeDefined();
+    const m = sent.length;
+    await call('modify-subscription', `<id>${id}</id><stop-time>2099-01-01T00:00:00Z</stop-time>`);
+    const modified = await next('subscription-modified', m);
+    const k = sent.length;
+    await call('kill-subscription', `<id>${id}</id>`);
+    const terminated = await next('subscription-terminated', k);
+    for (const n of [sent.slice(from).find((x) => x.includes('<replay-completed '))!, replayed!, modified, terminated]) {
+      expect(() => validate(n), n).not.toThrow();
+    }
+    expect(modified).toContain('<stream>NETCONF</stream>');
+    expect(modified).toContain('<stop-time>2099-01-01T00:00:00.000Z</stop-time>');
+  });
+
+  it('subscription-started and subscription-completed are for configured subscriptions only: a dynamic one ends at its stop-time without a notification', async () => {
+    for (const name of ['subscription-started', 'subscription-completed']) {
+      expect(() => validate(`<notification xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"><eventTime>2026-01-01T00:00:00Z</eventTime>` +
+        `<${name} xmlns="${SN_NS}"><id>1</id></${name}>`)).toThrow(/not found/);
+    }
+    const from = sent.length;
+    const before = manager.count;
+    await call('establish-subscription', '<stream>NETCONF</stream><stop-time>2000-01-01T00:00:00Z</stop-time>');
+    for (let i = 0; i < 100 && manager.count > before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(manager.count).toBe(before);
+    expect(sent.slice(from)).toEqual([]);
+  });
+
+  it('periodic YANG-push: push-update, and subscription-modified with its trigger', async () => {
+    operational = serverState('up');
+    const from = sent.length;
+    const reply = await call('establish-subscription', '<yp:datastore>ds:operational</yp:datastore>' +
+      `<yp:datastore-subtree-filter><bgp xmlns="${BMPD}"/></yp:datastore-subtree-filter><yp:periodic><yp:period>10</yp:period></yp:periodic>`);
+    const id = /<id [^>]*>(\d+)<\/id>/.exec(reply)![1]!;
+    const update = await next('push-update', from);
+    expect(update).toContain('<status>up</status>');
+    const m = sent.length;
+    await call('modify-subscription', `<id>${id}</id><yp:periodic><yp:period>20</yp:period></yp:periodic>`);
+    const modified = await next('subscription-modified', m);
+    expect(modified).toContain('<period>20</period>');
+    for (const n of [update, modified]) expect(() => validate(n), n).not.toThrow();
+    await call('delete-subscription', `<id>${id}</id>`);
+  });
+
+  it('on-change YANG-push: push-update on start, push-change-update, suspended and resumed', async () => {
+    operational = serverState('down');
+    const from = sent.length;
+    const reply = await call('establish-subscription', '<yp:datastore>ds:operational</yp:datastore>' +
+      '<yp:on-change><yp:dampening-period>0</yp:dampening-period><yp:sync-on-start>true</yp:sync-on-start></yp:on-change>');
+    const id = /<id [^>]*>(\d+)<\/id>/.exec(reply)![1]!;
+    const sync = await next('push-update', from);
+    const c = sent.length;
+    operational = serverState('up');
+    stream.publish({ namespace: BMPD, name: 'bmp-server-state-change',
+      xml: `<bmp-server-state-change xmlns="${BMPD}"><id>1</id><status>up</status></bmp-server-state-change>` });
+    const change = await next('push-change-update', c);
+    expect(change).toMatch(/<target>\/bmpd:bgp\/bmp\/server=1\/state\/status<\/target><value><status [^>]*>up<\/status>/);
+    // A subscriber that stops reading is suspended at the next push, resumed when it caught up.
+    queued = 64 * 1024 * 1024;
+    const s = sent.length;
+    operational = serverState('down');
+    stream.publish({ namespace: BMPD, name: 'bmp-server-state-change',
+      xml: `<bmp-server-state-change xmlns="${BMPD}"><id>1</id><status>down</status></bmp-server-state-change>` });
+    const suspended = await next('subscription-suspended', s);
+    queued = 0;
+    const resumed = await next('subscription-resumed', s);
+    for (const n of [sync, change, suspended, resumed]) expect(() => validate(n), n).not.toThrow();
+    await call('delete-subscription', `<id>${id}</id>`);
+  });
+});
