@@ -20,6 +20,8 @@ export const NC_NOTIFICATIONS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-not
 export const STREAM_NETCONF = 'NETCONF';
 /** nc-notifications (RFC 5277 §3.2.2, §4): replayComplete, notificationComplete and /netconf/streams. */
 export const NETMOD_NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netmod:notification';
+/** ietf-subscribed-notifications (RFC 8639): its /streams is the same stream's second view. */
+export const SN_NS = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
 
 /** The top-level element a subscriber's filter lets through. */
 export interface EventSelector {
@@ -289,10 +291,18 @@ export function confirmedCommitEvent(ev: ConfirmedCommitEvent): NotificationEven
     xml: `<netconf-confirmed-commit xmlns="${NC_NOTIFICATIONS_NS}">${who}${e('confirm-event', ev.event)}${timeout}</netconf-confirmed-commit>` };
 }
 
-/** RFC 5277 §3.2.2 /netconf/streams: the one stream, with its replay log's creation time. */
+const STREAM_DESCRIPTION = 'default NETCONF event stream: RFC 6470 events and bmpd\'s BMP server and BGP neighbor state changes';
+
+/**
+ * The one stream, as RFC 5277 §3.2.2 /netconf/streams and as RFC 8639 /streams list it, with its
+ * replay log's creation time, and (RFC 8639) the time of the newest event it has dropped, if any.
+ */
 export function streamsStateXml(stream: NotificationStream): string {
   const replay = stream.replay;
-  return `<netconf xmlns="${NETMOD_NOTIFICATION_NS}"><streams><stream>${e('name', STREAM_NETCONF)}` +
-    `${e('description', 'default NETCONF event stream: RFC 6470 events and bmpd\'s BMP server and BGP neighbor state changes')}` +
-    `${e('replaySupport', 'true')}${e('replayLogCreationTime', replay.createdAt.toISOString())}</stream></streams></netconf>`;
+  const created = replay.createdAt.toISOString();
+  const aged = replay.agedAt !== null ? e('replay-log-aged-time', replay.agedAt.toISOString()) : '';
+  return `<netconf xmlns="${NETMOD_NOTIFICATION_NS}"><streams><stream>${e('name', STREAM_NETCONF)}${e('description', STREAM_DESCRIPTION)}` +
+    `${e('replaySupport', 'true')}${e('replayLogCreationTime', created)}</stream></streams></netconf>` +
+    `<streams xmlns="${SN_NS}"><stream>${e('name', STREAM_NETCONF)}${e('description', STREAM_DESCRIPTION)}` +
+    `${e('replay-support', '')}${e('replay-log-creation-time', created)}${aged}</stream></streams>`;
 }

@@ -14,10 +14,10 @@ import {
   configChangeEvent, confirmedCommitEvent, createSubscriptionHandler, NOTIFICATION_NS, NotificationStream,
   sessionEndEvent, sessionStartEvent, streamsStateXml,
 } from './notifications.js';
-import { SUBSCRIPTION_MODULES, SubscriptionManager } from './subscriptions/subscriptions.js';
+import { SubscriptionManager } from './subscriptions/subscriptions.js';
 import { DEFAULT_REPLAY_BUFFER_EVENTS } from './replay.js';
 import { EvaluationPool } from './evaluation-pool.js';
-import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf, type DefaultDeny } from './nacm.js';
+import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf } from './nacm.js';
 import { registerNmdaOperations } from './nmda.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
 import type { SessionInfo } from './session-control.js';
@@ -56,11 +56,6 @@ function changedNodes(changes: readonly DiffChange[]): number {
   return changes.filter((c) => c.operation !== 'none').length;
 }
 
-/** RFC 8639's nacm:default-deny-all on kill-subscription: only who is permitted explicitly may end another session's subscription. */
-function subscriptionDefaultDeny(deny: DefaultDeny): DefaultDeny {
-  return { ...deny, operations: new Map([...deny.operations, ['ietf-subscribed-notifications:kill-subscription', 'all']]) };
-}
-
 /** /bmpd:netconf-server/replay-buffer-size as `tree` holds it (the default when absent). */
 function replayBufferSize(tree: DataTree): number {
   const leaf = tree.select(REPLAY_BUFFER_SIZE);
@@ -89,14 +84,13 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   const { model, logger } = opts;
   const modules: readonly ModuleInfo[] = model.modules;
   const namespaceOf = (module: string) => modules.find((m) => m.name === module)?.namespace ?? null;
-  // RFC 8639/8641 operations and notifications are named by their modules for NACM, though their
-  // modules are not in the schema (README: no Debian package ships them).
-  const moduleOf = (namespace: string) => modules.find((m) => m.namespace === namespace && m.implemented)?.name ?? SUBSCRIPTION_MODULES[namespace] ?? null;
+  const moduleOf = (namespace: string) => modules.find((m) => m.namespace === namespace && m.implemented)?.name ?? null;
   let server: NetconfServer | undefined;
   let datastores: Datastores | undefined;
   const access = new AccessControl({
     context: model.context,
-    defaultDeny: subscriptionDefaultDeny(defaultDenyOf(modules.filter((m) => m.implemented).map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin'))),
+    // (RFC 8639's nacm:default-deny-all on kill-subscription comes from its module like the others)
+    defaultDeny: defaultDenyOf(modules.filter((m) => m.implemented).map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')),
     users: (name) => server?.users?.user(name),
     session: (id) => server?.sessions.get(id),
     moduleOf,
@@ -179,14 +173,15 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     moduleOf,
     evaluation,
     state: [() => netconfStateXml(monitoringSources), () => yangLibraryXml(modules), () => access.stateXml(), () => streamsStateXml(notifications),
-      ...(opts.state ?? [])],
+      // (called per read, once `subscriptions` below exists)
+      (): string => subscriptions.stateXml(), ...(opts.state ?? [])],
     readView: (session: SessionInfo, tree: DataTree, owned: boolean, filtered: boolean) => access.readView(session, tree, owned, filtered),
     readAccess: (session: SessionInfo) => access.readAccess(session),
     ...(opts.notApplied ? { notApplied: opts.notApplied } : {}),
   };
   registerBaseOperations(srv.dispatcher, backend);
   registerNmdaOperations(srv.dispatcher, backend);
-  const subscriptions = new SubscriptionManager({
+  const subscriptions: SubscriptionManager = new SubscriptionManager({
     stream: notifications, context: model.context, namespaceOf, moduleOf, logger: logger.child({ topic: 'netconf' }),
     read: (session, filter) => readWithState(backend, evaluation, session, filter, 'explicit'),
   });

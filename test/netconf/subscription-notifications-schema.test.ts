@@ -5,7 +5,7 @@
 // operational state it reads are stand-ins, so every kind of notification can be provoked.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotificationStream } from '../../src/netconf/notifications.js';
+import { NotificationStream, streamsStateXml } from '../../src/netconf/notifications.js';
 import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
 import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
@@ -166,3 +166,56 @@ describe('subscription notifications against ietf-subscribed-notifications and i
     await call('delete-subscription', `<id>${id}</id>`);
   });
 });
+
+describe('RFC 8639 /streams and /subscriptions state', () => {
+  /** libyang parses and validates the state as the operational datastore holds it; returns it printed. */
+  function valid(xml: string): string {
+    const tree = model.context.parseData(xml, { format: 'xml', strict: true });
+    try { return tree.print({ format: 'xml' }); } finally { tree.free(); }
+  }
+
+  it('/streams: NETCONF with replay support, the log creation time, and the aged time once an event was dropped', () => {
+    const fresh = new NotificationStream();
+    const before = valid(streamsStateXml(fresh));
+    expect(before).toMatch(/<streams xmlns="urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications">\s*<stream>\s*<name>NETCONF<\/name>/);
+    expect(before).toContain('<replay-support/>');
+    const time = (xml: string, leaf: string) => {
+      const m = new RegExp(`<${leaf}>([^<]+)</${leaf}>`).exec(xml);
+      return m === null ? null : Date.parse(m[1]!);
+    };
+    expect(time(before, 'replay-log-creation-time')).toBe(fresh.replay.createdAt.getTime());
+    expect(before).not.toContain('replay-log-aged-time');
+    fresh.replay.resize(1);
+    for (let i = 0; i < 2; i++) fresh.publish({ namespace: BMPD, name: 'e', xml: `<e xmlns="${BMPD}"/>` });
+    expect(time(valid(streamsStateXml(fresh)), 'replay-log-aged-time')).toBe(fresh.replay.agedAt!.getTime());
+  });
+
+  it('/subscriptions: each subscription\'s target, filter, trigger, encoding and its receiver\'s counters and state', async () => {
+    operational = serverState('up');
+    const from = sent.length;
+    const stream = await call('establish-subscription', '<stream>NETCONF</stream>' +
+      `<stream-subtree-filter><netconf-session-start xmlns="${NC_NOTIF}"/></stream-subtree-filter>`);
+    const push = await call('establish-subscription', '<yp:datastore>ds:operational</yp:datastore>' +
+      `<yp:datastore-xpath-filter xmlns:b="${BMPD}">/b:bgp</yp:datastore-xpath-filter><yp:periodic><yp:period>1000</yp:period></yp:periodic>`);
+    const [streamId = '', pushId = ''] = [stream, push].map((r) => /<id [^>]*>(\d+)<\/id>/.exec(r)![1]!);
+    publishSessionStartAndEnd(); // one event the filter selects, one it excludes
+    await new Promise((r) => setTimeout(r, 50));
+    const state = valid(manager.stateXml());
+    const entry = (id: string) => new RegExp(`<subscription>\\s*<id>${id}</id>([\\s\\S]*?)</subscription>`).exec(state)?.[1] ?? '';
+    expect(entry(streamId)).toMatch(/<stream-subtree-filter>[\s\S]*netconf-session-start[\s\S]*<stream>NETCONF<\/stream>/);
+    expect(entry(streamId)).toMatch(/<encoding[^>]*>sn:encode-xml<\/encoding>/);
+    expect(entry(streamId)).toMatch(new RegExp(`<receiver>\\s*<name>NETCONF session ${session.id}</name>\\s*<sent-event-records>1</sent-event-records>\\s*<excluded-event-records>1</excluded-event-records>\\s*<state>active</state>`));
+    // (libyang prints the filter's prefix as the module name)
+    expect(entry(pushId)).toMatch(/<datastore [^>]*>ds:operational<\/datastore>[\s\S]*<datastore-xpath-filter[^>]*>\/(b|bmpd):bgp<\/datastore-xpath-filter>[\s\S]*<period>1000<\/period>/);
+    expect(sent.length).toBeGreaterThan(from);
+    for (const id of [streamId, pushId]) await call('delete-subscription', `<id>${id}</id>`);
+    expect(manager.stateXml()).toBe('');
+  });
+});
+
+function publishSessionStartAndEnd(): void {
+  stream.publish({ namespace: NC_NOTIF, name: 'netconf-session-start',
+    xml: `<netconf-session-start xmlns="${NC_NOTIF}"><username>u</username><session-id>9</session-id><source-host>127.0.0.1</source-host></netconf-session-start>` });
+  stream.publish({ namespace: NC_NOTIF, name: 'netconf-session-end',
+    xml: `<netconf-session-end xmlns="${NC_NOTIF}"><username>u</username><session-id>9</session-id><source-host>127.0.0.1</source-host><termination-reason>closed</termination-reason></netconf-session-end>` });
+}

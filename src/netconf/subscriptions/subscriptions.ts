@@ -26,7 +26,7 @@ import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
 import type { EvaluationFilter } from '../evaluation-pool.js';
 import {
-  dateTimeParam, notificationXml, selectorsOf, selects, STREAM_NETCONF, type EventSelector, type NotificationEvent,
+  dateTimeParam, notificationXml, selectorsOf, selects, SN_NS, STREAM_NETCONF, type EventSelector, type NotificationEvent,
   type NotificationStream,
 } from '../notifications.js';
 import { pathSteps } from '../data-path.js';
@@ -38,14 +38,9 @@ import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filt
 import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
 import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind, type PatchEdit } from './yang-patch.js';
 
-export const SN_NS = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
+export { SN_NS };
 export const YP_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
 const DS_NS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
-/** The modules of these namespaces, for NACM's module-name (the modules are not in bmpd's schema). */
-export const SUBSCRIPTION_MODULES: Readonly<Record<string, string>> = {
-  [SN_NS]: 'ietf-subscribed-notifications',
-  [YP_NS]: 'ietf-yang-push',
-};
 
 export const MAX_SUBSCRIPTIONS_PER_SESSION = 32;
 export const MAX_SUBSCRIPTIONS = 1024;
@@ -101,6 +96,9 @@ interface Subscription {
   dirty: boolean;
   lastPush: number;
   patchId: number;
+  /** RFC 8639 receiver counters: event records (events, push-update, push-change-update) sent and withheld. */
+  sentRecords: number;
+  excludedRecords: number;
 }
 
 /** What subscriptions need of the server. */
@@ -199,7 +197,7 @@ export class SubscriptionManager {
     const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
     const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
       replayUpTo: this.backend.stream.replay.lastSeq, baseline: null,
-      evaluating: false, dirty: false, lastPush: 0, patchId: 0 };
+      evaluating: false, dirty: false, lastPush: 0, patchId: 0, sentRecords: 0, excludedRecords: 0 };
     let revision = '';
     if (target.kind === 'stream' && target.replayStart !== null) {
       if (target.replayStart.getTime() > Date.now()) {
@@ -426,13 +424,34 @@ export class SubscriptionManager {
   private notify(sub: Subscription, name: string, content: string): void {
     const ns = name.startsWith('push-') ? YP_NS : SN_NS;
     const xml = `<${name} xmlns="${ns}" xmlns:sn="${SN_NS}">${e('id', sub.id)}${content}</${name}>`;
-    this.send(sub, { namespace: ns, name, xml });
+    this.send(sub, { namespace: ns, name, xml }, new Date(), ns === YP_NS);
   }
 
-  /** One notification to the subscriber, through NACM's notification rules; false when not written. */
-  private send(sub: Subscription, event: NotificationEvent, at = new Date()): boolean {
+  /**
+   * One notification to the subscriber, through NACM's notification rules; false when not written.
+   * An event record (not a subscription state notification) counts as sent or excluded (RFC 8639
+   * receiver counters; a record NACM withholds is excluded).
+   */
+  private send(sub: Subscription, event: NotificationEvent, at: Date, record: boolean): boolean {
     const content = this.backend.stream.contentFor(sub.session, event);
-    return content !== null && sub.session.sendNotification(notificationXml(at, content));
+    const written = content !== null && sub.session.sendNotification(notificationXml(at, content));
+    if (record && written) sub.sentRecords++;
+    else if (record && content === null) sub.excludedRecords++;
+    return written;
+  }
+
+  /**
+   * RFC 8639 /subscriptions as the operational state holds it: every dynamic subscription with its
+   * target, filter, stop-time, update trigger and encoding, and its one receiver (the session that
+   * made it) with its counters. Served in <get> and get-data, under the reader's NACM read rules.
+   */
+  stateXml(): string {
+    if (this.subscriptions.size === 0) return '';
+    const entries = [...this.subscriptions.values()].map((sub) =>
+      `<subscription>${e('id', sub.id)}${this.describe(sub)}${e('encoding', 'sn:encode-xml')}` +
+      `<receivers><receiver>${e('name', `NETCONF session ${sub.session.id}`)}${e('sent-event-records', sub.sentRecords)}` +
+      `${e('excluded-event-records', sub.excludedRecords)}${e('state', sub.state === 'suspended' ? 'suspended' : 'active')}</receiver></receivers></subscription>`);
+    return `<subscriptions xmlns="${SN_NS}" xmlns:sn="${SN_NS}">${entries.join('')}</subscriptions>`;
   }
 
   /** Suspends the subscription when its subscriber stopped reading; true when it may send. */
@@ -485,10 +504,14 @@ export class SubscriptionManager {
   }
 
   private deliverEvent(sub: Subscription, event: NotificationEvent, at: Date): void {
-    if (sub.target.kind !== 'stream' || !selects(sub.target.selectors, event)) return;
+    if (sub.target.kind !== 'stream') return;
+    if (!selects(sub.target.selectors, event)) {
+      sub.excludedRecords++;
+      return;
+    }
     if (sub.stopTime !== null && at > sub.stopTime) return;
     if (!this.mayPush(sub)) return;
-    this.send(sub, event, at);
+    this.send(sub, event, at, true);
   }
 
   private schedulePeriodic(sub: Subscription): void {
