@@ -42,6 +42,7 @@ const integration = [
   'test/netconf/nmda.test.ts',
   'test/netconf/real-clients.test.ts',
   'test/netconf/server.test.ts',
+  'test/netconf/subscriptions-libnetconf2.test.ts',
   'test/netconf/subscriptions-ncclient.test.ts',
   'test/netconf/session.test.ts',
   'test/netconf/slow-reader.test.ts',

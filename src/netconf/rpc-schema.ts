@@ -14,7 +14,7 @@
 import type { YangContext } from 'libyang-wasm';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { ParsedOperation } from './rpc.js';
-import { escapeAttribute, escapeText, type XmlNode } from './xml.js';
+import { declareNamespaces, escapeAttribute, escapeText, type XmlNode } from './xml.js';
 
 /** The operation's envelope as a stand-alone <rpc> in canonical namespaces. */
 export function operationEnvelope(operation: ParsedOperation): string {
@@ -36,9 +36,22 @@ interface LibyangItem {
 
 /** Throws the rpc-errors of every parameter the schema does not accept. */
 export function assertOperationParameters(context: YangContext, operation: ParsedOperation): void {
+  assertEnvelope(context, operationEnvelope(operation), operation.name);
+}
+
+/**
+ * The same judgement for an operation whose parameters are read as written, namespaces and all:
+ * identityref values and xpath filters carry prefixes (ds:operational), so the envelope keeps the
+ * declarations in scope. For operations no client quirk is known of (RFC 8639 subscriptions).
+ */
+export function assertOperationInput(context: YangContext, operation: ParsedOperation): void {
+  assertEnvelope(context, `<rpc xmlns="${NETCONF_BASE_NS}" message-id="1">${declareNamespaces(operation.xml, operation.namespaces)}</rpc>`, operation.name);
+}
+
+function assertEnvelope(context: YangContext, envelope: string, operationName: string): void {
   let items: LibyangItem[];
   try {
-    context.parseOperation(operationEnvelope(operation), 'netconf-rpc').free();
+    context.parseOperation(envelope, 'netconf-rpc').free();
     return;
   } catch (err) {
     items = (err as { items?: LibyangItem[] }).items ?? [{ message: (err as Error).message, path: null }];
@@ -52,6 +65,6 @@ export function assertOperationParameters(context: YangContext, operation: Parse
       info: { badElement: unknown[1]! },
     });
   }
-  const badElement = item.path?.split('/').pop()?.replace(/^[^:]*:/, '') ?? operation.name;
+  const badElement = item.path?.split('/').pop()?.replace(/^[^:]*:/, '') ?? operationName;
   throw new RpcError({ type: 'protocol', tag: 'invalid-value', message: item.message, info: { badElement } });
 }

@@ -6,6 +6,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationStream, streamsStateXml } from '../../src/netconf/notifications.js';
+import { RpcError } from '../../src/netconf/rpc-error.js';
 import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
 import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
@@ -164,6 +165,30 @@ describe('subscription notifications against ietf-subscribed-notifications and i
     const resumed = await next('subscription-resumed', s);
     for (const n of [sync, change, suspended, resumed]) expect(() => validate(n), n).not.toThrow();
     await call('delete-subscription', `<id>${id}</id>`);
+  });
+});
+
+describe('RPC input judged by the modules', () => {
+  async function error(name: string, body: string): Promise<RpcError> {
+    const before = manager.count;
+    const err = await call(name, body).then(() => null, (e: unknown) => e);
+    expect(manager.count).toBe(before);
+    expect(err).toBeInstanceOf(RpcError);
+    return err as RpcError;
+  }
+
+  it('an unknown parameter is unknown-element, a value of the wrong type invalid-value; nothing is established', async () => {
+    expect((await error('establish-subscription', '<stream>NETCONF</stream><bogus>1</bogus>')).toXml()).toMatch(
+      /<error-tag>unknown-element<\/error-tag>[\s\S]*<bad-element>bogus<\/bad-element>/);
+    expect((await error('establish-subscription', '<stream>NETCONF</stream><dscp>7</dscp>')).toXml()).toContain('<error-tag>unknown-element</error-tag>');
+    expect((await error('establish-subscription', '<yp:datastore>ds:operational</yp:datastore><yp:on-change><yp:sync-on-start>maybe</yp:sync-on-start></yp:on-change>')).toXml())
+      .toContain('<error-tag>invalid-value</error-tag>');
+    expect((await error('kill-subscription', '<id>1</id><extra/>')).toXml()).toContain('<error-tag>unknown-element</error-tag>');
+  });
+
+  it('RFC 8639\'s own errors keep their identities (app-tag) before the schema check', async () => {
+    expect((await error('establish-subscription', '<stream>NETCONF</stream><encoding>encode-json</encoding>')).toXml())
+      .toContain('<error-app-tag>ietf-subscribed-notifications:encoding-unsupported</error-app-tag>');
   });
 });
 

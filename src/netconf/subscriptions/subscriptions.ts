@@ -32,6 +32,7 @@ import {
 import { pathSteps } from '../data-path.js';
 import { child, childSlice, text } from '../operation-args.js';
 import { RpcError } from '../rpc-error.js';
+import { assertOperationInput } from '../rpc-schema.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
@@ -195,6 +196,9 @@ export class SubscriptionManager {
     }
     const target = await this.targetOf(op, 'establish');
     const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
+    // Past RFC 8639's own errors (app-tags above), the module judges the rest: unknown or misplaced
+    // parameters, values of the wrong type.
+    assertOperationInput(this.backend.context, op);
     const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
       replayUpTo: this.backend.stream.replay.lastSeq, baseline: null,
       evaluating: false, dirty: false, lastPush: 0, patchId: 0, sentRecords: 0, excludedRecords: 0 };
@@ -237,6 +241,7 @@ export class SubscriptionManager {
   private modify: (op: ParsedOperation, session: SessionInfo) => Promise<{ ok: true }> = async (op, session) => {
     const sub = this.own(op, session, 'modify');
     const target = await this.targetOf(op, 'modify', sub.target);
+    assertOperationInput(this.backend.context, op);
     const stop = text(child(op.node, 'stop-time', SN_NS));
     if (stop !== undefined) sub.stopTime = dateTimeParam(stop, 'stop-time');
     this.stopTimers(sub);
@@ -252,6 +257,7 @@ export class SubscriptionManager {
   private remove(op: ParsedOperation, session: SessionInfo, kill: boolean): Promise<{ ok: true }> {
     const id = uintParam(op.node, 'id', SN_NS);
     if (id === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'the subscription id is missing', info: { badElement: 'id' } });
+    assertOperationInput(this.backend.context, op);
     const sub = this.subscriptions.get(id);
     // RFC 8639 §2.4.4: delete-subscription only for the session's own subscriptions; kill for any.
     if (sub === undefined || (!kill && sub.session.id !== session.id)) {
