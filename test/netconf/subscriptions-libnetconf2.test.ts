@@ -77,6 +77,16 @@ afterAll(async () => {
 });
 
 describe('subscriptions with libnetconf2', () => {
+  it('the yang-library lists the subscription modules with the features bmpd implements (no configured subscriptions)', async () => {
+    const r = await libnetconf2(client, login(), 'get-data', [OPERATIONAL, '--filter', '/ietf-yang-library:yang-library/module-set/module']);
+    const text = JSON.stringify(r.lines);
+    const module = (name: string) => new RegExp(`<module><name>${name}</name>(.*?)</module>`).exec(text)?.[1] ?? '';
+    const features = (name: string) => [...module(name).matchAll(/<feature>([^<]+)<\/feature>/g)].map((m) => m[1]).sort();
+    expect(module('ietf-subscribed-notifications'), r.stderr).toContain('<revision>2019-09-09</revision>');
+    expect(features('ietf-subscribed-notifications')).toEqual(['encode-xml', 'replay', 'subtree', 'xpath']);
+    expect(features('ietf-yang-push')).toEqual(['on-change']);
+  });
+
   it('a periodic subscription delivers push-update at its period ±10 %', async () => {
     const s = start('establish-push-periodic', [OPERATIONAL, '100', '--filter', '/bmpd:agent', '--count', '6']);
     const id = await idOf(s);
