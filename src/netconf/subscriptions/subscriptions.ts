@@ -689,7 +689,7 @@ export class SubscriptionManager {
 }
 
 /**
- * A filter as subscription-started / -modified echo it: its own namespace and every prefix its
+ * A filter as subscription-modified and /subscriptions echo it: its own namespace and every prefix its
  * content uses declared on it, whatever the request declared where.
  */
 function subtreeFilterElement(name: string, namespace: string, slice: XmlSlice): string {
