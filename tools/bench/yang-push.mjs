@@ -12,7 +12,7 @@
 // Needs `npx tsc -b` first. On a shared machine run it under `flock /tmp/bmpd-bench.lock`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -145,7 +145,7 @@ try {
   await periodic.close();
   await writer.close();
 
-  console.log(`bmpd YANG-push (${root}), ${N} neighbors; the machine was shared (2 cores, other engineers' builds and tests)`);
+  console.log(`bmpd YANG-push (${root}), ${N} neighbors; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the start`);
   console.log('| measure | bmpd | beside |');
   console.log('|---|---|---|');
   console.log(`| on-change: edit-config sent → push-change-update at each of ${SUBSCRIBERS} subscribers, ${CHANGES} changes | p50 ${ms(pct(latencies, 0.5))} ms, p99 ${ms(pct(latencies, 0.99))} ms, max ${ms(latencies[latencies.length - 1])} ms; ${missed} of ${CHANGES * SUBSCRIBERS} not delivered in 10 s | the edit-config's reply: p50 ${ms(pct(commits, 0.5))} ms, p99 ${ms(pct(commits, 0.99))} ms |`);
