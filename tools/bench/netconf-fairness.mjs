@@ -8,16 +8,13 @@
 //   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid, procStatus, sleep } from './processes.mjs';
+import { killPid, procStatus, sleep, startBenchAgent } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -140,23 +137,7 @@ async function runScenario(scenario) {
   }
 }
 
-async function startAgent() {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-fair-'));
-  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-address', HOST, '--netconf-port', '0'],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('agent not ready in 60 s')), 60_000);
-    const lines = createInterface({ input: agent.stdout });
-    lines.on('line', (line) => {
-      try {
-        const e = JSON.parse(line);
-        if (e.msg === 'bmpd ready') { clearTimeout(timer); resolve(e.port); }
-      } catch { /* not a log line */ }
-    });
-    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
-  });
-  return { agent, port, stateDir };
-}
+const startAgent = () => startBenchAgent(root, { host: HOST, dirPrefix: 'bmpd-bench-fair-' });
 
 const only = values.only ? new Set(values.only.split(',')) : null;
 console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);

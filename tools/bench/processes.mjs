@@ -2,7 +2,8 @@
 // events, read its memory from /proc, and stop it by pid (SIGTERM, SIGKILL after a grace period);
 // and gobgpd, the peer both BGP benchmarks start the same way.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -233,4 +234,25 @@ export function loadgenSpeakerConfig(args) {
       },
     ],
   };
+}
+
+/**
+ * Starts the real agent (dist/src/main.js of `root`) with a fresh state directory, NETCONF on `host`
+ * and an ephemeral port, and resolves once it logs 'bmpd ready' with that port.
+ */
+export async function startBenchAgent(root, { host, dirPrefix }) {
+  const stateDir = mkdtempSync(path.join(tmpdir(), dirPrefix));
+  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-address', host, '--netconf-port', '0'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('agent not ready in 60 s')), 60_000);
+    readline.createInterface({ input: agent.stdout }).on('line', (line) => {
+      try {
+        const e = JSON.parse(line);
+        if (e.msg === 'bmpd ready') { clearTimeout(timer); resolve(e.port); }
+      } catch { /* not a log line */ }
+    });
+    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
+  });
+  return { agent, port, stateDir };
 }

@@ -10,16 +10,14 @@
 //     (gobgpd, FRR, pmbmpd, netconfd have none), so these figures are absolute and against <get>.
 //   node tools/bench/yang-push.mjs [--neighbors N] [--subscribers N] [--changes N] [--gap MS] [--pushes N]
 // Needs `npx tsc -b` first. On a shared machine run it under `flock /tmp/bmpd-bench.lock`.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid, processCpuMs, sleep } from './processes.mjs';
+import { killPid, processCpuMs, sleep, startBenchAgent } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -52,22 +50,7 @@ const neighbors = () => {
 const establish = (filter, update) => `<establish-subscription xmlns="${SN}"><datastore xmlns="${YP}" xmlns:ds="${DS}">ds:operational</datastore>` +
   `${filter}${update}</establish-subscription>`;
 
-async function startAgent() {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-push-'));
-  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-address', HOST, '--netconf-port', '0'],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('agent not ready in 60 s')), 60_000);
-    createInterface({ input: agent.stdout }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line);
-        if (e.msg === 'bmpd ready') { clearTimeout(timer); resolve(e.port); }
-      } catch { /* not a log line */ }
-    });
-    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
-  });
-  return { agent, port, stateDir };
-}
+const startAgent = () => startBenchAgent(root, { host: HOST, dirPrefix: 'bmpd-bench-push-' });
 
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const ms = (v) => v.toFixed(1);
