@@ -536,20 +536,28 @@ export class SubscriptionManager {
     }, Math.max(0, next - now));
   }
 
+  /**
+   * The subscription's selection as its subscriber may read it, with `evaluating` set meanwhile (one
+   * evaluation in flight per subscription); null when the evaluation failed, which is logged.
+   */
+  private async evaluate(sub: Subscription, filter: EvaluationFilter, update: 'push-update' | 'push-change-update'): Promise<string | null> {
+    sub.evaluating = true;
+    try {
+      return await this.read(sub.session, filter);
+    } catch (err) {
+      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, `${update} not computed`);
+      return null;
+    } finally {
+      sub.evaluating = false;
+    }
+  }
+
   /** push-update: the whole selection (periodic, sync-on-start, after a resume). */
   private async pushUpdate(sub: Subscription): Promise<void> {
     const t = sub.target;
     if (t.kind !== 'datastore' || !this.mayPush(sub)) return;
-    sub.evaluating = true;
-    let xml: string;
-    try {
-      xml = await this.read(sub.session, t.filter);
-    } catch (err) {
-      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, 'push-update not computed');
-      return;
-    } finally {
-      sub.evaluating = false;
-    }
+    const xml = await this.evaluate(sub, t.filter, 'push-update');
+    if (xml === null) return;
     if (sub.state !== 'active' || sub.target !== t || !this.mayPush(sub)) return;
     if (t.trigger.kind === 'on-change') sub.baseline = xml;
     sub.lastPush = Date.now();
@@ -576,16 +584,8 @@ export class SubscriptionManager {
     const t = sub.target;
     if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || !this.mayPush(sub)) return;
     sub.dirty = false;
-    sub.evaluating = true;
-    let after: string;
-    try {
-      after = await this.read(sub.session, t.filter);
-    } catch (err) {
-      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, 'push-change-update not computed');
-      return;
-    } finally {
-      sub.evaluating = false;
-    }
+    const after = await this.evaluate(sub, t.filter, 'push-change-update');
+    if (after === null) return;
     if (sub.state !== 'active' || sub.target !== t || sub.baseline === null) return;
     const excluded = t.trigger.excluded;
     const edits = this.editsBetween(sub.baseline, after).filter((edit) => !excluded.has(edit.operation));
