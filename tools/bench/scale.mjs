@@ -18,6 +18,8 @@
 //             includes the BMP queues' and the garbage collector's high-water marks
 //   ceiling = the generators' own rate: the same peers into a sink that only frames BGP messages,
 //             first Established .. every peer's last message (its IPv6 End-of-RIB) read
+//   establishedSpreadS = first to last peer up: the generator processes encode their tables
+//             before connecting and may start apart on a busy machine; the windows include it
 // --with gobgpd,frr feeds the same peers to Debian's gobgpd and FRR's bgpd (-M bmp, pre-policy,
 // soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd.
 //
@@ -112,7 +114,20 @@ function generators(target, peers, routeRefresh) {
 
 /** When the first peer of any generator process came up (Date.now() ms). */
 function firstEstablished(gens) {
-  return Math.min(...gens.flatMap((g) => g.lines.filter((e) => e.event === 'established').map((e) => e.t)));
+  return Math.min(...establishedTimes(gens));
+}
+
+function establishedTimes(gens) {
+  return gens.flatMap((g) => g.lines.filter((e) => e.event === 'established').map((e) => e.t));
+}
+
+/**
+ * Seconds from the first peer up to the last (each generator process encodes its peers' tables
+ * before connecting, so on a busy machine they start apart): the windows above include it.
+ */
+function establishedSpreadS(gens) {
+  const times = establishedTimes(gens);
+  return Number(((Math.max(...times) - Math.min(...times)) / 1000).toFixed(1));
 }
 
 /**
@@ -151,7 +166,7 @@ async function generatorCeiling(peers) {
   const gens = generators(SINK, peers, false);
   try {
     await Promise.race([done, sleep(timeoutMs).then(() => { throw new Error(`sink: ${finished} of ${peers} peers finished in ${timeoutMs / 1000} s`); })]);
-    return Math.round((peers * pathsPerPeer) / ((lastAt - firstEstablished(gens)) / 1000));
+    return { pathsPerSecond: Math.round((peers * pathsPerPeer) / ((lastAt - firstEstablished(gens)) / 1000)), establishedSpreadS: establishedSpreadS(gens) };
   } finally {
     for (const g of gens) await killPid(g.child.pid, 2000);
     server.close();
@@ -218,7 +233,7 @@ async function benchBmpd(peers) {
     await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
     probe.setPhase('ingest');
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
-    const ingest = { ms: live.t - firstEstablished(gens) };
+    const ingest = { ms: live.t - firstEstablished(gens), establishedSpreadS: establishedSpreadS(gens) };
     probe.setPhase('settle');
     await sleep(1000);
     // The commit itself is management work (get-config waits for it): sampled apart from the dump.
@@ -233,7 +248,7 @@ async function benchBmpd(peers) {
     const peakRss = procStatus(agent.child.pid, 'VmHWM');
     return {
       receiver: 'bmpd', peers, paths: target,
-      ingestPerSecond: Math.round(target / (ingest.ms / 1000)),
+      ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
       livePerSecond: Math.round(target / (live.ms / 1000)),
       dumpPerSecond: Math.round(target / (dump.ms / 1000)),
       dumpFromActivationS: Number(((dump.t - activated) / 1000).toFixed(2)),
@@ -299,11 +314,11 @@ async function benchOther(receiver, peers) {
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
     await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
-    const ingest = { ms: live.t - firstEstablished(gens) };
+    const ingest = { ms: live.t - firstEstablished(gens), establishedSpreadS: establishedSpreadS(gens) };
     const peakRss = procStatus(daemon.pid, 'VmHWM');
     return {
       receiver, peers, paths: target,
-      ingestPerSecond: Math.round(target / (ingest.ms / 1000)),
+      ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
       livePerSecond: Math.round(target / (live.ms / 1000)),
       peakRssMiB: Math.round(peakRss / 2 ** 20), idleRssMiB: Math.round(idleRss / 2 ** 20),
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
@@ -319,7 +334,7 @@ const others = args.with.split(',').filter(Boolean);
 console.log(`scale: ${args.ipv4} IPv4 + ${args.ipv6} IPv6 prefixes a peer, about ${args['attr-sets']} attribute sets a peer, ${args.shared} shared; seed ${args.seed}`);
 for (const peers of args.peers.split(',').map(Number)) {
   try {
-    const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, pathsPerSecond: await generatorCeiling(peers) };
+    const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, ...(await generatorCeiling(peers)) };
     results.push(ceiling);
     console.log(JSON.stringify(ceiling));
   } catch (err) {
