@@ -55,10 +55,11 @@ export function netconfStateXml(src: MonitoringSources): string {
 /** RFC 6022 §3.1 <get-schema>. */
 export function getSchemaHandler(src: MonitoringSources): RpcHandler {
   return async ({ input }) => {
-    // identifier mandatory, format an identity of schema-format, default yang (rpc-schema.ts).
+    // identifier mandatory, format an identity of schema-format (rpc-schema.ts). RFC 6022 gives format no
+    // default; bmpd has each schema in YANG, which an absent format asks for.
     const identifier = input['identifier'] as string;
     const version = input['version'] as string | undefined;
-    const formatIdentity = input['format'] as string;
+    const formatIdentity = (input['format'] as string | undefined) ?? 'yang';
     const format = formatIdentity.replace(/^.*:/, '');
     // The schema knows xsd, rng and rnc too; libyang prints YANG and YIN only.
     if (format !== 'yang' && format !== 'yin') throw invalid('format', `schema format '${formatIdentity}' is not available; use yang or yin`);

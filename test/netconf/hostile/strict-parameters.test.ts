@@ -29,6 +29,7 @@ type Fault = 'unknown' | 'misplaced' | 'bad value' | 'missing';
  * or given two cases (<source>'s datastores) names the node that holds it, as libyang reports it.
  */
 const CASES: readonly (readonly [string, Fault, string, string, string])[] = [
+  ['frobnicate', 'unknown', '<frobnicate/>', 'operation-not-supported', 'frobnicate'],
   ['get-config', 'unknown', '<get-config><source><running/></source><bogus/></get-config>', 'unknown-element', 'bogus'],
   ['get-config', 'misplaced', '<get-config><target><running/></target><source><running/></source></get-config>', 'unknown-element', 'target'],
   ['get-config', 'unknown', '<get-config><source><running/></source><filter xmlns="urn:example:other"/></get-config>', 'unknown-namespace', 'filter'],
