@@ -26,7 +26,7 @@ import { RpcError } from './rpc-error.js';
 import type { OperationInput, ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { DatastoreError } from '../datastore/errors.js';
 import type { DefaultOperation } from '../datastore/datastores.js';
-import { DATASTORES_NS, NMDA_DATASTORES, type NmdaDatastore } from './yang-library.js';
+import { NMDA_DATASTORES, type NmdaDatastore } from './yang-library.js';
 import { annotateStateOrigins } from './nmda-shape.js';
 
 export const NMDA_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-nmda';

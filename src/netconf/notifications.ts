@@ -5,7 +5,7 @@
 // neighbor state changes) through the same NotificationStream.
 import type { DiffChange } from 'libyang-wasm';
 import { errorPath } from './data-path.js';
-import { child, text } from './operation-args.js';
+import { child } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
 import type { SessionInfo } from './session-control.js';
