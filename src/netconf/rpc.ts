@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import { NETCONF_BASE_NS, RpcError, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
 import type { SessionControl, SessionInfo } from './session-control.js';
+import { clientText } from './ssh-preauth.js';
 import { escapeAttribute, type ParsedDocument, type XmlAttribute, type XmlNode, type XmlSlice } from './xml.js';
 
 /** The operation element: its exact text, with each child (e.g. <target>, <config>, <filter>) as exact text too. */
@@ -159,6 +160,19 @@ export class RpcDispatcher {
     return this.handlers.has(operationKey(namespace, name));
   }
 
+  /** The operation's typed input; a refusal is logged (the element names cut, they are the client's). */
+  private judged(judge: OperationJudge, request: Omit<RpcContext, 'input'>): OperationInput {
+    try {
+      return judge.input(request.operation);
+    } catch (err) {
+      if (err instanceof RpcError) {
+        this.logger?.info({ session: request.session.id, operation: clientText(request.operation.name), tag: err.tag,
+          badElement: clientText(err.info?.badElement ?? '') }, 'rpc parameters refused by the schema');
+      }
+      throw err;
+    }
+  }
+
   async dispatch(request: Omit<RpcContext, 'input'>): Promise<DispatchOutcome> {
     const { operation } = request;
     const registered = this.handlers.get(operationKey(operation.namespace, operation.name));
@@ -173,7 +187,7 @@ export class RpcDispatcher {
     }
     try {
       const judge = registered.options.judgesInput ? undefined : this.schema;
-      const ctx: RpcContext = { ...request, input: judge?.input(operation) ?? {} };
+      const ctx: RpcContext = { ...request, input: judge === undefined ? {} : this.judged(judge, request) };
       this.guard?.(ctx);
       return { body: replyBodyXml(await registered.handler(ctx)), errorCount: 0 };
     } catch (thrown) {

@@ -113,6 +113,16 @@ describe('strict RPCs against the agent', () => {
     await agent?.stop();
   });
 
+  it('logs each refusal with the operation, the error-tag and the element, long names cut', async () => {
+    const long = 'x'.repeat(5000);
+    expect(errorTag(await client.rpc(rpcXml('l', `<kill-session><${long}/></kill-session>`)))).toBe('unknown-element');
+    const refused = agent.agent.logs.filter((l) => l.msg === 'rpc parameters refused by the schema');
+    expect(refused).toContainEqual(expect.objectContaining({ operation: 'kill-session', tag: 'missing-element', badElement: 'session-id' }));
+    expect(refused).toContainEqual(expect.objectContaining({ operation: 'reset-bmp-server', tag: 'invalid-value', badElement: 'server' }));
+    const cut = refused.find((l) => String(l.badElement).startsWith('xxx'));
+    expect(String(cut?.badElement)).toBe(`${'x'.repeat(128)}…(5000 chars)`);
+  });
+
   it.each(CASES)('%s, %s parameter: %s is %s naming <%s>', (_name, _fault, operation, tag, badElement) => {
     const reply = replies.get(operation)!;
     expect(errorTag(reply)).toBe(tag);
