@@ -4,19 +4,15 @@
 // untouched) and debug-bmp ('debug ip bgp bmp event|neighbor|server').
 import { neighborKey } from '../bgp/config.js';
 import { DEBUG_TOPICS, type DebugTopic } from '../bmp/config.js';
-import type { BmpEngine } from '../bmp/engine.js';
-import type { BgpSpeaker } from '../bgp/speaker.js';
+import type { DataPlane } from '../dataplane/data-plane.js';
 import { child, invalid, missing, text } from '../netconf/operation-args.js';
 import { escapeText } from '../netconf/xml.js';
 import { BMPD_NAMESPACE } from './oper-state.js';
 import type { RpcDispatcher } from '../netconf/rpc.js';
 import type { XmlNode } from '../netconf/xml.js';
 
-export interface RpcTarget {
-  readonly engine: BmpEngine;
-  readonly speaker: BgpSpeaker;
-  setDebug(enable: readonly DebugTopic[], disable: readonly DebugTopic[]): DebugTopic[];
-}
+/** The RPCs act on the data plane through its channel (src/dataplane/channel.ts). */
+export type RpcTarget = Pick<DataPlane, 'request'>;
 
 function topics(node: XmlNode, name: string): DebugTopic[] {
   return (node.$$ ?? []).filter((c) => c.$ns.local === name && c.$ns.uri === BMPD_NAMESPACE).map((c) => {
@@ -32,7 +28,7 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
     if (value === undefined) throw missing('server', 'reset-bmp-server needs a server');
     const id = Number(value);
     // The model: a configured server that is not activated is left alone (ok, nothing happens).
-    if (!Number.isInteger(id) || target.engine.resetServer(id) === 'not-configured') throw invalid('server', `no BMP server ${value} is configured`);
+    if (!Number.isInteger(id) || await target.request({ op: 'reset-server', server: id }) === 'not-configured') throw invalid('server', `no BMP server ${value} is configured`);
     return { ok: true };
   });
 
@@ -43,7 +39,7 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
     const mode = text(child(operation.node, 'mode', BMPD_NAMESPACE)) ?? 'hard';
     if (mode !== 'hard' && mode !== 'soft-in') throw invalid('mode', `mode must be hard or soft-in, not '${mode}'`);
     const key = neighborKey(vrf, address);
-    if (!target.speaker.resetNeighbor(key, { soft: mode === 'soft-in' })) {
+    if (!await target.request({ op: 'reset-neighbor', neighbor: key, soft: mode === 'soft-in' })) {
       throw invalid('address', `no neighbor ${address}${vrf ? ` in VRF ${vrf}` : ''} is configured${mode === 'soft-in' ? ' and up with route-refresh' : ''}`);
     }
     return { ok: true };
@@ -52,15 +48,15 @@ export function registerBmpdRpcs(dispatcher: RpcDispatcher, target: RpcTarget): 
   dispatcher.register(BMPD_NAMESPACE, 'clear-bmp-counters', async ({ operation }) => {
     const value = text(child(operation.node, 'server', BMPD_NAMESPACE));
     const id = value === undefined ? undefined : Number(value);
-    if (id !== undefined && (!Number.isInteger(id) || !target.engine.clearCounters(id))) {
+    if (id !== undefined && (!Number.isInteger(id) || !await target.request({ op: 'clear-counters', server: id }))) {
       throw invalid('server', `no BMP server ${value} is configured`);
     }
-    if (id === undefined) target.engine.clearCounters();
+    if (id === undefined) await target.request({ op: 'clear-counters' });
     return { ok: true };
   });
 
   dispatcher.register(BMPD_NAMESPACE, 'debug-bmp', async ({ operation }) => {
-    const on = target.setDebug(topics(operation.node, 'enable'), topics(operation.node, 'disable'));
+    const on = await target.request({ op: 'set-debug', enable: topics(operation.node, 'enable'), disable: topics(operation.node, 'disable') });
     return { xml: on.map((t) => `<enabled xmlns="${BMPD_NAMESPACE}">${escapeText(t)}</enabled>`).join('') };
   });
 }
