@@ -84,6 +84,11 @@ export class ChannelClient extends EventEmitter<DataPlaneEvents> {
     });
   }
 
+  /** False once end() was called: no reply will come any more. */
+  protected get open(): boolean {
+    return this.ended === null;
+  }
+
   /** No more replies will come: every pending request fails with `reason`. */
   end(reason: string): void {
     if (this.ended !== null) return;
@@ -176,6 +181,7 @@ class InlineDataPlane extends ChannelClient implements DataPlane {
   }
 
   async stop(): Promise<void> {
+    if (!this.open) return;
     try {
       await this.request({ op: 'stop' });
     } finally {
