@@ -3,7 +3,7 @@
 // order the data plane sent them, and a data plane that is gone fails every request instead of
 // leaving it pending. The real host (speaker and engine, idle) is driven both inline and in its
 // worker thread (dist/, built by `npm test`'s pretest).
-import { MessageChannel, threadId } from 'node:worker_threads';
+import { MessageChannel, threadId, type Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataPlaneError, type DataPlaneEvent, type DataPlaneMessage, type RequestMessage } from '../../src/dataplane/channel.js';
@@ -61,6 +61,20 @@ describe.each<DataPlaneMode>(['inline', 'worker'])('the %s data plane', (mode) =
     const stopped = plane;
     await stopped.stop();
     await expect(stopped.request({ op: 'reset-server', server: 1 })).rejects.toThrow(/not running: stopped/);
+  });
+});
+
+describe('the worker data plane, when its thread ends unasked', () => {
+  it('emits exit once with the reason, and fails every later request', async () => {
+    plane = await startDataPlane({ mode: 'worker', logger, sysName: 'r1', sysDescr: 'test' });
+    const exits: string[] = [];
+    plane.on('exit', ({ reason }) => exits.push(reason));
+    // Ends the thread as a crash would, from outside: the DataPlane did not ask for it.
+    await (plane as unknown as { worker: Worker }).worker.terminate();
+    await new Promise((r) => setImmediate(r));
+    await expect(plane.request({ op: 'reset-server', server: 1 })).rejects.toThrow(/the data plane is not running: its thread exited with code 1/);
+    expect(exits).toEqual(['its thread exited with code 1']);
+    await plane.stop(); // nothing left to stop: returns at once
   });
 });
 
