@@ -76,11 +76,13 @@ export class Agent {
     });
     const agent = new Agent(dataPlane, options);
     dataPlane.on('event', (e) => agent.publish(e));
-    dataPlane.on('exit', ({ reason }) => {
-      // The data plane's thread ended without being asked to (an uncaught error in it). Not restarted: a data plane that failed once would fail again on the same input, and a
-      // fresh one would bring every session up from scratch anyway; a supervisor restarting the
-      // whole process does that with a clean state and a visible exit status.
-      logger.fatal({ topic: 'data-plane', reason }, `the data plane failed (${reason}); every BGP and BMP session is lost, bmpd exits`);
+    dataPlane.on('exit', ({ reason, stack }) => {
+      // The data plane's thread ended without being asked to (an uncaught error in it). Not
+      // restarted: a data plane that failed once would fail again on the same input, and a fresh
+      // one would bring every session up from scratch anyway; a supervisor restarting the whole
+      // process does that with a clean state and a visible exit status.
+      logger.fatal({ topic: 'data-plane', reason, ...(stack !== undefined ? { stack } : {}) },
+        `the data plane failed (${reason}); every BGP and BMP session is lost, bmpd exits`);
       process.exit(1);
     });
     try {

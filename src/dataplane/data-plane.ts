@@ -10,23 +10,21 @@
 // and BMP session with it. The DataPlane then fails its pending requests and every later one,
 // and emits 'exit' once; the agent logs it and ends the process (src/main.ts), see agent.ts.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
 import {
   DataPlaneError, type ChannelPort, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneOp, type DataPlaneRequest, type DataPlaneResults,
 } from './channel.js';
 import { DataPlaneHost } from './host.js';
+import { workerScript } from '../worker-script.js';
 
 export type DataPlaneMode = 'worker' | 'inline';
 
 /** Events the agent listens to: the data plane's own (channel.ts), and its end. */
 export interface DataPlaneEvents {
   event: [DataPlaneEvent];
-  /** The worker ended without being asked to; `reason` says how. Emitted at most once. */
-  exit: [{ readonly reason: string }];
+  /** The worker ended without being asked to; `reason` says how (and `stack` where). Emitted at most once. */
+  exit: [{ readonly reason: string; readonly stack?: string }];
 }
 
 /** What the agent drives: one request method per channel request, events as they come. */
@@ -53,15 +51,6 @@ export interface WorkerData {
   readonly base: Record<string, unknown>;
   readonly sysName: string;
   readonly sysDescr: string;
-}
-
-/** dist/src/dataplane/worker.js beside this file; under vitest (sources) the build of it. */
-function workerScript(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./worker.js', import.meta.url);
-  let dir = dirname(here);
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return pathToFileURL(join(dir, 'dist/src/dataplane/worker.js'));
 }
 
 /** Correlates requests with replies on one port and re-emits the data plane's events in order. */
@@ -125,13 +114,13 @@ class WorkerDataPlane extends ChannelClient implements DataPlane {
 
   private constructor(private readonly worker: Worker, readonly threadId: number) {
     super(worker);
-    worker.on('error', (err) => this.lost(`uncaught ${err.name}: ${err.message}`));
+    worker.on('error', (err) => this.lost(`uncaught ${err.name}: ${err.message}`, err.stack));
     worker.on('exit', (code) => this.lost(`its thread exited with code ${code}`));
   }
 
   static start(options: DataPlaneOptions): Promise<WorkerDataPlane> {
     const data: WorkerData = { level: options.logger.level as Level, base: { pid: process.pid, ...options.logger.bindings() }, sysName: options.sysName, sysDescr: options.sysDescr };
-    const worker = new Worker(workerScript(), { workerData: data });
+    const worker = new Worker(workerScript(import.meta.url, './worker.js'), { workerData: data });
     return new Promise((resolve, reject) => {
       const failed = (err: Error) => reject(new Error(`the data plane worker did not start: ${err.message}`));
       const exited = (code: number) => reject(new Error(`the data plane worker exited with code ${code} before it was ready`));
@@ -146,11 +135,11 @@ class WorkerDataPlane extends ChannelClient implements DataPlane {
     });
   }
 
-  private lost(reason: string): void {
+  private lost(reason: string, stack?: string): void {
     if (this.stopping) return;
     this.stopping = true;
     this.end(reason);
-    this.emit('exit', { reason });
+    this.emit('exit', { reason, ...(stack !== undefined ? { stack } : {}) });
   }
 
   async stop(): Promise<void> {

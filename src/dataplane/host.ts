@@ -2,7 +2,7 @@
 // and every socket they open, answers the management plane's requests and reports the events
 // the agent turns into NETCONF notifications. It runs in the data plane's worker thread
 // (worker.ts), or on the main thread in inline mode; the code is the same either way.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseNeighborKey } from '../bgp/config.js';
@@ -28,12 +28,16 @@ export interface DataPlaneHostOptions {
 export const DELAY_RESOLUTION_MS = 10;
 
 /**
- * A monitorEventLoopDelay histogram's figures in milliseconds, for the 'event-loop delay' log
- * line. Each sample is the sampling timer's interval plus the delay, so the interval is taken off.
+ * The calling thread's figures for the 'event-loop delay' log line, in milliseconds: a
+ * monitorEventLoopDelay histogram's (each sample is the sampling timer's interval plus the delay,
+ * so the interval is taken off), and how long the thread's event loop was busy in its life.
  */
-export function delayFigures(h: IntervalHistogram): { p50Ms: number; p99Ms: number; maxMs: number; samples: number } {
+export function delayFigures(h: IntervalHistogram): { p50Ms: number; p99Ms: number; maxMs: number; samples: number; busyMs: number } {
   const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - DELAY_RESOLUTION_MS) * 100) / 100);
-  return { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), samples: h.count };
+  return {
+    p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), samples: h.count,
+    busyMs: Math.round(performance.eventLoopUtilization().active),
+  };
 }
 
 export class DataPlaneHost {
