@@ -53,6 +53,8 @@ export class Agent {
   private netconf: NetconfService | null = null;
   /** The changeEpoch of running whose view the data plane holds; -1: none sent yet. */
   private runningViewSent = -1;
+  /** The oper-state request under way, for reads of the same running that arrive meanwhile. */
+  private operStateBuilding: { readonly epoch: number; readonly xml: Promise<string> } | null = null;
   private notAppliedAt: { readonly epoch: number; readonly paths: readonly string[] } | null = null;
   private readonly reconciler: Reconciler;
   /** The main thread's event-loop delay, logged at stop beside the data plane's. */
@@ -127,20 +129,26 @@ export class Agent {
   /**
    * State data for <get>: everything config false in the bmpd module, built by the data plane
    * from its own snapshots. The view of running's entries (110-230 ms at 10,000 neighbors) is read
-   * and sent again only when running may have changed.
+   * and sent again only when running may have changed. Reads that arrive while one is being built
+   * for the same running share its answer: a burst of <get>s from many sessions costs the data
+   * plane one build, not one each.
    */
-  async operState(): Promise<string> {
+  operState(): Promise<string> {
     const datastores = this.service.datastores;
     const epoch = datastores.changeEpoch;
+    if (this.operStateBuilding?.epoch === epoch) return this.operStateBuilding.xml;
     const running = this.runningViewSent === epoch ? null : runningView(datastores.tree('running'));
     // Requests are handled in order: any later oper-state request finds this view in place.
     this.runningViewSent = epoch;
-    try {
-      return await this.dataPlane.request({ op: 'oper-state', running });
-    } catch (err) {
+    const xml = this.dataPlane.request({ op: 'oper-state', running });
+    const building = { epoch, xml };
+    this.operStateBuilding = building;
+    const done = () => { if (this.operStateBuilding === building) this.operStateBuilding = null; };
+    xml.then(done, () => {
+      done();
       this.runningViewSent = -1;
-      throw err;
-    }
+    });
+    return xml;
   }
 
   /**
