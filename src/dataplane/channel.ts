@@ -67,7 +67,7 @@ export interface DataPlaneResults {
 
 /** What the data plane reports on its own. */
 export type DataPlaneEvent =
-  /** The data plane is up; `threadId` is the thread it runs on (0: the main thread, inline mode). */
+  /** The data plane is up; `threadId` is the thread it runs on (worker_threads threadId; the process's main thread is 0). */
   | { readonly kind: 'ready'; readonly threadId: number }
   /** A BMP server's TCP session came up. */
   | { readonly kind: 'server-up'; readonly id: number; readonly address: string; readonly port: number }

@@ -8,9 +8,9 @@
 //
 // A worker that dies (an uncaught exception in the data plane, or out of memory) takes every BGP
 // and BMP session with it. The DataPlane then fails its pending requests and every later one,
-// and emits 'exit' once; the agent logs it and ends the process (src/main.ts), see agent.ts.
+// and emits 'exit' once; the agent logs it and ends the process (src/agent/agent.ts says why).
 import { EventEmitter } from 'node:events';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, threadId } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
 import {
   DataPlaneError, type ChannelPort, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneOp, type DataPlaneRequest, type DataPlaneResults,
@@ -30,7 +30,7 @@ export interface DataPlaneEvents {
 /** What the agent drives: one request method per channel request, events as they come. */
 export interface DataPlane extends EventEmitter<DataPlaneEvents> {
   readonly mode: DataPlaneMode;
-  /** The thread the data plane runs on (worker_threads threadId; 0 is the main thread). */
+  /** The thread the data plane runs on (worker_threads threadId; the process's main thread is 0). */
   readonly threadId: number;
   request<Op extends DataPlaneOp>(request: Extract<DataPlaneRequest, { op: Op }>): Promise<DataPlaneResults[Op]>;
   /** Stops the speaker and the engine (Termination, Cease, sockets closed), then the thread. */
@@ -156,7 +156,7 @@ class WorkerDataPlane extends ChannelClient implements DataPlane {
 
 class InlineDataPlane extends ChannelClient implements DataPlane {
   readonly mode = 'inline' as const;
-  readonly threadId = 0;
+  readonly threadId = threadId;
 
   private constructor(private readonly channel: MessageChannel) {
     super(channel.port1);
