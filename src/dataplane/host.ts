@@ -10,7 +10,7 @@ import { BgpSpeaker } from '../bgp/speaker.js';
 import { BmpEngine } from '../bmp/engine.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
 import { realStations } from '../bmp/engine-station.js';
-import type { BmpdRunningView } from '../agent/config-snapshot.js';
+import { NO_BGP_VIEW, type BmpdRunningView } from '../agent/config-snapshot.js';
 import { operStateXml } from '../agent/oper-state.js';
 import { IDLE_SPEAKER } from '../agent/reconciler.js';
 import {
@@ -46,7 +46,7 @@ export class DataPlaneHost {
   private readonly log: Logger;
   private readonly sysName: string;
   /** Running's view as of the last oper-state request that carried one. */
-  private running: BmpdRunningView = { bgp: false, bufferSizeConfigured: null, servers: [], neighbors: [] };
+  private running: BmpdRunningView = NO_BGP_VIEW;
   /** This thread's event-loop delay, logged at stop: the figure the data plane costs itself. */
   private readonly delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
 
