@@ -18,6 +18,9 @@
 //             includes the BMP queues' and the garbage collector's high-water marks
 //   ceiling = the generators' own rate: the same peers into a sink that only frames BGP messages,
 //             first Established .. every peer's last message (its IPv6 End-of-RIB) read
+//   eventLoopDelay = each agent thread's own event-loop delay over its life and how long it was
+//             busy (its 'event-loop delay' line at SIGTERM): whether a slow <get-config> waited
+//             for work on the NETCONF thread or for a CPU
 //   establishedSpreadS = first to last peer up: the generator processes encode their tables
 //             before connecting and may start apart on a busy machine; the windows include it
 // --with gobgpd,frr feeds the same peers to Debian's gobgpd and FRR's bgpd (-M bmp, pre-policy,
@@ -25,7 +28,7 @@
 //
 //   npx tsc -b && flock /tmp/bmpd-bench.lock node tools/bench/scale.mjs [--peers 1,4,16]
 //        [--ipv4 1000000] [--ipv6 220000] [--attr-sets 300000] [--generators 2] [--with gobgpd,frr]
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -207,11 +210,11 @@ const serverXml = (id, port, activate) =>
 
 async function benchBmpd(peers) {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bmpd-scale-'));
-  const agent = jsonChild(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []), path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'warn'], 'agent');
+  const agent = jsonChild(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []), path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'], 'agent');
   const cleanup = [];
+  let result;
   try {
-    // 'bmpd ready' is logged at info: with --log-level warn, wait for the NETCONF port instead.
-    const port = await readyPort(agent);
+    const { port } = await agent.wait((e) => e.msg === 'bmpd ready', "'bmpd ready'");
     const nc = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     const probeSession = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     cleanup.push(() => nc.close(), () => probeSession.close());
@@ -246,7 +249,7 @@ async function benchBmpd(peers) {
     probe.setPhase('after');
     await probe.stop();
     const peakRss = procStatus(agent.child.pid, 'VmHWM');
-    return {
+    result = {
       receiver: 'bmpd', peers, paths: target,
       ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
       livePerSecond: Math.round(target / (live.ms / 1000)),
@@ -261,18 +264,14 @@ async function benchBmpd(peers) {
     await killPid(agent.child.pid, 10_000);
     rmSync(stateDir, { recursive: true, force: true });
   }
-}
-
-/** The agent logs {msg:'bmpd ready', port} at info; at warn we read the port from ss instead. */
-async function readyPort(agent) {
-  for (let i = 0; i < 300; i++) {
-    const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
-    const line = out.split('\n').find((l) => l.includes(`pid=${agent.child.pid},`) && l.includes('127.0.0.1:'));
-    if (line) return Number(/127\.0\.0\.1:(\d+)/.exec(line)[1]);
-    if (agent.child.exitCode !== null) throw new Error(`agent exited ${agent.child.exitCode}`);
-    await sleep(100);
-  }
-  throw new Error('agent NETCONF port not found in 30 s');
+  // Each thread logs its event-loop delay over its life at SIGTERM (src/dataplane/README.md): a
+  // <get-config> tail with the main thread's loop idle is CPU time lost to other processes, not
+  // work left on the NETCONF thread.
+  const delay = (thread) => {
+    const line = agent.lines.find((e) => e.msg === 'event-loop delay' && e.thread === thread);
+    return line ? { p50Ms: line.p50Ms, p99Ms: line.p99Ms, maxMs: line.maxMs, busyMs: line.busyMs } : null;
+  };
+  return { ...result, eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') } };
 }
 
 /** gobgpd or FRR fed the same peers, with collector 1 from the start: ingest, live, memory. */
