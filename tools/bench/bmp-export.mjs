@@ -490,7 +490,7 @@ for (const feed of feeds) {
   }
   const ceilingSpread = spread(ceiling);
   console.log(`  generator ceiling over the rounds: ${rateText(ceilingSpread)} prefixes/s`);
-  const feedReport = { feed, ceiling: ceilingSpread, exporters: [] };
+  const feedReport = { feed, ceiling: ceilingSpread, ceilingSamples: ceiling, exporters: [] };
   for (const [name, { results, failures, crossCheck }] of byExporter) {
     const entry = {
       exporter: name,
@@ -506,6 +506,9 @@ for (const feed of feeds) {
       idleRss: spread(results.map((r) => r.idleRss)),
       bytesPerPrefix: spread(results.map((r) => r.bytesPerPrefix)),
       peakRss: spread(results.map((r) => r.peakRss)),
+      // Every run's figures, so runs split over invocations (a shared lock's time) can be pooled.
+      samples: results.map((r) => ({ ingest: r.ingestRate, live: r.liveRate, dump: r.dumpRate, dumpEndOfRib: r.dumpEorRate, idleRss: r.idleRss,
+        bytesPerPrefix: r.bytesPerPrefix, peakRss: r.peakRss, livePrefixesPerMessage: r.live.prefixesPerMessage, dumpPrefixesPerMessage: r.dump.prefixesPerMessage })),
     };
     feedReport.exporters.push(entry);
   }
