@@ -410,9 +410,15 @@ for (const n of netconfdSizes) {
 }
 if (ratios.length) console.log(`ratio of median totals netconfd/bmpd ${ratios.join(', ')}`);
 const goal2000 = find('bmpd', 2000) && find('netconfd', 2000);
+const netconfdCut2000 = groups.find((g) => g.server === 'netconfd' && g.n === 2000 && !g.runs);
 if (goal2000) {
   const ratio = find('netconfd', 2000).totalS.median / find('bmpd', 2000).totalS.median;
   console.log(`goal >= 20x at 2000: ${ratio >= 20 ? 'met' : 'MISSED'} (${ratio.toFixed(1)}x)`);
+} else if (find('bmpd', 2000) && netconfdCut2000) {
+  // netconfd stopped at the time limit short of 2,000: it would have needed longer than the time
+  // it ran, so that time over bmpd's for all 2,000 is a lower bound of the ratio.
+  const bound = netconfdCut2000.totalS.min / find('bmpd', 2000).totalS.median;
+  console.log(`goal >= 20x at 2000: ${bound >= 20 ? 'met' : 'not shown'}: netconfd stopped at the time limit, so at least ${bound.toFixed(1)}x`);
 }
 const small = find('bmpd', 1000);
 // At 10,000 a run cut by the time limit still tells the per-commit cost where it stopped.
