@@ -28,7 +28,9 @@
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 1000000] [--per-update 50] [--attr-sets 4000]
 //        [--runs 5] [--only agent,agent-replay,gobgpd,frr,child] [--cross-check] [--cpu-prof]
 // Lists (comma-separated) of --prefixes, --per-update and --attr-sets run every combination; the
-// README's sweep: --prefixes 200000 --per-update 1,5,50 --attr-sets 4000,300000.
+// README's sweep: --prefixes 100000 --per-update 1,5,50 --attr-sets 4000,300000 (gobgpd's dump of
+// 8k-10k prefixes/s makes its runs the long ones: on a shared 2-core machine, split it by
+// --per-update to keep each hold of the bench lock short).
 // --cpu-prof runs the bmpd process (agent or child) of the last run under `node --cpu-prof` and
 // prints its top self-time functions for each phase.
 import { spawn } from 'node:child_process';
