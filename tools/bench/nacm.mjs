@@ -128,7 +128,6 @@ async function reads() {
   }
 }
 
-
 console.log(`NACM cost (2-core machine shared with other work; server CPU from /proc)`);
 const tx = { on: [], off: [] };
 for (let r = 0; r < ROUNDS; r++) {
