@@ -19,7 +19,7 @@
  */
 import type { BaseOperationsBackend } from './base-operations.js';
 import { guarded, subtreeXPath } from './base-operations.js';
-import type { EvaluationFilter, NmdaShaping } from './evaluation-pool.js';
+import type { EvaluationFilter, NmdaRequest } from './evaluation-pool.js';
 import { child, childSlice, configContent, invalid, missing, text, withDefaultsParam, WITH_DEFAULTS_NS } from './operation-args.js';
 import { toRpcErrors } from './datastore-errors.js';
 import { RpcError } from './rpc-error.js';
@@ -126,11 +126,12 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       const state = operational && configFilter !== true
         ? (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '').map((xml) => withOrigin ? annotateStateOrigins(xml) : xml)
         : [];
-      const nmda: NmdaShaping = {
+      const nmda: NmdaRequest = {
         ...(configFilter !== undefined ? { configFilter } : {}),
         ...(maxDepth !== undefined ? { maxDepth } : {}),
         withOrigin,
-        notApplied: operational && configFilter !== false ? backend.notApplied?.() ?? [] : [],
+        // Read with the snapshot of running the reply is computed from (NmdaRequest).
+        notApplied: () => operational && configFilter !== false ? backend.notApplied?.() ?? [] : [],
       };
       const source = operational && withOrigin ? 'operational' : operational || datastore === 'intended' ? 'running' : datastore;
       const access = backend.readAccess?.(session) ?? null;
