@@ -254,6 +254,73 @@ describe('NMDA with ncclient (raw RPCs)', () => {
   }, 120_000);
 });
 
+describe('bmpd-deviations: the modules promise no configuration bmpd ignores (ncclient)', () => {
+  const NC_BASE = 'urn:ietf:params:xml:ns:netconf:base:1.0';
+  const SN = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
+  /** One write to each subtree that RFC 8639's imports made implemented, and the error libyang's schema gives it. */
+  const WRITES: { subtree: string; config: string; tag: string }[] = [
+    { subtree: '/if:interfaces', tag: 'unknown-element',
+      config: '<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>lo</name><enabled>false</enabled></interface></interfaces>' },
+    { subtree: '/ni:network-instances', tag: 'unknown-element',
+      config: '<network-instances xmlns="urn:ietf:params:xml:ns:yang:ietf-network-instance"><network-instance><name>red</name></network-instance></network-instances>' },
+    { subtree: '/sn:subscriptions', tag: 'operation-failed',
+      config: `<subscriptions xmlns="${SN}"><subscription><id>7</id><stream>NETCONF</stream><receivers><receiver><name>r</name></receiver></receivers></subscription></subscriptions>` },
+    { subtree: '/sn:filters', tag: 'operation-failed',
+      config: `<filters xmlns="${SN}"><stream-filter><name>f</name><stream-xpath-filter>/x</stream-xpath-filter></stream-filter></filters>` },
+  ];
+  const getConfig = (source: string) => `<get-config xmlns="${NC_BASE}"><source><${source}/></source></get-config>`;
+  const body = (reply: string) => reply.replace(/message-id="[^"]*"/, '');
+
+  it('refuses edit-config, edit-data and copy-config of /interfaces, /network-instances, /subscriptions and /filters; running and candidate stay as they were', async () => {
+    const running = body((await rpc(getConfig('running'))).reply!);
+    const candidate = body((await rpc(getConfig('candidate'))).reply!);
+    for (const { subtree, config, tag } of WRITES) {
+      const attempts = [
+        `<edit-config xmlns="${NC_BASE}"><target><running/></target><config>${config}</config></edit-config>`,
+        `<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:candidate</datastore><config>${config}</config></edit-data>`,
+        `<copy-config xmlns="${NC_BASE}"><target><candidate/></target><source><config>${CONFIG}${config}</config></source></copy-config>`,
+      ];
+      for (const attempt of attempts) {
+        const r = await rpc(attempt);
+        expect(r.reply, `${subtree}: ${attempt}`).toBeUndefined();
+        expect(r.error?.tag, `${subtree}: ${attempt}`).toBe(tag);
+        expect(r.error?.message, subtree).toMatch(tag === 'unknown-element' ? /not found in the "ietf-[\w-]+" module/ : /state node/);
+      }
+    }
+    expect(body((await rpc(getConfig('running'))).reply!)).toBe(running);
+    expect(body((await rpc(getConfig('candidate'))).reply!)).toBe(candidate);
+    // The dynamic subscriptions are still reported there, as state.
+    const streams = (await rpc(getData('ds:operational', `<xpath-filter xmlns:sn="${SN}">/sn:streams</xpath-filter>`))).reply!;
+    expect(streams).toContain('<name>NETCONF</name>');
+  }, 120_000);
+
+  it('the yang-library, the hello and get-schema name the deviation module (RFC 8525, RFC 6020 §5.6.4, RFC 6022)', async () => {
+    const library = (await rpc(getData('ds:operational',
+      '<xpath-filter xmlns:yl="urn:ietf:params:xml:ns:yang:ietf-yang-library">/yl:yang-library/yl:module-set/yl:module</xpath-filter>'))).reply!;
+    const entry = (name: string) => library.replace(/>\s+</g, '><').split('<module>').find((m) => m.startsWith(`<name>${name}</name>`)) ?? '';
+    for (const deviated of ['ietf-interfaces', 'ietf-network-instance', 'ietf-subscribed-notifications']) {
+      expect(entry(deviated), deviated).toContain('<deviation>bmpd-deviations</deviation>');
+    }
+    expect(entry('bmpd')).not.toContain('<deviation>');
+    expect(entry('bmpd-deviations')).toContain('<namespace>urn:bmpd:yang:bmpd-deviations</namespace>');
+    // RFC 7895's modules-state, which ncclient-era clients read: a deviation list entry with the revision.
+    const legacy = (await rpc(getData('ds:operational',
+      '<xpath-filter xmlns:yl="urn:ietf:params:xml:ns:yang:ietf-yang-library">/yl:modules-state/yl:module[yl:name=\'ietf-interfaces\']</xpath-filter>'))).reply!;
+    expect(legacy).toMatch(/<deviation>\s*<name>bmpd-deviations<\/name>\s*<revision>\d{4}-\d{2}-\d{2}<\/revision>\s*<\/deviation>/);
+
+    const hello = await runPython(NC, [agent.port, 'capabilities'], 60_000) as { capabilities: string[] };
+    const capability = (module: string) => hello.capabilities.find((c) => c.includes(`module=${module}&`) || c.endsWith(`module=${module}`)) ?? '';
+    expect(capability('ietf-interfaces')).toMatch(/[?&]deviations=bmpd-deviations(&|$)/);
+    expect(capability('ietf-subscribed-notifications')).toMatch(/[?&]deviations=bmpd-deviations(&|$)/);
+    expect(capability('bmpd-deviations')).toMatch(/^urn:bmpd:yang:bmpd-deviations\?module=bmpd-deviations&revision=\d{4}-\d{2}-\d{2}$/);
+    expect(capability('bmpd')).not.toContain('deviations=');
+
+    const schema = (await rpc('<get-schema xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"><identifier>bmpd-deviations</identifier></get-schema>')).reply!;
+    expect(schema).toContain('module bmpd-deviations');
+    expect(schema).toMatch(/deviation "?\/if:interfaces"?/);
+  }, 60_000);
+});
+
 describe('NMDA with libnetconf2', () => {
   const login = () => ({ port: agent.port, password: ADMIN_PASSWORD });
 
