@@ -44,6 +44,8 @@ export interface NmdaShaping {
   readonly maxDepth?: number;
   /** Keep the origin annotations in the reply. */
   readonly withOrigin: boolean;
+  /** origin-filter: the origins (ietf-origin identity names) a configuration node must have to be returned. */
+  readonly originFilter?: readonly string[];
   /** Config nodes the engine could not apply as written, removed before anything else sees the tree. */
   readonly notApplied: readonly string[];
 }

@@ -26,7 +26,9 @@ import { RpcError } from './rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { DatastoreError } from '../datastore/errors.js';
 import { DATASTORES_NS, NMDA_DATASTORES, type NmdaDatastore } from './yang-library.js';
-import { annotateStateOrigins } from './nmda-shape.js';
+import { annotateStateOrigins, ORIGIN_NS } from './nmda-shape.js';
+import type { XmlSlice } from './xml.js';
+import type { YangContext } from 'libyang-wasm';
 
 export const NMDA_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-nmda';
 
@@ -51,6 +53,51 @@ function assertParameters(op: ParsedOperation, allowed: ReadonlySet<string>): vo
 }
 
 /**
+ * An identityref's value in XML (RFC 7950 §9.10.3): the identity's name if it is one of the module
+ * `namespace`, by a prefix bound in the message or (as libnetconf2 and Netopeer2 accept) the
+ * module's name; undefined otherwise.
+ */
+function identityName(slice: XmlSlice, value: string, namespace: string, moduleName: string): string | undefined {
+  const m = /^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)$/.exec(value);
+  if (m === null) return undefined;
+  const bound = m[1] === undefined ? slice.namespaces[''] : m[1] === moduleName ? namespace : slice.namespaces[m[1]];
+  return bound === namespace ? m[2] : undefined;
+}
+
+/** ietf-origin's identities (RFC 8342 §7) and the bases each is derived from, read from the module as loaded. */
+function originIdentities(context: YangContext): ReadonlyMap<string, readonly string[]> {
+  const identities = new Map<string, string[]>();
+  for (const m of context.moduleText('ietf-origin', null, 'yin').matchAll(/<identity name="([\w.-]+)"(?:\/>|>([\s\S]*?)<\/identity>)/g)) {
+    identities.set(m[1]!, [...(m[2] ?? '').matchAll(/<base name="(?:[\w.-]+:)?([\w.-]+)"\/>/g)].map((b) => b[1]!));
+  }
+  return identities;
+}
+
+/**
+ * origin-filter / negated-origin-filter (RFC 8526 §3.1.1) as the set of origins a configuration
+ * node may have to be returned: those derived from or equal to one of the values, or for the
+ * negated filter those derived from and equal to none. undefined: neither parameter.
+ */
+function originFilterOf(op: ParsedOperation, identities: ReadonlyMap<string, readonly string[]>): readonly string[] | undefined {
+  const given = ['origin-filter', 'negated-origin-filter'].filter((name) => childSlice(op, name, NMDA_NS) !== undefined);
+  if (given.length === 0) return undefined;
+  const name = given[0]!;
+  if (given.length > 1) throw invalid(name, 'origin-filter and negated-origin-filter are two cases of one choice: give one of them');
+  const values = op.children.filter((c) => c.name === name && c.namespace === NMDA_NS).map((slice) => {
+    const value = slice.innerXml.trim();
+    const identity = identityName(slice, value, ORIGIN_NS, 'ietf-origin');
+    if (identity === undefined || !identities.has(identity)) {
+      throw invalid(name, `'${value}' is not an origin (an identity derived from or:origin, such as or:learned)`);
+    }
+    return identity;
+  });
+  const derivedOrSelf = (identity: string, from: string): boolean =>
+    identity === from || (identities.get(identity) ?? []).some((base) => derivedOrSelf(base, from));
+  const negated = name === 'negated-origin-filter';
+  return [...identities.keys()].filter((identity) => values.some((v) => derivedOrSelf(identity, v)) !== negated);
+}
+
+/**
  * <datastore>: an identity derived from ds:datastore (RFC 8342 §6), its prefix bound in the message
  * (ds:operational) or, as libnetconf2 and Netopeer2 accept, the module name (ietf-datastores:operational).
  * A datastore bmpd does not have is invalid-value (RFC 8526 §3.1.1, §3.2).
@@ -59,10 +106,8 @@ function datastoreOf(op: ParsedOperation, allowed: readonly NmdaDatastore[]): Nm
   const slice = childSlice(op, 'datastore', NMDA_NS);
   const value = text(child(op.node, 'datastore', NMDA_NS));
   if (slice === undefined || value === undefined || value === '') throw missing('datastore', `${op.name} needs a <datastore>`);
-  const m = /^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)$/.exec(value);
-  const namespace = m === null ? undefined : m[1] === undefined ? slice.namespaces[''] : m[1] === 'ietf-datastores' ? DATASTORES_NS : slice.namespaces[m[1]];
-  const name = m?.[2] as NmdaDatastore | undefined;
-  if (namespace !== DATASTORES_NS || name === undefined || !(NMDA_DATASTORES as readonly string[]).includes(name)) {
+  const name = identityName(slice, value, DATASTORES_NS, 'ietf-datastores') as NmdaDatastore | undefined;
+  if (name === undefined || !(NMDA_DATASTORES as readonly string[]).includes(name)) {
     throw invalid('datastore', `unknown datastore '${value}': bmpd has ${NMDA_DATASTORES.map((d) => `ds:${d}`).join(', ')}`);
   }
   if (!allowed.includes(name)) {
@@ -101,6 +146,7 @@ function configFilterOf(op: ParsedOperation): boolean | undefined {
 }
 
 export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-data', RpcHandler> {
+  const identities = originIdentities(backend.context);
   return {
     'get-data': async ({ operation, session }) => {
       assertParameters(operation, GET_DATA_PARAMETERS);
@@ -109,13 +155,8 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       const withOrigin = child(operation.node, 'with-origin', NMDA_NS) !== undefined;
       // The module's when: with-origin and the origin filters only for operational; RFC 8526 §3.1.1: invalid-value.
       if (withOrigin && !operational) throw invalid('with-origin', 'with-origin applies only to the operational datastore');
-      for (const name of ['origin-filter', 'negated-origin-filter']) {
-        if (child(operation.node, name, NMDA_NS) !== undefined) {
-          if (!operational) throw invalid(name, `${name} applies only to the operational datastore`);
-          throw new RpcError({ type: 'protocol', tag: 'operation-not-supported', message: `bmpd does not implement ${name}; use with-origin and read the annotations`,
-            info: { badElement: name } });
-        }
-      }
+      const originFilter = originFilterOf(operation, identities);
+      if (originFilter !== undefined && !operational) throw invalid('origin-filter', 'origin filters apply only to the operational datastore');
       const mode = withDefaultsParam(operation);
       const configFilter = configFilterOf(operation);
       const maxDepth = maxDepthOf(operation);
@@ -130,10 +171,12 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
         ...(configFilter !== undefined ? { configFilter } : {}),
         ...(maxDepth !== undefined ? { maxDepth } : {}),
         withOrigin,
+        ...(originFilter !== undefined ? { originFilter } : {}),
         // Read with the snapshot of running the reply is computed from (NmdaRequest).
         notApplied: () => operational && configFilter !== false ? backend.notApplied?.() ?? [] : [],
       };
-      const source = operational && withOrigin ? 'operational' : operational || datastore === 'intended' ? 'running' : datastore;
+      // The origin filter reads running's annotations (filterConfigOrigins): the annotated copy.
+      const source = operational && (withOrigin || originFilter !== undefined) ? 'operational' : operational || datastore === 'intended' ? 'running' : datastore;
       const access = backend.readAccess?.(session) ?? null;
       if (backend.evaluation === undefined) throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'get-data needs the evaluation workers' });
       return reply(await backend.evaluation.evaluate({ source, state, filter, mode, access, nmda }));

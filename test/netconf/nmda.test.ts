@@ -154,7 +154,7 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     await waitFor('pmbmpd logs a Peer Up for gobgpd', () => collector.records('127.0.0.1').some((r) => r.bmp_msg_type === 'peer_up' && r.peer_ip === GOBGP) || null, 60_000);
   }, 150_000);
 
-  it('get-data of operational with-origin: applied config intended, defaults default, agent state system, the neighbor\'s session learned', async () => {
+  it('get-data of operational with-origin: applied config intended, defaults default, agent state system, what the neighbor sent learned', async () => {
     await waitFor('operational shows the session established', async () =>
       /<session-state[^>]*>established</.test((await rpc(getData('ds:operational', '<xpath-filter xmlns:b="urn:bmpd:yang:bmpd">/b:bgp/b:neighbor/b:state</xpath-filter>'))).reply ?? '') || null, 30_000);
     const reply = (await rpc(getData('ds:operational',
@@ -164,12 +164,16 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     // bmp/buffer-size is not configured: libyang's default, reported as such.
     expect(startTag(reply, 'buffer-size')).toMatch(/or:origin="or:default"/);
     expect(elementAfter(reply, '<buffer-size', 'buffer-size') ?? /<buffer-size[^>]*>(\d+)</.exec(reply)?.[1]).toBe('256');
-    // The neighbor's session as gobgpd told it: learned.
+    // Per node: what gobgpd sent (its OPEN's router-id and capabilities, its UPDATEs' prefixes) is
+    // learned; bmpd's own FSM state and BMP columns in the same container are the agent's.
     const neighborState = reply.slice(reply.indexOf(`<address>${GOBGP}</address>`));
-    expect(startTag(neighborState, 'state')).toMatch(/or:origin="or:learned"/);
+    expect(startTag(neighborState, 'state')).toMatch(/or:origin="or:system"/);
+    expect(startTag(neighborState, 'remote-router-id')).toMatch(/or:origin="or:learned"/);
     expect(elementAfter(neighborState, '<state', 'remote-router-id')).toBe(GOBGP);
-    // bmpd's own columns inside it are the agent's.
-    expect(startTag(neighborState, 'active-servers')).toMatch(/or:origin="or:system"/);
+    expect(startTag(neighborState, 'capabilities')).toMatch(/or:origin="or:learned"/);
+    expect(startTag(neighborState, 'prefixes')).toMatch(/or:origin="or:learned"/);
+    expect(startTag(neighborState, 'session-state')).not.toMatch(/origin=/);
+    expect(startTag(neighborState, 'active-servers')).not.toMatch(/origin=/);
     // The BMP server's session is the agent's own: system.
     const server1 = serverEntry(reply, 1);
     expect(startTag(server1, 'state')).toMatch(/or:origin="or:system"/);
@@ -230,6 +234,41 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     expect(startTag(tagged, 'buffer-size')).toMatch(/:default="true"/);
   }, 60_000);
 
+  it('origin-filter and negated-origin-filter select configuration by origin, derived identities included; state is not filtered', async () => {
+    const OR = 'urn:ietf:params:xml:ns:yang:ietf-origin';
+    const all = '<with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">report-all</with-defaults>';
+    const neighbors = '<xpath-filter xmlns:b="urn:bmpd:yang:bmpd">/b:bgp</xpath-filter>';
+    const read = async (params: string) => (await rpc(getData('ds:operational', `${neighbors}${params}${all}`))).reply!;
+    // Configured: remote-as, the server's address. Defaulted: bmp/buffer-size. State: the session.
+    const intended = await read(`<origin-filter xmlns:or="${OR}">or:intended</origin-filter>`);
+    expect(intended).toContain('<remote-as>65030</remote-as>');
+    expect(intended).toContain(`<address>${COLLECTOR.host}</address>`);
+    expect(intended).not.toContain('<buffer-size');
+    expect(intended).toMatch(/<session-state>established</);
+    const defaults = await read(`<origin-filter xmlns:or="${OR}">or:default</origin-filter>`);
+    expect(defaults).toMatch(/<buffer-size>256</);
+    expect(defaults).not.toContain('<remote-as>');
+    expect(defaults).toMatch(/<session-state>established</);
+    // Negated: everything configured that is not intended, i.e. the defaults.
+    const negated = await read(`<negated-origin-filter xmlns:or="${OR}">or:intended</negated-origin-filter>`);
+    expect(negated).toMatch(/<buffer-size>256</);
+    expect(negated).not.toContain('<remote-as>');
+    // or:origin is the base every origin derives from (RFC 8342 §7): nothing is filtered out;
+    // two values are an or; the module name as prefix (libnetconf2's form) is accepted.
+    const base = await read(`<origin-filter xmlns:or="${OR}">or:origin</origin-filter>`);
+    expect(base).toContain('<remote-as>65030</remote-as>');
+    expect(base).toMatch(/<buffer-size>256</);
+    const both = await read('<origin-filter>ietf-origin:intended</origin-filter><origin-filter>ietf-origin:default</origin-filter>');
+    expect(both).toContain('<remote-as>65030</remote-as>');
+    expect(both).toMatch(/<buffer-size>256</);
+    // Nothing of bmpd's configuration is learned: only state, under the list keys that place it.
+    const learned = await read(`<origin-filter xmlns:or="${OR}">or:learned</origin-filter><with-origin/>`);
+    expect(learned).not.toContain('<remote-as>');
+    expect(learned).not.toContain('<buffer-size');
+    expect(learned).toMatch(/<session-state>established</);
+    expect(learned).toMatch(/<remote-router-id [^>]*or:origin="or:learned"/);
+  }, 60_000);
+
   it('answers hostile or malformed parameters with the rpc-error RFC 8526 names', async () => {
     const cases: [string, string][] = [
       [getData('ds:nonexistent'), 'invalid-value'],
@@ -240,6 +279,10 @@ describe('NMDA with ncclient (raw RPCs)', () => {
       [getData('ds:operational', '<config-filter>maybe</config-filter>'), 'invalid-value'],
       [getData('ds:operational', '<frobnicate/>'), 'unknown-element'],
       [getData('ds:operational', '<xpath-filter>/bmpd:bgp[</xpath-filter>'), 'invalid-value'],
+      [getData('ds:running', '<origin-filter xmlns:or="urn:ietf:params:xml:ns:yang:ietf-origin">or:intended</origin-filter>'), 'invalid-value'],
+      [getData('ds:operational', '<origin-filter xmlns:or="urn:ietf:params:xml:ns:yang:ietf-origin">or:nonsense</origin-filter>'), 'invalid-value'],
+      [getData('ds:operational', '<origin-filter xmlns:x="urn:example">x:learned</origin-filter>'), 'invalid-value'],
+      [getData('ds:operational', '<origin-filter>ietf-origin:learned</origin-filter><negated-origin-filter>ietf-origin:system</negated-origin-filter>'), 'invalid-value'],
       [`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:operational</datastore><config>${CONFIG}</config></edit-data>`, 'invalid-value'],
       [`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:intended</datastore><config>${CONFIG}</config></edit-data>`, 'invalid-value'],
       [`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:candidate</datastore></edit-data>`, 'missing-element'],
@@ -329,7 +372,7 @@ describe('NMDA with libnetconf2', () => {
     expect(r.code, r.stderr).toBe(0);
     const data = dataOf(r.lines);
     expect(data).toContain(`<address>${GOBGP}</address>`);
-    expect(startTag(data.slice(data.indexOf('<neighbor')), 'state')).toMatch(/origin="or:learned"/);
+    expect(startTag(data.slice(data.indexOf('<neighbor')), 'remote-router-id')).toMatch(/origin="or:learned"/);
     expect(data).toMatch(/<session-state[^>]*>established</);
   }, 60_000);
 
@@ -361,6 +404,17 @@ describe('NMDA with libnetconf2', () => {
     expect(errorsOf(denied.lines)[0]).toMatchObject({ tag: 'invalid-value', type: 'protocol' });
     const origin = await libnetconf2(client, login(), 'get-data', ['ietf-datastores:running', '--with-origin']);
     expect(errorsOf(origin.lines)[0]).toMatchObject({ tag: 'invalid-value' });
+
+    // origin-filter as libnetconf2 sends it (nc_rpc_getdata): configured and defaulted nodes apart, state kept.
+    const byOrigin = (origin: string, negated = false) => libnetconf2(client, login(), 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp',
+      '--origin-filter', origin, ...(negated ? ['--negated-origin-filter'] : []), '--with-defaults', 'report-all']);
+    const intended = dataOf((await byOrigin('ietf-origin:intended')).lines);
+    expect(intended).toContain('<remote-as>65030</remote-as>');
+    expect(intended).not.toContain('<buffer-size');
+    expect(intended).toContain('<session-state>established</session-state>');
+    const notIntended = dataOf((await byOrigin('ietf-origin:intended', true)).lines);
+    expect(notIntended).toMatch(/<buffer-size>256</);
+    expect(notIntended).not.toContain('<remote-as>');
   }, 90_000);
 
   it('NACM: a user denied the BMP servers reads operational without them, by filter or not, and may not edit-data (key login)', async () => {
