@@ -32,8 +32,11 @@ import type { YangContext } from 'libyang-wasm';
 
 export const NMDA_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-nmda';
 
+// with-defaults: get-data's input `uses ncwd:with-defaults-parameters`, so the leaf is in
+// ietf-netconf-nmda's namespace (RFC 7950 §7.13: a grouping's nodes take the using module's), as
+// libnetconf2 sends it; RFC 6243's own namespace, as ncclient writes it, is accepted too.
 const GET_DATA_PARAMETERS = new Set(['datastore', 'subtree-filter', 'xpath-filter', 'config-filter', 'origin-filter',
-  'negated-origin-filter', 'max-depth', 'with-origin']);
+  'negated-origin-filter', 'max-depth', 'with-origin', 'with-defaults']);
 const EDIT_DATA_PARAMETERS = new Set(['datastore', 'default-operation', 'config', 'url']);
 
 export interface NmdaBackend extends BaseOperationsBackend {
@@ -157,7 +160,7 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       if (withOrigin && !operational) throw invalid('with-origin', 'with-origin applies only to the operational datastore');
       const originFilter = originFilterOf(operation, identities);
       if (originFilter !== undefined && !operational) throw invalid('origin-filter', 'origin filters apply only to the operational datastore');
-      const mode = withDefaultsParam(operation);
+      const mode = withDefaultsParam(operation, child(operation.node, 'with-defaults', NMDA_NS) !== undefined ? NMDA_NS : WITH_DEFAULTS_NS);
       const configFilter = configFilterOf(operation);
       const maxDepth = maxDepthOf(operation);
       const filter = await getDataFilter(backend, operation);

@@ -73,8 +73,8 @@ export function enumParam<T extends string>(op: ParsedOperation, name: string, v
 export type WithDefaultsMode = 'explicit' | 'trim' | 'report-all' | 'report-all-tagged';
 
 /** RFC 6243 §4.5.1 <with-defaults>; absent means the basic mode, explicit. */
-export function withDefaultsParam(op: ParsedOperation): WithDefaultsMode {
-  const value = text(child(op.node, 'with-defaults', WITH_DEFAULTS_NS));
+export function withDefaultsParam(op: ParsedOperation, namespace = WITH_DEFAULTS_NS): WithDefaultsMode {
+  const value = text(child(op.node, 'with-defaults', namespace));
   if (value === undefined) return 'explicit';
   const modes: readonly WithDefaultsMode[] = ['explicit', 'trim', 'report-all', 'report-all-tagged'];
   if (!(modes as readonly string[]).includes(value)) throw invalid('with-defaults', `unknown with-defaults mode '${value}'`);
