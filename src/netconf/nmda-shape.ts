@@ -81,7 +81,7 @@ interface PrintedElement {
   end: string;
 }
 
-/** Printed XML (libyang's, shrunk: no whitespace between elements) as elements with their effective origins. */
+/** libyang's printed XML as elements with their effective origins (text: a leaf's value, or a container's whitespace); also max-depth's input. */
 function printedElements(xml: string): PrintedElement[] {
   const roots: PrintedElement[] = [];
   const stack: PrintedElement[] = [];
