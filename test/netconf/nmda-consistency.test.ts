@@ -13,6 +13,7 @@ import type { ConfirmedCommit } from '../../src/netconf/confirmed-commit.js';
 import { EvaluationPool, type EvaluationRequest } from '../../src/netconf/evaluation-pool.js';
 import { nmdaHandlers } from '../../src/netconf/nmda.js';
 import { readRpc } from '../../src/netconf/rpc.js';
+import { OperationSchema } from '../../src/netconf/rpc-schema.js';
 import type { RpcContext } from '../../src/netconf/rpc.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
@@ -63,7 +64,9 @@ function getData(queued: () => void) {
     `<get-data xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-nmda" xmlns:ds="urn:ietf:params:xml:ns:yang:ietf-datastores">` +
     `<datastore>ds:operational</datastore></get-data></rpc>`));
   if (read.kind !== 'rpc') throw new Error('not an rpc');
-  const ctx = { operation: read.rpc.operation, rpc: read.rpc, session: { id: 1 } } as unknown as RpcContext;
+  // As the dispatcher does: the schema judges the operation and gives its typed input.
+  const input = new OperationSchema(model.context, () => datastores.tree('running')).input(read.rpc.operation);
+  const ctx = { operation: read.rpc.operation, input, rpc: read.rpc, session: { id: 1 } } as unknown as RpcContext;
   return nmdaHandlers(backend)['get-data'](ctx) as Promise<{ xml: string }>;
 }
 
