@@ -344,6 +344,12 @@ describe('bmpd-deviations, with the modules and features the server loads', () =
     expect(result.status).toBe(0);
   });
 
+  it('compiles alone with every feature enabled, as a client that downloads it with get-schema compiles it', () => {
+    const result = yanglint('-p', ietfDir, deviationsModule);
+    expect(unexpectedWarnings(result.stderr)).toEqual([]);
+    expect(result.status).toBe(0);
+  });
+
   it('refuses, as configuration, what the deviations take away, and keeps bmpd\'s own configuration valid', () => {
     const SN = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
     const denied: Array<[string, string, RegExp]> = [
