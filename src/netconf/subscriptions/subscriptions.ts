@@ -8,9 +8,14 @@
  * Bounded work and memory (SPEC §4):
  * - Datastore content is computed like <get>: by the evaluation workers,
  *   within their time limit, with the subscriber's NACM read rules applied
- *   there (RFC 8641 §5.2: a push holds only what the receiver may read). A
- *   subscription has at most one evaluation in flight; a period that comes
- *   while one is running is skipped, a change coalesces into one more.
+ *   there (RFC 8641 §5.2: a push holds only what the receiver may read), and
+ *   within the subscriptions' share of those workers (fair-share.ts: all but
+ *   one worker, one evaluation per user at a time, users in turn). A
+ *   subscription has at most one evaluation queued or in flight; a period that
+ *   comes while one is running is skipped, changes coalesce into one more.
+ * - On-change is registered before its baseline is read, and every read
+ *   carries the change epoch it began at: a change during the baseline's (or
+ *   any update's) evaluation is looked at again, never lost.
  * - A subscriber that does not read its session's output is suspended
  *   (subscription-suspended, reason unsupportable-volume: RFC 8639 §2.7.4,
  *   the publisher cannot get the volume to the receiver) once its queued
@@ -37,6 +42,7 @@ import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
 import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
+import { FairShare, type EpochRead } from './fair-share.js';
 import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind, type PatchEdit } from './yang-patch.js';
 
 export { SN_NS };
@@ -108,6 +114,8 @@ export interface SubscriptionBackend {
   readonly context: YangContext;
   /** The operational state as <get> returns it to `session` (NACM applied), selected by `filter`: <data>'s content. */
   read(session: SessionInfo, filter: EvaluationFilter): Promise<string>;
+  /** The evaluation workers `read` uses: subscriptions take all but one of them (at least one). */
+  readonly evaluationWorkers: number;
   moduleOf(namespace: string): string | null;
   namespaceOf(module: string): string | null;
   readonly logger: Logger;
@@ -138,8 +146,9 @@ function uintParam(node: ParsedOperation['node'] | undefined, name: string, ns: 
 
 export class SubscriptionManager {
   private readonly subscriptions = new Map<number, Subscription>();
-  /** Reads under way, by user and filter: subscriptions woken by one event share one evaluation. */
-  private readonly reading = new Map<string, Promise<string>>();
+  /** Counts the events on-change looks again after (ON_CHANGE_TRIGGERS), once each is in effect. */
+  private changeEpoch = 0;
+  private readonly share: FairShare;
   private lastId = 0;
   private lastEdits: { before: string; after: string; edits: PatchEdit[] } | null = null;
   private readonly log: Logger;
@@ -147,6 +156,7 @@ export class SubscriptionManager {
 
   constructor(private readonly backend: SubscriptionBackend) {
     this.log = backend.logger;
+    this.share = new FairShare(backend.evaluationWorkers - 1, () => this.changeEpoch);
     this.stopListening = backend.stream.onEvent((event, at) => this.onEvent(event, at));
   }
 
@@ -215,20 +225,31 @@ export class SubscriptionManager {
       }
       sub.held = [];
     }
+    // Registered before the baseline is read, so that a change during that read is seen (below).
+    this.subscriptions.set(sub.id, sub);
     if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
       // The baseline, and RFC 8641's on-change-unsupported when the selection holds only state on-change does not cover.
-      const xml = await this.read(session, target.filter);
-      if (xml.trim() !== '' && !this.anyReportable(xml)) {
+      let read: EpochRead;
+      try {
+        read = await this.evaluate(sub, target.filter);
+      } catch (err) {
+        this.end(sub);
+        throw err;
+      }
+      if (read.xml.trim() !== '' && !this.anyReportable(read.xml)) {
+        this.end(sub);
         throw subscriptionError('establish', { module: 'yp', identity: 'on-change-unsupported',
           hint: 'on-change covers configuration, BMP server status and BGP neighbor session state; use a periodic subscription for counters' },
         'on-change is not supported for anything this filter selects', true);
       }
-      sub.baseline = xml;
+      this.setBaseline(sub, read);
       sub.lastPush = Date.now();
     }
-    // The session may have ended while the baseline was computed: nothing would end the subscription.
-    if (session.state === 'closed') throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'the session ended' });
-    this.subscriptions.set(sub.id, sub);
+    // The session may have ended (or the subscription been killed) while the baseline was computed.
+    if (session.state === 'closed' || sub.state === 'ended') {
+      this.end(sub);
+      throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'the session ended' });
+    }
     session.setIdleTimeoutExempt(true);
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id, target: target.kind,
       ...(target.kind === 'datastore' ? { update: target.trigger.kind } : {}) }, 'subscription established');
@@ -245,10 +266,11 @@ export class SubscriptionManager {
     const stop = text(child(op.node, 'stop-time', SN_NS));
     if (stop !== undefined) sub.stopTime = dateTimeParam(stop, 'stop-time');
     this.stopTimers(sub);
-    if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
-      sub.baseline = await this.read(session, target.filter);
-    }
     sub.target = target;
+    if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
+      const read = await this.evaluate(sub, target.filter);
+      if (sub.target === target) this.setBaseline(sub, read);
+    }
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id }, 'subscription modified');
     setImmediate(() => this.start(sub, false));
     return { ok: true };
@@ -398,6 +420,7 @@ export class SubscriptionManager {
     if (target.kind === 'datastore' && sub.state === 'active') {
       if (target.trigger.kind === 'periodic') this.schedulePeriodic(sub);
       else if (established && target.trigger.syncOnStart) void this.pushUpdate(sub);
+      else if (sub.dirty) this.changed(sub);
     }
     if (sub.stopTime !== null) {
       const wait = sub.stopTime.getTime() - Date.now();
@@ -498,15 +521,19 @@ export class SubscriptionManager {
 
   private onEvent(event: NotificationEvent, at: Date): void {
     for (const sub of this.subscriptions.values()) {
-      if (sub.target.kind === 'stream') {
-        if (sub.held !== null) sub.held.push({ event, at });
-        else this.deliverEvent(sub, event, at);
-      } else if (sub.target.trigger.kind === 'on-change' && ON_CHANGE_TRIGGERS.has(event.name)) {
-        // netconf-config-change is published from the apply hook, before running is replaced: look
-        // once the change is in running (the datastore replaces it within the same turn).
-        setImmediate(() => this.changed(sub));
-      }
+      if (sub.target.kind !== 'stream') continue;
+      if (sub.held !== null) sub.held.push({ event, at });
+      else this.deliverEvent(sub, event, at);
     }
+    if (!ON_CHANGE_TRIGGERS.has(event.name)) return;
+    // netconf-config-change is published from the apply hook, before running is replaced: the change
+    // is in effect (and the epoch moves) once running is (the datastore replaces it within the same turn).
+    setImmediate(() => {
+      this.changeEpoch++;
+      for (const sub of this.subscriptions.values()) {
+        if (sub.target.kind === 'datastore' && sub.target.trigger.kind === 'on-change') this.changed(sub);
+      }
+    });
   }
 
   private deliverEvent(sub: Subscription, event: NotificationEvent, at: Date): void {
@@ -538,30 +565,43 @@ export class SubscriptionManager {
 
   /**
    * The subscription's selection as its subscriber may read it, with `evaluating` set meanwhile (one
-   * evaluation in flight per subscription); null when the evaluation failed, which is logged.
+   * evaluation queued or in flight per subscription).
    */
-  private async evaluate(sub: Subscription, filter: EvaluationFilter, update: 'push-update' | 'push-change-update'): Promise<string | null> {
+  private async evaluate(sub: Subscription, filter: EvaluationFilter): Promise<EpochRead> {
     sub.evaluating = true;
     try {
       return await this.read(sub.session, filter);
-    } catch (err) {
-      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, `${update} not computed`);
-      return null;
     } finally {
       sub.evaluating = false;
     }
+  }
+
+  /** evaluate() for a push: null when the evaluation failed, which is logged. */
+  private async evaluateForPush(sub: Subscription, filter: EvaluationFilter, update: 'push-update' | 'push-change-update'): Promise<EpochRead | null> {
+    try {
+      return await this.evaluate(sub, filter);
+    } catch (err) {
+      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, `${update} not computed`);
+      return null;
+    }
+  }
+
+  /** The selection as reported from now on; a change after the read began is looked at again. */
+  private setBaseline(sub: Subscription, read: EpochRead): void {
+    sub.baseline = read.xml;
+    if (read.epoch !== this.changeEpoch) sub.dirty = true;
   }
 
   /** push-update: the whole selection (periodic, sync-on-start, after a resume). */
   private async pushUpdate(sub: Subscription): Promise<void> {
     const t = sub.target;
     if (t.kind !== 'datastore' || !this.mayPush(sub)) return;
-    const xml = await this.evaluate(sub, t.filter, 'push-update');
-    if (xml === null) return;
+    const read = await this.evaluateForPush(sub, t.filter, 'push-update');
+    if (read === null) return;
     if (sub.state !== 'active' || sub.target !== t || !this.mayPush(sub)) return;
-    if (t.trigger.kind === 'on-change') sub.baseline = xml;
+    if (t.trigger.kind === 'on-change') this.setBaseline(sub, read);
     sub.lastPush = Date.now();
-    this.notify(sub, 'push-update', `<datastore-contents>${xml}</datastore-contents>`);
+    this.notify(sub, 'push-update', `<datastore-contents>${read.xml}</datastore-contents>`);
     if (sub.dirty) this.changed(sub);
   }
 
@@ -584,12 +624,12 @@ export class SubscriptionManager {
     const t = sub.target;
     if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || !this.mayPush(sub)) return;
     sub.dirty = false;
-    const after = await this.evaluate(sub, t.filter, 'push-change-update');
-    if (after === null) return;
+    const read = await this.evaluateForPush(sub, t.filter, 'push-change-update');
+    if (read === null) return;
     if (sub.state !== 'active' || sub.target !== t || sub.baseline === null) return;
     const excluded = t.trigger.excluded;
-    const edits = this.editsBetween(sub.baseline, after).filter((edit) => !excluded.has(edit.operation));
-    sub.baseline = after;
+    const edits = this.editsBetween(sub.baseline, read.xml).filter((edit) => !excluded.has(edit.operation));
+    this.setBaseline(sub, read);
     if (edits.length > 0 && this.mayPush(sub)) {
       sub.lastPush = Date.now();
       this.notify(sub, 'push-change-update', yangPatchXml(`${sub.id}-${++sub.patchId}`, edits));
@@ -600,20 +640,14 @@ export class SubscriptionManager {
   // --- helpers ----------------------------------------------------------------------------------
 
   /**
-   * The selection as `session` may read it. NACM's read rules depend on the user only (its groups come
-   * from /nacm and the users file by name), so one evaluation serves every subscription of that user
-   * and filter that asks while it runs: ten subscribers woken by one change cost one.
+   * The selection as `session` may read it, within the subscriptions' share of the workers. NACM's
+   * read rules depend on the user only (its groups come from /nacm and the users file by name), so
+   * one evaluation serves every subscription of that user and filter that asks while it waits, or
+   * while it runs if no change came since it began: ten subscribers woken by one change cost one.
    */
-  private read(session: SessionInfo, filter: EvaluationFilter): Promise<string> {
+  private read(session: SessionInfo, filter: EvaluationFilter): Promise<EpochRead> {
     const key = `${session.username}\n${JSON.stringify(filter ?? null)}`;
-    let pending = this.reading.get(key);
-    if (pending === undefined) {
-      pending = this.backend.read(session, filter);
-      this.reading.set(key, pending);
-      const done = () => { if (this.reading.get(key) === pending) this.reading.delete(key); };
-      pending.then(done, done);
-    }
-    return pending;
+    return this.share.read(session.username, key, () => this.backend.read(session, filter));
   }
 
   private parse(xml: string): DataTree {
