@@ -1,0 +1,143 @@
+// Incremental on-change (src/netconf/subscriptions/selection-view.ts): a change of one BGP neighbor is
+// read again only inside that neighbor's list entry, a change the selection cannot hold is not read at
+// all, and anything else reads the whole selection; the edits are the same either way. The reads are
+// real libyang xpath evaluations over a stand-in operational datastore.
+import type { DataTree } from 'libyang-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EvaluationFilter } from '../../src/netconf/evaluation-pool.js';
+import { affectedBy, BMPD_NS, narrowToNeighbors, SelectionView } from '../../src/netconf/subscriptions/selection-view.js';
+import { onChangeReportable } from '../../src/netconf/subscriptions/subscriptions.js';
+import { patchEdits } from '../../src/netconf/subscriptions/yang-patch.js';
+import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+
+let model: YangModel;
+const moduleOf = (ns: string) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null;
+
+beforeAll(async () => { model = await loadYangModel(); });
+afterAll(() => model.context.destroy());
+
+function operational(descriptions: Record<string, string>, serverStatus = 'up'): string {
+  const neighbors = ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((a, i) =>
+    `<neighbor><address>${a}</address><remote-as>${65001 + i}</remote-as>${descriptions[a] ? `<description>${descriptions[a]}</description>` : ''}` +
+    `<state><session-state>idle</session-state></state></neighbor>`).join('');
+  return `<bgp xmlns="${BMPD_NS}"><as-number>65000</as-number><bmp><server><id>1</id><address>127.0.1.1</address><port-number>8000</port-number>` +
+    `<state><status>${serverStatus}</status></state></server></bmp>${neighbors}</bgp>`;
+}
+
+/** A view over `state()`, recording the filter of every read. */
+function viewOf(filter: EvaluationFilter, state: () => string): { view: SelectionView; reads: EvaluationFilter[] } {
+  const reads: EvaluationFilter[] = [];
+  const view = new SelectionView({
+    context: model.context, filter, moduleOf,
+    read: (f) => {
+      reads.push(f);
+      const tree: DataTree = model.context.parseData(state(), { format: 'xml', validate: false, strict: true });
+      try {
+        if (f === undefined) return Promise.resolve(tree.print({ format: 'xml' }));
+        if (f.xpath === null) return Promise.resolve('');
+        const selected = tree.select(f.xpath, f.namespaces as Record<string, string>);
+        try { return Promise.resolve(selected.print({ format: 'xml' })); } finally { selected.free(); }
+      } finally {
+        tree.free();
+      }
+    },
+    edits: (changes, after) => patchEdits(changes, after, (m) => model.modules.find((x) => x.name === m)?.namespace ?? null,
+      (c) => onChangeReportable(c.schemaPath), new Set()),
+  });
+  return { view, reads };
+}
+
+const configChange = (...targets: string[]) => ({ name: 'netconf-config-change',
+  xml: `<netconf-config-change>${targets.map((t) => `<edit><target xmlns:bmpd="${BMPD_NS}">${t}</target><operation>merge</operation></edit>`).join('')}</netconf-config-change>` });
+
+describe('what a change touched', () => {
+  it('a neighbor\'s own configuration or session state names that neighbor; anything else is everything', () => {
+    expect(affectedBy(configChange("/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']/bmpd:description"))).toEqual(new Set(['127.0.0.3']));
+    expect(affectedBy(configChange("/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']", "/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.4']/bmpd:shutdown")))
+      .toEqual(new Set(['127.0.0.3', '127.0.0.4']));
+    expect(affectedBy(configChange("/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']/bmpd:description", '/bmpd:bgp/bmpd:bmp/bmpd:server[bmpd:id=\'1\']'))).toBe('all');
+    expect(affectedBy(configChange('/ietf-netconf-acm:nacm/ietf-netconf-acm:enable-nacm'))).toBe('all');
+    expect(affectedBy({ name: 'bgp-neighbor-state-change', xml: `<bgp-neighbor-state-change xmlns="${BMPD_NS}"><address>127.0.0.2</address><state>established</state></bgp-neighbor-state-change>` }))
+      .toEqual(new Set(['127.0.0.2']));
+    expect(affectedBy({ name: 'bgp-neighbor-state-change', xml: `<bgp-neighbor-state-change xmlns="${BMPD_NS}"><address>127.0.0.2</address><vrf>red</vrf></bgp-neighbor-state-change>` })).toBe('all');
+    expect(affectedBy({ name: 'bmp-server-state-change', xml: '<bmp-server-state-change/>' })).toBe('all');
+  });
+
+  it('a plain selection is narrowed to the neighbors\' entries, kept predicates and all; others are not', () => {
+    const ns = { b: BMPD_NS };
+    const one = new Set(['127.0.0.3']);
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[b:remote-as != 5]/b:state', namespaces: ns }, one, moduleOf))
+      .toEqual({ xpath: "/b:bgp/b:neighbor[b:remote-as != 5][b:address='127.0.0.3']/b:state", namespaces: ns });
+    expect(narrowToNeighbors({ xpath: '/b:bgp', namespaces: ns }, one, moduleOf))
+      .toEqual({ xpath: "/b:bgp/b:neighbor[b:address='127.0.0.3']", namespaces: ns });
+    expect(narrowToNeighbors(undefined, one, moduleOf))
+      .toEqual({ xpath: "/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']", namespaces: { bmpd: BMPD_NS } });
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:as-number | /b:bgp/b:bmp', namespaces: ns }, one, moduleOf)).toBe('disjoint');
+    expect(narrowToNeighbors({ xpath: '//b:neighbor', namespaces: ns }, one, moduleOf)).toBeNull();
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[count(../b:neighbor) > 1] | /b:bgp/*', namespaces: ns }, one, moduleOf)).toBeNull();
+  });
+});
+
+describe('SelectionView', () => {
+  it('a neighbor\'s change reads only its entry and yields the same edits a full read would', async () => {
+    let descriptions: Record<string, string> = {};
+    const filter = { xpath: '/b:bgp/b:neighbor', namespaces: { b: BMPD_NS } };
+    const { view, reads } = viewOf(filter, () => operational(descriptions));
+    const full = viewOf(filter, () => operational(descriptions));
+    await view.refresh();
+    await full.view.refresh();
+    descriptions = { '127.0.0.3': 'peer three' };
+    view.markChanged(new Set(['127.0.0.3']));
+    full.view.markChanged('all');
+    await view.refresh();
+    await full.view.refresh();
+    expect(reads.at(-1)?.xpath).toBe("/b:bgp/b:neighbor[b:address='127.0.0.3']");
+    expect(view.editsSince(0)).toEqual(full.view.editsSince(0));
+    expect(view.editsSince(0)).toEqual([expect.objectContaining({ operation: 'create', target: '/bmpd:bgp/neighbor=127.0.0.3/description' })]);
+    // The view holds the new value: the next change of that neighbor is a replace.
+    descriptions = { '127.0.0.3': 'peer 3' };
+    view.markChanged(new Set(['127.0.0.3']));
+    await view.refresh();
+    expect(view.editsSince(1)).toEqual([expect.objectContaining({ operation: 'replace', target: '/bmpd:bgp/neighbor=127.0.0.3/description' })]);
+    expect(view.tree.print({ format: 'xml' })).toContain('<description>peer 3</description>');
+    view.close();
+    full.view.close();
+  });
+
+  it('a change the selection cannot hold is not read; an unnarrowable one reads the whole selection', async () => {
+    let status = 'up';
+    const { view, reads } = viewOf({ xpath: '/b:bgp/b:bmp', namespaces: { b: BMPD_NS } }, () => operational({}, status));
+    await view.refresh();
+    view.markChanged(new Set(['127.0.0.3']));
+    await view.refresh();
+    expect(reads.length).toBe(1);
+    expect(view.version).toBe(0);
+    status = 'down';
+    view.markChanged('all');
+    await view.refresh();
+    expect(reads.length).toBe(2);
+    expect(reads[1]?.xpath).toBe('/b:bgp/b:bmp');
+    expect(view.editsSince(0)).toEqual([expect.objectContaining({ operation: 'replace', target: '/bmpd:bgp/bmp/server=1/state/status' })]);
+    view.close();
+  });
+
+  it('a deleted neighbor is one delete edit; edits since an old version are joined, and none are kept forever', async () => {
+    let present = true;
+    const state = () => present ? operational({}) : operational({}).replace(/<neighbor><address>127\.0\.0\.4<\/address>.*?<\/neighbor>/, '');
+    const { view } = viewOf({ xpath: '/b:bgp/b:neighbor', namespaces: { b: BMPD_NS } }, state);
+    await view.refresh();
+    present = false;
+    view.markChanged(new Set(['127.0.0.4']));
+    await view.refresh();
+    expect(view.editsSince(0)).toEqual([expect.objectContaining({ operation: 'delete', target: '/bmpd:bgp/neighbor=127.0.0.4' })]);
+    for (let i = 0; i < 70; i++) {
+      present = !present;
+      view.markChanged(new Set(['127.0.0.4']));
+      await view.refresh();
+    }
+    expect(view.version).toBe(71);
+    expect(view.editsSince(70)).toHaveLength(1);
+    expect(view.editsSince(0)).toBeNull();
+    view.close();
+  });
+});
