@@ -5,6 +5,7 @@
 import type { DataTree } from 'libyang-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationFilter } from '../../src/netconf/evaluation-pool.js';
+import { configChangeEvent, type NotificationEvent } from '../../src/netconf/notifications.js';
 import { affectedBy, BMPD_NS, narrowToNeighbors, SelectionView } from '../../src/netconf/subscriptions/selection-view.js';
 import { onChangeReportable } from '../../src/netconf/subscriptions/subscriptions.js';
 import { patchEdits } from '../../src/netconf/subscriptions/yang-patch.js';
@@ -47,16 +48,29 @@ function viewOf(filter: EvaluationFilter, state: () => string): { view: Selectio
   return { view, reads };
 }
 
-const configChange = (...targets: string[]) => ({ name: 'netconf-config-change',
-  xml: `<netconf-config-change>${targets.map((t) => `<edit><target xmlns:bmpd="${BMPD_NS}">${t}</target><operation>merge</operation></edit>`).join('')}</netconf-config-change>` });
+/** The netconf-config-change the server publishes for the change from `before` to `after` (configuration XML). */
+function configChange(before: string, after: string): NotificationEvent {
+  const parse = (xml: string) => model.context.parseData(`<bgp xmlns="${BMPD_NS}"><as-number>65000</as-number>${xml}</bgp>`, { format: 'xml', validate: false, strict: true });
+  const a = parse(before);
+  const b = parse(after);
+  const diff = a.diff(b);
+  try {
+    return configChangeEvent(null, diff.changes(), (m) => model.modules.find((x) => x.name === m)?.namespace ?? null);
+  } finally {
+    diff.free();
+    a.free();
+    b.free();
+  }
+}
+const neighbor = (address: string, more = '') => `<neighbor><address>${address}</address><remote-as>65001</remote-as>${more}</neighbor>`;
 
 describe('what a change touched', () => {
   it('a neighbor\'s own configuration or session state names that neighbor; anything else is everything', () => {
-    expect(affectedBy(configChange("/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']/bmpd:description"))).toEqual(new Set(['127.0.0.3']));
-    expect(affectedBy(configChange("/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']", "/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.4']/bmpd:shutdown")))
-      .toEqual(new Set(['127.0.0.3', '127.0.0.4']));
-    expect(affectedBy(configChange("/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']/bmpd:description", '/bmpd:bgp/bmpd:bmp/bmpd:server[bmpd:id=\'1\']'))).toBe('all');
-    expect(affectedBy(configChange('/ietf-netconf-acm:nacm/ietf-netconf-acm:enable-nacm'))).toBe('all');
+    const two = neighbor('127.0.0.2') + neighbor('127.0.0.3');
+    expect(affectedBy(configChange(two, neighbor('127.0.0.2') + neighbor('127.0.0.3', '<description>x</description>')))).toEqual(new Set(['127.0.0.3']));
+    expect(affectedBy(configChange(two, neighbor('127.0.0.2', '<shutdown/>') + neighbor('127.0.0.4')))).toEqual(new Set(['127.0.0.2', '127.0.0.3', '127.0.0.4']));
+    expect(affectedBy(configChange(two, `${two}<bmp><server><id>1</id><address>127.0.1.1</address><port-number>8000</port-number></server></bmp>`))).toBe('all');
+    expect(affectedBy(configChange(two, `<router-id>1.2.3.4</router-id>${two}`))).toBe('all');
     expect(affectedBy({ name: 'bgp-neighbor-state-change', xml: `<bgp-neighbor-state-change xmlns="${BMPD_NS}"><address>127.0.0.2</address><state>established</state></bgp-neighbor-state-change>` }))
       .toEqual(new Set(['127.0.0.2']));
     expect(affectedBy({ name: 'bgp-neighbor-state-change', xml: `<bgp-neighbor-state-change xmlns="${BMPD_NS}"><address>127.0.0.2</address><vrf>red</vrf></bgp-neighbor-state-change>` })).toBe('all');

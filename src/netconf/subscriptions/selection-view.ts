@@ -31,7 +31,7 @@ const NEIGHBOR_TARGET = /^\/bmpd:bgp\/bmpd:neighbor\[bmpd:address=(?:'([^']+)'|"
 
 /**
  * The neighbors an event names, for the events on-change looks again after: netconf-config-change
- * whose every edit lies in one default-VRF neighbor entry, bgp-neighbor-state-change of a default-VRF
+ * (notifications.ts configChangeEvent) whose every changed node lies in a default-VRF neighbor entry, bgp-neighbor-state-change of a default-VRF
  * neighbor. Anything else: 'all'.
  */
 export function affectedBy(event: { readonly name: string; readonly xml: string }): Affected {
@@ -41,7 +41,9 @@ export function affectedBy(event: { readonly name: string; readonly xml: string 
   }
   if (event.name !== 'netconf-config-change') return 'all';
   const addresses = new Set<string>();
-  for (const m of event.xml.matchAll(/<target[^>]*>([^<]*)<\/target>/g)) {
+  for (const m of event.xml.matchAll(/<edit><target[^>]*>([^<]*)<\/target><operation>([^<]*)<\/operation>/g)) {
+    // merge: a node that only holds the changed ones (libyang's diff operation none), such as /bgp itself.
+    if (m[2] === 'merge') continue;
     const target = NEIGHBOR_TARGET.exec(m[1]!);
     if (target === null) return 'all';
     addresses.add(target[1] ?? target[2]!);

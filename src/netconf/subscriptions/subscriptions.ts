@@ -598,10 +598,10 @@ export class SubscriptionManager {
     const key = `${sub.session.username}\n${JSON.stringify(filter ?? null)}`;
     let view = this.views.get(key);
     if (view === undefined) {
-      const session = sub.session;
-      view = new SelectionView({
+      const first = sub.session;
+      const made: SelectionView = view = new SelectionView({
         context: this.backend.context, filter, moduleOf: (ns) => this.backend.moduleOf(ns),
-        read: async (f) => (await this.read(session, f)).xml,
+        read: async (f) => (await this.read(this.readerOf(made) ?? first, f)).xml,
         edits: (changes, after) => patchEdits(changes, after, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), new Set()),
       });
       this.views.set(key, view);
@@ -611,6 +611,12 @@ export class SubscriptionManager {
     const adopted = view;
     await this.evaluating(sub, () => adopted.refresh());
     sub.version = adopted.version;
+  }
+
+  /** A live session of the view's subscribers: the view reads as their user (NACM's read rules are per user). */
+  private readerOf(view: SelectionView): SessionInfo | undefined {
+    for (const s of this.subscriptions.values()) if (s.view === view && s.session.state !== 'closed') return s.session;
+    return undefined;
   }
 
   private releaseView(sub: Subscription): void {
