@@ -6,13 +6,16 @@ import type { DataTree } from 'libyang-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationFilter } from '../../src/netconf/evaluation-pool.js';
 import { configChangeEvent, type NotificationEvent } from '../../src/netconf/notifications.js';
-import { affectedBy, BMPD_NS, narrowToNeighbors, SelectionView } from '../../src/netconf/subscriptions/selection-view.js';
+import { affectedBy, narrowToNeighbors, SelectionView } from '../../src/netconf/subscriptions/selection-view.js';
 import { onChangeReportable } from '../../src/netconf/subscriptions/subscriptions.js';
 import { patchEdits } from '../../src/netconf/subscriptions/yang-patch.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
+const BMPD_NS = 'urn:bmpd:yang:bmpd';
 let model: YangModel;
 const moduleOf = (ns: string) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null;
+const namespaceOf = (module: string) => model.modules.find((x) => x.name === module)?.namespace ?? null;
+const names = { moduleOf: (ns: string) => moduleOf(ns), namespaceOf: (m: string) => namespaceOf(m) };
 
 beforeAll(async () => { model = await loadYangModel(); });
 afterAll(() => model.context.destroy());
@@ -29,7 +32,7 @@ function operational(descriptions: Record<string, string>, serverStatus = 'up'):
 function viewOf(filter: EvaluationFilter, state: () => string): { view: SelectionView; reads: EvaluationFilter[] } {
   const reads: EvaluationFilter[] = [];
   const view = new SelectionView({
-    context: model.context, filter, moduleOf,
+    context: model.context, filter, moduleOf, namespaceOf,
     read: (f) => {
       reads.push(f);
       const tree: DataTree = model.context.parseData(state(), { format: 'xml', validate: false, strict: true });
@@ -42,7 +45,7 @@ function viewOf(filter: EvaluationFilter, state: () => string): { view: Selectio
         tree.free();
       }
     },
-    edits: (changes, after) => patchEdits(changes, after, (m) => model.modules.find((x) => x.name === m)?.namespace ?? null,
+    edits: (changes, after) => patchEdits(changes, after, namespaceOf,
       (c) => onChangeReportable(c.schemaPath), new Set()),
   });
   return { view, reads };
@@ -55,7 +58,7 @@ function configChange(before: string, after: string): NotificationEvent {
   const b = parse(after);
   const diff = a.diff(b);
   try {
-    return configChangeEvent(null, diff.changes(), (m) => model.modules.find((x) => x.name === m)?.namespace ?? null);
+    return configChangeEvent(null, diff.changes(), namespaceOf);
   } finally {
     diff.free();
     a.free();
@@ -80,15 +83,15 @@ describe('what a change touched', () => {
   it('a plain selection is narrowed to the neighbors\' entries, kept predicates and all; others are not', () => {
     const ns = { b: BMPD_NS };
     const one = new Set(['127.0.0.3']);
-    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[b:remote-as != 5]/b:state', namespaces: ns }, one, moduleOf))
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[b:remote-as != 5]/b:state', namespaces: ns }, one, names))
       .toEqual({ xpath: "/b:bgp/b:neighbor[b:remote-as != 5][b:address='127.0.0.3']/b:state", namespaces: ns });
-    expect(narrowToNeighbors({ xpath: '/b:bgp', namespaces: ns }, one, moduleOf))
+    expect(narrowToNeighbors({ xpath: '/b:bgp', namespaces: ns }, one, names))
       .toEqual({ xpath: "/b:bgp/b:neighbor[b:address='127.0.0.3']", namespaces: ns });
-    expect(narrowToNeighbors(undefined, one, moduleOf))
+    expect(narrowToNeighbors(undefined, one, names))
       .toEqual({ xpath: "/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']", namespaces: { bmpd: BMPD_NS } });
-    expect(narrowToNeighbors({ xpath: '/b:bgp/b:as-number | /b:bgp/b:bmp', namespaces: ns }, one, moduleOf)).toBe('disjoint');
-    expect(narrowToNeighbors({ xpath: '//b:neighbor', namespaces: ns }, one, moduleOf)).toBeNull();
-    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[count(../b:neighbor) > 1] | /b:bgp/*', namespaces: ns }, one, moduleOf)).toBeNull();
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:as-number | /b:bgp/b:bmp', namespaces: ns }, one, names)).toBe('disjoint');
+    expect(narrowToNeighbors({ xpath: '//b:neighbor', namespaces: ns }, one, names)).toBeNull();
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[count(../b:neighbor) > 1] | /b:bgp/*', namespaces: ns }, one, names)).toBeNull();
   });
 });
 

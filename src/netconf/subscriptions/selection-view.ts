@@ -21,7 +21,11 @@ import type { PatchEdit } from './yang-patch.js';
 /** What a change touched: BGP neighbors by address (the default VRF's), or anything. */
 export type Affected = ReadonlySet<string> | 'all';
 
-export const BMPD_NS = 'urn:bmpd:yang:bmpd';
+/** Module names and namespaces of the served modules. */
+export interface ModuleNames {
+  moduleOf(namespace: string): string | null;
+  namespaceOf(module: string): string | null;
+}
 /** Versions whose edits a view keeps for subscribers that push later than others. */
 export const MAX_LOG_VERSIONS = 64;
 /** More neighbors than this in one change: the whole selection is read again. */
@@ -31,12 +35,12 @@ const NEIGHBOR_TARGET = /^\/bmpd:bgp\/bmpd:neighbor\[bmpd:address=(?:'([^']+)'|"
 
 /**
  * The neighbors an event names, for the events on-change looks again after: netconf-config-change
- * (notifications.ts configChangeEvent) whose every changed node lies in a default-VRF neighbor entry, bgp-neighbor-state-change of a default-VRF
- * neighbor. Anything else: 'all'.
+ * (notifications.ts configChangeEvent) whose every changed node lies in a default-VRF neighbor
+ * entry, bgp-neighbor-state-change of a default-VRF neighbor. Anything else: 'all'.
  */
 export function affectedBy(event: { readonly name: string; readonly xml: string }): Affected {
   if (event.name === 'bgp-neighbor-state-change') {
-    const address = /<address>([^<]+)<\/address>/.exec(event.xml)?.[1];
+    const address = /<address>([^<']+)<\/address>/.exec(event.xml)?.[1];
     return address !== undefined && !event.xml.includes('<vrf>') ? new Set([address]) : 'all';
   }
   if (event.name !== 'netconf-config-change') return 'all';
@@ -100,16 +104,16 @@ function plainSteps(branch: string, moduleOf: (prefix: string) => string | null)
  * The predicates of the filter are kept as they are: the narrowed path is evaluated on the whole tree,
  * so each gives the value it gives in the full selection.
  */
-export function narrowToNeighbors(filter: EvaluationFilter, addresses: ReadonlySet<string>,
-  moduleOf: (namespace: string) => string | null): EvaluationFilter | 'disjoint' | null {
-  if (addresses.size > MAX_NARROWED_NEIGHBORS) return null;
+export function narrowToNeighbors(filter: EvaluationFilter, addresses: ReadonlySet<string>, names: ModuleNames): EvaluationFilter | 'disjoint' | null {
+  const bmpd = names.namespaceOf('bmpd');
+  if (addresses.size > MAX_NARROWED_NEIGHBORS || bmpd === null) return null;
   const namespaces: Record<string, string> = { ...(filter?.namespaces ?? {}) };
   // The filter's prefix for bmpd, or one bound here for the steps this adds.
-  let prefix = Object.entries(namespaces).find(([, uri]) => uri === BMPD_NS)?.[0];
+  let prefix = Object.entries(namespaces).find(([, uri]) => uri === bmpd)?.[0];
   if (prefix === undefined) {
     prefix = 'bmpd';
     while (namespaces[prefix] !== undefined) prefix += '_';
-    namespaces[prefix] = BMPD_NS;
+    namespaces[prefix] = bmpd;
   }
   const key = (address: string) => `[${prefix}:address='${address}']`;
   if (filter === undefined) {
@@ -117,7 +121,7 @@ export function narrowToNeighbors(filter: EvaluationFilter, addresses: ReadonlyS
   }
   if (filter.xpath === null) return 'disjoint';
   // A prefix the request did not declare may be a module name (the worker accepts that form too).
-  const moduleOfPrefix = (p: string) => (filter.namespaces?.[p] !== undefined ? moduleOf(filter.namespaces[p]!) : p);
+  const moduleOfPrefix = (p: string) => (filter.namespaces?.[p] !== undefined ? names.moduleOf(filter.namespaces[p]!) : p);
   const branches = splitTopLevel(filter.xpath, '|');
   if (branches === null) return null;
   const narrowed: string[] = [];
@@ -137,14 +141,13 @@ export function narrowToNeighbors(filter: EvaluationFilter, addresses: ReadonlyS
   return narrowed.length === 0 ? 'disjoint' : { xpath: narrowed.join(' | '), namespaces };
 }
 
-export interface SelectionViewOptions {
+export interface SelectionViewOptions extends ModuleNames {
   readonly context: YangContext;
   readonly filter: EvaluationFilter;
   /** The selection (or a narrowed one) as the view's user may read it, evaluated within their share. */
   read(filter: EvaluationFilter): Promise<string>;
   /** The YANG Patch edits of a diff (`after` holds the new values). */
   edits(changes: readonly DiffChange[], after: DataTree): PatchEdit[];
-  moduleOf(namespace: string): string | null;
 }
 
 export class SelectionView {
@@ -200,7 +203,7 @@ export class SelectionView {
       let filter = this.options.filter;
       let paths: string[] | null = null;
       if (affected !== 'all' && this.current !== null) {
-        const narrowed = narrowToNeighbors(filter, affected, (ns) => this.options.moduleOf(ns));
+        const narrowed = narrowToNeighbors(filter, affected, this.options);
         if (narrowed === 'disjoint') return; // nothing the selection holds changed
         if (narrowed !== null) {
           filter = narrowed;

@@ -600,7 +600,7 @@ export class SubscriptionManager {
     if (view === undefined) {
       const first = sub.session;
       const made: SelectionView = view = new SelectionView({
-        context: this.backend.context, filter, moduleOf: (ns) => this.backend.moduleOf(ns),
+        context: this.backend.context, filter, moduleOf: (ns) => this.backend.moduleOf(ns), namespaceOf: (m) => this.backend.namespaceOf(m),
         read: async (f) => (await this.read(this.readerOf(made) ?? first, f)).xml,
         edits: (changes, after) => patchEdits(changes, after, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), new Set()),
       });
