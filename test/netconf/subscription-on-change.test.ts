@@ -1,5 +1,6 @@
 // On-change YANG-push (RFC 8641 §3.10) never misses a change that comes while its baseline is read:
-// the subscription is registered before the read, and the read carries the change epoch it began at.
+// the subscription is registered before the read, and a change marks what it touched for the next
+// read (selection-view.ts) even while one is under way.
 // The SubscriptionManager runs with the real schema and NotificationStream; the operational reads are
 // held open by the test, so a change can be put exactly inside the baseline's evaluation.
 import pino from 'pino';
