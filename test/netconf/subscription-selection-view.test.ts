@@ -91,6 +91,9 @@ describe('what a change touched', () => {
       .toEqual({ xpath: "/bmpd:bgp/bmpd:neighbor[bmpd:address='127.0.0.3']", namespaces: { bmpd: BMPD_NS } });
     expect(narrowToNeighbors({ xpath: '/b:bgp/b:as-number | /b:bgp/b:bmp', namespaces: ns }, one, names)).toBe('disjoint');
     expect(narrowToNeighbors({ xpath: '//b:neighbor', namespaces: ns }, one, names)).toBeNull();
+    const many = (n: number) => new Set(Array.from({ length: n }, (_, i) => `127.0.1.${i}`));
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor', namespaces: ns }, many(64), names)).not.toBeNull();
+    expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor', namespaces: ns }, many(65), names)).toBeNull();
     expect(narrowToNeighbors({ xpath: '/b:bgp/b:neighbor[count(../b:neighbor) > 1] | /b:bgp/*', namespaces: ns }, one, names)).toBeNull();
   });
 });

@@ -28,8 +28,8 @@ export interface ModuleNames {
 }
 /** Versions whose edits a view keeps for subscribers that push later than others. */
 export const MAX_LOG_VERSIONS = 64;
-/** More neighbors than this in one change: the whole selection is read again. */
-const MAX_NARROWED_NEIGHBORS = 16;
+/** More neighbors than this changed since the last read (a union of that many key lookups): the whole selection is read again. */
+const MAX_NARROWED_NEIGHBORS = 64;
 
 const NEIGHBOR_TARGET = /^\/bmpd:bgp\/bmpd:neighbor\[bmpd:address=(?:'([^']+)'|"([^"]+)")\](?:\/|$)/;
 
