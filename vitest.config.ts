@@ -37,6 +37,7 @@ const integration = [
   'test/netconf/hostile/large-get.test.ts',
   'test/netconf/hostile/pipeline.test.ts',
   'test/netconf/hostile/pre-auth.test.ts',
+  'test/netconf/hostile/subscriptions.test.ts',
   'test/netconf/hostile/xml-shapes.test.ts',
   'test/netconf/nacm-evaluation-worker.test.ts',
   'test/netconf/nacm-ncclient.test.ts',
