@@ -16,7 +16,7 @@ import {
 } from './notifications.js';
 import { SubscriptionManager } from './subscriptions/subscriptions.js';
 import { DEFAULT_REPLAY_BUFFER_EVENTS } from './replay.js';
-import { EvaluationPool } from './evaluation-pool.js';
+import { DEFAULT_EVALUATION_WORKERS, EvaluationPool } from './evaluation-pool.js';
 import { FACTORY_NACM_XML, NACM_MODULE } from './nacm.js';
 import { registerNmdaOperations } from './nmda.js';
 import { OperationSchema } from './rpc-schema.js';
@@ -184,6 +184,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
   const subscriptions: SubscriptionManager = new SubscriptionManager({
     stream: notifications, context: model.context, namespaceOf, moduleOf, logger: logger.child({ topic: 'netconf' }),
     read: (session, filter) => readWithState(backend, evaluation, session, filter, 'explicit'),
+    evaluationWorkers: opts.evaluation?.workers ?? DEFAULT_EVALUATION_WORKERS,
   });
   subscriptions.register(srv.dispatcher);
   srv.dispatcher.guard = (ctx) => access.authorizeOperation(ctx);

@@ -73,7 +73,7 @@ beforeAll(async () => {
   stream = new NotificationStream();
   manager = new SubscriptionManager({
     stream, context: model.context, logger: pino({ level: 'silent' }),
-    read: () => Promise.resolve(operational),
+    read: () => Promise.resolve(operational), evaluationWorkers: 2,
     moduleOf: (ns) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null,
     namespaceOf: (m) => model.modules.find((x) => x.name === m)?.namespace ?? null,
   });

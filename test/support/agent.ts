@@ -56,7 +56,11 @@ export async function startAgent(opts: { stateDir?: string; args?: string[]; kee
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not become ready in 20 s; stderr: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Not left running behind the failed test: it would hold its addresses for the next one.
+      child.kill('SIGKILL');
+      reject(new Error(`agent did not become ready in 20 s; stderr: ${stderr}`));
+    }, 20_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>;
       try { entry = JSON.parse(line) as Record<string, unknown>; } catch { return; }

@@ -8,9 +8,19 @@
  * Bounded work and memory (SPEC §4):
  * - Datastore content is computed like <get>: by the evaluation workers,
  *   within their time limit, with the subscriber's NACM read rules applied
- *   there (RFC 8641 §5.2: a push holds only what the receiver may read). A
- *   subscription has at most one evaluation in flight; a period that comes
- *   while one is running is skipped, a change coalesces into one more.
+ *   there (RFC 8641 §5.2: a push holds only what the receiver may read), and
+ *   within the subscriptions' share of those workers (fair-share.ts: all but
+ *   one worker, one evaluation per user at a time, users in turn). A
+ *   subscription has at most one evaluation queued or in flight; a period that
+ *   comes while one is running is skipped, changes coalesce into one more.
+ * - On-change is registered before its baseline is read, and a change marks
+ *   what it touched before anything reads again (selection-view.ts): a change
+ *   during the baseline's (or any update's) evaluation is looked at again,
+ *   never lost. A read that began before a change is never shared with one
+ *   asked for after it (fair-share.ts, change epoch).
+ * - On-change is incremental: subscribers of one user and filter share one
+ *   view of the selection, patched where a change touched it (one neighbor's
+ *   entry) instead of recomputed (selection-view.ts).
  * - A subscriber that does not read its session's output is suspended
  *   (subscription-suspended, reason unsupportable-volume: RFC 8639 §2.7.4,
  *   the publisher cannot get the volume to the receiver) once its queued
@@ -22,7 +32,7 @@
  * - At most MAX_SUBSCRIPTIONS_PER_SESSION per session and MAX_SUBSCRIPTIONS
  *   in all (insufficient-resources).
  */
-import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
+import type { DataTree, YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
 import type { EvaluationFilter } from '../evaluation-pool.js';
 import {
@@ -37,7 +47,9 @@ import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
 import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
-import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind, type PatchEdit } from './yang-patch.js';
+import { FairShare, type EpochRead } from './fair-share.js';
+import { affectedBy, SelectionView } from './selection-view.js';
+import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind } from './yang-patch.js';
 
 export { SN_NS };
 export const YP_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
@@ -90,8 +102,9 @@ interface Subscription {
   held: { event: NotificationEvent; at: Date }[] | null;
   /** The replay buffer's last seq when the subscription was made: replay ends there. */
   replayUpTo: number;
-  /** On-change: the selection as last reported (XML: subscribers of one filter share the string). */
-  baseline: string | null;
+  /** On-change: the view of its selection (shared by the user's subscriptions of that filter), and the version last reported. */
+  view: SelectionView | null;
+  version: number;
   evaluating: boolean;
   /** On-change: a change came while evaluating or dampened. */
   dirty: boolean;
@@ -108,6 +121,8 @@ export interface SubscriptionBackend {
   readonly context: YangContext;
   /** The operational state as <get> returns it to `session` (NACM applied), selected by `filter`: <data>'s content. */
   read(session: SessionInfo, filter: EvaluationFilter): Promise<string>;
+  /** The evaluation workers `read` uses: subscriptions take all but one of them (at least one). */
+  readonly evaluationWorkers: number;
   moduleOf(namespace: string): string | null;
   namespaceOf(module: string): string | null;
   readonly logger: Logger;
@@ -138,15 +153,18 @@ function uintParam(node: ParsedOperation['node'] | undefined, name: string, ns: 
 
 export class SubscriptionManager {
   private readonly subscriptions = new Map<number, Subscription>();
-  /** Reads under way, by user and filter: subscriptions woken by one event share one evaluation. */
-  private readonly reading = new Map<string, Promise<string>>();
+  /** Counts the events on-change looks again after (ON_CHANGE_TRIGGERS), once each is in effect. */
+  private changeEpoch = 0;
+  private readonly share: FairShare;
   private lastId = 0;
-  private lastEdits: { before: string; after: string; edits: PatchEdit[] } | null = null;
+  /** On-change selections by user and filter. */
+  private readonly views = new Map<string, SelectionView>();
   private readonly log: Logger;
   private readonly stopListening: () => void;
 
   constructor(private readonly backend: SubscriptionBackend) {
     this.log = backend.logger;
+    this.share = new FairShare(backend.evaluationWorkers - 1, () => this.changeEpoch);
     this.stopListening = backend.stream.onEvent((event, at) => this.onEvent(event, at));
   }
 
@@ -203,7 +221,7 @@ export class SubscriptionManager {
     // parameters, values of the wrong type.
     assertOperationInput(this.backend.context, op);
     const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
-      replayUpTo: this.backend.stream.replay.lastSeq, baseline: null,
+      replayUpTo: this.backend.stream.replay.lastSeq, view: null, version: 0,
       evaluating: false, dirty: false, lastPush: 0, patchId: 0, sentRecords: 0, excludedRecords: 0 };
     let revision = '';
     if (target.kind === 'stream' && target.replayStart !== null) {
@@ -218,20 +236,29 @@ export class SubscriptionManager {
       }
       sub.held = [];
     }
+    // Registered before the baseline is read, so that a change during that read is seen (below).
+    this.subscriptions.set(sub.id, sub);
     if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
       // The baseline, and RFC 8641's on-change-unsupported when the selection holds only state on-change does not cover.
-      const xml = await this.read(session, target.filter);
-      if (xml.trim() !== '' && !this.anyReportable(xml)) {
+      try {
+        await this.adoptView(sub, target.filter);
+      } catch (err) {
+        this.end(sub);
+        throw err;
+      }
+      if (!sub.view!.tree.isEmpty && !this.anyReportable(sub.view!.tree)) {
+        this.end(sub);
         throw subscriptionError('establish', { module: 'yp', identity: 'on-change-unsupported',
           hint: 'on-change covers configuration, BMP server status and BGP neighbor session state; use a periodic subscription for counters' },
         'on-change is not supported for anything this filter selects', true);
       }
-      sub.baseline = xml;
       sub.lastPush = Date.now();
     }
-    // The session may have ended while the baseline was computed: nothing would end the subscription.
-    if (session.state === 'closed') throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'the session ended' });
-    this.subscriptions.set(sub.id, sub);
+    // The session may have ended (or the subscription been killed) while the baseline was computed.
+    if (session.state === 'closed' || sub.state === 'ended') {
+      this.end(sub);
+      throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'the session ended' });
+    }
     session.setIdleTimeoutExempt(true);
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id, target: target.kind,
       ...(target.kind === 'datastore' ? { update: target.trigger.kind } : {}) }, 'subscription established');
@@ -248,10 +275,9 @@ export class SubscriptionManager {
     const stop = text(child(op.node, 'stop-time', SN_NS));
     if (stop !== undefined) sub.stopTime = dateTimeParam(stop, 'stop-time');
     this.stopTimers(sub);
-    if (target.kind === 'datastore' && target.trigger.kind === 'on-change') {
-      sub.baseline = await this.read(session, target.filter);
-    }
     sub.target = target;
+    this.releaseView(sub);
+    if (target.kind === 'datastore' && target.trigger.kind === 'on-change') await this.adoptView(sub, target.filter);
     this.log.info({ topic: 'netconf', session: session.id, subscription: sub.id }, 'subscription modified');
     setImmediate(() => this.start(sub, false));
     return { ok: true };
@@ -401,6 +427,7 @@ export class SubscriptionManager {
     if (target.kind === 'datastore' && sub.state === 'active') {
       if (target.trigger.kind === 'periodic') this.schedulePeriodic(sub);
       else if (established && target.trigger.syncOnStart) void this.pushUpdate(sub);
+      else if (sub.dirty) this.changed(sub);
     }
     if (sub.stopTime !== null) {
       const wait = sub.stopTime.getTime() - Date.now();
@@ -501,15 +528,21 @@ export class SubscriptionManager {
 
   private onEvent(event: NotificationEvent, at: Date): void {
     for (const sub of this.subscriptions.values()) {
-      if (sub.target.kind === 'stream') {
-        if (sub.held !== null) sub.held.push({ event, at });
-        else this.deliverEvent(sub, event, at);
-      } else if (sub.target.trigger.kind === 'on-change' && ON_CHANGE_TRIGGERS.has(event.name)) {
-        // netconf-config-change is published from the apply hook, before running is replaced: look
-        // once the change is in running (the datastore replaces it within the same turn).
-        setImmediate(() => this.changed(sub));
-      }
+      if (sub.target.kind !== 'stream') continue;
+      if (sub.held !== null) sub.held.push({ event, at });
+      else this.deliverEvent(sub, event, at);
     }
+    if (!ON_CHANGE_TRIGGERS.has(event.name)) return;
+    // netconf-config-change is published from the apply hook, before running is replaced: the change
+    // is in effect (and the epoch moves) once running is (the datastore replaces it within the same turn).
+    setImmediate(() => {
+      this.changeEpoch++;
+      const affected = affectedBy(event);
+      for (const view of this.views.values()) view.markChanged(affected);
+      for (const sub of this.subscriptions.values()) {
+        if (sub.target.kind === 'datastore' && sub.target.trigger.kind === 'on-change') this.changed(sub);
+      }
+    });
   }
 
   private deliverEvent(sub: Subscription, event: NotificationEvent, at: Date): void {
@@ -540,29 +573,78 @@ export class SubscriptionManager {
   }
 
   /**
-   * The subscription's selection as its subscriber may read it, with `evaluating` set meanwhile (one
-   * evaluation in flight per subscription); null when the evaluation failed, which is logged.
+   * `work` (an evaluation of the subscription's selection) with `evaluating` set meanwhile: one
+   * evaluation queued or in flight per subscription.
    */
-  private async evaluate(sub: Subscription, filter: EvaluationFilter, update: 'push-update' | 'push-change-update'): Promise<string | null> {
+  private async evaluating<T>(sub: Subscription, work: () => Promise<T>): Promise<T> {
     sub.evaluating = true;
     try {
-      return await this.read(sub.session, filter);
-    } catch (err) {
-      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, `${update} not computed`);
-      return null;
+      return await work();
     } finally {
       sub.evaluating = false;
     }
+  }
+
+  /** evaluating() for a push: false when the evaluation failed, which is logged. */
+  private async evaluatedForPush(sub: Subscription, work: () => Promise<unknown>, update: 'push-update' | 'push-change-update'): Promise<boolean> {
+    try {
+      await this.evaluating(sub, work);
+      return true;
+    } catch (err) {
+      this.log.warn({ topic: 'netconf', err, subscription: sub.id }, `${update} not computed`);
+      return false;
+    }
+  }
+
+  /** The on-change subscription takes the view of its user and filter (made and read if new), up to date. */
+  private async adoptView(sub: Subscription, filter: EvaluationFilter): Promise<void> {
+    const key = `${sub.session.username}\n${JSON.stringify(filter ?? null)}`;
+    let view = this.views.get(key);
+    if (view === undefined) {
+      const first = sub.session;
+      const made: SelectionView = view = new SelectionView({
+        context: this.backend.context, filter, moduleOf: (ns) => this.backend.moduleOf(ns), namespaceOf: (m) => this.backend.namespaceOf(m),
+        read: async (f) => (await this.read(this.readerOf(made) ?? first, f)).xml,
+        edits: (changes, after) => patchEdits(changes, after, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), new Set()),
+      });
+      this.views.set(key, view);
+    }
+    view.subscribers++;
+    sub.view = view;
+    const adopted = view;
+    await this.evaluating(sub, () => adopted.refresh());
+    sub.version = adopted.version;
+  }
+
+  /** A live session of the view's subscribers: the view reads as their user (NACM's read rules are per user). */
+  private readerOf(view: SelectionView): SessionInfo | undefined {
+    for (const s of this.subscriptions.values()) if (s.view === view && s.session.state !== 'closed') return s.session;
+    return undefined;
+  }
+
+  private releaseView(sub: Subscription): void {
+    const view = sub.view;
+    if (view === null) return;
+    sub.view = null;
+    if (--view.subscribers > 0) return;
+    view.close();
+    for (const [key, v] of this.views) if (v === view) this.views.delete(key);
   }
 
   /** push-update: the whole selection (periodic, sync-on-start, after a resume). */
   private async pushUpdate(sub: Subscription): Promise<void> {
     const t = sub.target;
     if (t.kind !== 'datastore' || !this.mayPush(sub)) return;
-    const xml = await this.evaluate(sub, t.filter, 'push-update');
-    if (xml === null) return;
+    const view = sub.view;
+    let xml = '';
+    const read = view !== null ? () => view.refresh() : async () => { xml = (await this.read(sub.session, t.filter)).xml; };
+    if (!await this.evaluatedForPush(sub, read, 'push-update')) return;
     if (sub.state !== 'active' || sub.target !== t || !this.mayPush(sub)) return;
-    if (t.trigger.kind === 'on-change') sub.baseline = xml;
+    if (view !== null) {
+      if (sub.view !== view) return;
+      xml = view.tree.print({ format: 'xml' });
+      sub.version = view.version;
+    }
     sub.lastPush = Date.now();
     this.notify(sub, 'push-update', `<datastore-contents>${xml}</datastore-contents>`);
     if (sub.dirty) this.changed(sub);
@@ -587,12 +669,18 @@ export class SubscriptionManager {
     const t = sub.target;
     if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || !this.mayPush(sub)) return;
     sub.dirty = false;
-    const after = await this.evaluate(sub, t.filter, 'push-change-update');
-    if (after === null) return;
-    if (sub.state !== 'active' || sub.target !== t || sub.baseline === null) return;
+    const view = sub.view;
+    if (view === null || !await this.evaluatedForPush(sub, () => view.refresh(), 'push-change-update')) return;
+    if (sub.state !== 'active' || sub.target !== t || sub.view !== view) return;
+    const since = view.editsSince(sub.version);
+    if (since === null) {
+      // Further behind than the view keeps edits for: the whole selection again (as after a resume).
+      void this.pushUpdate(sub);
+      return;
+    }
+    sub.version = view.version;
     const excluded = t.trigger.excluded;
-    const edits = this.editsBetween(sub.baseline, after).filter((edit) => !excluded.has(edit.operation));
-    sub.baseline = after;
+    const edits = since.filter((edit) => !excluded.has(edit.operation));
     if (edits.length > 0 && this.mayPush(sub)) {
       sub.lastPush = Date.now();
       this.notify(sub, 'push-change-update', yangPatchXml(`${sub.id}-${++sub.patchId}`, edits));
@@ -603,67 +691,25 @@ export class SubscriptionManager {
   // --- helpers ----------------------------------------------------------------------------------
 
   /**
-   * The selection as `session` may read it. NACM's read rules depend on the user only (its groups come
-   * from /nacm and the users file by name), so one evaluation serves every subscription of that user
-   * and filter that asks while it runs: ten subscribers woken by one change cost one.
+   * The selection as `session` may read it, within the subscriptions' share of the workers. NACM's
+   * read rules depend on the user only (its groups come from /nacm and the users file by name), so
+   * one evaluation serves every subscription of that user and filter that asks while it waits, or
+   * while it runs if no change came since it began: ten subscribers woken by one change cost one.
    */
-  private read(session: SessionInfo, filter: EvaluationFilter): Promise<string> {
+  private read(session: SessionInfo, filter: EvaluationFilter): Promise<EpochRead> {
     const key = `${session.username}\n${JSON.stringify(filter ?? null)}`;
-    let pending = this.reading.get(key);
-    if (pending === undefined) {
-      pending = this.backend.read(session, filter);
-      this.reading.set(key, pending);
-      const done = () => { if (this.reading.get(key) === pending) this.reading.delete(key); };
-      pending.then(done, done);
-    }
-    return pending;
+    return this.share.read(session.username, key, () => this.backend.read(session, filter));
   }
 
-  private parse(xml: string): DataTree {
-    if (xml.trim() === '') return this.backend.context.emptyTree();
-    return this.backend.context.parseData(xml, { format: 'xml', validate: false, strict: true });
-  }
-
-  /** libyang's diff of two selections (trees parsed for it and freed). */
-  private diff(before: string, after: string): { changes: DiffChange[]; after: DataTree } {
-    const a = this.parse(before);
-    let b: DataTree | undefined;
+  private anyReportable(tree: DataTree): boolean {
+    const empty = this.backend.context.emptyTree();
+    let changes;
     try {
-      b = this.parse(after);
-      const diff = a.diff(b);
-      try {
-        return { changes: diff.changes(), after: b };
-      } finally {
-        diff.free();
-      }
-    } catch (err) {
-      b?.free();
-      throw err;
+      const diff = empty.diff(tree);
+      try { changes = diff.changes(); } finally { diff.free(); }
     } finally {
-      a.free();
+      empty.free();
     }
-  }
-
-  /**
-   * The on-change edits from one selection to the next. Subscribers of one filter hold the same
-   * strings (one shared read), so the last result serves them all: one parse and diff per change.
-   */
-  private editsBetween(before: string, after: string): PatchEdit[] {
-    const memo = this.lastEdits;
-    if (memo !== null && memo.before === before && memo.after === after) return memo.edits;
-    const { changes, after: tree } = this.diff(before, after);
-    try {
-      const edits = patchEdits(changes, tree, (m) => this.backend.namespaceOf(m), (c) => onChangeReportable(c.schemaPath), new Set());
-      this.lastEdits = { before, after, edits };
-      return edits;
-    } finally {
-      tree.free();
-    }
-  }
-
-  private anyReportable(xml: string): boolean {
-    const { changes, after } = this.diff('', xml);
-    after.free();
     // Leaves only, list keys not: a filter for one counter selects its list entries' keys too.
     return changes.some((c) => (c.nodeType === 'leaf' || c.nodeType === 'leaf-list') && !isListKey(c.path) && onChangeReportable(c.schemaPath));
   }
@@ -685,7 +731,7 @@ export class SubscriptionManager {
     if (sub.state === 'ended') return;
     sub.state = 'ended';
     this.stopTimers(sub);
-    sub.baseline = null;
+    this.releaseView(sub);
     this.subscriptions.delete(sub.id);
     if (!this.hasSubscriptions(sub.session.id)) sub.session.setIdleTimeoutExempt(false);
   }
