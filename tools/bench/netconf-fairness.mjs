@@ -5,6 +5,8 @@
 // until its reply (or the cap: a request still unanswered after --cap seconds is abandoned with its
 // agent). Reports the probe's p50/p99/max, the hostile request's reply time and outcome, and the
 // agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
+// The hostile client runs in a worker thread of its own: building and sending a 7 MB request, or
+// reading a 2.4 MB reply, on the probe's thread would delay the probe here, not in the agent.
 //   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
@@ -12,18 +14,19 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 import { NetconfClient } from './netconf-client.mjs';
 import { killPid, procStatus, sleep, startBenchAgent } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
+const { values } = isMainThread ? parseArgs({
   options: {
     root: { type: 'string', default: path.resolve(here, '../..') },
     cap: { type: 'string', default: '30' },
     only: { type: 'string' },
   },
-});
+}) : { values: workerData.values };
 const root = path.resolve(values.root);
 const capMs = Number(values.cap) * 1000;
 const HOST = '127.0.0.1';
@@ -87,16 +90,34 @@ function outcome(reply) {
   return tag ? `rpc-error ${tag}` : `data, ${(reply.length / 1024).toFixed(0)} KiB`;
 }
 
+/** The hostile client (a worker thread): logs in, sets up the scenario's datastore, then on 'go' sends its request(s). */
+async function attack({ name, login }) {
+  const scenario = scenarios.find((s) => s.name === name);
+  const attacker = await NetconfClient.connect(login);
+  if (scenario.neighbors) {
+    await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
+    await attacker.rpc('<commit/>');
+  }
+  parentPort.once('message', async () => {
+    const t0 = performance.now();
+    const reply = await scenario.run(attacker).catch((err) => `error ${err.message}`);
+    parentPort.postMessage({ ms: performance.now() - t0, outcome: outcome(reply) });
+  });
+  parentPort.postMessage('ready');
+}
+
 async function runScenario(scenario) {
   const { agent, port, stateDir } = await startAgent();
+  let attacker;
   try {
     const login = { host: HOST, port, username: 'admin', password: 'admin', timeoutMs: 60_000 };
     const probe = await NetconfClient.connect(login);
-    const attacker = await NetconfClient.connect(login);
-    if (scenario.neighbors) {
-      await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
-      await attacker.rpc('<commit/>');
-    }
+    attacker = new Worker(fileURLToPath(import.meta.url), { workerData: { values, name: scenario.name, login } });
+    const attackerReady = new Promise((resolve, reject) => {
+      attacker.once('message', resolve);
+      attacker.once('error', reject);
+    });
+    await attackerReady;
     for (let i = 0; i < 5; i++) await probe.rpc(PROBE); // warm
     const rssBefore = procStatus(agent.pid, 'VmRSS');
     const samples = [];
@@ -115,8 +136,9 @@ async function runScenario(scenario) {
     })();
     await sleep(50);
     const t0 = performance.now();
-    const reply = await Promise.race([scenario.run(attacker), sleep(capMs).then(() => undefined)]).catch((err) => `error ${err.message}`);
-    const hostileMs = performance.now() - t0;
+    const attacked = new Promise((resolve) => attacker.once('message', resolve));
+    attacker.postMessage('go');
+    const result = await Promise.race([attacked, sleep(capMs).then(() => ({ ms: performance.now() - t0, outcome: outcome(undefined) }))]);
     // The probe's request in flight at the end counts too (it is what a stalled agent holds up).
     done = true;
     await Promise.race([probing, sleep(capMs)]);
@@ -125,13 +147,14 @@ async function runScenario(scenario) {
     const sorted = [...samples].sort((a, b) => a - b);
     return {
       name: scenario.name, what: scenario.what,
-      hostile: { ms: Math.round(hostileMs), outcome: outcome(reply) },
+      hostile: { ms: Math.round(result.ms), outcome: result.outcome },
       probe: sorted.length === 0 ? { samples: 0 } : {
         samples: sorted.length, p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1),
       },
       rssGrowthMiB: Math.round((peakRss - rssBefore) / 2 ** 20),
     };
   } finally {
+    await attacker?.terminate();
     await killPid(agent.pid, 3000);
     rmSync(stateDir, { recursive: true, force: true });
   }
@@ -139,6 +162,9 @@ async function runScenario(scenario) {
 
 const startAgent = () => startBenchAgent(root, { host: HOST, dirPrefix: 'bmpd-bench-fair-' });
 
+if (!isMainThread) {
+  await attack(workerData);
+} else {
 const only = values.only ? new Set(values.only.split(',')) : null;
 console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
 console.log('| scenario | hostile request | its reply | probe p50 / p99 / max (ms), samples | RSS growth |');
@@ -150,3 +176,4 @@ for (const scenario of scenarios) {
   console.log(`| ${r.name} | ${r.what} | ${r.hostile.outcome} after ${r.hostile.ms} ms | ${p.samples ? `${p.p50} / ${p.p99} / ${p.max}, ${p.samples}` : 'no sample'} | ${r.rssGrowthMiB} MiB |`);
 }
 process.exit(0);
+}
