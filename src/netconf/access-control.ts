@@ -9,13 +9,14 @@ import type { Logger } from 'pino';
 import { SYSTEM_SESSION, type CopySourceRead, type WriteRequest } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
-  NACM_MODULE, RFC_DEFAULTS, UserRulesCache, countersXml, nacmConfigFromJson, readView, type DefaultDeny, type NacmConfig,
+  NACM_MODULE, RFC_DEFAULTS, UserRulesCache, countersXml, defaultDenyOf, nacmConfigFromJson, readView, type DefaultDeny, type NacmConfig,
   type NacmCounters, type ReadAccess, type ReadView, type UserRules,
 } from './nacm.js';
 import type { NotificationEvent } from './notifications.js';
 import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { RpcContext } from './rpc.js';
 import type { SessionInfo } from './session-control.js';
+import type { YangModel } from '../yang/model.js';
 
 export type { ReadView } from './nacm.js';
 
@@ -33,6 +34,22 @@ export interface AccessControlOptions {
   /** Module name → XML namespace. */
   readonly namespaceOf: (module: string) => string | null;
   readonly logger: Logger;
+}
+
+/**
+ * What AccessControl learns from the served schema: the nacm:default-deny-* marks of every
+ * implemented module and the module ↔ namespace maps. The server, the evaluation workers and the
+ * NACM tests take it from here, so all read the same modules the same way.
+ */
+export function schemaAccessOptions(model: YangModel): Pick<AccessControlOptions, 'context' | 'defaultDeny' | 'moduleOf' | 'namespaceOf'> {
+  const implemented = model.modules.filter((m) => m.implemented);
+  return {
+    context: model.context,
+    // (RFC 8639's nacm:default-deny-all on kill-subscription comes from its module like the others)
+    defaultDeny: defaultDenyOf(implemented.map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')),
+    moduleOf: (namespace) => implemented.find((m) => m.namespace === namespace)?.name ?? null,
+    namespaceOf: (module) => model.modules.find((m) => m.name === module)?.namespace ?? null,
+  };
 }
 
 export class AccessControl {

@@ -14,7 +14,8 @@ import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
-import { UserRulesCache, defaultDenyOf, readView } from './nacm.js';
+import { schemaAccessOptions } from './access-control.js';
+import { UserRulesCache, readView } from './nacm.js';
 import { annotateRunningOrigins, listKeysOf, schemaChain, shapePrinted } from './nmda-shape.js';
 
 const port = parentPort;
@@ -24,9 +25,9 @@ const model = await loadYangModel();
 /** The copies of running, candidate and startup; operational, made from running's, until running changes. */
 const trees = new Map<string, DataTree>();
 const implemented = model.modules.filter((m) => m.implemented);
-// The schema's default-deny marks, read from the same modules as the main thread's (service.ts).
-const rulesCache = new UserRulesCache(defaultDenyOf(implemented.map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')));
-const namespaceOf = (module: string) => model.modules.find((m) => m.name === module)?.namespace ?? null;
+// The schema's default-deny marks and namespaces, read as the main thread reads them (service.ts).
+const { defaultDeny, namespaceOf } = schemaAccessOptions(model);
+const rulesCache = new UserRulesCache(defaultDeny);
 // get-data's max-depth keeps a list entry's keys (nmda-shape.ts).
 const listKeys = listKeysOf(implemented.map((m) => { try { return model.context.moduleTree(m.name); } catch { return ''; } }));
 

@@ -7,7 +7,7 @@ import { Datastores, SYSTEM_SESSION, type ApplyHook, type RunningChange } from '
 import type { YangModel } from '../yang/model.js';
 import { readWithState, registerBaseOperations, type StateProvider } from './base-operations.js';
 import { DEFAULT_CAPABILITIES, type AdvertisedModule } from './capabilities.js';
-import { AccessControl } from './access-control.js';
+import { AccessControl, schemaAccessOptions } from './access-control.js';
 import { ConfirmedCommit } from './confirmed-commit.js';
 import { getSchemaHandler, MONITORING_NS, netconfStateXml } from './monitoring.js';
 import {
@@ -17,7 +17,7 @@ import {
 import { SubscriptionManager } from './subscriptions/subscriptions.js';
 import { DEFAULT_REPLAY_BUFFER_EVENTS } from './replay.js';
 import { EvaluationPool } from './evaluation-pool.js';
-import { FACTORY_NACM_XML, NACM_MODULE, defaultDenyOf } from './nacm.js';
+import { FACTORY_NACM_XML, NACM_MODULE } from './nacm.js';
 import { registerNmdaOperations } from './nmda.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
 import type { SessionInfo } from './session-control.js';
@@ -83,18 +83,14 @@ function advertised(model: YangModel): AdvertisedModule[] {
 export async function startNetconfService(opts: NetconfServiceOptions): Promise<NetconfService> {
   const { model, logger } = opts;
   const modules: readonly ModuleInfo[] = model.modules;
-  const namespaceOf = (module: string) => modules.find((m) => m.name === module)?.namespace ?? null;
-  const moduleOf = (namespace: string) => modules.find((m) => m.namespace === namespace && m.implemented)?.name ?? null;
+  const schema = schemaAccessOptions(model);
+  const { namespaceOf, moduleOf } = schema;
   let server: NetconfServer | undefined;
   let datastores: Datastores | undefined;
   const access = new AccessControl({
-    context: model.context,
-    // (RFC 8639's nacm:default-deny-all on kill-subscription comes from its module like the others)
-    defaultDeny: defaultDenyOf(modules.filter((m) => m.implemented).map((m) => m.name), (name) => model.context.moduleText(name, null, 'yin')),
+    ...schema,
     users: (name) => server?.users?.user(name),
     session: (id) => server?.sessions.get(id),
-    moduleOf,
-    namespaceOf,
     logger,
   }, () => datastores!.tree('running'));
   const notifications = new NotificationStream((session, event) => access.notificationFor(session, event));

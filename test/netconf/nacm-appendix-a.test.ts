@@ -5,17 +5,17 @@
 //   /acme-netconf/config-parameters   → /bgp/bmp
 //   /interfaces/interface             → /bgp/neighbor ('dummy' → 127.0.9.9)
 //   sys-config-change notification    → netconf-config-change (RFC 6470)
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastores } from '../../src/datastore/datastores.js';
 import { DatastoreError, NACM_RULE_PATH } from '../../src/datastore/errors.js';
-import { AccessControl } from '../../src/netconf/access-control.js';
-import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
+import type { AccessControl } from '../../src/netconf/access-control.js';
+import { NACM_NS } from '../../src/netconf/nacm.js';
 import { configChangeEvent, NC_NOTIFICATIONS_NS } from '../../src/netconf/notifications.js';
 import { NETCONF_BASE_NS, RpcError } from '../../src/netconf/rpc-error.js';
 import type { ParsedOperation, RpcContext } from '../../src/netconf/rpc.js';
 import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { accessControlFor, sessionOf } from '../support/nacm-rig.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
 const MONITORING = 'urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring';
@@ -58,9 +58,7 @@ let access: AccessControl;
 const sessions = new Map<number, SessionInfo>();
 
 function session(id: number, username: string): SessionInfo {
-  const s = { id, username, groups: [], sourceHost: '127.0.0.1', sourcePort: 1000 + id, transport: 'netconf-ssh', loginTime: new Date(),
-    counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 }, state: 'established', baseVersion: '1.1',
-    clientCapabilities: [], sendNotification: () => true, setIdleTimeoutExempt: () => {}, queuedOutputBytes: 0 } as SessionInfo;
+  const s = sessionOf(id, username);
   sessions.set(id, s);
   return s;
 }
@@ -71,16 +69,7 @@ const guest = session(3, 'guest');
 
 beforeAll(async () => {
   model = await loadYangModel();
-  const moduleOf = (ns: string) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null;
-  access = new AccessControl({
-    context: model.context,
-    defaultDeny: defaultDenyOf(model.modules.filter((m) => m.implemented).map((m) => m.name), (n) => model.context.moduleText(n, null, 'yin')),
-    users: () => ({ groups: [], recovery: false }),
-    session: (id) => sessions.get(id),
-    moduleOf,
-    namespaceOf: (module) => model.modules.find((m) => m.name === module)?.namespace ?? null,
-    logger: pino({ level: 'silent' }),
-  }, () => ds.tree('running'));
+  access = accessControlFor(model, { session: (id) => sessions.get(id), running: () => ds.tree('running') });
   ds = await Datastores.open({
     context: model.context, stateDir: null,
     apply: async (change) => { if (change.changes.some((c) => c.path.startsWith('/ietf-netconf-acm:'))) access.load(change.after); },

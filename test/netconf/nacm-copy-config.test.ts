@@ -4,14 +4,14 @@
 // running to startup or candidate; startup stays as it was and
 // denied-data-writes counts the refusal. An inline <config> source is the
 // client's own and is not read-checked.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastores } from '../../src/datastore/datastores.js';
 import { DatastoreError } from '../../src/datastore/errors.js';
-import { AccessControl } from '../../src/netconf/access-control.js';
-import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
+import type { AccessControl } from '../../src/netconf/access-control.js';
+import { NACM_NS } from '../../src/netconf/nacm.js';
 import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { accessControlFor, sessionOf } from '../support/nacm-rig.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
 
@@ -35,22 +35,14 @@ let model: YangModel;
 let ds: Datastores;
 let access: AccessControl;
 const sessions = new Map<number, SessionInfo>();
-const writer = { id: 1, username: 'writer', sourceHost: '127.0.0.1' } as SessionInfo;
-const admin = { id: 2, username: 'admin', sourceHost: '127.0.0.1' } as SessionInfo;
+const writer = sessionOf(1, 'writer');
+const admin = sessionOf(2, 'admin');
 sessions.set(1, writer);
 sessions.set(2, admin);
 
 beforeAll(async () => {
   model = await loadYangModel();
-  access = new AccessControl({
-    context: model.context,
-    defaultDeny: defaultDenyOf(model.modules.filter((m) => m.implemented).map((m) => m.name), (n) => model.context.moduleText(n, null, 'yin')),
-    users: () => ({ groups: [], recovery: false }),
-    session: (id) => sessions.get(id),
-    moduleOf: (ns) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null,
-    namespaceOf: (module) => model.modules.find((m) => m.name === module)?.namespace ?? null,
-    logger: pino({ level: 'silent' }),
-  }, () => ds.tree('running'));
+  access = accessControlFor(model, { session: (id) => sessions.get(id), running: () => ds.tree('running') });
   ds = await Datastores.open({
     context: model.context, stateDir: null,
     apply: async (change) => { if (change.changes.some((c) => c.path.startsWith('/ietf-netconf-acm:'))) access.load(change.after); },

@@ -5,15 +5,15 @@
 // gets the events about it, whole; a notification-name rule withholds an event
 // type, and only that counts in denied-notifications. Through the
 // NotificationStream as the server wires it (access → AccessControl.notificationFor).
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neighborNotification, serverNotification } from '../../src/agent/notifications.js';
-import { AccessControl } from '../../src/netconf/access-control.js';
-import { NACM_NS, defaultDenyOf } from '../../src/netconf/nacm.js';
+import type { AccessControl } from '../../src/netconf/access-control.js';
+import { NACM_NS } from '../../src/netconf/nacm.js';
 import { configChangeEvent, NotificationStream, type NotificationEvent } from '../../src/netconf/notifications.js';
 import type { SessionInfo } from '../../src/netconf/session-control.js';
 import type { DiffChange } from 'libyang-wasm';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { accessControlFor, sessionOf } from '../support/nacm-rig.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
 
@@ -40,10 +40,7 @@ const received = new Map<number, string[]>();
 
 function session(id: number, username: string): SessionInfo {
   received.set(id, []);
-  return { id, username, groups: [], sourceHost: '127.0.0.1', sourcePort: 1000 + id, transport: 'netconf-ssh', loginTime: new Date(),
-    counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 }, state: 'established', baseVersion: '1.1',
-    clientCapabilities: [], sendNotification: (xml: string) => { received.get(id)!.push(xml); return true; },
-    setIdleTimeoutExempt: () => {} } as unknown as SessionInfo;
+  return sessionOf(id, username, { sendNotification: (xml: string) => { received.get(id)!.push(xml); return true; } });
 }
 
 const groupsOf: Record<string, string[]> = { blind: ['no-neighbors'], partly: ['partial'], admin: ['admin'] };
@@ -54,15 +51,7 @@ let stream: NotificationStream;
 
 beforeAll(async () => {
   model = await loadYangModel();
-  access = new AccessControl({
-    context: model.context,
-    defaultDeny: defaultDenyOf(model.modules.filter((m) => m.implemented).map((m) => m.name), (n) => model.context.moduleText(n, null, 'yin')),
-    users: (name) => ({ groups: groupsOf[name] ?? [], recovery: false }),
-    session: () => undefined,
-    moduleOf: (ns) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null,
-    namespaceOf: (module) => model.modules.find((m) => m.name === module)?.namespace ?? null,
-    logger: pino({ level: 'silent' }),
-  }, () => { throw new Error('the test loads /nacm itself'); });
+  access = accessControlFor(model, { users: (name) => ({ groups: groupsOf[name] ?? [], recovery: false }) });
   const tree = model.context.parseData(NACM, { format: 'xml', validate: false, strict: true });
   try { access.load(tree); } finally { tree.free(); }
   stream = new NotificationStream((s, e) => access.notificationFor(s, e));
