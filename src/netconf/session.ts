@@ -44,7 +44,7 @@ import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import { clientText } from './ssh-preauth.js';
 import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
-  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, escapeText, parseXmlMessage, parseXmlMessageSliced, type XmlAttribute, type XmlLimits, type XmlNode,
+  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, decodeUtf8Sliced, escapeText, parseXmlMessage, parseXmlMessageSliced, type XmlAttribute, type XmlLimits, type XmlNode,
 } from './xml.js';
 
 export type CloseReason =
@@ -561,7 +561,7 @@ export class NetconfSession implements SessionInfo {
     | { kind: 'too-big'; error: XmlLimitError; attributes: readonly XmlAttribute[] }> {
     let text: string;
     try {
-      text = this.utf8.decode(bytes);
+      text = await decodeUtf8Sliced(bytes);
     } catch {
       return { kind: 'malformed', problem: 'invalid UTF-8' };
     }

@@ -3,7 +3,7 @@
 // fragments, namespace scope and escaping.
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, XmlParseError, checkXmlLimits, declareNamespaces, escapeAttribute,
+  DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, XmlParseError, checkXmlLimits, declareNamespaces, decodeUtf8Sliced, escapeAttribute,
   escapeText, parseXmlFragment, parseXmlMessage, parseXmlMessageSliced, textElement,
 } from '../../src/netconf/xml.js';
 
@@ -134,6 +134,20 @@ describe('parseXmlMessageSliced', () => {
     };
     expect(await ticksDuring(edit(10_000))).toBeGreaterThan(0);
     expect(await ticksDuring(edit(10))).toBe(0);
+  });
+});
+
+describe('decodeUtf8Sliced', () => {
+  it('decodes a large message slice by slice as TextDecoder does in one go: characters across slice ends, the BOM, invalid bytes', async () => {
+    // Multi-byte characters at every offset against the 1 MiB slices: 2, 3 and 4 bytes long.
+    const text = `<rpc>${'é€😀a'.repeat(400_000)}</rpc>`;
+    const bytes = Buffer.from(`\ufeff${text}`);
+    expect(bytes.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(await decodeUtf8Sliced(bytes)).toBe(text);
+    const broken = Buffer.concat([bytes.subarray(0, 2 * 1024 * 1024 + 1), Buffer.from([0xff]), bytes.subarray(2 * 1024 * 1024 + 1)]);
+    await expect(decodeUtf8Sliced(broken)).rejects.toThrow(TypeError);
+    const cut = Buffer.concat([bytes, Buffer.from('€').subarray(0, 2)]); // a last character's bytes incomplete
+    await expect(decodeUtf8Sliced(cut)).rejects.toThrow(TypeError);
   });
 });
 
