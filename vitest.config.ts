@@ -34,6 +34,7 @@ const integration = [
   'test/netconf/conformance/*.test.ts',
   'test/netconf/hostile/filters.test.ts',
   'test/netconf/hostile/large-get.test.ts',
+  'test/netconf/hostile/large-message.test.ts',
   'test/netconf/hostile/pipeline.test.ts',
   'test/netconf/hostile/pre-auth.test.ts',
   'test/netconf/hostile/xml-shapes.test.ts',
