@@ -269,6 +269,8 @@ export class EvaluationPool {
     const paths = this.options.datastores.runningChangedSince(held);
     const xml = paths === null ? null : this.options.datastores.printRunningAt(paths);
     if (paths === null || xml === null) return { snapshot: this.snapshot(name) };
+    // An outdated whole print of running (megabytes at 10,000 neighbors) is of no more use.
+    if (this.snapshotCache.get('running')?.version !== version) this.snapshotCache.delete('running');
     if ([...this.runningChangesCache.values()].some((c) => c.to !== version)) this.runningChangesCache = new Map();
     const changes = { to: version, paths, xml };
     this.runningChangesCache.set(held, changes);
