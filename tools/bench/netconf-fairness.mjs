@@ -82,7 +82,7 @@ const scenarios = [
   },
   {
     // Legitimate, not hostile: the largest message the default limits admit (issue 10 item 1).
-    name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (13 MB)', capS: 180,
+    name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (9 MB)', capS: 180,
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
 ];
