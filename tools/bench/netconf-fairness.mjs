@@ -113,6 +113,8 @@ async function attack({ name, login }) {
 
 async function runScenario(scenario) {
   const { agent, port, stateDir } = await startAgent();
+  // The agent as started, empty: its evaluation workers included (issue 10 item 4).
+  const startRss = procStatus(agent.pid, 'VmRSS');
   let attacker;
   try {
     const login = { host: HOST, port, username: 'admin', password: 'admin', timeoutMs: 60_000 };
@@ -158,6 +160,7 @@ async function runScenario(scenario) {
         samples: sorted.length, p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1),
       },
       rssGrowthMiB: Math.round((peakRss - rssBefore) / 2 ** 20),
+      startRssMiB: Math.round(startRss / 2 ** 20),
     };
   } finally {
     await attacker?.terminate();
@@ -172,6 +175,7 @@ if (!isMainThread) {
   await attack(workerData);
 } else {
 const only = values.only ? new Set(values.only.split(',')) : null;
+const startRssByRow = [];
 console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
 console.log('| scenario | hostile request | its reply | probe p50 / p99 / max (ms), samples | RSS growth |');
 console.log('|---|---|---|---|---|');
@@ -179,7 +183,9 @@ for (const scenario of scenarios) {
   if (only && !only.has(scenario.name)) continue;
   const r = await runScenario(scenario);
   const p = r.probe;
+  startRssByRow.push(r.startRssMiB);
   console.log(`| ${r.name} | ${r.what} | ${r.hostile.outcome} after ${r.hostile.ms} ms | ${p.samples ? `${p.p50} / ${p.p99} / ${p.max}, ${p.samples}` : 'no sample'} | ${r.rssGrowthMiB} MiB |`);
 }
+console.log(`Agent RSS just after start (empty configuration), per row: ${startRssByRow.join(', ')} MiB`);
 process.exit(0);
 }
