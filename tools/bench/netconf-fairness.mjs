@@ -81,6 +81,18 @@ const scenarios = [
     run: (c) => c.rpc(xpathGet('//*'), { raw: true }),
   },
   {
+    // Legitimate: small changes to a large configuration, each followed by the probe's read of running.
+    name: 'small-edits-10k', what: '20 one-leaf <edit-config>s of running, one after another, over 10,000 neighbors', neighbors: 10_000,
+    run: async (c) => {
+      let reply;
+      for (let i = 0; i < 20; i++) {
+        reply = await c.rpc(`<edit-config><target><running/></target><config><bgp xmlns="${BMPD}"><neighbor><address>127.1.0.${i}</address>` +
+          `<description>edit ${i}</description></neighbor></bgp></config></edit-config>`, { raw: true });
+      }
+      return reply;
+    },
+  },
+  {
     // Legitimate, not hostile: the largest message the default limits admit (issue 10 item 1).
     name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (9 MB)', capS: 180,
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
