@@ -27,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DatastoreName } from '../datastore/datastores.js';
+import { pathSteps } from './data-path.js';
 import type { ReadAccess } from './nacm.js';
 import type { WithDefaultsMode } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
@@ -116,6 +117,14 @@ export interface EvaluationPoolOptions {
   /** Time limit of one request's evaluation; default DEFAULT_EVALUATION_TIMEOUT_MS. */
   readonly timeoutMs?: number;
 }
+
+/**
+ * Past this many changed paths, or with a whole top-level node among them, a worker gets running whole:
+ * copying the changed subtrees out before printing them costs about twice a print of as much (at
+ * 10,000 neighbors created: 453 ms against 206 ms for all of running, and in the worker 500 ms against
+ * 270 ms), so the changed paths pay only for changes well smaller than running.
+ */
+const MAX_CHANGED_PATHS = 1000;
 
 export const DEFAULT_EVALUATION_WORKERS = 2;
 export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
@@ -266,7 +275,8 @@ export class EvaluationPool {
     if (name !== 'running' || held === undefined) return { snapshot: this.snapshot(name) };
     const cached = this.runningChangesCache.get(held);
     if (cached?.to === version) return { runningChanges: cached };
-    const paths = this.options.datastores.runningChangedSince(held);
+    let paths = this.options.datastores.runningChangedSince(held);
+    if (paths !== null && (paths.length > MAX_CHANGED_PATHS || paths.some((path) => pathSteps(path).length === 1))) paths = null;
     const xml = paths === null ? null : this.options.datastores.printRunningAt(paths);
     if (paths === null || xml === null) return { snapshot: this.snapshot(name) };
     // An outdated whole print of running (megabytes at 10,000 neighbors) is of no more use.

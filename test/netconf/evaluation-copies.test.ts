@@ -106,6 +106,18 @@ describe("the evaluation workers' copies of running", () => {
     expect(await operational()).toContain('127.1.0.9');
   }, 60_000);
 
+  it('get running whole for a change of more than 1,000 entries, which costs less than copying them out', async () => {
+    await expectCopiesCurrent();
+    const before = runningPrints();
+    const many = Array.from({ length: 1001 }, (_, i) => neighbor(`127.3.${i >> 8}.${i & 255}`)).join('');
+    await ds.editConfig('running', bgp(many), {}, 1);
+    await expectCopiesCurrent();
+    expect(runningPrints()).toBe(before + 1);
+    await ds.editConfig('running', bgp(neighbor('127.3.9.9')), {}, 1);
+    await expectCopiesCurrent();
+    expect(runningPrints()).toBe(before + 1);
+  }, 60_000);
+
   it('fall back to a whole copy when running has changed more than its change log keeps', async () => {
     await expectCopiesCurrent();
     const before = runningPrints();
