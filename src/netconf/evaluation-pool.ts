@@ -90,6 +90,8 @@ export interface EvaluationThreadMessage {
 
 /** worker → main */
 export type EvaluationReply =
+  /** The worker's copy is current: the request's evaluation, and its time limit, start now. */
+  | { readonly type: 'loaded'; readonly id: number }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly xml: string }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
   /** The worker has no copy to update (the runningChanges could not be copied into it: an ordered-by user entry): send a snapshot. */
@@ -125,6 +127,14 @@ export interface EvaluationPoolOptions {
  * 270 ms), so the changed paths pay only for changes well smaller than running.
  */
 const MAX_CHANGED_PATHS = 1000;
+
+/**
+ * How long bringing a worker's copy up to date may take, before the request's own time limit starts:
+ * the server's own work, the size of the datastore (270 ms for 10,000 neighbors on an idle machine),
+ * not the client's. Counted within the request's limit, a fresh worker loading a large running on a
+ * loaded machine was ended at the limit, and its replacement too, again and again.
+ */
+const COPY_LOAD_LIMIT_MS = 120_000;
 
 export const DEFAULT_EVALUATION_WORKERS = 2;
 export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
@@ -313,7 +323,12 @@ export class EvaluationPool {
       slot.worker.off('error', onError);
     };
     const onReply = (reply: EvaluationReply) => {
-      if (reply.type !== 'reply' || reply.id !== id) return;
+      if (reply.id !== id) return;
+      if (reply.type === 'loaded') {
+        clearTimeout(timer);
+        timer = setTimeout(overLimit, this.timeoutMs);
+        return;
+      }
       finish();
       slot.busy = false;
       if (!reply.ok && reply.kind === 'resync') {
@@ -335,7 +350,7 @@ export class EvaluationPool {
       job.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: `the reply could not be computed: ${(err as Error).message}` }));
       this.dispatch();
     };
-    const timer = setTimeout(() => {
+    const overLimit = () => {
       finish();
       this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
       job.reject(new RpcError({
@@ -344,7 +359,9 @@ export class EvaluationPool {
       }));
       this.replace(slot);
       this.dispatch();
-    }, this.timeoutMs);
+    };
+    // Until the worker reports its copy loaded, the copy's limit; then the request's own.
+    let timer = setTimeout(overLimit, Math.max(COPY_LOAD_LIMIT_MS, this.timeoutMs));
     slot.worker.on('message', onReply);
     slot.worker.once('error', onError);
     slot.worker.postMessage(message);

@@ -80,6 +80,8 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     drop(message.source === 'operational' ? 'running' : message.source);
     return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `copy of ${message.source}: ${(err as Error).message}` };
   }
+  // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
+  port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;
