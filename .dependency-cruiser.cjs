@@ -4,11 +4,12 @@
  * rule failing on a deliberate violation.
  *
  * Planes: BGP/BMP (src/bgp, src/bmp) and NETCONF (src/netconf, src/datastore).
- * Only src/agent/ and src/main.ts join them.
+ * Only src/agent/, src/dataplane/ (the data plane's thread and its channel to
+ * the agent) and src/main.ts join them.
  */
 const BGP_PLANE = '^src/(bgp|bmp)/';
 const NETCONF_PLANE = '^src/(netconf|datastore)/';
-const JOINERS = '^src/(agent/|main\\.ts$)';
+const JOINERS = '^src/(agent/|dataplane/|main\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -38,7 +39,7 @@ module.exports = {
       name: 'only-the-agent-enters-the-bgp-plane',
       severity: 'error',
       comment:
-        'Outside the two planes only agent/ and main.ts use the BGP/BMP plane, so only they join it to the NETCONF plane. ' +
+        'Outside the two planes only agent/, dataplane/ and main.ts use the BGP/BMP plane, so only they join it to the NETCONF plane. ' +
         'Others (bmpd-cli) may name its configuration vocabulary, bgp/config.ts and bmp/config.ts (debug topics, ' +
         'neighbor keys), in types or as values, which joins nothing at run time.',
       from: { path: '^src/', pathNot: [JOINERS, BGP_PLANE, NETCONF_PLANE] },

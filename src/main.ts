@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // bmpd: the agent process. Parses its options, loads the YANG model, opens
 // the datastores from the state directory, brings the BGP speaker and BMP
-// engine up from startup, and serves NETCONF over SSH until SIGTERM or
-// SIGINT; then it shuts down cleanly (Termination to BMP servers, Cease to
+// engine up from startup (in their own worker thread, src/dataplane/), and
+// serves NETCONF over SSH until SIGTERM or SIGINT; then it shuts down cleanly (Termination to BMP servers, Cease to
 // neighbors, sessions closed, startup untouched). SIGHUP re-reads the users
 // file (after bmpd-adduser): new logins use it, open sessions stay.
 import { mkdirSync } from 'node:fs';
@@ -24,6 +24,7 @@ const USAGE = `usage: bmpd [options]
   --netconf-address ADDR  NETCONF/SSH listen address (default 127.0.0.1)
   --netconf-port PORT     NETCONF/SSH port (default 830)
   --log-level LEVEL       fatal|error|warn|info|debug|trace (default info)
+  --data-plane MODE       worker: BGP and BMP in their own thread (default); inline: on the NETCONF thread
 Limits on what one NETCONF client may cost (README "Reliability"):
   --netconf-max-message-bytes N   largest message (default 33554432, 32 MiB)
   --netconf-max-depth N           deepest element nesting in a message (default 64)
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
         'netconf-address': { type: 'string', default: '127.0.0.1' },
         'netconf-port': { type: 'string', default: '830' },
         'log-level': { type: 'string', default: 'info' },
+        'data-plane': { type: 'string', default: 'worker' },
         'netconf-max-message-bytes': { type: 'string' },
         'netconf-max-depth': { type: 'string' },
         'netconf-max-attributes': { type: 'string' },
@@ -77,15 +79,19 @@ async function main(): Promise<void> {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
   const level = values['log-level']!;
   if (!levels.includes(level)) fail(`--log-level must be one of ${levels.join(', ')}`);
+  const dataPlane = values['data-plane']!;
+  if (dataPlane !== 'worker' && dataPlane !== 'inline') fail(`--data-plane must be worker or inline, not '${dataPlane}'`);
   const limits = netconfLimits(values);
   const stateDir = resolve(values['state-dir']!);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 
-  const logger = pino({ level, base: { pid: process.pid } });
+  // One write(2) per line, as the data plane's thread writes its own (src/dataplane/worker.ts):
+  // lines from the two threads never split each other on the shared stdout.
+  const logger = pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
   const model = await loadYangModel();
   let agent: Agent;
   try {
-    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger, netconf: limits });
+    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger, netconf: limits, dataPlane });
   } catch (err) {
     if (err instanceof CorruptStartupError) {
       logger.fatal({ file: err.file }, err.message);

@@ -1,27 +1,25 @@
-// The agent: the management plane (NETCONF, datastores) and the data plane
-// (BGP speaker, BMP engine) joined by two one-way paths:
+// The agent: the management plane (NETCONF, datastores) and the data plane (BGP speaker, BMP
+// engine) joined by two one-way paths over one typed message channel (src/dataplane/channel.ts):
 //
-//   commit  --> reconcile: running change -> speaker + engine (src/agent/reconciler.ts)
-//   <get>   <-- oper state: speaker + engine snapshots -> YANG state XML
+//   commit  --> reconcile: running change -> apply requests to the data plane (src/agent/reconciler.ts)
+//   <get>   <-- oper state: the data plane's snapshots -> YANG state XML, built by the data plane
 //
-// plus the RPCs of the bmpd module and the engine's events as NETCONF
-// notifications.
+// plus the RPCs of the bmpd module and the data plane's events as NETCONF notifications. The
+// data plane runs in a worker thread by default (SPEC §1), so a full-table burst never stalls
+// NETCONF; the agent depends only on the DataPlane interface.
 import { hostname } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { parseNeighborKey } from '../bgp/config.js';
-import { BgpSpeaker } from '../bgp/speaker.js';
-import type { DebugTopic } from '../bmp/config.js';
-import { BmpEngine } from '../bmp/engine.js';
-import { realStations } from '../bmp/engine-station.js';
-import { speakerForBmp } from '../bmp/engine-speaker.js';
 import type { RunningChange } from '../datastore/datastores.js';
 import { startNetconfService, type NetconfService, type NetconfServiceOptions } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
-import { runningView, type BmpdRunningView } from './config-snapshot.js';
-import { operStateXml } from './oper-state.js';
+import type { DataPlaneEvent } from '../dataplane/channel.js';
+import { startDataPlane, type DataPlane, type DataPlaneMode } from '../dataplane/data-plane.js';
+import { DELAY_RESOLUTION_MS, delayFigures } from '../dataplane/host.js';
+import { runningView } from './config-snapshot.js';
 import { registerBmpdRpcs } from './rpcs.js';
 import { neighborNotification, serverNotification } from './notifications.js';
-import { IDLE_SPEAKER, Reconciler, type ReconcilePath } from './reconciler.js';
+import { Reconciler, type ReconcilePath, type ReconcileTargets } from './reconciler.js';
 
 export interface AgentOptions {
   readonly model: YangModel;
@@ -33,58 +31,83 @@ export interface AgentOptions {
   readonly sysName?: string;
   /** The NETCONF server's limits (message size, XML, SSH pre-auth) and evaluation workers. */
   readonly netconf?: Pick<NetconfServiceOptions, 'server' | 'evaluation'>;
+  /** Where the speaker and the engine run: a worker thread (default) or the main thread. */
+  readonly dataPlane?: DataPlaneMode;
+}
+
+/** The reconciler's targets as requests on the channel: a refusal comes back as the error it threw. */
+function reconcileTargets(plane: DataPlane): ReconcileTargets {
+  return {
+    speaker: {
+      applyConfig: async (config) => { await plane.request({ op: 'apply-speaker-config', config }); },
+      applyNeighborChanges: async (changes) => { await plane.request({ op: 'apply-neighbor-changes', changes }); },
+    },
+    engine: {
+      applyConfig: async (config) => { await plane.request({ op: 'apply-engine-config', config }); },
+      applyActivationChanges: async (changes) => { await plane.request({ op: 'apply-activation-changes', changes }); },
+    },
+  };
 }
 
 export class Agent {
   private netconf: NetconfService | null = null;
-  private runningViewAt: { readonly epoch: number; readonly view: BmpdRunningView } | null = null;
+  /** The changeEpoch of running whose view the data plane holds; -1: none sent yet. */
+  private runningViewSent = -1;
+  /** The oper-state request under way, for reads of the same running that arrive meanwhile. */
+  private operStateBuilding: { readonly epoch: number; readonly xml: Promise<string> } | null = null;
   private notAppliedAt: { readonly epoch: number; readonly paths: readonly string[] } | null = null;
   private readonly reconciler: Reconciler;
+  /** The main thread's event-loop delay, logged at stop beside the data plane's. */
+  private readonly delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
 
   private constructor(
-    readonly speaker: BgpSpeaker,
-    readonly engine: BmpEngine,
+    readonly dataPlane: DataPlane,
     private readonly options: AgentOptions,
-    private readonly sysName: string,
   ) {
-    this.reconciler = new Reconciler({ speaker, engine }, options.logger.child({ topic: 'reconcile' }));
+    this.reconciler = new Reconciler(reconcileTargets(dataPlane), options.logger.child({ topic: 'reconcile' }));
+    this.delay.enable();
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
     const logger = options.logger;
-    const bgpLog = logger.child({ topic: 'bgp' });
-    const speaker = new BgpSpeaker(IDLE_SPEAKER, {
-      log: { debug: (o, m) => bgpLog.debug(o, m), info: (o, m) => bgpLog.info(o, m), warn: (o, m) => bgpLog.warn(o, m) },
-    });
-    // The engine learns established neighbors from the speaker's events: it
-    // must exist before the speaker starts.
-    const sysName = options.sysName ?? hostname();
-    const engine = new BmpEngine({
-      speaker: speakerForBmp(speaker),
-      logger: logger.child({ component: 'bmp' }),
-      stations: realStations(),
-      sysName,
+    const dataPlane = await startDataPlane({
+      mode: options.dataPlane ?? 'worker',
+      logger,
+      sysName: options.sysName ?? hostname(),
       sysDescr: `bmpd ${process.env.npm_package_version ?? ''} BGP Monitoring Protocol agent on Node.js ${process.version}`.replace(/\s+/g, ' '),
     });
-    await speaker.start();
-    const agent = new Agent(speaker, engine, options, sysName);
-    agent.netconf = await startNetconfService({
-      model: options.model,
-      stateDir: options.stateDir,
-      ...(options.netconfAddress !== undefined ? { address: options.netconfAddress } : {}),
-      ...(options.netconfPort !== undefined ? { port: options.netconfPort } : {}),
-      logger,
-      // A change of other modules only (NACM's rules) leaves the BGP and BMP planes as they are.
-      apply: async (change) => {
-        if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
-      },
-      state: [() => agent.operState()],
-      // Operational (RFC 8342 §5.3) shows what the engine runs: a node it could not apply is left out.
-      notApplied: () => agent.notApplied(),
-      ...options.netconf,
+    const agent = new Agent(dataPlane, options);
+    dataPlane.on('event', (e) => agent.publish(e));
+    dataPlane.on('exit', ({ reason, stack }) => {
+      // The data plane's thread ended without being asked to (an uncaught error in it). Not
+      // restarted: a data plane that failed once would fail again on the same input, and a fresh
+      // one would bring every session up from scratch anyway; a supervisor restarting the whole
+      // process does that with a clean state and a visible exit status.
+      logger.fatal({ topic: 'data-plane', reason, ...(stack !== undefined ? { stack } : {}) },
+        `the data plane failed (${reason}); every BGP and BMP session is lost, bmpd exits`);
+      process.exit(1);
     });
-    registerBmpdRpcs(agent.netconf.server.dispatcher, agent);
-    agent.wireNotifications();
+    try {
+      agent.netconf = await startNetconfService({
+        model: options.model,
+        stateDir: options.stateDir,
+        ...(options.netconfAddress !== undefined ? { address: options.netconfAddress } : {}),
+        ...(options.netconfPort !== undefined ? { port: options.netconfPort } : {}),
+        logger,
+        // A change of other modules only (NACM's rules) leaves the BGP and BMP planes as they are.
+        apply: async (change) => {
+          if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
+        },
+        state: [() => agent.operState()],
+        // Operational (RFC 8342 §5.3) shows what the engine runs: a node it could not apply is left out.
+        notApplied: () => agent.notApplied(),
+        ...options.netconf,
+      });
+    } catch (err) {
+      await dataPlane.stop().catch(() => undefined);
+      throw err;
+    }
+    registerBmpdRpcs(agent.netconf.server.dispatcher, dataPlane);
     return agent;
   }
 
@@ -103,22 +126,29 @@ export class Agent {
     return this.reconciler.reconcile(change);
   }
 
-  /** State data for <get>: everything config false in the bmpd module. */
-  operState(): string {
-    // The view of running's entries (110-230 ms at 10,000 neighbors, on the
-    // thread every session shares) is read again only when running may have changed.
+  /**
+   * State data for <get>: everything config false in the bmpd module, built by the data plane
+   * from its own snapshots. The view of running's entries (110-230 ms at 10,000 neighbors) is read
+   * and sent again only when running may have changed. Reads that arrive while one is being built
+   * for the same running share its answer: a burst of <get>s from many sessions costs the data
+   * plane one build, not one each.
+   */
+  operState(): Promise<string> {
     const datastores = this.service.datastores;
-    if (this.runningViewAt?.epoch !== datastores.changeEpoch) {
-      this.runningViewAt = { epoch: datastores.changeEpoch, view: runningView(datastores.tree('running')) };
-    }
-    return operStateXml({
-      running: this.runningViewAt.view,
-      engine: this.engine.snapshot(),
-      speaker: this.speaker.snapshot(),
-      now: new Date(),
-      debugTopics: this.engine.debugTopics(),
-      sysName: this.sysName,
+    const epoch = datastores.changeEpoch;
+    if (this.operStateBuilding?.epoch === epoch) return this.operStateBuilding.xml;
+    const running = this.runningViewSent === epoch ? null : runningView(datastores.tree('running'));
+    // Requests are handled in order: any later oper-state request finds this view in place.
+    this.runningViewSent = epoch;
+    const xml = this.dataPlane.request({ op: 'oper-state', running });
+    const building = { epoch, xml };
+    this.operStateBuilding = building;
+    const done = () => { if (this.operStateBuilding === building) this.operStateBuilding = null; };
+    xml.then(done, () => {
+      done();
+      this.runningViewSent = -1;
     });
+    return xml;
   }
 
   /**
@@ -132,28 +162,27 @@ export class Agent {
     return this.notAppliedAt.paths;
   }
 
-  setDebug(enable: readonly DebugTopic[], disable: readonly DebugTopic[]): DebugTopic[] {
-    for (const t of disable) this.engine.setDebug(t, false);
-    for (const t of enable) this.engine.setDebug(t, true);
-    return this.engine.debugTopics();
+  /** The data plane's events as the bmpd module's notifications (before NETCONF is up, nobody listens). */
+  private publish(event: DataPlaneEvent): void {
+    const stream = this.netconf?.notifications;
+    if (stream === undefined) return;
+    switch (event.kind) {
+      case 'server-up': stream.publish(serverNotification(event.id, event.address, event.port, 'up', 'connection established', this.reconciler.servers)); break;
+      case 'server-down': stream.publish(serverNotification(event.id, null, null, 'down', event.reason, this.reconciler.servers)); break;
+      case 'neighbor-established': stream.publish(neighborNotification(event.address, event.vrf, null)); break;
+      case 'neighbor-down': stream.publish(neighborNotification(event.address, event.vrf, event.reason)); break;
+      case 'ready': break;
+    }
   }
 
-  private wireNotifications(): void {
-    const stream = this.service.notifications;
-    this.engine.on('server-up', (e) => stream.publish(serverNotification(e.id, e.address, e.port, 'up', 'connection established', this.reconciler.servers)));
-    this.engine.on('server-down', (e) => stream.publish(serverNotification(e.id, null, null, 'down', e.reason, this.reconciler.servers)));
-    this.speaker.on('established', (e) => stream.publish(neighborNotification(e.peerAddress, e.vrf, null)));
-    this.speaker.on('down', (e) => {
-      // A neighbor removed from the configuration is gone from the speaker by now: its key still names it.
-      const { address, vrf } = this.speaker.neighborState(e.neighbor) ?? parseNeighborKey(e.neighbor);
-      stream.publish(neighborNotification(address, vrf, e.reason));
-    });
-  }
-
-  /** SIGTERM: Termination to every BMP server, Cease to every neighbor, NETCONF sessions closed. */
+  /** SIGTERM: Termination to every BMP server, Cease to every neighbor, the data plane's thread ended, NETCONF sessions closed. */
   async stop(): Promise<void> {
-    await this.engine.stop();
-    await this.speaker.stop();
-    await this.netconf?.stop();
+    try {
+      await this.dataPlane.stop();
+    } finally {
+      await this.netconf?.stop();
+      this.delay.disable();
+      this.options.logger.info({ topic: 'data-plane', thread: 'main', ...delayFigures(this.delay) }, 'event-loop delay');
+    }
   }
 }

@@ -633,10 +633,13 @@ export function snapshotsFromRunning(tree: DataTree, env: ConfigEnvironment = {}
   return readRunning(tree, env)?.snapshots ?? NO_BGP_SNAPSHOTS;
 }
 
+/** The view of a running without the /bgp container: no entry to attach oper state to. */
+export const NO_BGP_VIEW: BmpdRunningView = { bgp: false, bufferSizeConfigured: null, servers: [], neighbors: [] };
+
 /** The entries of running that oper state may be attached to (servers, neighbors with their place). */
 export function runningView(tree: DataTree): BmpdRunningView {
   const bgp = bgpContainer(tree);
-  if (bgp === undefined) return { bgp: false, bufferSizeConfigured: null, servers: [], neighbors: [] };
+  if (bgp === undefined) return NO_BGP_VIEW;
   const servers = list(object(bgp['bmp'])?.['server']).flatMap((s) => integer(s['id']) ?? []).sort((a, b) => a - b);
   const neighbors = rawEntries(bgp).map(({ location }) => ({
     key: neighborKey(location.kind === 'vrf' ? location.vrf : null, location.address),

@@ -21,12 +21,10 @@
  * two workers one hostile session can hold at most one of them, for at most
  * the time limit, while the other serves everyone else.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DatastoreName } from '../datastore/datastores.js';
+import { workerScript } from '../worker-script.js';
 import { pathSteps } from './data-path.js';
 import type { ReadAccess } from './nacm.js';
 import type { WithDefaultsMode } from './operation-args.js';
@@ -155,15 +153,6 @@ interface Slot {
   nacmGeneration: number;
 }
 
-/** dist/src/netconf/evaluation-thread.js beside this file; under vitest (sources) the build of it. */
-function threadScript(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./evaluation-thread.js', import.meta.url);
-  let dir = dirname(here);
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return pathToFileURL(join(dir, 'dist/src/netconf/evaluation-thread.js'));
-}
-
 export class EvaluationPool {
   readonly timeoutMs: number;
   private readonly slots: Slot[] = [];
@@ -203,7 +192,7 @@ export class EvaluationPool {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(threadScript());
+    const worker = new Worker(workerScript(import.meta.url, './evaluation-thread.js'));
     const slot: Slot = { worker, ready: false, busy: false, loaded: new Map(), nacmGeneration: -1 };
     this.slots.push(slot);
     return new Promise((resolve) => {

@@ -3,7 +3,7 @@
 // lists under /netconf-state/schemas.
 import type { ModuleInfo, YangContext } from 'libyang-wasm';
 import type { Datastores, DatastoreName } from '../datastore/datastores.js';
-import { child, invalid, missing, text } from './operation-args.js';
+import { invalid } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
 import { escapeText, textElement as element } from './xml.js';
 import type { RpcHandler } from './rpc.js';
@@ -54,13 +54,15 @@ export function netconfStateXml(src: MonitoringSources): string {
 
 /** RFC 6022 §3.1 <get-schema>. */
 export function getSchemaHandler(src: MonitoringSources): RpcHandler {
-  return async ({ operation }) => {
-    const identifier = text(child(operation.node, 'identifier', MONITORING_NS));
-    if (identifier === undefined || identifier === '') throw missing('identifier', 'get-schema needs an identifier');
-    const version = text(child(operation.node, 'version', MONITORING_NS));
-    const formatText = text(child(operation.node, 'format', MONITORING_NS)) ?? 'yang';
-    const format = formatText.replace(/^.*:/, '');
-    if (format !== 'yang' && format !== 'yin') throw invalid('format', `schema format '${formatText}' is not available; use yang or yin`);
+  return async ({ input }) => {
+    // identifier mandatory, format an identity of schema-format (rpc-schema.ts). RFC 6022 gives format no
+    // default; bmpd has each schema in YANG, which an absent format asks for.
+    const identifier = input['identifier'] as string;
+    const version = input['version'] as string | undefined;
+    const formatIdentity = (input['format'] as string | undefined) ?? 'yang';
+    const format = formatIdentity.replace(/^.*:/, '');
+    // The schema knows xsd, rng and rnc too; libyang prints YANG and YIN only.
+    if (format !== 'yang' && format !== 'yin') throw invalid('format', `schema format '${formatIdentity}' is not available; use yang or yin`);
     const candidates = src.modules().flatMap((m) => [
       { name: m.name, revision: m.revision, owner: m.name },
       ...m.submodules.map((s) => ({ name: s.name, revision: s.revision, owner: m.name })),

@@ -20,50 +20,32 @@
 import type { BaseOperationsBackend } from './base-operations.js';
 import { guarded, subtreeXPath } from './base-operations.js';
 import type { EvaluationFilter, NmdaShaping } from './evaluation-pool.js';
-import { child, childSlice, configContent, invalid, missing, text, withDefaultsParam, WITH_DEFAULTS_NS } from './operation-args.js';
+import { childSlice, configContent, invalid, withDefaultsOf } from './operation-args.js';
 import { toRpcErrors } from './datastore-errors.js';
 import { RpcError } from './rpc-error.js';
-import type { ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
+import type { OperationInput, ParsedOperation, RpcDispatcher, RpcHandler } from './rpc.js';
 import { DatastoreError } from '../datastore/errors.js';
-import { DATASTORES_NS, NMDA_DATASTORES, type NmdaDatastore } from './yang-library.js';
+import type { DefaultOperation } from '../datastore/datastores.js';
+import { NMDA_DATASTORES, type NmdaDatastore } from './yang-library.js';
 import { annotateStateOrigins } from './nmda-shape.js';
 
 export const NMDA_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-nmda';
-
-const GET_DATA_PARAMETERS = new Set(['datastore', 'subtree-filter', 'xpath-filter', 'config-filter', 'origin-filter',
-  'negated-origin-filter', 'max-depth', 'with-origin']);
-const EDIT_DATA_PARAMETERS = new Set(['datastore', 'default-operation', 'config', 'url']);
 
 export interface NmdaBackend extends BaseOperationsBackend {
   /** Paths of running's config nodes the engine could not apply as written; left out of operational. */
   readonly notApplied?: () => readonly string[];
 }
 
-/** An unknown or misplaced parameter: RFC 6241 Appendix A unknown-element, as for the base operations. */
-function assertParameters(op: ParsedOperation, allowed: ReadonlySet<string>): void {
-  for (const c of op.node.$$ ?? []) {
-    const known = c.$ns.uri === NMDA_NS ? allowed.has(c.$ns.local) : c.$ns.uri === WITH_DEFAULTS_NS && c.$ns.local === 'with-defaults' && allowed === GET_DATA_PARAMETERS;
-    if (!known) {
-      throw new RpcError({ type: 'protocol', tag: 'unknown-element', message: `<${c.$ns.local}> is not a parameter of <${op.name}>`,
-        info: { badElement: c.$ns.local, ...(c.$ns.uri !== NMDA_NS ? { badNamespace: c.$ns.uri } : {}) } });
-    }
-  }
-}
-
 /**
- * <datastore>: an identity derived from ds:datastore (RFC 8342 §6), its prefix bound in the message
- * (ds:operational) or, as libnetconf2 and Netopeer2 accept, the module name (ietf-datastores:operational).
- * A datastore bmpd does not have is invalid-value (RFC 8526 §3.1.1, §3.2).
+ * <datastore>: an identity derived from ds:datastore (RFC 8342 §6), judged by the schema (rpc-schema.ts,
+ * which also takes the module-name prefix libnetconf2 and Netopeer2 accept). The schema knows datastores
+ * bmpd does not have (ds:conventional, another module's): invalid-value (RFC 8526 §3.1.1, §3.2).
  */
-function datastoreOf(op: ParsedOperation, allowed: readonly NmdaDatastore[]): NmdaDatastore {
-  const slice = childSlice(op, 'datastore', NMDA_NS);
-  const value = text(child(op.node, 'datastore', NMDA_NS));
-  if (slice === undefined || value === undefined || value === '') throw missing('datastore', `${op.name} needs a <datastore>`);
-  const m = /^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)$/.exec(value);
-  const namespace = m === null ? undefined : m[1] === undefined ? slice.namespaces[''] : m[1] === 'ietf-datastores' ? DATASTORES_NS : slice.namespaces[m[1]];
-  const name = m?.[2] as NmdaDatastore | undefined;
-  if (namespace !== DATASTORES_NS || name === undefined || !(NMDA_DATASTORES as readonly string[]).includes(name)) {
-    throw invalid('datastore', `unknown datastore '${value}': bmpd has ${NMDA_DATASTORES.map((d) => `ds:${d}`).join(', ')}`);
+function datastoreOf(op: ParsedOperation, input: OperationInput, allowed: readonly NmdaDatastore[]): NmdaDatastore {
+  const identity = input['datastore'] as string;
+  const [module, name] = identity.split(':') as [string, NmdaDatastore];
+  if (module !== 'ietf-datastores' || !(NMDA_DATASTORES as readonly string[]).includes(name)) {
+    throw invalid('datastore', `unknown datastore '${identity}': bmpd has ${NMDA_DATASTORES.map((d) => `ds:${d}`).join(', ')}`);
   }
   if (!allowed.includes(name)) {
     throw invalid('datastore', `${op.name} cannot use the ${name} datastore${op.name === 'edit-data' ? ' (it is not writable; edit running or candidate)' : ''}`);
@@ -72,54 +54,37 @@ function datastoreOf(op: ParsedOperation, allowed: readonly NmdaDatastore[]): Nm
 }
 
 /** The filter of <get-data>: subtree-filter or xpath-filter (RFC 8526 §3.1.1), as the xpath base-operations.ts evaluates. */
-async function getDataFilter(backend: BaseOperationsBackend, op: ParsedOperation): Promise<EvaluationFilter> {
+async function getDataFilter(backend: BaseOperationsBackend, op: ParsedOperation, input: OperationInput): Promise<EvaluationFilter> {
+  // One of them at most: they are cases of one choice (rpc-schema.ts).
   const subtree = childSlice(op, 'subtree-filter', NMDA_NS);
-  const xpath = childSlice(op, 'xpath-filter', NMDA_NS);
-  if (subtree !== undefined && xpath !== undefined) throw invalid('xpath-filter', 'get-data takes one filter: subtree-filter or xpath-filter');
   if (subtree !== undefined) return subtreeXPath(backend, subtree);
+  const xpath = input['xpath-filter'] as string | undefined;
   if (xpath === undefined) return undefined;
-  const select = text(child(op.node, 'xpath-filter', NMDA_NS)) ?? '';
-  if (select === '') throw invalid('xpath-filter', 'an empty xpath-filter selects nothing that can be evaluated');
-  const namespaces: Record<string, string> = {};
-  for (const [prefix, uri] of Object.entries(xpath.namespaces)) if (prefix !== '') namespaces[prefix] = uri;
-  return { xpath: select, namespaces };
-}
-
-/** <max-depth>: 1..65535 or unbounded (the default). */
-function maxDepthOf(op: ParsedOperation): number | undefined {
-  const value = text(child(op.node, 'max-depth', NMDA_NS));
-  if (value === undefined || value === 'unbounded') return undefined;
-  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) > 65535) throw invalid('max-depth', "max-depth must be 1..65535 or 'unbounded'");
-  return Number(value);
-}
-
-function configFilterOf(op: ParsedOperation): boolean | undefined {
-  const value = text(child(op.node, 'config-filter', NMDA_NS));
-  if (value === undefined) return undefined;
-  if (value !== 'true' && value !== 'false') throw invalid('config-filter', 'config-filter must be true or false');
-  return value === 'true';
+  // yang:xpath1.0 admits the empty string, which no evaluation can take.
+  if (xpath.trim() === '') throw invalid('xpath-filter', 'an empty xpath-filter selects nothing that can be evaluated');
+  // The schema resolved the message's prefixes: the input has module names as prefixes (RFC 7951 §6.11).
+  return { xpath };
 }
 
 export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-data', RpcHandler> {
   return {
-    'get-data': async ({ operation, session }) => {
-      assertParameters(operation, GET_DATA_PARAMETERS);
-      const datastore = datastoreOf(operation, NMDA_DATASTORES);
+    'get-data': async ({ operation, input, session }) => {
+      const datastore = datastoreOf(operation, input, NMDA_DATASTORES);
       const operational = datastore === 'operational';
-      const withOrigin = child(operation.node, 'with-origin', NMDA_NS) !== undefined;
-      // The module's when: with-origin and the origin filters only for operational; RFC 8526 §3.1.1: invalid-value.
-      if (withOrigin && !operational) throw invalid('with-origin', 'with-origin applies only to the operational datastore');
+      // The module's when (with-origin and the origin filters only for operational) is the schema's:
+      // RFC 8526 §3.1.1 invalid-value.
+      const withOrigin = input['with-origin'] !== undefined;
       for (const name of ['origin-filter', 'negated-origin-filter']) {
-        if (child(operation.node, name, NMDA_NS) !== undefined) {
-          if (!operational) throw invalid(name, `${name} applies only to the operational datastore`);
+        if (input[name] !== undefined) {
           throw new RpcError({ type: 'protocol', tag: 'operation-not-supported', message: `bmpd does not implement ${name}; use with-origin and read the annotations`,
             info: { badElement: name } });
         }
       }
-      const mode = withDefaultsParam(operation);
-      const configFilter = configFilterOf(operation);
-      const maxDepth = maxDepthOf(operation);
-      const filter = await getDataFilter(backend, operation);
+      const mode = withDefaultsOf(input['with-defaults']);
+      const configFilter = input['config-filter'] as boolean | undefined;
+      const depth = input['max-depth'] as number | 'unbounded';
+      const maxDepth = depth === 'unbounded' ? undefined : depth;
+      const filter = await getDataFilter(backend, operation, input);
       const reply = (xml: string) => ({ xml: `<data xmlns="${NMDA_NS}">${xml}</data>` });
       if (filter?.xpath === null) return reply('');
       // Origins are written into the XML only when asked for: without them operational costs what <get> costs.
@@ -138,21 +103,15 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       return reply(await backend.evaluation.evaluate({ source, state, filter, mode, access, nmda }));
     },
 
-    'edit-data': async ({ operation, session }) => {
-      assertParameters(operation, EDIT_DATA_PARAMETERS);
+    'edit-data': async ({ operation, input, session }) => {
       // RFC 8526 §3.2: a datastore that is not writable (startup is written by copy-config only,
       // intended and operational never) is invalid-value.
-      const target = datastoreOf(operation, ['running', 'candidate']) as 'running' | 'candidate';
-      if (child(operation.node, 'url', NMDA_NS) !== undefined) {
-        throw new RpcError({ type: 'protocol', tag: 'operation-not-supported', message: ':url is not supported', info: { badElement: 'url' } });
-      }
-      const config = childSlice(operation, 'config', NMDA_NS);
-      if (config === undefined) throw missing('config', 'edit-data needs a <config>');
-      const value = text(child(operation.node, 'default-operation', NMDA_NS));
-      if (value !== undefined && !['merge', 'replace', 'none'].includes(value)) throw invalid('default-operation', '<default-operation> must be one of merge, replace, none');
+      const target = datastoreOf(operation, input, ['running', 'candidate']) as 'running' | 'candidate';
+      // edit-content is a mandatory choice of <config> and :url, which bmpd does not have (rpc-schema.ts).
+      const config = childSlice(operation, 'config', NMDA_NS)!;
       const result = await guarded(backend, () => backend.datastores.editConfig(target, configContent(config), {
         // RFC 8526 §3.2: an error restores the datastore as it was (rollback-on-error).
-        defaultOperation: (value ?? 'merge') as 'merge' | 'replace' | 'none', errorOption: 'rollback-on-error',
+        defaultOperation: input['default-operation'] as DefaultOperation, errorOption: 'rollback-on-error',
       }, session.id));
       if (result.errors.length > 0) throw toRpcErrors(new DatastoreError(result.errors), (m) => backend.namespaceOf(m));
       return { ok: true };

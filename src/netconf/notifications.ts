@@ -5,7 +5,7 @@
 // neighbor state changes) through the same NotificationStream.
 import type { DiffChange } from 'libyang-wasm';
 import { errorPath } from './data-path.js';
-import { child, text } from './operation-args.js';
+import { child } from './operation-args.js';
 import { RpcError } from './rpc-error.js';
 import type { RpcHandler } from './rpc.js';
 import type { SessionInfo } from './session-control.js';
@@ -191,17 +191,19 @@ export async function selectorsOf(filterXml: string, namespaces: Record<string, 
 
 /** `hasDynamic`: whether the session holds RFC 8639 subscriptions, which exclude an RFC 5277 one (RFC 8640 §2.1). */
 export function createSubscriptionHandler(stream: NotificationStream, hasDynamic: (sessionId: number) => boolean = () => false): RpcHandler {
-  return async ({ operation, session }) => {
+  return async ({ operation, input, session }) => {
     if (stream.isSubscribed(session.id) || hasDynamic(session.id)) {
       throw new RpcError({ type: 'protocol', tag: 'operation-failed', message: 'this session already has a subscription' });
     }
-    const streamName = text(child(operation.node, 'stream', NOTIFICATION_NS)) ?? STREAM_NETCONF;
+    // stream (default NETCONF) and the times' syntax come judged (rpc-schema.ts); which streams exist and
+    // RFC 5277 §2.1.1's rules between the times are not the schema's to say.
+    const streamName = input['stream'] as string;
     if (streamName !== STREAM_NETCONF) {
       throw new RpcError({ type: 'application', tag: 'invalid-value', message: `no stream ${streamName}; this server has NETCONF`, info: { badElement: 'stream' } });
     }
-    // RFC 5277 §2.1.1: replay from startTime (not in the future), up to stopTime (after startTime).
-    const startTime = dateTimeParam(text(child(operation.node, 'startTime', NOTIFICATION_NS)), 'startTime');
-    const stopTime = dateTimeParam(text(child(operation.node, 'stopTime', NOTIFICATION_NS)), 'stopTime');
+    const time = (name: string) => (input[name] === undefined ? null : new Date(input[name] as string));
+    const startTime = time('startTime');
+    const stopTime = time('stopTime');
     if (stopTime !== null && startTime === null) {
       throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'stopTime needs a startTime', info: { badElement: 'startTime' } });
     }

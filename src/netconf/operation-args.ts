@@ -1,16 +1,15 @@
-// Reading the parameters of an operation element (RFC 6241 §7), with the
-// rpc-error each malformed parameter earns.
+// Reading the parameters of an operation (RFC 6241 §7) once the schema judged them (rpc-schema.ts):
+// typed values from the operation's input, and the exact XML of the anyxml/anydata parameters
+// (<config>, <filter>) that the schema does not look into.
 import type { DatastoreName } from '../datastore/datastores.js';
 import { RpcError, NETCONF_BASE_NS } from './rpc-error.js';
-import type { ParsedOperation } from './rpc.js';
+import type { OperationInput } from './rpc.js';
 import { declareNamespaces, type XmlNode, type XmlSlice } from './xml.js';
-
-export const WITH_DEFAULTS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults';
 
 /**
  * Interop: ncclient wraps a caller's un-namespaced <config> as it is, so a
  * parameter in no namespace is read as the NETCONF base parameter (as
- * netopeer2 and yuma123 do).
+ * netopeer2 and yuma123 do, and as rpc-schema.ts judges it).
  */
 function sameNamespace(actual: string, wanted: string): boolean {
   return actual === wanted || (actual === '' && wanted === NETCONF_BASE_NS);
@@ -30,31 +29,17 @@ export function text(node: XmlNode | undefined): string | undefined {
   return (node._ ?? '').trim();
 }
 
-export function missing(element: string, message: string): RpcError {
-  return new RpcError({ type: 'protocol', tag: 'missing-element', message, info: { badElement: element } });
-}
-
 export function invalid(element: string, message: string): RpcError {
   return new RpcError({ type: 'protocol', tag: 'invalid-value', message, info: { badElement: element } });
 }
 
-const DATASTORES: readonly DatastoreName[] = ['running', 'candidate', 'startup'];
-
-/** <target>/<source> naming one datastore. */
-export function datastoreParam(op: ParsedOperation, param: 'target' | 'source', allowed: readonly DatastoreName[] = DATASTORES): DatastoreName {
-  const node = child(op.node, param);
-  if (node === undefined) throw missing(param, `${op.name} needs a <${param}>`);
-  const chosen = (node.$$ ?? []).filter((c) => sameNamespace(c.$ns.uri, NETCONF_BASE_NS));
-  const first = chosen[0];
-  if (first === undefined || chosen.length > 1) throw invalid(param, `<${param}> must name exactly one datastore`);
-  const name = first.$ns.local;
-  if (name === 'url') {
-    throw new RpcError({ type: 'protocol', tag: 'operation-not-supported', message: ':url is not supported', info: { badElement: 'url' } });
-  }
-  if (!(allowed as readonly string[]).includes(name)) {
-    throw invalid(param, `${op.name} cannot use the ${name} datastore as <${param}>`);
-  }
-  return name as DatastoreName;
+/**
+ * The case a <target>/<source> choice took (ietf-netconf's config-target / config-source): a datastore
+ * name, or 'config' for an inline <config> (copy-config, validate).
+ */
+export function configCase(input: OperationInput, param: 'target' | 'source'): DatastoreName | 'config' {
+  // The choice is mandatory and takes one case (rpc-schema.ts), so there is exactly one member.
+  return Object.keys((input[param] ?? {}) as OperationInput)[0] as DatastoreName | 'config';
 }
 
 /** The content of a <config> child, made parseable on its own. */
@@ -62,21 +47,14 @@ export function configContent(slice: XmlSlice): string {
   return declareNamespaces(slice.innerXml, slice.namespaces);
 }
 
-/** An enumerated parameter such as <default-operation> or <test-option>. */
-export function enumParam<T extends string>(op: ParsedOperation, name: string, values: readonly T[]): T | undefined {
-  const value = text(child(op.node, name));
-  if (value === undefined) return undefined;
-  if (!(values as readonly string[]).includes(value)) throw invalid(name, `<${name}> must be one of ${values.join(', ')}`);
-  return value as T;
-}
+export const WITH_DEFAULTS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults';
 
 export type WithDefaultsMode = 'explicit' | 'trim' | 'report-all' | 'report-all-tagged';
 
-/** RFC 6243 §4.5.1 <with-defaults>; absent means the basic mode, explicit. */
-export function withDefaultsParam(op: ParsedOperation): WithDefaultsMode {
-  const value = text(child(op.node, 'with-defaults', WITH_DEFAULTS_NS));
-  if (value === undefined) return 'explicit';
-  const modes: readonly WithDefaultsMode[] = ['explicit', 'trim', 'report-all', 'report-all-tagged'];
-  if (!(modes as readonly string[]).includes(value)) throw invalid('with-defaults', `unknown with-defaults mode '${value}'`);
-  return value as WithDefaultsMode;
+/** RFC 6243 §4.5.1 <with-defaults> (its input member); absent means the basic mode, explicit. */
+export function withDefaultsOf(value: unknown): WithDefaultsMode {
+  return (value as WithDefaultsMode | undefined) ?? 'explicit';
 }
+
+/** <with-defaults> of a base operation (augmented by ietf-netconf-with-defaults). */
+export const WITH_DEFAULTS_MEMBER = 'ietf-netconf-with-defaults:with-defaults';

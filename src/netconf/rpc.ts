@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import { NETCONF_BASE_NS, RpcError, rpcErrorsOf, type ErrorInfo, type ErrorTag } from './rpc-error.js';
 import type { SessionControl, SessionInfo } from './session-control.js';
+import { clientText } from './ssh-preauth.js';
 import { escapeAttribute, type ParsedDocument, type XmlAttribute, type XmlNode, type XmlSlice } from './xml.js';
 
 /** The operation element: its exact text, with each child (e.g. <target>, <config>, <filter>) as exact text too. */
@@ -41,6 +42,25 @@ export interface RpcContext {
   control: SessionControl;
   operation: ParsedOperation;
   rpc: ParsedRpc;
+  /**
+   * The operation's parameters as the schema typed them (rpc-schema.ts); the handler reads them
+   * unchecked. Empty when the dispatcher has no schema (transport tests) or the handler judges its
+   * input itself.
+   */
+  input: OperationInput;
+}
+
+/**
+ * An operation's input as the schema typed it (rpc-schema.ts): the members of its RFC 7951 JSON
+ * encoding, e.g. { source: { running: [null] }, 'ietf-netconf-with-defaults:with-defaults': 'trim' }
+ * (a uint32 is a number, an empty leaf [null], an identityref 'module:identity', a node of another
+ * module prefixed with its module's name).
+ */
+export type OperationInput = Readonly<Record<string, unknown>>;
+
+/** The typed input of an operation, or the rpc-errors its parameters earn (thrown). */
+export interface OperationJudge {
+  input(operation: ParsedOperation): OperationInput;
 }
 
 export type RpcHandler = (ctx: RpcContext) => Promise<ReplyBody>;
@@ -104,18 +124,31 @@ export interface DispatchOutcome {
   errorCount: number;
 }
 
+export interface HandlerOptions {
+  /**
+   * The handler judges the parameters itself, after errors of its own that must come first (RFC 8639's
+   * error identities, subscriptions/); the schema does not run before it.
+   */
+  readonly judgesInput?: boolean;
+}
+
 /** Operation handlers keyed by `${namespace} ${name}` of the operation element. */
 export class RpcDispatcher {
-  private readonly handlers = new Map<string, RpcHandler>();
+  private readonly handlers = new Map<string, { handler: RpcHandler; options: HandlerOptions }>();
+  /**
+   * Judges every known operation's parameters before the guard and the handler (rpc-schema.ts, in the
+   * order Netopeer2 has: the rpc is parsed before NACM sees it); throws an RpcError to refuse it.
+   */
+  schema: OperationJudge | undefined;
   /** Runs before every known operation's handler; throws an RpcError to refuse it (NACM, RFC 8341 §3.4.4). */
   guard: ((ctx: RpcContext) => void) | undefined;
 
   constructor(private readonly logger?: Logger) {}
 
-  register(namespace: string, name: string, handler: RpcHandler): void {
+  register(namespace: string, name: string, handler: RpcHandler, options: HandlerOptions = {}): void {
     const key = operationKey(namespace, name);
     if (this.handlers.has(key)) throw new Error(`a handler for ${name} (${namespace}) is already registered`);
-    this.handlers.set(key, handler);
+    this.handlers.set(key, { handler, options });
   }
 
   /** Replace or remove a handler (the lead's wiring may swap built-ins). */
@@ -127,10 +160,23 @@ export class RpcDispatcher {
     return this.handlers.has(operationKey(namespace, name));
   }
 
-  async dispatch(ctx: RpcContext): Promise<DispatchOutcome> {
-    const { operation } = ctx;
-    const handler = this.handlers.get(operationKey(operation.namespace, operation.name));
-    if (handler === undefined) {
+  /** The operation's typed input; a refusal is logged (the element names cut, they are the client's). */
+  private judged(judge: OperationJudge, request: Omit<RpcContext, 'input'>): OperationInput {
+    try {
+      return judge.input(request.operation);
+    } catch (err) {
+      if (err instanceof RpcError) {
+        this.logger?.info({ session: request.session.id, operation: clientText(request.operation.name), tag: err.tag,
+          badElement: clientText(err.info?.badElement ?? '') }, 'rpc parameters refused by the schema');
+      }
+      throw err;
+    }
+  }
+
+  async dispatch(request: Omit<RpcContext, 'input'>): Promise<DispatchOutcome> {
+    const { operation } = request;
+    const registered = this.handlers.get(operationKey(operation.namespace, operation.name));
+    if (registered === undefined) {
       const error = new RpcError({
         type: 'protocol',
         tag: 'operation-not-supported',
@@ -140,13 +186,15 @@ export class RpcDispatcher {
       return { body: error.toXml(), errorCount: 1 };
     }
     try {
+      const judge = registered.options.judgesInput ? undefined : this.schema;
+      const ctx: RpcContext = { ...request, input: judge === undefined ? {} : this.judged(judge, request) };
       this.guard?.(ctx);
-      return { body: replyBodyXml(await handler(ctx)), errorCount: 0 };
+      return { body: replyBodyXml(await registered.handler(ctx)), errorCount: 0 };
     } catch (thrown) {
       const errors = rpcErrorsOf(thrown);
       if (errors !== undefined) return { body: errors.map((e) => e.toXml()).join(''), errorCount: errors.length };
       this.logger?.error(
-        { err: thrown, session: ctx.session.id, operation: operation.name },
+        { err: thrown, session: request.session.id, operation: operation.name },
         'operation handler failed unexpectedly',
       );
       const error = new RpcError({

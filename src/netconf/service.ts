@@ -19,6 +19,7 @@ import { DEFAULT_REPLAY_BUFFER_EVENTS } from './replay.js';
 import { EvaluationPool } from './evaluation-pool.js';
 import { FACTORY_NACM_XML, NACM_MODULE } from './nacm.js';
 import { registerNmdaOperations } from './nmda.js';
+import { OperationSchema } from './rpc-schema.js';
 import { NetconfServer, type NetconfServerOptions } from './server.js';
 import type { SessionInfo } from './session-control.js';
 import { contentId, yangLibraryXml } from './yang-library.js';
@@ -175,6 +176,8 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     readAccess: (session: SessionInfo) => access.readAccess(session),
     ...(opts.notApplied ? { notApplied: opts.notApplied } : {}),
   };
+  // Every operation's parameters are judged by the schema before NACM and the handler (rpc-schema.ts).
+  srv.dispatcher.schema = new OperationSchema(model.context, () => ds.tree('running'));
   registerBaseOperations(srv.dispatcher, backend);
   registerNmdaOperations(srv.dispatcher, backend);
   const subscriptions: SubscriptionManager = new SubscriptionManager({

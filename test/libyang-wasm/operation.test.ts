@@ -37,6 +37,19 @@ describe('libyang-wasm operations (RPC, action, reply, notification)', () => {
     );
   });
 
+  it("validates an RPC's input: mandatory nodes, one case per choice, and the defaults it adds", () => {
+    const rpc = (inner: string) => parseOp(`<rpc message-id="1" xmlns="${NETCONF_NS}">${inner}</rpc>`, 'netconf-rpc');
+    // Parsing alone accepts all three; validation (lyd_validate_op) refuses the first two.
+    const missing = rpc('<kill-session/>');
+    expect(() => missing.validate()).toThrow(/Mandatory node "session-id" instance does not exist/);
+    const twoCases = rpc('<get-config><source><running/><candidate/></source></get-config>');
+    expect(() => twoCases.validate()).toThrow(/Data for both cases/);
+    const edit = rpc(`<edit-config><target><running/></target><config><system xmlns="${DEMO_NS}"/></config></edit-config>`);
+    edit.validate();
+    const json = JSON.parse(edit.print({ format: 'json', withDefaults: 'report-all' })) as Record<string, Record<string, unknown>>;
+    expect(json['ietf-netconf:edit-config']?.['default-operation']).toBe('merge');
+  });
+
   it('parses a YANG 1.1 action with its parents, and its reply', () => {
     const action = parseOp(
       `<servers xmlns="${DEMO_NS}"><server><id>1</id><reset><delay>5</delay></reset></server></servers>`,

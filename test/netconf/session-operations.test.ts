@@ -1,18 +1,28 @@
 // RFC 6241 §7.8 close-session and §7.9 kill-session (src/netconf/session-operations.ts)
-// need nothing of the server but the rpc's own SessionControl: here a recording one.
+// need nothing of the server but the rpc's own SessionControl: here a recording one,
+// behind a dispatcher that judges parameters with the agent's schema (rpc-schema.ts).
 // Over real sessions and their channels: test/netconf/session.test.ts.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NETCONF_BASE_NS } from '../../src/netconf/rpc-error.js';
+import { OperationSchema } from '../../src/netconf/rpc-schema.js';
 import { RpcDispatcher, readRpc } from '../../src/netconf/rpc.js';
 import type { SessionControl, SessionInfo } from '../../src/netconf/session-control.js';
 import { registerSessionOperations } from '../../src/netconf/session-operations.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
+import { loadYangModel } from '../../src/yang/model.js';
 
 const OWN_ID = 4;
+let schema: OperationSchema;
+beforeAll(async () => {
+  const { context } = await loadYangModel();
+  const running = context.emptyTree();
+  schema = new OperationSchema(context, () => running);
+});
 
 /** Dispatches `operation` on session OWN_ID, with live sessions `others`; what the reply said and what was asked of SessionControl. */
 async function run(operation: string, others: readonly number[] = []): Promise<{ reply: string; calls: string[] }> {
   const dispatcher = new RpcDispatcher();
+  dispatcher.schema = schema;
   registerSessionOperations(dispatcher);
   const calls: string[] = [];
   const control: SessionControl = {
@@ -51,7 +61,7 @@ describe('close-session and kill-session through SessionControl', () => {
     expect(reply).toContain('<bad-element>session-id</bad-element>');
   });
 
-  it.each(['0', 'abc', '4294967296', '-1', ''])('kill-session of session-id %j is invalid-value and kills nothing', async (id) => {
+  it.each(['0', 'abc', '4294967296', '-1', ''])('kill-session of session-id %j is invalid-value (the schema\'s uint32 1..max) and kills nothing', async (id) => {
     const { reply, calls } = await run(killSession(id), [0]);
     expect(calls).toEqual([]);
     expect(reply).toContain('<error-tag>invalid-value</error-tag>');

@@ -1180,6 +1180,16 @@ EMSCRIPTEN_KEEPALIVE char *lyw_op_print(struct lyw_op *o, int part, int format, 
     return print_forest(part ? o->envelope : o->tree, format, options);
 }
 
+/*
+ * An RPC's input validated as its server does (Netopeer2 through sysrepo): lyd_parse_op only parses, so
+ * mandatory nodes and choices, duplicate instances, when and must are checked here, and leafrefs against
+ * dep (the data they point into; NULL: none). Defaults are added to the input.
+ */
+EMSCRIPTEN_KEEPALIVE int lyw_op_validate(struct lyw_op *o, struct lyw_tree *dep) {
+    ly_err_clean(o->ctx, NULL);
+    return lyd_validate_op(o->op, dep ? dep->root : NULL, LYD_TYPE_RPC_YANG, NULL);
+}
+
 EMSCRIPTEN_KEEPALIVE void lyw_op_free(struct lyw_op *o) {
     if (o) {
         lyd_free_all(o->tree);

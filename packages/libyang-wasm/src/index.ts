@@ -244,6 +244,12 @@ export interface OperationTree {
   print(opts?: { format?: DataFormat; withDefaults?: WithDefaultsMode; shrink?: boolean }): string;
   /** The NETCONF envelope (<rpc message-id=...>, <notification><eventTime>...) as XML; '' for YANG kinds. */
   printEnvelope(): string;
+  /**
+   * Validates an RPC's input as the server receiving it does (lyd_validate_op): mandatory nodes and
+   * choices, duplicate instances, when and must, leafrefs and instance-identifiers against `dependencies`
+   * (the data tree they point into, e.g. running), adding the input's defaults. Throws YangError.
+   */
+  validate(opts?: { dependencies?: DataTree }): void;
   free(): void;
 }
 
@@ -319,6 +325,7 @@ interface LywasmModule {
   _lyw_paths(tree: Ptr, xpath: Ptr, prefixes: Ptr): Ptr;
   _lyw_parse_op(ctx: Ptr, text: Ptr, format: number, dataType: number, request: Ptr): Ptr;
   _lyw_op_name(op: Ptr): Ptr;
+  _lyw_op_validate(op: Ptr, dependencies: Ptr): number;
   _lyw_op_print(op: Ptr, part: number, format: number, options: number): Ptr;
   _lyw_op_free(op: Ptr): void;
   _lyw_edit(target: Ptr, edit: Ptr, defaultOperation: number, errorOption: number): Ptr;
@@ -833,6 +840,13 @@ class Operation extends Handle implements OperationTree {
   printEnvelope(): string {
     const text = this.b.M._lyw_op_print(this.ptr, 1, LYD_XML, 0);
     return this.b.takeOrThrow(this.context.ptr, text, 'cannot print the envelope');
+  }
+
+  validate(opts: { dependencies?: DataTree } = {}): void {
+    if (this.kind !== 'rpc' && this.kind !== 'netconf-rpc') throw new TypeError(`only an RPC's input is validated, not a ${this.kind}`);
+    const rc = this.b.M._lyw_op_validate(this.ptr, opts.dependencies ? treePtr(opts.dependencies) : 0);
+    const items = this.b.errors(this.context.ptr);
+    if (rc) throw new YangError(items, 'validation failed');
   }
 }
 

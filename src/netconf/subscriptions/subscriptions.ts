@@ -161,10 +161,13 @@ export class SubscriptionManager {
   }
 
   register(dispatcher: RpcDispatcher): void {
-    dispatcher.register(SN_NS, 'establish-subscription', (ctx) => this.establish(ctx.operation, ctx.session));
-    dispatcher.register(SN_NS, 'modify-subscription', (ctx) => this.modify(ctx.operation, ctx.session));
-    dispatcher.register(SN_NS, 'delete-subscription', (ctx) => this.remove(ctx.operation, ctx.session, false));
-    dispatcher.register(SN_NS, 'kill-subscription', (ctx) => this.remove(ctx.operation, ctx.session, true));
+    // RFC 8639 §2.4.6: its error identities (app-tags) come before the schema's verdict, so these
+    // operations call assertOperationInput themselves, after them.
+    const own = { judgesInput: true };
+    dispatcher.register(SN_NS, 'establish-subscription', (ctx) => this.establish(ctx.operation, ctx.session), own);
+    dispatcher.register(SN_NS, 'modify-subscription', (ctx) => this.modify(ctx.operation, ctx.session), own);
+    dispatcher.register(SN_NS, 'delete-subscription', (ctx) => this.remove(ctx.operation, ctx.session, false), own);
+    dispatcher.register(SN_NS, 'kill-subscription', (ctx) => this.remove(ctx.operation, ctx.session, true), own);
   }
 
   /** The session ended: its subscriptions end with it (RFC 8639 §2.4: dynamic subscriptions live in their session). */

@@ -1,0 +1,17 @@
+// The data plane's worker thread (data-plane.ts starts it): a DataPlaneHost on the parent port.
+//
+// Logs: the thread builds its own pino logger with the agent's level and base bindings and
+// writes each line with one write(2) to fd 1 itself (sync), so log lines keep the agent's format
+// and never wait for, or pass through, the main thread's event loop. A line shorter than
+// PIPE_BUF (4 KiB) is written whole even when the main thread writes to the same pipe. Each line
+// also names the thread (threadId), so a log shows where the BGP and BMP work ran.
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import type { WorkerData } from './data-plane.js';
+import { DataPlaneHost } from './host.js';
+
+const data = workerData as WorkerData;
+const logger = pino({ level: data.level, base: { ...data.base, threadId } }, pino.destination({ fd: 1, sync: true }));
+if (parentPort === null) throw new Error('worker.ts runs only as the data plane worker thread (src/dataplane/data-plane.ts)');
+// An uncaught exception ends the thread; the Worker's 'error' event brings it to the agent, which logs it.
+await DataPlaneHost.serve(parentPort, { logger, sysName: data.sysName, sysDescr: data.sysDescr });
