@@ -19,7 +19,7 @@ import type { AddressFamily, Ipv4Prefix, PathAttribute, Prefix, UpdateMessage, V
 import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
 import { decodePathAttributes, encodeAttribute, encodePathAttributes } from './codec/attributes.js';
 import { toFourOctetAttributes, toTwoOctetAttributes } from './codec/as4.js';
-import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, writePrefix } from './codec/nlri.js';
+import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, nlriLength, prefixAddress, readIpv4Prefix, writePrefix } from './codec/nlri.js';
 import { encodeEndOfRib, encodeIpv4Announcement, encodeUpdateFromParts } from './codec/serializer.js';
 import { ABSENT, Ipv4RouteTable } from './ipv4-route-table.js';
 import { Ipv6RouteTable } from './ipv6-route-table.js';
@@ -122,6 +122,8 @@ function* sortBySet(table: SlotSnapshot, ids: number, pauses: boolean): Generato
   }
   return { starts, order };
 }
+
+type Delta = { added: number; replaced: number; duplicateAdvertisements: number };
 
 const NO_CHANGE: AdjRibInDelta = Object.freeze({ added: 0, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });
 /** RD, length, significant address octets, one char per octet. */
@@ -277,7 +279,9 @@ export class AdjRibIn {
     for (const prefix of update.withdrawnRoutes) this.withdraw(prefix, delta);
 
     const mpFamily = mpReach ? familyOf(mpReach.afi, mpReach.safi) : undefined;
-    const announced = update.nlri.length + (mpFamily && mpReach ? mpReach.nlri.length : 0);
+    const ipv4Count = nlriLength(update);
+    const mpCount = mpFamily && mpReach ? nlriLength(mpReach) : 0;
+    const announced = ipv4Count + mpCount;
     if (verdict.action === 'treat-as-withdraw') {
       if (announced > 0) {
         this.counters.updatesTreatAsWithdraw++;
@@ -294,16 +298,16 @@ export class AdjRibIn {
               this.options.fourOctetAs,
             );
       // The RFC 7854 §4.8 loop counters count UPDATEs: once, from the first set the UPDATE made.
-      if (update.nlri.length > 0) {
+      if (ipv4Count > 0) {
         const id = this.pool.intern('ipv4-unicast', attributes, EMPTY);
         this.countLoops(id);
-        for (const prefix of update.nlri) this.announce(prefix, id, delta);
+        this.announceAll(update, 'ipv4-unicast', id, delta);
         this.pool.release(id);
       }
-      if (mpFamily && mpReach && mpReach.nlri.length > 0) {
+      if (mpFamily && mpReach && mpCount > 0) {
         const id = this.pool.intern(mpFamily, attributes, mpReach.nextHop);
-        if (update.nlri.length === 0) this.countLoops(id);
-        for (const prefix of mpReach.nlri) this.announce(prefix, id, delta);
+        if (ipv4Count === 0) this.countLoops(id);
+        this.announceAll(mpReach, mpFamily, id, delta);
         this.pool.release(id);
       }
     }
@@ -323,8 +327,28 @@ export class AdjRibIn {
     return family === 'vpnv4-unicast' ? this.vpnv4 : this.vpnv6;
   }
 
+  /**
+   * Point every prefix `field` announces at set `id`. An IPv4 NLRI field still in octets
+   * (nlriOctets, checked by the decoder) goes into the route table straight from them: no
+   * object per prefix.
+   */
+  private announceAll(field: { readonly nlri: readonly Prefix[]; readonly nlriOctets?: Buffer }, family: AddressFamily, id: number, delta: Delta): void {
+    const octets = field.nlriOctets;
+    if (!octets || family !== 'ipv4-unicast') {
+      for (const prefix of field.nlri) this.announce(prefix, id, delta);
+      return;
+    }
+    for (let at = 0; at < octets.length; ) {
+      const length = octets[at]!;
+      at = readIpv4Prefix(octets, at);
+      const previous = this.ipv4.set(length, prefixAddress, id);
+      if (previous === id) this.duplicate(delta);
+      else this.replacedBy(previous, id, delta);
+    }
+  }
+
   /** Point the prefix at set `id`, taking a reference for it and giving back the one it replaces. */
-  private announce(prefix: Prefix, id: number, delta: { added: number; replaced: number; duplicateAdvertisements: number }): void {
+  private announce(prefix: Prefix, id: number, delta: Delta): void {
     let previous: number;
     switch (prefix.family) {
       case 'ipv4-unicast':
@@ -344,6 +368,11 @@ export class AdjRibIn {
         table.set(key, { id, labels: prefix.labels });
       }
     }
+    this.replacedBy(previous, id, delta);
+  }
+
+  /** A prefix that pointed at `previous` (ABSENT: new) now points at `id`: a reference taken, the old one given back. */
+  private replacedBy(previous: number, id: number, delta: Delta): void {
     this.pool.retain(id);
     if (previous === ABSENT) delta.added++;
     else {

@@ -27,6 +27,7 @@ import {
   encodeRouteRefresh,
   ErrorCode,
   familyOf,
+  nlriLength,
   MessageType,
   type OpenMessage,
   OpenMessageSubcode,
@@ -173,13 +174,13 @@ function countMessage(counters: MessageCounters, type: number): void {
 
 export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
   const families = new Set<AddressFamily>();
-  let announced = update.nlri.length;
+  let announced = nlriLength(update);
   let withdrawn = update.withdrawnRoutes.length;
   if (announced + withdrawn > 0) families.add('ipv4-unicast');
   for (const attribute of update.attributes) {
     if (attribute.kind === 'mp-reach-nlri' || attribute.kind === 'mp-unreach-nlri') {
       const family = familyOf(attribute.afi, attribute.safi);
-      const count = attribute.kind === 'mp-reach-nlri' ? attribute.nlri.length : attribute.withdrawn.length;
+      const count = attribute.kind === 'mp-reach-nlri' ? nlriLength(attribute) : attribute.withdrawn.length;
       if (family && count > 0) families.add(family);
       if (attribute.kind === 'mp-reach-nlri') announced += count;
       else withdrawn += count;

@@ -47,8 +47,19 @@ export interface NmdaShaping {
   readonly maxDepth?: number;
   /** Keep the origin annotations in the reply. */
   readonly withOrigin: boolean;
+  /** origin-filter: the origins (ietf-origin identity names) a configuration node must have to be returned. */
+  readonly originFilter?: readonly string[];
   /** Config nodes the engine could not apply as written, removed before anything else sees the tree. */
   readonly notApplied: readonly string[];
+}
+
+/**
+ * get-data's shaping as requested: the not-applied list is read when the request takes its
+ * snapshot of running (run()), not when it was queued, so a reply during a commit's reconcile
+ * pairs running and that list of one and the same state.
+ */
+export interface NmdaRequest extends Omit<NmdaShaping, 'notApplied'> {
+  readonly notApplied: () => readonly string[];
 }
 
 export interface EvaluationRequest {
@@ -63,7 +74,7 @@ export interface EvaluationRequest {
    */
   readonly access: ReadAccess | null;
   /** Present for <get-data>. */
-  readonly nmda?: NmdaShaping;
+  readonly nmda?: NmdaRequest;
 }
 
 /** main → worker */
@@ -301,7 +312,7 @@ export class EvaluationPool {
     const knownRules = access !== null && slot.nacmGeneration === access.generation;
     const message: EvaluationThreadMessage = {
       type: 'evaluate', id, source: request.source, state: request.state, mode: request.mode,
-      filter: request.filter ?? null, nmda: request.nmda ?? null,
+      filter: request.filter ?? null, nmda: request.nmda === undefined ? null : { ...request.nmda, notApplied: request.nmda.notApplied() },
       access: access === null ? null : knownRules ? { generation: access.generation, user: access.user, externalGroups: access.externalGroups } : access,
       ...update,
     };

@@ -16,7 +16,7 @@ import { loadYangModel } from '../yang/model.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
-import { annotateRunningOrigins, listKeysOf, schemaChain, shapePrinted } from './nmda-shape.js';
+import { annotateRunningOrigins, filterConfigOrigins, listKeysOf, shapePrinted } from './nmda-shape.js';
 
 const port = parentPort;
 if (port === null) throw new Error('evaluation-thread runs only as a worker thread');
@@ -86,7 +86,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   const owned: DataTree[] = [];
   const { nmda } = message;
   // get-data: the printed reply cut to max-depth, its origin annotations kept only on request.
-  const shaped = (xml: string, selected?: ReadonlySet<string>) => nmda === null ? xml
+  const shaped = (xml: string, selected?: readonly string[]) => nmda === null ? xml
     : shapePrinted(xml, { ...(nmda.maxDepth !== undefined ? { maxDepth: nmda.maxDepth } : {}), ...(selected ? { selected } : {}), withOrigin: nmda.withOrigin, listKeys });
   try {
     let tree = base;
@@ -94,6 +94,11 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     if (nmda?.configFilter === false) {
       if (message.state.length === 0) return { type: 'reply', id: message.id, ok: true, xml: '' };
       tree = model.context.emptyTree();
+      owned.push(tree);
+    } else if (nmda?.originFilter !== undefined) {
+      // origin-filter: the annotated running's configuration nodes of those origins, before the state (never filtered) is merged.
+      const kept = filterConfigOrigins(base.print({ format: 'xml', tagImplicitDefaults: true, shrink: true }), new Set(nmda.originFilter), listKeys);
+      tree = model.context.parseData(kept, { format: 'xml', validate: false, strict: true });
       owned.push(tree);
     }
     if (message.state.length > 0 || (nmda !== null && nmda.notApplied.length > 0)) {
@@ -138,8 +143,8 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     owned.push(selected);
     const xml = selected.print({ format: 'xml', withDefaults: message.mode });
     // max-depth counts from each node the filter selected.
-    const chains = nmda?.maxDepth !== undefined ? new Set(tree.paths(filter.xpath, namespaces).map(schemaChain)) : undefined;
-    return { type: 'reply', id: message.id, ok: true, xml: shaped(xml, chains) };
+    const paths = nmda?.maxDepth !== undefined ? tree.paths(filter.xpath, namespaces) : undefined;
+    return { type: 'reply', id: message.id, ok: true, xml: shaped(xml, paths) };
   } catch (err) {
     return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: (err as Error).message };
   } finally {

@@ -19,7 +19,7 @@
  */
 import type { BaseOperationsBackend } from './base-operations.js';
 import { guarded, subtreeXPath } from './base-operations.js';
-import type { EvaluationFilter, NmdaShaping } from './evaluation-pool.js';
+import type { EvaluationFilter, NmdaRequest } from './evaluation-pool.js';
 import { childSlice, configContent, invalid, withDefaultsOf } from './operation-args.js';
 import { toRpcErrors } from './datastore-errors.js';
 import { RpcError } from './rpc-error.js';
@@ -28,6 +28,7 @@ import { DatastoreError } from '../datastore/errors.js';
 import type { DefaultOperation } from '../datastore/datastores.js';
 import { NMDA_DATASTORES, type NmdaDatastore } from './yang-library.js';
 import { annotateStateOrigins } from './nmda-shape.js';
+import type { YangContext } from 'libyang-wasm';
 
 export const NMDA_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-nmda';
 
@@ -53,6 +54,33 @@ function datastoreOf(op: ParsedOperation, input: OperationInput, allowed: readon
   return name;
 }
 
+/** ietf-origin's identities (RFC 8342 §7) and the bases each is derived from, read from the module as loaded. */
+function originIdentities(context: YangContext): ReadonlyMap<string, readonly string[]> {
+  const identities = new Map<string, string[]>();
+  for (const m of context.moduleText('ietf-origin', null, 'yin').matchAll(/<identity name="([\w.-]+)"(?:\/>|>([\s\S]*?)<\/identity>)/g)) {
+    identities.set(m[1]!, [...(m[2] ?? '').matchAll(/<base name="(?:[\w.-]+:)?([\w.-]+)"\/>/g)].map((b) => b[1]!));
+  }
+  return identities;
+}
+
+/**
+ * origin-filter / negated-origin-filter (RFC 8526 §3.1.1) as the set of origins a configuration
+ * node may have to be returned: those derived from or equal to one of the values, or for the
+ * negated filter those derived from and equal to none. undefined: neither parameter. The schema
+ * judged the values (identities derived from or:origin), the choice (one of the two) and the when
+ * (operational only).
+ */
+function originFilterOf(input: OperationInput, identities: ReadonlyMap<string, readonly string[]>): readonly string[] | undefined {
+  const negated = input['negated-origin-filter'] !== undefined;
+  const given = (negated ? input['negated-origin-filter'] : input['origin-filter']) as readonly string[] | undefined;
+  if (given === undefined) return undefined;
+  // RFC 7951 §6.8: an identity with its module's name, ietf-origin:learned.
+  const values = given.map((v) => v.replace(/^ietf-origin:/, ''));
+  const derivedOrSelf = (identity: string, from: string): boolean =>
+    identity === from || (identities.get(identity) ?? []).some((base) => derivedOrSelf(base, from));
+  return [...identities.keys()].filter((identity) => values.some((v) => derivedOrSelf(identity, v)) !== negated);
+}
+
 /** The filter of <get-data>: subtree-filter or xpath-filter (RFC 8526 §3.1.1), as the xpath base-operations.ts evaluates. */
 async function getDataFilter(backend: BaseOperationsBackend, op: ParsedOperation, input: OperationInput): Promise<EvaluationFilter> {
   // One of them at most: they are cases of one choice (rpc-schema.ts).
@@ -67,6 +95,7 @@ async function getDataFilter(backend: BaseOperationsBackend, op: ParsedOperation
 }
 
 export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-data', RpcHandler> {
+  const identities = originIdentities(backend.context);
   return {
     'get-data': async ({ operation, input, session }) => {
       const datastore = datastoreOf(operation, input, NMDA_DATASTORES);
@@ -74,12 +103,7 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       // The module's when (with-origin and the origin filters only for operational) is the schema's:
       // RFC 8526 §3.1.1 invalid-value.
       const withOrigin = input['with-origin'] !== undefined;
-      for (const name of ['origin-filter', 'negated-origin-filter']) {
-        if (input[name] !== undefined) {
-          throw new RpcError({ type: 'protocol', tag: 'operation-not-supported', message: `bmpd does not implement ${name}; use with-origin and read the annotations`,
-            info: { badElement: name } });
-        }
-      }
+      const originFilter = originFilterOf(input, identities);
       const mode = withDefaultsOf(input['with-defaults']);
       const configFilter = input['config-filter'] as boolean | undefined;
       const depth = input['max-depth'] as number | 'unbounded';
@@ -91,13 +115,16 @@ export function nmdaHandlers(backend: NmdaBackend): Record<'get-data' | 'edit-da
       const state = operational && configFilter !== true
         ? (await Promise.all(backend.state.map((provider) => provider()))).filter((xml) => xml.trim() !== '').map((xml) => withOrigin ? annotateStateOrigins(xml) : xml)
         : [];
-      const nmda: NmdaShaping = {
+      const nmda: NmdaRequest = {
         ...(configFilter !== undefined ? { configFilter } : {}),
         ...(maxDepth !== undefined ? { maxDepth } : {}),
         withOrigin,
-        notApplied: operational && configFilter !== false ? backend.notApplied?.() ?? [] : [],
+        ...(originFilter !== undefined ? { originFilter } : {}),
+        // Read with the snapshot of running the reply is computed from (NmdaRequest).
+        notApplied: () => operational && configFilter !== false ? backend.notApplied?.() ?? [] : [],
       };
-      const source = operational && withOrigin ? 'operational' : operational || datastore === 'intended' ? 'running' : datastore;
+      // The origin filter reads running's annotations (filterConfigOrigins): the annotated copy.
+      const source = operational && (withOrigin || originFilter !== undefined) ? 'operational' : operational || datastore === 'intended' ? 'running' : datastore;
       const access = backend.readAccess?.(session) ?? null;
       if (backend.evaluation === undefined) throw new RpcError({ type: 'application', tag: 'operation-failed', message: 'get-data needs the evaluation workers' });
       return reply(await backend.evaluation.evaluate({ source, state, filter, mode, access, nmda }));

@@ -2,9 +2,9 @@
 // datastores and their operations, confirmed commit, monitoring, YANG
 // library and notifications, around one libyang schema context.
 import type { Logger } from 'pino';
-import type { DataTree, DiffChange, ModuleInfo } from 'libyang-wasm';
+import type { DataTree, DiffChange } from 'libyang-wasm';
 import { Datastores, SYSTEM_SESSION, type ApplyHook, type RunningChange } from '../datastore/datastores.js';
-import type { YangModel } from '../yang/model.js';
+import type { ServedModuleInfo, YangModel } from '../yang/model.js';
 import { readWithState, registerBaseOperations, type StateProvider } from './base-operations.js';
 import { DEFAULT_CAPABILITIES, type AdvertisedModule } from './capabilities.js';
 import { AccessControl, schemaAccessOptions } from './access-control.js';
@@ -77,13 +77,14 @@ function advertised(model: YangModel): AdvertisedModule[] {
       name: m.name, namespace: m.namespace, yangVersion: yang11 ? '1.1' : '1',
       ...(m.revision ? { revision: m.revision } : {}),
       ...(m.features.length > 0 ? { features: m.features } : {}),
+      ...(m.deviations.length > 0 ? { deviations: m.deviations } : {}),
     };
   });
 }
 
 export async function startNetconfService(opts: NetconfServiceOptions): Promise<NetconfService> {
   const { model, logger } = opts;
-  const modules: readonly ModuleInfo[] = model.modules;
+  const modules: readonly ServedModuleInfo[] = model.modules;
   const schema = schemaAccessOptions(model);
   const { namespaceOf, moduleOf } = schema;
   let server: NetconfServer | undefined;

@@ -39,6 +39,10 @@ export const SERVED_MODULES: readonly ServedModule[] = [
   // ietf-network-instance, ietf-interfaces, ...) are loaded as imports, not implemented.
   { name: 'ietf-subscribed-notifications', revision: '2019-09-09', features: ['encode-xml', 'replay', 'subtree', 'xpath'] },
   { name: 'ietf-yang-push', revision: '2019-09-09', features: ['on-change'] },
+  // What bmpd does not implement of the modules above: /interfaces and /network-instances (only
+  // implemented because RFC 8639's leafrefs point there) and the configured /filters and
+  // /subscriptions. Valid only with the features enabled above (no interface-designation).
+  { name: 'bmpd-deviations', revision: null, features: [] },
   { name: 'bmpd', revision: null, features: [] },
 ];
 
@@ -52,10 +56,39 @@ export function yangDirectory(): string {
   throw new Error('bmpd: cannot find the yang/ folder next to package.json');
 }
 
+/** A module of the context with the implemented modules that deviate it. */
+export interface ServedModuleInfo extends ModuleInfo {
+  /** Names of the modules whose deviation statements target this one (RFC 8525 module/deviation, RFC 6020 §5.6.4 deviations=). */
+  readonly deviations: readonly string[];
+}
+
 export interface YangModel {
   readonly context: YangContext;
   /** Every module in the context (implemented and imported-only), for monitoring and capabilities. */
-  readonly modules: readonly ModuleInfo[];
+  readonly modules: readonly ServedModuleInfo[];
+}
+
+/**
+ * Deviated module → the modules deviating it, read from each implemented module's YIN: a
+ * `<deviation target-node="/p:node">` names its target by a prefix the module declares as an
+ * xmlns, whose namespace is the deviated module's.
+ */
+function deviationsOf(context: YangContext, modules: readonly ModuleInfo[]): Map<string, string[]> {
+  const byTarget = new Map<string, string[]>();
+  for (const m of modules.filter((x) => x.implemented)) {
+    let yin: string;
+    try { yin = context.moduleText(m.name, m.revision, 'yin'); } catch { continue; /* built-in module: no text, no deviations */ }
+    if (!yin.includes('<deviation ')) continue;
+    const prefixes = new Map([...yin.matchAll(/\sxmlns:([\w.-]+)="([^"]+)"/g)].map((x) => [x[1]!, x[2]!]));
+    for (const [, prefix] of yin.matchAll(/<deviation target-node="\/([\w.-]+):/g)) {
+      const target = modules.find((x) => x.namespace === prefixes.get(prefix!))?.name;
+      if (target === undefined) continue;
+      const by = byTarget.get(target) ?? [];
+      if (!by.includes(m.name)) by.push(m.name);
+      byTarget.set(target, by);
+    }
+  }
+  return byTarget;
 }
 
 /** Builds the schema context; throws the libyang error when a module does not load. */
@@ -64,5 +97,7 @@ export async function loadYangModel(modules: readonly ServedModule[] = SERVED_MO
   const root = yangDirectory();
   const context = libyang.createContext({ searchDirs: [root, join(root, 'ietf')] });
   for (const m of modules) context.loadModule(m.name, m.revision, [...m.features]);
-  return { context, modules: context.modules() };
+  const loaded = context.modules();
+  const deviations = deviationsOf(context, loaded);
+  return { context, modules: loaded.map((m) => ({ ...m, deviations: deviations.get(m.name) ?? [] })) };
 }

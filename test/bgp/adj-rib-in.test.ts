@@ -65,6 +65,22 @@ describe('Adj-RIB-In', () => {
     expect([...tableOf(table.replay()).routes.keys()].sort()).toEqual([...texts].sort());
   });
 
+  it('reads the NLRI field in place with host bits cleared, as the decoded prefixes have them (RFC 4271 §4.3)', () => {
+    const table = rib();
+    // 10.16.0.0/12 and 192.0.2.128/25 sent with trailing host bits set: 10.31.x.x, 192.0.2.255.
+    const bytes = buffers.update({ fourOctetAs: true, nlri: ['10.16.0.0/12', '192.0.2.128/25'], attrs: A });
+    const nlriAt = bytes.length - 8;
+    expect([...bytes.subarray(nlriAt)]).toEqual([12, 10, 16, 25, 192, 0, 2, 128]);
+    bytes[nlriAt + 2] = 0x1f;
+    bytes[nlriAt + 7] = 0xff;
+    const message = decodeUpdate(bytes, OPTIONS);
+    expect(table.apply(message).added).toBe(2);
+    expect(message.nlri.map(prefixToString)).toEqual(['10.16.0.0/12', '192.0.2.128/25']);
+    expect(table.lookup(ipv4Prefix('10.16.0.0/12'))).toBeDefined();
+    expect(table.lookup(ipv4Prefix('192.0.2.128/25'))).toBeDefined();
+    expect([...tableOf(table.replay()).routes.keys()].sort()).toEqual(['10.16.0.0/12', '192.0.2.128/25']);
+  });
+
   it('counts added, replaced, withdrawn, duplicate advertisements and duplicate withdraws', () => {
     const table = rib();
     expect(table.apply(update({ nlri: ['10.0.0.0/24', '10.0.1.0/24'], attrs: A }))).toEqual({ added: 2, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 });

@@ -154,7 +154,7 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     await waitFor('pmbmpd logs a Peer Up for gobgpd', () => collector.records('127.0.0.1').some((r) => r.bmp_msg_type === 'peer_up' && r.peer_ip === GOBGP) || null, 60_000);
   }, 150_000);
 
-  it('get-data of operational with-origin: applied config intended, defaults default, agent state system, the neighbor\'s session learned', async () => {
+  it('get-data of operational with-origin: applied config intended, defaults default, agent state system, what the neighbor sent learned', async () => {
     await waitFor('operational shows the session established', async () =>
       /<session-state[^>]*>established</.test((await rpc(getData('ds:operational', '<xpath-filter xmlns:b="urn:bmpd:yang:bmpd">/b:bgp/b:neighbor/b:state</xpath-filter>'))).reply ?? '') || null, 30_000);
     const reply = (await rpc(getData('ds:operational',
@@ -164,12 +164,16 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     // bmp/buffer-size is not configured: libyang's default, reported as such.
     expect(startTag(reply, 'buffer-size')).toMatch(/or:origin="or:default"/);
     expect(elementAfter(reply, '<buffer-size', 'buffer-size') ?? /<buffer-size[^>]*>(\d+)</.exec(reply)?.[1]).toBe('256');
-    // The neighbor's session as gobgpd told it: learned.
+    // Per node: what gobgpd sent (its OPEN's router-id and capabilities, its UPDATEs' prefixes) is
+    // learned; bmpd's own FSM state and BMP columns in the same container are the agent's.
     const neighborState = reply.slice(reply.indexOf(`<address>${GOBGP}</address>`));
-    expect(startTag(neighborState, 'state')).toMatch(/or:origin="or:learned"/);
+    expect(startTag(neighborState, 'state')).toMatch(/or:origin="or:system"/);
+    expect(startTag(neighborState, 'remote-router-id')).toMatch(/or:origin="or:learned"/);
     expect(elementAfter(neighborState, '<state', 'remote-router-id')).toBe(GOBGP);
-    // bmpd's own columns inside it are the agent's.
-    expect(startTag(neighborState, 'active-servers')).toMatch(/or:origin="or:system"/);
+    expect(startTag(neighborState, 'capabilities')).toMatch(/or:origin="or:learned"/);
+    expect(startTag(neighborState, 'prefixes')).toMatch(/or:origin="or:learned"/);
+    expect(startTag(neighborState, 'session-state')).not.toMatch(/origin=/);
+    expect(startTag(neighborState, 'active-servers')).not.toMatch(/origin=/);
     // The BMP server's session is the agent's own: system.
     const server1 = serverEntry(reply, 1);
     expect(startTag(server1, 'state')).toMatch(/or:origin="or:system"/);
@@ -230,6 +234,41 @@ describe('NMDA with ncclient (raw RPCs)', () => {
     expect(startTag(tagged, 'buffer-size')).toMatch(/:default="true"/);
   }, 60_000);
 
+  it('origin-filter and negated-origin-filter select configuration by origin; state is not filtered', async () => {
+    const OR = 'urn:ietf:params:xml:ns:yang:ietf-origin';
+    const all = '<with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">report-all</with-defaults>';
+    const neighbors = '<xpath-filter xmlns:b="urn:bmpd:yang:bmpd">/b:bgp</xpath-filter>';
+    const read = async (params: string) => (await rpc(getData('ds:operational', `${neighbors}${params}${all}`))).reply!;
+    // Configured: remote-as, the server's address. Defaulted: bmp/buffer-size. State: the session.
+    const intended = await read(`<origin-filter xmlns:or="${OR}">or:intended</origin-filter>`);
+    expect(intended).toContain('<remote-as>65030</remote-as>');
+    expect(intended).toContain(`<address>${COLLECTOR.host}</address>`);
+    expect(intended).not.toMatch(/<buffer-size[\s>]/);
+    expect(intended).toMatch(/<session-state>established</);
+    const defaults = await read(`<origin-filter xmlns:or="${OR}">or:default</origin-filter>`);
+    expect(defaults).toMatch(/<buffer-size>256</);
+    expect(defaults).not.toContain('<remote-as>');
+    expect(defaults).toMatch(/<session-state>established</);
+    // Negated: everything configured that is not intended, i.e. the defaults.
+    const negated = await read(`<negated-origin-filter xmlns:or="${OR}">or:intended</negated-origin-filter>`);
+    expect(negated).toMatch(/<buffer-size>256</);
+    expect(negated).not.toContain('<remote-as>');
+    // or:origin is the base itself, which the type (identityref, base origin) does not take (RFC 7950
+    // §9.10.2: identities derived from the base): invalid-value from the schema.
+    const base = await rpc(getData('ds:operational', `<origin-filter xmlns:or="${OR}">or:origin</origin-filter>`));
+    expect(base.error?.tag).toBe('invalid-value');
+    // Two values are an or; the module name as prefix (libnetconf2's form) is accepted.
+    const both = await read('<origin-filter>ietf-origin:intended</origin-filter><origin-filter>ietf-origin:default</origin-filter>');
+    expect(both).toContain('<remote-as>65030</remote-as>');
+    expect(both).toMatch(/<buffer-size>256</);
+    // Nothing of bmpd's configuration is learned: only state, under the list keys that place it.
+    const learned = await read(`<origin-filter xmlns:or="${OR}">or:learned</origin-filter><with-origin/>`);
+    expect(learned).not.toContain('<remote-as>');
+    expect(learned).not.toMatch(/<buffer-size[\s>]/);
+    expect(learned).toMatch(/<session-state>established</);
+    expect(learned).toMatch(/<remote-router-id [^>]*or:origin="or:learned"/);
+  }, 60_000);
+
   it('answers hostile or malformed parameters with the rpc-error RFC 8526 names', async () => {
     const cases: [string, string][] = [
       [getData('ds:nonexistent'), 'invalid-value'],
@@ -240,6 +279,11 @@ describe('NMDA with ncclient (raw RPCs)', () => {
       [getData('ds:operational', '<config-filter>maybe</config-filter>'), 'invalid-value'],
       [getData('ds:operational', '<frobnicate/>'), 'unknown-element'],
       [getData('ds:operational', '<xpath-filter>/bmpd:bgp[</xpath-filter>'), 'invalid-value'],
+      [getData('ds:running', '<origin-filter xmlns:or="urn:ietf:params:xml:ns:yang:ietf-origin">or:intended</origin-filter>'), 'invalid-value'],
+      [getData('ds:operational', '<origin-filter xmlns:or="urn:ietf:params:xml:ns:yang:ietf-origin">or:nonsense</origin-filter>'), 'invalid-value'],
+      [getData('ds:operational', '<origin-filter xmlns:x="urn:example">x:learned</origin-filter>'), 'invalid-value'],
+      // Two cases of one choice: the schema's unknown-element (rpc-schema.ts).
+      [getData('ds:operational', '<origin-filter>ietf-origin:learned</origin-filter><negated-origin-filter>ietf-origin:system</negated-origin-filter>'), 'unknown-element'],
       [`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:operational</datastore><config>${CONFIG}</config></edit-data>`, 'invalid-value'],
       [`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:intended</datastore><config>${CONFIG}</config></edit-data>`, 'invalid-value'],
       [`<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:candidate</datastore></edit-data>`, 'missing-element'],
@@ -254,6 +298,73 @@ describe('NMDA with ncclient (raw RPCs)', () => {
   }, 120_000);
 });
 
+describe('bmpd-deviations: the modules promise no configuration bmpd ignores (ncclient)', () => {
+  const NC_BASE = 'urn:ietf:params:xml:ns:netconf:base:1.0';
+  const SN = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
+  /** One write to each subtree that RFC 8639's imports made implemented, and the error libyang's schema gives it. */
+  const WRITES: { subtree: string; config: string; tag: string }[] = [
+    { subtree: '/if:interfaces', tag: 'unknown-element',
+      config: '<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>lo</name><enabled>false</enabled></interface></interfaces>' },
+    { subtree: '/ni:network-instances', tag: 'unknown-element',
+      config: '<network-instances xmlns="urn:ietf:params:xml:ns:yang:ietf-network-instance"><network-instance><name>red</name></network-instance></network-instances>' },
+    { subtree: '/sn:subscriptions', tag: 'operation-failed',
+      config: `<subscriptions xmlns="${SN}"><subscription><id>7</id><stream>NETCONF</stream><receivers><receiver><name>r</name></receiver></receivers></subscription></subscriptions>` },
+    { subtree: '/sn:filters', tag: 'operation-failed',
+      config: `<filters xmlns="${SN}"><stream-filter><name>f</name><stream-xpath-filter>/x</stream-xpath-filter></stream-filter></filters>` },
+  ];
+  const getConfig = (source: string) => `<get-config xmlns="${NC_BASE}"><source><${source}/></source></get-config>`;
+  const body = (reply: string) => reply.replace(/message-id="[^"]*"/, '');
+
+  it('refuses edit-config, edit-data and copy-config of /interfaces, /network-instances, /subscriptions and /filters; running and candidate stay as they were', async () => {
+    const running = body((await rpc(getConfig('running'))).reply!);
+    const candidate = body((await rpc(getConfig('candidate'))).reply!);
+    for (const { subtree, config, tag } of WRITES) {
+      const attempts = [
+        `<edit-config xmlns="${NC_BASE}"><target><running/></target><config>${config}</config></edit-config>`,
+        `<edit-data xmlns="${NMDA}" xmlns:ds="${DS}"><datastore>ds:candidate</datastore><config>${config}</config></edit-data>`,
+        `<copy-config xmlns="${NC_BASE}"><target><candidate/></target><source><config>${CONFIG}${config}</config></source></copy-config>`,
+      ];
+      for (const attempt of attempts) {
+        const r = await rpc(attempt);
+        expect(r.reply, `${subtree}: ${attempt}`).toBeUndefined();
+        expect(r.error?.tag, `${subtree}: ${attempt}`).toBe(tag);
+        expect(r.error?.message, subtree).toMatch(tag === 'unknown-element' ? /not found in the "ietf-[\w-]+" module/ : /state node/);
+      }
+    }
+    expect(body((await rpc(getConfig('running'))).reply!)).toBe(running);
+    expect(body((await rpc(getConfig('candidate'))).reply!)).toBe(candidate);
+    // The dynamic subscriptions are still reported there, as state.
+    const streams = (await rpc(getData('ds:operational', `<xpath-filter xmlns:sn="${SN}">/sn:streams</xpath-filter>`))).reply!;
+    expect(streams).toContain('<name>NETCONF</name>');
+  }, 120_000);
+
+  it('the yang-library, the hello and get-schema name the deviation module (RFC 8525, RFC 6020 §5.6.4, RFC 6022)', async () => {
+    const library = (await rpc(getData('ds:operational',
+      '<xpath-filter xmlns:yl="urn:ietf:params:xml:ns:yang:ietf-yang-library">/yl:yang-library/yl:module-set/yl:module</xpath-filter>'))).reply!;
+    const entry = (name: string) => library.replace(/>\s+</g, '><').split('<module>').find((m) => m.startsWith(`<name>${name}</name>`)) ?? '';
+    for (const deviated of ['ietf-interfaces', 'ietf-network-instance', 'ietf-subscribed-notifications']) {
+      expect(entry(deviated), deviated).toContain('<deviation>bmpd-deviations</deviation>');
+    }
+    expect(entry('bmpd')).not.toContain('<deviation>');
+    expect(entry('bmpd-deviations')).toContain('<namespace>urn:bmpd:yang:bmpd-deviations</namespace>');
+    // RFC 7895's modules-state, which ncclient-era clients read: a deviation list entry with the revision.
+    const legacy = (await rpc(getData('ds:operational',
+      '<xpath-filter xmlns:yl="urn:ietf:params:xml:ns:yang:ietf-yang-library">/yl:modules-state/yl:module[yl:name=\'ietf-interfaces\']</xpath-filter>'))).reply!;
+    expect(legacy).toMatch(/<deviation>\s*<name>bmpd-deviations<\/name>\s*<revision>\d{4}-\d{2}-\d{2}<\/revision>\s*<\/deviation>/);
+
+    const hello = await runPython(NC, [agent.port, 'capabilities'], 60_000) as { capabilities: string[] };
+    const capability = (module: string) => hello.capabilities.find((c) => c.includes(`module=${module}&`) || c.endsWith(`module=${module}`)) ?? '';
+    expect(capability('ietf-interfaces')).toMatch(/[?&]deviations=bmpd-deviations(&|$)/);
+    expect(capability('ietf-subscribed-notifications')).toMatch(/[?&]deviations=bmpd-deviations(&|$)/);
+    expect(capability('bmpd-deviations')).toMatch(/^urn:bmpd:yang:bmpd-deviations\?module=bmpd-deviations&revision=\d{4}-\d{2}-\d{2}$/);
+    expect(capability('bmpd')).not.toContain('deviations=');
+
+    const schema = (await rpc('<get-schema xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"><identifier>bmpd-deviations</identifier></get-schema>')).reply!;
+    expect(schema).toContain('module bmpd-deviations');
+    expect(schema).toMatch(/deviation "?\/if:interfaces"?/);
+  }, 60_000);
+});
+
 describe('NMDA with libnetconf2', () => {
   const login = () => ({ port: agent.port, password: ADMIN_PASSWORD });
 
@@ -262,7 +373,7 @@ describe('NMDA with libnetconf2', () => {
     expect(r.code, r.stderr).toBe(0);
     const data = dataOf(r.lines);
     expect(data).toContain(`<address>${GOBGP}</address>`);
-    expect(startTag(data.slice(data.indexOf('<neighbor')), 'state')).toMatch(/origin="or:learned"/);
+    expect(startTag(data.slice(data.indexOf('<neighbor')), 'remote-router-id')).toMatch(/origin="or:learned"/);
     expect(data).toMatch(/<session-state[^>]*>established</);
   }, 60_000);
 
@@ -294,6 +405,17 @@ describe('NMDA with libnetconf2', () => {
     expect(errorsOf(denied.lines)[0]).toMatchObject({ tag: 'invalid-value', type: 'protocol' });
     const origin = await libnetconf2(client, login(), 'get-data', ['ietf-datastores:running', '--with-origin']);
     expect(errorsOf(origin.lines)[0]).toMatchObject({ tag: 'invalid-value' });
+
+    // origin-filter as libnetconf2 sends it (nc_rpc_getdata): configured and defaulted nodes apart, state kept.
+    const byOrigin = (origin: string, negated = false) => libnetconf2(client, login(), 'get-data', ['ietf-datastores:operational', '--filter', '/bmpd:bgp',
+      '--origin-filter', origin, ...(negated ? ['--negated-origin-filter'] : []), '--with-defaults', 'report-all']);
+    const intended = dataOf((await byOrigin('ietf-origin:intended')).lines);
+    expect(intended).toContain('<remote-as>65030</remote-as>');
+    expect(intended).not.toMatch(/<buffer-size[\s>]/);
+    expect(intended).toContain('<session-state>established</session-state>');
+    const notIntended = dataOf((await byOrigin('ietf-origin:intended', true)).lines);
+    expect(notIntended).toMatch(/<buffer-size[^>]*>256</); // the client prints report-all-tagged
+    expect(notIntended).not.toContain('<remote-as>');
   }, 90_000);
 
   it('NACM: a user denied the BMP servers reads operational without them, by filter or not, and may not edit-data (key login)', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SERVED_MODULES } from '../../src/yang/model.js';
 
 const yangDir = fileURLToPath(new URL('../../yang/', import.meta.url));
 const ietfDir = join(yangDir, 'ietf');
@@ -326,5 +327,44 @@ describe('IETF modules in yang/ietf', () => {
     const result = yanglint('-p', ietfDir, ...ietfModules.map((name) => join(ietfDir, name)), bmpdModule);
     expect(unexpectedWarnings(result.stderr)).toEqual([]);
     expect(result.status).toBe(0);
+  });
+});
+
+describe('bmpd-deviations, with the modules and features the server loads', () => {
+  const deviationsModule = join(yangDir, readdirSync(yangDir).find((name) => /^bmpd-deviations@\d{4}-\d{2}-\d{2}\.yang$/.test(name)) ?? 'bmpd-deviations.yang');
+  // The deviations hold only with the features bmpd enables: with RFC 8639's interface-designation
+  // a leafref into the removed /interfaces would remain. yanglint enables every feature unless told.
+  const served = SERVED_MODULES.filter((m) => m.name !== 'bmpd' && m.name !== 'bmpd-deviations');
+  const features = served.flatMap((m) => ['-F', `${m.name}:${m.features.join(',')}`]);
+  const files = [...served.map((m) => join(ietfDir, ietfModules.find((f) => f.startsWith(`${m.name}@`))!)), deviationsModule, bmpdModule];
+
+  it('compiles with bmpd and every served IETF module, without errors or warnings', () => {
+    const result = yanglint('-p', ietfDir, ...features, ...files);
+    expect(unexpectedWarnings(result.stderr)).toEqual([]);
+    expect(result.status).toBe(0);
+  });
+
+  it('compiles alone with every feature enabled, as a client that downloads it with get-schema compiles it', () => {
+    const result = yanglint('-p', ietfDir, deviationsModule);
+    expect(unexpectedWarnings(result.stderr)).toEqual([]);
+    expect(result.status).toBe(0);
+  });
+
+  it('refuses, as configuration, what the deviations take away, and keeps bmpd\'s own configuration valid', () => {
+    const SN = 'urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications';
+    const denied: Array<[string, string, RegExp]> = [
+      ['interfaces', '<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>lo</name></interface></interfaces>', /Node "interfaces" not found/],
+      ['network-instances', '<network-instances xmlns="urn:ietf:params:xml:ns:yang:ietf-network-instance"><network-instance><name>red</name></network-instance></network-instances>', /Node "network-instances" not found/],
+      ['subscriptions', `<subscriptions xmlns="${SN}"><subscription><id>7</id></subscription></subscriptions>`, /Unexpected data state node "subscriptions"/],
+      ['filters', `<filters xmlns="${SN}"><stream-filter><name>f</name></stream-filter></filters>`, /Unexpected data state node "filters"/],
+    ];
+    for (const [name, xml, message] of denied) {
+      const result = yanglint('-p', ietfDir, ...features, '-t', 'config', '-f', 'xml', ...files, scratchFile(`deviated-${name}.xml`, xml));
+      expect(result.status, name).not.toBe(0);
+      expect(result.stderr, name).toMatch(message);
+    }
+    const seed = yanglint('-p', ietfDir, ...features, '-t', 'config', '-f', 'xml', ...files, join(examplesDir, 'seed-config-loopback.xml'));
+    expect(unexpectedWarnings(seed.stderr)).toEqual([]);
+    expect(seed.status).toBe(0);
   });
 });

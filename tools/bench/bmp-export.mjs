@@ -19,19 +19,22 @@
 //            accept -> the End-of-RIB after the last prefix
 //   memory = idle RSS (configured, before the table), peak RSS (VmHWM) after the live phase, per
 //            prefix, and at the end
-// Every figure is min / median / max of --runs runs. The generator's own ceiling (the same table
-// into a BGP sink that only frames it) is measured --runs times per feed and printed first.
+// Every figure is min / median / max of --runs runs, taken round robin (run 1 of every exporter,
+// then run 2, ...). The generator's own ceiling (the same table into a BGP sink that only frames
+// it) is measured once per round, so each round's rates stand beside the ceiling of that moment.
 // --cross-check: one extra run per exporter in the first feed (excluded from the figures) whose BMP
 // streams are also copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops.
 //
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 1000000] [--per-update 50] [--attr-sets 4000]
 //        [--runs 5] [--only agent,agent-replay,gobgpd,frr,child] [--cross-check] [--cpu-prof]
 // Lists (comma-separated) of --prefixes, --per-update and --attr-sets run every combination; the
-// README's sweep: --prefixes 200000 --per-update 1,5,50 --attr-sets 4000,300000.
+// README's sweep: --prefixes 100000 --per-update 1,5,50 --attr-sets 4000,300000 (gobgpd's dump of
+// 8k-10k prefixes/s makes its runs the long ones: on a shared 2-core machine, split it by
+// --per-update to keep each hold of the bench lock short).
 // --cpu-prof runs the bmpd process (agent or child) of the last run under `node --cpu-prof` and
 // prints its top self-time functions for each phase.
 import { spawn } from 'node:child_process';
-import { createReadStream, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +44,8 @@ import { parseArgs } from 'node:util';
 
 import { BgpSink, CheckingCollector, expectedAttributes } from './collector.mjs';
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid as killAfter, processCpuMs, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid as killAfter, processCpuMs, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { spread, spreadText } from './stats.mjs';
 import { tableShape } from '../bgp-loadgen/table.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -179,23 +183,11 @@ function agentConfig(address, collectorPort) {
 function benchAgent(routeRefresh) {
   return async (feed, shape, collectorPort, { cpuProfile, tee }) => {
     const name = routeRefresh ? 'agent' : 'agent-replay';
-    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bench-agent-'));
-    // The agent's log goes to a file: reading a pipe here would cost the collector's CPU.
-    const logPath = path.join(stateDir, 'agent.log');
-    const logFd = openSync(logPath, 'w');
-    const profDir = cpuProfile ? path.join(stateDir, 'profile') : null;
-    const agent = spawn(process.execPath, [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), path.join(root, 'dist/src/main.js'),
-      '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'], { stdio: ['ignore', logFd, 'inherit'] });
-    closeSync(logFd);
+    const { agent, port, stateDir, profileDir: profDir } = await startBenchAgent(root, { dirPrefix: 'bench-agent-', cpuProfile });
     let loadgen = null;
     try {
       const result = await measure(feed, shape, collectorPort, {
         start: async (live) => {
-          const port = await until('agent ready', () => {
-            if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
-            const ready = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('"msg":"bmpd ready"'));
-            return ready ? JSON.parse(ready).port : undefined;
-          }, 30_000);
           const client = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
           try {
             await client.editConfig('candidate', agentConfig(ADDR[name], collectorPort));
@@ -218,11 +210,10 @@ function benchAgent(routeRefresh) {
       await killPid(agent.pid);
       return { exporter: name, ...result, profile: profDir ? { dir: profDir, cpuMs: agentCpuMs } : null, cleanup: () => rmSync(stateDir, { recursive: true, force: true }) };
     } catch (err) {
-      rmSync(stateDir, { recursive: true, force: true });
-      throw err;
-    } finally {
       await killPid(loadgen?.pid);
       await killPid(agent.pid);
+      rmSync(stateDir, { recursive: true, force: true });
+      throw err;
     }
   };
 }
@@ -427,12 +418,7 @@ for (const prefixes of list(args.prefixes)) {
 }
 const feedName = (f) => `${f.prefixes} /24s, ${f.perUpdate} per UPDATE, ${f.attrSets} attribute sets`;
 
-const spread = (xs) => {
-  const sorted = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!sorted.length) return null;
-  return { min: sorted[0], median: sorted[Math.floor((sorted.length - 1) / 2)], max: sorted[sorted.length - 1], n: sorted.length };
-};
-const rateText = (s) => (s ? `${k(s.median)} (${k(s.min)}–${k(s.max)})` : '—');
+const rateText = (s) => spreadText(s, 0, k);
 const k = (rate) => (rate >= 1e6 ? `${(rate / 1e6).toFixed(2)}M` : `${(rate / 1e3).toFixed(rate >= 1e5 ? 0 : 1)}k`);
 const mib = (b) => (b / 1048576).toFixed(0);
 
@@ -443,18 +429,19 @@ for (const feed of feeds) {
   const shape = tableShape({ ...feed, localAs: GENERATOR_AS });
   console.log(`\n== feed: ${feedName(feed)}`);
   const ceiling = [];
-  for (let i = 0; i < runs; i++) ceiling.push(feed.prefixes / (await generatorCeiling(feed)).seconds);
-  const ceilingSpread = spread(ceiling);
-  console.log(`  generator ceiling (into a framing-only BGP sink): ${rateText(ceilingSpread)} prefixes/s, ${feed.perUpdate} prefixes per UPDATE`);
-  const feedReport = { feed, ceiling: ceilingSpread, exporters: [] };
-  for (const name of exporters) {
-    const results = [];
-    const failures = [];
-    let crossCheck = null;
-    // The cross-check is one extra run per exporter, in the first feed.
-    const crossCheckHere = args['cross-check'] && feed === feeds[0];
-    const total = runs + (crossCheckHere ? 1 : 0);
-    for (let i = 0; i < total; i++) {
+  // The cross-check is one extra run per exporter, in the first feed.
+  const crossCheckHere = args['cross-check'] && feed === feeds[0];
+  const total = runs + (crossCheckHere ? 1 : 0);
+  const byExporter = new Map(exporters.map((name) => [name, { results: [], failures: [], crossCheck: null }]));
+  // Round robin: run 1 of every exporter, then run 2, ...: a shared machine's load drifts over
+  // minutes, and this way each exporter meets the same drift instead of one getting a quiet spell.
+  for (let i = 0; i < total; i++) {
+    if (!(crossCheckHere && i === 0)) {
+      ceiling.push(feed.prefixes / (await generatorCeiling(feed)).seconds);
+      console.log(`  round ${ceiling.length}: generator ceiling (into a framing-only BGP sink) ${k(ceiling.at(-1))}/s, ${feed.perUpdate} prefixes per UPDATE`);
+    }
+    for (const name of exporters) {
+      const { results, failures } = byExporter.get(name);
       const crossChecking = crossCheckHere && i === 0;
       PORT++;
       const collectorPort = PORT + 500;
@@ -476,7 +463,8 @@ for (const feed of feeds) {
         if (crossChecking) {
           const verdicts = {};
           for (const phase of ['live', 'dump']) verdicts[phase] = await pmbmpdVerdict(pm.file(TEE[phase]), shape, name === 'frr' ? EXPORTER_AS : undefined);
-          crossCheck = { ours: { live: r.live, dump: r.dump }, pmbmpd: verdicts };
+          const crossCheck = { ours: { live: r.live, dump: r.dump }, pmbmpd: verdicts };
+          byExporter.get(name).crossCheck = crossCheck;
           for (const phase of ['live', 'dump']) {
             const v = verdicts[phase];
             const ok = v.unique === feed.prefixes && v.withdrawn === 0 && v.wrong === 0;
@@ -501,6 +489,11 @@ for (const feed of feeds) {
         if (pmDir) rmSync(pmDir, { recursive: true, force: true });
       }
     }
+  }
+  const ceilingSpread = spread(ceiling);
+  console.log(`  generator ceiling over the rounds: ${rateText(ceilingSpread)} prefixes/s`);
+  const feedReport = { feed, ceiling: ceilingSpread, ceilingSamples: ceiling, exporters: [] };
+  for (const [name, { results, failures, crossCheck }] of byExporter) {
     const entry = {
       exporter: name,
       runs: results.length,
@@ -515,6 +508,9 @@ for (const feed of feeds) {
       idleRss: spread(results.map((r) => r.idleRss)),
       bytesPerPrefix: spread(results.map((r) => r.bytesPerPrefix)),
       peakRss: spread(results.map((r) => r.peakRss)),
+      // Every run's figures, so runs split over invocations (a shared lock's time) can be pooled.
+      samples: results.map((r) => ({ ingest: r.ingestRate, live: r.liveRate, dump: r.dumpRate, dumpEndOfRib: r.dumpEorRate, idleRss: r.idleRss,
+        bytesPerPrefix: r.bytesPerPrefix, peakRss: r.peakRss, livePrefixesPerMessage: r.live.prefixesPerMessage, dumpPrefixesPerMessage: r.dump.prefixesPerMessage })),
     };
     feedReport.exporters.push(entry);
   }
@@ -524,8 +520,8 @@ for (const feed of feeds) {
 // ------------------------------------------------------------------ the table
 
 const pad = (s, w) => String(s).padStart(w);
-const mibText = (s) => (s ? `${mib(s.median)} (${mib(s.min)}–${mib(s.max)})` : '—');
-const numText = (s, digits = 0) => (s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '—');
+const mibText = (s) => spreadText(s, 0, mib);
+const numText = (s, digits = 0) => spreadText(s, digits);
 console.log('\nmedian (min–max) of the runs that passed every check; prefixes/s; RM = Route Monitoring messages with prefixes');
 for (const { feed, ceiling, exporters: rows } of report) {
   console.log(`\n${feedName(feed)}; generator ceiling ${rateText(ceiling)}/s`);

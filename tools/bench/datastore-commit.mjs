@@ -3,20 +3,24 @@
 // neighbors takes single-neighbor edit-config (candidate) + commit transactions; prints the
 // per-transaction cost at each N. Goal: a cost that does not grow with N. In-process, no
 // NETCONF and no engine (the apply hook does nothing), so this is the datastore's own share.
-// Needs `npx tsc -b` first.   node tools/bench/datastore-commit.mjs [--sizes 1,1000,10000] [--commits 200]
+// --runs times over all sizes in this process, each run on fresh datastores; each figure is the
+// median (min–max) over the runs of one run's median.
+// Needs `npx tsc -b` first.   node tools/bench/datastore-commit.mjs [--sizes 1,1000,10000] [--commits 200] [--runs 5]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { config, median, neighbor, neighborsConfig } from './neighbor-workload.mjs';
+import { config, neighbor, neighborsConfig } from './neighbor-workload.mjs';
+import { median, spread, spreadText } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { loadYangModel } = await import(path.join(root, 'dist/src/yang/model.js'));
 const { Datastores } = await import(path.join(root, 'dist/src/datastore/datastores.js'));
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,1000,10000' }, commits: { type: 'string', default: '200' } }, strict: false });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1,1000,10000' }, commits: { type: 'string', default: '200' }, runs: { type: 'string', default: '5' } }, strict: false });
 const sizes = values.sizes.split(',').map(Number);
 const commits = Number(values.commits);
+const runs = Math.max(1, Number(values.runs));
 
 const model = await loadYangModel();
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];
@@ -31,7 +35,8 @@ const rows = [];
   }
   ds.close();
 }
-for (const n of sizes) {
+/** One run at n neighbors: the medians (and p95) of `commits` one-neighbor transactions, in ms. */
+async function measure(n) {
   const ds = await Datastores.open({ context: model.context, stateDir: null });
   await ds.editConfig('candidate', neighborsConfig(n), {}, 1);
   await ds.commit(1);
@@ -48,10 +53,16 @@ for (const n of sizes) {
   }
   ds.close();
   const total = edit.map((e, i) => e + commit[i]);
-  rows.push({ n, edit: median(edit), commit: median(commit), total: median(total), p95: p95(total) });
+  return { edit: median(edit), commit: median(commit), total: median(total), p95: p95(total) };
 }
-console.log(`datastore: ${commits} single-neighbor edit-config (candidate) + commit transactions at each size`);
-console.log('neighbors   edit ms   commit ms   transaction ms (median)   p95 ms   vs smallest');
+const perSize = new Map(sizes.map((n) => [n, []]));
+for (let run = 0; run < runs; run++) for (const n of sizes) perSize.get(n).push(await measure(n));
+for (const n of sizes) {
+  const of = (field) => spread(perSize.get(n).map((r) => r[field]));
+  rows.push({ n, edit: of('edit'), commit: of('commit'), total: of('total'), p95: of('p95') });
+}
+console.log(`datastore: ${commits} single-neighbor edit-config (candidate) + commit transactions at each size; ${runs} runs, median (min–max) of each run's median`);
+console.log('neighbors   edit ms             commit ms           transaction ms      p95 ms              median vs smallest');
 for (const r of rows) {
-  console.log(`${String(r.n).padStart(9)}   ${r.edit.toFixed(2).padStart(7)}   ${r.commit.toFixed(2).padStart(9)}   ${r.total.toFixed(2).padStart(23)}   ${r.p95.toFixed(2).padStart(6)}   ${(r.total / rows[0].total).toFixed(1).padStart(6)}×`);
+  console.log(`${String(r.n).padStart(9)}   ${[r.edit, r.commit, r.total, r.p95].map((sp) => spreadText(sp).padEnd(18)).join('  ')}  ${(r.total.median / rows[0].total.median).toFixed(1).padStart(6)}×`);
 }

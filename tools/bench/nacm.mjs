@@ -9,14 +9,13 @@
 // The agent is the real process (dist/src/main.js), the client bench's own ssh2 client. Server CPU
 // is read from /proc. Needs `npx tsc -b` first.
 //   node tools/bench/nacm.mjs [--transactions 2000] [--neighbors 10000] [--gets 5] [--rounds 2]
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid, sleep } from './processes.mjs';
+import { killPid, processCpuMs, startBenchAgent } from './processes.mjs';
+import { median } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -37,7 +36,6 @@ const ROUNDS = Number(values.rounds);
 const BMPD_NS = 'urn:bmpd:yang:bmpd';
 const NACM_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-acm';
 const GROUPS = Array.from({ length: 10 }, (_, i) => `g${i + 1}`);
-const CLOCK_TICKS_PER_S = 100;
 
 /** 10 rule-lists, one per group of the bench user; the last permits writing /bgp and reading it. */
 function rules(enabled) {
@@ -59,33 +57,14 @@ function neighborEdit(i, extra = '') {
     + `<remote-as>${64512 + (i % 1000)}</remote-as><passive>true</passive>${extra}</neighbor></bgp>`;
 }
 
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
-}
-
 async function startAgent() {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-nacm-'));
-  await addUser({ stateDir, name: 'admin', password: 'admin-password', groups: ['admin'] });
-  await addUser({ stateDir, name: 'bench', password: 'bench-password', groups: GROUPS });
-  const logPath = path.join(stateDir, 'agent.log');
-  const logFd = openSync(logPath, 'w');
-  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', logFd, 'inherit'] });
-  closeSync(logFd);
-  let port;
-  for (let i = 0; i < 300 && port === undefined && agent.exitCode === null; i++) {
-    await sleep(100);
-    const line = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('"bmpd ready"'));
-    if (line) port = JSON.parse(line).port;
-  }
-  if (port === undefined) {
-    const log = readFileSync(logPath, 'utf8');
-    await killPid(agent.pid, 5000);
-    rmSync(stateDir, { recursive: true, force: true });
-    throw new Error(`agent not ready: ${log.slice(-2000)}`);
-  }
+  const { agent, port, stateDir } = await startBenchAgent(root, {
+    dirPrefix: 'bmpd-bench-nacm-',
+    prepare: async (dir) => {
+      await addUser({ stateDir: dir, name: 'admin', password: 'admin-password', groups: ['admin'] });
+      await addUser({ stateDir: dir, name: 'bench', password: 'bench-password', groups: GROUPS });
+    },
+  });
   const connect = (user) => NetconfClient.connect({ host: '127.0.0.1', port, username: user, password: `${user}-password` });
   return {
     pid: agent.pid, connect,
@@ -100,14 +79,14 @@ async function transactions(enabled) {
     await admin.editConfig('running', rules(enabled));
     await admin.close();
     const bench = await agent.connect('bench');
-    const cpu0 = cpuMs(agent.pid);
+    const cpu0 = processCpuMs(agent.pid);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {
       await bench.editConfig('candidate', neighborEdit(i));
       await bench.commit();
     }
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    const serverCpuMs = cpuMs(agent.pid) - cpu0;
+    const serverCpuMs = processCpuMs(agent.pid) - cpu0;
     const running = await bench.getConfig('running', `<bgp xmlns="${BMPD_NS}"><neighbor><address/></neighbor></bgp>`);
     const count = running.match(/<(?:\w+:)?neighbor[\s>]/g)?.length ?? 0;
     if (count !== N) throw new Error(`${count} neighbors in running after ${N} commits`);
@@ -133,9 +112,9 @@ async function reads() {
     for (let i = 0; i < GETS; i++) {
       for (const mode of i % 2 === 0 ? ['on', 'off'] : ['off', 'on']) {
         await admin.editConfig('running', `<nacm xmlns="${NACM_NS}"><enable-nacm>${mode === 'on'}</enable-nacm></nacm>`);
-        const cpu0 = cpuMs(agent.pid);
+        const cpu0 = processCpuMs(agent.pid);
         const reply = await bench.rpc('<get/>');
-        times[mode].push(cpuMs(agent.pid) - cpu0);
+        times[mode].push(processCpuMs(agent.pid) - cpu0);
         const passwords = reply.match(/<password>/g)?.length ?? 0;
         if (mode === 'on' ? passwords !== 0 : passwords !== NEIGHBORS) throw new Error(`NACM ${mode}: ${passwords} passwords in the reply`);
         sizes[mode] = reply.length;
@@ -148,8 +127,6 @@ async function reads() {
     await agent.stop();
   }
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(`NACM cost (2-core machine shared with other work; server CPU from /proc)`);
 const tx = { on: [], off: [] };

@@ -17,6 +17,3 @@ export function neighborsConfig(n) {
   for (let i = 0; i < n; i++) bulk.push(neighbor(i));
   return config(`<as-number>65000</as-number><bmp><server><id>1</id><address>127.0.15.1</address><port-number>1790</port-number></server></bmp>${bulk.join('')}`);
 }
-
-/** The upper median: the middle element of the sorted samples. */
-export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

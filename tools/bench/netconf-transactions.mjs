@@ -18,14 +18,15 @@
 // --cpu-prof: the bmpd agent of the largest size runs under `node --cpu-prof`; prints its top 10
 // functions by self time.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
-import { killPid, processCpuMs, sleep } from './processes.mjs';
+import { killPid, processCpuMs, sleep, startBenchAgent } from './processes.mjs';
+import { spread, spreadText } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -153,26 +154,9 @@ async function transactions(client, n, label, serverCpu) {
 }
 
 async function benchBmpd(n, cpuProfile) {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'bmpd-bench-txn-'));
-  // The agent's log goes to a file, not a pipe: reading it here would count as client CPU.
-  const logPath = path.join(stateDir, 'agent.log');
-  const logFd = openSync(logPath, 'w');
-  const profileDir = path.join(stateDir, 'profile');
-  const nodeFlags = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const agent = spawn(process.execPath, [...nodeFlags, path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', logFd, 'inherit'] });
-  closeSync(logFd);
+  const { agent, port, stateDir, logPath, profileDir } = await startBenchAgent(root, { dirPrefix: 'bmpd-bench-txn-', cpuProfile });
   let client;
   try {
-    const port = await waitFor('bmpd', () => {
-      if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${readFileSync(logPath, 'utf8')}`);
-      for (const line of readFileSync(logPath, 'utf8').split('\n')) {
-        if (!line.includes('bmpd ready')) continue;
-        const entry = JSON.parse(line);
-        if (entry.msg === 'bmpd ready') return entry.port;
-      }
-      return undefined;
-    });
     client = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     const result = await transactions(client, n, `bmpd ${n}`, { bmpd: () => processCpuMs(agent.pid) });
     result.framing = client.framing;
@@ -391,12 +375,6 @@ if (allRuns.some((r) => r.done < r.n)) console.log(`* stopped at the time limit 
 const widths = header.map((_, c) => Math.max(...rows.map((row) => row[c].length)));
 for (const row of rows) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
 
-/** min / median / max of a field over the complete runs of one server and size. */
-const spread = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return { min: sorted[0], median: sorted[(sorted.length - 1) >> 1], max: sorted.at(-1), n: sorted.length };
-};
-const spreadText = (sp, digits = 2) => `${sp.median.toFixed(digits)} (${sp.min.toFixed(digits)}–${sp.max.toFixed(digits)})`;
 const groups = [];
 for (const server of ['bmpd', 'netconfd']) {
   for (const n of server === 'bmpd' ? bmpdSizes : netconfdSizes) {
@@ -432,9 +410,15 @@ for (const n of netconfdSizes) {
 }
 if (ratios.length) console.log(`ratio of median totals netconfd/bmpd ${ratios.join(', ')}`);
 const goal2000 = find('bmpd', 2000) && find('netconfd', 2000);
+const netconfdCut2000 = groups.find((g) => g.server === 'netconfd' && g.n === 2000 && !g.runs);
 if (goal2000) {
   const ratio = find('netconfd', 2000).totalS.median / find('bmpd', 2000).totalS.median;
   console.log(`goal >= 20x at 2000: ${ratio >= 20 ? 'met' : 'MISSED'} (${ratio.toFixed(1)}x)`);
+} else if (find('bmpd', 2000) && netconfdCut2000) {
+  // netconfd stopped at the time limit short of 2,000: it would have needed longer than the time
+  // it ran, so that time over bmpd's for all 2,000 is a lower bound of the ratio.
+  const bound = netconfdCut2000.totalS.min / find('bmpd', 2000).totalS.median;
+  console.log(`goal >= 20x at 2000: ${bound >= 20 ? 'met' : 'not shown'}: netconfd stopped at the time limit, so at least ${bound.toFixed(1)}x`);
 }
 const small = find('bmpd', 1000);
 // At 10,000 a run cut by the time limit still tells the per-commit cost where it stopped.

@@ -2,7 +2,7 @@
 // events, read its memory from /proc, and stop it by pid (SIGTERM, SIGKILL after a grace period);
 // and gobgpd, the peer both BGP benchmarks start the same way.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -237,22 +237,38 @@ export function loadgenSpeakerConfig(args) {
 }
 
 /**
- * Starts the real agent (dist/src/main.js of `root`) with a fresh state directory, NETCONF on `host`
- * and an ephemeral port, and resolves once it logs 'bmpd ready' with that port.
+ * Starts the real agent (dist/src/main.js of `root`) with a fresh state directory and NETCONF on an
+ * ephemeral port (on `host` when given), and resolves once it logs 'bmpd ready' with that port.
+ * Its log (at `logLevel`) goes to stateDir/agent.log, a file, not a pipe: reading a pipe in the
+ * benchmark process would cost the measured cores, and a pipe nobody reads would stall the agent.
+ * `prepare(stateDir)` runs before the start (e.g. users for NACM); `cpuProfile` runs it under
+ * `node --cpu-prof` into stateDir/profile. A start that fails stops the agent and removes the dir.
  */
-export async function startBenchAgent(root, { host, dirPrefix }) {
+export async function startBenchAgent(root, { host, dirPrefix, logLevel = 'info', cpuProfile = false, prepare, timeoutMs = 60_000 }) {
   const stateDir = mkdtempSync(path.join(tmpdir(), dirPrefix));
-  const agent = spawn(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-address', host, '--netconf-port', '0'],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('agent not ready in 60 s')), 60_000);
-    readline.createInterface({ input: agent.stdout }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line);
-        if (e.msg === 'bmpd ready') { clearTimeout(timer); resolve(e.port); }
-      } catch { /* not a log line */ }
-    });
-    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
-  });
-  return { agent, port, stateDir };
+  const logPath = path.join(stateDir, 'agent.log');
+  const profileDir = cpuProfile ? path.join(stateDir, 'profile') : null;
+  let agent = null;
+  try {
+    await prepare?.(stateDir);
+    const logFd = openSync(logPath, 'w');
+    agent = spawn(process.execPath, [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', logLevel,
+      ...(host ? ['--netconf-address', host] : []),
+    ], { stdio: ['ignore', logFd, 'inherit'] });
+    closeSync(logFd);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ready = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('"msg":"bmpd ready"'));
+      if (ready) return { agent, port: JSON.parse(ready).port, stateDir, logPath, profileDir };
+      if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`agent not ready in ${timeoutMs / 1000} s: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+      await sleep(50);
+    }
+  } catch (err) {
+    await killPid(agent?.pid);
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -5,13 +5,16 @@
 // (the speaker is not started, so no session connects; the BMP server is not activated). Prints
 // the median ms of one reconcile at each N, read in full (the path every commit took before)
 // and through the neighbor path. Goal: the neighbor path's cost does not grow with N.
-// Needs `npx tsc -b` first.   node tools/bench/reconcile.mjs [--sizes 1000,10000] [--commits 100]
+// --runs times over all sizes in this process (fresh datastore, speaker and engine each time); each
+// figure is the median (min–max) over the runs of one run's median.
+// Needs `npx tsc -b` first.   node tools/bench/reconcile.mjs [--sizes 1000,10000] [--commits 100] [--runs 5]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 
-import { config, median, neighbor, neighborsConfig } from './neighbor-workload.mjs';
+import { config, neighbor, neighborsConfig } from './neighbor-workload.mjs';
+import { median, spread, spreadText } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { loadYangModel } = await import(path.join(root, 'dist/src/yang/model.js'));
@@ -22,9 +25,10 @@ const { BmpEngine } = await import(path.join(root, 'dist/src/bmp/engine.js'));
 const { speakerForBmp } = await import(path.join(root, 'dist/src/bmp/engine-speaker.js'));
 const { realStations } = await import(path.join(root, 'dist/src/bmp/engine-station.js'));
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, commits: { type: 'string', default: '100' } }, strict: false });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, commits: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' } }, strict: false });
 const sizes = values.sizes.split(',').map(Number);
 const commits = Number(values.commits);
+const runs = Math.max(1, Number(values.runs));
 const silent = pino({ level: 'silent' });
 
 const model = await loadYangModel();
@@ -62,14 +66,20 @@ async function measure(n, neighborPath, count) {
   return { ms: median(times), taken: [...taken].join(',') };
 }
 
-const rows = [];
-for (const n of sizes) {
-  const full = await measure(n, false, Math.max(10, Math.min(commits, Math.round(300_000 / n))));
-  const incremental = await measure(n, true, commits);
-  rows.push({ n, full, incremental });
+const runsAt = new Map(sizes.map((n) => [n, []]));
+for (let run = 0; run < runs; run++) {
+  for (const n of sizes) {
+    const full = await measure(n, false, Math.max(10, Math.min(commits, Math.round(300_000 / n))));
+    const incremental = await measure(n, true, commits);
+    runsAt.get(n).push({ full, incremental });
+  }
 }
-console.log('reconcile: the agent\'s share of a single-neighbor edit-config (candidate) + commit, median ms per reconcile');
-console.log('neighbors   full path ms   neighbor path ms   (path taken)   neighbor path vs smallest');
+const rows = sizes.map((n) => {
+  const of = (path) => spread(runsAt.get(n).map((r) => r[path].ms));
+  return { n, full: of('full'), incremental: of('incremental'), taken: [...new Set(runsAt.get(n).map((r) => r.incremental.taken))].join(',') };
+});
+console.log(`reconcile: the agent's share of a single-neighbor edit-config (candidate) + commit, ms per reconcile; ${runs} runs, median (min–max) of each run's median`);
+console.log('neighbors   full path ms             neighbor path ms         (path taken)   neighbor path vs smallest (medians)');
 for (const r of rows) {
-  console.log(`${String(r.n).padStart(9)}   ${r.full.ms.toFixed(3).padStart(12)}   ${r.incremental.ms.toFixed(3).padStart(16)}   ${`(${r.incremental.taken})`.padStart(12)}   ${(r.incremental.ms / rows[0].incremental.ms).toFixed(2).padStart(6)}×`);
+  console.log(`${String(r.n).padStart(9)}   ${spreadText(r.full, 3).padEnd(23)}  ${spreadText(r.incremental, 3).padEnd(23)}  ${`(${r.taken})`.padStart(12)}   ${(r.incremental.median / rows[0].incremental.median).toFixed(2).padStart(6)}×`);
 }

@@ -7,23 +7,27 @@
 // session runs <get-config> every --probe-ms and times it (p50/p99/max), during ingest and
 // during the dump.
 //
-// Figures, per peer count:
-//   ingest  = paths / (first peer Established .. the last peer's last byte taken by the
-//             receiver's socket: the kernel holds at most a socket buffer more, about 0.1 %)
+// One completion rule for every receiver, observed from outside (as tools/bench/bmp-export.mjs):
+// a receiver has the table when collector 1 holds every path it was sent; nothing asks the
+// receiver itself (no CLI polling). Figures, per peer count:
+//   ingest  = paths / (first peer Established .. collector 1 holds all paths)
 //   live    = paths / (collector 1: first path .. all paths)
 //   dump    = paths / (collector 2: first path .. all paths; it connects initial-delay 1 s after
 //             activation, reported apart as dumpFromActivationS)
-//   memory  = the agent's peak RSS (VmHWM), and (VmHWM - RSS before the table) / paths, which
+//   memory  = the receiver's peak RSS (VmHWM), and (VmHWM - RSS before the table) / paths, which
 //             includes the BMP queues' and the garbage collector's high-water marks
+//   ceiling = the generators' own rate: the same peers into a sink that only frames BGP messages,
+//             first Established .. every peer's last message (its IPv6 End-of-RIB) read
+//   establishedSpreadS = first to last peer up: the generator processes encode their tables
+//             before connecting and may start apart on a busy machine; the windows include it
 // --with gobgpd,frr feeds the same peers to Debian's gobgpd and FRR's bgpd (-M bmp, pre-policy,
-// soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd. They
-// queue what they read in user space, so their ingest ends when their own count of received
-// paths (gobgp global rib summary, show bgp summary json; polled every 250 ms) has the table.
+// soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd.
 //
 //   npx tsc -b && flock /tmp/bmpd-bench.lock node tools/bench/scale.mjs [--peers 1,4,16]
 //        [--ipv4 1000000] [--ipv6 220000] [--attr-sets 300000] [--generators 2] [--with gobgpd,frr]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,11 +48,14 @@ const { values: args } = parseArgs({
     'probe-ms': { type: 'string', default: '50' },
     with: { type: 'string', default: '' },
     'timeout-s': { type: 'string', default: '900' },
+    // Write a V8 CPU profile of the agent into this directory (node --cpu-prof).
+    'cpu-prof': { type: 'string' },
   },
 });
 const timeoutMs = Number(args['timeout-s']) * 1000;
 const AGENT = '127.0.20.1';
 const COLLECTOR = '127.0.20.2';
+const SINK = '127.0.20.5';
 const PORTS = { c1: 11019, c2: 11020 };
 const ASN = 65001;
 const pathsPerPeer = Number(args.ipv4) + Number(args.ipv6);
@@ -105,15 +112,65 @@ function generators(target, peers, routeRefresh) {
   return out;
 }
 
-/** Ingest window: first Established .. last peer's 'sent', over all generator processes. */
-async function ingestWindow(gens, peers) {
-  const sent = await Promise.all(
-    Array.from({ length: peers }, (_, peer) => Promise.any(gens.map((g) => g.wait((e) => e.peer === peer && e.event === 'sent', `peer ${peer} sent`)))),
-  );
-  const established = gens.flatMap((g) => g.lines.filter((e) => e.event === 'established'));
-  const start = Math.min(...established.map((e) => e.t));
-  const end = Math.max(...sent.map((e) => e.t));
-  return { start, end, ms: end - start };
+/** When the first peer of any generator process came up (Date.now() ms). */
+function firstEstablished(gens) {
+  return Math.min(...establishedTimes(gens));
+}
+
+function establishedTimes(gens) {
+  return gens.flatMap((g) => g.lines.filter((e) => e.event === 'established').map((e) => e.t));
+}
+
+/**
+ * Seconds from the first peer up to the last (each generator process encodes its peers' tables
+ * before connecting, so on a busy machine they start apart): the windows above include it.
+ */
+function establishedSpreadS(gens) {
+  const times = establishedTimes(gens);
+  return Number(((Math.max(...times) - Math.min(...times)) / 1000).toFixed(1));
+}
+
+/**
+ * The generators' ceiling: `peers` peers into a sink that answers OPEN and only frames what
+ * follows; seconds from the first Established to every connection's IPv6 End-of-RIB (the last
+ * message of a peer's stream: an UPDATE of 29 octets holding an empty MP_UNREACH_NLRI, RFC 4724).
+ */
+async function generatorCeiling(peers) {
+  const { encodeOpen, encodeKeepalive } = await import(path.join(root, 'dist/src/bgp/codec/index.js'));
+  let finished = 0;
+  let lastAt = 0;
+  let allDone;
+  const done = new Promise((resolve) => { allDone = resolve; });
+  const server = net.createServer((socket) => {
+    socket.write(encodeOpen({ version: 4, myAs: ASN, holdTime: 180, bgpIdentifier: SINK,
+      capabilities: [{ kind: 'multiprotocol', afi: 1, safi: 1 }, { kind: 'multiprotocol', afi: 2, safi: 1 }, { kind: 'four-octet-as', asn: ASN }] }));
+    socket.write(encodeKeepalive());
+    let pending = null;
+    socket.on('data', (chunk) => {
+      const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      let p = 0;
+      while (buf.length - p >= 19) {
+        const length = buf.readUInt16BE(p + 16);
+        if (buf.length - p < length) break;
+        if (buf[p + 18] === 2 && length === 29 && buf[p + 24] === 15 && buf.readUInt16BE(p + 26) === 2) {
+          lastAt = Date.now();
+          if (++finished === peers) allDone();
+        }
+        p += length;
+      }
+      pending = p < buf.length ? Buffer.from(buf.subarray(p)) : null;
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve, reject) => { server.once('error', reject); server.listen({ host: SINK, port: 179, exclusive: true }, resolve); });
+  const gens = generators(SINK, peers, false);
+  try {
+    await Promise.race([done, sleep(timeoutMs).then(() => { throw new Error(`sink: ${finished} of ${peers} peers finished in ${timeoutMs / 1000} s`); })]);
+    return { pathsPerSecond: Math.round((peers * pathsPerPeer) / ((lastAt - firstEstablished(gens)) / 1000)), establishedSpreadS: establishedSpreadS(gens) };
+  } finally {
+    for (const g of gens) await killPid(g.child.pid, 2000);
+    server.close();
+  }
 }
 
 function stats(samples) {
@@ -150,7 +207,7 @@ const serverXml = (id, port, activate) =>
 
 async function benchBmpd(peers) {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bmpd-scale-'));
-  const agent = jsonChild(process.execPath, [path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'warn'], 'agent');
+  const agent = jsonChild(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []), path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'warn'], 'agent');
   const cleanup = [];
   try {
     // 'bmpd ready' is logged at info: with --log-level warn, wait for the NETCONF port instead.
@@ -175,8 +232,8 @@ async function benchBmpd(peers) {
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
     await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
     probe.setPhase('ingest');
-    const ingest = await ingestWindow(gens, peers);
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
+    const ingest = { ms: live.t - firstEstablished(gens), establishedSpreadS: establishedSpreadS(gens) };
     probe.setPhase('settle');
     await sleep(1000);
     // The commit itself is management work (get-config waits for it): sampled apart from the dump.
@@ -191,7 +248,7 @@ async function benchBmpd(peers) {
     const peakRss = procStatus(agent.child.pid, 'VmHWM');
     return {
       receiver: 'bmpd', peers, paths: target,
-      ingestPerSecond: Math.round(target / (ingest.ms / 1000)),
+      ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
       livePerSecond: Math.round(target / (live.ms / 1000)),
       dumpPerSecond: Math.round(target / (dump.ms / 1000)),
       dumpFromActivationS: Number(((dump.t - activated) / 1000).toFixed(2)),
@@ -255,22 +312,13 @@ async function benchOther(receiver, peers) {
     const idleRss = procStatus(daemon.pid, 'VmRSS');
     const gens = generators(address, peers, true);
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
-    // These daemons read their sockets into queues of their own: the socket-level rule would time
-    // the kernel, so the table is in when their own count of received paths says so.
-    const received = receiver === 'gobgpd' ? () => gobgpPaths(daemon) : () => frrPaths(daemon);
-    const started = await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
-    let inAt = 0;
-    for (const deadline = Date.now() + timeoutMs; !inAt && Date.now() < deadline; ) {
-      if ((await received().catch(() => 0)) >= target) inAt = Date.now();
-      else await sleep(250);
-    }
-    if (!inAt) throw new Error(`${receiver} did not count ${target} paths in ${timeoutMs / 1000} s`);
-    const ingest = { ms: inAt - started.t };
+    await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
+    const ingest = { ms: live.t - firstEstablished(gens), establishedSpreadS: establishedSpreadS(gens) };
     const peakRss = procStatus(daemon.pid, 'VmHWM');
     return {
       receiver, peers, paths: target,
-      ingestPerSecond: Math.round(target / (ingest.ms / 1000)),
+      ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
       livePerSecond: Math.round(target / (live.ms / 1000)),
       peakRssMiB: Math.round(peakRss / 2 ** 20), idleRssMiB: Math.round(idleRss / 2 ** 20),
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
@@ -281,25 +329,17 @@ async function benchOther(receiver, peers) {
   }
 }
 
-/** Paths gobgpd holds, IPv4 and IPv6 ("Destination: D, Path: P" per table). */
-async function gobgpPaths(daemon) {
-  let paths = 0;
-  for (const family of ['ipv4', 'ipv6']) paths += Number(/Path: (\d+)/.exec(await daemon.cli('global', 'rib', 'summary', '-a', family))?.[1] ?? 0);
-  return paths;
-}
-
-/** Paths FRR received from its neighbors, IPv4 and IPv6 unicast (pfxRcd per peer). */
-async function frrPaths(daemon) {
-  const summary = JSON.parse(await daemon.vtysh('show bgp summary json'));
-  let paths = 0;
-  for (const family of ['ipv4Unicast', 'ipv6Unicast']) for (const peer of Object.values(summary[family]?.peers ?? {})) paths += peer.pfxRcd ?? 0;
-  return paths;
-}
-
 const results = [];
 const others = args.with.split(',').filter(Boolean);
 console.log(`scale: ${args.ipv4} IPv4 + ${args.ipv6} IPv6 prefixes a peer, about ${args['attr-sets']} attribute sets a peer, ${args.shared} shared; seed ${args.seed}`);
 for (const peers of args.peers.split(',').map(Number)) {
+  try {
+    const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, ...(await generatorCeiling(peers)) };
+    results.push(ceiling);
+    console.log(JSON.stringify(ceiling));
+  } catch (err) {
+    console.log(JSON.stringify({ receiver: 'generator ceiling', peers, error: err.message }));
+  }
   for (const receiver of ['bmpd', ...others]) {
     try {
       const r = receiver === 'bmpd' ? await benchBmpd(peers) : await benchOther(receiver, peers);
@@ -311,7 +351,7 @@ for (const peers of args.peers.split(',').map(Number)) {
     }
   }
 }
-for (const r of results.filter((x) => x.receiver !== 'bmpd' && !x.error)) {
+for (const r of results.filter((x) => (x.receiver === 'gobgpd' || x.receiver === 'frr') && !x.error)) {
   const b = results.find((x) => x.receiver === 'bmpd' && x.peers === r.peers && !x.error);
   if (b) console.log(`${r.peers} peers bmpd/${r.receiver}: ingest x${(b.ingestPerSecond / r.ingestPerSecond).toFixed(2)}, live x${(b.livePerSecond / r.livePerSecond).toFixed(2)}, peak RSS x${(b.peakRssMiB / r.peakRssMiB).toFixed(2)}`);
 }

@@ -65,12 +65,18 @@ function runPeer(peer, stream) {
   let established = false;
   let keepalives = null;
   let sending = Promise.resolve();
+  // The stream goes out in 1 MiB pieces cut anywhere in a message: a KEEPALIVE written between
+  // two pieces would land inside an UPDATE and corrupt the framing (the receiver then resets the
+  // session, and a table longer to send than the keepalive interval never got through). While a
+  // table is being sent its UPDATEs keep the session alive (RFC 4271 §4.4), so no KEEPALIVE then.
+  let writingTable = 0;
   const send = () => {
+    writingTable++;
     sending = sending.then(async () => {
       const started = Date.now();
       await writeAll(socket, stream);
       say({ peer, event: 'sent', bytes: stream.length, paths: (workload.prefixes.ipv4.lengths.length + workload.prefixes.ipv6.lengths.length), ms: Date.now() - started });
-    });
+    }).finally(() => { writingTable--; });
   };
   socket.on('connect', () => {
     const capabilities = [
@@ -87,7 +93,7 @@ function runPeer(peer, stream) {
       else if (frame.type === MessageType.Keepalive && !established) {
         established = true;
         say({ peer, event: 'established', local });
-        keepalives = setInterval(() => socket.write(encodeKeepalive()), 30_000);
+        keepalives = setInterval(() => { if (writingTable === 0) socket.write(encodeKeepalive()); }, 30_000);
         send();
       } else if (frame.type === MessageType.RouteRefresh) {
         say({ peer, event: 'refresh' });

@@ -349,6 +349,11 @@ export interface OpenMessage extends OpenFields {
 export interface UpdateMessage extends UpdateFields {
   readonly type: 'update';
   readonly raw: Buffer;
+  /**
+   * The NLRI field as received (a slice of raw), already checked, when decodeUpdate made the
+   * message: `nlri` decodes it on first read; the Adj-RIB-In walks it in place instead.
+   */
+  readonly nlriOctets?: Buffer;
   /** The Path Attributes field as received (slice of raw). */
   readonly pathAttributesRaw: Buffer;
   readonly verdict: UpdateVerdict;

@@ -66,6 +66,47 @@ export function decodeIpv4Prefixes(buf: Buffer, start: number, end: number, out:
   }
 }
 
+/**
+ * Check the IPv4 prefixes in buf[start, end) as decodeIpv4Prefixes would, without making them;
+ * returns how many there are. decodeUpdate checks the NLRI field so and leaves it in octets
+ * (UpdateMessage.nlriOctets): the Adj-RIB-In reads them in place with readIpv4Prefix.
+ */
+export function checkIpv4Prefixes(buf: Buffer, start: number, end: number): number {
+  let count = 0;
+  for (let offset = start; offset < end; count++) {
+    const length = buf[offset++]!;
+    if (length > 32) throw new NlriSyntaxError(`IPv4 prefix length ${length} exceeds 32`);
+    offset += (length + 7) >>> 3;
+    if (offset > end) throw new NlriSyntaxError('IPv4 prefix overruns its field');
+  }
+  return count;
+}
+
+/** Prefixes an UPDATE's NLRI field or an MP_REACH_NLRI announces, without decoding octets still undecoded. */
+export function nlriLength(field: { readonly nlri: readonly Prefix[]; readonly nlriOctets?: Buffer }): number {
+  const octets = field.nlriOctets;
+  if (!octets) return field.nlri.length;
+  let count = 0;
+  for (let offset = 0; offset < octets.length; count++) offset += 1 + ((octets[offset]! + 7) >>> 3);
+  return count;
+}
+
+/** The address readIpv4Prefix read last (unsigned, host bits clear): no object per prefix. */
+export let prefixAddress = 0;
+
+/**
+ * Read the IPv4 prefix at octets[at] of checked NLRI octets (checkIpv4Prefixes passed): its
+ * length is octets[at], its address goes to prefixAddress; returns where the next prefix starts.
+ */
+export function readIpv4Prefix(octets: Buffer, at: number): number {
+  const length = octets[at++]!;
+  const n = (length + 7) >>> 3;
+  let address = 0;
+  for (let i = 0; i < 4; i++) address = address * 256 + (i < n ? octets[at + i]! : 0);
+  prefixAddress = (address & ipv4Mask(length)) >>> 0;
+  return at + n;
+}
+
 function readAddress(buf: Buffer, offset: number, bits: number, width: number): Buffer {
   const address = Buffer.alloc(width);
   const octets = (bits + 7) >>> 3;

@@ -42,7 +42,7 @@ import {
   UpdateMessageSubcode,
 } from './messages.js';
 import { decodePathAttributes } from './attributes.js';
-import { decodeIpv4Prefixes, ipv4ToString, NlriSyntaxError } from './nlri.js';
+import { checkIpv4Prefixes, decodeIpv4Prefixes, ipv4ToString, NlriSyntaxError } from './nlri.js';
 
 /** RFC 4271 §4: smallest legal message of each type (ROUTE-REFRESH length errors are RFC 7313's own). */
 const MINIMUM_LENGTH: Readonly<Record<number, number>> = {
@@ -304,7 +304,7 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
     return sessionResetUpdate(raw, 'Total Path Attribute Length overruns the message', UpdateMessageSubcode.MalformedAttributeList);
   }
   const withdrawnRoutes: Ipv4Prefix[] = [];
-  const nlri: Ipv4Prefix[] = [];
+  let nlriCount: number;
   try {
     decodeIpv4Prefixes(raw, 21, 21 + withdrawnLength, withdrawnRoutes);
   } catch (error) {
@@ -312,7 +312,9 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
     return sessionResetUpdate(raw, `withdrawn routes: ${error.message}`, UpdateMessageSubcode.InvalidNetworkField);
   }
   try {
-    decodeIpv4Prefixes(raw, attributesEnd, length, nlri);
+    // Checked now, decoded on first read of `nlri`: a full table's prefixes go into the
+    // Adj-RIB-In straight from these octets, without an object each.
+    nlriCount = checkIpv4Prefixes(raw, attributesEnd, length);
   } catch (error) {
     if (!(error instanceof NlriSyntaxError)) throw error;
     return sessionResetUpdate(raw, `NLRI: ${error.message}`, UpdateMessageSubcode.InvalidNetworkField);
@@ -355,11 +357,11 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
   }
 
   let treatAsWithdraw = decoded.treatAsWithdraw;
-  if (treatAsWithdraw === undefined && (nlri.length > 0 || announcesMp)) {
+  if (treatAsWithdraw === undefined && (nlriCount > 0 || announcesMp)) {
     // RFC 7606 §3 (d); RFC 4760 §4: NEXT_HOP is mandatory only with IPv4 NLRI in the NLRI field.
     if (!origin) treatAsWithdraw = 'well-known mandatory ORIGIN missing';
     else if (!asPath) treatAsWithdraw = 'well-known mandatory AS_PATH missing';
-    else if (nlri.length > 0 && !nextHop) treatAsWithdraw = 'well-known mandatory NEXT_HOP missing';
+    else if (nlriCount > 0 && !nextHop) treatAsWithdraw = 'well-known mandatory NEXT_HOP missing';
   }
 
   let verdict: UpdateVerdict;
@@ -369,21 +371,30 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
 
   // RFC 4724 §2: End-of-RIB is an empty UPDATE (IPv4 unicast) or one carrying only an empty MP_UNREACH_NLRI.
   let endOfRib: AfiSafi | undefined;
-  if (withdrawnLength === 0 && nlri.length === 0) {
+  if (withdrawnLength === 0 && nlriCount === 0) {
     if (attributesLength === 0) endOfRib = IPV4_UNICAST;
     else if (attributes.length === 1 && mpUnreach && mpUnreachEmpty && decoded.discarded.length === 0) endOfRib = mpUnreach;
   }
 
-  return {
-    type: 'update',
-    raw,
-    withdrawnRoutes,
-    attributes,
-    nlri,
-    pathAttributesRaw: raw.subarray(attributesStart, attributesEnd),
-    verdict,
-    endOfRib,
-  };
+  return new ReceivedUpdate(raw, withdrawnRoutes, attributes, raw.subarray(attributesEnd, length), raw.subarray(attributesStart, attributesEnd), verdict, endOfRib);
+}
+
+class ReceivedUpdate {
+  readonly type = 'update';
+  #nlri: Ipv4Prefix[] | undefined;
+  constructor(
+    readonly raw: Buffer,
+    readonly withdrawnRoutes: readonly Ipv4Prefix[],
+    readonly attributes: readonly PathAttribute[],
+    readonly nlriOctets: Buffer,
+    readonly pathAttributesRaw: Buffer,
+    readonly verdict: UpdateVerdict,
+    readonly endOfRib: AfiSafi | undefined,
+  ) {}
+  get nlri(): Ipv4Prefix[] {
+    if (this.#nlri === undefined) decodeIpv4Prefixes(this.nlriOctets, 0, this.nlriOctets.length, (this.#nlri = []));
+    return this.#nlri;
+  }
 }
 
 const OK: UpdateVerdict = Object.freeze({ action: 'ok' });

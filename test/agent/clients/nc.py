@@ -9,6 +9,7 @@ Usage:
   nc.py PORT get-config                     running, explicit defaults
   nc.py PORT get XPATH                      <get> with an xpath filter (module-name prefixes)
   nc.py PORT watch SECONDS PATTERN...       subscribe, print notifications until each PATTERN was seen
+  nc.py PORT capabilities                   the server's hello capabilities
 Each prints one JSON object on stdout. Debian's interpreter (python3-ncclient). Logs in as
 admin/admin, or as $BMPD_NC_USER with $BMPD_NC_PASSWORD.
 """
@@ -56,6 +57,8 @@ def main():
             out["data"] = m.get_config(source="running").data_xml
         elif cmd == "get":
             out["data"] = m.get(filter=("xpath", args[0])).data_xml
+        elif cmd == "capabilities":
+            out["capabilities"] = list(m.server_capabilities)
         elif cmd == "watch":
             seconds, patterns = float(args[0]), args[1:]
             m.create_subscription()
