@@ -101,6 +101,13 @@ export interface StartupChange {
   readonly changes: readonly DiffChange[];
 }
 
+/**
+ * How much of running's change history Datastores keeps for the copies of it (runningChangedSince):
+ * a copy further behind is copied whole, which costs what running holds.
+ */
+const RUNNING_LOG_ENTRIES = 256;
+const RUNNING_LOG_PATHS = 50_000;
+
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
 export const SYSTEM_SESSION = 0;
 function isYangError(err: unknown): err is YangError {
@@ -169,6 +176,14 @@ export class Datastores {
   /** Operations run one at a time: the apply hook is asynchronous. */
   private queue: Promise<unknown> = Promise.resolve();
   private epoch = 0;
+  /** Changes exactly when running's content does (not when it is only sorted). */
+  private runningVersionValue = 0;
+  /**
+   * Where running changed, newest last: the paths of each version, or null for a whole-tree change.
+   * Bounded (RUNNING_LOG_PATHS), so a copy too far behind is copied whole.
+   */
+  private readonly runningLog: { readonly version: number; readonly paths: readonly string[] | null }[] = [];
+  private runningLogPaths = 0;
 
   private constructor(opts: DatastoresOptions) {
     this.context = opts.context;
@@ -244,6 +259,53 @@ export class Datastores {
    */
   print(name: DatastoreName): string {
     return this.tree(name).print({ format: 'xml', tagImplicitDefaults: true });
+  }
+
+  /** Changes exactly when running's content changes, so a copy of running taken at one version stays current while it stays. */
+  get runningVersion(): number {
+    return this.runningVersionValue;
+  }
+
+  /**
+   * The data paths where running may have changed since `version` (a copy holding that version is
+   * brought up to date by copying running's nodes at them: printRunningAt), or null when that is not
+   * known: a whole-tree change since, or a version older than the log keeps.
+   */
+  runningChangedSince(version: number): string[] | null {
+    if (version === this.runningVersionValue) return [];
+    const first = this.runningLog.findIndex((entry) => entry.version > version);
+    // The log must reach back to the version just after `version`.
+    if (first < 0 || this.runningLog[first]!.version !== version + 1) return null;
+    const paths = new Set<string>();
+    for (const entry of this.runningLog.slice(first)) {
+      if (entry.paths === null) return null;
+      for (const path of entry.paths) paths.add(path);
+    }
+    return outermostPaths([...paths]);
+  }
+
+  /**
+   * Running's nodes at `paths` (with their ancestors) printed as print() prints a whole datastore, or
+   * null when they cannot be copied on their own (an ordered-by user entry: its position is part of
+   * the change). O(what lies at the paths).
+   */
+  printRunningAt(paths: readonly string[]): string | null {
+    const part = this.context.emptyTree();
+    try {
+      return copyPaths(part, this.running, paths) ? part.print({ format: 'xml', tagImplicitDefaults: true }) : null;
+    } finally {
+      part.free();
+    }
+  }
+
+  /** Running changed at `paths` (null: anywhere); the log keeps at most RUNNING_LOG_PATHS paths. */
+  private runningChanged(paths: readonly string[] | null): void {
+    this.runningVersionValue++;
+    this.runningLog.push({ version: this.runningVersionValue, paths });
+    this.runningLogPaths += paths?.length ?? 0;
+    while (this.runningLog.length > RUNNING_LOG_ENTRIES || this.runningLogPaths > RUNNING_LOG_PATHS) {
+      this.runningLogPaths -= this.runningLog.shift()!.paths?.length ?? 0;
+    }
   }
 
   lockOwner(name: DatastoreName): number | null {
@@ -360,6 +422,9 @@ export class Datastores {
       // An ordered-by user entry changed (its position is copied with the whole tree), or out of memory.
       this.running.free();
       this.running = this.candidate.dup();
+      this.runningChanged(null);
+    } else if (paths.length > 0) {
+      this.runningChanged(paths);
     }
     if (paths.length > 0) this.ordered.delete('running');
     return changes;
@@ -395,6 +460,7 @@ export class Datastores {
     this.running.free();
     this.running = next;
     this.epoch++;
+    this.runningChanged(null);
     this.ordered.delete('running');
     // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
     this.pending = null;

@@ -16,12 +16,13 @@ import { loadYangModel } from '../yang/model.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
-import { filterConfigOrigins, listKeysOf, shapePrinted } from './nmda-shape.js';
+import { annotateRunningOrigins, filterConfigOrigins, listKeysOf, shapePrinted } from './nmda-shape.js';
 
 const port = parentPort;
 if (port === null) throw new Error('evaluation-thread runs only as a worker thread');
 
 const model = await loadYangModel();
+/** The copies of running, candidate and startup; operational, made from running's, until running changes. */
 const trees = new Map<string, DataTree>();
 const implemented = model.modules.filter((m) => m.implemented);
 // The schema's default-deny marks and namespaces, read as the main thread reads them (service.ts).
@@ -30,21 +31,58 @@ const rulesCache = new UserRulesCache(defaultDeny);
 // get-data's max-depth keeps a list entry's keys (nmda-shape.ts).
 const listKeys = listKeysOf(implemented.map((m) => { try { return model.context.moduleTree(m.name); } catch { return ''; } }));
 
-function evaluate(message: EvaluationThreadMessage): EvaluationReply {
+const parseCopy = (xml: string) => model.context.parseData(xml, { format: 'xml', validate: false, strict: true });
+
+function drop(name: string): void {
+  trees.get(name)?.free();
+  trees.delete(name);
+}
+
+/**
+ * Brings the copy of the message's datastore up to date; false when the worker holds no copy to
+ * bring up to date (the main thread then sends a whole one).
+ */
+function load(message: EvaluationThreadMessage): boolean {
+  const name = message.source === 'operational' ? 'running' : message.source;
   if (message.snapshot !== undefined) {
     // The snapshot tags exactly the implicit defaults (Datastores.print; libyang's
     // parser turns wd:default="true" back into the default flag), so every with-defaults
     // mode prints here as it would on the main thread.
-    trees.get(message.source)?.free();
-    trees.delete(message.source);
-    try {
-      trees.set(message.source, model.context.parseData(message.snapshot, { format: 'xml', validate: false, strict: true }));
-    } catch (err) {
-      return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `snapshot of ${message.source}: ${(err as Error).message}` };
+    drop(name);
+    if (name === 'running') drop('operational');
+    trees.set(name, parseCopy(message.snapshot));
+  } else if (message.runningChanges !== undefined) {
+    const copy = trees.get('running');
+    if (copy === undefined) return false;
+    drop('operational');
+    const part = parseCopy(message.runningChanges.xml);
+    let copied: boolean;
+    try { copied = copy.copyPaths(part, message.runningChanges.paths); } finally { part.free(); }
+    if (!copied) {
+      drop('running');
+      return false;
     }
+    // Entries copied in come last: back to the canonical order the main thread's print has (Datastores.tree).
+    copy.sort();
   }
-  const base = trees.get(message.source);
-  if (base === undefined) return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `no snapshot of ${message.source}` };
+  if (message.source === 'operational' && !trees.has('operational')) {
+    const running = trees.get('running');
+    if (running === undefined) return false;
+    trees.set('operational', parseCopy(annotateRunningOrigins(running.print({ format: 'xml', tagImplicitDefaults: true }))));
+  }
+  return trees.has(message.source);
+}
+
+function evaluate(message: EvaluationThreadMessage): EvaluationReply {
+  try {
+    if (!load(message)) return { type: 'reply', id: message.id, ok: false, kind: 'resync' };
+  } catch (err) {
+    drop(message.source === 'operational' ? 'running' : message.source);
+    return { type: 'reply', id: message.id, ok: false, kind: 'internal', message: `copy of ${message.source}: ${(err as Error).message}` };
+  }
+  // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
+  port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
+  const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;
   // get-data: the printed reply cut to max-depth, its origin annotations kept only on request.

@@ -44,7 +44,7 @@ import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import { clientText } from './ssh-preauth.js';
 import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
-  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, escapeText, parseXmlMessage, type XmlAttribute, type XmlLimits, type XmlNode,
+  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, decodeUtf8Sliced, escapeText, parseXmlMessage, parseXmlMessageSliced, type XmlAttribute, type XmlLimits, type XmlNode,
 } from './xml.js';
 
 export type CloseReason =
@@ -516,7 +516,8 @@ export class NetconfSession implements SessionInfo {
       return;
     }
     this.armIdleTimer();
-    const parsed = this.parseRpc(bytes);
+    const parsed = await this.parseRpc(bytes);
+    if (this.state === 'closed') return; // killed or dropped while a large message was parsed
     if (parsed.kind === 'too-big') {
       this.countBadRpc();
       this.log.warn({ limit: parsed.error.limit, max: parsed.error.max, bytes: bytes.length }, 'NETCONF message over an XML limit');
@@ -552,20 +553,21 @@ export class NetconfSession implements SessionInfo {
     if (this.stateValue !== 'closed') this.write(rpcReplyXml(rpc.attributes, outcome.body));
   }
 
-  private parseRpc(
+  private async parseRpc(
     bytes: Buffer,
-  ):
+  ): Promise<
     | RpcParseResult
     | { kind: 'malformed'; problem: string }
-    | { kind: 'too-big'; error: XmlLimitError; attributes: readonly XmlAttribute[] } {
+    | { kind: 'too-big'; error: XmlLimitError; attributes: readonly XmlAttribute[] }> {
     let text: string;
     try {
-      text = this.utf8.decode(bytes);
+      text = await decodeUtf8Sliced(bytes);
     } catch {
       return { kind: 'malformed', problem: 'invalid UTF-8' };
     }
     try {
-      return readRpc(parseXmlMessage(text, this.xmlLimits));
+      // A large message is parsed in slices, other sessions' requests answered between them.
+      return readRpc(await parseXmlMessageSliced(text, this.xmlLimits));
     } catch (err) {
       if (err instanceof XmlLimitError) return { kind: 'too-big', error: err, attributes: rpcAttributesOf(err.rootStartTag) };
       if (err instanceof XmlParseError) return { kind: 'malformed', problem: err.message };

@@ -3,8 +3,8 @@
 // fragments, namespace scope and escaping.
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, XmlParseError, checkXmlLimits, declareNamespaces, escapeAttribute,
-  escapeText, parseXmlFragment, parseXmlMessage, textElement,
+  DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, XmlParseError, checkXmlLimits, declareNamespaces, decodeUtf8Sliced, escapeAttribute,
+  escapeText, parseXmlFragment, parseXmlMessage, parseXmlMessageSliced, textElement,
 } from '../../src/netconf/xml.js';
 
 const NS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
@@ -86,6 +86,68 @@ describe('parseXmlMessage', () => {
       `<as-number>65000</as-number>${neighbors.join('')}</bgp></config></edit-config></rpc>`;
     expect(() => checkXmlLimits(message, DEFAULT_XML_LIMITS)).not.toThrow();
     expect(message.length).toBeLessThan(32 * 1024 * 1024);
+  });
+});
+
+describe('parseXmlMessageSliced', () => {
+  /** An edit-config of `count` neighbors, ~100 bytes each; `inner` goes inside the middle one. */
+  const edit = (count: number, inner = '') => {
+    const neighbors: string[] = [];
+    for (let i = 0; i < count; i++) {
+      neighbors.push(`<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>65001</remote-as>${i === count >> 1 ? inner : ''}<description>n${i}</description></neighbor>`);
+    }
+    return `<rpc xmlns="${NS}" message-id="7"><edit-config><target><candidate/></target><config><bgp xmlns="urn:bmpd:yang:bmpd">${neighbors.join('')}</bgp></config></edit-config></rpc>`;
+  };
+  /** The outcome of a parse: the document or the error's class and message. */
+  const outcome = async (parse: () => unknown) => {
+    try { return await parse(); } catch (err) { return { error: (err as Error).name, message: (err as Error).message }; }
+  };
+
+  it('gives what parseXmlMessage gives, documents and errors alike, for a message of a megabyte', async () => {
+    const cases = [
+      edit(10_000),
+      edit(10_000, '<a><b></a></b>'), // not well-formed deep inside
+      edit(10_000, '<!DOCTYPE x>'),
+      edit(10_000, '<x a="1" b="2" c="3"/>'),
+      `${edit(10_000)}<rpc/>`, // content after the document element
+      `\ufeff${edit(10_000)}`,
+    ];
+    for (const message of cases) {
+      expect(message.length).toBeGreaterThan(1_000_000);
+      const tight = { ...DEFAULT_XML_LIMITS, maxAttributesPerElement: 2 };
+      expect(await outcome(() => parseXmlMessageSliced(message, tight))).toEqual(await outcome(() => parseXmlMessage(message, tight)));
+    }
+    expect(await outcome(() => parseXmlMessageSliced(edit(10_000), { ...DEFAULT_XML_LIMITS, maxElements: 20_000 })))
+      .toEqual({ error: 'XmlLimitError', message: 'the message exceeds the elements-per-message limit of 20000' });
+  });
+
+  it('lets other work run while it parses a large message, and not while it parses a small one', async () => {
+    const ticksDuring = async (message: string) => {
+      let ticks = 0;
+      const tick = setInterval(() => { ticks++; }, 1);
+      try {
+        await parseXmlMessageSliced(message);
+      } finally {
+        clearInterval(tick);
+      }
+      return ticks;
+    };
+    expect(await ticksDuring(edit(10_000))).toBeGreaterThan(0);
+    expect(await ticksDuring(edit(10))).toBe(0);
+  });
+});
+
+describe('decodeUtf8Sliced', () => {
+  it('decodes a large message slice by slice as TextDecoder does in one go: characters across slice ends, the BOM, invalid bytes', async () => {
+    // Multi-byte characters at every offset against the 1 MiB slices: 2, 3 and 4 bytes long.
+    const text = `<rpc>${'é€😀a'.repeat(400_000)}</rpc>`;
+    const bytes = Buffer.from(`\ufeff${text}`);
+    expect(bytes.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(await decodeUtf8Sliced(bytes)).toBe(text);
+    const broken = Buffer.concat([bytes.subarray(0, 2 * 1024 * 1024 + 1), Buffer.from([0xff]), bytes.subarray(2 * 1024 * 1024 + 1)]);
+    await expect(decodeUtf8Sliced(broken)).rejects.toThrow(TypeError);
+    const cut = Buffer.concat([bytes, Buffer.from('€').subarray(0, 2)]); // a last character's bytes incomplete
+    await expect(decodeUtf8Sliced(cut)).rejects.toThrow(TypeError);
   });
 });
 

@@ -5,6 +5,8 @@
 // until its reply (or the cap: a request still unanswered after --cap seconds is abandoned with its
 // agent). Reports the probe's p50/p99/max, the hostile request's reply time and outcome, and the
 // agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
+// The hostile client runs in a worker thread of its own: building and sending a 7 MB request, or
+// reading a 2.4 MB reply, on the probe's thread would delay the probe here, not in the agent.
 //   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
@@ -12,18 +14,19 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 import { NetconfClient } from './netconf-client.mjs';
 import { killPid, procStatus, sleep, startBenchAgent } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
+const { values } = isMainThread ? parseArgs({
   options: {
     root: { type: 'string', default: path.resolve(here, '../..') },
     cap: { type: 'string', default: '30' },
     only: { type: 'string' },
   },
-});
+}) : { values: workerData.values };
 const root = path.resolve(values.root);
 const capMs = Number(values.cap) * 1000;
 const HOST = '127.0.0.1';
@@ -32,7 +35,7 @@ const BMPD = 'urn:bmpd:yang:bmpd';
 const neighbors = (n) => {
   const entries = [];
   for (let i = 0; i < n; i++) {
-    entries.push(`<neighbor><address>127.1.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
+    entries.push(`<neighbor><address>127.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
   }
   return `<bgp xmlns="${BMPD}"><as-number>65000</as-number>${entries.join('')}</bgp>`;
 };
@@ -77,6 +80,23 @@ const scenarios = [
     name: 'get-all-10k', what: '<get> with //* over 10,000 neighbors', neighbors: 10_000,
     run: (c) => c.rpc(xpathGet('//*'), { raw: true }),
   },
+  {
+    // Legitimate: small changes to a large configuration, each followed by the probe's read of running.
+    name: 'small-edits-10k', what: '20 one-leaf <edit-config>s of running, one after another, over 10,000 neighbors', neighbors: 10_000,
+    run: async (c) => {
+      let reply;
+      for (let i = 0; i < 20; i++) {
+        reply = await c.rpc(`<edit-config><target><running/></target><config><bgp xmlns="${BMPD}"><neighbor><address>127.1.0.${i}</address>` +
+          `<description>edit ${i}</description></neighbor></bgp></config></edit-config>`, { raw: true });
+      }
+      return reply;
+    },
+  },
+  {
+    // Legitimate, not hostile: the largest message the default limits admit (issue 10 item 1).
+    name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (9 MB)', capS: 180,
+    run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
+  },
 ];
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -87,16 +107,36 @@ function outcome(reply) {
   return tag ? `rpc-error ${tag}` : `data, ${(reply.length / 1024).toFixed(0)} KiB`;
 }
 
+/** The hostile client (a worker thread): logs in, sets up the scenario's datastore, then on 'go' sends its request(s). */
+async function attack({ name, login }) {
+  const scenario = scenarios.find((s) => s.name === name);
+  const attacker = await NetconfClient.connect(login);
+  if (scenario.neighbors) {
+    await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
+    await attacker.rpc('<commit/>');
+  }
+  parentPort.once('message', async () => {
+    const t0 = performance.now();
+    const reply = await scenario.run(attacker).catch((err) => `error ${err.message}`);
+    parentPort.postMessage({ ms: performance.now() - t0, outcome: outcome(reply) });
+  });
+  parentPort.postMessage('ready');
+}
+
 async function runScenario(scenario) {
   const { agent, port, stateDir } = await startAgent();
+  // The agent as started, empty: its evaluation workers included (issue 10 item 4).
+  const startRss = procStatus(agent.pid, 'VmRSS');
+  let attacker;
   try {
     const login = { host: HOST, port, username: 'admin', password: 'admin', timeoutMs: 60_000 };
     const probe = await NetconfClient.connect(login);
-    const attacker = await NetconfClient.connect(login);
-    if (scenario.neighbors) {
-      await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
-      await attacker.rpc('<commit/>');
-    }
+    attacker = new Worker(fileURLToPath(import.meta.url), { workerData: { values, name: scenario.name, login } });
+    const attackerReady = new Promise((resolve, reject) => {
+      attacker.once('message', resolve);
+      attacker.once('error', reject);
+    });
+    await attackerReady;
     for (let i = 0; i < 5; i++) await probe.rpc(PROBE); // warm
     const rssBefore = procStatus(agent.pid, 'VmRSS');
     const samples = [];
@@ -115,23 +155,27 @@ async function runScenario(scenario) {
     })();
     await sleep(50);
     const t0 = performance.now();
-    const reply = await Promise.race([scenario.run(attacker), sleep(capMs).then(() => undefined)]).catch((err) => `error ${err.message}`);
-    const hostileMs = performance.now() - t0;
+    const attacked = new Promise((resolve) => attacker.once('message', resolve));
+    attacker.postMessage('go');
+    const cap = (scenario.capS ?? capMs / 1000) * 1000;
+    const result = await Promise.race([attacked, sleep(cap).then(() => ({ ms: performance.now() - t0, outcome: `no reply within ${cap / 1000} s` }))]);
     // The probe's request in flight at the end counts too (it is what a stalled agent holds up).
     done = true;
-    await Promise.race([probing, sleep(capMs)]);
+    await Promise.race([probing, sleep(cap)]);
     if (inFlightSince !== null) samples.push(performance.now() - inFlightSince); // still waiting: a stalled agent
     clearInterval(rssTimer);
     const sorted = [...samples].sort((a, b) => a - b);
     return {
       name: scenario.name, what: scenario.what,
-      hostile: { ms: Math.round(hostileMs), outcome: outcome(reply) },
+      hostile: { ms: Math.round(result.ms), outcome: result.outcome },
       probe: sorted.length === 0 ? { samples: 0 } : {
         samples: sorted.length, p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1),
       },
       rssGrowthMiB: Math.round((peakRss - rssBefore) / 2 ** 20),
+      startRssMiB: Math.round(startRss / 2 ** 20),
     };
   } finally {
+    await attacker?.terminate();
     await killPid(agent.pid, 3000);
     rmSync(stateDir, { recursive: true, force: true });
   }
@@ -139,7 +183,11 @@ async function runScenario(scenario) {
 
 const startAgent = () => startBenchAgent(root, { host: HOST, dirPrefix: 'bmpd-bench-fair-' });
 
+if (!isMainThread) {
+  await attack(workerData);
+} else {
 const only = values.only ? new Set(values.only.split(',')) : null;
+const startRssByRow = [];
 console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
 console.log('| scenario | hostile request | its reply | probe p50 / p99 / max (ms), samples | RSS growth |');
 console.log('|---|---|---|---|---|');
@@ -147,6 +195,9 @@ for (const scenario of scenarios) {
   if (only && !only.has(scenario.name)) continue;
   const r = await runScenario(scenario);
   const p = r.probe;
+  startRssByRow.push(r.startRssMiB);
   console.log(`| ${r.name} | ${r.what} | ${r.hostile.outcome} after ${r.hostile.ms} ms | ${p.samples ? `${p.p50} / ${p.p99} / ${p.max}, ${p.samples}` : 'no sample'} | ${r.rssGrowthMiB} MiB |`);
 }
+console.log(`Agent RSS just after start (empty configuration), per row: ${startRssByRow.join(', ')} MiB`);
 process.exit(0);
+}
