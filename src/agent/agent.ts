@@ -51,10 +51,10 @@ function reconcileTargets(plane: DataPlane): ReconcileTargets {
 
 export class Agent {
   private netconf: NetconfService | null = null;
-  /** The changeEpoch of running whose view the data plane holds; -1: none sent yet. */
+  /** The runningVersion whose view of running the data plane holds; -1: none sent yet. */
   private runningViewSent = -1;
   /** The oper-state request under way, for reads of the same running that arrive meanwhile. */
-  private operStateBuilding: { readonly epoch: number; readonly xml: Promise<string> } | null = null;
+  private operStateBuilding: { readonly version: number; readonly xml: Promise<string> } | null = null;
   private notAppliedAt: { readonly epoch: number; readonly paths: readonly string[] } | null = null;
   private readonly reconciler: Reconciler;
   /** The main thread's event-loop delay, logged at stop beside the data plane's. */
@@ -135,13 +135,15 @@ export class Agent {
    */
   operState(): Promise<string> {
     const datastores = this.service.datastores;
-    const epoch = datastores.changeEpoch;
-    if (this.operStateBuilding?.epoch === epoch) return this.operStateBuilding.xml;
-    const running = this.runningViewSent === epoch ? null : runningView(datastores.tree('running'));
+    // Keyed by running's own version, not the epoch every write to any datastore (a candidate edit,
+    // a lock) moves: the view is the state's only input from the datastores.
+    const version = datastores.runningVersion;
+    if (this.operStateBuilding?.version === version) return this.operStateBuilding.xml;
+    const running = this.runningViewSent === version ? null : runningView(datastores.tree('running'));
     // Requests are handled in order: any later oper-state request finds this view in place.
-    this.runningViewSent = epoch;
+    this.runningViewSent = version;
     const xml = this.dataPlane.request({ op: 'oper-state', running });
-    const building = { epoch, xml };
+    const building = { version, xml };
     this.operStateBuilding = building;
     const done = () => { if (this.operStateBuilding === building) this.operStateBuilding = null; };
     xml.then(done, () => {
