@@ -23,7 +23,7 @@ import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, nlriLength, 
 import { encodeEndOfRib, encodeIpv4Announcement, encodeUpdateFromParts } from './codec/serializer.js';
 import { ABSENT, Ipv4RouteTable } from './ipv4-route-table.js';
 import { Ipv6RouteTable } from './ipv6-route-table.js';
-import { AttributeSetPool, keyOctets, type AttributeSet, type AttributeSetPoolOptions } from './attribute-set-pool.js';
+import { AttributeSetPool, splitSetOctets, type AttributeSet, type AttributeSetPoolOptions } from './attribute-set-pool.js';
 import { BGP_HEADER_LENGTH, BGP_MAX_MESSAGE_LENGTH } from './codec/messages.js';
 
 export type { AttributeSet } from './attribute-set-pool.js';
@@ -103,7 +103,7 @@ interface SlotSnapshot {
 
 /**
  * The used slots of a table copy ordered by attribute set id, by counting sort: set `id`'s
- * slots are order[starts[id] .. starts[id + 1]). `ids` bounds the ids (the pool's key count).
+ * slots are order[starts[id] .. starts[id + 1]). `ids` bounds the ids (the pool snapshot's).
  */
 function* sortBySet(table: SlotSnapshot, ids: number, pauses: boolean): Generator<Buffer, { starts: Uint32Array; order: Uint32Array }> {
   const starts = new Uint32Array(ids + 1);
@@ -189,6 +189,11 @@ export class AdjRibIn {
     this.pool = options.attributeSets ?? new AttributeSetPool(options);
   }
 
+  /** The pool this Adj-RIB-In's sets live in: what decodeUpdate looks a received set up in. */
+  get attributeSets(): AttributeSetPool {
+    return this.pool;
+  }
+
   /** Number of distinct attribute sets in the pool (shared with other neighbors when the pool is). */
   get attributeSetCount(): number {
     return this.pool.size;
@@ -267,14 +272,9 @@ export class AdjRibIn {
     if (verdict.action === 'session-reset') return NO_CHANGE;
     const delta = { added: 0, replaced: 0, withdrawn: 0, duplicateAdvertisements: 0, duplicateWithdraws: 0 };
 
-    let mpReach: Extract<PathAttribute, { kind: 'mp-reach-nlri' }> | undefined;
-    for (const attribute of update.attributes) {
-      if (attribute.kind === 'mp-unreach-nlri') {
-        const family = familyOf(attribute.afi, attribute.safi);
-        if (family) for (const prefix of attribute.withdrawn) this.withdraw(prefix, delta);
-      } else if (attribute.kind === 'mp-reach-nlri') {
-        mpReach = attribute;
-      }
+    const mpReach = update.mpReach;
+    if (update.mpUnreach !== undefined && familyOf(update.mpUnreach.afi, update.mpUnreach.safi)) {
+      for (const prefix of update.mpUnreach.withdrawn) this.withdraw(prefix, delta);
     }
     for (const prefix of update.withdrawnRoutes) this.withdraw(prefix, delta);
 
@@ -290,22 +290,24 @@ export class AdjRibIn {
       for (const prefix of update.nlri) this.withdraw(prefix, delta);
       if (mpFamily && mpReach) for (const prefix of mpReach.nlri) this.withdraw(prefix, delta);
     } else if (announced > 0) {
-      const attributes =
-        verdict.action === 'ok'
-          ? withoutMpAttributes(update.pathAttributesRaw)
-          : encodePathAttributes(
-              update.attributes.filter((a) => a.kind !== 'mp-reach-nlri' && a.kind !== 'mp-unreach-nlri'),
-              this.options.fourOctetAs,
-            );
+      const ok = verdict.action === 'ok';
+      const attributes = ok
+        ? withoutMpAttributes(update.pathAttributesRaw)
+        : encodePathAttributes(
+            update.attributes.filter((a) => a.kind !== 'mp-reach-nlri' && a.kind !== 'mp-unreach-nlri'),
+            this.options.fourOctetAs,
+          );
       // The RFC 7854 §4.8 loop counters count UPDATEs: once, from the first set the UPDATE made.
       if (ipv4Count > 0) {
         const id = this.pool.intern('ipv4-unicast', attributes, EMPTY);
+        if (ok && update.codecOptions) this.pool.markDecodedCleanly(id, update.codecOptions);
         this.countLoops(id);
         this.announceAll(update, 'ipv4-unicast', id, delta);
         this.pool.release(id);
       }
       if (mpFamily && mpReach && mpCount > 0) {
         const id = this.pool.intern(mpFamily, attributes, mpReach.nextHop);
+        if (ok && update.codecOptions) this.pool.markDecodedCleanly(id, update.codecOptions);
         if (ipv4Count === 0) this.countLoops(id);
         this.announceAll(mpReach, mpFamily, id, delta);
         this.pool.release(id);
@@ -441,8 +443,8 @@ export class AdjRibIn {
           if (list) list.push(prefix);
           else groups.set(route.id, [prefix]);
         }
-        const keys = this.pool.snapshot();
-        for (const [id, prefixes] of groups) yield* this.packUpdates(family, keys[id]!, prefixes, fourOctetAs, maxLength);
+        const sets = this.pool.snapshot();
+        for (const [id, prefixes] of groups) yield* this.packUpdates(family, sets.octetsOf(id)!, prefixes, fourOctetAs, maxLength);
       }
       yield encodeEndOfRib(family);
     }
@@ -454,9 +456,9 @@ export class AdjRibIn {
    * Routes that came in MP_REACH_NLRI (a set with its own next hop) go out that way.
    */
   private *replayIpv4(fourOctetAs: boolean, maxLength: number, pauses: boolean): Generator<Buffer> {
-    const keys = this.pool.snapshot();
+    const sets = this.pool.snapshot();
     const table = this.ipv4.snapshot();
-    const { starts, order } = yield* sortBySet(table, keys.length, pauses);
+    const { starts, order } = yield* sortBySet(table, sets.ids, pauses);
     const lengths = new Uint8Array(order.length);
     const addresses = new Uint32Array(order.length);
     for (let i = 0; i < order.length; i++) {
@@ -464,16 +466,16 @@ export class AdjRibIn {
       addresses[i] = table.addressAt(order[i]!);
       if (pauses && (i & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
     }
-    for (let id = 0; id < keys.length; id++) {
-      const key = keys[id];
+    for (let id = 0; id < sets.ids; id++) {
+      const octets = sets.octetsOf(id);
       const start = starts[id]!;
       const end = starts[id + 1]!;
-      if (key === undefined || start === end) continue;
-      const { octets, nextHopLength, attributesAt } = keyOctets(key);
+      if (octets === undefined || start === end) continue;
+      const { nextHopLength, attributesAt } = splitSetOctets(octets);
       if (nextHopLength > 0) {
         const prefixes: Ipv4Prefix[] = [];
         for (let i = start; i < end; i++) prefixes.push({ family: 'ipv4-unicast', length: lengths[i]!, address: addresses[i]! });
-        yield* this.packUpdates('ipv4-unicast', key, prefixes, fourOctetAs, maxLength);
+        yield* this.packUpdates('ipv4-unicast', octets, prefixes, fourOctetAs, maxLength);
         continue;
       }
       const attributes = this.attributesFor(octets.subarray(attributesAt), fourOctetAs);
@@ -495,17 +497,17 @@ export class AdjRibIn {
 
   /** IPv6 unicast: the table copy ordered by set id, each set's routes packed into MP_REACH_NLRI UPDATEs. */
   private *replayIpv6(fourOctetAs: boolean, maxLength: number, pauses: boolean): Generator<Buffer> {
-    const keys = this.pool.snapshot();
+    const sets = this.pool.snapshot();
     const table = this.ipv6.snapshot();
-    const { starts, order } = yield* sortBySet(table, keys.length, pauses);
-    for (let id = 0; id < keys.length; id++) {
-      const key = keys[id];
+    const { starts, order } = yield* sortBySet(table, sets.ids, pauses);
+    for (let id = 0; id < sets.ids; id++) {
+      const octets = sets.octetsOf(id);
       const start = starts[id]!;
       const end = starts[id + 1]!;
-      if (key === undefined || start === end) continue;
+      if (octets === undefined || start === end) continue;
       const prefixes: Prefix[] = [];
       for (let i = start; i < end; i++) prefixes.push({ family: 'ipv6-unicast', ...table.prefixAt(order[i]!) });
-      yield* this.packUpdates('ipv6-unicast', key, prefixes, fourOctetAs, maxLength);
+      yield* this.packUpdates('ipv6-unicast', octets, prefixes, fourOctetAs, maxLength);
     }
   }
 
@@ -517,12 +519,12 @@ export class AdjRibIn {
   }
 
   /**
-   * UPDATEs carrying `prefixes` in MP_REACH_NLRI with the set's next hop (`key`: the set's
-   * pool key). IPv4 unicast routes without an MP next hop never come here: replayIpv4 writes
+   * UPDATEs carrying `prefixes` in MP_REACH_NLRI with the set's next hop (`octets`: the set's
+   * octets in the pool). IPv4 unicast routes without an MP next hop never come here: replayIpv4 writes
    * their NLRI field itself.
    */
-  private *packUpdates(family: AddressFamily, key: string, prefixes: Prefix[], fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
-    const { octets, nextHopLength, attributesAt } = keyOctets(key);
+  private *packUpdates(family: AddressFamily, octets: Buffer, prefixes: Prefix[], fourOctetAs: boolean, maxLength: number): Generator<Buffer> {
+    const { nextHopLength, attributesAt } = splitSetOctets(octets);
     const nextHop = octets.subarray(2, 2 + nextHopLength);
     const attributes = this.attributesFor(octets.subarray(attributesAt), fourOctetAs);
     const { afi, safi } = afiSafiOf(family);

@@ -7,16 +7,18 @@
  * reflected twice). Sharing one pool across neighbors stores those once, and the id a route
  * table holds (a uint32 slot) is the same for the same set whoever sent it.
  *
- * A set costs one latin1 string (its key, which is also its only copy of the octets), a Map
- * entry, and a few bytes in typed arrays: no object per set, so a full garbage collection has
- * a few hundred thousand strings to walk rather than as many objects, Buffers and strings.
+ * A set costs its octets in one arena Buffer and 21 bytes of typed arrays (offset, length, hash,
+ * refcount, flags) plus two hash-table slots: no object, string or Map entry per set, so a full
+ * garbage collection has nothing of them to walk, and a received UPDATE's set is looked up by
+ * hashing its octets where they lie in the message.
  *
- * Key layout, one char per octet: family index, next hop length, next hop, path attributes
- * (minus MP_REACH_NLRI / MP_UNREACH_NLRI). The loop flags come from the neighbor-independent
+ * A set's octets: family index, next hop length, next hop, path attributes (minus
+ * MP_REACH_NLRI / MP_UNREACH_NLRI). The loop flags come from the neighbor-independent
  * parts of the session (local AS, router id, cluster id) and the ASN encoding, so only
  * Adj-RIBs-In that agree on those share a pool (see AttributeSetPools).
  */
-import type { AddressFamily } from './codec/messages.js';
+import type { AddressFamily, SessionCodecOptions } from './codec/messages.js';
+import type { KnownAttributeSets } from './codec/parser.js';
 import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
 import { parseIpv4 } from './codec/nlri.js';
 
@@ -50,6 +52,9 @@ export interface AttributeSet {
 const AS_PATH_LOOP = 1;
 const CLUSTER_LIST_LOOP = 2;
 const ORIGINATOR_ID_LOOP = 4;
+/** The set's octets decoded with no RFC 7606 error from an internal / external peer (see markDecodedCleanly). */
+const CLEAN_IBGP = 8;
+const CLEAN_EBGP = 16;
 
 /** Whether an AS_PATH / AS4_PATH value (segments of type, count, `width`-octet ASNs) holds `asn`. */
 function pathContains(raw: Buffer, start: number, end: number, width: 2 | 4, asn: number): boolean {
@@ -63,22 +68,54 @@ function pathContains(raw: Buffer, start: number, end: number, width: 2 | 4, asn
   return false;
 }
 
-/** The octets a key holds, as a Buffer, with the offset where the path attributes start. */
-export function keyOctets(key: string): { octets: Buffer; nextHopLength: number; attributesAt: number } {
-  const octets = Buffer.from(key, 'latin1');
+/** Where a set's octets (family index, next hop length, next hop, path attributes) put the next hop and the attributes. */
+export function splitSetOctets(octets: Buffer): { nextHopLength: number; attributesAt: number } {
   const nextHopLength = octets[1]!;
-  return { octets, nextHopLength, attributesAt: 2 + nextHopLength };
+  return { nextHopLength, attributesAt: 2 + nextHopLength };
 }
 
-export class AttributeSetPool {
+/** The sets a replay reads, as they were when it started (see AttributeSetPool.snapshot()). */
+export interface AttributeSetsSnapshot {
+  /** Ids are below this. */
+  readonly ids: number;
+  /** The set's octets (splitSetOctets() cuts them), undefined for an id free at the snapshot. */
+  octetsOf(id: number): Buffer | undefined;
+}
+
+/** Slot value of an empty hash table slot; a used slot holds id + 1. */
+const EMPTY_SLOT = 0;
+
+/** 32-bit FNV-1a over buf[start, end), continuing from `hash`. */
+function fnv1a(hash: number, buf: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+  return hash;
+}
+
+export class AttributeSetPool implements KnownAttributeSets {
   readonly options: AttributeSetPoolOptions;
   private readonly routerId: number;
   private readonly clusterId: number;
-  private readonly ids = new Map<string, number>();
-  /** Key of each live id; undefined for a free id. */
-  private keys: (string | undefined)[] = [];
+  /**
+   * Every set's octets, one after another: no string, Buffer or Map entry per set, so a few
+   * million sets cost the octets and 21 bytes of typed arrays each, and a lookup hashes the
+   * received octets where they lie. A dropped set's octets stay until compact(); they are never
+   * overwritten, so a snapshot keeps reading the arena it was made from.
+   */
+  private arena = Buffer.allocUnsafe(1 << 16);
+  private arenaUsed = 0;
+  /** Octets of live sets in the arena (the rest is dropped sets, reclaimed by compact()). */
+  private arenaLive = 0;
+  private offsets = new Uint32Array(64);
+  /** Octet length of each id's set; 0 for a free id. */
+  private lengths = new Uint32Array(64);
+  private hashes = new Uint32Array(64);
   private refCounts = new Uint32Array(64);
   private flags = new Uint8Array(64);
+  /** Open addressing, linear probing: id + 1 of the set whose hash starts the probe there, or EMPTY_SLOT. */
+  private slots = new Uint32Array(128);
+  private live = 0;
+  /** Ids below this have been used. */
+  private idBound = 0;
   /** Ids of dropped sets, reused so the arrays stay as long as the most sets ever held at once. */
   private freeIds: number[] = [];
 
@@ -90,7 +127,17 @@ export class AttributeSetPool {
 
   /** Distinct sets held. */
   get size(): number {
-    return this.ids.size;
+    return this.live;
+  }
+
+  /** Bytes the pool's arena and arrays take (memory accounting). */
+  get bytes(): number {
+    return this.arena.length + this.slots.byteLength + this.offsets.length * 17;
+  }
+
+  /** The id of the set with these octets, or -1 when the pool does not hold it. */
+  find(family: AddressFamily, attributes: Buffer, nextHop: Buffer): number {
+    return this.lookUp(family, attributes, nextHop, this.hashOf(family, attributes, nextHop));
   }
 
   /**
@@ -98,24 +145,122 @@ export class AttributeSetPool {
    * caller: the set survives while its routes move in, until the caller's release().
    */
   intern(family: AddressFamily, attributes: Buffer, nextHop: Buffer): number {
-    const octets = Buffer.allocUnsafe(2 + nextHop.length + attributes.length);
-    octets[0] = ADDRESS_FAMILIES.indexOf(family);
-    octets[1] = nextHop.length;
-    nextHop.copy(octets, 2);
-    attributes.copy(octets, 2 + nextHop.length);
-    // One flat one-byte string: V8 hashes it once, and equal keys mean equal octets.
-    const key = octets.toString('latin1');
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.freeIds.pop() ?? this.keys.length;
-      if (id >= this.refCounts.length) this.grow(id + 1);
-      this.keys[id] = key;
-      this.flags[id] = this.loopFlags(attributes);
-      this.refCounts[id] = 0;
-      this.ids.set(key, id);
-    }
+    const hash = this.hashOf(family, attributes, nextHop);
+    let id = this.lookUp(family, attributes, nextHop, hash);
+    if (id < 0) id = this.add(family, attributes, nextHop, hash);
     this.refCounts[id]!++;
     return id;
+  }
+
+  /**
+   * Set `id`'s octets were decoded under `options` with verdict ok (RFC 7606), in an UPDATE
+   * announcing routes of its family: from now on an UPDATE carrying them skips decoding them
+   * (decodeUpdate with this pool). A verdict depends on the octets and the options only; the
+   * ASN encoding is the pool's, so only whether the peer is external remains to record.
+   */
+  markDecodedCleanly(id: number, options: SessionCodecOptions): void {
+    if (options.fourOctetAs === this.options.fourOctetAs) this.flags[id]! |= options.ebgp ? CLEAN_EBGP : CLEAN_IBGP;
+  }
+
+  decodedCleanly(family: AddressFamily, attributes: Buffer, nextHop: Buffer, options: SessionCodecOptions): boolean {
+    if (options.fourOctetAs !== this.options.fourOctetAs) return false;
+    const id = this.find(family, attributes, nextHop);
+    return id >= 0 && (this.flags[id]! & (options.ebgp ? CLEAN_EBGP : CLEAN_IBGP)) !== 0;
+  }
+
+  private hashOf(family: AddressFamily, attributes: Buffer, nextHop: Buffer): number {
+    let hash = Math.imul(0x811c9dc5 ^ ADDRESS_FAMILIES.indexOf(family), 0x01000193);
+    hash = Math.imul(hash ^ nextHop.length, 0x01000193);
+    hash = fnv1a(hash, nextHop, 0, nextHop.length);
+    return fnv1a(hash, attributes, 0, attributes.length) >>> 0;
+  }
+
+  private lookUp(family: AddressFamily, attributes: Buffer, nextHop: Buffer, hash: number): number {
+    const mask = this.slots.length - 1;
+    const length = 2 + nextHop.length + attributes.length;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === EMPTY_SLOT) return -1;
+      const id = entry - 1;
+      if (this.hashes[id] !== hash || this.lengths[id] !== length) continue;
+      const at = this.offsets[id]!;
+      const arena = this.arena;
+      if (arena[at] !== ADDRESS_FAMILIES.indexOf(family) || arena[at + 1] !== nextHop.length) continue;
+      if (nextHop.length > 0 && nextHop.compare(arena, at + 2, at + 2 + nextHop.length) !== 0) continue;
+      if (attributes.compare(arena, at + 2 + nextHop.length, at + length) === 0) return id;
+    }
+  }
+
+  private add(family: AddressFamily, attributes: Buffer, nextHop: Buffer, hash: number): number {
+    const length = 2 + nextHop.length + attributes.length;
+    const id = this.freeIds.pop() ?? this.idBound++;
+    if (id >= this.refCounts.length) this.grow(id + 1);
+    if (this.arenaUsed + length > this.arena.length) this.compact(length);
+    const at = this.arenaUsed;
+    this.arena[at] = ADDRESS_FAMILIES.indexOf(family);
+    this.arena[at + 1] = nextHop.length;
+    nextHop.copy(this.arena, at + 2);
+    attributes.copy(this.arena, at + 2 + nextHop.length);
+    this.arenaUsed += length;
+    this.arenaLive += length;
+    this.offsets[id] = at;
+    this.lengths[id] = length;
+    this.hashes[id] = hash;
+    this.flags[id] = this.loopFlags(attributes);
+    this.refCounts[id] = 0;
+    this.live++;
+    // At most half full: probes stay short.
+    if (2 * this.live > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(id);
+    return id;
+  }
+
+  private place(id: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.hashes[id]! & mask;
+    while (this.slots[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
+    this.slots[slot] = id + 1;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Uint32Array(size);
+    for (let id = 0; id < this.idBound; id++) if (this.lengths[id] !== 0) this.place(id);
+  }
+
+  /** Take `id` out of the hash table: backward-shift deletion, so no tombstones build up. */
+  private unplace(id: number): void {
+    const mask = this.slots.length - 1;
+    let hole = this.hashes[id]! & mask;
+    while (this.slots[hole] !== id + 1) hole = (hole + 1) & mask;
+    for (let slot = (hole + 1) & mask; this.slots[slot] !== EMPTY_SLOT; slot = (slot + 1) & mask) {
+      const home = this.hashes[this.slots[slot]! - 1]! & mask;
+      // The entry may fill the hole unless its home lies cyclically in (hole, slot].
+      const stays = hole <= slot ? hole < home && home <= slot : hole < home || home <= slot;
+      if (stays) continue;
+      this.slots[hole] = this.slots[slot]!;
+      hole = slot;
+    }
+    this.slots[hole] = EMPTY_SLOT;
+  }
+
+  /**
+   * Room for `needed` more octets: the live sets copied into a new arena (twice their size, or
+   * more), leaving the old one to any snapshot still reading it.
+   */
+  private compact(needed: number): void {
+    let size = this.arena.length;
+    while (size < 2 * (this.arenaLive + needed)) size *= 2;
+    const arena = Buffer.allocUnsafe(size);
+    let used = 0;
+    for (let id = 0; id < this.idBound; id++) {
+      const length = this.lengths[id]!;
+      if (length === 0) continue;
+      this.arena.copy(arena, used, this.offsets[id]!, this.offsets[id]! + length);
+      this.offsets[id] = used;
+      used += length;
+    }
+    this.arena = arena;
+    this.arenaUsed = used;
   }
 
   retain(id: number): void {
@@ -125,8 +270,10 @@ export class AttributeSetPool {
   /** Drop one reference; the set goes at zero and its id is free for the next new set. */
   release(id: number): void {
     if (--this.refCounts[id]! !== 0) return;
-    this.ids.delete(this.keys[id]!);
-    this.keys[id] = undefined;
+    this.unplace(id);
+    this.arenaLive -= this.lengths[id]!;
+    this.lengths[id] = 0;
+    this.live--;
     this.freeIds.push(id);
   }
 
@@ -143,17 +290,25 @@ export class AttributeSetPool {
   }
 
   /**
-   * The keys of the live sets by id, copied: a replay reads from it while UPDATEs go on
-   * releasing sets and reusing their ids.
+   * The live sets by id as they are now: a replay reads from it while UPDATEs go on releasing
+   * sets and reusing their ids. Copies 8 bytes an id; the arena is shared, since neither
+   * add() nor compact() overwrites octets it holds.
    */
-  snapshot(): readonly (string | undefined)[] {
-    return this.keys.slice();
+  snapshot(): AttributeSetsSnapshot {
+    const arena = this.arena;
+    const offsets = this.offsets.slice(0, this.idBound);
+    const lengths = this.lengths.slice(0, this.idBound);
+    return {
+      ids: this.idBound,
+      octetsOf: (id) => (lengths[id] ? arena.subarray(offsets[id]!, offsets[id]! + lengths[id]!) : undefined),
+    };
   }
 
   view(id: number): AttributeSet | undefined {
-    const key = this.keys[id];
-    if (key === undefined) return undefined;
-    const { octets, nextHopLength, attributesAt } = keyOctets(key);
+    const length = this.lengths[id];
+    if (!length) return undefined;
+    const octets = Buffer.from(this.arena.subarray(this.offsets[id]!, this.offsets[id]! + length));
+    const { nextHopLength, attributesAt } = splitSetOctets(octets);
     return {
       id,
       pathAttributes: octets.subarray(attributesAt),
@@ -179,6 +334,7 @@ export class AttributeSetPool {
       const extended = (raw[offset]! & 0x10) !== 0;
       const type = raw[offset + 1]!;
       const start = offset + (extended ? 4 : 3);
+      if (start > raw.length) break;
       const end = start + (extended ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!);
       if (end > raw.length) break;
       if (type === AttributeTypeCode.AsPath) {
@@ -198,12 +354,16 @@ export class AttributeSetPool {
   private grow(minimum: number): void {
     let length = this.refCounts.length;
     while (length < minimum) length *= 2;
-    const refCounts = new Uint32Array(length);
-    refCounts.set(this.refCounts);
-    const flags = new Uint8Array(length);
-    flags.set(this.flags);
-    this.refCounts = refCounts;
-    this.flags = flags;
+    const grown = <T extends Uint32Array | Uint8Array>(array: T, make: new (length: number) => T): T => {
+      const next = new make(length);
+      next.set(array);
+      return next;
+    };
+    this.offsets = grown(this.offsets, Uint32Array);
+    this.lengths = grown(this.lengths, Uint32Array);
+    this.hashes = grown(this.hashes, Uint32Array);
+    this.refCounts = grown(this.refCounts, Uint32Array);
+    this.flags = grown(this.flags, Uint8Array);
   }
 }
 

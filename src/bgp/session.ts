@@ -19,6 +19,7 @@ import {
   decodeOpen,
   decodeRouteRefresh,
   decodeUpdate,
+  type KnownAttributeSets,
   afiSafiOf,
   encodeEndOfRib,
   encodeKeepalive,
@@ -177,8 +178,8 @@ export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
   let announced = nlriLength(update);
   let withdrawn = update.withdrawnRoutes.length;
   if (announced + withdrawn > 0) families.add('ipv4-unicast');
-  for (const attribute of update.attributes) {
-    if (attribute.kind === 'mp-reach-nlri' || attribute.kind === 'mp-unreach-nlri') {
+  for (const attribute of [update.mpReach, update.mpUnreach]) {
+    if (attribute !== undefined) {
       const family = familyOf(attribute.afi, attribute.safi);
       const count = attribute.kind === 'mp-reach-nlri' ? nlriLength(attribute) : attribute.withdrawn.length;
       if (family && count > 0) families.add(family);
@@ -226,6 +227,8 @@ interface ConnectionOwner {
   openReceived(connection: Connection, open: OpenMessage): SessionCodecOptions | null;
   countMessage(direction: 'sent' | 'received', type: number): void;
   processUpdate(update: UpdateMessage): void;
+  /** Where a received UPDATE's attribute set is looked up before decoding (the Adj-RIB-In's pool). */
+  knownAttributeSets(): KnownAttributeSets | undefined;
   connectionStateChanged(connection: Connection, from: FsmStateName, to: FsmStateName): void;
   connectionIdle(connection: Connection): void;
   connectionEstablished(connection: Connection, negotiated: NegotiatedTimers): void;
@@ -514,7 +517,7 @@ class Connection {
         this.feed({ type: 'KeepAliveMsg' });
         return;
       case MessageType.Update: {
-        const update = decodeUpdate(raw, this.codecOptions);
+        const update = decodeUpdate(raw, this.codecOptions, this.session.knownAttributeSets());
         if (update.verdict.action === 'session-reset') {
           this.session.log.warn({ neighbor: this.session.key, reason: update.verdict.reason }, 'bgp update error: session reset');
           this.feed({ type: 'UpdateMsgErr', notification: update.verdict.notification });
@@ -870,6 +873,10 @@ export class Session implements ConnectionOwner {
     this.lastDown = { ...reason, at: new Date() };
     this.log.info({ neighbor: this.key, reason: reason.kind }, 'bgp session down');
     this.hooks.down(this.key, reason);
+  }
+
+  knownAttributeSets(): KnownAttributeSets | undefined {
+    return this.rib?.attributeSets;
   }
 
   processUpdate(update: UpdateMessage): void {

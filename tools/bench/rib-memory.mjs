@@ -56,7 +56,7 @@ for (const peers of counts) {
     const started = process.hrtime.bigint();
     // 64 KiB "TCP reads", as a socket delivers them.
     for (let offset = 0; offset < stream.length; offset += 65536) {
-      for (const frame of reader.push(stream.subarray(offset, offset + 65536))) rib.apply(decodeUpdate(frame.raw, options));
+      for (const frame of reader.push(stream.subarray(offset, offset + 65536))) rib.apply(decodeUpdate(frame.raw, options, pool));
     }
     seconds += Number(process.hrtime.bigint() - started) / 1e9;
     ribs.push(rib);

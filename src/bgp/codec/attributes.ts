@@ -39,6 +39,7 @@
  */
 import type {
   AsPathSegment,
+  MpAttribute,
   AsPathSegmentTypeValue,
   DiscardedAttribute,
   LargeCommunity,
@@ -282,6 +283,21 @@ function decodeKnown(typeCode: number, flags: number, value: Buffer, options: At
     }
     default:
       return undefined;
+  }
+}
+
+/**
+ * MP_REACH_NLRI or MP_UNREACH_NLRI decoded on its own, exactly as decodePathAttributes decodes
+ * it (flags, next hop, NLRI syntax), or undefined when decodePathAttributes would not accept it:
+ * the caller then decodes the whole field to get the exact RFC 7606 outcome.
+ */
+export function decodeMpAttribute(typeCode: number, flags: number, value: Buffer): MpAttribute | undefined {
+  if ((flags & (OPTIONAL | TRANSITIVE)) !== EXPECTED_FLAGS[typeCode] || flags & PARTIAL) return undefined;
+  try {
+    return (typeCode === T.MpReachNlri ? decodeMpReach(flags, value) : decodeMpUnreach(flags, value)) as MpAttribute;
+  } catch (error) {
+    if (error instanceof MalformedAttribute) return undefined;
+    throw error;
   }
 }
 

@@ -297,6 +297,9 @@ export type PathAttribute =
   | (AttributeBase & { readonly kind: 'unknown'; readonly typeCode: number; readonly value: Buffer });
 
 export type PathAttributeKind = PathAttribute['kind'];
+export type MpReachAttribute = Extract<PathAttribute, { kind: 'mp-reach-nlri' }>;
+export type MpUnreachAttribute = Extract<PathAttribute, { kind: 'mp-unreach-nlri' }>;
+export type MpAttribute = MpReachAttribute | MpUnreachAttribute;
 
 export interface UpdateFields {
   /** IPv4 unicast withdrawn routes field. */
@@ -356,6 +359,11 @@ export interface UpdateMessage extends UpdateFields {
   readonly nlriOctets?: Buffer;
   /** The Path Attributes field as received (slice of raw). */
   readonly pathAttributesRaw: Buffer;
+  /** The MP_REACH_NLRI / MP_UNREACH_NLRI among `attributes`, if any (they vary per UPDATE; see decodeUpdate). */
+  readonly mpReach: MpReachAttribute | undefined;
+  readonly mpUnreach: MpUnreachAttribute | undefined;
+  /** The options the UPDATE was decoded with: a verdict holds for them only. */
+  readonly codecOptions: SessionCodecOptions | undefined;
   readonly verdict: UpdateVerdict;
   /** RFC 4724 §2: set when this UPDATE is an End-of-RIB marker. */
   readonly endOfRib: AfiSafi | undefined;

@@ -11,7 +11,10 @@
  * Buffer.from() before storing anything long-lived.
  */
 import type {
+  AddressFamily,
   AfiSafi,
+  MpReachAttribute,
+  MpUnreachAttribute,
   BgpFrame,
   BgpMessage,
   Capability,
@@ -39,10 +42,12 @@ import {
   OpenMessageSubcode,
   OptionalParameterType,
   RouteRefreshMessageSubcode,
+  AttributeFlag,
+  AttributeTypeCode,
   UpdateMessageSubcode,
 } from './messages.js';
-import { decodePathAttributes } from './attributes.js';
-import { checkIpv4Prefixes, decodeIpv4Prefixes, ipv4ToString, NlriSyntaxError } from './nlri.js';
+import { decodeMpAttribute, decodePathAttributes } from './attributes.js';
+import { checkIpv4Prefixes, decodeIpv4Prefixes, familyOf, ipv4ToString, NlriSyntaxError } from './nlri.js';
 
 /** RFC 4271 §4: smallest legal message of each type (ROUTE-REFRESH length errors are RFC 7313's own). */
 const MINIMUM_LENGTH: Readonly<Record<number, number>> = {
@@ -281,14 +286,102 @@ function sessionResetUpdate(raw: Buffer, reason: string, subcode: number, data: 
     pathAttributesRaw: Buffer.alloc(0),
     verdict: { action: 'session-reset', reason, notification: { code: ErrorCode.UpdateMessage, subcode, data } },
     endOfRib: undefined,
+    mpReach: undefined,
+    mpUnreach: undefined,
+    codecOptions: undefined,
   };
 }
 
 /**
- * RFC 4271 §4.3 with RFC 7606 error handling (table in attributes.ts).
- * Never throws for any input: malformed UPDATEs get a verdict.
+ * Attribute sets whose octets already decoded without an RFC 7606 error: the speaker's
+ * AttributeSetPool. An UPDATE whose path attributes (minus MP_REACH_NLRI / MP_UNREACH_NLRI, which
+ * carry the UPDATE's own prefixes) are such a set is not decoded again: the same octets, decoded
+ * with the same options, get the same verdict.
  */
-export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateMessage {
+export interface KnownAttributeSets {
+  /** Whether the set of these octets, family and next hop is held and its octets decoded with no error under `options`. */
+  decodedCleanly(family: AddressFamily, attributes: Buffer, nextHop: Buffer, options: SessionCodecOptions): boolean;
+}
+
+const NO_NEXT_HOP = Buffer.alloc(0);
+
+/**
+ * The path attributes of an UPDATE that announces routes, looked up in `known` before anything
+ * is decoded but MP_REACH_NLRI / MP_UNREACH_NLRI: the message when the set is known (its other
+ * attributes decoded on first read only), else undefined and the caller decodes in full. Anything unusual
+ * (a truncated or overrunning attribute, MP attributes twice or malformed, nothing announced)
+ * returns undefined, so decodePathAttributes alone decides what is wrong with it.
+ */
+function lookUpKnownSet(
+  raw: Buffer,
+  withdrawnRoutes: Ipv4Prefix[],
+  attributesStart: number,
+  attributesEnd: number,
+  nlriOctets: Buffer,
+  options: SessionCodecOptions,
+  known: KnownAttributeSets,
+): ReceivedUpdate | undefined {
+  let mpReach: MpReachAttribute | undefined;
+  let mpUnreach: MpUnreachAttribute | undefined;
+  // The octets outside the MP attributes, as [start, end) pieces of raw.
+  const pieces: number[] = [];
+  let pieceStart = attributesStart;
+  for (let offset = attributesStart; offset < attributesEnd; ) {
+    const flags = raw[offset]!;
+    const headerLength = flags & AttributeFlag.ExtendedLength ? 4 : 3;
+    if (offset + headerLength > attributesEnd) return undefined;
+    const typeCode = raw[offset + 1]!;
+    const valueStart = offset + headerLength;
+    const valueEnd = valueStart + (headerLength === 4 ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!);
+    if (valueEnd > attributesEnd) return undefined;
+    if (typeCode === AttributeTypeCode.MpReachNlri || typeCode === AttributeTypeCode.MpUnreachNlri) {
+      if ((typeCode === AttributeTypeCode.MpReachNlri ? mpReach : mpUnreach) !== undefined) return undefined;
+      const attribute = decodeMpAttribute(typeCode, flags, raw.subarray(valueStart, valueEnd));
+      if (attribute === undefined) return undefined;
+      if (attribute.kind === 'mp-reach-nlri') mpReach = attribute;
+      else mpUnreach = attribute;
+      if (offset > pieceStart) pieces.push(pieceStart, offset);
+      pieceStart = valueEnd;
+    }
+    offset = valueEnd;
+  }
+  if (attributesEnd > pieceStart) pieces.push(pieceStart, attributesEnd);
+
+  let family: AddressFamily | undefined;
+  let nextHop: Buffer = NO_NEXT_HOP;
+  if (nlriOctets.length > 0) family = 'ipv4-unicast';
+  else if (mpReach !== undefined && mpReach.nlri.length > 0) {
+    family = familyOf(mpReach.afi, mpReach.safi);
+    nextHop = mpReach.nextHop;
+  }
+  if (family === undefined || pieces.length === 0) return undefined;
+  const attributes =
+    pieces.length === 2
+      ? raw.subarray(pieces[0], pieces[1])
+      : Buffer.concat(pieces.flatMap((at, i) => (i % 2 === 0 ? [raw.subarray(at, pieces[i + 1])] : [])));
+  if (!known.decodedCleanly(family, attributes, nextHop, options)) return undefined;
+  // RFC 7606 §3 (d): the set was stored from an UPDATE announcing this family's routes with
+  // verdict ok, so ORIGIN and AS_PATH (and NEXT_HOP, for the IPv4 NLRI field) are in it.
+  return new ReceivedUpdate(
+    raw,
+    withdrawnRoutes,
+    undefined,
+    nlriOctets,
+    raw.subarray(attributesStart, attributesEnd),
+    OK,
+    undefined,
+    mpReach,
+    mpUnreach,
+    options,
+  );
+}
+
+/**
+ * RFC 4271 §4.3 with RFC 7606 error handling (table in attributes.ts).
+ * Never throws for any input: malformed UPDATEs get a verdict. With `known`, path attributes
+ * that are a known set are not decoded again (lookUpKnownSet).
+ */
+export function decodeUpdate(raw: Buffer, options: SessionCodecOptions, known?: KnownAttributeSets): UpdateMessage {
   const length = raw.length;
   if (length < 23 || raw.readUInt16BE(16) !== length) {
     return sessionResetUpdate(raw, 'UPDATE length inconsistent', UpdateMessageSubcode.MalformedAttributeList);
@@ -320,6 +413,11 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
     return sessionResetUpdate(raw, `NLRI: ${error.message}`, UpdateMessageSubcode.InvalidNetworkField);
   }
 
+  if (known !== undefined) {
+    const found = lookUpKnownSet(raw, withdrawnRoutes, attributesStart, attributesEnd, raw.subarray(attributesEnd, length), options, known);
+    if (found !== undefined) return found;
+  }
+
   const decoded = decodePathAttributes(raw, attributesStart, attributesEnd, options);
   if (decoded.sessionReset) {
     const { notification, reason } = decoded.sessionReset;
@@ -330,9 +428,8 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
   let origin = false;
   let asPath = false;
   let nextHop = false;
-  let announcesMp = false;
-  let mpUnreach: AfiSafi | undefined;
-  let mpUnreachEmpty = false;
+  let mpReach: MpReachAttribute | undefined;
+  let mpUnreach: MpUnreachAttribute | undefined;
   for (const attribute of attributes) {
     switch (attribute.kind) {
       case 'origin':
@@ -345,11 +442,10 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
         nextHop = true;
         break;
       case 'mp-reach-nlri':
-        announcesMp = attribute.nlri.length > 0;
+        mpReach = attribute;
         break;
       case 'mp-unreach-nlri':
-        mpUnreach = { afi: attribute.afi, safi: attribute.safi };
-        mpUnreachEmpty = attribute.withdrawn.length === 0;
+        mpUnreach = attribute;
         break;
       default:
         break;
@@ -357,7 +453,7 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
   }
 
   let treatAsWithdraw = decoded.treatAsWithdraw;
-  if (treatAsWithdraw === undefined && (nlriCount > 0 || announcesMp)) {
+  if (treatAsWithdraw === undefined && (nlriCount > 0 || (mpReach !== undefined && mpReach.nlri.length > 0))) {
     // RFC 7606 §3 (d); RFC 4760 §4: NEXT_HOP is mandatory only with IPv4 NLRI in the NLRI field.
     if (!origin) treatAsWithdraw = 'well-known mandatory ORIGIN missing';
     else if (!asPath) treatAsWithdraw = 'well-known mandatory AS_PATH missing';
@@ -373,24 +469,48 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions): UpdateM
   let endOfRib: AfiSafi | undefined;
   if (withdrawnLength === 0 && nlriCount === 0) {
     if (attributesLength === 0) endOfRib = IPV4_UNICAST;
-    else if (attributes.length === 1 && mpUnreach && mpUnreachEmpty && decoded.discarded.length === 0) endOfRib = mpUnreach;
+    else if (attributes.length === 1 && mpUnreach && mpUnreach.withdrawn.length === 0 && decoded.discarded.length === 0) {
+      endOfRib = { afi: mpUnreach.afi, safi: mpUnreach.safi };
+    }
   }
 
-  return new ReceivedUpdate(raw, withdrawnRoutes, attributes, raw.subarray(attributesEnd, length), raw.subarray(attributesStart, attributesEnd), verdict, endOfRib);
+  return new ReceivedUpdate(
+    raw,
+    withdrawnRoutes,
+    attributes,
+    raw.subarray(attributesEnd, length),
+    raw.subarray(attributesStart, attributesEnd),
+    verdict,
+    endOfRib,
+    mpReach,
+    mpUnreach,
+    options,
+  );
 }
 
 class ReceivedUpdate {
   readonly type = 'update';
   #nlri: Ipv4Prefix[] | undefined;
+  #attributes: readonly PathAttribute[] | undefined;
   constructor(
     readonly raw: Buffer,
     readonly withdrawnRoutes: readonly Ipv4Prefix[],
-    readonly attributes: readonly PathAttribute[],
+    /** Undefined for a known set (lookUpKnownSet): decoded on first read. */
+    attributes: readonly PathAttribute[] | undefined,
     readonly nlriOctets: Buffer,
     readonly pathAttributesRaw: Buffer,
     readonly verdict: UpdateVerdict,
     readonly endOfRib: AfiSafi | undefined,
-  ) {}
+    readonly mpReach: MpReachAttribute | undefined,
+    readonly mpUnreach: MpUnreachAttribute | undefined,
+    readonly codecOptions: SessionCodecOptions,
+  ) {
+    this.#attributes = attributes;
+  }
+  get attributes(): readonly PathAttribute[] {
+    this.#attributes ??= decodePathAttributes(this.pathAttributesRaw, 0, this.pathAttributesRaw.length, this.codecOptions).attributes;
+    return this.#attributes;
+  }
   get nlri(): Ipv4Prefix[] {
     if (this.#nlri === undefined) decodeIpv4Prefixes(this.nlriOctets, 0, this.nlriOctets.length, (this.#nlri = []));
     return this.#nlri;
