@@ -413,8 +413,9 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions, known?: 
     return sessionResetUpdate(raw, `NLRI: ${error.message}`, UpdateMessageSubcode.InvalidNetworkField);
   }
 
+  const nlriOctets = raw.subarray(attributesEnd, length);
   if (known !== undefined) {
-    const found = lookUpKnownSet(raw, withdrawnRoutes, attributesStart, attributesEnd, raw.subarray(attributesEnd, length), options, known);
+    const found = lookUpKnownSet(raw, withdrawnRoutes, attributesStart, attributesEnd, nlriOctets, options, known);
     if (found !== undefined) return found;
   }
 
@@ -478,7 +479,7 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions, known?: 
     raw,
     withdrawnRoutes,
     attributes,
-    raw.subarray(attributesEnd, length),
+    nlriOctets,
     raw.subarray(attributesStart, attributesEnd),
     verdict,
     endOfRib,
