@@ -150,16 +150,22 @@ function withoutMpAttributes(raw: Buffer): Buffer {
     offset += (flags & 0x10 ? 4 : 3) + length;
   }
   if (!hasMp) return raw;
+  // The common layout (RFC 7606 §5.1: MP_REACH_NLRI first) leaves one run of other attributes: a view, no copy.
   const parts: Buffer[] = [];
   offset = 0;
   while (offset < raw.length) {
     const flags = raw[offset]!;
     const type = raw[offset + 1]!;
     const end = offset + (flags & 0x10 ? 4 : 3) + (flags & 0x10 ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!);
-    if (type !== AttributeTypeCode.MpReachNlri && type !== AttributeTypeCode.MpUnreachNlri) parts.push(raw.subarray(offset, end));
+    if (type !== AttributeTypeCode.MpReachNlri && type !== AttributeTypeCode.MpUnreachNlri) {
+      const last = parts[parts.length - 1];
+      // Adjacent attributes extend the run they follow.
+      if (last !== undefined && last.byteOffset + last.length === raw.byteOffset + offset) parts[parts.length - 1] = raw.subarray(offset - last.length, end);
+      else parts.push(raw.subarray(offset, end));
+    }
     offset = end;
   }
-  return Buffer.concat(parts);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 function emptyFamilyCounts(): Record<AddressFamily, number> {
