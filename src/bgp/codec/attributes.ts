@@ -127,21 +127,21 @@ function attributeBytes(buf: Buffer, start: number, end: number): Buffer {
   return Buffer.from(buf.subarray(start, end));
 }
 
-function decodeSegments(value: Buffer, asnOctets: 2 | 4, allowConfed: boolean): AsPathSegment[] {
+function decodeSegments(buf: Buffer, start: number, end: number, asnOctets: 2 | 4, allowConfed: boolean): AsPathSegment[] {
   const segments: AsPathSegment[] = [];
-  let offset = 0;
-  while (offset < value.length) {
-    if (offset + 2 > value.length) throw new Error('AS_PATH underrun: a single octet left');
-    const type = value[offset]!;
-    const count = value[offset + 1]!;
+  let offset = start;
+  while (offset < end) {
+    if (offset + 2 > end) throw new Error('AS_PATH underrun: a single octet left');
+    const type = buf[offset]!;
+    const count = buf[offset + 1]!;
     offset += 2;
     if (type < 1 || type > 4) throw new Error(`AS_PATH segment type ${type} unknown`);
     if (!allowConfed && type > 2) throw new Error('AS_PATH confederation segment from an external peer');
     if (count === 0) throw new Error('AS_PATH segment of length zero');
-    if (offset + count * asnOctets > value.length) throw new Error('AS_PATH segment overruns the attribute');
+    if (offset + count * asnOctets > end) throw new Error('AS_PATH segment overruns the attribute');
     const asns: number[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      asns[i] = asnOctets === 4 ? value.readUInt32BE(offset) : value.readUInt16BE(offset);
+      asns[i] = asnOctets === 4 ? buf.readUInt32BE(offset) : buf.readUInt16BE(offset);
       offset += asnOctets;
     }
     segments.push({ type: type as AsPathSegmentTypeValue, asns });
@@ -149,12 +149,12 @@ function decodeSegments(value: Buffer, asnOctets: 2 | 4, allowConfed: boolean): 
   return segments;
 }
 
-function fixedLength(type: string, value: Buffer, expected: number): void {
-  if (value.length !== expected) throw new Error(`${type} length ${value.length}, expected ${expected}`);
+function fixedLength(type: string, length: number, expected: number): void {
+  if (length !== expected) throw new Error(`${type} length ${length}, expected ${expected}`);
 }
 
-function multipleOf(type: string, value: Buffer, unit: number): void {
-  if (value.length === 0 || value.length % unit !== 0) throw new Error(`${type} length ${value.length} is not a non-zero multiple of ${unit}`);
+function multipleOf(type: string, length: number, unit: number): void {
+  if (length === 0 || length % unit !== 0) throw new Error(`${type} length ${length} is not a non-zero multiple of ${unit}`);
 }
 
 function decodeMpReach(flags: number, value: Buffer): PathAttribute {
@@ -208,75 +208,80 @@ function decodeMpUnreach(flags: number, value: Buffer): PathAttribute {
   return { kind: 'mp-unreach-nlri', flags, afi, safi, withdrawn };
 }
 
-function decodeKnown(typeCode: number, flags: number, value: Buffer, options: AttributeDecodeOptions): PathAttribute | undefined {
+/**
+ * One known attribute whose value is buf[start, end): read in place, so the attributes of a
+ * full table's UPDATEs cost no Buffer view each.
+ */
+function decodeKnown(typeCode: number, flags: number, buf: Buffer, start: number, end: number, options: AttributeDecodeOptions): PathAttribute | undefined {
+  const length = end - start;
   switch (typeCode) {
     case T.Origin:
-      fixedLength('ORIGIN', value, 1);
-      if (value[0]! > 2) throw new Error(`ORIGIN value ${value[0]} undefined`);
-      return { kind: 'origin', flags, origin: value[0] as OriginValue };
+      fixedLength('ORIGIN', length, 1);
+      if (buf[start]! > 2) throw new Error(`ORIGIN value ${buf[start]} undefined`);
+      return { kind: 'origin', flags, origin: buf[start] as OriginValue };
     case T.AsPath:
-      return { kind: 'as-path', flags, segments: decodeSegments(value, options.fourOctetAs ? 4 : 2, !options.ebgp) };
+      return { kind: 'as-path', flags, segments: decodeSegments(buf, start, end, options.fourOctetAs ? 4 : 2, !options.ebgp) };
     case T.NextHop: {
-      fixedLength('NEXT_HOP', value, 4);
-      const address = value.readUInt32BE(0);
+      fixedLength('NEXT_HOP', length, 4);
+      const address = buf.readUInt32BE(start);
       if (address < 0x01000000 || address >= 0xe0000000) throw new Error(`NEXT_HOP ${ipv4ToString(address)} is not a host address`);
       return { kind: 'next-hop', flags, nextHop: ipv4ToString(address) };
     }
     case T.MultiExitDisc:
-      fixedLength('MULTI_EXIT_DISC', value, 4);
-      return { kind: 'multi-exit-disc', flags, med: value.readUInt32BE(0) };
+      fixedLength('MULTI_EXIT_DISC', length, 4);
+      return { kind: 'multi-exit-disc', flags, med: buf.readUInt32BE(start) };
     case T.LocalPref:
-      fixedLength('LOCAL_PREF', value, 4);
-      return { kind: 'local-pref', flags, localPref: value.readUInt32BE(0) };
+      fixedLength('LOCAL_PREF', length, 4);
+      return { kind: 'local-pref', flags, localPref: buf.readUInt32BE(start) };
     case T.AtomicAggregate:
-      fixedLength('ATOMIC_AGGREGATE', value, 0);
+      fixedLength('ATOMIC_AGGREGATE', length, 0);
       return { kind: 'atomic-aggregate', flags };
     case T.Aggregator: {
       const asnOctets = options.fourOctetAs ? 4 : 2;
-      fixedLength('AGGREGATOR', value, asnOctets + 4);
-      const asn = asnOctets === 4 ? value.readUInt32BE(0) : value.readUInt16BE(0);
-      return { kind: 'aggregator', flags, asn, address: ipv4ToString(value.readUInt32BE(asnOctets)) };
+      fixedLength('AGGREGATOR', length, asnOctets + 4);
+      const asn = asnOctets === 4 ? buf.readUInt32BE(start) : buf.readUInt16BE(start);
+      return { kind: 'aggregator', flags, asn, address: ipv4ToString(buf.readUInt32BE(start + asnOctets)) };
     }
     case T.Communities: {
-      multipleOf('COMMUNITIES', value, 4);
+      multipleOf('COMMUNITIES', length, 4);
       const communities: number[] = [];
-      for (let i = 0; i < value.length; i += 4) communities.push(value.readUInt32BE(i));
+      for (let i = start; i < end; i += 4) communities.push(buf.readUInt32BE(i));
       return { kind: 'communities', flags, communities };
     }
     case T.OriginatorId:
-      fixedLength('ORIGINATOR_ID', value, 4);
-      return { kind: 'originator-id', flags, originatorId: ipv4ToString(value.readUInt32BE(0)) };
+      fixedLength('ORIGINATOR_ID', length, 4);
+      return { kind: 'originator-id', flags, originatorId: ipv4ToString(buf.readUInt32BE(start)) };
     case T.ClusterList: {
-      multipleOf('CLUSTER_LIST', value, 4);
+      multipleOf('CLUSTER_LIST', length, 4);
       const clusterIds: string[] = [];
-      for (let i = 0; i < value.length; i += 4) clusterIds.push(ipv4ToString(value.readUInt32BE(i)));
+      for (let i = start; i < end; i += 4) clusterIds.push(ipv4ToString(buf.readUInt32BE(i)));
       return { kind: 'cluster-list', flags, clusterIds };
     }
     case T.MpReachNlri:
-      return decodeMpReach(flags, value);
+      return decodeMpReach(flags, buf.subarray(start, end));
     case T.MpUnreachNlri:
-      return decodeMpUnreach(flags, value);
+      return decodeMpUnreach(flags, buf.subarray(start, end));
     case T.ExtendedCommunities: {
-      multipleOf('EXTENDED_COMMUNITIES', value, 8);
+      multipleOf('EXTENDED_COMMUNITIES', length, 8);
       const communities: Buffer[] = [];
-      for (let i = 0; i < value.length; i += 8) communities.push(Buffer.from(value.subarray(i, i + 8)));
+      for (let i = start; i < end; i += 8) communities.push(Buffer.from(buf.subarray(i, i + 8)));
       return { kind: 'extended-communities', flags, communities };
     }
     case T.As4Path:
       if (options.fourOctetAs) throw new Error('AS4_PATH received on a 4-octet AS session');
-      return { kind: 'as4-path', flags, segments: decodeSegments(value, 4, true) };
+      return { kind: 'as4-path', flags, segments: decodeSegments(buf, start, end, 4, true) };
     case T.As4Aggregator:
       if (options.fourOctetAs) throw new Error('AS4_AGGREGATOR received on a 4-octet AS session');
-      fixedLength('AS4_AGGREGATOR', value, 8);
-      return { kind: 'as4-aggregator', flags, asn: value.readUInt32BE(0), address: ipv4ToString(value.readUInt32BE(4)) };
+      fixedLength('AS4_AGGREGATOR', length, 8);
+      return { kind: 'as4-aggregator', flags, asn: buf.readUInt32BE(start), address: ipv4ToString(buf.readUInt32BE(start + 4)) };
     case T.LargeCommunities: {
-      multipleOf('LARGE_COMMUNITY', value, 12);
+      multipleOf('LARGE_COMMUNITY', length, 12);
       const communities: LargeCommunity[] = [];
-      for (let i = 0; i < value.length; i += 12) {
+      for (let i = start; i < end; i += 12) {
         communities.push({
-          globalAdministrator: value.readUInt32BE(i),
-          localData1: value.readUInt32BE(i + 4),
-          localData2: value.readUInt32BE(i + 8),
+          globalAdministrator: buf.readUInt32BE(i),
+          localData1: buf.readUInt32BE(i + 4),
+          localData2: buf.readUInt32BE(i + 8),
         });
       }
       return { kind: 'large-communities', flags, communities };
@@ -388,7 +393,7 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, op
         result.discarded.push({ typeCode, reason: 'LOCAL_PREF from an external peer' });
         continue;
       }
-      const attribute = decodeKnown(typeCode, flags, buf.subarray(valueStart, valueEnd), options)!;
+      const attribute = decodeKnown(typeCode, flags, buf, valueStart, valueEnd, options)!;
       result.attributes.push(attribute);
     } catch (error) {
       const action = error instanceof MalformedAttribute ? error.action : malformedAction;
