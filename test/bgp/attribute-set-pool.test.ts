@@ -175,6 +175,8 @@ describe('decodeUpdate with the pool: attributes decoded once per distinct set',
       buffers.update(A),
       buffers.update({ ...A, attrs: { ...ATTRS, localPref: undefined, med: 5, largeCommunities: [{ globalAdministrator: 65010, localData1: 1, localData2: 2 }] } }),
       buffers.update({ attrs: { origin: 'igp', asPath: [65010], localPref: 100 }, mpNextHop: '2001:db8::1', nlri: ['2001:db8:1::/48', '2001:db8:2::/48'] }),
+      // MP_UNREACH_NLRI and MP_REACH_NLRI both: a miss hands both, decoded, to the full decode.
+      buffers.update({ attrs: { origin: 'igp', asPath: [65020], localPref: 100 }, mpNextHop: '2001:db8::2', nlri: ['2001:db8:3::/48'], withdrawn: ['2001:db8:9::/48'] }),
     ];
     for (const raw of originals) rib.apply(decodeUpdate(raw, IBGP, pool));
     let known = 0;

@@ -329,9 +329,19 @@ function nextSeenMark(): number {
 
 /**
  * Walk buf[start, end) (the Path Attributes field) and decode every
- * attribute, applying the RFC 7606 table at the top of this file.
+ * attribute, applying the RFC 7606 table at the top of this file. MP attributes in `decodedMp`
+ * (decoded the same way already) are taken as they are, after the same flag checks.
  */
-export function decodePathAttributes(buf: Buffer, start: number, end: number, options: AttributeDecodeOptions): AttributesDecodeResult {
+/** MP_REACH_NLRI / MP_UNREACH_NLRI already decoded by decodeMpAttribute, keyed by where each attribute starts in the field's buffer. */
+export type DecodedMpAttributes = ReadonlyMap<number, MpAttribute>;
+
+export function decodePathAttributes(
+  buf: Buffer,
+  start: number,
+  end: number,
+  options: AttributeDecodeOptions,
+  decodedMp?: DecodedMpAttributes,
+): AttributesDecodeResult {
   const result: AttributesDecodeResult = { attributes: [], discarded: [], treatAsWithdraw: undefined, sessionReset: undefined };
   const seen = nextSeenMark();
   let offset = start;
@@ -393,7 +403,7 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, op
         result.discarded.push({ typeCode, reason: 'LOCAL_PREF from an external peer' });
         continue;
       }
-      const attribute = decodeKnown(typeCode, flags, buf, valueStart, valueEnd, options)!;
+      const attribute = decodedMp?.get(attributeStart) ?? decodeKnown(typeCode, flags, buf, valueStart, valueEnd, options)!;
       result.attributes.push(attribute);
     } catch (error) {
       const action = error instanceof MalformedAttribute ? error.action : malformedAction;

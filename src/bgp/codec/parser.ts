@@ -13,6 +13,7 @@
 import type {
   AddressFamily,
   AfiSafi,
+  MpAttribute,
   MpReachAttribute,
   MpUnreachAttribute,
   BgpFrame,
@@ -46,7 +47,7 @@ import {
   AttributeTypeCode,
   UpdateMessageSubcode,
 } from './messages.js';
-import { decodeMpAttribute, decodePathAttributes } from './attributes.js';
+import { decodeMpAttribute, decodePathAttributes, type DecodedMpAttributes } from './attributes.js';
 import { checkIpv4Prefixes, decodeIpv4Prefixes, familyOf, ipv4ToString, NlriSyntaxError } from './nlri.js';
 
 /** RFC 4271 §4: smallest legal message of each type (ROUTE-REFRESH length errors are RFC 7313's own). */
@@ -308,7 +309,8 @@ const NO_NEXT_HOP = Buffer.alloc(0);
 /**
  * The path attributes of an UPDATE that announces routes, looked up in `known` before anything
  * is decoded but MP_REACH_NLRI / MP_UNREACH_NLRI: the message when the set is known (its other
- * attributes decoded on first read only), else undefined and the caller decodes in full. Anything unusual
+ * attributes decoded on first read only), else the MP attributes it decoded, for the caller's
+ * full decode to take as they are, or undefined when it decoded none. Anything unusual
  * (a truncated or overrunning attribute, MP attributes twice or malformed, nothing announced)
  * returns undefined, so decodePathAttributes alone decides what is wrong with it.
  */
@@ -320,9 +322,11 @@ function lookUpKnownSet(
   nlriOctets: Buffer,
   options: SessionCodecOptions,
   known: KnownAttributeSets,
-): ReceivedUpdate | undefined {
+): ReceivedUpdate | DecodedMpAttributes | undefined {
   let mpReach: MpReachAttribute | undefined;
   let mpUnreach: MpUnreachAttribute | undefined;
+  // The MP attributes decoded here, by offset: a full decode after a miss takes them as they are.
+  let decodedMp: Map<number, MpAttribute> | undefined;
   // The octets outside the MP attributes, as [start, end) pieces of raw.
   const pieces: number[] = [];
   let pieceStart = attributesStart;
@@ -340,6 +344,7 @@ function lookUpKnownSet(
       if (attribute === undefined) return undefined;
       if (attribute.kind === 'mp-reach-nlri') mpReach = attribute;
       else mpUnreach = attribute;
+      (decodedMp ??= new Map()).set(offset, attribute);
       if (offset > pieceStart) pieces.push(pieceStart, offset);
       pieceStart = valueEnd;
     }
@@ -354,12 +359,12 @@ function lookUpKnownSet(
     family = familyOf(mpReach.afi, mpReach.safi);
     nextHop = mpReach.nextHop;
   }
-  if (family === undefined || pieces.length === 0) return undefined;
+  if (family === undefined || pieces.length === 0) return decodedMp;
   const attributes =
     pieces.length === 2
       ? raw.subarray(pieces[0], pieces[1])
       : Buffer.concat(pieces.flatMap((at, i) => (i % 2 === 0 ? [raw.subarray(at, pieces[i + 1])] : [])));
-  if (!known.decodedCleanly(family, attributes, nextHop, options)) return undefined;
+  if (!known.decodedCleanly(family, attributes, nextHop, options)) return decodedMp;
   // RFC 7606 §3 (d): the set was stored from an UPDATE announcing this family's routes with
   // verdict ok, so ORIGIN and AS_PATH (and NEXT_HOP, for the IPv4 NLRI field) are in it.
   return new ReceivedUpdate(
@@ -414,12 +419,14 @@ export function decodeUpdate(raw: Buffer, options: SessionCodecOptions, known?: 
   }
 
   const nlriOctets = raw.subarray(attributesEnd, length);
+  let decodedMp: DecodedMpAttributes | undefined;
   if (known !== undefined) {
     const found = lookUpKnownSet(raw, withdrawnRoutes, attributesStart, attributesEnd, nlriOctets, options, known);
-    if (found !== undefined) return found;
+    if (found instanceof ReceivedUpdate) return found;
+    decodedMp = found;
   }
 
-  const decoded = decodePathAttributes(raw, attributesStart, attributesEnd, options);
+  const decoded = decodePathAttributes(raw, attributesStart, attributesEnd, options, decodedMp);
   if (decoded.sessionReset) {
     const { notification, reason } = decoded.sessionReset;
     return sessionResetUpdate(raw, reason, notification.subcode, notification.data);
