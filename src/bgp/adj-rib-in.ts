@@ -15,9 +15,9 @@
  * VPN routes (rare on a route reflector's unicast sessions) are Map entries
  * keyed by short latin1 strings of the wire octets.
  */
-import type { AddressFamily, Ipv4Prefix, PathAttribute, Prefix, UpdateMessage, VpnPrefix } from './codec/messages.js';
+import type { AddressFamily, Ipv4Prefix, Prefix, UpdateMessage, VpnPrefix } from './codec/messages.js';
 import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
-import { decodePathAttributes, encodeAttribute, encodePathAttributes } from './codec/attributes.js';
+import { decodePathAttributes, encodeAttribute, encodePathAttributes, withoutMpAttributes } from './codec/attributes.js';
 import { toFourOctetAttributes, toTwoOctetAttributes } from './codec/as4.js';
 import { addressLengthOf, afiSafiOf, encodedPrefixLength, familyOf, nlriLength, prefixAddress, readIpv4Prefix, writePrefix } from './codec/nlri.js';
 import { encodeEndOfRib, encodeIpv4Announcement, encodeUpdateFromParts } from './codec/serializer.js';
@@ -136,36 +136,6 @@ function vpnPrefixFromKey(family: 'vpnv4-unicast' | 'vpnv6-unicast', key: string
   const address = Buffer.alloc(addressLengthOf(family));
   raw.copy(address, 0, 9);
   return { family, length: raw[8]!, address, labels, rd: Buffer.from(raw.subarray(0, 8)) };
-}
-
-/** Attribute octets with MP_REACH_NLRI / MP_UNREACH_NLRI cut out (they carry NLRI, not path attributes). */
-function withoutMpAttributes(raw: Buffer): Buffer {
-  let offset = 0;
-  let hasMp = false;
-  while (offset < raw.length) {
-    const flags = raw[offset]!;
-    const type = raw[offset + 1]!;
-    const length = flags & 0x10 ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!;
-    if (type === AttributeTypeCode.MpReachNlri || type === AttributeTypeCode.MpUnreachNlri) hasMp = true;
-    offset += (flags & 0x10 ? 4 : 3) + length;
-  }
-  if (!hasMp) return raw;
-  // The common layout (RFC 7606 §5.1: MP_REACH_NLRI first) leaves one run of other attributes: a view, no copy.
-  const parts: Buffer[] = [];
-  offset = 0;
-  while (offset < raw.length) {
-    const flags = raw[offset]!;
-    const type = raw[offset + 1]!;
-    const end = offset + (flags & 0x10 ? 4 : 3) + (flags & 0x10 ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!);
-    if (type !== AttributeTypeCode.MpReachNlri && type !== AttributeTypeCode.MpUnreachNlri) {
-      const last = parts[parts.length - 1];
-      // Adjacent attributes extend the run they follow.
-      if (last !== undefined && last.byteOffset + last.length === raw.byteOffset + offset) parts[parts.length - 1] = raw.subarray(offset - last.length, end);
-      else parts.push(raw.subarray(offset, end));
-    }
-    offset = end;
-  }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 function emptyFamilyCounts(): Record<AddressFamily, number> {

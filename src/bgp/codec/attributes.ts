@@ -425,6 +425,36 @@ export function decodePathAttributes(
   return result;
 }
 
+/** Attribute octets with MP_REACH_NLRI / MP_UNREACH_NLRI cut out (they carry NLRI, not path attributes). */
+export function withoutMpAttributes(raw: Buffer): Buffer {
+  let offset = 0;
+  let hasMp = false;
+  while (offset < raw.length) {
+    const flags = raw[offset]!;
+    const type = raw[offset + 1]!;
+    const length = flags & 0x10 ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!;
+    if (type === T.MpReachNlri || type === T.MpUnreachNlri) hasMp = true;
+    offset += (flags & 0x10 ? 4 : 3) + length;
+  }
+  if (!hasMp) return raw;
+  // The common layout (RFC 7606 §5.1: MP_REACH_NLRI first) leaves one run of other attributes: a view, no copy.
+  const parts: Buffer[] = [];
+  offset = 0;
+  while (offset < raw.length) {
+    const flags = raw[offset]!;
+    const type = raw[offset + 1]!;
+    const end = offset + (flags & 0x10 ? 4 : 3) + (flags & 0x10 ? raw.readUInt16BE(offset + 2) : raw[offset + 2]!);
+    if (type !== T.MpReachNlri && type !== T.MpUnreachNlri) {
+      const last = parts[parts.length - 1];
+      // Adjacent attributes extend the run they follow.
+      if (last !== undefined && last.byteOffset + last.length === raw.byteOffset + offset) parts[parts.length - 1] = raw.subarray(offset - last.length, end);
+      else parts.push(raw.subarray(offset, end));
+    }
+    offset = end;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
 // ---------------------------------------------------------------------------
 // Encoding
 

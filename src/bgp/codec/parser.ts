@@ -47,7 +47,7 @@ import {
   AttributeTypeCode,
   UpdateMessageSubcode,
 } from './messages.js';
-import { decodeMpAttribute, decodePathAttributes, type DecodedMpAttributes } from './attributes.js';
+import { decodeMpAttribute, decodePathAttributes, withoutMpAttributes, type DecodedMpAttributes } from './attributes.js';
 import { checkIpv4Prefixes, decodeIpv4Prefixes, familyOf, ipv4ToString, NlriSyntaxError } from './nlri.js';
 
 /** RFC 4271 §4: smallest legal message of each type (ROUTE-REFRESH length errors are RFC 7313's own). */
@@ -327,9 +327,6 @@ function lookUpKnownSet(
   let mpUnreach: MpUnreachAttribute | undefined;
   // The MP attributes decoded here, by offset: a full decode after a miss takes them as they are.
   let decodedMp: Map<number, MpAttribute> | undefined;
-  // The octets outside the MP attributes, as [start, end) pieces of raw.
-  const pieces: number[] = [];
-  let pieceStart = attributesStart;
   for (let offset = attributesStart; offset < attributesEnd; ) {
     const flags = raw[offset]!;
     const headerLength = flags & AttributeFlag.ExtendedLength ? 4 : 3;
@@ -345,12 +342,9 @@ function lookUpKnownSet(
       if (attribute.kind === 'mp-reach-nlri') mpReach = attribute;
       else mpUnreach = attribute;
       (decodedMp ??= new Map()).set(offset, attribute);
-      if (offset > pieceStart) pieces.push(pieceStart, offset);
-      pieceStart = valueEnd;
     }
     offset = valueEnd;
   }
-  if (attributesEnd > pieceStart) pieces.push(pieceStart, attributesEnd);
 
   let family: AddressFamily | undefined;
   let nextHop: Buffer = NO_NEXT_HOP;
@@ -359,11 +353,8 @@ function lookUpKnownSet(
     family = familyOf(mpReach.afi, mpReach.safi);
     nextHop = mpReach.nextHop;
   }
-  if (family === undefined || pieces.length === 0) return decodedMp;
-  const attributes =
-    pieces.length === 2
-      ? raw.subarray(pieces[0], pieces[1])
-      : Buffer.concat(pieces.flatMap((at, i) => (i % 2 === 0 ? [raw.subarray(at, pieces[i + 1])] : [])));
+  if (family === undefined) return decodedMp;
+  const attributes = withoutMpAttributes(raw.subarray(attributesStart, attributesEnd));
   if (!known.decodedCleanly(family, attributes, nextHop, options)) return decodedMp;
   // RFC 7606 §3 (d): the set was stored from an UPDATE announcing this family's routes with
   // verdict ok, so ORIGIN and AS_PATH (and NEXT_HOP, for the IPv4 NLRI field) are in it.
