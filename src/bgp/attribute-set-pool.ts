@@ -17,6 +17,7 @@
  * parts of the session (local AS, router id, cluster id) and the ASN encoding, so only
  * Adj-RIBs-In that agree on those share a pool (see AttributeSetPools).
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressFamily, SessionCodecOptions } from './codec/messages.js';
 import type { KnownAttributeSets } from './codec/parser.js';
 import { ADDRESS_FAMILIES, AttributeTypeCode } from './codec/messages.js';
@@ -84,6 +85,13 @@ export interface AttributeSetsSnapshot {
 
 /** Slot value of an empty hash table slot; a used slot holds id + 1. */
 const EMPTY_SLOT = 0;
+
+/**
+ * The hash's starting value, random per process: a neighbor that could predict the hash could
+ * send sets that all land in one probe run and make every lookup walk it (hash flooding), as
+ * V8 seeds its own string hash against.
+ */
+const HASH_SEED = randomBytes(4).readUInt32BE(0);
 
 /** 32-bit FNV-1a over buf[start, end), continuing from `hash`. */
 function fnv1a(hash: number, buf: Buffer, start: number, end: number): number {
@@ -169,10 +177,14 @@ export class AttributeSetPool implements KnownAttributeSets {
   }
 
   private hashOf(family: AddressFamily, attributes: Buffer, nextHop: Buffer): number {
-    let hash = Math.imul(0x811c9dc5 ^ ADDRESS_FAMILIES.indexOf(family), 0x01000193);
+    let hash = Math.imul(HASH_SEED ^ ADDRESS_FAMILIES.indexOf(family), 0x01000193);
     hash = Math.imul(hash ^ nextHop.length, 0x01000193);
     hash = fnv1a(hash, nextHop, 0, nextHop.length);
-    return fnv1a(hash, attributes, 0, attributes.length) >>> 0;
+    hash = fnv1a(hash, attributes, 0, attributes.length);
+    // murmur3's finalizer: every input bit reaches the low bits the table indexes by.
+    hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+    hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+    return (hash ^ (hash >>> 16)) >>> 0;
   }
 
   private lookUp(family: AddressFamily, attributes: Buffer, nextHop: Buffer, hash: number): number {
