@@ -9,9 +9,19 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { WorkerData } from './data-plane.js';
 import { DataPlaneHost } from './host.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 const data = workerData as WorkerData;
 const logger = pino({ level: data.level, base: { ...data.base, threadId } }, pino.destination({ fd: 1, sync: true }));
 if (parentPort === null) throw new Error('worker.ts runs only as the data plane worker thread (src/dataplane/data-plane.ts)');
+// Lower this thread's priority before any BGP work (thread-priority.ts); a kernel that refuses
+// leaves it at the main thread's, said once, and the data plane runs anyway.
+let priority: { tid: number; nice: number } | { niceError: string };
+try {
+  priority = lowerThreadPriority(data.niceIncrement);
+} catch (err) {
+  priority = { niceError: (err as Error).message };
+  logger.warn({ topic: 'data-plane', niceIncrement: data.niceIncrement, err: (err as Error).message }, 'the data plane thread keeps its priority: its nice value could not be set');
+}
 // An uncaught exception ends the thread; the Worker's 'error' event brings it to the agent, which logs it.
-await DataPlaneHost.serve(parentPort, { logger, sysName: data.sysName, sysDescr: data.sysDescr });
+await DataPlaneHost.serve(parentPort, { logger, sysName: data.sysName, sysDescr: data.sysDescr, started: priority });
