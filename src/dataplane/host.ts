@@ -2,6 +2,7 @@
 // and every socket they open, answers the management plane's requests and reports the events
 // the agent turns into NETCONF notifications. It runs in the data plane's worker thread
 // (worker.ts), or on the main thread in inline mode; the code is the same either way.
+import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseNeighborKey } from '../bgp/config.js';
@@ -93,9 +94,10 @@ export class DataPlaneHost {
       case 'apply-neighbor-changes': await this.speaker.applyNeighborChanges(request.changes); return null;
       case 'apply-engine-config': await this.engine.applyConfig(request.config); return null;
       case 'apply-activation-changes': await this.engine.applyActivationChanges(request.changes); return null;
-      case 'oper-state':
+      case 'oper-state': {
         if (request.running !== null) this.running = request.running;
-        return operStateXml({
+        const started = performance.now();
+        const xml = operStateXml({
           running: this.running,
           engine: this.engine.snapshot(),
           speaker: this.speaker.snapshot(),
@@ -103,6 +105,10 @@ export class DataPlaneHost {
           debugTopics: this.engine.debugTopics(),
           sysName: this.sysName,
         });
+        // One line per build: concurrent <get>s share one (src/agent/agent.ts operState()).
+        this.log.debug({ ms: Math.round((performance.now() - started) * 10) / 10, chars: xml.length, newRunningView: request.running !== null }, 'oper-state built');
+        return xml;
+      }
       case 'reset-neighbor': return this.speaker.resetNeighbor(request.neighbor, { soft: request.soft });
       case 'reset-server': return this.engine.resetServer(request.server);
       case 'clear-counters':

@@ -11,6 +11,13 @@ export const DELAY_RESOLUTION_MS = 10;
 /** A GC pause at least this long gets a line of its own when it happens: it stalls every session on the thread. */
 export const LONG_GC_PAUSE_MS = 200;
 
+/**
+ * An event loop held at least this long gets a line of its own when it is free again (its time
+ * says which work it followed): the histogram's max says how long, not when.
+ */
+export const LONG_STALL_MS = 250;
+const STALL_CHECK_MS = 50;
+
 const GC_KINDS: Readonly<Record<number, string>> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
@@ -37,8 +44,12 @@ export class ThreadLoad {
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   private readonly gc: Record<string, GcTally> = {};
   private readonly observer: PerformanceObserver;
+  private stallCheck: NodeJS.Timeout | null = null;
 
-  /** `log` gets a line for each GC pause of at least LONG_GC_PAUSE_MS, with the thread's heap size then. */
+  /**
+   * `log` gets a line for each GC pause of at least LONG_GC_PAUSE_MS, with the thread's heap size
+   * then, and for each time the event loop was held at least LONG_STALL_MS.
+   */
   constructor(private readonly log: Logger) {
     this.observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
@@ -58,9 +69,19 @@ export class ThreadLoad {
   start(): void {
     this.delay.enable();
     this.observer.observe({ entryTypes: ['gc'] });
+    let last = performance.now();
+    this.stallCheck = setInterval(() => {
+      const now = performance.now();
+      const heldMs = now - last - STALL_CHECK_MS;
+      last = now;
+      if (heldMs >= LONG_STALL_MS) this.log.info({ heldMs: Math.round(heldMs) }, 'event loop held');
+    }, STALL_CHECK_MS);
+    // A thread with nothing else to do ends: this check is no reason to keep it.
+    this.stallCheck.unref();
   }
 
   stop(): ThreadLoadFigures {
+    if (this.stallCheck !== null) clearInterval(this.stallCheck);
     this.delay.disable();
     this.observer.disconnect();
     // Each histogram sample is the sampling timer's interval plus the delay: the interval is taken off.
