@@ -10,7 +10,7 @@
 //
 // Addresses of this file: bmpd listens for BGP on 127.0.48.1; its passive neighbors are
 // 127.48.0.0/16 and never connect.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runPython, startAgent, type RunningAgent } from '../support/agent.js';
@@ -55,9 +55,12 @@ describe('an agent with its default data plane priority', () => {
   it(`answers ${SESSIONS} <get>s sent at once with fewer state builds than <get>s, each reply whole`, async () => {
     // Enough neighbors that one build takes a while: the burst's <get>s find it under way.
     const neighbors = Array.from({ length: NEIGHBORS }, (_, i) =>
-      `<neighbor><address>127.48.${i >> 8}.${(i & 255) + 1}</address><remote-as>65049</remote-as><passive>true</passive></neighbor>`).join('');
-    expect(await nc(agent, 'edit-inline', `<config><bgp xmlns="urn:bmpd:yang:bmpd"><as-number>65048</as-number><router-id>127.0.48.1</router-id>` +
-      `<listen><address>127.0.48.1</address></listen>${neighbors}</bgp></config>`)).toMatchObject({ ok: true });
+      `<neighbor><address>127.48.${Math.floor(i / 250)}.${(i % 250) + 1}</address><remote-as>65049</remote-as><passive>true</passive></neighbor>`).join('');
+    // Too long for one command-line argument: ncclient reads it from a file.
+    const file = join(agent.stateDir, 'neighbors.xml');
+    writeFileSync(file, `<config><bgp xmlns="urn:bmpd:yang:bmpd"><as-number>65048</as-number><router-id>127.0.48.1</router-id>` +
+      `<listen><address>127.0.48.1</address></listen>${neighbors}</bgp></config>`);
+    expect(await nc(agent, 'edit', file)).toMatchObject({ ok: true });
 
     const before = logged(agent, 'oper-state built').length;
     const burst = await runPython<{ replies: string[]; ms: number[] }>(BURST, [agent.port, SESSIONS, '/bmpd:bgp/neighbor/state/session-state'], 120_000);
@@ -89,10 +92,11 @@ describe('an agent whose data plane thread dies', () => {
   });
 
   it('logs the failure at fatal with its cause and exits with status 1', async () => {
-    // The <get> never gets its reply: the process ends under it.
-    const get = runPython(NC, [agent.port, 'get', '/bmpd:bgp'], 60_000).catch((err: unknown) => err);
+    // The <get> never gets its reply: the process ends under it (ncclient then waits for its own
+    // timeout; it is stopped sooner).
+    const get = runPython(NC, [agent.port, 'get', '/bmpd:bgp'], 10_000).then(() => 'answered', () => 'failed');
     const status = await agent.exited;
-    await get;
+    expect(await get).toBe('failed');
     expect(status).toBe(1);
     const fatal = agent.logs.filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);
