@@ -47,10 +47,10 @@ export class ThreadLoad {
   private stallCheck: NodeJS.Timeout | null = null;
 
   /**
-   * `log` gets a line for each GC pause of at least LONG_GC_PAUSE_MS, with the thread's heap size
-   * then, and for each time the event loop was held at least LONG_STALL_MS.
+   * `log` gets a line for each GC pause of at least `longGcPauseMs`, with the thread's heap size
+   * then, and for each time the event loop was held at least `longStallMs`.
    */
-  constructor(private readonly log: Logger) {
+  constructor(private readonly log: Logger, private readonly limits = { longGcPauseMs: LONG_GC_PAUSE_MS, longStallMs: LONG_STALL_MS }) {
     this.observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
         const kind = GC_KINDS[(entry as unknown as { detail?: { kind: number } }).detail?.kind ?? -1] ?? 'other';
@@ -58,7 +58,7 @@ export class ThreadLoad {
         tally.count++;
         tally.ms += entry.duration;
         tally.maxMs = Math.max(tally.maxMs, entry.duration);
-        if (entry.duration >= LONG_GC_PAUSE_MS) {
+        if (entry.duration >= this.limits.longGcPauseMs) {
           const heapMiB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
           this.log.info({ kind, pauseMs: Math.round(entry.duration), heapUsedMiB: heapMiB }, 'long garbage collection pause');
         }
@@ -74,7 +74,7 @@ export class ThreadLoad {
       const now = performance.now();
       const heldMs = now - last - STALL_CHECK_MS;
       last = now;
-      if (heldMs >= LONG_STALL_MS) this.log.info({ heldMs: Math.round(heldMs) }, 'event loop held');
+      if (heldMs >= this.limits.longStallMs) this.log.info({ heldMs: Math.round(heldMs) }, 'event loop held');
     }, STALL_CHECK_MS);
     // A thread with nothing else to do ends: this check is no reason to keep it.
     this.stallCheck.unref();
