@@ -4,7 +4,7 @@
 // and takes longer by what NETCONF uses, which is little.
 //
 // Linux only, through libc (koffi, as src/net/sockopt.ts): on Linux the nice value is per thread
-// (setpriority(2), NOTES: "under the current Linux/NPTL implementation of POSIX threads, the nice
+// (setpriority(2), BUGS: "under the current Linux/NPTL implementation of POSIX threads, the nice
 // value is a per-thread attribute"), so setpriority(PRIO_PROCESS, gettid(), n) from inside the
 // worker changes only that thread. Raising one's own nice value needs no privilege. With the
 // kernel's autogroup scheduling, nice weighs threads against others of the same session only.
@@ -50,7 +50,8 @@ export function lowerThreadPriority(by: number): { tid: number; nice: number } {
   if (process.platform !== 'linux') throw new Error(`a thread's nice value is set through Linux's libc (this is ${process.platform})`);
   const c = loadLibc();
   const tid = c.gettid();
-  // The libc wrapper returns the nice value itself (-20..19); -1 is also a valid value, so errno tells.
+  // glibc's wrapper returns the nice value itself (-20..19; setpriority(2), C library/kernel
+  // differences). For the calling thread's own tid it cannot fail.
   const current = c.getpriority(PRIO_PROCESS, tid);
   const nice = Math.min(19, current + by);
   if (nice !== current && c.setpriority(PRIO_PROCESS, tid, nice) !== 0) {
