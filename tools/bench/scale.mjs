@@ -285,7 +285,8 @@ async function benchBmpd(peers, nice) {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
     await killPid(agent.pid, Number(args['stop-s']) * 1000);
   }
-  const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  // An agent killed after --stop-s may have left half a line.
+  const lines = readFileSync(logPath, 'utf8').split('\n').flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
   if (profileDir) console.error(`scale: the agent's CPU profile is in ${profileDir}`);
   else rmSync(stateDir, { recursive: true, force: true });
   // Each thread logs its event-loop delay and GC pauses over its life at SIGTERM
