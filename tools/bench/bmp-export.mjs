@@ -23,7 +23,8 @@
 // then run 2, ...). The generator's own ceiling (the same table into a BGP sink that only frames
 // it) is measured once per round, so each round's rates stand beside the ceiling of that moment.
 // --cross-check: one extra run per exporter in the first feed (excluded from the figures) whose BMP
-// streams are also copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops.
+// streams are also copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops;
+// with --runs 0 that run alone.
 //
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 1000000] [--per-update 50] [--attr-sets 4000]
 //        [--runs 5] [--only agent,agent-replay,gobgpd,frr,child] [--cross-check] [--cpu-prof]
@@ -66,7 +67,8 @@ const { values: args } = parseArgs({
 });
 const list = (text) => text.split(',').map((x) => Number(x.trim()));
 const timeoutMs = Number(args['timeout-s']) * 1000;
-const runs = Math.max(1, Number(args.runs));
+// --runs 0 with --cross-check: the cross-check run alone (a feed checked by pmbmpd without timing it).
+const runs = Math.max(args['cross-check'] ? 0 : 1, Number(args.runs));
 const killPid = (pid) => killAfter(pid, 5000);
 const spawnJson = (script, scriptArgs, nodeFlags = []) => spawnJsonWith(script, scriptArgs, { nodeFlags, timeoutMs });
 
@@ -135,7 +137,8 @@ async function measure(feed, shape, collectorPort, { start, feed: startFeed, pid
     // Anything still in flight (a duplicate, a withdrawal) counts against the exporter.
     await sleep(200);
     const liveResult = summary(live, feed);
-    liveResult.ingestSeconds = (performance.timeOrigin + live.completeAt - established.at) / 1000;
+    // The generator's event time is its Date.now(): one clock for both ends of the window.
+    liveResult.ingestSeconds = (live.completeWallAt - established.at) / 1000;
     await live.close();
     live = null;
     dump = new CheckingCollector(shape, { tee: tee?.('dump'), prependedAs });
