@@ -149,6 +149,9 @@ async function measure(feed, shape, collectorPort, { start, feed: startFeed, pid
     const dumpResult = summary(dump, feed);
     dumpResult.endOfRibSeconds = eor ? (dump.endOfRibAt - dump.acceptedAt) / 1000 : null;
     const problems = [...liveResult.problems.map((p) => `live: ${p}`), ...dumpResult.problems.map((p) => `dump: ${p}`)];
+    // The ingest window holds the live one (Established comes before the first prefix): shorter
+    // means the two clocks disagree, not a fast exporter.
+    if (liveResult.ingestSeconds < liveResult.seconds * 0.98) problems.push(`ingest window ${liveResult.ingestSeconds.toFixed(3)} s shorter than the live window ${liveResult.seconds.toFixed(3)} s`);
     return { live: liveResult, dump: dumpResult, idleRss, ingestPeakRss, peakRss: procStatus(pid(), 'VmHWM'), problems };
   } finally {
     await live?.close();
