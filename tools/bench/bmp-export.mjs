@@ -34,17 +34,15 @@
 // --per-update to keep each hold of the bench lock short).
 // --cpu-prof runs the bmpd process (agent or child) of the last run under `node --cpu-prof` and
 // prints its top self-time functions for each phase.
-import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { BgpSink, CheckingCollector, expectedAttributes } from './collector.mjs';
 import { NetconfClient } from './netconf-client.mjs';
+import { routeMonitoringRecords, startPmbmpd } from './pmbmpd.mjs';
 import { killPid as killAfter, processCpuMs, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
 import { spread, spreadText } from './stats.mjs';
 import { tableShape } from '../bgp-loadgen/table.mjs';
@@ -335,48 +333,18 @@ async function benchFrr(feed, shape, collectorPort, { tee }) {
 
 // ------------------------------------------------------------------ pmbmpd's cross-check
 
-
-/** pmacct's pmbmpd on PMBMPD:port, writing one JSON line per BMP message (or prefix) and exporter. */
-async function startPmbmpd(dir, port) {
-  const conf = path.join(dir, 'pmbmpd.conf');
-  writeFileSync(conf, ['daemonize: false', `bmp_daemon_ip: ${PMBMPD}`, `bmp_daemon_port: ${port}`, 'bmp_daemon_max_peers: 10',
-    `bmp_daemon_msglog_file: ${dir}/pmbmpd-$bmp_router.json`, 'bmp_daemon_msglog_output: json', `logfile: ${dir}/pmbmpd.log`, ''].join('\n'));
-  const child = spawn('pmbmpd', ['-f', conf], { stdio: 'ignore' });
-  // Probe by connecting would count as an exporter: read the kernel's listening sockets.
-  const want = `${PMBMPD.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).reverse().join('').toUpperCase()}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  await until('pmbmpd listening', () => readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => l.includes(` ${want} `) && l.split(/\s+/)[4] === '0A'), 15_000);
-  return {
-    pid: child.pid,
-    file: (source) => path.join(dir, `pmbmpd-${source.replaceAll('.', '_')}.json`),
-    tee: (phase) => () => {
-      const socket = net.connect({ host: PMBMPD, port, localAddress: TEE[phase] });
-      socket.on('error', () => undefined);
-      return socket;
-    },
-  };
-}
-
 /**
  * What pmbmpd decoded from one copied stream, once its output stops growing: unique IPv4 prefixes
  * announced in route_monitor records, withdrawals, and records whose AS_PATH or next hop differ
  * from what the generator sent for that prefix.
  */
 async function pmbmpdVerdict(file, shape, prependedAs) {
-  let size = -1;
-  for (let still = 0; still < 3; ) {
-    await sleep(1000);
-    const now = existsSync(file) ? statSync(file).size : 0;
-    still = now === size && now > 0 ? still + 1 : 0;
-    size = now;
-  }
   const seen = new Uint8Array(shape.prefixes);
   let unique = 0;
   let withdrawn = 0;
   let wrong = 0;
   let firstWrong = '';
-  for await (const line of readline.createInterface({ input: createReadStream(file) })) {
-    if (!line.includes('"route_monitor"')) continue;
-    const r = JSON.parse(line);
+  for await (const r of routeMonitoringRecords(file)) {
     if (r.log_type === 'withdraw') { withdrawn++; continue; }
     const [address, length] = String(r.ip_prefix).split('/');
     const index = shape.indexOf(address, Number(length));
@@ -456,8 +424,8 @@ for (const feed of feeds) {
       process.stdout.write(`  ${name} run ${crossChecking ? 'x (pmbmpd cross-check)' : i + 1 - (crossCheckHere ? 1 : 0)} ...`);
       const startedAt = Date.now();
       try {
-        if (crossChecking) pm = await startPmbmpd(pmDir, collectorPort + 1000);
-        const r = await benches[name](feed, shape, collectorPort, { cpuProfile: args['cpu-prof'] && i === total - 1, tee: pm?.tee });
+        if (crossChecking) pm = await startPmbmpd({ dir: pmDir, address: PMBMPD, port: collectorPort + 1000 });
+        const r = await benches[name](feed, shape, collectorPort, { cpuProfile: args['cpu-prof'] && i === total - 1, tee: pm && ((phase) => pm.tee(TEE[phase])) });
         r.ingestRate = feed.prefixes / r.live.ingestSeconds;
         r.liveRate = feed.prefixes / r.live.seconds;
         r.dumpRate = feed.prefixes / r.dump.acceptSeconds;
