@@ -271,7 +271,7 @@ export class Datastores {
    * rather than on every change); the tree stays owned by the datastore.
    */
   tree(name: DatastoreName): DataTree {
-    const tree = this.rawTree(name);
+    const tree = this.unorderedTree(name);
     if (!this.ordered.has(name)) {
       sortTree(tree);
       this.ordered.add(name);
@@ -279,7 +279,13 @@ export class Datastores {
     return tree;
   }
 
-  private rawTree(name: DatastoreName): DataTree {
+  /**
+   * A datastore as it is, its lists not necessarily in canonical order: for reads whose answer does not
+   * depend on order, such as validating an rpc's input against running's leafrefs, which every rpc does.
+   * Putting a changed running in order costs 16–40 ms at 10,000 neighbors (300 ms at 100,000); tree()
+   * pays it only for reads that print. The tree stays owned by the datastore.
+   */
+  unorderedTree(name: DatastoreName): DataTree {
     switch (name) {
       case 'running': return this.running;
       case 'candidate': return this.candidate;
@@ -327,7 +333,7 @@ export class Datastores {
   printAt(name: DatastoreName, paths: readonly string[]): string | null {
     const part = this.context.emptyTree();
     try {
-      return copyPaths(part, this.rawTree(name), paths) ? part.print({ format: 'xml', tagImplicitDefaults: true }) : null;
+      return copyPaths(part, this.unorderedTree(name), paths) ? part.print({ format: 'xml', tagImplicitDefaults: true }) : null;
     } finally {
       part.free();
     }
