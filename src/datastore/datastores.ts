@@ -569,7 +569,7 @@ export class Datastores {
   private createsLargeSubtree(target: DatastoreName, configXml: string, edit: DataTree): boolean {
     if (configXml.length < LARGE_EDIT_CHARS) return false;
     try {
-      const present = new Set(this.tree(target).paths('/*'));
+      const present = new Set(this.unorderedTree(target).paths('/*'));
       return edit.paths('/*').some((path) => !present.has(path));
     } catch {
       return false;
