@@ -7,6 +7,11 @@
 // session runs <get-config> every --probe-ms and times it (p50/p99/max), during ingest and
 // during the dump.
 //
+// --cross-check: every collector's streams are also copied to its own pmbmpd (tools/bench/pmbmpd.mjs),
+// which must hold every path, as (BMP peer, prefix) pairs, and no withdrawal; the result says so
+// under crossCheck. pmbmpd writes a JSON line per path: cross-check a small table (--ipv4 100000
+// --ipv6 20000), not the full one, and leave that run's rates out (the copies cost CPU).
+//
 // One completion rule for every receiver, observed from outside (as tools/bench/bmp-export.mjs):
 // a receiver has the table when collector 1 holds every path it was sent; nothing asks the
 // receiver itself (no CLI polling). Figures, per peer count:
@@ -18,18 +23,24 @@
 //             includes the BMP queues' and the garbage collector's high-water marks
 //   ceiling = the generators' own rate: the same peers into a sink that only frames BGP messages,
 //             first Established .. every peer's last message (its IPv6 End-of-RIB) read
-//   eventLoopDelay = each agent thread's own event-loop delay over its life and how long it was
-//             busy (its 'event-loop delay' line at SIGTERM): whether a slow <get-config> waited
-//             for work on the NETCONF thread or for a CPU
+//   eventLoopDelay = each agent thread's own event-loop delay over its life, how long it was
+//             busy and its GC pauses by kind (its 'event-loop delay' line at SIGTERM): whether a
+//             slow <get-config> waited for work on the NETCONF thread or for a CPU, and whether
+//             the data plane's stalls are the garbage collector's
+//   longGcPauses, stalls = each GC pause of 200 ms or more and each time a thread's event loop was
+//             held 250 ms or more, as the agent logged them, with the phase each began in
 //   establishedSpreadS = first to last peer up: the generator processes encode their tables
 //             before connecting and may start apart on a busy machine; the windows include it
 // --with gobgpd,frr feeds the same peers to Debian's gobgpd and FRR's bgpd (-M bmp, pre-policy,
 // soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd.
+// --data-plane-nice 0,5 runs bmpd once per value (its --data-plane-nice: how many nice levels below
+// the NETCONF thread the data plane thread runs), side by side in one invocation.
 //
 //   npx tsc -b && flock /tmp/bmpd-bench.lock node tools/bench/scale.mjs [--peers 1,4,16]
 //        [--ipv4 1000000] [--ipv6 220000] [--attr-sets 300000] [--generators 2] [--with gobgpd,frr]
+//        [--data-plane-nice 0,5] [--no-ceiling] [--stop-s 120] [--cpu-prof]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,21 +49,30 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { NetconfClient } from './netconf-client.mjs';
+import { routeMonitoringRecords, startPmbmpd } from './pmbmpd.mjs';
 import { WORKLOAD_OPTIONS } from '../bgp-loadgen/dfz-workload.mjs';
-import { killPid, procStatus, sleep, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid, procStatus, sleep, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const { values: args } = parseArgs({
   options: {
     peers: { type: 'string', default: '1,4' },
+    'cross-check': { type: 'boolean', default: false },
     ...WORKLOAD_OPTIONS,
     generators: { type: 'string', default: '2' },
     'probe-ms': { type: 'string', default: '50' },
     with: { type: 'string', default: '' },
     'timeout-s': { type: 'string', default: '900' },
-    // Write a V8 CPU profile of the agent into this directory (node --cpu-prof).
-    'cpu-prof': { type: 'string' },
+    // Write a V8 CPU profile of the agent (node --cpu-prof); its directory is printed and kept.
+    'cpu-prof': { type: 'boolean', default: false },
+    // bmpd's --data-plane-nice, one bmpd run per value (comma list); default bmpd's own.
+    'data-plane-nice': { type: 'string' },
+    // Skip the generators' ceiling run (when only bmpd's figures are compared, e.g. nice values).
+    'no-ceiling': { type: 'boolean', default: false },
+    // How long the agent may take from SIGTERM to exit: at 16 peers it tears down 19.5 M paths and
+    // 18 sessions before the two threads log their 'event-loop delay' lines.
+    'stop-s': { type: 'string', default: '120' },
   },
 });
 const timeoutMs = Number(args['timeout-s']) * 1000;
@@ -60,6 +80,9 @@ const AGENT = '127.0.20.1';
 const COLLECTOR = '127.0.20.2';
 const SINK = '127.0.20.5';
 const PORTS = { c1: 11019, c2: 11020 };
+/** --cross-check: pmbmpd listens on PMBMPD, port + 100 of its collector, and gets the copies from TEE. */
+const PMBMPD = '127.0.20.6';
+const TEE = { [PORTS.c1]: '127.0.20.201', [PORTS.c2]: '127.0.20.202' };
 const ASN = 65001;
 const pathsPerPeer = Number(args.ipv4) + Number(args.ipv6);
 const NS = 'urn:bmpd:yang:bmpd';
@@ -93,8 +116,36 @@ function jsonChild(command, argv, name) {
 }
 
 function collector(port, target) {
-  const c = jsonChild(process.execPath, [path.join(here, 'scale-collector.mjs'), '--address', COLLECTOR, '--port', String(port), '--target', String(target)], `collector ${port}`);
-  return { ...c, ready: c.wait((e) => e.event === 'listening', 'listening') };
+  const pmDir = args['cross-check'] ? mkdtempSync(path.join(os.tmpdir(), 'bmpd-scale-pmbmpd-')) : null;
+  const pmStarted = pmDir ? startPmbmpd({ dir: pmDir, address: PMBMPD, port: port + 100 }) : null;
+  const tee = pmDir ? ['--tee-to', `${PMBMPD}:${port + 100}`, '--tee-from', TEE[port]] : [];
+  const c = jsonChild(process.execPath, [path.join(here, 'scale-collector.mjs'), '--address', COLLECTOR, '--port', String(port), '--target', String(target), ...tee], `collector ${port}`);
+  const stopPmbmpd = async () => {
+    if (!pmDir) return;
+    await killPid((await pmStarted.catch(() => null))?.pid, 3000);
+    rmSync(pmDir, { recursive: true, force: true });
+  };
+  return {
+    ...c,
+    ready: Promise.all([c.wait((e) => e.event === 'listening', 'listening'), pmStarted]),
+    stop: async () => {
+      await killPid(c.child.pid, 2000);
+      await stopPmbmpd();
+    },
+    /** What pmbmpd holds of this collector's streams: every path once, nothing withdrawn. */
+    crossCheck: async () => {
+      const pairs = new Set();
+      let withdrawn = 0;
+      for await (const r of routeMonitoringRecords((await pmStarted).file(TEE[port]))) {
+        if (r.log_type === 'withdraw') withdrawn++;
+        else pairs.add(`${r.peer_ip} ${r.ip_prefix}`);
+      }
+      await stopPmbmpd();
+      const verdict = { paths: target, pmbmpdPaths: pairs.size, withdrawn, agrees: pairs.size === target && withdrawn === 0 };
+      console.log(`collector ${port}: pmbmpd holds ${pairs.size} of ${target} (peer, prefix) paths, ${withdrawn} withdrawals: ${verdict.agrees ? 'agrees' : 'DISAGREES'}`);
+      return verdict;
+    },
+  };
 }
 
 /** The peers, split over --generators processes (each encodes its peers' tables first). */
@@ -187,6 +238,7 @@ function stats(samples) {
 function latencyProbe(client) {
   const samples = {};
   let phase = 'idle';
+  const phases = [{ phase, t: Date.now() }];
   let running = true;
   const done = (async () => {
     while (running) {
@@ -196,7 +248,13 @@ function latencyProbe(client) {
       await sleep(Number(args['probe-ms']));
     }
   })();
-  return { setPhase: (p) => { phase = p; }, stop: async () => { running = false; await done; }, samples };
+  return {
+    setPhase: (p) => { phase = p; phases.push({ phase, t: Date.now() }); },
+    stop: async () => { running = false; await done; phases.push({ phase: 'stop', t: Date.now() }); },
+    samples,
+    /** The phase under way at `t` (Date.now() ms). */
+    phaseAt: (t) => phases.findLast((p) => p.t <= t)?.phase ?? 'start',
+  };
 }
 
 function neighborXml(peer) {
@@ -208,28 +266,30 @@ function neighborXml(peer) {
 const serverXml = (id, port, activate) =>
   `<server><id>${id}</id>${activate ? '<activate/>' : ''}<address>${COLLECTOR}</address><port-number>${port}</port-number><initial-delay>1</initial-delay></server>`;
 
-async function benchBmpd(peers) {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bmpd-scale-'));
-  const agent = jsonChild(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []), path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'], 'agent');
+async function benchBmpd(peers, nice) {
+  const { agent, port, stateDir, logPath, profileDir } = await startBenchAgent(root, {
+    dirPrefix: 'bmpd-scale-', cpuProfile: args['cpu-prof'],
+    agentArgs: nice !== undefined ? ['--data-plane-nice', nice] : [],
+  });
   const cleanup = [];
   let result;
+  let probe = null;
   try {
-    const { port } = await agent.wait((e) => e.msg === 'bmpd ready', "'bmpd ready'");
     const nc = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     const probeSession = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     cleanup.push(() => nc.close(), () => probeSession.close());
     const target = peers * pathsPerPeer;
     const c1 = collector(PORTS.c1, target);
     const c2 = collector(PORTS.c2, target);
-    cleanup.push(() => killPid(c1.child.pid, 2000), () => killPid(c2.child.pid, 2000));
+    cleanup.push(() => c1.stop(), () => c2.stop());
     await Promise.all([c1.ready, c2.ready]);
     const neighbors = Array.from({ length: peers }, (_, p) => neighborXml(p)).join('');
     await nc.rpc(`<edit-config><target><candidate/></target><config><bgp xmlns="${NS}"><as-number>${ASN}</as-number><router-id>${AGENT}</router-id>` +
       `<listen><address>${AGENT}</address></listen><bmp>${serverXml(1, PORTS.c1, true)}${serverXml(2, PORTS.c2, false)}</bmp>${neighbors}</bgp></config></edit-config>`);
     await nc.rpc('<commit/>');
-    const probe = latencyProbe(probeSession);
+    probe = latencyProbe(probeSession);
     await sleep(3000); // collector 1 connects (initial-delay 1 s); the idle latency is sampled meanwhile
-    const idleRss = procStatus(agent.child.pid, 'VmRSS');
+    const idleRss = procStatus(agent.pid, 'VmRSS');
     probe.setPhase('encode');
     const gens = generators(AGENT, peers, false);
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
@@ -248,7 +308,7 @@ async function benchBmpd(peers) {
     const dump = await c2.wait((e) => e.event === 'done', 'all paths at collector 2');
     probe.setPhase('after');
     await probe.stop();
-    const peakRss = procStatus(agent.child.pid, 'VmHWM');
+    const peakRss = procStatus(agent.pid, 'VmHWM');
     result = {
       receiver: 'bmpd', peers, paths: target,
       ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
@@ -259,19 +319,33 @@ async function benchBmpd(peers) {
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
       getConfigMs: { idle: stats(probe.samples.idle ?? []), ingest: stats(probe.samples.ingest ?? []), dump: stats(probe.samples.dump ?? []) },
     };
+    if (args['cross-check']) result.crossCheck = { live: await c1.crossCheck(), dump: await c2.crossCheck() };
   } finally {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
-    await killPid(agent.child.pid, 10_000);
-    rmSync(stateDir, { recursive: true, force: true });
+    await killPid(agent.pid, Number(args['stop-s']) * 1000);
   }
-  // Each thread logs its event-loop delay over its life at SIGTERM (src/dataplane/README.md): a
-  // <get-config> tail with the main thread's loop idle is CPU time lost to other processes, not
-  // work left on the NETCONF thread.
+  // An agent killed after --stop-s may have left half a line.
+  const lines = readFileSync(logPath, 'utf8').split('\n').flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+  if (profileDir) console.error(`scale: the agent's CPU profile is in ${profileDir}`);
+  else rmSync(stateDir, { recursive: true, force: true });
+  // Each thread logs its event-loop delay and GC pauses over its life at SIGTERM
+  // (src/dataplane/README.md): a <get-config> tail with the main thread's loop idle is CPU time
+  // lost to other processes, not work left on the NETCONF thread; a data-plane stall with a GC
+  // pause as long beside it is the collector's.
   const delay = (thread) => {
-    const line = agent.lines.find((e) => e.msg === 'event-loop delay' && e.thread === thread);
-    return line ? { p50Ms: line.p50Ms, p99Ms: line.p99Ms, maxMs: line.maxMs, busyMs: line.busyMs } : null;
+    const line = lines.find((e) => e.msg === 'event-loop delay' && e.thread === thread);
+    return line ? { p50Ms: line.p50Ms, p99Ms: line.p99Ms, maxMs: line.maxMs, busyMs: line.busyMs, gc: line.gc } : null;
   };
-  return { ...result, eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') } };
+  const started = lines.find((e) => e.msg === 'data plane started');
+  const thread = (e) => (e.threadId ? 'data-plane' : 'main');
+  const longGc = lines.filter((e) => e.msg === 'long garbage collection pause').map((e) => `${thread(e)} ${e.kind} ${e.pauseMs} ms at ${e.heapUsedMiB} MiB, ${probe?.phaseAt(e.time - e.pauseMs)}`);
+  // Each event loop held ≥ 250 ms, with the benchmark phase it began in (the line is written when it ends).
+  const stalls = lines.filter((e) => e.msg === 'event loop held').map((e) => `${thread(e)} ${e.heldMs} ms, ${probe?.phaseAt(e.time - e.heldMs)}`);
+  return {
+    ...result, dataPlaneNice: started?.nice ?? null,
+    eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') }, longGcPauses: longGc, stalls,
+    ...(lines.some((e) => e.msg === 'bmpd stopped') ? {} : { stop: `no 'bmpd stopped' within --stop-s ${args['stop-s']}` }),
+  };
 }
 
 /** gobgpd or FRR fed the same peers, with collector 1 from the start: ingest, live, memory. */
@@ -280,7 +354,7 @@ async function benchOther(receiver, peers) {
   const address = receiver === 'gobgpd' ? '127.0.20.3' : '127.0.20.4';
   const target = peers * pathsPerPeer;
   const c1 = collector(PORTS.c1, target);
-  const cleanup = [() => killPid(c1.child.pid, 2000)];
+  const cleanup = [() => c1.stop()];
   try {
     await c1.ready;
     const peerAddresses = Array.from({ length: peers }, (_, p) => `127.0.1.${p + 1}`);
@@ -321,6 +395,7 @@ async function benchOther(receiver, peers) {
       livePerSecond: Math.round(target / (live.ms / 1000)),
       peakRssMiB: Math.round(peakRss / 2 ** 20), idleRssMiB: Math.round(idleRss / 2 ** 20),
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
+      ...(args['cross-check'] ? { crossCheck: { live: await c1.crossCheck() } } : {}),
     };
   } finally {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
@@ -331,17 +406,21 @@ async function benchOther(receiver, peers) {
 const results = [];
 const others = args.with.split(',').filter(Boolean);
 console.log(`scale: ${args.ipv4} IPv4 + ${args.ipv6} IPv6 prefixes a peer, about ${args['attr-sets']} attribute sets a peer, ${args.shared} shared; seed ${args.seed}`);
+const niceValues = args['data-plane-nice']?.split(',') ?? [undefined];
 for (const peers of args.peers.split(',').map(Number)) {
-  try {
-    const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, ...(await generatorCeiling(peers)) };
-    results.push(ceiling);
-    console.log(JSON.stringify(ceiling));
-  } catch (err) {
-    console.log(JSON.stringify({ receiver: 'generator ceiling', peers, error: err.message }));
-  }
-  for (const receiver of ['bmpd', ...others]) {
+  if (!args['no-ceiling']) {
     try {
-      const r = receiver === 'bmpd' ? await benchBmpd(peers) : await benchOther(receiver, peers);
+      const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, ...(await generatorCeiling(peers)) };
+      results.push(ceiling);
+      console.log(JSON.stringify(ceiling));
+    } catch (err) {
+      console.log(JSON.stringify({ receiver: 'generator ceiling', peers, error: err.message }));
+    }
+  }
+  const runs = [...niceValues.map((nice) => ['bmpd', nice]), ...others.map((o) => [o])];
+  for (const [receiver, nice] of runs) {
+    try {
+      const r = receiver === 'bmpd' ? await benchBmpd(peers, nice) : await benchOther(receiver, peers);
       results.push(r);
       console.log(JSON.stringify(r));
     } catch (err) {
