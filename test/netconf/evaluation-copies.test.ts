@@ -132,9 +132,11 @@ describe("the evaluation workers' copies of candidate and startup", () => {
 
   it('follow every kind of change of candidate path-wise, and whole-tree changes with a whole print', async () => {
     await ds.copyConfig('running', { config: bgp(`<as-number>65000</as-number><peer-group><name>PG</name></peer-group>${neighbor('127.4.0.1')}`) }, 1);
-    // Both workers load running first (a worker warming its copy of running would leave the other to
-    // answer both requests below, and load candidate whole later).
+    // Both workers load running first, then candidate, each in two rounds: a worker still warming its
+    // copy of running would leave the other to answer a round alone, and load candidate whole later.
     await expectCopiesCurrent('running');
+    await expectCopiesCurrent('running');
+    await expectCopiesCurrent('candidate');
     await expectCopiesCurrent('candidate');
     const before = prints('candidate');
 
@@ -172,6 +174,7 @@ describe("the evaluation workers' copies of candidate and startup", () => {
 
   it('copy startup again only when startup itself changed', async () => {
     await expectCopiesCurrent('running');
+    await expectCopiesCurrent('startup');
     await expectCopiesCurrent('startup');
     const before = prints('startup');
     await ds.editConfig('candidate', bgp(neighbor('127.4.1.1')), {}, 1);
