@@ -52,7 +52,7 @@ function reconcileTargets(plane: DataPlane): ReconcileTargets {
 
 export class Agent {
   private netconf: NetconfService | null = null;
-  /** The runningVersion whose view of running the data plane holds; -1: none sent yet. */
+  /** The version of running whose view of running the data plane holds; -1: none sent yet. */
   private runningViewSent = -1;
   /** The oper-state request under way, for reads of the same running that arrive meanwhile. */
   private operStateBuilding: { readonly version: number; readonly xml: Promise<string> } | null = null;
@@ -140,7 +140,7 @@ export class Agent {
     const datastores = this.service.datastores;
     // Keyed by running's own version, not the epoch every write to any datastore (a candidate edit,
     // a lock) moves: the view is the state's only input from the datastores.
-    const version = datastores.runningVersion;
+    const version = datastores.version('running');
     if (this.operStateBuilding?.version === version) return this.operStateBuilding.xml;
     const running = this.runningViewSent === version ? null : runningView(datastores.tree('running'));
     // Requests are handled in order: any later oper-state request finds this view in place.

@@ -6,12 +6,12 @@
  * on the main thread an O(n²) filter over 10,000 neighbors ran 244 s and every
  * other session and SSH login waited. Here each request is evaluated in one
  * of a small pool of worker threads (evaluation-thread.ts), on a copy of the
- * datastore the main thread sends it. A worker keeps its copy of running, and
- * after a change gets only running's nodes at the paths that changed (printing
- * all of running took 75–150 ms of the main thread at 10,000 neighbors); it
- * gets a whole copy only after a whole-tree change (copy-config, rollback) or
- * when too far behind, and of candidate and startup whenever they may have
- * changed. The operational datastore's origin annotations are made in the
+ * datastore the main thread sends it. A worker keeps its copy of each datastore,
+ * and after a change gets only that datastore's nodes at the paths that changed
+ * (printing all of running took 75–150 ms of the main thread at 10,000
+ * neighbors); it gets a whole copy only after a whole-tree change (copy-config,
+ * delete-config, rollback; every change of startup) or when too far behind.
+ * The operational datastore's origin annotations are made in the
  * worker from its copy of running. A request still running at its time limit gets
  * its worker terminated — V8 stops a wasm call mid-way — and ends with
  * operation-failed naming the limit; a fresh worker takes the old one's place.
@@ -85,10 +85,10 @@ export interface EvaluationThreadMessage {
   /** The datastore as XML (Datastores.print), when the worker's copy is stale; for operational, running. */
   readonly snapshot?: string;
   /**
-   * Instead of a snapshot of running: running's nodes at `paths` (Datastores.printRunningAt), which
-   * bring the worker's copy up to date.
+   * Instead of a snapshot: the datastore's nodes at `paths` (Datastores.printAt), which bring the
+   * worker's copy up to date.
    */
-  readonly runningChanges?: { readonly paths: readonly string[]; readonly xml: string };
+  readonly changes?: { readonly paths: readonly string[]; readonly xml: string };
   readonly state: readonly string[];
   readonly filter: { readonly xpath: string | null; readonly namespaces?: Readonly<Record<string, string>> } | null;
   readonly mode: WithDefaultsMode;
@@ -103,21 +103,19 @@ export type EvaluationReply =
   | { readonly type: 'loaded'; readonly id: number }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly xml: string }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
-  /** The worker has no copy to update (the runningChanges could not be copied into it: an ordered-by user entry): send a snapshot. */
+  /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'resync' };
 
 /** The datastore contents the pool copies into its workers (Datastores). */
 export interface SnapshotSource {
-  /** Changes whenever any datastore may have changed. */
-  readonly changeEpoch: number;
-  /** Changes exactly when running's content does. */
-  readonly runningVersion: number;
+  /** Changes exactly when the datastore's content does. */
+  version(name: DatastoreName): number;
   /** The datastore printed for a worker, its implicit defaults tagged. */
   print(name: DatastoreName): string;
-  /** Where running changed since `version`; null when unknown. */
-  runningChangedSince(version: number): string[] | null;
-  /** Running's nodes at `paths`, printed like print(); null when they cannot be copied alone. */
-  printRunningAt(paths: readonly string[]): string | null;
+  /** Where the datastore changed since `version`; null when unknown. */
+  changedSince(name: DatastoreName, version: number): string[] | null;
+  /** The datastore's nodes at `paths`, printed like print(); null when they cannot be copied alone. */
+  printAt(name: DatastoreName, paths: readonly string[]): string | null;
 }
 
 export interface EvaluationPoolOptions {
@@ -158,7 +156,7 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   busy: boolean;
-  /** Version of each datastore copy the worker holds: runningVersion for running, changeEpoch for the others. */
+  /** Version (SnapshotSource.version) of each datastore copy the worker holds. */
   readonly loaded: Map<DatastoreName, number>;
   /** Generation of the /nacm configuration the worker holds (ReadAccess), -1 for none. */
   nacmGeneration: number;
@@ -171,8 +169,8 @@ export class EvaluationPool {
   private readonly log: Logger;
   /** Full prints, by datastore, of the version they were printed at. */
   private readonly snapshotCache = new Map<DatastoreName, { version: number; xml: string }>();
-  /** Running's changes since a version (the key), up to runningVersion `to`. */
-  private runningChangesCache = new Map<number, { to: number; paths: readonly string[]; xml: string }>();
+  /** By datastore, its changes since a version (the key), up to version `to`. */
+  private changesCache = new Map<DatastoreName, Map<number, { to: number; paths: readonly string[]; xml: string }>>();
   private nextId = 1;
   private closed = false;
 
@@ -249,7 +247,7 @@ export class EvaluationPool {
       this.run(slot, job);
     }
     if (!warmIdle) return;
-    const version = this.options.datastores.runningVersion;
+    const version = this.versionOf('running');
     for (const slot of this.slots) {
       if (slot.ready && !slot.busy && slot.loaded.get('running') !== version) this.warm(slot);
     }
@@ -263,7 +261,7 @@ export class EvaluationPool {
 
   /** The version of `name` a worker should hold now. */
   private versionOf(name: DatastoreName): number {
-    return name === 'running' ? this.options.datastores.runningVersion : this.options.datastores.changeEpoch;
+    return this.options.datastores.version(name);
   }
 
   private snapshot(name: DatastoreName): string {
@@ -277,24 +275,25 @@ export class EvaluationPool {
 
   /**
    * What brings a worker's copy of `name` (at version `held`, undefined: none) up to date: nothing,
-   * running's changes since `held`, or a whole copy.
+   * the datastore's changes since `held`, or a whole copy.
    */
-  private update(name: DatastoreName, held: number | undefined): Pick<EvaluationThreadMessage, 'snapshot' | 'runningChanges'> {
+  private update(name: DatastoreName, held: number | undefined): Pick<EvaluationThreadMessage, 'snapshot' | 'changes'> {
     const version = this.versionOf(name);
     if (held === version) return {};
-    if (name !== 'running' || held === undefined) return { snapshot: this.snapshot(name) };
-    const cached = this.runningChangesCache.get(held);
-    if (cached?.to === version) return { runningChanges: cached };
-    let paths = this.options.datastores.runningChangedSince(held);
+    if (held === undefined) return { snapshot: this.snapshot(name) };
+    let cache = this.changesCache.get(name);
+    const cached = cache?.get(held);
+    if (cached?.to === version) return { changes: cached };
+    let paths = this.options.datastores.changedSince(name, held);
     if (paths !== null && (paths.length > MAX_CHANGED_PATHS || paths.some((path) => pathSteps(path).length === 1))) paths = null;
-    const xml = paths === null ? null : this.options.datastores.printRunningAt(paths);
+    const xml = paths === null ? null : this.options.datastores.printAt(name, paths);
     if (paths === null || xml === null) return { snapshot: this.snapshot(name) };
-    // An outdated whole print of running (megabytes at 10,000 neighbors) is of no more use.
-    if (this.snapshotCache.get('running')?.version !== version) this.snapshotCache.delete('running');
-    if ([...this.runningChangesCache.values()].some((c) => c.to !== version)) this.runningChangesCache = new Map();
+    // An outdated whole print (megabytes at 10,000 neighbors) is of no more use.
+    if (this.snapshotCache.get(name)?.version !== version) this.snapshotCache.delete(name);
+    if (cache === undefined || [...cache.values()].some((c) => c.to !== version)) this.changesCache.set(name, cache = new Map());
     const changes = { to: version, paths, xml };
-    this.runningChangesCache.set(held, changes);
-    return { runningChanges: changes };
+    cache.set(held, changes);
+    return { changes };
   }
 
   private run(slot: Slot, job: Job, resync = false): void {

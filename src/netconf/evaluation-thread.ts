@@ -51,15 +51,15 @@ function load(message: EvaluationThreadMessage): boolean {
     drop(name);
     if (name === 'running') drop('operational');
     trees.set(name, parseCopy(message.snapshot));
-  } else if (message.runningChanges !== undefined) {
-    const copy = trees.get('running');
+  } else if (message.changes !== undefined) {
+    const copy = trees.get(name);
     if (copy === undefined) return false;
-    drop('operational');
-    const part = parseCopy(message.runningChanges.xml);
+    if (name === 'running') drop('operational');
+    const part = parseCopy(message.changes.xml);
     let copied: boolean;
-    try { copied = copy.copyPaths(part, message.runningChanges.paths); } finally { part.free(); }
+    try { copied = copy.copyPaths(part, message.changes.paths); } finally { part.free(); }
     if (!copied) {
-      drop('running');
+      drop(name);
       return false;
     }
     // Entries copied in come last: back to the canonical order the main thread's print has (Datastores.tree).

@@ -178,7 +178,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     ...(opts.notApplied ? { notApplied: opts.notApplied } : {}),
   };
   // Every operation's parameters are judged by the schema before NACM and the handler (rpc-schema.ts).
-  srv.dispatcher.schema = new OperationSchema(model.context, () => ds.tree('running'));
+  srv.dispatcher.schema = new OperationSchema(model.context, () => ds.unorderedTree('running'));
   registerBaseOperations(srv.dispatcher, backend);
   registerNmdaOperations(srv.dispatcher, backend);
   const subscriptions: SubscriptionManager = new SubscriptionManager({

@@ -1,6 +1,6 @@
-// The evaluation workers' copies of running (evaluation-pool.ts, issue 10): after a change a worker
-// gets only running's nodes at the changed paths, not a print of all of running (75–150 ms of the
-// main thread at 10,000 neighbors). Each step below changes running one way — created, deleted and
+// The evaluation workers' copies of the datastores (evaluation-pool.ts, issue 10): after a change a
+// worker gets only the datastore's nodes at the changed paths, not a print of all of it (75–150 ms of
+// the main thread at 10,000 neighbors), and nothing for a datastore that did not change. Each step below changes running one way — created, deleted and
 // replaced nodes, a leaf back to its default, NACM's ordered-by user lists, a whole-tree copy — and
 // every reply of the real workers must then equal what the main thread prints from running itself,
 // in every with-defaults mode; the steps that change paths must not print running whole.
@@ -33,11 +33,10 @@ beforeAll(async () => {
   ds = await Datastores.open({ context: model.context, stateDir: null });
   // The real datastores, with their whole prints counted.
   const source: SnapshotSource = {
-    get changeEpoch() { return ds.changeEpoch; },
-    get runningVersion() { return ds.runningVersion; },
+    version: (name) => ds.version(name),
     print: (name) => { wholePrints.set(name, (wholePrints.get(name) ?? 0) + 1); return ds.print(name); },
-    runningChangedSince: (version) => ds.runningChangedSince(version),
-    printRunningAt: (paths) => ds.printRunningAt(paths),
+    changedSince: (name, version) => ds.changedSince(name, version),
+    printAt: (name, paths) => ds.printAt(name, paths),
   };
   pool = new EvaluationPool({ datastores: source, logger: pino({ level: 'silent' }), workers: 2 });
   await pool.start();
@@ -49,13 +48,13 @@ afterAll(async () => {
   model?.context.destroy();
 });
 
-/** Every with-defaults mode, twice (so both workers answer), against the main thread's own print of running. */
-async function expectCopiesCurrent(): Promise<void> {
-  const running: DataTree = ds.tree('running');
+/** Every with-defaults mode, twice (so both workers answer), against the main thread's own print of the datastore. */
+async function expectCopiesCurrent(name: DatastoreName = 'running'): Promise<void> {
+  const tree: DataTree = ds.tree(name);
   for (const mode of MODES) {
-    const expected = running.print({ format: 'xml', withDefaults: mode });
-    const replies = await Promise.all([0, 1].map(() => pool.evaluate({ source: 'running', state: [], filter: undefined, mode, access: null })));
-    for (const reply of replies) expect(reply, mode).toBe(expected);
+    const expected = tree.print({ format: 'xml', withDefaults: mode });
+    const replies = await Promise.all([0, 1].map(() => pool.evaluate({ source: name, state: [], filter: undefined, mode, access: null })));
+    for (const reply of replies) expect(reply, `${name} ${mode}`).toBe(expected);
   }
 }
 
@@ -125,5 +124,67 @@ describe("the evaluation workers' copies of running", () => {
     for (let i = 0; i < 300; i++) await ds.editConfig('running', bgp(neighbor(`127.2.${i >> 8}.${i & 255}`)), {}, 1);
     await expectCopiesCurrent();
     expect(runningPrints()).toBe(before + 1);
+  }, 60_000);
+});
+
+describe("the evaluation workers' copies of candidate and startup", () => {
+  const prints = (name: DatastoreName) => wholePrints.get(name) ?? 0;
+
+  it('follow every kind of change of candidate path-wise, and whole-tree changes with a whole print', async () => {
+    await ds.copyConfig('running', { config: bgp(`<as-number>65000</as-number><peer-group><name>PG</name></peer-group>${neighbor('127.4.0.1')}`) }, 1);
+    // Both workers load running first, then candidate, each in two rounds: a worker still warming its
+    // copy of running would leave the other to answer a round alone, and load candidate whole later.
+    await expectCopiesCurrent('running');
+    await expectCopiesCurrent('running');
+    await expectCopiesCurrent('candidate');
+    await expectCopiesCurrent('candidate');
+    const before = prints('candidate');
+
+    // An edit of candidate, a second one of the same entry, one that fails validation (undone), a test-only one.
+    await ds.editConfig('candidate', bgp(neighbor('127.4.0.2', '<description>new</description>')), {}, 1);
+    await expectCopiesCurrent('candidate');
+    await ds.editConfig('candidate', bgp('<neighbor><address>127.4.0.2</address><description>newer</description></neighbor>'), {}, 1);
+    await expectCopiesCurrent('candidate');
+    await expect(ds.editConfig('candidate', bgp(neighbor('127.4.0.3', '<peer-group>NOPE</peer-group>')), {}, 1)).rejects.toThrow();
+    await expectCopiesCurrent('candidate');
+    await ds.editConfig('candidate', bgp(neighbor('127.4.0.4')), { testOption: 'test-only' }, 1);
+    await expectCopiesCurrent('candidate');
+    expect(await pool.evaluate({ source: 'candidate', state: [], filter: undefined, mode: 'explicit', access: null })).not.toContain('127.4.0.4');
+    // Committed, then an edit of running (candidate follows it), then one discarded.
+    await ds.commit(1);
+    await expectCopiesCurrent('candidate');
+    await ds.editConfig('running', bgp('<neighbor nc:operation="delete"><address>127.4.0.1</address></neighbor>'), {}, 1);
+    await expectCopiesCurrent('candidate');
+    await ds.editConfig('candidate', bgp('<neighbor><address>127.4.0.2</address><description nc:operation="remove"/></neighbor>'), {}, 1);
+    await expectCopiesCurrent('candidate');
+    ds.discardChanges(1);
+    await expectCopiesCurrent('candidate');
+    expect(prints('candidate'), 'whole prints of candidate for path-wise changes').toBe(before);
+
+    // Whole-tree changes: copy-config and delete-config of candidate.
+    await ds.copyConfig('candidate', { config: bgp(`<as-number>65200</as-number>${neighbor('127.4.0.9')}`) }, 1);
+    await expectCopiesCurrent('candidate');
+    expect(prints('candidate')).toBe(before + 1);
+    await ds.deleteConfig('candidate', 1);
+    await expectCopiesCurrent('candidate');
+    expect(prints('candidate')).toBe(before + 2);
+    ds.discardChanges(1);
+    await expectCopiesCurrent('candidate');
+  }, 60_000);
+
+  it('copy startup again only when startup itself changed', async () => {
+    await expectCopiesCurrent('running');
+    await expectCopiesCurrent('startup');
+    await expectCopiesCurrent('startup');
+    const before = prints('startup');
+    await ds.editConfig('candidate', bgp(neighbor('127.4.1.1')), {}, 1);
+    await ds.commit(1);
+    await ds.editConfig('running', bgp(neighbor('127.4.1.2')), {}, 1);
+    await expectCopiesCurrent('startup');
+    expect(prints('startup')).toBe(before);
+    await ds.copyConfig('startup', { datastore: 'running' }, 1);
+    await expectCopiesCurrent('startup');
+    expect(prints('startup')).toBe(before + 1);
+    expect(await pool.evaluate({ source: 'startup', state: [], filter: undefined, mode: 'explicit', access: null })).toContain('127.4.1.2');
   }, 60_000);
 });

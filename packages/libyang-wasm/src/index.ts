@@ -192,7 +192,8 @@ export interface DataTree {
    * order), so the same data always prints as the same text. Entries are ordered by their keys in key
    * order (leaf-list entries by value); values by class (numbers, IPv4 addresses, IPv6 addresses, other
    * text), within it numerically, by address bytes then zone, or by canonical text byte by byte; the
-   * canonical text breaks ties. Ordered-by user lists keep their order. O(n log n).
+   * canonical text breaks ties. Ordered-by user lists keep their order. O(n log n); a list already in
+   * order costs one pass over its keys.
    */
   sort(): void;
   /** The matched nodes with their subtrees and ancestors (with list keys): a NETCONF :xpath filter. */

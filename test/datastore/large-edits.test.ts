@@ -1,0 +1,106 @@
+// What a large edit costs the datastores beyond libyang's parse, edit and validation (issue 10): the
+// write guard's change list is made only when the guard reads it, and an edit that provisions a
+// top-level node from empty is validated whole rather than recorded (the recorded validation of such
+// an edit records every default it adds and costs several times a whole one). Either way the edit's
+// semantics stay: a refused or invalid edit leaves every datastore byte-identical.
+import type { DataTree } from 'libyang-wasm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Datastores, type WriteRequest } from '../../src/datastore/datastores.js';
+import { DatastoreError, detail } from '../../src/datastore/errors.js';
+import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+
+const NS = 'urn:bmpd:yang:bmpd';
+/** Over a MiB of text: a large edit. */
+const NEIGHBORS = 6_500;
+const neighbor = (i: number, extra = ''): string =>
+  `<neighbor><address>127.1.${i >> 8}.${i & 255}</address><remote-as>${64512 + (i % 100)}</remote-as>` +
+  `<description>${'provisioned in bulk '.repeat(3)}${i}</description>${extra}</neighbor>`;
+const provisioning = (last = ''): string => {
+  const entries: string[] = [];
+  for (let i = 0; i < NEIGHBORS; i++) entries.push(neighbor(i));
+  return `<bgp xmlns="${NS}"><as-number>65000</as-number>${entries.join('')}${last}</bgp>`;
+};
+
+let model: YangModel;
+let treeMethods: DataTree;
+beforeAll(async () => {
+  model = await loadYangModel();
+  treeMethods = Object.getPrototypeOf(model.context.emptyTree()) as DataTree;
+});
+afterAll(() => model.context.destroy());
+afterEach(() => { vi.restoreAllMocks(); });
+
+const printed = (ds: Datastores): string[] =>
+  (['running', 'candidate', 'startup'] as const).map((name) => ds.tree(name).print({ format: 'xml', withDefaults: 'explicit' }));
+
+describe('large edits', () => {
+  it('a write guard that does not read the changes makes no diff; one that reads them gets them all', async () => {
+    let read = false;
+    let seen: string[] = [];
+    const ds = await Datastores.open({
+      context: model.context, stateDir: null,
+      authorizeWrite: (w: WriteRequest) => { if (read) seen = w.changes.map((c) => `${c.operation} ${c.path}`); },
+    });
+    await ds.editConfig('running', `<bgp xmlns="${NS}"><as-number>65000</as-number></bgp>`, {}, 1);
+    const diffs = [vi.spyOn(treeMethods, 'diff'), vi.spyOn(treeMethods, 'diffPaths')];
+    await ds.editConfig('candidate', `<bgp xmlns="${NS}">${neighbor(1)}${neighbor(2)}</bgp>`, {}, 1);
+    expect(diffs.map((d) => d.mock.calls.length)).toEqual([0, 0]);
+
+    read = true;
+    await ds.editConfig('candidate', `<bgp xmlns="${NS}">${neighbor(3)}</bgp>`, {}, 1);
+    expect(seen).toEqual(expect.arrayContaining([
+      "create /bmpd:bgp/neighbor[address='127.1.0.3']",
+      "create /bmpd:bgp/neighbor[address='127.1.0.3']/remote-as",
+      "create /bmpd:bgp/neighbor[address='127.1.0.3']/description",
+    ]));
+    ds.close();
+  });
+
+  it('an edit provisioning an empty candidate is validated whole, and commits like any other', async () => {
+    const ds = await Datastores.open({ context: model.context, stateDir: null, authorizeWrite: () => {} });
+    const whole = vi.spyOn(treeMethods, 'validate');
+    const recorded = vi.spyOn(treeMethods, 'validateChanges');
+    expect(provisioning().length).toBeGreaterThan(1 << 20);
+    await ds.editConfig('candidate', provisioning(), {}, 1);
+    expect(recorded).not.toHaveBeenCalled();
+    expect(whole).toHaveBeenCalledTimes(1);
+    expect(ds.candidateModified).toBe(true);
+    const candidate = ds.tree('candidate').print({ format: 'xml' });
+    expect(candidate.match(/<neighbor>/g)).toHaveLength(NEIGHBORS);
+    await ds.commit(1);
+    expect(ds.tree('running').print({ format: 'xml' })).toBe(candidate);
+
+    // Once the node exists, a large edit of it is recorded and validated where it changed, as before.
+    whole.mockClear();
+    await ds.editConfig('candidate', provisioning(neighbor(NEIGHBORS)), {}, 1);
+    expect(recorded).toHaveBeenCalledTimes(1);
+    expect(whole).not.toHaveBeenCalled();
+    ds.close();
+  });
+
+  it('an invalid, refused or test-only provisioning edit leaves every datastore byte-identical', async () => {
+    let refuse = false;
+    const ds = await Datastores.open({
+      context: model.context, stateDir: null,
+      authorizeWrite: (w) => {
+        if (refuse && w.changes.some((c) => c.path.endsWith("neighbor[address='127.1.0.7']"))) {
+          throw new DatastoreError(detail('access-denied', 'no'));
+        }
+      },
+    });
+    const before = printed(ds);
+    // A leafref to a peer-group that does not exist, at the very end.
+    await expect(ds.editConfig('candidate', provisioning(neighbor(NEIGHBORS, '<peer-group>NOPE</peer-group>')), {}, 1))
+      .rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'data-missing' })] });
+    expect(printed(ds)).toEqual(before);
+    expect(ds.candidateModified).toBe(false);
+
+    await ds.editConfig('running', provisioning(), { testOption: 'test-only' }, 1);
+    expect(printed(ds)).toEqual(before);
+
+    refuse = true;
+    await expect(ds.editConfig('running', provisioning(), {}, 1)).rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'access-denied' })] });
+    expect(printed(ds)).toEqual(before);
+    ds.close();
+  });
+});
