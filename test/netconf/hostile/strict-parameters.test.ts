@@ -95,6 +95,14 @@ const CASES: readonly (readonly [string, Fault, string, string, string])[] = [
   ['clear-bmp-counters', 'bad value', `<clear-bmp-counters ${BMPD}><server>-1</server></clear-bmp-counters>`, 'invalid-value', 'server'],
   ['debug-bmp', 'unknown', `<debug-bmp ${BMPD}><enable>event</enable><verbose/></debug-bmp>`, 'unknown-element', 'verbose'],
   ['debug-bmp', 'bad value', `<debug-bmp ${BMPD}><enable>everything</enable></debug-bmp>`, 'invalid-value', 'enable'],
+  // <url> where :url is not advertised (ietf-netconf's `if-feature url` is off): RFC 6241 Appendix A's
+  // unknown-element ("an unexpected element is present"), not operation-not-supported, which is for an
+  // operation the server does not have (<frobnicate/> above); libnetconf2 (Netopeer2) answers the same.
+  ['edit-config', 'unknown', '<edit-config><target><candidate/></target><url>file:///tmp/bmpd.xml</url></edit-config>', 'unknown-element', 'url'],
+  ['copy-config', 'unknown', '<copy-config><target><candidate/></target><source><url>file:///tmp/bmpd.xml</url></source></copy-config>', 'unknown-element', 'url'],
+  ['copy-config', 'unknown', '<copy-config><target><url>file:///tmp/bmpd.xml</url></target><source><running/></source></copy-config>', 'unknown-element', 'url'],
+  ['delete-config', 'unknown', '<delete-config><target><url>file:///tmp/bmpd.xml</url></target></delete-config>', 'unknown-element', 'url'],
+  ['validate', 'unknown', '<validate><source><url>file:///tmp/bmpd.xml</url></source></validate>', 'unknown-element', 'url'],
   // RFC 8639's four RPCs are judged like every other (their own identities: the last test below).
   ['establish-subscription', 'unknown', `<establish-subscription ${SN}><stream>NETCONF</stream><bogus/></establish-subscription>`, 'unknown-element', 'bogus'],
   ['establish-subscription', 'misplaced', `<establish-subscription ${SN}><stream>NETCONF</stream><period xmlns="${YP_NS}">100</period></establish-subscription>`, 'unknown-element', 'period'],
@@ -160,6 +168,12 @@ describe('strict RPCs against the agent', () => {
     expect(kill).toContain('no session 4000000000');
   });
 
+  it('does not advertise :url, whose <url> parameters it refuses (RFC 6241 §8.8)', async () => {
+    const capabilities = await client.rpc(rpcXml('c', `<get><filter type="subtree"><netconf-state ${MON}><capabilities/></netconf-state></filter></get>`));
+    expect(capabilities).toContain('<capability>urn:ietf:params:netconf:capability:candidate:1.0</capability>');
+    expect(capabilities).not.toContain('capability:url');
+  });
+
   // RFC 8639's error identities past the schema (RFC 8640 §2.4.1: invalid-value, the identity as error-app-tag).
   it.each([
     ['an unknown stream', `<establish-subscription ${SN}><stream>SYSLOG</stream></establish-subscription>`, 'ietf-subscribed-notifications:stream-unavailable'],
@@ -178,8 +192,10 @@ describe('strict RPCs against the agent', () => {
 
   it('a refusal restated in RFC 8639\'s terms is logged with its identity', async () => {
     await client.rpc(rpcXml('f', `<establish-subscription ${SN}><stream>NETCONF</stream><stream-xpath-filter>((</stream-xpath-filter></establish-subscription>`));
-    expect(agent.agent.logs.filter((l) => l.msg === 'rpc parameters refused by the schema')).toContainEqual(expect.objectContaining({
-      operation: 'establish-subscription', tag: 'invalid-value', appTag: 'ietf-subscribed-notifications:filter-unsupported', badElement: 'stream-xpath-filter' }));
+    const restated = expect.objectContaining({ msg: 'rpc parameters refused by the schema', operation: 'establish-subscription', tag: 'invalid-value',
+      appTag: 'ietf-subscribed-notifications:filter-unsupported', badElement: 'stream-xpath-filter' });
+    // The agent's log lines arrive through its stdout, possibly just after the reply.
+    await expect.poll(() => agent.agent.logs, { timeout: 5000 }).toContainEqual(restated);
   });
 });
 
