@@ -44,7 +44,7 @@ import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import { clientText } from './ssh-preauth.js';
 import { RpcDispatcher, readRpc, rpcReplyXml, type RpcParseResult } from './rpc.js';
 import {
-  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, decodeUtf8Sliced, escapeText, parseXmlMessage, parseXmlMessageSliced, type XmlAttribute, type XmlLimits, type XmlNode,
+  DEFAULT_XML_LIMITS, XmlLimitError, XmlParseError, escapeText, parseXmlMessage, parseXmlMessageSliced, type XmlAttribute, type XmlLimits, type XmlNode,
 } from './xml.js';
 
 export type CloseReason =
@@ -571,15 +571,9 @@ export class NetconfSession implements SessionInfo {
     | RpcParseResult
     | { kind: 'malformed'; problem: string }
     | { kind: 'too-big'; error: XmlLimitError; attributes: readonly XmlAttribute[] }> {
-    let text: string;
     try {
-      text = await decodeUtf8Sliced(bytes);
-    } catch {
-      return { kind: 'malformed', problem: 'invalid UTF-8' };
-    }
-    try {
-      // A large message is parsed in slices, other sessions' requests answered between them.
-      return readRpc(await parseXmlMessageSliced(text, this.xmlLimits));
+      // A large message is checked, decoded and parsed in slices, other sessions' requests answered between them.
+      return readRpc(await parseXmlMessageSliced(bytes, this.xmlLimits));
     } catch (err) {
       if (err instanceof XmlLimitError) return { kind: 'too-big', error: err, attributes: rpcAttributesOf(err.rootStartTag) };
       if (err instanceof XmlParseError) return { kind: 'malformed', problem: err.message };
