@@ -121,8 +121,15 @@ class ByteQueue {
     return this.buf.subarray(this.start, this.end);
   }
 
-  /** Copy out the first `count` bytes and drop them. */
+  /** The first `count` bytes, dropped from the queue. All of them are handed over without a copy. */
   take(count: number): Buffer {
+    if (count === this.length) {
+      const all = this.buf.subarray(this.start, this.end);
+      this.buf = Buffer.alloc(0);
+      this.start = 0;
+      this.end = 0;
+      return all;
+    }
     const out = Buffer.from(this.buf.subarray(this.start, this.start + count));
     this.skip(count);
     return out;
@@ -177,7 +184,15 @@ export class FramingDecoder {
   }
 
   push(data: Buffer): void {
-    if (data.length > 0) this.input.append(data);
+    let from = 0;
+    if (this.chunkPhase === DATA && this.modeValue === 'chunked' && this.input.length === 0) {
+      // Chunk data goes straight to the message, not through `input` (one copy of a large message, not two).
+      from = Math.min(this.chunkBytes, data.length);
+      this.body.append(from === data.length ? data : data.subarray(0, from));
+      this.chunkBytes -= from;
+      if (this.chunkBytes === 0) this.chunkPhase = HEADER_LF;
+    }
+    if (from < data.length) this.input.append(from === 0 ? data : data.subarray(from));
   }
 
   /**
