@@ -62,8 +62,11 @@ describe('bmpd process', () => {
     const before = readFileSync(join(dir, 'startup.xml'));
     const agent = await startAgent({ stateDir: dir });
     // A client that stays connected while the agent stops.
-    const client = runPython(join(ROOT, 'test', 'agent', 'clients', 'hold_session.py'), [agent.port, 3]).catch((e: Error) => ({ error: e.message }));
-    await new Promise((r) => setTimeout(r, 1500));
+    const ready = join(dir, 'session-open');
+    const client = runPython(join(ROOT, 'test', 'agent', 'clients', 'hold_session.py'), [agent.port, 20, ready]).catch((e: Error) => ({ error: e.message }));
+    // Stop only once the session is up (a fixed 1.5 s wait was sometimes too short under load).
+    for (const until = Date.now() + 20_000; !existsSync(ready) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(ready)).toBe(true);
     expect(await agent.stop('SIGTERM')).toBe(0);
     const seen = await client as Record<string, unknown>;
     expect(seen.connected_at_end).toBe(false);
