@@ -142,7 +142,7 @@ function subscriptionError(op: 'establish' | 'modify' | 'delete', reason: ErrorR
 }
 
 /**
- * RFC 8639 §2.4.6 and RFC 8641 §5.3: where the modules' types refuse what the RFCs have an error
+ * RFC 8639 §2.4.6 (and RFC 8641's module): where the modules' types refuse what the RFCs have an error
  * identity for, the refusal carries it. bmpd has no named filters (/sn:filters is always empty,
  * bmpd-deviations), so every stream-filter-name and selection-filter-ref dangles; an xpath filter
  * that does not parse, or an encoding that is not an identity of this server, is the filter's or the
