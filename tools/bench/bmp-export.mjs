@@ -23,7 +23,8 @@
 // then run 2, ...). The generator's own ceiling (the same table into a BGP sink that only frames
 // it) is measured once per round, so each round's rates stand beside the ceiling of that moment.
 // --cross-check: one extra run per exporter in the first feed (excluded from the figures) whose BMP
-// streams are also copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops.
+// streams are also copied to pmbmpd, which must see the same unique prefixes, AS_PATHs and next hops;
+// with --runs 0 that run alone.
 //
 //   npx tsc -b && node tools/bench/bmp-export.mjs [--prefixes 1000000] [--per-update 50] [--attr-sets 4000]
 //        [--runs 5] [--only agent,agent-replay,gobgpd,frr,child] [--cross-check] [--cpu-prof]
@@ -33,17 +34,15 @@
 // --per-update to keep each hold of the bench lock short).
 // --cpu-prof runs the bmpd process (agent or child) of the last run under `node --cpu-prof` and
 // prints its top self-time functions for each phase.
-import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { BgpSink, CheckingCollector, expectedAttributes } from './collector.mjs';
 import { NetconfClient } from './netconf-client.mjs';
+import { routeMonitoringRecords, startPmbmpd } from './pmbmpd.mjs';
 import { killPid as killAfter, processCpuMs, procStatus, sleep, spawnJson as spawnJsonWith, spawnLoadgen, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
 import { spread, spreadText } from './stats.mjs';
 import { tableShape } from '../bgp-loadgen/table.mjs';
@@ -66,7 +65,8 @@ const { values: args } = parseArgs({
 });
 const list = (text) => text.split(',').map((x) => Number(x.trim()));
 const timeoutMs = Number(args['timeout-s']) * 1000;
-const runs = Math.max(1, Number(args.runs));
+// --runs 0 with --cross-check: the cross-check run alone (a feed checked by pmbmpd without timing it).
+const runs = Math.max(args['cross-check'] ? 0 : 1, Number(args.runs));
 const killPid = (pid) => killAfter(pid, 5000);
 const spawnJson = (script, scriptArgs, nodeFlags = []) => spawnJsonWith(script, scriptArgs, { nodeFlags, timeoutMs });
 
@@ -135,7 +135,8 @@ async function measure(feed, shape, collectorPort, { start, feed: startFeed, pid
     // Anything still in flight (a duplicate, a withdrawal) counts against the exporter.
     await sleep(200);
     const liveResult = summary(live, feed);
-    liveResult.ingestSeconds = (performance.timeOrigin + live.completeAt - established.at) / 1000;
+    // The generator's event time is its Date.now(): one clock for both ends of the window.
+    liveResult.ingestSeconds = (live.completeWallAt - established.at) / 1000;
     await live.close();
     live = null;
     dump = new CheckingCollector(shape, { tee: tee?.('dump'), prependedAs });
@@ -146,6 +147,9 @@ async function measure(feed, shape, collectorPort, { start, feed: startFeed, pid
     const dumpResult = summary(dump, feed);
     dumpResult.endOfRibSeconds = eor ? (dump.endOfRibAt - dump.acceptedAt) / 1000 : null;
     const problems = [...liveResult.problems.map((p) => `live: ${p}`), ...dumpResult.problems.map((p) => `dump: ${p}`)];
+    // The ingest window holds the live one (Established comes before the first prefix): shorter
+    // means the two clocks disagree, not a fast exporter.
+    if (liveResult.ingestSeconds < liveResult.seconds * 0.98) problems.push(`ingest window ${liveResult.ingestSeconds.toFixed(3)} s shorter than the live window ${liveResult.seconds.toFixed(3)} s`);
     return { live: liveResult, dump: dumpResult, idleRss, ingestPeakRss, peakRss: procStatus(pid(), 'VmHWM'), problems };
   } finally {
     await live?.close();
@@ -329,48 +333,18 @@ async function benchFrr(feed, shape, collectorPort, { tee }) {
 
 // ------------------------------------------------------------------ pmbmpd's cross-check
 
-
-/** pmacct's pmbmpd on PMBMPD:port, writing one JSON line per BMP message (or prefix) and exporter. */
-async function startPmbmpd(dir, port) {
-  const conf = path.join(dir, 'pmbmpd.conf');
-  writeFileSync(conf, ['daemonize: false', `bmp_daemon_ip: ${PMBMPD}`, `bmp_daemon_port: ${port}`, 'bmp_daemon_max_peers: 10',
-    `bmp_daemon_msglog_file: ${dir}/pmbmpd-$bmp_router.json`, 'bmp_daemon_msglog_output: json', `logfile: ${dir}/pmbmpd.log`, ''].join('\n'));
-  const child = spawn('pmbmpd', ['-f', conf], { stdio: 'ignore' });
-  // Probe by connecting would count as an exporter: read the kernel's listening sockets.
-  const want = `${PMBMPD.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).reverse().join('').toUpperCase()}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  await until('pmbmpd listening', () => readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => l.includes(` ${want} `) && l.split(/\s+/)[4] === '0A'), 15_000);
-  return {
-    pid: child.pid,
-    file: (source) => path.join(dir, `pmbmpd-${source.replaceAll('.', '_')}.json`),
-    tee: (phase) => () => {
-      const socket = net.connect({ host: PMBMPD, port, localAddress: TEE[phase] });
-      socket.on('error', () => undefined);
-      return socket;
-    },
-  };
-}
-
 /**
  * What pmbmpd decoded from one copied stream, once its output stops growing: unique IPv4 prefixes
  * announced in route_monitor records, withdrawals, and records whose AS_PATH or next hop differ
  * from what the generator sent for that prefix.
  */
 async function pmbmpdVerdict(file, shape, prependedAs) {
-  let size = -1;
-  for (let still = 0; still < 3; ) {
-    await sleep(1000);
-    const now = existsSync(file) ? statSync(file).size : 0;
-    still = now === size && now > 0 ? still + 1 : 0;
-    size = now;
-  }
   const seen = new Uint8Array(shape.prefixes);
   let unique = 0;
   let withdrawn = 0;
   let wrong = 0;
   let firstWrong = '';
-  for await (const line of readline.createInterface({ input: createReadStream(file) })) {
-    if (!line.includes('"route_monitor"')) continue;
-    const r = JSON.parse(line);
+  for await (const r of routeMonitoringRecords(file)) {
     if (r.log_type === 'withdraw') { withdrawn++; continue; }
     const [address, length] = String(r.ip_prefix).split('/');
     const index = shape.indexOf(address, Number(length));
@@ -450,8 +424,8 @@ for (const feed of feeds) {
       process.stdout.write(`  ${name} run ${crossChecking ? 'x (pmbmpd cross-check)' : i + 1 - (crossCheckHere ? 1 : 0)} ...`);
       const startedAt = Date.now();
       try {
-        if (crossChecking) pm = await startPmbmpd(pmDir, collectorPort + 1000);
-        const r = await benches[name](feed, shape, collectorPort, { cpuProfile: args['cpu-prof'] && i === total - 1, tee: pm?.tee });
+        if (crossChecking) pm = await startPmbmpd({ dir: pmDir, address: PMBMPD, port: collectorPort + 1000 });
+        const r = await benches[name](feed, shape, collectorPort, { cpuProfile: args['cpu-prof'] && i === total - 1, tee: pm && ((phase) => pm.tee(TEE[phase])) });
         r.ingestRate = feed.prefixes / r.live.ingestSeconds;
         r.liveRate = feed.prefixes / r.live.seconds;
         r.dumpRate = feed.prefixes / r.dump.acceptSeconds;

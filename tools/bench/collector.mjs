@@ -107,6 +107,11 @@ export class CheckingCollector {
   acceptedAt = 0;
   firstPrefixAt = 0;
   completeAt = 0;
+  /**
+   * completeAt on the wall clock (Date.now()), to compare with another process's Date.now(): this
+   * process's performance.timeOrigin + performance.now() drifts from it (seen here: 1-5 ms per s).
+   */
+  completeWallAt = 0;
   /** The first IPv4 End-of-RIB (an empty UPDATE) at or after completion. */
   endOfRibAt = 0;
   /** Set when an exporter's stream could not be framed (the phase fails with it). */
@@ -204,6 +209,7 @@ export class CheckingCollector {
     }
     if (!this.completeAt && this.unique === this.shape.prefixes) {
       this.completeAt = now;
+      this.completeWallAt = Date.now() - (performance.now() - now);
       this.#wake();
     }
   }

@@ -7,15 +7,17 @@
 //    nacm:default-deny-all hides, and a description) by that user, whose read rules prune the reply,
 //    vs the same with enable-nacm false, alternating. Goal ≤ 1.5×.
 // The agent is the real process (dist/src/main.js), the client bench's own ssh2 client. Server CPU
-// is read from /proc. Needs `npx tsc -b` first.
-//   node tools/bench/nacm.mjs [--transactions 2000] [--neighbors 10000] [--gets 5] [--rounds 2]
+// is read from /proc. --rounds runs of each half, NACM on and off alternating which goes first;
+// each figure is the median (min–max) over the rounds (for reads, of each round's median of --gets).
+// Needs `npx tsc -b` first.
+//   node tools/bench/nacm.mjs [--transactions 2000] [--neighbors 10000] [--gets 5] [--rounds 5]
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
 import { killPid, processCpuMs, startBenchAgent } from './processes.mjs';
-import { median } from './stats.mjs';
+import { median, spread, spreadText } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -25,7 +27,7 @@ const { values } = parseArgs({
     transactions: { type: 'string', default: '2000' },
     neighbors: { type: 'string', default: '10000' },
     gets: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
   },
   strict: true,
 });
@@ -138,14 +140,21 @@ for (let r = 0; r < ROUNDS; r++) {
       + `server CPU ${(result.serverCpuMs / N).toFixed(3)} ms per transaction`);
   }
 }
-const cpuOn = median(tx.on.map((r) => r.serverCpuMs));
-const cpuOff = median(tx.off.map((r) => r.serverCpuMs));
-const wallOn = median(tx.on.map((r) => r.wallMs));
-const wallOff = median(tx.off.map((r) => r.wallMs));
-console.log(`  transactions, user matched by 10 rule-lists vs NACM off: server CPU ${(cpuOn / cpuOff).toFixed(2)}×, wall ${(wallOn / wallOff).toFixed(2)}× (goal ≤ 1.2×)`);
+const perTransaction = (mode) => spread(tx[mode].map((r) => r.serverCpuMs / N));
+const wallS = (mode) => spread(tx[mode].map((r) => r.wallMs / 1000));
+const ratio = (on, off) => (on.median / off.median).toFixed(2);
+console.log(`  transactions (${ROUNDS} rounds, median (min–max)): server CPU per transaction NACM on ${spreadText(perTransaction('on'), 3)} ms, off ${spreadText(perTransaction('off'), 3)} ms: `
+  + `${ratio(perTransaction('on'), perTransaction('off'))}×; wall on ${spreadText(wallS('on'), 2)} s, off ${spreadText(wallS('off'), 2)} s: ${ratio(wallS('on'), wallS('off'))}× (goal ≤ 1.2×)`);
 
-const rd = await reads();
-const getOn = median(rd.times.on);
-const getOff = median(rd.times.off);
-console.log(`  <get> with ${NEIGHBORS} neighbors: NACM on (read rules, passwords pruned) median ${getOn.toFixed(0)} ms server CPU `
-  + `(${(rd.sizes.on / 1024 / 1024).toFixed(1)} MiB), off ${getOff.toFixed(0)} ms (${(rd.sizes.off / 1024 / 1024).toFixed(1)} MiB): ${(getOn / getOff).toFixed(2)}× (goal ≤ 1.5×)`);
+const getRuns = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const rd = await reads();
+  getRuns.push({ on: median(rd.times.on), off: median(rd.times.off), sizes: rd.sizes });
+  console.log(`  <get> with ${NEIGHBORS} neighbors, round ${r + 1}: NACM on median ${getRuns.at(-1).on.toFixed(0)} ms server CPU, off ${getRuns.at(-1).off.toFixed(0)} ms`);
+}
+const getOn = spread(getRuns.map((g) => g.on));
+const getOff = spread(getRuns.map((g) => g.off));
+const { sizes } = getRuns[0];
+console.log(`  <get> with ${NEIGHBORS} neighbors (${ROUNDS} rounds of ${GETS} gets each way, median (min–max) of each round's median): NACM on (read rules, passwords pruned) `
+  + `${spreadText(getOn, 0)} ms server CPU (${(sizes.on / 1024 / 1024).toFixed(1)} MiB), off ${spreadText(getOff, 0)} ms (${(sizes.off / 1024 / 1024).toFixed(1)} MiB): `
+  + `${ratio(getOn, getOff)}×, each round's ratio ${spreadText(spread(getRuns.map((g) => g.on / g.off)), 2)} (goal ≤ 1.5×)`);

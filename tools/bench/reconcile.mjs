@@ -6,7 +6,9 @@
 // the median ms of one reconcile at each N, read in full (the path every commit took before)
 // and through the neighbor path. Goal: the neighbor path's cost does not grow with N.
 // --runs times over all sizes in this process (fresh datastore, speaker and engine each time); each
-// figure is the median (min–max) over the runs of one run's median.
+// figure is the median (min–max) over the runs of one run's median. Beside the wall time, the
+// process's CPU time (user + system) per reconcile: on a shared machine the wall time also counts
+// the waits for a core, which the CPU time does not.
 // Needs `npx tsc -b` first.   node tools/bench/reconcile.mjs [--sizes 1000,10000] [--commits 100] [--runs 5]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -39,6 +41,7 @@ async function measure(n, neighborPath, count) {
   const engine = new BmpEngine({ speaker: speakerForBmp(speaker), logger: silent, stations: realStations(), sysName: 'bench', sysDescr: 'bench' });
   const reconciler = new Reconciler({ speaker, engine }, silent, { neighborPath });
   const times = [];
+  const cpuTimes = [];
   const taken = new Set();
   let timing = false;
   const ds = await Datastores.open({
@@ -46,9 +49,12 @@ async function measure(n, neighborPath, count) {
     stateDir: null,
     apply: async (change) => {
       const t0 = process.hrtime.bigint();
+      const cpu0 = process.cpuUsage();
       await reconciler.reconcile(change);
       if (timing) {
         times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const cpu = process.cpuUsage(cpu0);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
         taken.add(reconciler.lastPath);
       }
     },
@@ -63,7 +69,7 @@ async function measure(n, neighborPath, count) {
   ds.close();
   await engine.stop();
   await speaker.stop();
-  return { ms: median(times), taken: [...taken].join(',') };
+  return { ms: median(times), cpuMs: median(cpuTimes), taken: [...taken].join(',') };
 }
 
 const runsAt = new Map(sizes.map((n) => [n, []]));
@@ -75,11 +81,12 @@ for (let run = 0; run < runs; run++) {
   }
 }
 const rows = sizes.map((n) => {
-  const of = (path) => spread(runsAt.get(n).map((r) => r[path].ms));
-  return { n, full: of('full'), incremental: of('incremental'), taken: [...new Set(runsAt.get(n).map((r) => r.incremental.taken))].join(',') };
+  const of = (path, figure = 'ms') => spread(runsAt.get(n).map((r) => r[path][figure]));
+  return { n, full: of('full'), fullCpu: of('full', 'cpuMs'), incremental: of('incremental'), incrementalCpu: of('incremental', 'cpuMs'),
+    taken: [...new Set(runsAt.get(n).map((r) => r.incremental.taken))].join(',') };
 });
 console.log(`reconcile: the agent's share of a single-neighbor edit-config (candidate) + commit, ms per reconcile; ${runs} runs, median (min–max) of each run's median`);
-console.log('neighbors   full path ms             neighbor path ms         (path taken)   neighbor path vs smallest (medians)');
+console.log('neighbors   full path ms (wall / CPU)                        neighbor path ms (wall / CPU)          (path taken)   neighbor path vs smallest (medians)');
 for (const r of rows) {
-  console.log(`${String(r.n).padStart(9)}   ${spreadText(r.full, 3).padEnd(23)}  ${spreadText(r.incremental, 3).padEnd(23)}  ${`(${r.taken})`.padStart(12)}   ${(r.incremental.median / rows[0].incremental.median).toFixed(2).padStart(6)}×`);
+  console.log(`${String(r.n).padStart(9)}   ${`${spreadText(r.full, 3)} / ${spreadText(r.fullCpu, 3)}`.padEnd(47)}  ${`${spreadText(r.incremental, 3)} / ${spreadText(r.incrementalCpu, 3)}`.padEnd(37)}  ${`(${r.taken})`.padStart(12)}   ${(r.incremental.median / rows[0].incremental.median).toFixed(2).padStart(6)}×`);
 }

@@ -4,8 +4,10 @@
 // (IPv4 NLRI and MP_REACH_NLRI prefixes) in Route Monitoring messages of every connection,
 // and prints JSON lines: {event: 'first'} at the first path, {event: 'done'} when --target
 // paths have arrived, {event: 'progress'} every 2 s. Times are Date.now() milliseconds.
+// --tee-to address:port --tee-from address: each connection's bytes are also copied to pmbmpd
+// there, from --tee-from (tools/bench/pmbmpd.mjs names its output after that address).
 //
-//   node tools/bench/scale-collector.mjs --address 127.0.0.1 --port 11019 --target N
+//   node tools/bench/scale-collector.mjs --address 127.0.0.1 --port 11019 --target N [--tee-to A:P --tee-from A]
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const { BmpStreamDecoder, readCommonHeader, MessageType } = await import(path.join(root, 'dist/src/bmp/codec/index.js'));
 
 const { values: args } = parseArgs({
-  options: { address: { type: 'string' }, port: { type: 'string' }, target: { type: 'string', default: '0' } },
+  options: { address: { type: 'string' }, port: { type: 'string' }, target: { type: 'string', default: '0' }, 'tee-to': { type: 'string' }, 'tee-from': { type: 'string' } },
 });
+const teeTo = args['tee-to']?.split(':');
 const target = Number(args.target);
 const say = (o) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
 
@@ -55,7 +58,11 @@ let first = 0;
 let done = false;
 const server = net.createServer((socket) => {
   const decoder = new BmpStreamDecoder();
+  const copy = teeTo ? net.connect({ host: teeTo[0], port: Number(teeTo[1]), localAddress: args['tee-from'] }) : null;
+  copy?.on('error', () => {});
+  socket.on('close', () => copy?.end());
   socket.on('data', (chunk) => {
+    copy?.write(chunk);
     for (const message of decoder.pushFrames(chunk)) {
       const header = readCommonHeader(message);
       if (header.messageType !== MessageType.routeMonitoring) continue;

@@ -7,6 +7,11 @@
 // session runs <get-config> every --probe-ms and times it (p50/p99/max), during ingest and
 // during the dump.
 //
+// --cross-check: every collector's streams are also copied to its own pmbmpd (tools/bench/pmbmpd.mjs),
+// which must hold every path, as (BMP peer, prefix) pairs, and no withdrawal; the result says so
+// under crossCheck. pmbmpd writes a JSON line per path: cross-check a small table (--ipv4 100000
+// --ipv6 20000), not the full one, and leave that run's rates out (the copies cost CPU).
+//
 // One completion rule for every receiver, observed from outside (as tools/bench/bmp-export.mjs):
 // a receiver has the table when collector 1 holds every path it was sent; nothing asks the
 // receiver itself (no CLI polling). Figures, per peer count:
@@ -38,6 +43,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { NetconfClient } from './netconf-client.mjs';
+import { routeMonitoringRecords, startPmbmpd } from './pmbmpd.mjs';
 import { WORKLOAD_OPTIONS } from '../bgp-loadgen/dfz-workload.mjs';
 import { killPid, procStatus, sleep, startFrrBgpd, startGobgpd } from './processes.mjs';
 
@@ -46,6 +52,7 @@ const root = path.resolve(here, '../..');
 const { values: args } = parseArgs({
   options: {
     peers: { type: 'string', default: '1,4' },
+    'cross-check': { type: 'boolean', default: false },
     ...WORKLOAD_OPTIONS,
     generators: { type: 'string', default: '2' },
     'probe-ms': { type: 'string', default: '50' },
@@ -60,6 +67,9 @@ const AGENT = '127.0.20.1';
 const COLLECTOR = '127.0.20.2';
 const SINK = '127.0.20.5';
 const PORTS = { c1: 11019, c2: 11020 };
+/** --cross-check: pmbmpd listens on PMBMPD, port + 100 of its collector, and gets the copies from TEE. */
+const PMBMPD = '127.0.20.6';
+const TEE = { [PORTS.c1]: '127.0.20.201', [PORTS.c2]: '127.0.20.202' };
 const ASN = 65001;
 const pathsPerPeer = Number(args.ipv4) + Number(args.ipv6);
 const NS = 'urn:bmpd:yang:bmpd';
@@ -93,8 +103,36 @@ function jsonChild(command, argv, name) {
 }
 
 function collector(port, target) {
-  const c = jsonChild(process.execPath, [path.join(here, 'scale-collector.mjs'), '--address', COLLECTOR, '--port', String(port), '--target', String(target)], `collector ${port}`);
-  return { ...c, ready: c.wait((e) => e.event === 'listening', 'listening') };
+  const pmDir = args['cross-check'] ? mkdtempSync(path.join(os.tmpdir(), 'bmpd-scale-pmbmpd-')) : null;
+  const pmStarted = pmDir ? startPmbmpd({ dir: pmDir, address: PMBMPD, port: port + 100 }) : null;
+  const tee = pmDir ? ['--tee-to', `${PMBMPD}:${port + 100}`, '--tee-from', TEE[port]] : [];
+  const c = jsonChild(process.execPath, [path.join(here, 'scale-collector.mjs'), '--address', COLLECTOR, '--port', String(port), '--target', String(target), ...tee], `collector ${port}`);
+  const stopPmbmpd = async () => {
+    if (!pmDir) return;
+    await killPid((await pmStarted.catch(() => null))?.pid, 3000);
+    rmSync(pmDir, { recursive: true, force: true });
+  };
+  return {
+    ...c,
+    ready: Promise.all([c.wait((e) => e.event === 'listening', 'listening'), pmStarted]),
+    stop: async () => {
+      await killPid(c.child.pid, 2000);
+      await stopPmbmpd();
+    },
+    /** What pmbmpd holds of this collector's streams: every path once, nothing withdrawn. */
+    crossCheck: async () => {
+      const pairs = new Set();
+      let withdrawn = 0;
+      for await (const r of routeMonitoringRecords((await pmStarted).file(TEE[port]))) {
+        if (r.log_type === 'withdraw') withdrawn++;
+        else pairs.add(`${r.peer_ip} ${r.ip_prefix}`);
+      }
+      await stopPmbmpd();
+      const verdict = { paths: target, pmbmpdPaths: pairs.size, withdrawn, agrees: pairs.size === target && withdrawn === 0 };
+      console.log(`collector ${port}: pmbmpd holds ${pairs.size} of ${target} (peer, prefix) paths, ${withdrawn} withdrawals: ${verdict.agrees ? 'agrees' : 'DISAGREES'}`);
+      return verdict;
+    },
+  };
 }
 
 /** The peers, split over --generators processes (each encodes its peers' tables first). */
@@ -221,7 +259,7 @@ async function benchBmpd(peers) {
     const target = peers * pathsPerPeer;
     const c1 = collector(PORTS.c1, target);
     const c2 = collector(PORTS.c2, target);
-    cleanup.push(() => killPid(c1.child.pid, 2000), () => killPid(c2.child.pid, 2000));
+    cleanup.push(() => c1.stop(), () => c2.stop());
     await Promise.all([c1.ready, c2.ready]);
     const neighbors = Array.from({ length: peers }, (_, p) => neighborXml(p)).join('');
     await nc.rpc(`<edit-config><target><candidate/></target><config><bgp xmlns="${NS}"><as-number>${ASN}</as-number><router-id>${AGENT}</router-id>` +
@@ -259,6 +297,7 @@ async function benchBmpd(peers) {
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
       getConfigMs: { idle: stats(probe.samples.idle ?? []), ingest: stats(probe.samples.ingest ?? []), dump: stats(probe.samples.dump ?? []) },
     };
+    if (args['cross-check']) result.crossCheck = { live: await c1.crossCheck(), dump: await c2.crossCheck() };
   } finally {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
     await killPid(agent.child.pid, 10_000);
@@ -280,7 +319,7 @@ async function benchOther(receiver, peers) {
   const address = receiver === 'gobgpd' ? '127.0.20.3' : '127.0.20.4';
   const target = peers * pathsPerPeer;
   const c1 = collector(PORTS.c1, target);
-  const cleanup = [() => killPid(c1.child.pid, 2000)];
+  const cleanup = [() => c1.stop()];
   try {
     await c1.ready;
     const peerAddresses = Array.from({ length: peers }, (_, p) => `127.0.1.${p + 1}`);
@@ -321,6 +360,7 @@ async function benchOther(receiver, peers) {
       livePerSecond: Math.round(target / (live.ms / 1000)),
       peakRssMiB: Math.round(peakRss / 2 ** 20), idleRssMiB: Math.round(idleRss / 2 ** 20),
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
+      ...(args['cross-check'] ? { crossCheck: { live: await c1.crossCheck() } } : {}),
     };
   } finally {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
