@@ -29,6 +29,7 @@ const integration = [
   'test/cli/interactive.test.ts',
   'test/cli/known-hosts.test.ts',
   'test/cli/seed-examples.test.ts',
+  'test/dataplane/agent-process.test.ts',
   'test/dataplane/worker-thread.test.ts',
   'test/net/sockopt.test.ts',
   'test/netconf/ansible.test.ts',

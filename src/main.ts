@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { CorruptStartupError } from './datastore/startup-file.js';
 import { Agent, type AgentOptions } from './agent/agent.js';
+import { DEFAULT_DATA_PLANE_NICE } from './dataplane/thread-priority.js';
 import { DEFAULT_EVALUATION_TIMEOUT_MS, DEFAULT_EVALUATION_WORKERS } from './netconf/evaluation-pool.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './netconf/framing.js';
 import {
@@ -25,6 +26,7 @@ const USAGE = `usage: bmpd [options]
   --netconf-port PORT     NETCONF/SSH port (default 830)
   --log-level LEVEL       fatal|error|warn|info|debug|trace (default info)
   --data-plane MODE       worker: BGP and BMP in their own thread (default); inline: on the NETCONF thread
+  --data-plane-nice N     run the data plane's thread N nice levels below NETCONF's, 0..19, so NETCONF gets the CPU first (default 5)
 Limits on what one NETCONF client may cost (README "Reliability"):
   --netconf-max-message-bytes N   largest message (default 33554432, 32 MiB)
   --netconf-max-depth N           deepest element nesting in a message (default 64)
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
         'netconf-port': { type: 'string', default: '830' },
         'log-level': { type: 'string', default: 'info' },
         'data-plane': { type: 'string', default: 'worker' },
+        'data-plane-nice': { type: 'string', default: String(DEFAULT_DATA_PLANE_NICE) },
         'netconf-max-message-bytes': { type: 'string' },
         'netconf-max-depth': { type: 'string' },
         'netconf-max-attributes': { type: 'string' },
@@ -81,6 +84,9 @@ async function main(): Promise<void> {
   if (!levels.includes(level)) fail(`--log-level must be one of ${levels.join(', ')}`);
   const dataPlane = values['data-plane']!;
   if (dataPlane !== 'worker' && dataPlane !== 'inline') fail(`--data-plane must be worker or inline, not '${dataPlane}'`);
+  // Relative to the agent's own nice value, and only downward in priority: upward needs CAP_SYS_NICE.
+  const dataPlaneNice = Number(values['data-plane-nice']);
+  if (!Number.isInteger(dataPlaneNice) || dataPlaneNice < 0 || dataPlaneNice > 19) fail(`--data-plane-nice must be 0..19, not '${values['data-plane-nice']}'`);
   const limits = netconfLimits(values);
   const stateDir = resolve(values['state-dir']!);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
   const model = await loadYangModel();
   let agent: Agent;
   try {
-    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger, netconf: limits, dataPlane });
+    agent = await Agent.start({ model, stateDir, netconfAddress: values['netconf-address']!, netconfPort: port, logger, netconf: limits, dataPlane, dataPlaneNice });
   } catch (err) {
     if (err instanceof CorruptStartupError) {
       logger.fatal({ file: err.file }, err.message);

@@ -8,14 +8,13 @@
 // data plane runs in a worker thread by default (SPEC §1), so a full-table burst never stalls
 // NETCONF; the agent depends only on the DataPlane interface.
 import { hostname } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { RunningChange } from '../datastore/datastores.js';
 import { startNetconfService, type NetconfService, type NetconfServiceOptions } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
 import type { DataPlaneEvent } from '../dataplane/channel.js';
 import { startDataPlane, type DataPlane, type DataPlaneMode } from '../dataplane/data-plane.js';
-import { DELAY_RESOLUTION_MS, delayFigures } from '../dataplane/host.js';
+import { ThreadLoad } from '../dataplane/thread-load.js';
 import { runningView } from './config-snapshot.js';
 import { registerBmpdRpcs } from './rpcs.js';
 import { neighborNotification, serverNotification } from './notifications.js';
@@ -33,6 +32,8 @@ export interface AgentOptions {
   readonly netconf?: Pick<NetconfServiceOptions, 'server' | 'evaluation'>;
   /** Where the speaker and the engine run: a worker thread (default) or the main thread. */
   readonly dataPlane?: DataPlaneMode;
+  /** The data plane thread's nice value (src/dataplane/thread-priority.ts); worker mode only. */
+  readonly dataPlaneNice?: number;
 }
 
 /** The reconciler's targets as requests on the channel: a refusal comes back as the error it threw. */
@@ -57,21 +58,23 @@ export class Agent {
   private operStateBuilding: { readonly version: number; readonly xml: Promise<string> } | null = null;
   private notAppliedAt: { readonly epoch: number; readonly paths: readonly string[] } | null = null;
   private readonly reconciler: Reconciler;
-  /** The main thread's event-loop delay, logged at stop beside the data plane's. */
-  private readonly delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  /** The main thread's event-loop delay and GC pauses, logged at stop beside the data plane's. */
+  private readonly load: ThreadLoad;
 
   private constructor(
     readonly dataPlane: DataPlane,
     private readonly options: AgentOptions,
   ) {
     this.reconciler = new Reconciler(reconcileTargets(dataPlane), options.logger.child({ topic: 'reconcile' }));
-    this.delay.enable();
+    this.load = new ThreadLoad(options.logger.child({ topic: 'data-plane', thread: 'main' }));
+    this.load.start();
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
     const logger = options.logger;
     const dataPlane = await startDataPlane({
       mode: options.dataPlane ?? 'worker',
+      ...(options.dataPlaneNice !== undefined ? { niceIncrement: options.dataPlaneNice } : {}),
       logger,
       sysName: options.sysName ?? hostname(),
       sysDescr: `bmpd ${process.env.npm_package_version ?? ''} BGP Monitoring Protocol agent on Node.js ${process.version}`.replace(/\s+/g, ' '),
@@ -183,8 +186,7 @@ export class Agent {
       await this.dataPlane.stop();
     } finally {
       await this.netconf?.stop();
-      this.delay.disable();
-      this.options.logger.info({ topic: 'data-plane', thread: 'main', ...delayFigures(this.delay) }, 'event-loop delay');
+      this.options.logger.info({ topic: 'data-plane', thread: 'main', ...this.load.stop() }, 'event-loop delay');
     }
   }
 }

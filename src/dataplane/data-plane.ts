@@ -16,6 +16,7 @@ import {
   DataPlaneError, type ChannelPort, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneOp, type DataPlaneRequest, type DataPlaneResults,
 } from './channel.js';
 import { DataPlaneHost } from './host.js';
+import { DEFAULT_DATA_PLANE_NICE } from './thread-priority.js';
 import { workerScript } from '../worker-script.js';
 
 export type DataPlaneMode = 'worker' | 'inline';
@@ -43,6 +44,12 @@ export interface DataPlaneOptions {
   readonly logger: Logger;
   readonly sysName: string;
   readonly sysDescr: string;
+  /**
+   * How far the worker thread raises its nice value above the agent's (thread-priority.ts), so the
+   * NETCONF thread gets the CPU first; 0 leaves it as the main thread's. Inline mode runs on the
+   * main thread: ignored.
+   */
+  readonly niceIncrement?: number;
 }
 
 /** What worker.ts receives as workerData. */
@@ -51,6 +58,7 @@ export interface WorkerData {
   readonly base: Record<string, unknown>;
   readonly sysName: string;
   readonly sysDescr: string;
+  readonly niceIncrement: number;
 }
 
 /** Correlates requests with replies on one port and re-emits the data plane's events in order. */
@@ -119,7 +127,7 @@ class WorkerDataPlane extends ChannelClient implements DataPlane {
   }
 
   static start(options: DataPlaneOptions): Promise<WorkerDataPlane> {
-    const data: WorkerData = { level: options.logger.level as Level, base: { pid: process.pid, ...options.logger.bindings() }, sysName: options.sysName, sysDescr: options.sysDescr };
+    const data: WorkerData = { level: options.logger.level as Level, base: { pid: process.pid, ...options.logger.bindings() }, sysName: options.sysName, sysDescr: options.sysDescr, niceIncrement: options.niceIncrement ?? DEFAULT_DATA_PLANE_NICE };
     const worker = new Worker(workerScript(import.meta.url, './worker.js'), { workerData: data });
     return new Promise((resolve, reject) => {
       const failed = (err: Error) => reject(new Error(`the data plane worker did not start: ${err.message}`));

@@ -2,7 +2,7 @@
 // and every socket they open, answers the management plane's requests and reports the events
 // the agent turns into NETCONF notifications. It runs in the data plane's worker thread
 // (worker.ts), or on the main thread in inline mode; the code is the same either way.
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseNeighborKey } from '../bgp/config.js';
@@ -16,28 +16,15 @@ import { IDLE_SPEAKER } from '../agent/reconciler.js';
 import {
   errorPayload, type ChannelPort, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneRequest, type DataPlaneResults, type RequestMessage,
 } from './channel.js';
+import { ThreadLoad } from './thread-load.js';
 
 export interface DataPlaneHostOptions {
   readonly logger: Logger;
   /** BMP Initiation sysName and sysDescr (RFC 7854 §4.3). */
   readonly sysName: string;
   readonly sysDescr: string;
-}
-
-/** How often the 'event-loop delay' histograms sample: cheap enough to leave on for the process's life. */
-export const DELAY_RESOLUTION_MS = 10;
-
-/**
- * The calling thread's figures for the 'event-loop delay' log line, in milliseconds: a
- * monitorEventLoopDelay histogram's (each sample is the sampling timer's interval plus the delay,
- * so the interval is taken off), and how long the thread's event loop was busy in its life.
- */
-export function delayFigures(h: IntervalHistogram): { p50Ms: number; p99Ms: number; maxMs: number; samples: number; busyMs: number } {
-  const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - DELAY_RESOLUTION_MS) * 100) / 100);
-  return {
-    p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), samples: h.count,
-    busyMs: Math.round(performance.eventLoopUtilization().active),
-  };
+  /** More fields for the 'data plane started' line (the worker's thread id and nice value). */
+  readonly started?: Readonly<Record<string, unknown>>;
 }
 
 export class DataPlaneHost {
@@ -47,13 +34,14 @@ export class DataPlaneHost {
   private readonly sysName: string;
   /** Running's view as of the last oper-state request that carried one. */
   private running: BmpdRunningView = NO_BGP_VIEW;
-  /** This thread's event-loop delay, logged at stop: the figure the data plane costs itself. */
-  private readonly delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  /** This thread's event-loop delay and GC pauses, logged at stop: what the data plane costs itself. */
+  private readonly load: ThreadLoad;
 
   private constructor(options: DataPlaneHostOptions, private readonly send: (message: DataPlaneMessage) => void) {
     const logger = options.logger;
     this.log = logger.child({ topic: 'data-plane' });
     this.sysName = options.sysName;
+    this.load = new ThreadLoad(this.log);
     const bgpLog = logger.child({ topic: 'bgp' });
     this.speaker = new BgpSpeaker(IDLE_SPEAKER, {
       log: { debug: (o, m) => bgpLog.debug(o, m), info: (o, m) => bgpLog.info(o, m), warn: (o, m) => bgpLog.warn(o, m) },
@@ -81,8 +69,8 @@ export class DataPlaneHost {
     const host = new DataPlaneHost(options, (m) => port.postMessage(m));
     await host.speaker.start();
     port.on('message', (m) => void host.handle(m as RequestMessage));
-    host.delay.enable();
-    host.log.info({ threadId }, 'data plane started');
+    host.load.start();
+    host.log.info({ threadId, ...options.started }, 'data plane started');
     host.emit({ kind: 'ready', threadId });
     return host;
   }
@@ -106,9 +94,10 @@ export class DataPlaneHost {
       case 'apply-neighbor-changes': await this.speaker.applyNeighborChanges(request.changes); return null;
       case 'apply-engine-config': await this.engine.applyConfig(request.config); return null;
       case 'apply-activation-changes': await this.engine.applyActivationChanges(request.changes); return null;
-      case 'oper-state':
+      case 'oper-state': {
         if (request.running !== null) this.running = request.running;
-        return operStateXml({
+        const started = performance.now();
+        const xml = operStateXml({
           running: this.running,
           engine: this.engine.snapshot(),
           speaker: this.speaker.snapshot(),
@@ -116,6 +105,10 @@ export class DataPlaneHost {
           debugTopics: this.engine.debugTopics(),
           sysName: this.sysName,
         });
+        // One line per build: concurrent <get>s share one (src/agent/agent.ts operState()).
+        this.log.debug({ ms: Math.round((performance.now() - started) * 10) / 10, chars: xml.length, newRunningView: request.running !== null }, 'oper-state built');
+        return xml;
+      }
       case 'reset-neighbor': return this.speaker.resetNeighbor(request.neighbor, { soft: request.soft });
       case 'reset-server': return this.engine.resetServer(request.server);
       case 'clear-counters':
@@ -131,8 +124,7 @@ export class DataPlaneHost {
       case 'stop':
         await this.engine.stop();
         await this.speaker.stop();
-        this.delay.disable();
-        this.log.info({ thread: 'data-plane', threadId, ...delayFigures(this.delay) }, 'event-loop delay');
+        this.log.info({ thread: 'data-plane', threadId, ...this.load.stop() }, 'event-loop delay');
         return null;
     }
   }

@@ -16,6 +16,8 @@ export interface RunningAgent {
   readonly stateDir: string;
   /** Every log line the agent printed, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** Resolves with the exit status when the process ends, asked to or not. */
+  readonly exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -44,14 +46,14 @@ export function staleDistFile(root: string): string | null {
   return walk(join(root, 'src'));
 }
 
-export async function startAgent(opts: { stateDir?: string; args?: string[]; keepStateDir?: boolean } = {}): Promise<RunningAgent> {
+export async function startAgent(opts: { stateDir?: string; args?: string[]; keepStateDir?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAgent> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
   // The agent runs the compiled code: a test against an old build would test old behaviour.
   const stale = staleDistFile(ROOT);
   if (stale) throw new Error(`dist/ is older than ${stale}: run \`npm run build\` first (npm test does)`);
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'bmpd-agent-'));
   const child: ChildProcess = spawn(process.execPath, [MAIN, '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'debug', ...(opts.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -75,6 +77,7 @@ export async function startAgent(opts: { stateDir?: string; args?: string[]; kee
     port,
     stateDir,
     logs,
+    exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(child.pid!, signal);

@@ -242,9 +242,10 @@ export function loadgenSpeakerConfig(args) {
  * Its log (at `logLevel`) goes to stateDir/agent.log, a file, not a pipe: reading a pipe in the
  * benchmark process would cost the measured cores, and a pipe nobody reads would stall the agent.
  * `prepare(stateDir)` runs before the start (e.g. users for NACM); `cpuProfile` runs it under
- * `node --cpu-prof` into stateDir/profile. A start that fails stops the agent and removes the dir.
+ * `node --cpu-prof` into stateDir/profile; `agentArgs` are more bmpd options. A start that fails
+ * stops the agent and removes the dir.
  */
-export async function startBenchAgent(root, { host, dirPrefix, logLevel = 'info', cpuProfile = false, prepare, timeoutMs = 60_000 }) {
+export async function startBenchAgent(root, { host, dirPrefix, logLevel = 'info', cpuProfile = false, prepare, timeoutMs = 60_000, agentArgs = [] }) {
   const stateDir = mkdtempSync(path.join(tmpdir(), dirPrefix));
   const logPath = path.join(stateDir, 'agent.log');
   const profileDir = cpuProfile ? path.join(stateDir, 'profile') : null;
@@ -255,7 +256,7 @@ export async function startBenchAgent(root, { host, dirPrefix, logLevel = 'info'
     agent = spawn(process.execPath, [
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', logLevel,
-      ...(host ? ['--netconf-address', host] : []),
+      ...(host ? ['--netconf-address', host] : []), ...agentArgs,
     ], { stdio: ['ignore', logFd, 'inherit'] });
     closeSync(logFd);
     const deadline = Date.now() + timeoutMs;

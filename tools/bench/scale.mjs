@@ -23,18 +23,24 @@
 //             includes the BMP queues' and the garbage collector's high-water marks
 //   ceiling = the generators' own rate: the same peers into a sink that only frames BGP messages,
 //             first Established .. every peer's last message (its IPv6 End-of-RIB) read
-//   eventLoopDelay = each agent thread's own event-loop delay over its life and how long it was
-//             busy (its 'event-loop delay' line at SIGTERM): whether a slow <get-config> waited
-//             for work on the NETCONF thread or for a CPU
+//   eventLoopDelay = each agent thread's own event-loop delay over its life, how long it was
+//             busy and its GC pauses by kind (its 'event-loop delay' line at SIGTERM): whether a
+//             slow <get-config> waited for work on the NETCONF thread or for a CPU, and whether
+//             the data plane's stalls are the garbage collector's
+//   longGcPauses, stalls = each GC pause of 200 ms or more and each time a thread's event loop was
+//             held 250 ms or more, as the agent logged them, with the phase each began in
 //   establishedSpreadS = first to last peer up: the generator processes encode their tables
 //             before connecting and may start apart on a busy machine; the windows include it
 // --with gobgpd,frr feeds the same peers to Debian's gobgpd and FRR's bgpd (-M bmp, pre-policy,
 // soft-reconfiguration inbound) with collector 1, for ingest, live and memory beside bmpd.
+// --data-plane-nice 0,5 runs bmpd once per value (its --data-plane-nice: how many nice levels below
+// the NETCONF thread the data plane thread runs), side by side in one invocation.
 //
 //   npx tsc -b && flock /tmp/bmpd-bench.lock node tools/bench/scale.mjs [--peers 1,4,16]
 //        [--ipv4 1000000] [--ipv6 220000] [--attr-sets 300000] [--generators 2] [--with gobgpd,frr]
+//        [--data-plane-nice 0,5] [--no-ceiling] [--stop-s 120] [--cpu-prof]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +51,7 @@ import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
 import { routeMonitoringRecords, startPmbmpd } from './pmbmpd.mjs';
 import { WORKLOAD_OPTIONS } from '../bgp-loadgen/dfz-workload.mjs';
-import { killPid, procStatus, sleep, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid, procStatus, sleep, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -58,8 +64,15 @@ const { values: args } = parseArgs({
     'probe-ms': { type: 'string', default: '50' },
     with: { type: 'string', default: '' },
     'timeout-s': { type: 'string', default: '900' },
-    // Write a V8 CPU profile of the agent into this directory (node --cpu-prof).
-    'cpu-prof': { type: 'string' },
+    // Write a V8 CPU profile of the agent (node --cpu-prof); its directory is printed and kept.
+    'cpu-prof': { type: 'boolean', default: false },
+    // bmpd's --data-plane-nice, one bmpd run per value (comma list); default bmpd's own.
+    'data-plane-nice': { type: 'string' },
+    // Skip the generators' ceiling run (when only bmpd's figures are compared, e.g. nice values).
+    'no-ceiling': { type: 'boolean', default: false },
+    // How long the agent may take from SIGTERM to exit: at 16 peers it tears down 19.5 M paths and
+    // 18 sessions before the two threads log their 'event-loop delay' lines.
+    'stop-s': { type: 'string', default: '120' },
   },
 });
 const timeoutMs = Number(args['timeout-s']) * 1000;
@@ -225,6 +238,7 @@ function stats(samples) {
 function latencyProbe(client) {
   const samples = {};
   let phase = 'idle';
+  const phases = [{ phase, t: Date.now() }];
   let running = true;
   const done = (async () => {
     while (running) {
@@ -234,7 +248,13 @@ function latencyProbe(client) {
       await sleep(Number(args['probe-ms']));
     }
   })();
-  return { setPhase: (p) => { phase = p; }, stop: async () => { running = false; await done; }, samples };
+  return {
+    setPhase: (p) => { phase = p; phases.push({ phase, t: Date.now() }); },
+    stop: async () => { running = false; await done; phases.push({ phase: 'stop', t: Date.now() }); },
+    samples,
+    /** The phase under way at `t` (Date.now() ms). */
+    phaseAt: (t) => phases.findLast((p) => p.t <= t)?.phase ?? 'start',
+  };
 }
 
 function neighborXml(peer) {
@@ -246,13 +266,15 @@ function neighborXml(peer) {
 const serverXml = (id, port, activate) =>
   `<server><id>${id}</id>${activate ? '<activate/>' : ''}<address>${COLLECTOR}</address><port-number>${port}</port-number><initial-delay>1</initial-delay></server>`;
 
-async function benchBmpd(peers) {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bmpd-scale-'));
-  const agent = jsonChild(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []), path.join(root, 'dist/src/main.js'), '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'info'], 'agent');
+async function benchBmpd(peers, nice) {
+  const { agent, port, stateDir, logPath, profileDir } = await startBenchAgent(root, {
+    dirPrefix: 'bmpd-scale-', cpuProfile: args['cpu-prof'],
+    agentArgs: nice !== undefined ? ['--data-plane-nice', nice] : [],
+  });
   const cleanup = [];
   let result;
+  let probe = null;
   try {
-    const { port } = await agent.wait((e) => e.msg === 'bmpd ready', "'bmpd ready'");
     const nc = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     const probeSession = await NetconfClient.connect({ host: '127.0.0.1', port, username: 'admin', password: 'admin' });
     cleanup.push(() => nc.close(), () => probeSession.close());
@@ -265,9 +287,9 @@ async function benchBmpd(peers) {
     await nc.rpc(`<edit-config><target><candidate/></target><config><bgp xmlns="${NS}"><as-number>${ASN}</as-number><router-id>${AGENT}</router-id>` +
       `<listen><address>${AGENT}</address></listen><bmp>${serverXml(1, PORTS.c1, true)}${serverXml(2, PORTS.c2, false)}</bmp>${neighbors}</bgp></config></edit-config>`);
     await nc.rpc('<commit/>');
-    const probe = latencyProbe(probeSession);
+    probe = latencyProbe(probeSession);
     await sleep(3000); // collector 1 connects (initial-delay 1 s); the idle latency is sampled meanwhile
-    const idleRss = procStatus(agent.child.pid, 'VmRSS');
+    const idleRss = procStatus(agent.pid, 'VmRSS');
     probe.setPhase('encode');
     const gens = generators(AGENT, peers, false);
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
@@ -286,7 +308,7 @@ async function benchBmpd(peers) {
     const dump = await c2.wait((e) => e.event === 'done', 'all paths at collector 2');
     probe.setPhase('after');
     await probe.stop();
-    const peakRss = procStatus(agent.child.pid, 'VmHWM');
+    const peakRss = procStatus(agent.pid, 'VmHWM');
     result = {
       receiver: 'bmpd', peers, paths: target,
       ingestPerSecond: Math.round(target / (ingest.ms / 1000)), establishedSpreadS: ingest.establishedSpreadS,
@@ -300,17 +322,30 @@ async function benchBmpd(peers) {
     if (args['cross-check']) result.crossCheck = { live: await c1.crossCheck(), dump: await c2.crossCheck() };
   } finally {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => {});
-    await killPid(agent.child.pid, 10_000);
-    rmSync(stateDir, { recursive: true, force: true });
+    await killPid(agent.pid, Number(args['stop-s']) * 1000);
   }
-  // Each thread logs its event-loop delay over its life at SIGTERM (src/dataplane/README.md): a
-  // <get-config> tail with the main thread's loop idle is CPU time lost to other processes, not
-  // work left on the NETCONF thread.
+  // An agent killed after --stop-s may have left half a line.
+  const lines = readFileSync(logPath, 'utf8').split('\n').flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+  if (profileDir) console.error(`scale: the agent's CPU profile is in ${profileDir}`);
+  else rmSync(stateDir, { recursive: true, force: true });
+  // Each thread logs its event-loop delay and GC pauses over its life at SIGTERM
+  // (src/dataplane/README.md): a <get-config> tail with the main thread's loop idle is CPU time
+  // lost to other processes, not work left on the NETCONF thread; a data-plane stall with a GC
+  // pause as long beside it is the collector's.
   const delay = (thread) => {
-    const line = agent.lines.find((e) => e.msg === 'event-loop delay' && e.thread === thread);
-    return line ? { p50Ms: line.p50Ms, p99Ms: line.p99Ms, maxMs: line.maxMs, busyMs: line.busyMs } : null;
+    const line = lines.find((e) => e.msg === 'event-loop delay' && e.thread === thread);
+    return line ? { p50Ms: line.p50Ms, p99Ms: line.p99Ms, maxMs: line.maxMs, busyMs: line.busyMs, gc: line.gc } : null;
   };
-  return { ...result, eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') } };
+  const started = lines.find((e) => e.msg === 'data plane started');
+  const thread = (e) => (e.threadId ? 'data-plane' : 'main');
+  const longGc = lines.filter((e) => e.msg === 'long garbage collection pause').map((e) => `${thread(e)} ${e.kind} ${e.pauseMs} ms at ${e.heapUsedMiB} MiB, ${probe?.phaseAt(e.time - e.pauseMs)}`);
+  // Each event loop held ≥ 250 ms, with the benchmark phase it began in (the line is written when it ends).
+  const stalls = lines.filter((e) => e.msg === 'event loop held').map((e) => `${thread(e)} ${e.heldMs} ms, ${probe?.phaseAt(e.time - e.heldMs)}`);
+  return {
+    ...result, dataPlaneNice: started?.nice ?? null,
+    eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') }, longGcPauses: longGc, stalls,
+    ...(lines.some((e) => e.msg === 'bmpd stopped') ? {} : { stop: `no 'bmpd stopped' within --stop-s ${args['stop-s']}` }),
+  };
 }
 
 /** gobgpd or FRR fed the same peers, with collector 1 from the start: ingest, live, memory. */
@@ -371,17 +406,21 @@ async function benchOther(receiver, peers) {
 const results = [];
 const others = args.with.split(',').filter(Boolean);
 console.log(`scale: ${args.ipv4} IPv4 + ${args.ipv6} IPv6 prefixes a peer, about ${args['attr-sets']} attribute sets a peer, ${args.shared} shared; seed ${args.seed}`);
+const niceValues = args['data-plane-nice']?.split(',') ?? [undefined];
 for (const peers of args.peers.split(',').map(Number)) {
-  try {
-    const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, ...(await generatorCeiling(peers)) };
-    results.push(ceiling);
-    console.log(JSON.stringify(ceiling));
-  } catch (err) {
-    console.log(JSON.stringify({ receiver: 'generator ceiling', peers, error: err.message }));
-  }
-  for (const receiver of ['bmpd', ...others]) {
+  if (!args['no-ceiling']) {
     try {
-      const r = receiver === 'bmpd' ? await benchBmpd(peers) : await benchOther(receiver, peers);
+      const ceiling = { receiver: 'generator ceiling', peers, paths: peers * pathsPerPeer, ...(await generatorCeiling(peers)) };
+      results.push(ceiling);
+      console.log(JSON.stringify(ceiling));
+    } catch (err) {
+      console.log(JSON.stringify({ receiver: 'generator ceiling', peers, error: err.message }));
+    }
+  }
+  const runs = [...niceValues.map((nice) => ['bmpd', nice]), ...others.map((o) => [o])];
+  for (const [receiver, nice] of runs) {
+    try {
+      const r = receiver === 'bmpd' ? await benchBmpd(peers, nice) : await benchOther(receiver, peers);
       results.push(r);
       console.log(JSON.stringify(r));
     } catch (err) {
