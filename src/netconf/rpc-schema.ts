@@ -98,15 +98,6 @@ function parse(context: YangContext, envelope: string, operation: ParsedOperatio
   }
 }
 
-/**
- * Parses an operation's parameters as written, without validating them (no mandatory nodes, no
- * leafrefs): for the operations whose own error identities must come first and that call this after
- * them (RFC 8639's, subscriptions/).
- */
-export function assertOperationInput(context: YangContext, operation: ParsedOperation): void {
-  parse(context, operationEnvelope(operation), operation).free();
-}
-
 interface LibyangItem {
   message: string;
   path: string | null;

@@ -44,8 +44,7 @@ export interface RpcContext {
   rpc: ParsedRpc;
   /**
    * The operation's parameters as the schema typed them (rpc-schema.ts); the handler reads them
-   * unchecked. Empty when the dispatcher has no schema (transport tests) or the handler judges its
-   * input itself.
+   * unchecked. Empty when the dispatcher has no schema (transport tests).
    */
   input: OperationInput;
 }
@@ -126,10 +125,11 @@ export interface DispatchOutcome {
 
 export interface HandlerOptions {
   /**
-   * The handler judges the parameters itself, after errors of its own that must come first (RFC 8639's
-   * error identities, subscriptions/); the schema does not run before it.
+   * The operation's own words for a refusal of the schema's, where its protocol names the fault
+   * itself (RFC 8639 §2.4.6: a dangling filter reference is filter-unsupported, not a bare
+   * invalid-value; subscriptions/); returns the refusal unchanged otherwise.
    */
-  readonly judgesInput?: boolean;
+  readonly restateRefusal?: (refusal: RpcError) => RpcError;
 }
 
 /** Operation handlers keyed by `${namespace} ${name}` of the operation element. */
@@ -161,14 +161,15 @@ export class RpcDispatcher {
   }
 
   /** The operation's typed input; a refusal is logged (the element names cut, they are the client's). */
-  private judged(judge: OperationJudge, request: Omit<RpcContext, 'input'>): OperationInput {
+  private judged(judge: OperationJudge, request: Omit<RpcContext, 'input'>, options: HandlerOptions): OperationInput {
     try {
       return judge.input(request.operation);
-    } catch (err) {
-      if (err instanceof RpcError) {
-        this.logger?.info({ session: request.session.id, operation: clientText(request.operation.name), tag: err.tag,
-          badElement: clientText(err.info?.badElement ?? '') }, 'rpc parameters refused by the schema');
-      }
+    } catch (thrown) {
+      if (!(thrown instanceof RpcError)) throw thrown;
+      const err = options.restateRefusal?.(thrown) ?? thrown;
+      this.logger?.info({ session: request.session.id, operation: clientText(request.operation.name), tag: err.tag,
+        ...(err.appTag !== undefined ? { appTag: err.appTag } : {}),
+        badElement: clientText(err.info?.badElement ?? thrown.info?.badElement ?? '') }, 'rpc parameters refused by the schema');
       throw err;
     }
   }
@@ -186,8 +187,7 @@ export class RpcDispatcher {
       return { body: error.toXml(), errorCount: 1 };
     }
     try {
-      const judge = registered.options.judgesInput ? undefined : this.schema;
-      const ctx: RpcContext = { ...request, input: judge === undefined ? {} : this.judged(judge, request) };
+      const ctx: RpcContext = { ...request, input: this.schema === undefined ? {} : this.judged(this.schema, request, registered.options) };
       this.guard?.(ctx);
       return { body: replyBodyXml(await registered.handler(ctx)), errorCount: 0 };
     } catch (thrown) {

@@ -193,6 +193,40 @@ describe('RFC 6242 §4.2 chunked framing', () => {
   });
 });
 
+describe('chunked decoding in bounded steps (a message of one-byte chunks)', () => {
+  const oneByteChunks = (message: string) =>
+    Buffer.concat([...Buffer.from(message)].map((byte) => Buffer.from([0x0a, 0x23, 0x31, 0x0a, byte])).concat(Buffer.from('\n##\n')));
+
+  it('decodes at most `steps` header bytes and chunks per call, then says more is buffered; the message is the same', () => {
+    const message = RPC_A.repeat(200);
+    const wire = Buffer.concat([oneByteChunks(message), encodeChunked(RPC_B)]);
+    const decoder = new FramingDecoder();
+    decoder.useChunked();
+    decoder.push(wire);
+    const out: string[] = [];
+    let calls = 0;
+    for (;;) {
+      const m = decoder.next(1000);
+      calls++;
+      if (m !== undefined) out.push(m.toString('utf8'));
+      else if (!decoder.undecoded) break;
+    }
+    expect(out).toEqual([message, RPC_B]);
+    // 5 steps per byte of the message (4 header bytes and the data byte), at most 1000 a call.
+    expect(calls).toBeGreaterThanOrEqual(Math.ceil((5 * Buffer.byteLength(message)) / 1000));
+    expect(decoder.undecoded).toBe(false);
+  });
+
+  it('a call with steps left over decodes all that is buffered, as the unbounded one does', () => {
+    const decoder = new FramingDecoder();
+    decoder.useChunked();
+    decoder.push(oneByteChunks(RPC_A));
+    expect(decoder.next(5 * RPC_A.length + 10)?.toString('utf8')).toBe(RPC_A);
+    expect(decoder.next(1)).toBeUndefined();
+    expect(decoder.undecoded).toBe(false);
+  });
+});
+
 describe('framing round trip (property)', () => {
   it('decodes any sequence of messages cut into any reads, in both modes', () => {
     // `]]>` cannot occur in XML character data, so a real message never ends in

@@ -6,8 +6,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationStream, streamsStateXml } from '../../src/netconf/notifications.js';
-import { RpcError } from '../../src/netconf/rpc-error.js';
-import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
+import { OperationSchema } from '../../src/netconf/rpc-schema.js';
+import { readRpc, RpcDispatcher, type ParsedRpc } from '../../src/netconf/rpc.js';
 import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
@@ -20,7 +20,8 @@ const NC_NOTIF = 'urn:ietf:params:xml:ns:yang:ietf-netconf-notifications';
 let model: YangModel;
 let stream: NotificationStream;
 let manager: SubscriptionManager;
-const handlers = new Map<string, RpcHandler>();
+/** The agent's dispatcher: every rpc judged by the schema first, then the manager's handler. */
+const dispatcher = new RpcDispatcher();
 /** What the stand-in operational datastore holds: the on-change tests change it. */
 let operational = '';
 const sent: string[] = [];
@@ -40,17 +41,18 @@ function serverState(status: string): string {
     `<port-number>8000</port-number><state><status>${status}</status></state></server></bmp></bgp>`;
 }
 
-function operation(xml: string): ParsedOperation {
+function rpc(xml: string): ParsedRpc {
   const parsed = readRpc(parseXmlMessage(`<rpc xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="1">${xml}</rpc>`));
   if (parsed.kind !== 'rpc') throw new Error('test rpc rejected');
-  return parsed.rpc.operation;
+  return parsed.rpc;
 }
 
+/** The reply's content; throws the rpc-errors' XML when the rpc was refused. */
 async function call(name: string, body: string): Promise<string> {
-  const ns = name === 'establish-subscription' || name.endsWith('-subscription') ? SN_NS : YP_NS;
-  const op = operation(`<${name} xmlns="${ns}" xmlns:yp="${YP_NS}" xmlns:ds="${DS}">${body}</${name}>`);
-  const reply = await handlers.get(name)!({ operation: op, session } as never);
-  return 'xml' in reply ? reply.xml : '';
+  const request = rpc(`<${name} xmlns="${SN_NS}" xmlns:yp="${YP_NS}" xmlns:ds="${DS}">${body}</${name}>`);
+  const outcome = await dispatcher.dispatch({ rpc: request, operation: request.operation, session } as never);
+  if (outcome.errorCount > 0) throw new Error(outcome.body);
+  return outcome.body;
 }
 
 /** Waits until a notification named `name` was sent after `from`, and returns it. */
@@ -77,7 +79,9 @@ beforeAll(async () => {
     moduleOf: (ns) => model.modules.find((m) => m.namespace === ns && m.implemented)?.name ?? null,
     namespaceOf: (m) => model.modules.find((x) => x.name === m)?.namespace ?? null,
   });
-  manager.register({ register: (_ns: string, name: string, h: RpcHandler) => handlers.set(name, h) } as unknown as RpcDispatcher);
+  const running = model.context.emptyTree();
+  dispatcher.schema = new OperationSchema(model.context, () => running);
+  manager.register(dispatcher);
 });
 afterAll(() => { manager.close(); model.context.destroy(); });
 
@@ -100,7 +104,9 @@ describe('subscription notifications against ietf-subscribed-notifications and i
     const replayed = sent.slice(from).find((n) => n.includes('<netconf-session-start '));
     expect(replayed).toBeDefined();
     const m = sent.length;
-    await call('modify-subscription', `<id>${id}</id><stop-time>2099-01-01T00:00:00Z</stop-time>`);
+    // RFC 8639's modify-subscription names the target (a mandatory choice): here the same filter again.
+    await call('modify-subscription', `<id>${id}</id><stream-subtree-filter><netconf-session-start xmlns="${NC_NOTIF}"/></stream-subtree-filter>` +
+      '<stop-time>2099-01-01T00:00:00Z</stop-time>');
     const modified = await next('subscription-modified', m);
     const k = sent.length;
     await call('kill-subscription', `<id>${id}</id>`);
@@ -134,7 +140,7 @@ describe('subscription notifications against ietf-subscribed-notifications and i
     const update = await next('push-update', from);
     expect(update).toContain('<status>up</status>');
     const m = sent.length;
-    await call('modify-subscription', `<id>${id}</id><yp:periodic><yp:period>20</yp:period></yp:periodic>`);
+    await call('modify-subscription', `<id>${id}</id><yp:datastore>ds:operational</yp:datastore><yp:periodic><yp:period>20</yp:period></yp:periodic>`);
     const modified = await next('subscription-modified', m);
     expect(modified).toContain('<period>20</period>');
     for (const n of [update, modified]) expect(() => validate(n), n).not.toThrow();
@@ -168,27 +174,91 @@ describe('subscription notifications against ietf-subscribed-notifications and i
   });
 });
 
-describe('RPC input judged by the modules', () => {
-  async function error(name: string, body: string): Promise<RpcError> {
+describe('RPC input judged by the schema, as every rpc, with RFC 8639\'s identities where the RFCs name the fault', () => {
+  /** The rpc-error XML of a refused rpc; nothing was established or ended. */
+  async function refused(name: string, body: string): Promise<string> {
     const before = manager.count;
     const err = await call(name, body).then(() => null, (e: unknown) => e);
     expect(manager.count).toBe(before);
-    expect(err).toBeInstanceOf(RpcError);
-    return err as RpcError;
+    expect(err).toBeInstanceOf(Error);
+    return (err as Error).message;
   }
+  const tagOf = (xml: string) => /<error-tag>([^<]*)<\/error-tag>/.exec(xml)?.[1];
+  const appTagOf = (xml: string) => /<error-app-tag>([^<]*)<\/error-app-tag>/.exec(xml)?.[1];
+  const badElementOf = (xml: string) => /<bad-element>([^<]*)<\/bad-element>/.exec(xml)?.[1];
+  const PERIODIC = '<yp:periodic><yp:period>100</yp:period></yp:periodic>';
 
-  it('an unknown parameter is unknown-element, a value of the wrong type invalid-value; nothing is established', async () => {
-    expect((await error('establish-subscription', '<stream>NETCONF</stream><bogus>1</bogus>')).toXml()).toMatch(
-      /<error-tag>unknown-element<\/error-tag>[\s\S]*<bad-element>bogus<\/bad-element>/);
-    expect((await error('establish-subscription', '<stream>NETCONF</stream><dscp>7</dscp>')).toXml()).toContain('<error-tag>unknown-element</error-tag>');
-    expect((await error('establish-subscription', '<yp:datastore>ds:operational</yp:datastore><yp:on-change><yp:sync-on-start>maybe</yp:sync-on-start></yp:on-change>')).toXml())
-      .toContain('<error-tag>invalid-value</error-tag>');
-    expect((await error('kill-subscription', '<id>1</id><extra/>')).toXml()).toContain('<error-tag>unknown-element</error-tag>');
+  // [operation, parameters, error-tag, bad-element]: the schema's verdict, no app-tag.
+  it.each([
+    ['establish-subscription', '<stream>NETCONF</stream><bogus>1</bogus>', 'unknown-element', 'bogus'],
+    ['establish-subscription', '<stream>NETCONF</stream><dscp>7</dscp>', 'unknown-element', 'dscp'],
+    ['establish-subscription', '<stream>NETCONF</stream><id>5</id>', 'unknown-element', 'id'],
+    ['establish-subscription', '<stream>NETCONF</stream><stream>NETCONF</stream>', 'unknown-element', 'stream'],
+    ['establish-subscription', '<stream>NETCONF</stream><stop-time>tomorrow</stop-time>', 'invalid-value', 'stop-time'],
+    ['establish-subscription', '<yp:datastore>ds:operational</yp:datastore><yp:on-change><yp:sync-on-start>maybe</yp:sync-on-start></yp:on-change>', 'invalid-value', 'sync-on-start'],
+    ['establish-subscription', '<yp:datastore>ds:operational</yp:datastore><yp:on-change><yp:excluded-change>rename</yp:excluded-change></yp:on-change>', 'invalid-value', 'excluded-change'],
+    ['establish-subscription', '<yp:datastore>ds:operational</yp:datastore><yp:periodic/>', 'missing-element', 'period'],
+    ['establish-subscription', '<encoding>encode-xml</encoding>', 'missing-element', 'establish-subscription'],
+    // An unknown parameter is the schema's verdict even beside a fault RFC 8639 names.
+    ['establish-subscription', '<stream>nowhere</stream><bogus/>', 'unknown-element', 'bogus'],
+    ['modify-subscription', '<id>1</id><stop-time>2099-01-01T00:00:00Z</stop-time>', 'missing-element', 'modify-subscription'],
+    ['modify-subscription', '<id>1</id><stream>NETCONF</stream>', 'unknown-element', 'stream'],
+    ['modify-subscription', `<yp:datastore>ds:operational</yp:datastore>${PERIODIC}`, 'missing-element', 'id'],
+    ['delete-subscription', '', 'missing-element', 'id'],
+    ['delete-subscription', '<id>-1</id>', 'invalid-value', 'id'],
+    ['kill-subscription', '<id>1</id><extra/>', 'unknown-element', 'extra'],
+    ['kill-subscription', '<id>4294967296</id>', 'invalid-value', 'id'],
+  ])('%s with %s: %s naming <%s>', async (name, body, tag, badElement) => {
+    const xml = await refused(name, body);
+    expect(tagOf(xml)).toBe(tag);
+    expect(badElementOf(xml)).toBe(badElement);
+    expect(appTagOf(xml)).toBeUndefined();
   });
 
-  it('RFC 8639\'s own errors keep their identities (app-tag) before the schema check', async () => {
-    expect((await error('establish-subscription', '<stream>NETCONF</stream><encoding>encode-json</encoding>')).toXml())
-      .toContain('<error-app-tag>ietf-subscribed-notifications:encoding-unsupported</error-app-tag>');
+  // [operation, parameters, identity, the error-info container]: RFC 8640 §2.4.1, invalid-value with
+  // the identity as app-tag and RFC 8639's (or RFC 8641's) error-info.
+  const SN_INFO = `establish-subscription-stream-error-info xmlns="${SN_NS}"`;
+  const YP_INFO = `establish-subscription-datastore-error-info xmlns="${YP_NS}"`;
+  it.each([
+    ['establish-subscription', '<stream>nowhere</stream>', 'ietf-subscribed-notifications:stream-unavailable', SN_INFO],
+    ['establish-subscription', '<stream>NETCONF</stream><stream-filter-name>mine</stream-filter-name>', 'ietf-subscribed-notifications:filter-unsupported', SN_INFO],
+    ['establish-subscription', '<stream>NETCONF</stream><stream-xpath-filter>((</stream-xpath-filter>', 'ietf-subscribed-notifications:filter-unsupported', SN_INFO],
+    ['establish-subscription', '<stream>NETCONF</stream><stream-xpath-filter>/x:a</stream-xpath-filter>', 'ietf-subscribed-notifications:filter-unsupported', SN_INFO],
+    ['establish-subscription', '<stream>NETCONF</stream><encoding>encode-json</encoding>', 'ietf-subscribed-notifications:encoding-unsupported', SN_INFO],
+    ['establish-subscription', '<stream>NETCONF</stream><encoding>encode-cbor</encoding>', 'ietf-subscribed-notifications:encoding-unsupported', SN_INFO],
+    ['establish-subscription', `<yp:datastore>ds:operational</yp:datastore><yp:selection-filter-ref>mine</yp:selection-filter-ref>${PERIODIC}`, 'ietf-subscribed-notifications:filter-unsupported', YP_INFO],
+    ['establish-subscription', `<yp:datastore>ds:operational</yp:datastore><yp:datastore-xpath-filter>count(</yp:datastore-xpath-filter>${PERIODIC}`, 'ietf-subscribed-notifications:filter-unsupported', YP_INFO],
+    ['establish-subscription', `<yp:datastore>ds:running</yp:datastore>${PERIODIC}`, 'ietf-yang-push:datastore-not-subscribable', YP_INFO],
+    ['establish-subscription', '<yp:datastore>ds:operational</yp:datastore><yp:periodic><yp:period>5</yp:period></yp:periodic>', 'ietf-yang-push:period-unsupported', YP_INFO],
+    ['modify-subscription', `<id>999</id><yp:datastore>ds:operational</yp:datastore>${PERIODIC}`, 'ietf-subscribed-notifications:no-such-subscription', `modify-subscription-stream-error-info xmlns="${SN_NS}"`],
+    ['modify-subscription', '<id>999</id><stream-xpath-filter>((</stream-xpath-filter>', 'ietf-subscribed-notifications:filter-unsupported', `modify-subscription-stream-error-info xmlns="${SN_NS}"`],
+    ['delete-subscription', '<id>999</id>', 'ietf-subscribed-notifications:no-such-subscription', `delete-subscription-error-info xmlns="${SN_NS}"`],
+    ['kill-subscription', '<id>999</id>', 'ietf-subscribed-notifications:no-such-subscription', `delete-subscription-error-info xmlns="${SN_NS}"`],
+  ])('%s with %s: %s', async (name, body, identity, info) => {
+    const xml = await refused(name, body);
+    expect(tagOf(xml)).toBe('invalid-value');
+    expect(appTagOf(xml)).toBe(identity);
+    expect(xml).toContain(`<${info}>`);
+  });
+
+  it('a filter the schema refuses carries libyang\'s reason as the filter-failure-hint', async () => {
+    expect(await refused('establish-subscription', '<stream>NETCONF</stream><stream-xpath-filter>/x:a</stream-xpath-filter>'))
+      .toMatch(/<filter-failure-hint>[^<]*prefix "x"[^<]*<\/filter-failure-hint>/);
+  });
+
+  it('modify-subscription keeps a subscription\'s kind: a datastore target for a stream subscription is filter-unsupported', async () => {
+    const id = /<id [^>]*>(\d+)<\/id>/.exec(await call('establish-subscription', '<stream>NETCONF</stream>'))![1]!;
+    try {
+      const xml = await refused('modify-subscription', `<id>${id}</id><yp:datastore>ds:operational</yp:datastore>${PERIODIC}`);
+      expect(appTagOf(xml)).toBe('ietf-subscribed-notifications:filter-unsupported');
+      expect(xml).toContain('this is a stream subscription');
+      // The stream case is accepted, and subscription-modified names the new filter.
+      const from = sent.length;
+      expect(await call('modify-subscription', `<id>${id}</id><stream-xpath-filter xmlns:n="${NC_NOTIF}">/n:netconf-session-end</stream-xpath-filter>`)).toBe('<ok/>');
+      expect(await next('subscription-modified', from)).toContain('/n:netconf-session-end</stream-xpath-filter>');
+    } finally {
+      await call('delete-subscription', `<id>${id}</id>`);
+    }
   });
 });
 

@@ -234,7 +234,9 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
     const [first] = await s.waitFor('<push-update', 1);
     expect(first!.xml).toContain('<sys-name>');
     expect(first!.xml).not.toContain('<bgp');
-    await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id><periodic xmlns="${YP}"><period>50</period></periodic></modify-subscription>`);
+    // RFC 8641's modify-subscription names the datastore (its target case); the filter left out is kept.
+    const operational = `<datastore xmlns="${YP}" xmlns:ds="${DS}">ds:operational</datastore>`;
+    await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id>${operational}<periodic xmlns="${YP}"><period>50</period></periodic></modify-subscription>`);
     const modified = await s.waitFor('<subscription-modified');
     expect(modified[0]!.xml).toContain('<period>50</period>');
     // (the prefixes in scope at the request, ncclient's nc: among them, are declared on the content)
@@ -250,7 +252,7 @@ describe('YANG-push over NETCONF (ncclient, raw RPCs)', () => {
 
     // A new filter alone keeps the period.
     const MON = 'urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring';
-    await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id><datastore-xpath-filter xmlns="${YP}" xmlns:m="${MON}">/m:netconf-state/m:statistics</datastore-xpath-filter></modify-subscription>`);
+    await s.ok(`<modify-subscription xmlns="${SN}"><id>${id}</id>${operational}<datastore-xpath-filter xmlns="${YP}" xmlns:m="${MON}">/m:netconf-state/m:statistics</datastore-xpath-filter></modify-subscription>`);
     const refiltered = await s.waitFor('<in-sessions>', 2, 5000);
     expect(refiltered[1]!.xml).not.toContain('<sys-name>');
     expect(refiltered[1]!.t - refiltered[0]!.t).toBeLessThanOrEqual(600);

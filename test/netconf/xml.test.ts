@@ -115,10 +115,19 @@ describe('parseXmlMessageSliced', () => {
     for (const message of cases) {
       expect(message.length).toBeGreaterThan(1_000_000);
       const tight = { ...DEFAULT_XML_LIMITS, maxAttributesPerElement: 2 };
-      expect(await outcome(() => parseXmlMessageSliced(message, tight))).toEqual(await outcome(() => parseXmlMessage(message, tight)));
+      expect(await outcome(() => parseXmlMessageSliced(Buffer.from(message), tight))).toEqual(await outcome(() => parseXmlMessage(message, tight)));
     }
-    expect(await outcome(() => parseXmlMessageSliced(edit(10_000), { ...DEFAULT_XML_LIMITS, maxElements: 20_000 })))
+    expect(await outcome(() => parseXmlMessageSliced(Buffer.from(edit(10_000)), { ...DEFAULT_XML_LIMITS, maxElements: 20_000 })))
       .toEqual({ error: 'XmlLimitError', message: 'the message exceeds the elements-per-message limit of 20000' });
+  });
+
+  it('refuses a large message over a limit from its bytes, before decoding them (a 7 MB nest: too-big, not its bad UTF-8)', async () => {
+    const nest = Buffer.concat([Buffer.from(`<rpc xmlns="${NS}" message-id="8"><get-config><source><running/></source><filter>${'<a>'.repeat(1e6)}`),
+      Buffer.from([0xff, 0xfe]), Buffer.from(`${'</a>'.repeat(1e6)}</filter></get-config></rpc>`)]);
+    expect(await outcome(() => parseXmlMessageSliced(nest))).toEqual({ error: 'XmlLimitError', message: 'the message exceeds the element nesting depth limit of 64' });
+    // The same bytes within the limits: the bad UTF-8 is found, a parse error.
+    expect(await outcome(() => parseXmlMessageSliced(nest, { ...DEFAULT_XML_LIMITS, maxDepth: 2_000_000 })))
+      .toEqual({ error: 'XmlParseError', message: 'invalid UTF-8' });
   });
 
   it('lets other work run while it parses a large message, and not while it parses a small one', async () => {
@@ -126,7 +135,7 @@ describe('parseXmlMessageSliced', () => {
       let ticks = 0;
       const tick = setInterval(() => { ticks++; }, 1);
       try {
-        await parseXmlMessageSliced(message);
+        await parseXmlMessageSliced(Buffer.from(message));
       } finally {
         clearInterval(tick);
       }

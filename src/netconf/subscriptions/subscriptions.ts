@@ -42,14 +42,13 @@ import {
 import { pathSteps } from '../data-path.js';
 import { child, childSlice, text } from '../operation-args.js';
 import { RpcError } from '../rpc-error.js';
-import { assertOperationInput } from '../rpc-schema.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
 import type { SessionInfo } from '../session-control.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from '../subtree-filter.js';
 import { declareNamespaces, escapeText, textElement as e, XmlLimitError, type XmlSlice } from '../xml.js';
 import { FairShare, type EpochRead } from './fair-share.js';
 import { affectedBy, SelectionView } from './selection-view.js';
-import { CHANGE_KINDS, patchEdits, yangPatchXml, type ChangeKind } from './yang-patch.js';
+import { patchEdits, yangPatchXml, type ChangeKind } from './yang-patch.js';
 
 export { SN_NS };
 export const YP_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
@@ -142,13 +141,34 @@ function subscriptionError(op: 'establish' | 'modify' | 'delete', reason: ErrorR
     info: { extraXml: `<${infoName} xmlns="${infoNs}"><reason xmlns:${reason.module}="${ns}">${reason.module}:${reason.identity}</reason>${hint}</${infoName}>` } });
 }
 
-function uintParam(node: ParsedOperation['node'] | undefined, name: string, ns: string, max = 0xffffffff): number | null {
-  const v = text(child(node ?? { '#name': '', $ns: { uri: '', local: '' } }, name, ns));
-  if (v === undefined) return null;
-  if (!/^\s*\d{1,10}\s*$/.test(v) || Number(v) > max) {
-    throw new RpcError({ type: 'application', tag: 'invalid-value', message: `${name} '${v}' is not a number in range`, info: { badElement: name } });
+/**
+ * RFC 8639 §2.4.6 (and RFC 8641's module): where the modules' types refuse what the RFCs have an error
+ * identity for, the refusal carries it. bmpd has no named filters (/sn:filters is always empty,
+ * bmpd-deviations), so every stream-filter-name and selection-filter-ref dangles; an xpath filter
+ * that does not parse, or an encoding that is not an identity of this server, is the filter's or the
+ * encoding's fault. Everything else (an unknown parameter, a wrong type) stays the schema's verdict.
+ */
+function subscriptionRefusal(op: 'establish' | 'modify', refusal: RpcError): RpcError {
+  if (refusal.tag !== 'invalid-value') return refusal;
+  const filterUnsupported = (hint: string, datastore: boolean) =>
+    subscriptionError(op, { module: 'sn', identity: 'filter-unsupported', hint }, refusal.message, datastore);
+  switch (refusal.info?.badElement) {
+    case 'stream-filter-name': return filterUnsupported('no stream filters are configured; give stream-subtree-filter or stream-xpath-filter', false);
+    case 'selection-filter-ref': return filterUnsupported('no selection filters are configured; give datastore-subtree-filter or datastore-xpath-filter', true);
+    case 'stream-xpath-filter': return filterUnsupported(refusal.message, false);
+    case 'datastore-xpath-filter': return filterUnsupported(refusal.message, true);
+    case 'encoding':
+      return op === 'establish'
+        ? subscriptionError(op, { module: 'sn', identity: 'encoding-unsupported' }, `${refusal.message} NETCONF subscriptions are encoded in XML`, false)
+        : refusal;
+    default: return refusal;
   }
-  return Number(v);
+}
+
+/** A uint32 parameter as the schema admitted it, or null when it is absent. */
+function uintParam(node: ParsedOperation['node'] | undefined, name: string, ns: string): number | null {
+  const v = text(child(node ?? { '#name': '', $ns: { uri: '', local: '' } }, name, ns));
+  return v === undefined ? null : Number(v.trim());
 }
 
 export class SubscriptionManager {
@@ -179,13 +199,14 @@ export class SubscriptionManager {
   }
 
   register(dispatcher: RpcDispatcher): void {
-    // RFC 8639 §2.4.6: its error identities (app-tags) come before the schema's verdict, so these
-    // operations call assertOperationInput themselves, after them.
-    const own = { judgesInput: true };
-    dispatcher.register(SN_NS, 'establish-subscription', (ctx) => this.establish(ctx.operation, ctx.session), own);
-    dispatcher.register(SN_NS, 'modify-subscription', (ctx) => this.modify(ctx.operation, ctx.session), own);
-    dispatcher.register(SN_NS, 'delete-subscription', (ctx) => this.remove(ctx.operation, ctx.session, false), own);
-    dispatcher.register(SN_NS, 'kill-subscription', (ctx) => this.remove(ctx.operation, ctx.session, true), own);
+    // The schema judges the input first, as every rpc's; RFC 8639's identities restate its refusals
+    // where the RFCs name the fault (subscriptionRefusal), and the handlers add what no type says.
+    dispatcher.register(SN_NS, 'establish-subscription', (ctx) => this.establish(ctx.operation, ctx.session),
+      { restateRefusal: (refusal) => subscriptionRefusal('establish', refusal) });
+    dispatcher.register(SN_NS, 'modify-subscription', (ctx) => this.modify(ctx.operation, ctx.session),
+      { restateRefusal: (refusal) => subscriptionRefusal('modify', refusal) });
+    dispatcher.register(SN_NS, 'delete-subscription', (ctx) => this.remove(ctx.operation, ctx.session, false));
+    dispatcher.register(SN_NS, 'kill-subscription', (ctx) => this.remove(ctx.operation, ctx.session, true));
   }
 
   /** The session ended: its subscriptions end with it (RFC 8639 §2.4: dynamic subscriptions live in their session). */
@@ -211,15 +232,8 @@ export class SubscriptionManager {
       throw subscriptionError('establish', { module: 'sn', identity: 'insufficient-resources' },
         `at most ${MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions per session and ${MAX_SUBSCRIPTIONS} in all`, false);
     }
-    const encoding = text(child(op.node, 'encoding', SN_NS));
-    if (encoding !== undefined && !/(^|:)encode-xml$/.test(encoding.trim())) {
-      throw subscriptionError('establish', { module: 'sn', identity: 'encoding-unsupported' }, 'NETCONF subscriptions are encoded in XML', false);
-    }
     const target = await this.targetOf(op, 'establish');
     const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
-    // Past RFC 8639's own errors (app-tags above), the module judges the rest: unknown or misplaced
-    // parameters, values of the wrong type.
-    assertOperationInput(this.backend.context, op);
     const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
       replayUpTo: this.backend.stream.replay.lastSeq, view: null, version: 0,
       evaluating: false, dirty: false, lastPush: 0, patchId: 0, sentRecords: 0, excludedRecords: 0 };
@@ -271,7 +285,6 @@ export class SubscriptionManager {
   private modify: (op: ParsedOperation, session: SessionInfo) => Promise<{ ok: true }> = async (op, session) => {
     const sub = this.own(op, session, 'modify');
     const target = await this.targetOf(op, 'modify', sub.target);
-    assertOperationInput(this.backend.context, op);
     const stop = text(child(op.node, 'stop-time', SN_NS));
     if (stop !== undefined) sub.stopTime = dateTimeParam(stop, 'stop-time');
     this.stopTimers(sub);
@@ -284,9 +297,7 @@ export class SubscriptionManager {
   };
 
   private remove(op: ParsedOperation, session: SessionInfo, kill: boolean): Promise<{ ok: true }> {
-    const id = uintParam(op.node, 'id', SN_NS);
-    if (id === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'the subscription id is missing', info: { badElement: 'id' } });
-    assertOperationInput(this.backend.context, op);
+    const id = uintParam(op.node, 'id', SN_NS)!; // mandatory
     const sub = this.subscriptions.get(id);
     // RFC 8639 §2.4.4: delete-subscription only for the session's own subscriptions; kill for any.
     if (sub === undefined || (!kill && sub.session.id !== session.id)) {
@@ -299,8 +310,7 @@ export class SubscriptionManager {
   }
 
   private own(op: ParsedOperation, session: SessionInfo, what: 'modify'): Subscription {
-    const id = uintParam(op.node, 'id', SN_NS);
-    if (id === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'the subscription id is missing', info: { badElement: 'id' } });
+    const id = uintParam(op.node, 'id', SN_NS)!; // mandatory
     const sub = this.subscriptions.get(id);
     if (sub === undefined || sub.session.id !== session.id) {
       throw subscriptionError(what, { module: 'sn', identity: 'no-such-subscription' }, `no subscription ${id} of this session`, false);
@@ -310,8 +320,14 @@ export class SubscriptionManager {
 
   /** establish-subscription's (or modify-subscription's, over `current`) target and update trigger. */
   private async targetOf(op: ParsedOperation, what: 'establish' | 'modify', current?: Target): Promise<Target> {
+    // The schema holds a target (a mandatory choice): <datastore> in the datastore case, else the stream case.
     const datastoreText = text(child(op.node, 'datastore', YP_NS));
-    const datastore = datastoreText !== undefined || current?.kind === 'datastore';
+    const datastore = datastoreText !== undefined;
+    if (current !== undefined && (current.kind === 'datastore') !== datastore) {
+      // RFC 8639 §2.4.3 modifies a subscription's filter, not what it subscribes to.
+      throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: `this is a ${current.kind} subscription; give a ${current.kind} filter` },
+        `a ${current.kind} subscription cannot take a ${datastore ? 'datastore' : 'stream'} target`, current.kind === 'datastore');
+    }
     if (datastoreText !== undefined) {
       const name = datastoreText.trim().replace(/^.*:/, '');
       // bmpd's state is what <get> returns: the operational datastore (running holds no state).
@@ -320,16 +336,11 @@ export class SubscriptionManager {
       }
     }
     if (!datastore) {
+      // The schema has it for establish-subscription (a mandatory case; modify-subscription has no
+      // <stream>), but not whether it exists: its leafref is require-instance false.
       const stream = text(child(op.node, 'stream', SN_NS));
-      if (current === undefined && stream === undefined) {
-        throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'establish-subscription needs a stream or a datastore', info: { badElement: 'stream' } });
-      }
       if (stream !== undefined && stream.trim() !== STREAM_NETCONF) {
         throw subscriptionError(what, { module: 'sn', identity: 'stream-unavailable' }, `no stream ${stream.trim()}; this server has NETCONF`, false);
-      }
-      if (child(op.node, 'stream-filter-name', SN_NS) !== undefined) {
-        throw subscriptionError(what, { module: 'sn', identity: 'filter-unsupported', hint: 'no stream filters are configured; give stream-subtree-filter or stream-xpath-filter' },
-          'there are no named stream filters', false);
       }
       const filter = await this.streamFilter(op, what);
       const replay = dateTimeParam(text(child(op.node, 'replay-start-time', SN_NS)), 'replay-start-time');
@@ -343,8 +354,7 @@ export class SubscriptionManager {
     const onChange = child(op.node, 'on-change', YP_NS);
     let trigger: UpdateTrigger;
     if (periodic !== undefined) {
-      const periodCs = uintParam(periodic, 'period', YP_NS) ?? (prev?.trigger.kind === 'periodic' ? prev.trigger.periodCs : null);
-      if (periodCs === null) throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'periodic needs a period', info: { badElement: 'period' } });
+      const periodCs = uintParam(periodic, 'period', YP_NS)!; // mandatory
       if (periodCs < MIN_PERIOD_CS) {
         throw subscriptionError(what, { module: 'yp', identity: 'period-unsupported', hint: String(MIN_PERIOD_CS) },
           `the shortest period is ${MIN_PERIOD_CS} centiseconds`, true);
@@ -357,16 +367,11 @@ export class SubscriptionManager {
       const dampeningCs = uintParam(onChange, 'dampening-period', YP_NS) ?? old?.dampeningCs ?? 0;
       const sync = text(child(onChange ?? { '#name': '', $ns: { uri: '', local: '' } }, 'sync-on-start', YP_NS));
       const excluded = new Set<ChangeKind>(old?.excluded ?? []);
-      for (const node of (onChange?.$$ ?? []).filter((c) => c.$ns.local === 'excluded-change' && c.$ns.uri === YP_NS)) {
-        const kind = (node._ ?? '').trim() as ChangeKind;
-        if (!CHANGE_KINDS.includes(kind)) {
-          throw new RpcError({ type: 'application', tag: 'invalid-value', message: `excluded-change '${kind}' is not one of ${CHANGE_KINDS.join(', ')}`, info: { badElement: 'excluded-change' } });
-        }
-        excluded.add(kind);
-      }
+      // The schema's enumeration (ietf-yang-push change-type) admitted only a ChangeKind.
+      for (const node of (onChange?.$$ ?? []).filter((c) => c.$ns.local === 'excluded-change' && c.$ns.uri === YP_NS)) excluded.add((node._ ?? '').trim() as ChangeKind);
       trigger = { kind: 'on-change', dampeningCs, syncOnStart: sync === undefined ? old?.syncOnStart ?? true : sync.trim() === 'true', excluded };
     } else if (prev !== undefined) {
-      trigger = prev.trigger; // modify-subscription of the filter or stop-time only
+      trigger = prev.trigger; // modify-subscription of the filter (and stop-time) only
     } else {
       throw new RpcError({ type: 'protocol', tag: 'missing-element', message: 'a datastore subscription needs periodic or on-change', info: { badElement: 'periodic' } });
     }

@@ -8,7 +8,6 @@ import { escapeText, textElement as e } from '../xml.js';
 
 /** RFC 8641 excluded-change values: the edit operations a publisher reports. */
 export type ChangeKind = 'create' | 'delete' | 'insert' | 'move' | 'replace';
-export const CHANGE_KINDS: readonly ChangeKind[] = ['create', 'delete', 'insert', 'move', 'replace'];
 
 /** One edit of a yang-patch, before it is numbered. */
 export interface PatchEdit {

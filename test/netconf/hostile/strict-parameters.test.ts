@@ -21,6 +21,9 @@ const MON = 'xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"';
 const NOTIF = 'xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"';
 const NMDA = 'xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-nmda" xmlns:ds="urn:ietf:params:xml:ns:yang:ietf-datastores"';
 const BMPD = `xmlns="${BMPD_NS}"`;
+const SN = 'xmlns="urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"';
+const YP_NS = 'urn:ietf:params:xml:ns:yang:ietf-yang-push';
+const OPERATIONAL = `<datastore xmlns="${YP_NS}" xmlns:ds="urn:ietf:params:xml:ns:yang:ietf-datastores">ds:operational</datastore>`;
 
 type Fault = 'unknown' | 'misplaced' | 'bad value' | 'missing';
 
@@ -92,6 +95,24 @@ const CASES: readonly (readonly [string, Fault, string, string, string])[] = [
   ['clear-bmp-counters', 'bad value', `<clear-bmp-counters ${BMPD}><server>-1</server></clear-bmp-counters>`, 'invalid-value', 'server'],
   ['debug-bmp', 'unknown', `<debug-bmp ${BMPD}><enable>event</enable><verbose/></debug-bmp>`, 'unknown-element', 'verbose'],
   ['debug-bmp', 'bad value', `<debug-bmp ${BMPD}><enable>everything</enable></debug-bmp>`, 'invalid-value', 'enable'],
+  // <url> where :url is not advertised (ietf-netconf's `if-feature url` is off): RFC 6241 Appendix A's
+  // unknown-element ("an unexpected element is present"), not operation-not-supported, which is for an
+  // operation the server does not have (<frobnicate/> above); libnetconf2 (Netopeer2) answers the same.
+  ['edit-config', 'unknown', '<edit-config><target><candidate/></target><url>file:///tmp/bmpd.xml</url></edit-config>', 'unknown-element', 'url'],
+  ['copy-config', 'unknown', '<copy-config><target><candidate/></target><source><url>file:///tmp/bmpd.xml</url></source></copy-config>', 'unknown-element', 'url'],
+  ['copy-config', 'unknown', '<copy-config><target><url>file:///tmp/bmpd.xml</url></target><source><running/></source></copy-config>', 'unknown-element', 'url'],
+  ['delete-config', 'unknown', '<delete-config><target><url>file:///tmp/bmpd.xml</url></target></delete-config>', 'unknown-element', 'url'],
+  ['validate', 'unknown', '<validate><source><url>file:///tmp/bmpd.xml</url></source></validate>', 'unknown-element', 'url'],
+  // RFC 8639's four RPCs are judged like every other (their own identities: the last test below).
+  ['establish-subscription', 'unknown', `<establish-subscription ${SN}><stream>NETCONF</stream><bogus/></establish-subscription>`, 'unknown-element', 'bogus'],
+  ['establish-subscription', 'misplaced', `<establish-subscription ${SN}><stream>NETCONF</stream><period xmlns="${YP_NS}">100</period></establish-subscription>`, 'unknown-element', 'period'],
+  ['establish-subscription', 'bad value', `<establish-subscription ${SN}><stream>NETCONF</stream><stop-time>soon</stop-time></establish-subscription>`, 'invalid-value', 'stop-time'],
+  ['establish-subscription', 'missing', `<establish-subscription ${SN}/>`, 'missing-element', 'establish-subscription'],
+  ['modify-subscription', 'misplaced', `<modify-subscription ${SN}><id>1</id><stream>NETCONF</stream></modify-subscription>`, 'unknown-element', 'stream'],
+  ['modify-subscription', 'missing', `<modify-subscription ${SN}><id>1</id><stop-time>2099-01-01T00:00:00Z</stop-time></modify-subscription>`, 'missing-element', 'modify-subscription'],
+  ['delete-subscription', 'bad value', `<delete-subscription ${SN}><id>one</id></delete-subscription>`, 'invalid-value', 'id'],
+  ['kill-subscription', 'unknown', `<kill-subscription ${SN}><id>1</id><force/></kill-subscription>`, 'unknown-element', 'force'],
+  ['kill-subscription', 'missing', `<kill-subscription ${SN}/>`, 'missing-element', 'id'],
 ];
 
 describe('strict RPCs against the agent', () => {
@@ -145,6 +166,36 @@ describe('strict RPCs against the agent', () => {
     const kill = await client.rpc(rpcXml('k', '<kill-session><session-id>4000000000</session-id></kill-session>'));
     expect(errorTag(kill)).toBe('invalid-value');
     expect(kill).toContain('no session 4000000000');
+  });
+
+  it('does not advertise :url, whose <url> parameters it refuses (RFC 6241 §8.8)', async () => {
+    const capabilities = await client.rpc(rpcXml('c', `<get><filter type="subtree"><netconf-state ${MON}><capabilities/></netconf-state></filter></get>`));
+    expect(capabilities).toContain('<capability>urn:ietf:params:netconf:capability:candidate:1.0</capability>');
+    expect(capabilities).not.toContain('capability:url');
+  });
+
+  // RFC 8639's error identities past the schema (RFC 8640 §2.4.1: invalid-value, the identity as error-app-tag).
+  it.each([
+    ['an unknown stream', `<establish-subscription ${SN}><stream>SYSLOG</stream></establish-subscription>`, 'ietf-subscribed-notifications:stream-unavailable'],
+    ['a named filter (bmpd has none)', `<establish-subscription ${SN}><stream>NETCONF</stream><stream-filter-name>f</stream-filter-name></establish-subscription>`, 'ietf-subscribed-notifications:filter-unsupported'],
+    ['an xpath filter that does not parse', `<establish-subscription ${SN}>${OPERATIONAL}<datastore-xpath-filter xmlns="${YP_NS}">/b:bgp[</datastore-xpath-filter>` +
+      `<periodic xmlns="${YP_NS}"><period>100</period></periodic></establish-subscription>`, 'ietf-subscribed-notifications:filter-unsupported'],
+    ['an encoding bmpd does not have', `<establish-subscription ${SN}><stream>NETCONF</stream><encoding>encode-json</encoding></establish-subscription>`, 'ietf-subscribed-notifications:encoding-unsupported'],
+    ['a period below 100 ms', `<establish-subscription ${SN}>${OPERATIONAL}<periodic xmlns="${YP_NS}"><period>1</period></periodic></establish-subscription>`, 'ietf-yang-push:period-unsupported'],
+    ['modify of no subscription', `<modify-subscription ${SN}><id>77</id>${OPERATIONAL}</modify-subscription>`, 'ietf-subscribed-notifications:no-such-subscription'],
+    ['kill of no subscription', `<kill-subscription ${SN}><id>77</id></kill-subscription>`, 'ietf-subscribed-notifications:no-such-subscription'],
+  ])('%s', async (_what, operation, identity) => {
+    const reply = await client.rpc(rpcXml('i', operation));
+    expect(errorTag(reply)).toBe('invalid-value');
+    expect(reply).toContain(`<error-app-tag>${identity}</error-app-tag>`);
+  });
+
+  it('a refusal restated in RFC 8639\'s terms is logged with its identity', async () => {
+    await client.rpc(rpcXml('f', `<establish-subscription ${SN}><stream>NETCONF</stream><stream-xpath-filter>((</stream-xpath-filter></establish-subscription>`));
+    const restated = expect.objectContaining({ msg: 'rpc parameters refused by the schema', operation: 'establish-subscription', tag: 'invalid-value',
+      appTag: 'ietf-subscribed-notifications:filter-unsupported', badElement: 'stream-xpath-filter' });
+    // The agent's log lines arrive through its stdout, possibly just after the reply.
+    await expect.poll(() => agent.agent.logs, { timeout: 5000 }).toContainEqual(restated);
   });
 });
 
