@@ -11,8 +11,19 @@
 // edit is undone exactly), validation looks only at what the change can affect
 // (DataTree.validateChanges), and the changed paths since the last commit are
 // remembered so that commit diffs and copies only those subtrees. Anything
-// unusual (copy-config, delete-config, a test-option=set edit, a schema the
-// recorder cannot track) takes the whole-tree path.
+// unusual (copy-config, delete-config, a test-option=set edit, a large edit, a
+// schema the recorder cannot track) takes the whole-tree path.
+//
+// The whole-tree path works on private trees and lets the event loop run between
+// its libyang steps (parse, edit, validate, diff, change list: about a second
+// each at 100,000 neighbors), so the main thread is held for the longest step,
+// not for their sum. What runs at those turns: reads (print, printAt,
+// changedSince, version) see every datastore as it was, since a result is
+// swapped in in one piece; lock and unlock take effect at once, and each write
+// checks the locks again at its commit point (a lock taken meanwhile fails it
+// as if it had come first); discard-changes and the confirmed-commit rollback
+// are serialised with the writes; a session's end releases its locks at once
+// and discards its candidate changes between two operations (settleDiscard).
 import { outermostPaths, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
 import type { Logger } from 'pino';
 import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
@@ -155,8 +166,16 @@ class ChangeLog {
   }
 }
 
-/** From this size an edit's text is a large edit (createsLargeSubtree): about 5,000 neighbors. */
+/**
+ * From this size an edit's text is a large edit (about 5,000 neighbors), which takes the whole-tree
+ * path: an edit recorded in place in candidate could not let the event loop run between its steps
+ * (candidate would be half-edited), and recording an edit that provisions a datastore costs several
+ * times a whole validation (100,000 neighbors: 6–10 s against 2–4.5 s).
+ */
 const LARGE_EDIT_CHARS = 1 << 20;
+
+/** Lets the event loop run (other sessions, timers, I/O) between two libyang steps of a whole-tree operation. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
 export const SYSTEM_SESSION = 0;
@@ -223,8 +242,15 @@ export class Datastores {
   private pathDiffFailureCount = 0;
   /** Datastores whose lists are known to be in canonical order: sorted when read (tree()), not when changed. */
   private readonly ordered = new Set<DatastoreName>(['running', 'candidate', 'startup']);
-  /** Operations run one at a time: the apply hook is asynchronous. */
+  /** Operations run one at a time: the apply hook is asynchronous, and the whole-tree path yields between its steps. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** True while a serialised operation runs. */
+  private operating = false;
+  /**
+   * A session that locked and modified candidate ended while an operation ran: its changes are
+   * discarded when that operation ends (settleDiscard).
+   */
+  private discardPending = false;
   private epoch = 0;
   /** Where each datastore's content changed, for the copies of it (changedSince). */
   private readonly logs: Record<DatastoreName, ChangeLog> = { running: new ChangeLog(), candidate: new ChangeLog(), startup: new ChangeLog() };
@@ -358,7 +384,7 @@ export class Datastores {
 
   lock(name: DatastoreName, sessionId: number): void {
     // RFC 6241 §7.5: no lock on a candidate holding someone's uncommitted edits.
-    if (name === 'candidate' && this.candidateDirty && this.locks.owner('candidate') === null) {
+    if (name === 'candidate' && this.candidateDirty && !this.discardPending && this.locks.owner('candidate') === null) {
       throw new DatastoreError(detail('lock-denied', 'the candidate datastore has uncommitted changes; commit or discard-changes first',
         { type: 'protocol', info: { sessionId: 0 } }));
     }
@@ -375,8 +401,23 @@ export class Datastores {
    */
   releaseSession(sessionId: number): DatastoreName[] {
     const released = this.locks.releaseSession(sessionId);
-    if (released.includes('candidate') && this.candidateDirty) this.resetCandidate();
+    if (released.includes('candidate') && this.candidateDirty) {
+      // Not in the middle of an operation's steps: they may be reading candidate.
+      this.discardPending = true;
+      if (!this.operating) this.settleDiscard();
+    }
     return released;
+  }
+
+  /**
+   * Discards the changes of an ended session's candidate if that is pending (releaseSession): between
+   * operations, never within one's steps. A write that session had in flight lands first and is
+   * discarded with the rest (as if the session had ended after it).
+   */
+  private settleDiscard(): void {
+    if (!this.discardPending) return;
+    this.discardPending = false;
+    if (this.candidateDirty) this.resetCandidate();
   }
 
   editConfig(target: DatastoreName, configXml: string, opts: EditOptions, sessionId: number): Promise<EditResult> {
@@ -399,10 +440,13 @@ export class Datastores {
     });
   }
 
-  /** <validate>: full YANG validation of a datastore or inline config. */
-  validate(source: ConfigSource): void {
+  /** <validate>: full YANG validation of a datastore (as it is when called) or inline config. */
+  async validate(source: ConfigSource): Promise<void> {
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
-    try { this.validateTree(tree); } finally { tree.free(); }
+    try {
+      await nextTurn();
+      this.validateTree(tree);
+    } finally { tree.free(); }
   }
 
   /** <commit>: candidate becomes running, through the apply hook. */
@@ -422,16 +466,24 @@ export class Datastores {
     });
   }
 
-  discardChanges(sessionId: number): void {
-    this.locks.assertWritable('candidate', sessionId);
-    this.resetCandidate();
+  /** Serialised with the writes, so that no write's steps see candidate change under them. */
+  discardChanges(sessionId: number): Promise<void> {
+    return this.serialised(async () => {
+      this.locks.assertWritable('candidate', sessionId);
+      this.resetCandidate();
+    });
   }
 
   private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
     const next = this.candidate.dup();
-    if (this.candidateValid) return this.replaceRunning(next, cause, sessionId);
-    try { this.validateTree(next); } catch (err) { next.free(); throw err; }
-    const changes = await this.replaceRunning(next, cause, sessionId);
+    const commitPoint = () => this.locks.assertWritable('running', sessionId);
+    if (this.candidateValid) return this.replaceRunningNow(next, cause, sessionId, commitPoint);
+    try {
+      await nextTurn();
+      this.validateTree(next);
+      await nextTurn();
+    } catch (err) { next.free(); throw err; }
+    const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
     // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
     this.pending = null;
     this.resetCandidate();
@@ -476,17 +528,28 @@ export class Datastores {
    * hook — the path confirmed-commit rollback takes too. On rejection `next` is
    * freed and running is unchanged.
    */
-  async replaceRunning(next: DataTree, cause: ChangeCause, sessionId: number): Promise<readonly DiffChange[]> {
-    const diff = this.running.diff(next);
+  replaceRunning(next: DataTree, cause: ChangeCause, sessionId: number): Promise<readonly DiffChange[]> {
+    return this.serialised(() => this.replaceRunningNow(next, cause, sessionId));
+  }
+
+  /**
+   * replaceRunning within a serialised operation. `commitPoint` runs after the last turn given to
+   * others and before the apply hook (a write re-checks the locks there); it throws to cancel.
+   */
+  private async replaceRunningNow(next: DataTree, cause: ChangeCause, sessionId: number, commitPoint?: () => void): Promise<readonly DiffChange[]> {
     let changes: DiffChange[];
-    try { changes = diff.changes(); } finally { diff.free(); }
-    if (changes.length > 0 || cause === 'startup') {
+    try {
+      const diff = this.running.diff(next);
       try {
-        await this.applyChange({ cause, sessionId, before: this.running, after: next, changes });
-      } catch (err) {
-        next.free();
-        throw err;
-      }
+        await nextTurn();
+        changes = diff.changes();
+      } finally { diff.free(); }
+      await nextTurn();
+      commitPoint?.();
+      if (changes.length > 0 || cause === 'startup') await this.applyChange({ cause, sessionId, before: this.running, after: next, changes });
+    } catch (err) {
+      next.free();
+      throw err;
     }
     this.running.free();
     this.running = next;
@@ -513,8 +576,7 @@ export class Datastores {
       throw new DatastoreError(detail('operation-not-supported', 'edit-config cannot target startup: use copy-config', { type: 'protocol' }));
     }
     this.locks.assertWritable(target, sessionId);
-    const errorOption = opts.errorOption ?? 'stop-on-error';
-    const testOption = opts.testOption ?? 'test-then-set';
+    const options = { defaultOperation: opts.defaultOperation ?? 'merge', errorOption: opts.errorOption ?? 'stop-on-error', testOption: opts.testOption ?? 'test-then-set' } as const;
     const edit = this.parseConfig(configXml, { edit: true });
     // In place, in candidate, when the rest of it is known valid (so validating what changed is enough).
     // An edit of running goes the same way while candidate still holds what running holds: it is
@@ -522,58 +584,56 @@ export class Datastores {
     const inPlace = target === 'candidate'
       ? this.candidateValid && this.pending !== null
       : !this.candidateDirty && this.pending !== null && this.pending.size === 0;
-    if (inPlace && !this.createsLargeSubtree(target, configXml, edit) && this.candidate.trackChanges()) {
-      return this.editInPlace(target, edit, { defaultOperation: opts.defaultOperation ?? 'merge', errorOption, testOption }, sessionId);
+    if (inPlace && configXml.length < LARGE_EDIT_CHARS && this.candidate.trackChanges()) {
+      return this.editInPlace(target, edit, options, sessionId);
     }
-    const work = this.tree(target).dup();
-    let errors: ErrorDetail[];
     try {
-      errors = work.edit(edit, { defaultOperation: opts.defaultOperation ?? 'merge', errorOption }).map(fromEditError);
-    } catch (err) {
-      work.free();
-      throw err;
+      return await this.editWhole(target, edit, options, sessionId);
     } finally {
       edit.free();
     }
-    // stop-on-error and rollback-on-error both leave the datastore untouched:
-    // bmpd never keeps half of an edit. An edit naming one node twice
-    // (bad-element) is refused as a whole under any error-option: libyang-wasm
-    // applies none of it, there is no good part to keep.
-    if (errors.length > 0 && (errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
+  }
+
+  /**
+   * edit-config on a copy of the target, swapped in whole; the event loop runs between its steps, and
+   * the locks are checked again at the commit point, after the last of them.
+   */
+  private async editWhole(target: 'running' | 'candidate', edit: DataTree, opts: Required<EditOptions>, sessionId: number): Promise<EditResult> {
+    await nextTurn();
+    const work = this.tree(target).dup();
+    let errors: ErrorDetail[];
+    try {
+      await nextTurn();
+      errors = work.edit(edit, { defaultOperation: opts.defaultOperation, errorOption: opts.errorOption }).map(fromEditError);
+      // stop-on-error and rollback-on-error both leave the datastore untouched:
+      // bmpd never keeps half of an edit. An edit naming one node twice
+      // (bad-element) is refused as a whole under any error-option: libyang-wasm
+      // applies none of it, there is no good part to keep.
+      if (errors.length > 0 && (opts.errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
+        throw new DatastoreError(errors);
+      }
+      // running must stay valid whatever the test-option: reconcile consumes it.
+      if (opts.testOption !== 'set' || target === 'running') {
+        await nextTurn();
+        this.validateTree(work);
+      }
+      await nextTurn();
+      this.locks.assertWritable(target, sessionId);
+      this.guardWhole(target, sessionId, work);
+    } catch (err) {
       work.free();
-      throw new DatastoreError(errors);
+      throw err;
     }
-    try { this.guardWhole(target, sessionId, work); } catch (err) { work.free(); throw err; }
-    // running must stay valid whatever the test-option: reconcile consumes it.
-    if (testOption !== 'set' || target === 'running') {
-      try { this.validateTree(work); } catch (err) { work.free(); throw err; }
-    }
-    if (testOption === 'test-only') {
+    if (opts.testOption === 'test-only') {
       work.free();
       return { errors };
     }
     if (target === 'running') {
-      await this.replaceRunning(work, 'edit-config', sessionId);
+      await this.replaceRunningNow(work, 'edit-config', sessionId, () => this.locks.assertWritable('running', sessionId));
     } else {
-      this.setCandidate(work, { valid: testOption !== 'set' });
+      this.setCandidate(work, { valid: opts.testOption !== 'set' });
     }
     return { errors };
-  }
-
-  /**
-   * Whether an edit is large and creates a top-level node `target` lacks (provisioning a datastore from
-   * empty). Recording such an edit gains nothing, since undoing it is dropping that node, and costs
-   * much: the recorded validation cannot stay local and records every default it adds (100,000
-   * neighbors: 6–10 s against 2–4.5 s for a whole validation). The whole-tree path takes it instead.
-   */
-  private createsLargeSubtree(target: DatastoreName, configXml: string, edit: DataTree): boolean {
-    if (configXml.length < LARGE_EDIT_CHARS) return false;
-    try {
-      const present = new Set(this.unorderedTree(target).paths('/*'));
-      return edit.paths('/*').some((path) => !present.has(path));
-    } catch {
-      return false;
-    }
   }
 
   /**
@@ -648,6 +708,7 @@ export class Datastores {
   private setCandidate(tree: DataTree, opts: { readonly valid: boolean }): void {
     this.candidate.free();
     this.candidate = tree;
+    this.epoch++;
     this.logs.candidate.record(null);
     this.candidateDirty = true;
     this.candidateValid = opts.valid;
@@ -664,12 +725,16 @@ export class Datastores {
     if ('datastore' in source) this.authorizeCopySource?.({ source: source.datastore, sessionId, tree: this.tree(source.datastore) });
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
-      this.guardWhole(target, sessionId, tree);
+      await nextTurn();
       this.validateTree(tree);
+      await nextTurn();
+      // The locks as they are now, after the last turn given to others.
+      this.locks.assertWritable(target, sessionId);
+      this.guardWhole(target, sessionId, tree);
     } catch (err) { tree.free(); throw err; }
     switch (target) {
       case 'running':
-        await this.replaceRunning(tree, 'copy-config', sessionId);
+        await this.replaceRunningNow(tree, 'copy-config', sessionId, () => this.locks.assertWritable('running', sessionId));
         return;
       case 'candidate':
         this.setCandidate(tree, { valid: true });
@@ -747,6 +812,7 @@ export class Datastores {
     }
     this.startup.free();
     this.startup = tree;
+    this.epoch++;
     this.logs.startup.record(null);
     this.ordered.add('startup');
     this.startupSaved?.({ ...why, changes });
@@ -801,7 +867,14 @@ export class Datastores {
   private serialised<T>(op: () => Promise<T>): Promise<T> {
     const counted = async () => {
       this.epoch++;
-      try { return await op(); } finally { this.epoch++; }
+      this.operating = true;
+      try {
+        return await op();
+      } finally {
+        this.operating = false;
+        this.settleDiscard();
+        this.epoch++;
+      }
     };
     const run = this.queue.then(counted, counted);
     this.queue = run.catch(() => undefined);

@@ -132,7 +132,7 @@ async function refusedCommit(config: string): Promise<DatastoreError> {
   await ds.editConfig('candidate', config, {}, SESSION);
   const err = await ds.commit(SESSION).then(() => null, (e: unknown) => e);
   expect(paths.length).toBe(before + 1);
-  ds.discardChanges(SESSION);
+  await ds.discardChanges(SESSION);
   expect(err).toBeInstanceOf(DatastoreError);
   return err as DatastoreError;
 }
@@ -229,7 +229,7 @@ describe('ambiguous neighbors are refused on the neighbor path as on the full pa
     // What the check over every neighbor says of the tree that was refused.
     await ds.editConfig('candidate', conflicting, {}, SESSION);
     const wouldBe = snapshotsFromRunning(ds.tree('candidate'), ENV);
-    ds.discardChanges(SESSION);
+    await ds.discardChanges(SESSION);
     const full = neighborConflicts(wouldBe.speaker!).refuse;
     expect(full).not.toBeNull();
     expect(err.errors[0]).toMatchObject({ tag: 'operation-failed', appTag: 'ambiguous-neighbor', path: full!.path, message: full!.message });

@@ -304,7 +304,7 @@ describe('candidate, commit and discard-changes', () => {
     const ds = await datastores();
     await ds.editConfig('running', BASE, {}, 1);
     await ds.editConfig('candidate', bgp(`<bmp>${server(2, '<description>S2</description>')}</bmp>`), {}, 1);
-    ds.discardChanges(1);
+    await ds.discardChanges(1);
     expect(xml(ds, 'candidate')).toBe(xml(ds, 'running'));
   });
 
@@ -353,7 +353,7 @@ describe('locks (RFC 6241 §7.5)', () => {
     const ds = await datastores();
     await ds.editConfig('candidate', BASE, {}, 1);
     expect((await rejected(() => ds.lock('candidate', 2))).errors[0]!.tag).toBe('lock-denied');
-    ds.discardChanges(1);
+    await ds.discardChanges(1);
     ds.lock('candidate', 2);
     await ds.editConfig('candidate', BASE, {}, 2);
     ds.releaseSession(2);
@@ -411,8 +411,8 @@ describe('copy-config, delete-config, validate and startup persistence', () => {
 
   it('validate reports the first invalid leaf of inline config', async () => {
     const ds = await datastores();
-    expect(() => ds.validate({ config: BASE })).not.toThrow();
-    const err = await rejected(() => ds.validate({ config: bgp(`<as-number>65000</as-number><bmp>${server(1, '<activate/>')}</bmp>`) }));
+    await expect(ds.validate({ config: BASE })).resolves.toBeUndefined();
+    const err = await rejected(ds.validate({ config: bgp(`<as-number>65000</as-number><bmp>${server(1, '<activate/>')}</bmp>`) }));
     expect(err.errors[0]!.appTag).toBe('must-violation');
   });
 });

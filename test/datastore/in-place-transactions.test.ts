@@ -227,7 +227,7 @@ describe('in-place candidate transactions', () => {
             }
             expect(printed(ds.tree('running'))).toBe(printed(ref.running));
           } else {
-            ds.discardChanges(1);
+            await ds.discardChanges(1);
             ref.discard();
           }
           expect(printed(ds.tree('candidate'))).toBe(printed(ref.candidate));

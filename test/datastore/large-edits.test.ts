@@ -1,7 +1,7 @@
 // What a large edit costs the datastores beyond libyang's parse, edit and validation (issue 10): the
 // write guard's change list is made only when the guard reads it, and an edit that provisions a
-// top-level node from empty is validated whole rather than recorded (the recorded validation of such
-// an edit records every default it adds and costs several times a whole one). Either way the edit's
+// top-level node from empty, like any large edit, is validated whole rather than recorded (the recorded
+// validation of such an edit records every default it adds and costs several times a whole one). Either way the edit's
 // semantics stay: a refused or invalid edit leaves every datastore byte-identical.
 import type { DataTree } from 'libyang-wasm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -70,9 +70,17 @@ describe('large edits', () => {
     await ds.commit(1);
     expect(ds.tree('running').print({ format: 'xml' })).toBe(candidate);
 
-    // Once the node exists, a large edit of it is recorded and validated where it changed, as before.
+    // Once the node exists, a large edit of it takes the whole-tree path too (it lets the event loop
+    // run between its steps, which an edit recorded in place in candidate cannot); a small one is
+    // recorded and validated where it changed (once committed, as a whole-tree edit leaves candidate
+    // modified in unrecorded ways).
     whole.mockClear();
     await ds.editConfig('candidate', provisioning(neighbor(NEIGHBORS)), {}, 1);
+    expect(recorded).not.toHaveBeenCalled();
+    expect(whole).toHaveBeenCalledTimes(1);
+    await ds.commit(1);
+    whole.mockClear();
+    await ds.editConfig('candidate', `<bgp xmlns="${NS}">${neighbor(NEIGHBORS + 1)}</bgp>`, {}, 1);
     expect(recorded).toHaveBeenCalledTimes(1);
     expect(whole).not.toHaveBeenCalled();
     ds.close();

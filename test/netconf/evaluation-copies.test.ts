@@ -157,7 +157,7 @@ describe("the evaluation workers' copies of candidate and startup", () => {
     await expectCopiesCurrent('candidate');
     await ds.editConfig('candidate', bgp('<neighbor><address>127.4.0.2</address><description nc:operation="remove"/></neighbor>'), {}, 1);
     await expectCopiesCurrent('candidate');
-    ds.discardChanges(1);
+    await ds.discardChanges(1);
     await expectCopiesCurrent('candidate');
     expect(prints('candidate'), 'whole prints of candidate for path-wise changes').toBe(before);
 
@@ -168,7 +168,7 @@ describe("the evaluation workers' copies of candidate and startup", () => {
     await ds.deleteConfig('candidate', 1);
     await expectCopiesCurrent('candidate');
     expect(prints('candidate')).toBe(before + 2);
-    ds.discardChanges(1);
+    await ds.discardChanges(1);
     await expectCopiesCurrent('candidate');
   }, 60_000);
 
