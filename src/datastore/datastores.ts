@@ -99,6 +99,26 @@ export interface CopySourceRead {
 /** Decides whether a session may read all of a copy's source; throws a DatastoreError (access-denied) to refuse it. */
 export type CopySourceGuard = (read: CopySourceRead) => void;
 
+/**
+ * A large write's libyang steps (parse, edit, validation), to be made in a copy where they can be cut
+ * off at a time limit (the evaluation workers): `base` is the datastore edited, or null for a whole
+ * <config> validated alone (copy-config, validate).
+ */
+export interface WriteSteps {
+  readonly base: DatastoreName | null;
+  readonly xml: string;
+  readonly edit: { readonly defaultOperation: DefaultOperation; readonly errorOption: ErrorOption } | null;
+  readonly validate: boolean;
+}
+
+/**
+ * Makes a large write's steps in a copy under a time limit and resolves once they ended, whatever
+ * their outcome (the datastores then make them and report it); past it, rejects with the error the
+ * client gets (operation-failed naming the limit). A libyang validation never yields: without this, one
+ * pathological edit would hold the main thread for as long as it runs.
+ */
+export type WriteStepsCheck = (steps: WriteSteps) => Promise<void>;
+
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
   readonly errors: readonly ErrorDetail[];
@@ -117,6 +137,8 @@ export interface DatastoresOptions {
   readonly authorizeCopySource?: CopySourceGuard;
   /** Told after startup was replaced (copy-config, delete-config), with the changes it saw. */
   readonly startupSaved?: (change: StartupChange) => void;
+  /** Time-bounds large edits, copy-config and validate of inline config (see WriteStepsCheck); without it they are not bounded. */
+  readonly checkSteps?: WriteStepsCheck;
 }
 
 export interface StartupChange {
@@ -225,6 +247,7 @@ export class Datastores {
   private readonly authorizeWrite: WriteGuard | undefined;
   private readonly authorizeCopySource: CopySourceGuard | undefined;
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
+  private readonly checkSteps: WriteStepsCheck | undefined;
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -263,6 +286,7 @@ export class Datastores {
     this.authorizeWrite = opts.authorizeWrite;
     this.authorizeCopySource = opts.authorizeCopySource;
     this.startupSaved = opts.startupSaved;
+    this.checkSteps = opts.checkSteps;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -442,6 +466,7 @@ export class Datastores {
 
   /** <validate>: full YANG validation of a datastore (as it is when called) or inline config. */
   async validate(source: ConfigSource): Promise<void> {
+    if ('config' in source) await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true });
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
       await nextTurn();
@@ -577,6 +602,10 @@ export class Datastores {
     }
     this.locks.assertWritable(target, sessionId);
     const options = { defaultOperation: opts.defaultOperation ?? 'merge', errorOption: opts.errorOption ?? 'stop-on-error', testOption: opts.testOption ?? 'test-then-set' } as const;
+    await this.checkLarge({
+      base: target, xml: configXml, edit: { defaultOperation: options.defaultOperation, errorOption: options.errorOption },
+      validate: options.testOption !== 'set' || target === 'running',
+    });
     const edit = this.parseConfig(configXml, { edit: true });
     // In place, in candidate, when the rest of it is known valid (so validating what changed is enough).
     // An edit of running goes the same way while candidate still holds what running holds: it is
@@ -721,6 +750,7 @@ export class Datastores {
       throw new DatastoreError(detail('invalid-value', `copy-config source and target are both ${target}`, { type: 'protocol' }));
     }
     this.locks.assertWritable(target, sessionId);
+    if ('config' in source) await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true });
     // An inline <config> is the client's own: only a datastore source is read on its behalf.
     if ('datastore' in source) this.authorizeCopySource?.({ source: source.datastore, sessionId, tree: this.tree(source.datastore) });
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
@@ -835,6 +865,11 @@ export class Datastores {
     this.candidateDirty = false;
     this.candidateValid = true;
     this.pending = new Set();
+  }
+
+  /** The steps of a large write (LARGE_EDIT_CHARS and more) checked under the time limit first (checkSteps). */
+  private async checkLarge(steps: WriteSteps): Promise<void> {
+    if (steps.xml.length >= LARGE_EDIT_CHARS) await this.checkSteps?.(steps);
   }
 
   /**

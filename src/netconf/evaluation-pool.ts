@@ -16,6 +16,11 @@
  * its worker terminated — V8 stops a wasm call mid-way — and ends with
  * operation-failed naming the limit; a fresh worker takes the old one's place.
  *
+ * A large write's libyang steps (parse, edit, validation: Datastores' checkSteps) are made the same
+ * way first, on the worker's copy of the datastore edited, under the same limit; the main thread
+ * makes them itself only once they ended there, so a pathological validation is cut off in the
+ * worker instead of holding the main thread.
+ *
  * Requests wait for a free worker in arrival order. A session has at most one
  * request in flight (sessions handle their rpcs in order), so with the default
  * two workers one hostile session can hold at most one of them, for at most
@@ -23,7 +28,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { DatastoreName } from '../datastore/datastores.js';
+import type { DatastoreName, WriteSteps } from '../datastore/datastores.js';
 import { workerScript } from '../worker-script.js';
 import { pathSteps } from './data-path.js';
 import type { ReadAccess } from './nacm.js';
@@ -95,6 +100,8 @@ export interface EvaluationThreadMessage {
   /** Without `config` when the worker already holds that generation's /nacm configuration. */
   readonly access: ReadAccess | null;
   readonly nmda: NmdaShaping | null;
+  /** Instead of an evaluation: a write's steps, made on the copy of `source` (or alone) and dropped. */
+  readonly write?: WriteSteps;
 }
 
 /** worker → main */
@@ -148,6 +155,7 @@ export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
 
 interface Job {
   readonly request: EvaluationRequest;
+  readonly write?: WriteSteps;
   readonly resolve: (xml: string) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -190,6 +198,20 @@ export class EvaluationPool {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     return new Promise((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
+      this.dispatch(true);
+    });
+  }
+
+  /**
+   * Makes a write's steps in a worker (Datastores' checkSteps); resolves once they ended there,
+   * rejects with operation-failed past the time limit.
+   */
+  checkWrite(write: WriteSteps): Promise<void> {
+    if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
+    // A write alone (base null) needs no copy: the request names running, which workers hold anyway.
+    const request: EvaluationRequest = { source: write.base ?? 'running', state: [], filter: undefined, mode: 'explicit', access: null };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ request, write, resolve: () => resolve(), reject });
       this.dispatch(true);
     });
   }
@@ -314,6 +336,7 @@ export class EvaluationPool {
       filter: request.filter ?? null, nmda: request.nmda === undefined ? null : { ...request.nmda, notApplied: request.nmda.notApplied() },
       access: access === null ? null : knownRules ? { generation: access.generation, user: access.user, externalGroups: access.externalGroups } : access,
       ...update,
+      ...(job.write !== undefined ? { write: job.write } : {}),
     };
     if (access !== null) slot.nacmGeneration = access.generation;
     const finish = () => {
@@ -351,10 +374,13 @@ export class EvaluationPool {
     };
     const overLimit = () => {
       finish();
-      this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
+      const what = job.write === undefined ? 'request' : 'write';
+      this.log.warn({ limitMs: this.timeoutMs, source: request.source, what }, `${what} over the evaluation time limit: its worker is replaced`);
       job.reject(new RpcError({
         type: 'application', tag: 'operation-failed',
-        message: `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`,
+        message: job.write === undefined
+          ? `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`
+          : `the edit's parse and validation exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); nothing was changed`,
       }));
       this.replace(slot);
       this.dispatch();

@@ -13,6 +13,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
+import type { WriteSteps } from '../datastore/datastores.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
@@ -73,6 +74,34 @@ function load(message: EvaluationThreadMessage): boolean {
   return trees.has(message.source);
 }
 
+/**
+ * A write's parse, edit and validation, made on a copy of this worker's copy of the datastore and
+ * dropped: only whether they end within the time limit matters here. Their outcome, errors
+ * included, is the main thread's to find and report when it makes them (Datastores).
+ */
+function makeWrite(write: WriteSteps): void {
+  const parse = (edit: boolean) => model.context.parseData(write.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
+  const owned: DataTree[] = [];
+  try {
+    let tree: DataTree;
+    if (write.edit === null) {
+      tree = parse(false);
+      owned.push(tree);
+    } else {
+      tree = trees.get(write.base!)!.dup();
+      owned.push(tree);
+      const edit = parse(true);
+      owned.push(edit);
+      if (tree.edit(edit, write.edit).length > 0 && write.edit.errorOption !== 'continue-on-error') return;
+    }
+    if (write.validate) tree.validate({ configOnly: true });
+  } catch {
+    // Invalid: the main thread reports it.
+  } finally {
+    for (const t of owned) t.free();
+  }
+}
+
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   try {
     if (!load(message)) return { type: 'reply', id: message.id, ok: false, kind: 'resync' };
@@ -82,6 +111,10 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   }
   // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
   port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
+  if (message.write !== undefined) {
+    makeWrite(message.write);
+    return { type: 'reply', id: message.id, ok: true, xml: '' };
+  }
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;

@@ -118,8 +118,12 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     }
   };
 
+  // Large writes' libyang steps are made first in an evaluation worker, under its time limit, once
+  // the pool is up (evaluation-pool.ts); the startup load before it is the server's own.
+  let workers: EvaluationPool | undefined;
   datastores = await Datastores.open({
     context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }),
+    checkSteps: async (steps) => workers?.checkWrite(steps),
     authorizeWrite: (write) => access.authorizeWrite(write),
     authorizeCopySource: (read) => access.authorizeCopySource(read),
     startupSaved: (change) => audit('startup', change.cause, change.sessionId, change.changes),
@@ -142,6 +146,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
 
   const evaluation = new EvaluationPool({ datastores: ds, logger: logger.child({ topic: 'netconf' }), ...opts.evaluation });
   await evaluation.start();
+  workers = evaluation;
 
   const adv = advertised(model);
   const id = contentId(modules);

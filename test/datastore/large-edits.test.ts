@@ -5,7 +5,7 @@
 // semantics stay: a refused or invalid edit leaves every datastore byte-identical.
 import type { DataTree } from 'libyang-wasm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Datastores, type WriteRequest } from '../../src/datastore/datastores.js';
+import { Datastores, type WriteRequest, type WriteSteps } from '../../src/datastore/datastores.js';
 import { DatastoreError, detail } from '../../src/datastore/errors.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
@@ -108,6 +108,49 @@ describe('large edits', () => {
 
     refuse = true;
     await expect(ds.editConfig('running', provisioning(), {}, 1)).rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'access-denied' })] });
+    expect(printed(ds)).toEqual(before);
+    ds.close();
+  });
+
+  it('a large write is checked under the time limit first (checkSteps), and past it nothing is parsed, edited or changed', async () => {
+    const checked: WriteSteps[] = [];
+    let overLimit = false;
+    const ds = await Datastores.open({
+      context: model.context, stateDir: null,
+      checkSteps: async (steps) => {
+        checked.push(steps);
+        if (overLimit) throw new DatastoreError(detail('operation-failed', 'over the limit'));
+      },
+    });
+    // Small writes are not checked.
+    await ds.editConfig('candidate', `<bgp xmlns="${NS}"><as-number>65000</as-number>${neighbor(1)}</bgp>`, {}, 1);
+    await ds.validate({ config: `<bgp xmlns="${NS}"><as-number>65000</as-number></bgp>` });
+    expect(checked).toEqual([]);
+
+    await ds.editConfig('running', provisioning(), { testOption: 'test-only' }, 1);
+    await ds.validate({ config: provisioning() });
+    await ds.copyConfig('startup', { config: provisioning() }, 1);
+    await ds.editConfig('candidate', provisioning(), { testOption: 'set', defaultOperation: 'replace', errorOption: 'continue-on-error' }, 1);
+    expect(checked.map(({ base, edit, validate }) => ({ base, edit, validate }))).toEqual([
+      { base: 'running', edit: { defaultOperation: 'merge', errorOption: 'stop-on-error' }, validate: true },
+      { base: null, edit: null, validate: true },
+      { base: null, edit: null, validate: true },
+      // test-option set: candidate is not validated.
+      { base: 'candidate', edit: { defaultOperation: 'replace', errorOption: 'continue-on-error' }, validate: false },
+    ]);
+    expect(checked.every((steps) => steps.xml === provisioning())).toBe(true);
+
+    overLimit = true;
+    const before = printed(ds);
+    const parse = vi.spyOn(model.context, 'parseData');
+    for (const write of [
+      () => ds.editConfig('running', provisioning(neighbor(NEIGHBORS)), {}, 1),
+      () => ds.copyConfig('candidate', { config: provisioning() }, 1),
+      () => ds.validate({ config: provisioning() }),
+    ]) {
+      await expect(write()).rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'operation-failed', message: 'over the limit' })] });
+    }
+    expect(parse).not.toHaveBeenCalled();
     expect(printed(ds)).toEqual(before);
     ds.close();
   });
