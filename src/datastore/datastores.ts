@@ -519,12 +519,18 @@ export class Datastores {
     let changes: DiffChange[];
     try {
       const diff = this.running.diffPaths(this.candidate, paths);
-      try { changes = diff.changes(); } finally { diff.free(); }
+      try {
+        await nextTurn();
+        changes = diff.changes();
+      } finally { diff.free(); }
     } catch {
       // libyang could not diff a subtree on its own: compare the whole trees, as without the paths.
       this.pathDiffFailureCount++;
       return this.commitWhole(sessionId, cause);
     }
+    await nextTurn();
+    // The locks as they are now, after the turns given to others.
+    this.locks.assertWritable('running', sessionId);
     if (changes.length > 0) await this.applyChange({ cause, sessionId, before: this.running, after: this.candidate, changes });
     if (!copyPaths(this.running, this.candidate, paths)) {
       // An ordered-by user entry changed (its position is copied with the whole tree), or out of memory.

@@ -105,6 +105,8 @@ describe('whole-tree writes let the event loop run between their steps', () => {
     ['candidate', 'edit-config'],
     ['running', 'edit-config'],
     ['running', 'commit'],
+    // A commit of recorded changes (path by path) takes turns too.
+    ['running', 'commit of a small edit'],
     ['running', 'copy-config'],
   ] as const)('a lock of %s taken by another session at a turn of %s fails it as if the lock had come first', async (locked, operation) => {
     // At the first turn, and at the last (the write's count of turns is known from the first run).
@@ -113,9 +115,10 @@ describe('whole-tree writes let the event loop run between their steps', () => {
       const applied: RunningChange[] = [];
       const ds = await open(applied);
       if (operation === 'commit') await ds.editConfig('candidate', LARGE, {}, 1);
+      if (operation === 'commit of a small edit') await ds.editConfig('candidate', SMALL, {}, 1);
       const before = printed(ds);
       const write = (): Promise<unknown> => operation === 'edit-config' ? ds.editConfig(locked, LARGE, {}, 1)
-        : operation === 'commit' ? ds.commit(1)
+        : operation.startsWith('commit') ? ds.commit(1)
           : ds.copyConfig('running', { config: LARGE }, 1);
       const at = turn === 'last' ? last : turn;
       const { turns, result } = await interleaved(write, (now) => { if (now === at) ds.lock(locked, 2); });

@@ -3,9 +3,11 @@
 // empty candidate, then its commit, in-process (no NETCONF, no engine: the apply hook only reads the
 // change count), with every libyang-wasm call timed by name. The write guard reads the change list
 // only with --nacm (a session NACM restricts); without it, as for the recovery session. The figures are
-// the datastores' share of netconf-fairness.mjs's 100,000-neighbor row; all of it runs on the main
-// thread today.
-// Needs `npx tsc -b` first.   node tools/bench/datastore-large-edit.mjs [--neighbors 100000] [--nacm]
+// the datastores' share of netconf-fairness.mjs's 100,000-neighbor row. The whole-tree path lets the
+// event loop run between its libyang steps: "longest block" is the longest the loop waited during a
+// step (what another session waits at most). With --check-steps the edit's steps are first made in an
+// evaluation worker under the time limit, as in the agent (they then run twice: once there, once here).
+// Needs `npx tsc -b` first.   node tools/bench/datastore-large-edit.mjs [--neighbors 100000] [--nacm] [--check-steps]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,7 +15,11 @@ import { parseArgs } from 'node:util';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { loadYangModel } = await import(path.join(root, 'dist/src/yang/model.js'));
 const { Datastores } = await import(path.join(root, 'dist/src/datastore/datastores.js'));
-const { values } = parseArgs({ options: { neighbors: { type: 'string', default: '100000' }, nacm: { type: 'boolean', default: false } } });
+const { EvaluationPool } = await import(path.join(root, 'dist/src/netconf/evaluation-pool.js'));
+const { default: pino } = await import('pino');
+const { values } = parseArgs({ options: {
+  neighbors: { type: 'string', default: '100000' }, nacm: { type: 'boolean', default: false }, 'check-steps': { type: 'boolean', default: false },
+} });
 const n = Number(values.neighbors);
 
 const model = await loadYangModel();
@@ -48,17 +54,38 @@ for (let i = 0; i < n; i++) {
   entries.push(`<neighbor><address>127.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}</address><remote-as>${64512 + (i % 1000)}</remote-as><shutdown/></neighbor>`);
 }
 const xml = `<bgp xmlns="urn:bmpd:yang:bmpd"><as-number>65000</as-number>${entries.join('')}</bgp>`;
+let pool;
 const ds = await Datastores.open({
   context, stateDir: null,
   apply: async (change) => { void change.changes.length; },
   authorizeWrite: (write) => { if (values.nacm) void write.changes.length; },
+  checkSteps: async (steps) => pool?.checkWrite(steps),
 });
+if (values['check-steps']) {
+  pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), timeoutMs: 120_000 });
+  await pool.start();
+}
 
 async function step(what, run) {
   calls.clear();
+  // The event loop's longest wait while the step runs: a turn is asked for at every turn.
+  let longest = 0;
+  let running = true;
+  let last = performance.now();
+  const ticker = (async () => {
+    while (running) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }
+  })();
   const t0 = performance.now();
   await run();
-  console.log(`${what}: ${(performance.now() - t0).toFixed(0)} ms`);
+  const ms = performance.now() - t0;
+  running = false;
+  await ticker;
+  console.log(`${what}: ${ms.toFixed(0)} ms, longest block ${longest.toFixed(0)} ms`);
   for (const [label, { ms, count }] of [...calls].sort((a, b) => b[1].ms - a[1].ms)) {
     if (ms >= 1) console.log(`  ${label.padEnd(24)} ${ms.toFixed(0).padStart(7)} ms  ×${count}`);
   }
@@ -67,4 +94,5 @@ console.log(`${n} neighbors (${(xml.length / 1e6).toFixed(1)} MB), write guard $
 await step('edit-config of candidate', () => ds.editConfig('candidate', xml, {}, 1));
 await step('commit', () => ds.commit(1));
 await step("a whole print of candidate (an evaluation worker's copy)", () => { ds.print('candidate'); });
+await pool?.close();
 ds.close();
