@@ -12,7 +12,7 @@ import pino from 'pino';
 import { CorruptStartupError } from './datastore/startup-file.js';
 import { Agent, type AgentOptions } from './agent/agent.js';
 import { DEFAULT_DATA_PLANE_NICE } from './dataplane/thread-priority.js';
-import { DEFAULT_EVALUATION_TIMEOUT_MS, DEFAULT_EVALUATION_WORKERS } from './netconf/evaluation-pool.js';
+import { DEFAULT_EVALUATION_TIMEOUT_MS, DEFAULT_EVALUATION_WORKERS, DEFAULT_WRITE_TIMEOUT_MS } from './netconf/evaluation-pool.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './netconf/framing.js';
 import {
   AuthThrottle, DEFAULT_PER_SOURCE_STARTUPS, DEFAULT_TOTAL_STARTUPS, StartupLimiter, parseStartupLimit, type StartupLimit,
@@ -34,6 +34,7 @@ Limits on what one NETCONF client may cost (README "Reliability"):
   --netconf-max-elements N        elements in one message (default 2000000)
   --netconf-eval-timeout S        time limit of one <get>/<get-config> evaluation, seconds (default 10)
   --netconf-eval-workers N        worker threads evaluating <get>/<get-config> (default 2)
+  --netconf-write-timeout S       time limit of a large write's parse, edit and validation (1 MiB and more), made first in a worker, seconds (default 30)
   --netconf-max-startups S:R:F    unauthenticated SSH connections in total, as OpenSSH MaxStartups (default 10:30:100)
   --netconf-per-source-startups S:R:F  the same from one source address (default 4:50:8)
   --netconf-login-failures N      failed logins of one user from one address in 60 s that block it for 60 s (default 5)
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
         'netconf-max-attributes': { type: 'string' },
         'netconf-max-elements': { type: 'string' },
         'netconf-eval-timeout': { type: 'string' },
+        'netconf-write-timeout': { type: 'string' },
         'netconf-eval-workers': { type: 'string' },
         'netconf-max-startups': { type: 'string' },
         'netconf-per-source-startups': { type: 'string' },
@@ -168,6 +170,7 @@ function netconfLimits(values: Record<string, unknown>): NonNullable<AgentOption
     evaluation: {
       timeoutMs: count(values, 'netconf-eval-timeout', DEFAULT_EVALUATION_TIMEOUT_MS / 1000) * 1000,
       workers: count(values, 'netconf-eval-workers', DEFAULT_EVALUATION_WORKERS),
+      writeTimeoutMs: count(values, 'netconf-write-timeout', DEFAULT_WRITE_TIMEOUT_MS / 1000) * 1000,
     },
   };
 }

@@ -19,7 +19,9 @@
  * A large write's libyang steps (parse, edit, validation: Datastores' checkSteps) are made the same
  * way first, on the worker's copy of the datastore edited, under the same limit; the main thread
  * makes them itself only once they ended there, so a pathological validation is cut off in the
- * worker instead of holding the main thread.
+ * worker instead of holding the main thread (a limit of its own: a write's steps grow with its size).
+ * They run twice, there and here: adopting the worker's tree instead would save the main thread the
+ * edit and validation but not a parse of the result (README "Reliability" has the figures).
  *
  * Requests wait for a free worker in arrival order. A session has at most one
  * request in flight (sessions handle their rpcs in order), so with the default
@@ -132,6 +134,8 @@ export interface EvaluationPoolOptions {
   readonly workers?: number;
   /** Time limit of one request's evaluation; default DEFAULT_EVALUATION_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** Time limit of a large write's steps (checkWrite); default DEFAULT_WRITE_TIMEOUT_MS. */
+  readonly writeTimeoutMs?: number;
 }
 
 /**
@@ -152,6 +156,12 @@ const COPY_LOAD_LIMIT_MS = 120_000;
 
 export const DEFAULT_EVALUATION_WORKERS = 2;
 export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
+/**
+ * A write's parse, edit and validation grow with its size, not with a filter's cleverness: an
+ * edit-config of 100,000 neighbors (9 MB) takes 6–9 s in a worker on this 2-core machine shared, so
+ * the largest legitimate write needs more than a filter's 10 s.
+ */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
 interface Job {
   readonly request: EvaluationRequest;
@@ -172,6 +182,7 @@ interface Slot {
 
 export class EvaluationPool {
   readonly timeoutMs: number;
+  readonly writeTimeoutMs: number;
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private readonly log: Logger;
@@ -184,6 +195,7 @@ export class EvaluationPool {
 
   constructor(private readonly options: EvaluationPoolOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_EVALUATION_TIMEOUT_MS;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.log = options.logger;
   }
 
@@ -204,7 +216,7 @@ export class EvaluationPool {
 
   /**
    * Makes a write's steps in a worker (Datastores' checkSteps); resolves once they ended there,
-   * rejects with operation-failed past the time limit.
+   * rejects with operation-failed past the write time limit.
    */
   checkWrite(write: WriteSteps): Promise<void> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
@@ -348,7 +360,7 @@ export class EvaluationPool {
       if (reply.id !== id) return;
       if (reply.type === 'loaded') {
         clearTimeout(timer);
-        timer = setTimeout(overLimit, this.timeoutMs);
+        timer = setTimeout(overLimit, limitMs);
         return;
       }
       finish();
@@ -374,19 +386,23 @@ export class EvaluationPool {
     };
     const overLimit = () => {
       finish();
-      const what = job.write === undefined ? 'request' : 'write';
-      this.log.warn({ limitMs: this.timeoutMs, source: request.source, what }, `${what} over the evaluation time limit: its worker is replaced`);
+      if (job.write === undefined) {
+        this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
+      } else {
+        this.log.warn({ limitMs, target: job.write.base, bytes: job.write.xml.length }, 'write over its time limit: refused, its worker is replaced');
+      }
       job.reject(new RpcError({
         type: 'application', tag: 'operation-failed',
         message: job.write === undefined
           ? `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`
-          : `the edit's parse and validation exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); nothing was changed`,
+          : `the write's parse and validation exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`,
       }));
       this.replace(slot);
       this.dispatch();
     };
+    const limitMs = job.write === undefined ? this.timeoutMs : this.writeTimeoutMs;
     // Until the worker reports its copy loaded, the copy's limit; then the request's own.
-    let timer = setTimeout(overLimit, Math.max(COPY_LOAD_LIMIT_MS, this.timeoutMs));
+    let timer = setTimeout(overLimit, Math.max(COPY_LOAD_LIMIT_MS, limitMs));
     slot.worker.on('message', onReply);
     slot.worker.once('error', onError);
     slot.worker.postMessage(message);

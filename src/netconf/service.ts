@@ -38,7 +38,7 @@ export interface NetconfServiceOptions {
   /** Paths of running's config nodes the engine could not apply as written (left out of operational, nmda.ts). */
   readonly notApplied?: () => readonly string[];
   /** Worker threads for <get>/<get-config> and their time limit (evaluation-pool.ts). */
-  readonly evaluation?: { readonly workers?: number; readonly timeoutMs?: number };
+  readonly evaluation?: { readonly workers?: number; readonly timeoutMs?: number; readonly writeTimeoutMs?: number };
 }
 
 /** The running NETCONF side of the agent. */

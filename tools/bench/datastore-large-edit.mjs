@@ -59,7 +59,12 @@ const ds = await Datastores.open({
   context, stateDir: null,
   apply: async (change) => { void change.changes.length; },
   authorizeWrite: (write) => { if (values.nacm) void write.changes.length; },
-  checkSteps: async (steps) => pool?.checkWrite(steps),
+  checkSteps: async (steps) => {
+    if (pool === undefined) return;
+    const t0 = performance.now();
+    await pool.checkWrite(steps);
+    console.log(`  (the steps in a worker: ${(performance.now() - t0).toFixed(0)} ms)`);
+  },
 });
 if (values['check-steps']) {
   pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), timeoutMs: 120_000 });

@@ -1,5 +1,5 @@
 // Issue 10 item 2 for the datastores: a large write's parse, edit and validation are made first in an
-// evaluation worker under the time limit (1 s here, --netconf-eval-timeout), so a write that would
+// evaluation worker under the write time limit (1 s here, --netconf-write-timeout), so a write that would
 // hold libyang longer ends in operation-failed naming the limit, with every datastore byte-identical
 // and another session served throughout.
 //
@@ -19,7 +19,7 @@ const NEIGHBORS = 60_000;
 const PEER_GROUPS = 1_000;
 let agent: HostileAgent;
 
-beforeAll(async () => { agent = await startHostileAgent(['--netconf-eval-timeout', '1']); }, 120_000);
+beforeAll(async () => { agent = await startHostileAgent(['--netconf-write-timeout', '1']); }, 120_000);
 afterAll(async () => agent?.stop());
 
 function inheritingNeighbors(): string {
@@ -51,8 +51,12 @@ describe('time-limited validation of large writes', () => {
     const reply = await underAttack(agent, { replyBoundMs: 20_000, rssBoundBytes: 400 * MiB }, () => send(rpcXml('w', rpc(config))));
     expect(errorTag(reply)).toBe('operation-failed');
     expect(reply).toContain('message-id="w"');
-    expect(reply).toContain('evaluation time limit of 1 s');
+    expect(reply).toContain('write time limit of 1 s (netconf-write-timeout)');
     expect(reply).toContain('nothing was changed');
+    // The log says which write, how large, and the limit.
+    expect(agent.agent.logs).toContainEqual(expect.objectContaining({
+      msg: 'write over its time limit: refused, its worker is replaced', limitMs: 1000, bytes: config.length,
+    }));
   }, 120_000);
 
   it('a large edit within the limit is made as before', async () => {
