@@ -647,14 +647,16 @@ export class Datastores {
       if (errors.length > 0 && (opts.errorOption !== 'continue-on-error' || errors.some((e) => e.tag === 'bad-element'))) {
         throw new DatastoreError(errors);
       }
+      // NACM first: a session may not learn from validation errors about what it may not write.
+      this.guardWhole(target, sessionId, work);
       // running must stay valid whatever the test-option: reconcile consumes it.
       if (opts.testOption !== 'set' || target === 'running') {
         await nextTurn();
         this.validateTree(work);
       }
       await nextTurn();
+      // The locks as they are now, after the last turn given to others.
       this.locks.assertWritable(target, sessionId);
-      this.guardWhole(target, sessionId, work);
     } catch (err) {
       work.free();
       throw err;
@@ -761,12 +763,12 @@ export class Datastores {
     if ('datastore' in source) this.authorizeCopySource?.({ source: source.datastore, sessionId, tree: this.tree(source.datastore) });
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
+      this.guardWhole(target, sessionId, tree);
       await nextTurn();
       this.validateTree(tree);
       await nextTurn();
       // The locks as they are now, after the last turn given to others.
       this.locks.assertWritable(target, sessionId);
-      this.guardWhole(target, sessionId, tree);
     } catch (err) { tree.free(); throw err; }
     switch (target) {
       case 'running':

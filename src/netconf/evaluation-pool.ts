@@ -17,9 +17,9 @@
  * operation-failed naming the limit; a fresh worker takes the old one's place.
  *
  * A large write's libyang steps (parse, edit, validation: Datastores' checkSteps) are made the same
- * way first, on the worker's copy of the datastore edited, under the same limit; the main thread
- * makes them itself only once they ended there, so a pathological validation is cut off in the
- * worker instead of holding the main thread (a limit of its own: a write's steps grow with its size).
+ * way first, on the worker's copy of the datastore edited, under a limit of their own (they grow with
+ * the write's size, DEFAULT_WRITE_TIMEOUT_MS); the main thread makes them itself only once they ended
+ * there, so a pathological validation is cut off in the worker instead of holding the main thread.
  * They run twice, there and here: adopting the worker's tree instead would save the main thread the
  * edit and validation but not a parse of the result (README "Reliability" has the figures).
  *

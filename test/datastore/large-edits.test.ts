@@ -109,6 +109,10 @@ describe('large edits', () => {
     refuse = true;
     await expect(ds.editConfig('running', provisioning(), {}, 1)).rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'access-denied' })] });
     expect(printed(ds)).toEqual(before);
+    // The write check comes before validation: a refused session learns nothing from validation errors.
+    await expect(ds.editConfig('candidate', provisioning(neighbor(NEIGHBORS, '<peer-group>NOPE</peer-group>')), {}, 1))
+      .rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'access-denied' })] });
+    expect(printed(ds)).toEqual(before);
     ds.close();
   });
 
