@@ -112,12 +112,15 @@ export interface WriteSteps {
 }
 
 /**
- * Makes a large write's steps in a copy under a time limit and resolves once they ended, whatever
- * their outcome (the datastores then make them and report it); past it, rejects with the error the
- * client gets (operation-failed naming the limit). A libyang validation never yields: without this, one
- * pathological edit would hold the main thread for as long as it runs.
+ * Makes a large write's steps in a copy (of `base` at its current version) under a time limit.
+ * Resolves to the result when they all succeeded and it is to be validated (the tree, validated,
+ * printed as JSON with its implicit defaults tagged: the datastores adopt it without making the steps
+ * again), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
+ * exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
+ * A libyang validation never yields: without this, one pathological edit would hold the main thread for
+ * as long as it runs.
  */
-export type WriteStepsCheck = (steps: WriteSteps) => Promise<void>;
+export type WriteStepsCheck = (steps: WriteSteps) => Promise<string | null>;
 
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
@@ -466,7 +469,9 @@ export class Datastores {
 
   /** <validate>: full YANG validation of a datastore (as it is when called) or inline config. */
   async validate(source: ConfigSource): Promise<void> {
-    if ('config' in source) await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true });
+    const checked = 'config' in source ? await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true }) : null;
+    // Valid there: nothing more to do here.
+    if (checked !== null) return;
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
       await nextTurn();
@@ -608,10 +613,14 @@ export class Datastores {
     }
     this.locks.assertWritable(target, sessionId);
     const options = { defaultOperation: opts.defaultOperation ?? 'merge', errorOption: opts.errorOption ?? 'stop-on-error', testOption: opts.testOption ?? 'test-then-set' } as const;
-    await this.checkLarge({
+    const version = this.version(target);
+    const checked = await this.checkLarge({
       base: target, xml: configXml, edit: { defaultOperation: options.defaultOperation, errorOption: options.errorOption },
       validate: options.testOption !== 'set' || target === 'running',
     });
+    // The worker's result, made from the version of the target this write is based on (nothing else
+    // changes it while this write runs: the writes are serialised).
+    if (checked !== null && this.version(target) === version) return this.adoptWhole(target, checked, options.testOption === 'test-only', sessionId, 'edit-config');
     const edit = this.parseConfig(configXml, { edit: true });
     // In place, in candidate, when the rest of it is known valid (so validating what changed is enough).
     // An edit of running goes the same way while candidate still holds what running holds: it is
@@ -627,6 +636,32 @@ export class Datastores {
     } finally {
       edit.free();
     }
+  }
+
+  /**
+   * A large write made and validated in a worker (checkSteps), its result adopted as it is: parsed
+   * without validation (it was validated there), then what editWhole does after its own validation.
+   */
+  private async adoptWhole(target: DatastoreName, json: string, testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
+    if (testOnly) {
+      this.locks.assertWritable(target, sessionId);
+      return { errors: [] };
+    }
+    await nextTurn();
+    const work = this.parseAdopted(json);
+    try {
+      this.guardWhole(target, sessionId, work);
+      await nextTurn();
+      // The locks as they are now, after the last turn given to others.
+      this.locks.assertWritable(target, sessionId);
+    } catch (err) {
+      work.free();
+      throw err;
+    }
+    if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId));
+    else if (target === 'candidate') this.setCandidate(work, { valid: true });
+    else this.setStartup(work, { cause: 'copy-config', sessionId });
+    return { errors: [] };
   }
 
   /**
@@ -758,7 +793,11 @@ export class Datastores {
       throw new DatastoreError(detail('invalid-value', `copy-config source and target are both ${target}`, { type: 'protocol' }));
     }
     this.locks.assertWritable(target, sessionId);
-    if ('config' in source) await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true });
+    const checked = 'config' in source ? await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true }) : null;
+    if (checked !== null) {
+      await this.adoptWhole(target, checked, false, sessionId, 'copy-config');
+      return;
+    }
     // An inline <config> is the client's own: only a datastore source is read on its behalf.
     if ('datastore' in source) this.authorizeCopySource?.({ source: source.datastore, sessionId, tree: this.tree(source.datastore) });
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
@@ -875,9 +914,23 @@ export class Datastores {
     this.pending = new Set();
   }
 
-  /** The steps of a large write (LARGE_EDIT_CHARS and more) checked under the time limit first (checkSteps). */
-  private async checkLarge(steps: WriteSteps): Promise<void> {
-    if (steps.xml.length >= LARGE_EDIT_CHARS) await this.checkSteps?.(steps);
+  /**
+   * The steps of a large write (LARGE_EDIT_CHARS and more) made first in a worker under the time limit
+   * (checkSteps): their result to adopt, or null.
+   */
+  private async checkLarge(steps: WriteSteps): Promise<string | null> {
+    if (steps.xml.length < LARGE_EDIT_CHARS || this.checkSteps === undefined) return null;
+    return this.checkSteps(steps);
+  }
+
+  /** A tree validated elsewhere (checkSteps' JSON, implicit defaults tagged), parsed as it is. */
+  private parseAdopted(json: string): DataTree {
+    try {
+      return this.context.parseData(json, { format: 'json', validate: false, configOnly: true, strict: true });
+    } catch (err) {
+      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
+      throw err;
+    }
   }
 
   /**

@@ -17,11 +17,12 @@
  * operation-failed naming the limit; a fresh worker takes the old one's place.
  *
  * A large write's libyang steps (parse, edit, validation: Datastores' checkSteps) are made the same
- * way first, on the worker's copy of the datastore edited, under a limit of their own (they grow with
- * the write's size, DEFAULT_WRITE_TIMEOUT_MS); the main thread makes them itself only once they ended
- * there, so a pathological validation is cut off in the worker instead of holding the main thread.
- * They run twice, there and here: adopting the worker's tree instead would save the main thread the
- * edit and validation but not a parse of the result (README "Reliability" has the figures).
+ * way, on the worker's copy of the datastore edited, under a limit of their own (they grow with the
+ * write's size, DEFAULT_WRITE_TIMEOUT_MS), so a pathological validation is cut off in the worker
+ * instead of holding the main thread. When they succeed, the worker sends the validated tree as JSON
+ * and the main thread adopts it with one parse; when they fail, the main thread makes them again to
+ * report the errors exactly as a write it makes alone (the worker ended within the limit, so that is
+ * bounded too).
  *
  * Requests wait for a free worker in arrival order. A session has at most one
  * request in flight (sessions handle their rpcs in order), so with the default
@@ -215,15 +216,16 @@ export class EvaluationPool {
   }
 
   /**
-   * Makes a write's steps in a worker (Datastores' checkSteps); resolves once they ended there,
-   * rejects with operation-failed past the write time limit.
+   * Makes a write's steps in a worker (Datastores' checkSteps); resolves once they ended there, to the
+   * validated result as JSON (or null: see WriteStepsCheck), rejects with operation-failed past the
+   * write time limit.
    */
-  checkWrite(write: WriteSteps): Promise<void> {
+  checkWrite(write: WriteSteps): Promise<string | null> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     // A write alone (base null) needs no copy: the request names running, which workers hold anyway.
     const request: EvaluationRequest = { source: write.base ?? 'running', state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, write, resolve: () => resolve(), reject });
+      this.waiting.push({ request, write, resolve: (json) => resolve(json === '' ? null : json), reject });
       this.dispatch(true);
     });
   }

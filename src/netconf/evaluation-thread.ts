@@ -75,11 +75,12 @@ function load(message: EvaluationThreadMessage): boolean {
 }
 
 /**
- * A write's parse, edit and validation, made on a copy of this worker's copy of the datastore and
- * dropped: only whether they end within the time limit matters here. Their outcome, errors
- * included, is the main thread's to find and report when it makes them (Datastores).
+ * A write's parse, edit and validation, made on a copy of this worker's copy of the datastore: the
+ * result, validated, as JSON with its implicit defaults tagged (which the main thread adopts), or ''
+ * when a step failed or nothing was validated (the main thread then makes the steps itself and
+ * reports their outcome exactly).
  */
-function makeWrite(write: WriteSteps): void {
+function makeWrite(write: WriteSteps): string {
   const parse = (edit: boolean) => model.context.parseData(write.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
   const owned: DataTree[] = [];
   try {
@@ -92,11 +93,14 @@ function makeWrite(write: WriteSteps): void {
       owned.push(tree);
       const edit = parse(true);
       owned.push(edit);
-      if (tree.edit(edit, write.edit).length > 0 && write.edit.errorOption !== 'continue-on-error') return;
+      if (tree.edit(edit, write.edit).length > 0) return '';
     }
-    if (write.validate) tree.validate({ configOnly: true });
+    if (!write.validate) return '';
+    tree.validate({ configOnly: true });
+    return tree.print({ format: 'json', tagImplicitDefaults: true });
   } catch {
     // Invalid: the main thread reports it.
+    return '';
   } finally {
     for (const t of owned) t.free();
   }
@@ -111,10 +115,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   }
   // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
   port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
-  if (message.write !== undefined) {
-    makeWrite(message.write);
-    return { type: 'reply', id: message.id, ok: true, xml: '' };
-  }
+  if (message.write !== undefined) return { type: 'reply', id: message.id, ok: true, xml: makeWrite(message.write) };
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;

@@ -118,12 +118,12 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     }
   };
 
-  // Large writes' libyang steps are made first in an evaluation worker, under its time limit, once
-  // the pool is up (evaluation-pool.ts); the startup load before it is the server's own.
+  // Large writes' libyang steps are made in an evaluation worker, under its time limit, once the pool
+  // is up (evaluation-pool.ts); the startup load before it is the server's own.
   let workers: EvaluationPool | undefined;
   datastores = await Datastores.open({
     context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }),
-    checkSteps: async (steps) => workers?.checkWrite(steps),
+    checkSteps: async (steps) => workers?.checkWrite(steps) ?? null,
     authorizeWrite: (write) => access.authorizeWrite(write),
     authorizeCopySource: (read) => access.authorizeCopySource(read),
     startupSaved: (change) => audit('startup', change.cause, change.sessionId, change.changes),

@@ -124,6 +124,8 @@ describe('large edits', () => {
       checkSteps: async (steps) => {
         checked.push(steps);
         if (overLimit) throw new DatastoreError(detail('operation-failed', 'over the limit'));
+        // Nothing to adopt: the steps are made here.
+        return null;
       },
     });
     // Small writes are not checked.
@@ -157,5 +159,67 @@ describe('large edits', () => {
     expect(parse).not.toHaveBeenCalled();
     expect(printed(ds)).toEqual(before);
     ds.close();
+  });
+
+  it("a large write whose steps succeeded in the worker is adopted from its result: the same datastores as a write made here", async () => {
+    /** The worker's part (evaluation-thread.ts makeWrite), made on a copy of the datastore as it is. */
+    let ds: Datastores;
+    let tamper = '';
+    const worker = async (steps: WriteSteps): Promise<string | null> => {
+      const parse = (edit: boolean) => model.context.parseData(steps.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
+      let tree: DataTree;
+      if (steps.edit === null) tree = parse(false);
+      else {
+        tree = ds.tree(steps.base!).dup();
+        const edit = parse(true);
+        try { if (tree.edit(edit, steps.edit).length > 0) return null; } finally { edit.free(); }
+      }
+      try {
+        if (!steps.validate) return null;
+        tree.validate({ configOnly: true });
+        if (tamper !== '') {
+          const extra = model.context.parseData(tamper, { format: 'xml', validate: false, configOnly: true, strict: true });
+          try { tree.merge(extra); } finally { extra.free(); }
+        }
+        return tree.print({ format: 'json', tagImplicitDefaults: true });
+      } catch {
+        return null;
+      } finally {
+        tree.free();
+      }
+    };
+    ds = await Datastores.open({ context: model.context, stateDir: null, checkSteps: worker });
+    const alone = await Datastores.open({ context: model.context, stateDir: null });
+    const both = async (write: (d: Datastores) => Promise<unknown>) => {
+      const outcomes = await Promise.all([ds, alone].map((d) => write(d).then(() => 'ok', (err: DatastoreError) => err.errors.map((e) => e.tag).join())));
+      expect(outcomes[0]).toBe(outcomes[1]);
+      expect(printed(ds)).toEqual(printed(alone));
+      for (const mode of ['report-all', 'trim'] as const) {
+        expect(ds.tree('candidate').print({ format: 'xml', withDefaults: mode })).toBe(alone.tree('candidate').print({ format: 'xml', withDefaults: mode }));
+      }
+      return outcomes[0];
+    };
+    expect(await both((d) => d.editConfig('candidate', provisioning(), {}, 1))).toBe('ok');
+    expect(ds.candidateModified).toBe(true);
+    expect(await both((d) => d.commit(1))).toBe('ok');
+    // An edit of what exists, one that fails validation (made again here for its errors), a test-only one.
+    expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS)), {}, 1))).toBe('ok');
+    expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS + 1, '<peer-group>NOPE</peer-group>')), {}, 1))).toBe('data-missing');
+    expect(await both((d) => d.editConfig('candidate', provisioning(neighbor(NEIGHBORS + 2)), { testOption: 'test-only' }, 1))).toBe('ok');
+    // continue-on-error with an error: made here, its partial result and errors exactly as alone.
+    const partial = provisioning(`<neighbor nc:operation="delete" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><address>127.9.9.9</address></neighbor>`);
+    const errorsOf = async (d: Datastores) => (await d.editConfig('candidate', partial, { errorOption: 'continue-on-error' }, 1)).errors.map((e) => e.tag);
+    expect(await errorsOf(ds)).toEqual(await errorsOf(alone));
+    expect(printed(ds)).toEqual(printed(alone));
+    expect(await both((d) => d.copyConfig('running', { config: provisioning(neighbor(NEIGHBORS + 3)) }, 1))).toBe('ok');
+    expect(await both((d) => d.copyConfig('startup', { config: provisioning() }, 1))).toBe('ok');
+    expect(await both((d) => d.validate({ config: provisioning() }))).toBe('ok');
+
+    // What is adopted is the worker's result as it is, not made again here.
+    tamper = `<bgp xmlns="${NS}">${neighbor(NEIGHBORS + 9)}</bgp>`;
+    await ds.editConfig('candidate', provisioning(), {}, 1);
+    expect(ds.print('candidate')).toContain(`127.1.${(NEIGHBORS + 9) >> 8}.${(NEIGHBORS + 9) & 255}`);
+    ds.close();
+    alone.close();
   });
 });

@@ -5,8 +5,8 @@
 // only with --nacm (a session NACM restricts); without it, as for the recovery session. The figures are
 // the datastores' share of netconf-fairness.mjs's 100,000-neighbor row. The whole-tree path lets the
 // event loop run between its libyang steps: "longest block" is the longest the loop waited during a
-// step (what another session waits at most). With --check-steps the edit's steps are first made in an
-// evaluation worker under the time limit, as in the agent (they then run twice: once there, once here).
+// step (what another session waits at most). With --check-steps the edit's steps are made in an
+// evaluation worker under the time limit, as in the agent, and its result adopted here (one parse).
 // Needs `npx tsc -b` first.   node tools/bench/datastore-large-edit.mjs [--neighbors 100000] [--nacm] [--check-steps]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +60,11 @@ const ds = await Datastores.open({
   apply: async (change) => { void change.changes.length; },
   authorizeWrite: (write) => { if (values.nacm) void write.changes.length; },
   checkSteps: async (steps) => {
-    if (pool === undefined) return;
+    if (pool === undefined) return null;
     const t0 = performance.now();
-    await pool.checkWrite(steps);
-    console.log(`  (the steps in a worker: ${(performance.now() - t0).toFixed(0)} ms)`);
+    const adopted = await pool.checkWrite(steps);
+    console.log(`  (the steps in a worker, their result printed: ${(performance.now() - t0).toFixed(0)} ms)`);
+    return adopted;
   },
 });
 if (values['check-steps']) {
