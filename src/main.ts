@@ -34,7 +34,7 @@ Limits on what one NETCONF client may cost (README "Reliability"):
   --netconf-max-elements N        elements in one message (default 2000000)
   --netconf-eval-timeout S        time limit of one <get>/<get-config> evaluation, seconds (default 10)
   --netconf-eval-workers N        worker threads evaluating <get>/<get-config> (default 2)
-  --netconf-write-timeout S       time limit of a large write's parse, edit and validation (1 MiB and more), made first in a worker, seconds (default 30)
+  --netconf-write-timeout S       time limit of a large write's parse, edit and validation (1 MiB and more), made in a worker, seconds (default 60)
   --netconf-max-startups S:R:F    unauthenticated SSH connections in total, as OpenSSH MaxStartups (default 10:30:100)
   --netconf-per-source-startups S:R:F  the same from one source address (default 4:50:8)
   --netconf-login-failures N      failed logins of one user from one address in 60 s that block it for 60 s (default 5)
