@@ -648,7 +648,7 @@ export class Datastores {
       return { errors: [] };
     }
     await nextTurn();
-    const work = this.parseAdopted(json);
+    const work = this.parseConfig(json, { format: 'json' });
     try {
       this.guardWhole(target, sessionId, work);
       await nextTurn();
@@ -923,27 +923,17 @@ export class Datastores {
     return this.checkSteps(steps);
   }
 
-  /** A tree validated elsewhere (checkSteps' JSON, implicit defaults tagged), parsed as it is. */
-  private parseAdopted(json: string): DataTree {
-    try {
-      return this.context.parseData(json, { format: 'json', validate: false, configOnly: true, strict: true });
-    } catch (err) {
-      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
-      throw err;
-    }
-  }
-
   /**
    * Parses <config> content without validating it: an edit is validated only
    * once applied, and its nc:operation attributes are kept as metadata. The
    * content of an edit-config may name a leaf to delete or remove without its
    * value (RFC 6241 §7.2; ncclient and Ansible send `<description
    * nc:operation="delete"/>`), even where the empty value is not valid for the
-   * leaf's type.
+   * leaf's type. JSON: a tree validated elsewhere (checkSteps' result), parsed as it is.
    */
-  private parseConfig(xml: string, opts: { readonly edit?: boolean } = {}): DataTree {
+  private parseConfig(text: string, opts: { readonly edit?: boolean; readonly format?: 'xml' | 'json' } = {}): DataTree {
     try {
-      return this.context.parseData(xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit: opts.edit ?? false });
+      return this.context.parseData(text, { format: opts.format ?? 'xml', validate: false, configOnly: true, strict: true, edit: opts.edit ?? false });
     } catch (err) {
       if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
       throw err;
