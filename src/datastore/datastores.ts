@@ -643,13 +643,10 @@ export class Datastores {
    * without validation (it was validated there), then what editWhole does after its own validation.
    */
   private async adoptWhole(target: DatastoreName, json: string, testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
-    if (testOnly) {
-      this.locks.assertWritable(target, sessionId);
-      return { errors: [] };
-    }
     await nextTurn();
     const work = this.parseConfig(json, { format: 'json' });
     try {
+      // A test-only write is checked by NACM too, as editWhole does.
       this.guardWhole(target, sessionId, work);
       await nextTurn();
       // The locks as they are now, after the last turn given to others.
@@ -657,6 +654,10 @@ export class Datastores {
     } catch (err) {
       work.free();
       throw err;
+    }
+    if (testOnly) {
+      work.free();
+      return { errors: [] };
     }
     if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId));
     else if (target === 'candidate') this.setCandidate(work, { valid: true });

@@ -162,15 +162,15 @@ describe('large edits', () => {
   });
 
   it("a large write whose steps succeeded in the worker is adopted from its result: the same datastores as a write made here", async () => {
-    /** The worker's part (evaluation-thread.ts makeWrite), made on a copy of the datastore as it is. */
-    let ds: Datastores;
+    /** The worker's part (evaluation-thread.ts makeWrite), made on a copy of `current`'s datastore as it is. */
+    let current: Datastores;
     let tamper = '';
     const worker = async (steps: WriteSteps): Promise<string | null> => {
       const parse = (edit: boolean) => model.context.parseData(steps.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
       let tree: DataTree;
       if (steps.edit === null) tree = parse(false);
       else {
-        tree = ds.tree(steps.base!).dup();
+        tree = current.tree(steps.base!).dup();
         const edit = parse(true);
         try { if (tree.edit(edit, steps.edit).length > 0) return null; } finally { edit.free(); }
       }
@@ -188,7 +188,7 @@ describe('large edits', () => {
         tree.free();
       }
     };
-    ds = await Datastores.open({ context: model.context, stateDir: null, checkSteps: worker });
+    const ds = current = await Datastores.open({ context: model.context, stateDir: null, checkSteps: worker });
     const alone = await Datastores.open({ context: model.context, stateDir: null });
     const both = async (write: (d: Datastores) => Promise<unknown>) => {
       const outcomes = await Promise.all([ds, alone].map((d) => write(d).then(() => 'ok', (err: DatastoreError) => err.errors.map((e) => e.tag).join())));
@@ -214,6 +214,17 @@ describe('large edits', () => {
     expect(await both((d) => d.copyConfig('running', { config: provisioning(neighbor(NEIGHBORS + 3)) }, 1))).toBe('ok');
     expect(await both((d) => d.copyConfig('startup', { config: provisioning() }, 1))).toBe('ok');
     expect(await both((d) => d.validate({ config: provisioning() }))).toBe('ok');
+
+    // NACM refuses an adopted write, test-only included, as one made here.
+    const guarded = current = await Datastores.open({
+      context: model.context, stateDir: null, checkSteps: worker,
+      authorizeWrite: () => { throw new DatastoreError(detail('access-denied', 'no')); },
+    });
+    for (const testOption of ['test-only', 'test-then-set'] as const) {
+      await expect(guarded.editConfig('candidate', provisioning(), { testOption }, 1)).rejects.toMatchObject({ errors: [expect.objectContaining({ tag: 'access-denied' })] });
+    }
+    guarded.close();
+    current = ds;
 
     // What is adopted is the worker's result as it is, not made again here.
     tamper = `<bgp xmlns="${NS}">${neighbor(NEIGHBORS + 9)}</bgp>`;
