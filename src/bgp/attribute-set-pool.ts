@@ -83,6 +83,9 @@ export interface AttributeSetsSnapshot {
   octetsOf(id: number): Buffer | undefined;
 }
 
+/** Hash table slots of an empty pool. */
+const MIN_SLOTS = 128;
+
 /** Slot value of an empty hash table slot; a used slot holds id + 1. */
 const EMPTY_SLOT = 0;
 
@@ -120,7 +123,7 @@ export class AttributeSetPool implements KnownAttributeSets {
   private refCounts = new Uint32Array(64);
   private flags = new Uint8Array(64);
   /** Open addressing, linear probing: id + 1 of the set whose hash starts the probe there, or EMPTY_SLOT. */
-  private slots = new Uint32Array(128);
+  private slots = new Uint32Array(MIN_SLOTS);
   private live = 0;
   /** Ids below this have been used. */
   private idBound = 0;
@@ -283,6 +286,49 @@ export class AttributeSetPool implements KnownAttributeSets {
   release(id: number): void {
     if (--this.refCounts[id]! !== 0) return;
     this.unplace(id);
+    this.drop(id);
+  }
+
+  /** Ids are below this: the length of the per-id counts releaseCounted() takes. */
+  get idLimit(): number {
+    return this.idBound;
+  }
+
+  /**
+   * Drop `counts[id]` references of every id at once: a neighbor's whole table leaving with its
+   * session. Route by route, each release is a random probe into the hash table (tens of MiB at
+   * a route reflector's millions of sets) and each set dropped a backward shift; here the counts
+   * are taken in one pass, and when many sets go the hash table is rebuilt in one pass instead.
+   */
+  releaseCounted(counts: Uint32Array): void {
+    const bound = Math.min(counts.length, this.idBound);
+    let dropping = 0;
+    for (let id = 0; id < bound; id++) {
+      const count = counts[id]!;
+      if (count === 0) continue;
+      // More references given back than taken is the caller's bug: the set would be freed under routes still using it.
+      if (count > this.refCounts[id]! || this.lengths[id] === 0) throw new RangeError(`attribute set ${id}: releasing ${count} of ${this.refCounts[id]} references`);
+      if (count === this.refCounts[id]) dropping++;
+    }
+    // A rebuild touches every live set once, in id order; backward shifts cost a probe run per set dropped.
+    const rebuild = dropping > (this.live - dropping) / 2;
+    for (let id = 0; id < bound; id++) {
+      const count = counts[id]!;
+      if (count === 0) continue;
+      this.refCounts[id]! -= count;
+      if (this.refCounts[id] !== 0) continue;
+      if (!rebuild) this.unplace(id);
+      this.drop(id);
+    }
+    if (!rebuild) return;
+    // Hand back a table the sets no longer fill (the last sessions down): at least 1/8 used after.
+    let size = this.slots.length;
+    while (size > MIN_SLOTS && 8 * this.live < size) size >>>= 1;
+    this.rehash(size);
+  }
+
+  /** Forget `id`'s set (no reference left, already out of the hash table or about to be rebuilt without it). */
+  private drop(id: number): void {
     this.arenaLive -= this.lengths[id]!;
     this.lengths[id] = 0;
     this.live--;
