@@ -372,7 +372,8 @@ async function benchBmpd(peers, nice) {
   const thread = (e) => (e.threadId ? 'data-plane' : 'main');
   const longGc = lines.filter((e) => e.msg === 'long garbage collection pause').map((e) => `${thread(e)} ${e.kind} ${e.pauseMs} ms at ${e.heapUsedMiB} MiB, ${probe?.phaseAt(e.time - e.pauseMs)}`);
   // Each event loop held ≥ 250 ms, with the benchmark phase it began in (the line is written when it ends).
-  const stalls = lines.filter((e) => e.msg === 'event loop held').map((e) => `${thread(e)} ${e.heldMs} ms, ${probe?.phaseAt(e.time - e.heldMs)}`);
+  // cpu: the thread's own CPU meanwhile; far below the hold, it waited for a core (src/dataplane/thread-load.ts).
+  const stalls = lines.filter((e) => e.msg === 'event loop held').map((e) => `${thread(e)} ${e.heldMs} ms (cpu ${e.cpuMs} ms), ${probe?.phaseAt(e.time - e.heldMs)}`);
   return {
     ...result, dataPlaneNice: started?.nice ?? null,
     eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') }, longGcPauses: longGc, stalls,
