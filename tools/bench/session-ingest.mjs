@@ -52,7 +52,7 @@ async function run() {
     '--local-prefix', LOCAL_PREFIX, '--as', String(ASN), '--seed', args.seed, '--ipv4', args.ipv4, '--ipv6', args.ipv6,
     '--attr-sets', args['attr-sets'], '--shared', args.shared,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
-  createInterface({ input: generator.stdout }).on('line', (line) => process.env.DEBUG && console.error(line));
+  createInterface({ input: generator.stdout }).on('line', () => {});
   const gc = {};
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
