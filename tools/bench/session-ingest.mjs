@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// BGP session ingest in one process: bmpd's speaker (dist/src/bgp/speaker.js: socket reads, the
+// BGP session ingest in one process (addresses 127.0.26.100, the generator 127.0.26.1): bmpd's speaker (dist/src/bgp/speaker.js: socket reads, the
 // receive turns, the FSM, UPDATE decoding, the Adj-RIB-In and the 'update' event the BMP engine
 // listens to) with one passive iBGP neighbor, fed a real-shaped full table by the load generator
 // (tools/bgp-loadgen/dfz-peers.mjs, a process of its own). No BMP engine, no NETCONF: what one
@@ -26,9 +26,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const { BgpSpeaker } = await import(path.join(root, 'dist/src/bgp/speaker.js'));
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' }, ...WORKLOAD_OPTIONS } });
-const LISTEN = '127.0.22.100';
+const LISTEN = '127.0.26.100';
 /** dfz-peers.mjs's peer 0 connects from --local-prefix + 1. */
-const LOCAL_PREFIX = '127.0.22.';
+const LOCAL_PREFIX = '127.0.26.';
 const NEIGHBOR = `${LOCAL_PREFIX}1`;
 const ASN = 65001;
 const paths = Number(args.ipv4) + Number(args.ipv6);
