@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// BGP session ingest in one process (addresses 127.0.26.100, the generator 127.0.26.1): bmpd's speaker (dist/src/bgp/speaker.js: socket reads, the
+// BGP session ingest in one process: bmpd's speaker (dist/src/bgp/speaker.js: socket reads, the
 // receive turns, the FSM, UPDATE decoding, the Adj-RIB-In and the 'update' event the BMP engine
 // listens to) with one passive iBGP neighbor, fed a real-shaped full table by the load generator
 // (tools/bgp-loadgen/dfz-peers.mjs, a process of its own). No BMP engine, no NETCONF: what one
-// received UPDATE costs the data-plane thread before it is exported.
+// received UPDATE costs the data-plane thread before it is exported. Loopback: the speaker on
+// 127.0.26.100, the generator from 127.0.26.1.
 //
 //   npx tsc -b && node tools/bench/session-ingest.mjs [--runs 3] [--ipv4 1000000] [--ipv6 220000]
 //        [--attr-sets 300000] [--seed 1]
