@@ -203,7 +203,7 @@ export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
   return { families, announced, withdrawn, endOfRib, treatAsWithdraw };
 }
 
-/** The family of an MP_REACH_NLRI / MP_UNREACH_NLRI that carries `count` prefixes, once. */
+/** Adds the family of an MP_REACH_NLRI / MP_UNREACH_NLRI carrying `count` prefixes, if any and not listed yet. */
 function addFamily(families: AddressFamily[], attribute: { readonly afi: number; readonly safi: number }, count: number): void {
   const family = familyOf(attribute.afi, attribute.safi);
   if (family && count > 0 && !families.includes(family)) families.push(family);
