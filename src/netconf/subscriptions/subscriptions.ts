@@ -41,6 +41,7 @@ import {
 } from '../notifications.js';
 import { realClock, type Clock } from '../../clock.js';
 import { pathSteps } from '../data-path.js';
+import { HeldEvents, MAX_HELD_BYTES, MAX_HELD_EVENTS, replayInSlices } from '../replay.js';
 import { child, childSlice, text } from '../operation-args.js';
 import { RpcError } from '../rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
@@ -99,8 +100,8 @@ interface Subscription {
   /** The next period, dampened change or resume check (the backend's clock). */
   timer?: unknown;
   stopTimer?: NodeJS.Timeout;
-  /** Live events held while the replay is sent. */
-  held: { event: NotificationEvent; at: Date }[] | null;
+  /** Live events held while the replay is sent (bounded: replay.ts HeldEvents). */
+  held: HeldEvents | null;
   /** The replay buffer's last seq when the subscription was made: replay ends there. */
   replayUpTo: number;
   /** On-change: the view of its selection (shared by the user's subscriptions of that filter), and the version last reported. */
@@ -262,7 +263,7 @@ export class SubscriptionManager {
         sub.target = { ...target, replayStart: oldest };
         revision = `<replay-start-time-revision xmlns="${SN_NS}">${oldest.toISOString()}</replay-start-time-revision>`;
       }
-      sub.held = [];
+      sub.held = new HeldEvents();
     }
     // Registered before the baseline is read, so that a change during that read is seen (below).
     this.subscriptions.set(sub.id, sub);
@@ -436,13 +437,7 @@ export class SubscriptionManager {
     // modify-subscription of a suspended one: it stays suspended until its subscriber caught up.
     if (sub.state === 'suspended') this.awaitResume(sub);
     const { target } = sub;
-    if (target.kind === 'stream' && established && target.replayStart !== null) {
-      for (const entry of this.backend.stream.replay.between(target.replayStart, sub.stopTime, sub.replayUpTo)) this.deliverEvent(sub, entry.event, entry.at);
-      this.notify(sub, 'replay-completed', '');
-      const held = sub.held ?? [];
-      sub.held = null;
-      for (const h of held) this.deliverEvent(sub, h.event, h.at);
-    }
+    if (target.kind === 'stream' && established && target.replayStart !== null) void this.replay(sub, target.replayStart);
     if (target.kind === 'datastore' && sub.state === 'active') {
       if (target.trigger.kind === 'periodic') this.schedulePeriodic(sub);
       else if (established && target.trigger.syncOnStart) void this.pushUpdate(sub);
@@ -545,11 +540,57 @@ export class SubscriptionManager {
     sub.timer = this.clock.setTimeout(check, RESUME_CHECK_MS);
   }
 
+  /**
+   * RFC 8639 §2.4.2.1 replay: the buffered events from replay-start-time, replay-completed, then the
+   * live events held meanwhile, in slices that wait for a slow reader (replay.ts replayInSlices). It
+   * stops when the subscription ends or is suspended (see heldOverflow); a modify-subscription
+   * meanwhile applies its filter to the rest.
+   */
+  private async replay(sub: Subscription, start: Date): Promise<void> {
+    const active = () => sub.state === 'active' && this.subscriptions.get(sub.id) === sub && sub.session.state !== 'closed';
+    const to = <T extends { at: Date; event: NotificationEvent }>() => ({
+      get queuedOutputBytes() { return sub.session.queuedOutputBytes; },
+      deliver: (entry: T) => this.deliverEvent(sub, entry.event, entry.at),
+      active,
+    });
+    const replayed = this.backend.stream.replay.between(start, sub.stopTime, sub.replayUpTo);
+    if (await replayInSlices(replayed, to()) === null) return this.replayStopped(sub);
+    this.notify(sub, 'replay-completed', '');
+    const held = sub.held?.entries ?? [];
+    const sent = await replayInSlices(held, to());
+    if (sent === null) return this.replayStopped(sub);
+    // Held since the last slice (the same turn): in order, before the live ones that follow.
+    for (let i = sent; i < held.length; i++) this.deliverEvent(sub, held[i]!.event, held[i]!.at);
+    sub.held = null;
+  }
+
+  /** A replay that did not finish: its held events go with it, and live delivery takes over if the subscription goes on. */
+  private replayStopped(sub: Subscription): void {
+    if (sub.held === null) return;
+    sub.held = null;
+    if (sub.state !== 'ended') this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, state: sub.state }, 'replay stopped before it completed');
+  }
+
+  /**
+   * The subscriber's replay is so far behind the stream that its held live events passed their bound:
+   * RFC 8639 §2.7.4's case of a publisher that cannot get the volume to the receiver. The
+   * subscription is suspended (unsupportable-volume), which stops the replay (no replay-completed)
+   * and gives up the held events; it resumes with live events once the subscriber caught up.
+   */
+  private heldOverflow(sub: Subscription): void {
+    sub.held = null;
+    sub.state = 'suspended';
+    this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, limitEvents: MAX_HELD_EVENTS, limitBytes: MAX_HELD_BYTES },
+      'subscriber cannot keep up with its replay: live events held during it passed their bound; subscription suspended');
+    this.notify(sub, 'subscription-suspended', `<reason>sn:unsupportable-volume</reason>`);
+    this.awaitResume(sub);
+  }
+
   private onEvent(event: NotificationEvent, at: Date): void {
     for (const sub of this.subscriptions.values()) {
       if (sub.target.kind !== 'stream') continue;
-      if (sub.held !== null) sub.held.push({ event, at });
-      else this.deliverEvent(sub, event, at);
+      if (sub.held === null) this.deliverEvent(sub, event, at);
+      else if (!sub.held.hold(at, event)) this.heldOverflow(sub);
     }
     if (!ON_CHANGE_TRIGGERS.has(event.name)) return;
     // netconf-config-change is published from the apply hook, before running is replaced: the change
