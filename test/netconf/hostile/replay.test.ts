@@ -61,9 +61,10 @@ function classify(message: string, seen: Seen): void {
 async function readUntil(client: NcTestClient, seen: Seen, done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!done()) {
-    const message = await client.nextMessage(Math.max(1, deadline - performance.now()));
-    expect(message).toContain(`<notification xmlns="${NOTIFICATIONS}"`);
-    classify(message, seen);
+    for (const message of await client.nextMessages(Math.max(1, deadline - performance.now()))) {
+      expect(message.startsWith(`<notification xmlns="${NOTIFICATIONS}"`)).toBe(true);
+      classify(message, seen);
+    }
   }
 }
 
@@ -117,11 +118,10 @@ describe('replay of a full buffer to two subscribers, one of them slow', () => {
     }
     peak = Math.max(peak, agent.rss());
     const probeMax = await probe.stop();
-    console.log('MEASURE', JSON.stringify({ probe: [...probe.latencies].sort((a, b) => a - b).map(Math.round), rssMiB: Math.round((peak - rssBefore) / MiB), held: agent.agent.logs.filter((l) => /held|garbage/.test(String(l.msg))).map((l) => [l.heldMs ?? l.pauseMs, l.time]) }));
     expect(probe.latencies.length).toBeGreaterThan(20);
     expect(probeMax).toBeLessThan(PROBE_BOUND_MS);
-    // Both replays' output together: without the pause a slow reader alone queues the whole ~20 MB replay.
-    expect(peak - rssBefore).toBeLessThan(120 * MiB);
+    // Sent in one loop (and one SSH write each), two replays grew it by 191-197 MiB; sliced, by 58-75.
+    expect(peak - rssBefore).toBeLessThan(150 * MiB);
 
     for (const seen of [fastSeen, slowSeen]) {
       // The buffer kept the newest synthetic events (its byte budget dropped the oldest): each once, in order, up to the last.
