@@ -112,7 +112,7 @@ interface Subscription {
   dirty: boolean;
   lastPush: number;
   /** Periodic: the grid of the trigger in effect (anchor-time, else when it took effect) and its next update. */
-  grid: { readonly trigger: UpdateTrigger; readonly anchor: number; next: number } | null;
+  grid: { readonly trigger: UpdateTrigger; readonly anchor: number; readonly period: number; next: number } | null;
   /** Periodic: periods not pushed (the previous update still computing, or a timer later than a period), and when last logged. */
   skippedPeriods: number;
   skipLoggedAt: number;
@@ -633,7 +633,7 @@ export class SubscriptionManager {
     const trigger = t.trigger;
     const period = trigger.periodCs * 10;
     const now = this.clock.now();
-    if (sub.grid?.trigger !== trigger) sub.grid = { trigger, anchor: trigger.anchor?.getTime() ?? now, next: 0 };
+    if (sub.grid?.trigger !== trigger) sub.grid = { trigger, anchor: trigger.anchor?.getTime() ?? now, period, next: 0 };
     const grid = sub.grid;
     // The first grid point after now (an anchor-time in the future: that one, or one before it).
     grid.next = grid.anchor + (Math.floor((now - grid.anchor) / period) + 1) * period;
@@ -645,10 +645,9 @@ export class SubscriptionManager {
     sub.timer = this.clock.setTimeout(() => {
       sub.timer = undefined;
       if (sub.state !== 'active' || sub.target !== t || sub.grid !== grid) return;
-      const period = (grid.trigger as Extract<UpdateTrigger, { kind: 'periodic' }>).periodCs * 10;
-      const late = Math.max(0, Math.floor((this.clock.now() - grid.next) / period));
-      const at = grid.next + late * period;
-      grid.next = at + period;
+      const late = Math.max(0, Math.floor((this.clock.now() - grid.next) / grid.period));
+      const at = grid.next + late * grid.period;
+      grid.next = at + grid.period;
       this.armPeriod(sub, t, grid);
       const busy = sub.evaluating;
       if (!busy) void this.pushUpdate(sub, new Date(at));
