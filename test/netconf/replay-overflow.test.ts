@@ -3,7 +3,8 @@
 // unsupportable-volume: RFC 8639 §2.7.4's publisher that cannot get the volume to the receiver) and
 // its replay stops; RFC 5277 has no such notification, so the session is dropped as the output bound
 // drops a client that stops reading. Either way, nothing is lost in silence. And a replay that
-// completes sends the replayed events, replayComplete, then the held ones, in order.
+// completes sends the replayed events, replayComplete, then the held ones, in order; a session that
+// closes stops its replay.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationStream, type NotificationEvent } from '../../src/netconf/notifications.js';
@@ -45,6 +46,17 @@ describe('RFC 5277 create-subscription with startTime', () => {
     await replay;
     stream.publish(event(7));
     expect(sent.map(body)).toEqual(['0', '1', '2', '3', '4', 'replayComplete', '5', '6', '7']);
+  });
+
+  it('stops the replay when its session closes', async () => {
+    const stream = new NotificationStream();
+    for (let i = 0; i < 1000; i++) stream.publish(event(i));
+    const { session, sent } = fakeSession(5);
+    const closing = session as { state: string; sendNotification(xml: string): boolean };
+    closing.sendNotification = (xml) => { sent.push(xml); if (sent.length === 100) closing.state = 'closed'; return true; };
+    stream.subscribe({ session, selectors: null, stopTime: null, held: new HeldEvents(), replayUpTo: stream.replay.lastSeq });
+    await stream.replayTo(5, new Date(0));
+    expect(sent).toHaveLength(100);
   });
 
   it('drops the session whose held events pass their bound, and stops its replay', async () => {
