@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDirs } from '../../support/scratch.js';
 import { rpcXml, type NcTestClient } from '../nc-client.js';
-import { BMPD_NS, ok, Probe, PROBE_BOUND_MS, startHostileAgent, type HostileAgent } from './harness.js';
+import { BMPD_NS, ok, PROBE_BOUND_MS, ProcessProbe, startHostileAgent, type HostileAgent } from './harness.js';
 
 const MiB = 2 ** 20;
 const FILL = 100_000;
@@ -79,7 +79,8 @@ describe('replay of a full buffer to two subscribers, one of them slow', () => {
     const rssBefore = agent.rss();
     let peak = rssBefore;
     const sampler = setInterval(() => { peak = Math.max(peak, agent.rss()); }, 25);
-    const probe = await Probe.start(agent);
+    // In a process of its own: this thread decodes two replays of ~50,000 notifications each.
+    const probe = await ProcessProbe.start(agent);
     const fast = await agent.session();
     const slow = await agent.session();
     const writer = await agent.session();
