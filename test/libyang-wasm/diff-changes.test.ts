@@ -209,7 +209,7 @@ describe('libyang-wasm DataDiff.changes against the printed diff', () => {
     expect(changes.map((c) => c.nodeType)).toEqual(expect.arrayContaining(['container', 'list', 'leaf', 'leaf-list', 'anydata']));
   });
 
-  it('lists an edit applied in place (default values, several modules at top level)', () => {
+  it('lists an edit applied in place (a presence container replaced, a subtree and another module\'s top-level node deleted)', () => {
     const before = parse(FULL);
     const after = track(before.dup());
     const edit = track(ctx.parseData(
@@ -220,6 +220,30 @@ describe('libyang-wasm DataDiff.changes against the printed diff', () => {
     after.validate();
     const changes = checked(before, after);
     expect(changes.map((c) => [c.operation, c.path])).toContainEqual(['delete', '/lwt-changes-aug:other']);
+  });
+
+  it('matches on random pairs of trees (keys with quotes, reordered user-ordered entries, state runs)', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pick = <T>(items: T[]): T[] => items.filter(() => random(3) > 0);
+    const tree = (): string => {
+      const entries = pick([...Array(12).keys()]).map((i) =>
+        entry(i % 3 ? `k${i}` : `k'${i}`, `n${i % 4}`, (random(2) ? `<note>${random(5)}</note>` : '') +
+          pick([1, 2, 3]).map((id) => `<sub><id>${id}</id>${pick([5, 6, 7]).map((v) => `<value>${v}</value>`).join('')}</sub>`).join('') +
+          (random(2) ? `<extension xmlns="${AUG}">${pick(['a', 'b', "c'd"]).map((l) => `<label>${l}</label>`).join('')}</extension>` : '')));
+      const hops = pick(['h1', 'h2', 'h3', 'h4']).sort(() => random(3) - 1).map((h) => `<hop><name>${h}</name><cost>${random(3)}</cost></hop>`);
+      const samples = pick([1, 2, 3]).map((at) => `<sample><at>${at}</at>${pick([4, 4, 5]).map((r) => `<reading>${r}</reading>`).join('')}</sample>`);
+      return top(`<name>${random(3)}</name>${pick(['x', 'y', 'z']).map((t) => `<tag>${t}</tag>`).join('')}` +
+        `${pick(['1', '2', '3']).sort(() => random(3) - 1).map((t) => `<step>${t}</step>`).join('')}` +
+        entries.join('') + hops.join('') + `<state>${samples.join('')}${pick([7, 7, 8]).map((c) => `<counter>${c}</counter>`).join('')}</state>`) +
+        (random(2) ? `<other xmlns="${AUG}"><note>${random(3)}</note></other>` : '');
+    };
+    let listed = 0;
+    for (let round = 0; round < 25; round++) listed += checked(parse(tree()), parse(tree())).length;
+    expect(listed).toBeGreaterThan(500);
   });
 
   it('an empty diff lists nothing', () => {
