@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
 import { killPid, processCpuMs, sleep, startBenchAgent } from './processes.mjs';
-import { spread, spreadText } from './stats.mjs';
+import { median, spread, spreadText } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -297,11 +297,6 @@ async function benchNetconfd(n) {
 }
 
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
-function median(xs) {
-  const sorted = Float64Array.from(xs).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 const txnMs = (r) => r.editMs.map((e, i) => e + r.commitMs[i]);
 const first100 = (xs) => xs.subarray(0, Math.min(100, xs.length));
 const last100 = (xs) => xs.subarray(Math.max(0, xs.length - 100));

@@ -1,13 +1,19 @@
 // Summaries the benchmark drivers print: every figure is min / median / max of its runs.
 
-/** The upper median: the middle element of the sorted samples. */
-export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median of sorted samples: the middle one, or the mean of the two middles for an even count. */
+function middle(sorted) {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
-/** min / median (the lower middle) / max and the count of the finite samples, or null when none. */
+/** The median of the samples (one definition for every driver: spread() reports the same). */
+export const median = (xs) => middle(Float64Array.from(xs).sort());
+
+/** min / median / max and the count of the finite samples, or null when none. */
 export function spread(xs) {
   const sorted = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!sorted.length) return null;
-  return { min: sorted[0], median: sorted[(sorted.length - 1) >> 1], max: sorted.at(-1), n: sorted.length };
+  return { min: sorted[0], median: middle(sorted), max: sorted.at(-1), n: sorted.length };
 }
 
 /** "median (min–max)", each through `format` (default: `digits` decimals); '—' for no samples. */
