@@ -65,6 +65,26 @@ static char *jb_close(struct jbuf *jb) {
     return jb->data;
 }
 
+/* The JSON escape of byte c (written to buf), or NULL when c stands for itself. */
+static const char *json_escape(unsigned char c, char buf[8]) {
+    if (c == '"' || c == '\\') {
+        buf[0] = '\\';
+        buf[1] = (char)c;
+        buf[2] = '\0';
+    } else if (c == '\n') {
+        return "\\n";
+    } else if (c == '\t') {
+        return "\\t";
+    } else if (c == '\r') {
+        return "\\r";
+    } else if (c < 0x20) {
+        snprintf(buf, 8, "\\u%04x", c);
+    } else {
+        return NULL;
+    }
+    return buf;
+}
+
 static void jb_str(struct jbuf *jb, const char *s) {
     FILE *f = jb->f;
     if (!s) {
@@ -73,20 +93,12 @@ static void jb_str(struct jbuf *jb, const char *s) {
     }
     fputc('"', f);
     for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            fputc('\\', f);
-            fputc(c, f);
-        } else if (c == '\n') {
-            fputs("\\n", f);
-        } else if (c == '\t') {
-            fputs("\\t", f);
-        } else if (c == '\r') {
-            fputs("\\r", f);
-        } else if (c < 0x20) {
-            fprintf(f, "\\u%04x", c);
+        char buf[8];
+        const char *escape = json_escape((unsigned char)*s, buf);
+        if (escape) {
+            fputs(escape, f);
         } else {
-            fputc(c, f);
+            fputc(*s, f);
         }
     }
     fputc('"', f);
@@ -120,7 +132,7 @@ static int wb_putc(struct wbuf *wb, char c) { return wb_put(wb, &c, 1); }
 
 static int wb_puts(struct wbuf *wb, const char *s) { return wb_put(wb, s, strlen(s)); }
 
-/* s as a JSON string (null for NULL), escaped as jb_str escapes. */
+/* s as a JSON string (null for NULL); the runs that need no escape are copied whole. */
 static int wb_json_str(struct wbuf *wb, const char *s) {
     const char *run;
 
@@ -131,32 +143,16 @@ static int wb_json_str(struct wbuf *wb, const char *s) {
         return -1;
     }
     for (run = s;; s++) {
-        unsigned char c = (unsigned char)*s;
-        char escape[8];
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        char buf[8];
+        const char *escape = *s ? json_escape((unsigned char)*s, buf) : NULL;
+        if (*s && !escape) {
             continue;
         }
-        if (wb_put(wb, run, (size_t)(s - run))) {
+        if (wb_put(wb, run, (size_t)(s - run)) || (escape && wb_puts(wb, escape))) {
             return -1;
         }
-        if (!c) {
+        if (!*s) {
             break;
-        }
-        if (c == '"' || c == '\\') {
-            escape[0] = '\\';
-            escape[1] = (char)c;
-            escape[2] = '\0';
-        } else if (c == '\n') {
-            strcpy(escape, "\\n");
-        } else if (c == '\t') {
-            strcpy(escape, "\\t");
-        } else if (c == '\r') {
-            strcpy(escape, "\\r");
-        } else {
-            snprintf(escape, sizeof escape, "\\u%04x", c);
-        }
-        if (wb_puts(wb, escape)) {
-            return -1;
         }
         run = s + 1;
     }
@@ -999,10 +995,29 @@ enum {
 };
 static const char *const DIFF_OPERATIONS[] = {"none", "create", "delete", "replace"};
 
+/* The index into NODE_TYPES (src/index.ts) of a node's type; an opaque node counts as a container. */
+static int node_type_code(const struct lysc_node *schema) {
+    switch (schema ? schema->nodetype : 0) {
+    case LYS_LIST:
+        return 1;
+    case LYS_LEAF:
+        return 2;
+    case LYS_LEAFLIST:
+        return 3;
+    case LYS_ANYDATA:
+        return 4;
+    case LYS_ANYXML:
+        return 5;
+    default:
+        return 0;
+    }
+}
+
 /*
  * The steps met by one lyw_diff_changes walk: per schema node and whether its path step carries the module
  * prefix, an index into the table the JS side rebuilds (schema path and "/prefix:name" sent once).
- * Open addressing over the pointer with the prefix flag in its low bit (schema nodes are malloc()ed).
+ * Open addressing over the pointer with the prefix flag in its low bit, or 2 for a step given as a whole
+ * path (schema nodes are malloc()ed, so their two low bits are free).
  */
 struct step_table {
     uintptr_t *keys;
@@ -1154,18 +1169,8 @@ EMSCRIPTEN_KEEPALIVE char *lyw_diff_changes(struct lyw_tree *diff) {
             level->run_pos = 1;
         }
 
-        flags = (op < 0 ? 0 : op) | (inherited ? CHG_INHERITED : 0) | (int)(depth << CHG_DEPTH_SHIFT);
-        {
-            int type = 0; /* container */
-            switch (node->schema ? node->schema->nodetype : 0) {
-            case LYS_LIST: type = 1; break;
-            case LYS_LEAF: type = 2; break;
-            case LYS_LEAFLIST: type = 3; break;
-            case LYS_ANYDATA: type = 4; break;
-            case LYS_ANYXML: type = 5; break;
-            }
-            flags |= type << CHG_TYPE_SHIFT;
-        }
+        flags = (op < 0 ? 0 : op) | (inherited ? CHG_INHERITED : 0) | node_type_code(node->schema) << CHG_TYPE_SHIFT
+                | (int)(depth << CHG_DEPTH_SHIFT);
         if (!node->schema || (parent && !parent->schema)) {
             /* An opaque node or the child of one: lyd_path itself (modules resolved from namespaces). */
             char *path = lyd_path(node, LYD_PATH_STD, NULL, 0);
