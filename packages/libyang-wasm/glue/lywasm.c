@@ -1148,6 +1148,11 @@ EMSCRIPTEN_KEEPALIVE char *lyw_diff_changes(struct lyw_tree *diff) {
         int inherited = 0, op = -1, flags, added = 0;
         long step = 0;
 
+        if (depth > (size_t)(INT32_MAX >> CHG_DEPTH_SHIFT)) {
+            set_glue_error("The diff is nested too deeply to list its changes.%s%s", "", "");
+            failed = 1;
+            break;
+        }
         if (own) {
             for (op = 0; op < 4 && strcmp(own, DIFF_OPERATIONS[op]); op++) {
             }
