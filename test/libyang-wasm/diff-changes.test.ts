@@ -6,9 +6,10 @@ import { editContext, freedAfterEach, NETCONF_NS } from './helpers.js';
 
 // DataDiff.changes() against a reference built another way: the diff as libyang prints it (XML with
 // yang:operation annotations) walked element by element, with the node kinds and list keys read from
-// the modules' trees. The glue builds paths step by step from the
-// parent's, carries the operation down its walk and sends each schema path once, so every one of those
-// shortcuts is checked here against the long way round, on every kind of node.
+// the modules' trees. The glue builds paths step by step from the parent's, carries the operation down
+// its walk and sends each schema path once, so every one of those shortcuts is checked here against the
+// long way round, on every kind of node. (The reference also passes on the glue before that rewrite,
+// which printed every path with lyd_path.)
 const NS = 'urn:bmpd:test:lwt-changes';
 const AUG = 'urn:bmpd:test:lwt-changes-aug';
 const YANG_NS = 'urn:ietf:params:xml:ns:yang:1';
