@@ -52,9 +52,9 @@ export function ok(reply: string): void {
   expect(reply).toContain('<ok/>');
 }
 
-/** Starts the agent with `args` and puts SMALL_CONFIG (or `config`) in running and startup. */
-export async function startHostileAgent(args: string[] = [], config = SMALL_CONFIG): Promise<HostileAgent> {
-  const agent = await startAgent({ args: ['--log-level', 'info', ...args] });
+/** Starts the agent with `args` (and a state directory or environment of its own) and puts SMALL_CONFIG (or `config`) in running and startup. */
+export async function startHostileAgent(args: string[] = [], config = SMALL_CONFIG, options: { stateDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<HostileAgent> {
+  const agent = await startAgent({ ...options, args: ['--log-level', 'info', ...args] });
   const login = { host: '127.0.0.1', port: agent.port };
   const session = async (options: Partial<ConnectOptions> = {}) => (await NcTestClient.open({ ...login, ...options })).client;
   const admin = await session();
