@@ -152,6 +152,10 @@ export class ProcessProbe {
     const script = fileURLToPath(new URL('../../support/probe-child.mjs', import.meta.url));
     const child = spawn(process.execPath, [script, '127.0.0.1', String(agent.agent.port)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const probe = new ProcessProbe(child);
+    // A test that fails before stop() still ends its child, by pid, when its own process ends.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     await new Promise<void>((resolve, reject) => {
       const onData = (text: string) => { if (text.includes('ready')) { child.stdout!.off('data', onData); resolve(); } };
       child.stdout!.on('data', onData);
