@@ -16,6 +16,7 @@ const integration = [
   'test/agent/model-contract-transport.test.ts',
   'test/agent/process.test.ts',
   'test/agent/reconcile.test.ts',
+  'test/agent/running-view-agent.test.ts',
   'test/bgp/codec/hand-built-tshark.test.ts',
   'test/bgp/codec/tshark.test.ts',
   'test/bgp/session.test.ts',

@@ -15,7 +15,7 @@ import type { YangModel } from '../yang/model.js';
 import type { DataPlaneEvent } from '../dataplane/channel.js';
 import { startDataPlane, type DataPlane, type DataPlaneMode } from '../dataplane/data-plane.js';
 import { ThreadLoad } from '../dataplane/thread-load.js';
-import { runningView } from './config-snapshot.js';
+import { runningView, type BmpdRunningView } from './config-snapshot.js';
 import { registerBmpdRpcs } from './rpcs.js';
 import { neighborNotification, serverNotification } from './notifications.js';
 import { Reconciler, type ReconcilePath, type ReconcileTargets } from './reconciler.js';
@@ -56,6 +56,11 @@ export class Agent {
   private runningViewSent = -1;
   /** The oper-state request under way, for reads of the same running that arrive meanwhile. */
   private operStateBuilding: { readonly version: number; readonly xml: Promise<string> } | null = null;
+  /**
+   * The version of running whose bmpd part the reconciler's index describes, so its view can stand
+   * in for a print of running (see runningViewOf); null: not known.
+   */
+  private indexAt: number | null = null;
   private notAppliedAt: { readonly epoch: number; readonly paths: readonly string[] } | null = null;
   private readonly reconciler: Reconciler;
   /** The main thread's event-loop delay and GC pauses, logged at stop beside the data plane's. */
@@ -99,7 +104,11 @@ export class Agent {
         logger,
         // A change of other modules only (NACM's rules) leaves the BGP and BMP planes as they are.
         apply: async (change) => {
+          // The datastore records the change as one new version of running once this resolves
+          // (startup's, before the service exists, is taken up below).
+          const from = agent.netconf?.datastores.version('running');
           if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
+          agent.indexAt = from === undefined ? null : from + 1;
         },
         state: [() => agent.operState()],
         // Operational (RFC 8342 §5.3) shows what the engine runs: a node it could not apply is left out.
@@ -110,6 +119,9 @@ export class Agent {
       await dataPlane.stop().catch(() => undefined);
       throw err;
     }
+    // Startup's change was applied and recorded before the service returned, and no session could
+    // commit yet: the index describes running as it is now.
+    agent.indexAt = agent.netconf.datastores.version('running');
     registerBmpdRpcs(agent.netconf.server.dispatcher, dataPlane);
     return agent;
   }
@@ -131,8 +143,8 @@ export class Agent {
 
   /**
    * State data for <get>: everything config false in the bmpd module, built by the data plane
-   * from its own snapshots. The view of running's entries (110-230 ms at 10,000 neighbors) is read
-   * and sent again only when running may have changed. Reads that arrive while one is being built
+   * from its own snapshots. The view of running's entries is sent again only when running may have
+   * changed, taken from the reconciler's index (runningViewOf). Reads that arrive while one is being built
    * for the same running share its answer: a burst of <get>s from many sessions costs the data
    * plane one build, not one each.
    */
@@ -142,7 +154,7 @@ export class Agent {
     // a lock) moves: the view is the state's only input from the datastores.
     const version = datastores.version('running');
     if (this.operStateBuilding?.version === version) return this.operStateBuilding.xml;
-    const running = this.runningViewSent === version ? null : runningView(datastores.tree('running'));
+    const running = this.runningViewSent === version ? null : this.runningViewOf(version);
     // Requests are handled in order: any later oper-state request finds this view in place.
     this.runningViewSent = version;
     const xml = this.dataPlane.request({ op: 'oper-state', running });
@@ -154,6 +166,26 @@ export class Agent {
       this.runningViewSent = -1;
     });
     return xml;
+  }
+
+  /**
+   * The view of running at `version`. Every change of running's bmpd part passes the apply hook, and
+   * the reconciler's index then describes it (or, refused, stays as it was with running), so the view
+   * is the index's: O(n) copies at 10,000 neighbors instead of a sort and a print of running
+   * (110-230 ms). A version the index is not known to describe is read from running itself: one
+   * moved only by other modules (NACM rules) or by nothing is caught up through the change log;
+   * anything else (the moment between the hook's return and the datastore's record, a replace
+   * without any change) is printed, as before.
+   */
+  private runningViewOf(version: number): BmpdRunningView {
+    const datastores = this.service.datastores;
+    if (this.indexAt !== null && this.indexAt < version) {
+      const since = datastores.changedSince('running', this.indexAt);
+      if (since !== null && !since.some((path) => path.startsWith('/bmpd:'))) this.indexAt = version;
+    }
+    if (this.indexAt === version) return this.reconciler.view();
+    this.options.logger.debug({ topic: 'datastore', version, indexAt: this.indexAt }, 'view of running read from a print of running');
+    return runningView(datastores.tree('running'));
   }
 
   /**

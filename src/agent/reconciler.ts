@@ -29,9 +29,11 @@ import type { RunningChange } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
   NO_BGP_SNAPSHOTS,
+  NO_BGP_VIEW,
   neighborPath,
   readNeighborEntry,
   readRunning,
+  type BmpdRunningView,
   type ConfigEnvironment,
   type NeighborEntrySnapshot,
   type NeighborLocation,
@@ -132,6 +134,11 @@ export class Reconciler {
   /** The snapshots the speaker and the engine run now, as snapshotsFromRunning gives them. O(n log n). */
   snapshots(): RunningSnapshots {
     return this.index?.snapshots() ?? NO_BGP_SNAPSHOTS;
+  }
+
+  /** The view of running as last applied (RunningIndex.view), which equals runningView of that running. */
+  view(): BmpdRunningView {
+    return this.index?.view() ?? NO_BGP_VIEW;
   }
 
   /** The path the last change took, applied or refused; null before the first. */

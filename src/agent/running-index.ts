@@ -3,7 +3,8 @@
 // key, and the groups neighbor conflicts are checked in. A commit that adds, changes or removes a
 // few neighbor entries becomes a plan over just those keys (plan), which the agent applies to
 // the speaker and the engine and then folds in (commit). Nothing here walks every neighbor except
-// building the index from a full read and snapshots(), which the full path uses anyway.
+// building the index from a full read, and snapshots() and view(), which copy the entries out in
+// the order kept here (a change moves only its own entries in it).
 import type { NeighborChanges, NeighborConfig, NeighborKey } from '../bgp/config.js';
 import type { ActivationChanges, BmpServerConfig, NeighborActivation } from '../bmp/config.js';
 import {
@@ -19,6 +20,7 @@ import {
   type RunningBase,
   type RunningRead,
   type RunningSnapshots,
+  type BmpdRunningView,
 } from './config-snapshot.js';
 import { conflictGroup, conflictsAmong, type NeighborConflicts } from './neighbor-conflicts.js';
 import { interfaceAddress } from '../net/interfaces.js';
@@ -49,6 +51,8 @@ function interfaceKey(use: InterfaceUse): string {
 
 export class RunningIndex {
   private readonly entries = new Map<string, NeighborEntrySnapshot>();
+  /** The same entries in snapshot order (compareNeighborEntries), kept by binary search per change. */
+  private readonly ordered: NeighborEntrySnapshot[] = [];
   /** A key's entries in snapshot order: one, or two for a VRF address under both afis. */
   private readonly byKey = new Map<NeighborKey, NeighborEntrySnapshot[]>();
   private readonly merged = new Map<NeighborKey, MergedNeighbor>();
@@ -65,6 +69,7 @@ export class RunningIndex {
     const index = new RunningIndex(read.base);
     for (const entry of read.entries) {
       index.entries.set(entry.path, entry);
+      index.ordered.push(entry); // read.entries are in snapshot order
       const list = index.byKey.get(entry.key);
       if (list === undefined) index.byKey.set(entry.key, [entry]);
       else list.push(entry); // read.entries are in snapshot order already
@@ -82,9 +87,23 @@ export class RunningIndex {
     return this.base.servers;
   }
 
-  /** The full snapshots, as snapshotsFromRunning gives them for the same running tree. O(n log n). */
+  /** The full snapshots, as snapshotsFromRunning gives them for the same running tree. O(n). */
   snapshots(): RunningSnapshots {
-    return snapshotsOf(this.base, [...this.entries.values()].sort(compareNeighborEntries));
+    return snapshotsOf(this.base, this.ordered);
+  }
+
+  /**
+   * The view of running oper state is attached to, as runningView gives it for the same running
+   * tree: every entry is there as written, whether or not it could be applied (no remote-as, an
+   * update-source without an address). O(n) copies, no print.
+   */
+  view(): BmpdRunningView {
+    return {
+      bgp: true,
+      bufferSizeConfigured: this.base.bufferSizeConfigured,
+      servers: this.base.servers.map((s) => s.id),
+      neighbors: this.ordered.map((e) => ({ key: e.key, address: e.address, placement: e.placement })),
+    };
   }
 
   /**
@@ -173,12 +192,16 @@ export class RunningIndex {
   commit(plan: NeighborPlan): void {
     for (const [path, next] of plan.entries) {
       const previous = this.entries.get(path);
-      if (previous?.interfaceUse) this.countInterface(previous.interfaceUse, -1);
+      if (previous !== undefined) {
+        if (previous.interfaceUse) this.countInterface(previous.interfaceUse, -1);
+        this.ordered.splice(this.position(previous), 1);
+      }
       if (next === null) {
         this.entries.delete(path);
         continue;
       }
       this.entries.set(path, next);
+      this.ordered.splice(this.position(next), 0, next);
       if (next.interfaceUse !== null) this.countInterface(next.interfaceUse, 1);
     }
     for (const [key, { entries, merged }] of plan.keys) {
@@ -230,6 +253,18 @@ export class RunningIndex {
       if (refuse === null || compareNeighborEntries(at, refuse.at) < 0) refuse = { path: result.refuse.path, message: result.refuse.message, at };
     }
     return { refuse: refuse === null ? null : { path: refuse.path, message: refuse.message }, warnings };
+  }
+
+  /** Where `entry` is, or would go, in `ordered` (one path never compares equal to another). */
+  private position(entry: NeighborEntrySnapshot): number {
+    let low = 0;
+    let high = this.ordered.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareNeighborEntries(this.ordered[middle]!, entry) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   private setMerged(key: NeighborKey, merged: MergedNeighbor): void {

@@ -225,13 +225,17 @@ export class AdjRibIn {
   /**
    * Forget every route (the session went down), giving their references back to the pool. The
    * RFC 7854 counters keep counting.
+   *
+   * References are counted per set over the tables' value arrays, then given back in one call:
+   * a full table released route by route held the data-plane thread for 200-370 ms.
    */
   clear(): void {
-    const release = (_length: number, _address: unknown, id: number): void => this.pool.release(id);
-    this.ipv4.forEach(release);
-    this.ipv6.forEach(release);
-    for (const route of this.vpnv4.values()) this.pool.release(route.id);
-    for (const route of this.vpnv6.values()) this.pool.release(route.id);
+    const counts = new Uint32Array(this.pool.idLimit);
+    this.ipv4.countValues(counts);
+    this.ipv6.countValues(counts);
+    for (const route of this.vpnv4.values()) counts[route.id]!++;
+    for (const route of this.vpnv6.values()) counts[route.id]!++;
+    this.pool.releaseCounted(counts);
     this.ipv4.clear();
     this.ipv6.clear();
     this.vpnv4.clear();

@@ -7,10 +7,15 @@
  * reflected twice). Sharing one pool across neighbors stores those once, and the id a route
  * table holds (a uint32 slot) is the same for the same set whoever sent it.
  *
- * A set costs its octets in one arena Buffer and 21 bytes of typed arrays (offset, length, hash,
- * refcount, flags) plus two hash-table slots: no object, string or Map entry per set, so a full
- * garbage collection has nothing of them to walk, and a received UPDATE's set is looked up by
+ * A set costs its octets in an arena of 1 MiB chunks and 21 bytes of typed arrays (offset, length,
+ * hash, refcount, flags) plus two hash-table slots: no object, string or Map entry per set, so a
+ * full garbage collection has nothing of them to walk, and a received UPDATE's set is looked up by
  * hashing its octets where they lie in the message.
+ *
+ * Nothing here ever copies or rehashes every set at once: at 16 full-table neighbors (about 4 M
+ * sets, 1 GiB of octets) one such step held the data-plane thread for 0.5-1.8 s. The arena grows a
+ * chunk at a time and dropped sets' octets are reclaimed a few ids per add (sweep()); the hash
+ * table is PARTITIONS tables that each double on their own.
  *
  * A set's octets: family index, next hop length, next hop, path attributes (minus
  * MP_REACH_NLRI / MP_UNREACH_NLRI). The loop flags come from the neighbor-independent
@@ -86,6 +91,23 @@ export interface AttributeSetsSnapshot {
 /** Slot value of an empty hash table slot; a used slot holds id + 1. */
 const EMPTY_SLOT = 0;
 
+/** The hash table is 2^PARTITION_BITS tables, picked by a hash's top bits, each doubling on its own. */
+const PARTITION_BITS = 8;
+const PARTITIONS = 1 << PARTITION_BITS;
+/** Slots of one partition of an empty pool. */
+const MIN_PARTITION_SLOTS = 8;
+
+/** log2 of an arena chunk's bytes: 1 MiB, far above the largest set (an UPDATE is at most 65,535 octets, RFC 8654). */
+const CHUNK_SHIFT = 20;
+/** Ids one add() visits while a sweep is under way. */
+const SWEEP_IDS_PER_ADD = 64;
+
+/** How a pool lays out its arena; tests use small chunks to reach the sweep with few sets. */
+export interface AttributeSetPoolStorage {
+  /** log2 of a chunk's bytes (default 20); every set must fit a chunk. */
+  readonly chunkShift?: number;
+}
+
 /**
  * The hash's starting value, random per process: a neighbor that could predict the hash could
  * send sets that all land in one probe run and make every lookup walk it (hash flooding), as
@@ -104,31 +126,49 @@ export class AttributeSetPool implements KnownAttributeSets {
   private readonly routerId: number;
   private readonly clusterId: number;
   /**
-   * Every set's octets, one after another: no string, Buffer or Map entry per set, so a few
-   * million sets cost the octets and 21 bytes of typed arrays each, and a lookup hashes the
-   * received octets where they lie. A dropped set's octets stay until compact(); they are never
-   * overwritten, so a snapshot keeps reading the arena it was made from.
+   * Every set's octets, one after another in chunks: no string, Buffer or Map entry per set, so a
+   * few million sets cost the octets and 21 bytes of typed arrays each, and a lookup hashes the
+   * received octets where they lie. Octets are only ever appended to the chunk being filled and a
+   * chunk let go is never reused, so a snapshot keeps reading the chunks it was made from.
+   * An id's offset is its chunk's index × chunk size + where it starts in the chunk.
    */
-  private arena = Buffer.allocUnsafe(1 << 16);
-  private arenaUsed = 0;
-  /** Octets of live sets in the arena (the rest is dropped sets, reclaimed by compact()). */
+  private readonly chunkShift: number;
+  private readonly chunkBytes: number;
+  /** Chunks by index; undefined once let go (free for a new chunk). */
+  private chunks: (Buffer | undefined)[] = [];
+  /** Octets of live sets in each chunk. */
+  private chunkLive: number[] = [];
+  private freeChunks: number[] = [];
+  /** The chunk being filled (-1: none yet), and its octets used. */
+  private current = -1;
+  private currentUsed = 0;
+  /** Octets of live sets; of the chunks held. The difference is dropped sets' octets. */
   private arenaLive = 0;
+  private arenaHeld = 0;
+  /** The next id the sweep visits; -1 while no sweep is under way. */
+  private sweepAt = -1;
   private offsets = new Uint32Array(64);
   /** Octet length of each id's set; 0 for a free id. */
   private lengths = new Uint32Array(64);
   private hashes = new Uint32Array(64);
   private refCounts = new Uint32Array(64);
   private flags = new Uint8Array(64);
-  /** Open addressing, linear probing: id + 1 of the set whose hash starts the probe there, or EMPTY_SLOT. */
-  private slots = new Uint32Array(128);
+  /**
+   * Open addressing, linear probing, in the partition of the hash's top bits: id + 1 of the set
+   * whose hash starts the probe there, or EMPTY_SLOT. At most half of a partition's slots are used.
+   */
+  private partitions: Uint32Array[] = Array.from({ length: PARTITIONS }, () => new Uint32Array(MIN_PARTITION_SLOTS));
+  private partitionUsed = new Uint32Array(PARTITIONS);
   private live = 0;
   /** Ids below this have been used. */
   private idBound = 0;
   /** Ids of dropped sets, reused so the arrays stay as long as the most sets ever held at once. */
   private freeIds: number[] = [];
 
-  constructor(options: AttributeSetPoolOptions) {
+  constructor(options: AttributeSetPoolOptions, storage: AttributeSetPoolStorage = {}) {
     this.options = options;
+    this.chunkShift = storage.chunkShift ?? CHUNK_SHIFT;
+    this.chunkBytes = 2 ** this.chunkShift;
     this.routerId = parseIpv4(options.routerId);
     this.clusterId = parseIpv4(options.clusterId ?? options.routerId);
   }
@@ -140,7 +180,9 @@ export class AttributeSetPool implements KnownAttributeSets {
 
   /** Bytes the pool's arena and arrays take (memory accounting). */
   get bytes(): number {
-    return this.arena.length + this.slots.byteLength + this.offsets.length * 17;
+    let slots = 0;
+    for (const partition of this.partitions) slots += partition.byteLength;
+    return this.arenaHeld + slots + this.offsets.length * 17;
   }
 
   /** The id of the set with these octets, or -1 when the pool does not hold it. */
@@ -188,91 +230,176 @@ export class AttributeSetPool implements KnownAttributeSets {
   }
 
   private lookUp(family: AddressFamily, attributes: Buffer, nextHop: Buffer, hash: number): number {
-    const mask = this.slots.length - 1;
+    const table = this.partitions[hash >>> (32 - PARTITION_BITS)]!;
+    const mask = table.length - 1;
     const length = 2 + nextHop.length + attributes.length;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]!;
+      const entry = table[slot]!;
       if (entry === EMPTY_SLOT) return -1;
       const id = entry - 1;
       if (this.hashes[id] !== hash || this.lengths[id] !== length) continue;
-      const at = this.offsets[id]!;
-      const arena = this.arena;
-      if (arena[at] !== ADDRESS_FAMILIES.indexOf(family) || arena[at + 1] !== nextHop.length) continue;
-      if (nextHop.length > 0 && nextHop.compare(arena, at + 2, at + 2 + nextHop.length) !== 0) continue;
-      if (attributes.compare(arena, at + 2 + nextHop.length, at + length) === 0) return id;
+      const chunk = this.chunkOf(id);
+      const at = this.startOf(id);
+      if (chunk[at] !== ADDRESS_FAMILIES.indexOf(family) || chunk[at + 1] !== nextHop.length) continue;
+      if (nextHop.length > 0 && nextHop.compare(chunk, at + 2, at + 2 + nextHop.length) !== 0) continue;
+      if (attributes.compare(chunk, at + 2 + nextHop.length, at + length) === 0) return id;
     }
+  }
+
+  /** The chunk holding `id`'s octets, and where they start in it. */
+  private chunkOf(id: number): Buffer {
+    return this.chunks[this.offsets[id]! >>> this.chunkShift]!;
+  }
+
+  private startOf(id: number): number {
+    return this.offsets[id]! & (this.chunkBytes - 1);
   }
 
   private add(family: AddressFamily, attributes: Buffer, nextHop: Buffer, hash: number): number {
     const length = 2 + nextHop.length + attributes.length;
     const id = this.freeIds.pop() ?? this.idBound++;
     if (id >= this.refCounts.length) this.grow(id + 1);
-    if (this.arenaUsed + length > this.arena.length) this.compact(length);
-    const at = this.arenaUsed;
-    this.arena[at] = ADDRESS_FAMILIES.indexOf(family);
-    this.arena[at + 1] = nextHop.length;
-    nextHop.copy(this.arena, at + 2);
-    attributes.copy(this.arena, at + 2 + nextHop.length);
-    this.arenaUsed += length;
-    this.arenaLive += length;
-    this.offsets[id] = at;
+    const position = this.reserve(length);
+    const chunk = this.chunks[position >>> this.chunkShift]!;
+    const at = position & (this.chunkBytes - 1);
+    chunk[at] = ADDRESS_FAMILIES.indexOf(family);
+    chunk[at + 1] = nextHop.length;
+    nextHop.copy(chunk, at + 2);
+    attributes.copy(chunk, at + 2 + nextHop.length);
+    this.offsets[id] = position;
     this.lengths[id] = length;
     this.hashes[id] = hash;
     this.flags[id] = this.loopFlags(attributes);
     this.refCounts[id] = 0;
     this.live++;
-    // At most half full: probes stay short.
-    if (2 * this.live > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.place(id);
+    this.place(id);
+    this.sweep();
     return id;
   }
 
-  private place(id: number): void {
-    const mask = this.slots.length - 1;
-    let slot = this.hashes[id]! & mask;
-    while (this.slots[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
-    this.slots[slot] = id + 1;
+  /**
+   * Room for `length` octets at the end of the chunk being filled, a new chunk when they do not
+   * fit (the one left is let go if its sets are all dropped): their offset (see `offsets`).
+   */
+  private reserve(length: number): number {
+    if (length > this.chunkBytes) throw new RangeError(`attribute set of ${length} octets is larger than an arena chunk`);
+    if (this.current < 0 || this.currentUsed + length > this.chunkBytes) {
+      const left = this.current;
+      const index = this.freeChunks.pop() ?? this.chunks.length;
+      // Offsets are uint32: 4 GiB of live sets at most.
+      if (index >= 2 ** (32 - this.chunkShift)) throw new RangeError('attribute set arena full');
+      this.chunks[index] = Buffer.allocUnsafeSlow(this.chunkBytes);
+      this.chunkLive[index] = 0;
+      this.arenaHeld += this.chunkBytes;
+      this.current = index;
+      this.currentUsed = 0;
+      if (left >= 0 && this.chunkLive[left] === 0) this.letGo(left);
+    }
+    const position = this.current * this.chunkBytes + this.currentUsed;
+    this.currentUsed += length;
+    this.chunkLive[this.current]! += length;
+    this.arenaLive += length;
+    return position;
   }
 
-  private rehash(size: number): void {
-    this.slots = new Uint32Array(size);
-    for (let id = 0; id < this.idBound; id++) if (this.lengths[id] !== 0) this.place(id);
+  /** `id`'s octets are no longer live where they are (dropped or moved); an emptied chunk is let go. */
+  private vacate(id: number): void {
+    const index = this.offsets[id]! >>> this.chunkShift;
+    const length = this.lengths[id]!;
+    this.arenaLive -= length;
+    if ((this.chunkLive[index]! -= length) === 0 && index !== this.current) this.letGo(index);
+  }
+
+  /** A snapshot may still read the chunk: the pool forgets it and never writes to it again. */
+  private letGo(index: number): void {
+    this.chunks[index] = undefined;
+    this.arenaHeld -= this.chunkBytes;
+    this.freeChunks.push(index);
+  }
+
+  /**
+   * Dropped sets' octets, reclaimed a little at a time: once they outweigh the live ones, each
+   * add() visits the next SWEEP_IDS_PER_ADD ids and moves those in a chunk less than half live to
+   * the chunk being filled; a chunk left empty is let go. A chunk at least half live stays, so the
+   * arena holds at most about twice the live octets, as a copy-everything compaction kept it.
+   */
+  private sweep(): void {
+    if (this.sweepAt < 0) {
+      if (this.arenaHeld - this.arenaLive <= this.arenaLive + 2 * this.chunkBytes) return;
+      this.sweepAt = 0;
+    }
+    const end = Math.min(this.idBound, this.sweepAt + SWEEP_IDS_PER_ADD);
+    for (let id = this.sweepAt; id < end; id++) {
+      const length = this.lengths[id]!;
+      if (length === 0) continue;
+      const index = this.offsets[id]! >>> this.chunkShift;
+      if (index === this.current || 2 * this.chunkLive[index]! >= this.chunkBytes) continue;
+      const from = this.chunks[index]!;
+      const start = this.startOf(id);
+      const position = this.reserve(length);
+      from.copy(this.chunks[position >>> this.chunkShift]!, position & (this.chunkBytes - 1), start, start + length);
+      this.vacate(id);
+      this.offsets[id] = position;
+    }
+    this.sweepAt = end >= this.idBound ? -1 : end;
+  }
+
+  /** Put `id` in its partition, doubling the partition first if that would make it more than half full. */
+  private place(id: number): void {
+    const partition = this.hashes[id]! >>> (32 - PARTITION_BITS);
+    if (2 * (this.partitionUsed[partition]! + 1) > this.partitions[partition]!.length) this.resize(partition, 2 * this.partitions[partition]!.length);
+    this.insert(this.partitions[partition]!, id);
+    this.partitionUsed[partition]!++;
+  }
+
+  private insert(table: Uint32Array, id: number): void {
+    const mask = table.length - 1;
+    let slot = this.hashes[id]! & mask;
+    while (table[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
+    table[slot] = id + 1;
+  }
+
+  /** One partition into a table of `size` slots: 1/256 of the sets, read from the old table. */
+  private resize(partition: number, size: number): void {
+    const old = this.partitions[partition]!;
+    const table = new Uint32Array(size);
+    for (let slot = 0; slot < old.length; slot++) if (old[slot] !== EMPTY_SLOT) this.insert(table, old[slot]! - 1);
+    this.partitions[partition] = table;
+  }
+
+  /**
+   * Every partition rebuilt from the live sets (after dropping many at once), each shrunk to at
+   * least 1/8 used: the tables the last sessions' sets filled are handed back.
+   */
+  private rebuild(): void {
+    const used = new Uint32Array(PARTITIONS);
+    for (let id = 0; id < this.idBound; id++) if (this.lengths[id] !== 0) used[this.hashes[id]! >>> (32 - PARTITION_BITS)]!++;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      let size = this.partitions[partition]!.length;
+      while (size > MIN_PARTITION_SLOTS && 8 * used[partition]! < size) size >>>= 1;
+      this.partitions[partition] = new Uint32Array(size);
+    }
+    for (let id = 0; id < this.idBound; id++) if (this.lengths[id] !== 0) this.insert(this.partitions[this.hashes[id]! >>> (32 - PARTITION_BITS)]!, id);
+    this.partitionUsed = used;
   }
 
   /** Take `id` out of the hash table: backward-shift deletion, so no tombstones build up. */
   private unplace(id: number): void {
-    const mask = this.slots.length - 1;
+    const partition = this.hashes[id]! >>> (32 - PARTITION_BITS);
+    const table = this.partitions[partition]!;
+    const mask = table.length - 1;
     let hole = this.hashes[id]! & mask;
-    while (this.slots[hole] !== id + 1) hole = (hole + 1) & mask;
-    for (let slot = (hole + 1) & mask; this.slots[slot] !== EMPTY_SLOT; slot = (slot + 1) & mask) {
-      const home = this.hashes[this.slots[slot]! - 1]! & mask;
+    while (table[hole] !== id + 1) hole = (hole + 1) & mask;
+    for (let slot = (hole + 1) & mask; table[slot] !== EMPTY_SLOT; slot = (slot + 1) & mask) {
+      const home = this.hashes[table[slot]! - 1]! & mask;
       // The entry may fill the hole unless its home lies cyclically in (hole, slot].
       const stays = hole <= slot ? hole < home && home <= slot : hole < home || home <= slot;
       if (stays) continue;
-      this.slots[hole] = this.slots[slot]!;
+      table[hole] = table[slot]!;
       hole = slot;
     }
-    this.slots[hole] = EMPTY_SLOT;
-  }
-
-  /**
-   * Room for `needed` more octets: the live sets copied into a new arena (twice their size, or
-   * more), leaving the old one to any snapshot still reading it.
-   */
-  private compact(needed: number): void {
-    let size = this.arena.length;
-    while (size < 2 * (this.arenaLive + needed)) size *= 2;
-    const arena = Buffer.allocUnsafe(size);
-    let used = 0;
-    for (let id = 0; id < this.idBound; id++) {
-      const length = this.lengths[id]!;
-      if (length === 0) continue;
-      this.arena.copy(arena, used, this.offsets[id]!, this.offsets[id]! + length);
-      this.offsets[id] = used;
-      used += length;
-    }
-    this.arena = arena;
-    this.arenaUsed = used;
+    table[hole] = EMPTY_SLOT;
+    this.partitionUsed[partition]!--;
   }
 
   retain(id: number): void {
@@ -283,7 +410,46 @@ export class AttributeSetPool implements KnownAttributeSets {
   release(id: number): void {
     if (--this.refCounts[id]! !== 0) return;
     this.unplace(id);
-    this.arenaLive -= this.lengths[id]!;
+    this.drop(id);
+  }
+
+  /** Ids are below this: the length of the per-id counts releaseCounted() takes. */
+  get idLimit(): number {
+    return this.idBound;
+  }
+
+  /**
+   * Drop `counts[id]` references of every id at once: a neighbor's whole table leaving with its
+   * session. Route by route, each release is a random probe into the hash table (tens of MiB at
+   * a route reflector's millions of sets) and each set dropped a backward shift; here the counts
+   * are taken in one pass, and when many sets go the hash table is rebuilt in one pass instead.
+   */
+  releaseCounted(counts: Uint32Array): void {
+    const bound = Math.min(counts.length, this.idBound);
+    let dropping = 0;
+    for (let id = 0; id < bound; id++) {
+      const count = counts[id]!;
+      if (count === 0) continue;
+      // More references given back than taken is the caller's bug: the set would be freed under routes still using it.
+      if (count > this.refCounts[id]! || this.lengths[id] === 0) throw new RangeError(`attribute set ${id}: releasing ${count} of ${this.refCounts[id]} references`);
+      if (count === this.refCounts[id]) dropping++;
+    }
+    // A rebuild touches every live set once, in id order; backward shifts cost a probe run per set dropped.
+    const rebuild = dropping > (this.live - dropping) / 2;
+    for (let id = 0; id < bound; id++) {
+      const count = counts[id]!;
+      if (count === 0) continue;
+      this.refCounts[id]! -= count;
+      if (this.refCounts[id] !== 0) continue;
+      if (!rebuild) this.unplace(id);
+      this.drop(id);
+    }
+    if (rebuild) this.rebuild();
+  }
+
+  /** Forget `id`'s set (no reference left, already out of the hash table or about to be rebuilt without it). */
+  private drop(id: number): void {
+    this.vacate(id);
     this.lengths[id] = 0;
     this.live--;
     this.freeIds.push(id);
@@ -303,23 +469,29 @@ export class AttributeSetPool implements KnownAttributeSets {
 
   /**
    * The live sets by id as they are now: a replay reads from it while UPDATEs go on releasing
-   * sets and reusing their ids. Copies 8 bytes an id; the arena is shared, since neither
-   * add() nor compact() overwrites octets it holds.
+   * sets and reusing their ids. Copies 8 bytes an id and the list of chunks; the chunks are
+   * shared, since nothing writes over octets once written.
    */
   snapshot(): AttributeSetsSnapshot {
-    const arena = this.arena;
+    const chunks = this.chunks.slice();
     const offsets = this.offsets.slice(0, this.idBound);
     const lengths = this.lengths.slice(0, this.idBound);
+    const { chunkShift } = this;
+    const mask = this.chunkBytes - 1;
     return {
       ids: this.idBound,
-      octetsOf: (id) => (lengths[id] ? arena.subarray(offsets[id]!, offsets[id]! + lengths[id]!) : undefined),
+      octetsOf: (id) => {
+        if (!lengths[id]) return undefined;
+        const at = offsets[id]! & mask;
+        return chunks[offsets[id]! >>> chunkShift]!.subarray(at, at + lengths[id]!);
+      },
     };
   }
 
   view(id: number): AttributeSet | undefined {
     const length = this.lengths[id];
     if (!length) return undefined;
-    const octets = Buffer.from(this.arena.subarray(this.offsets[id]!, this.offsets[id]! + length));
+    const octets = Buffer.from(this.chunkOf(id).subarray(this.startOf(id), this.startOf(id) + length));
     const { nextHopLength, attributesAt } = splitSetOctets(octets);
     return {
       id,

@@ -55,7 +55,8 @@ export interface UpdateEvent {
   /** The UPDATE exactly as received, BGP header included (BMP Route Monitoring forwards it). */
   readonly raw: Buffer;
   readonly summary: UpdateSummary;
-  readonly receivedAt: Date;
+  /** When it was handled, ms since the epoch (Date.now(): no Date object per UPDATE). */
+  readonly receivedAt: number;
 }
 
 /** BMP Peer Down reasons 1..5 (RFC 7854 §4.9). */

@@ -207,6 +207,24 @@ function restartHold(negotiated: NegotiatedTimers): FsmAction[] {
   return negotiated.holdTime > 0 ? [{ kind: 'start-timer', timer: 'hold', seconds: negotiated.holdTime }] : [];
 }
 
+/**
+ * What an UPDATE or a KEEPALIVE does in Established, made once per state object (states are
+ * immutable, and Established stays the same object while it lasts): a full table is hundreds of
+ * thousands of UPDATEs, each of which made a result, two arrays and two actions.
+ */
+const receivedInEstablished = { UpdateMsg: new WeakMap<FsmState, FsmResult>(), KeepAliveMsg: new WeakMap<FsmState, FsmResult>() };
+
+function stayEstablished(state: FsmState, negotiated: NegotiatedTimers, event: 'UpdateMsg' | 'KeepAliveMsg'): FsmResult {
+  const made = receivedInEstablished[event];
+  let result = made.get(state);
+  if (result === undefined) {
+    const actions = event === 'UpdateMsg' ? [...restartHold(negotiated), { kind: 'process-update' } as const] : restartHold(negotiated);
+    result = Object.freeze({ state, actions: Object.freeze(actions) });
+    made.set(state, result);
+  }
+  return result;
+}
+
 function openSent(state: FsmState): FsmResult {
   return {
     state: { name: 'OpenSent', connectRetryCounter: state.connectRetryCounter, passive: state.passive },
@@ -354,14 +372,14 @@ export function transition(state: FsmState, event: FsmEvent, config: FsmConfig):
         case 'OpenCollisionDump':
           return closeWith(state, notification(ErrorCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
         case 'KeepAliveMsg':
-          if (state.name === 'Established') return same(restartHold(negotiated));
+          if (state.name === 'Established') return stayEstablished(state, negotiated, 'KeepAliveMsg');
           return {
             state: { name: 'Established', connectRetryCounter: counter, passive: state.passive, negotiated },
             actions: [...restartHold(negotiated), { kind: 'established', negotiated }],
           };
         case 'UpdateMsg':
           if (state.name === 'OpenConfirm') return unexpected(state);
-          return same([...restartHold(negotiated), { kind: 'process-update' }]);
+          return stayEstablished(state, negotiated, 'UpdateMsg');
         case 'UpdateMsgErr':
           if (state.name === 'OpenConfirm') return unexpected(state);
           return closeWith(state, event.notification);

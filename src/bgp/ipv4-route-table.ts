@@ -138,6 +138,14 @@ class Slab {
   }
 }
 
+/** Add one to `counts[value]` for every used slot of a slab's values (stored plus one, 0 empty). */
+export function countSlabValues(values: Uint32Array, counts: Uint32Array): void {
+  for (let s = 0; s < values.length; s++) {
+    const stored = values[s]!;
+    if (stored !== 0) counts[stored - 1]!++;
+  }
+}
+
 export class Ipv4RouteTable {
   private readonly short = new Slab();
   private readonly hosts = new Slab();
@@ -170,6 +178,12 @@ export class Ipv4RouteTable {
   clear(): void {
     this.short.clear();
     this.hosts.clear();
+  }
+
+  /** Add one to `counts[value]` for every route (what AdjRibIn.clear() gives back to the pool). */
+  countValues(counts: Uint32Array): void {
+    countSlabValues(this.short.values, counts);
+    countSlabValues(this.hosts.values, counts);
   }
 
   /** A copy of the table as it is now, read slot by slot (a replay reads it a part at a time). */

@@ -9,7 +9,7 @@
  * of 5-word keys (24 bytes a slot). At most 3/4 of the slots are used, so a /48 costs 21 to
  * 43 bytes, where a Map entry with a string key cost about 100.
  */
-import { ABSENT, MAX_ROUTE_VALUE } from './ipv4-route-table.js';
+import { ABSENT, MAX_ROUTE_VALUE, countSlabValues } from './ipv4-route-table.js';
 
 const MIN_BITS = 4;
 
@@ -173,6 +173,12 @@ export class Ipv6RouteTable {
   clear(): void {
     this.short.clear();
     this.long.clear();
+  }
+
+  /** Add one to `counts[value]` for every route (what AdjRibIn.clear() gives back to the pool). */
+  countValues(counts: Uint32Array): void {
+    countSlabValues(this.short.values, counts);
+    countSlabValues(this.long.values, counts);
   }
 
   /** A copy of the table as it is now, read slot by slot (a replay reads it a part at a time). */

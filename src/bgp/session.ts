@@ -140,6 +140,10 @@ class ReceiveTurns {
 
 const receiveTurns = new ReceiveTurns();
 
+/** The FSM events of every received KEEPALIVE and UPDATE: one object each, not one per message. */
+const KEEPALIVE_MSG: FsmEvent = { type: 'KeepAliveMsg' };
+const UPDATE_MSG: FsmEvent = { type: 'UpdateMsg' };
+
 /** Every KEEPALIVE is the same 19 octets: encode it once. */
 const KEEPALIVE = encodeKeepalive();
 
@@ -173,19 +177,22 @@ function countMessage(counters: MessageCounters, type: number): void {
   }
 }
 
+/** Made for every UPDATE: one array and the summary, no Set or spread (a full table is 300 k UPDATEs). */
 export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
-  const families = new Set<AddressFamily>();
+  const families: AddressFamily[] = [];
   let announced = nlriLength(update);
   let withdrawn = update.withdrawnRoutes.length;
-  if (announced + withdrawn > 0) families.add('ipv4-unicast');
-  for (const attribute of [update.mpReach, update.mpUnreach]) {
-    if (attribute !== undefined) {
-      const family = familyOf(attribute.afi, attribute.safi);
-      const count = attribute.kind === 'mp-reach-nlri' ? nlriLength(attribute) : attribute.withdrawn.length;
-      if (family && count > 0) families.add(family);
-      if (attribute.kind === 'mp-reach-nlri') announced += count;
-      else withdrawn += count;
-    }
+  if (announced + withdrawn > 0) families.push('ipv4-unicast');
+  const reach = update.mpReach;
+  if (reach !== undefined) {
+    const count = nlriLength(reach);
+    addFamily(families, reach, count);
+    announced += count;
+  }
+  const unreach = update.mpUnreach;
+  if (unreach !== undefined) {
+    addFamily(families, unreach, unreach.withdrawn.length);
+    withdrawn += unreach.withdrawn.length;
   }
   const treatAsWithdraw = update.verdict.action === 'treat-as-withdraw';
   if (treatAsWithdraw) {
@@ -193,7 +200,13 @@ export function summarizeUpdate(update: UpdateMessage): UpdateSummary {
     announced = 0;
   }
   const endOfRib = update.endOfRib ? (familyOf(update.endOfRib.afi, update.endOfRib.safi) ?? null) : null;
-  return { families: [...families], announced, withdrawn, endOfRib, treatAsWithdraw };
+  return { families, announced, withdrawn, endOfRib, treatAsWithdraw };
+}
+
+/** Adds the family of an MP_REACH_NLRI / MP_UNREACH_NLRI carrying `count` prefixes, if any and not listed yet. */
+function addFamily(families: AddressFamily[], attribute: { readonly afi: number; readonly safi: number }, count: number): void {
+  const family = familyOf(attribute.afi, attribute.safi);
+  if (family && count > 0 && !families.includes(family)) families.push(family);
 }
 
 type Direction = 'outbound' | 'inbound';
@@ -514,7 +527,7 @@ class Connection {
       }
       case MessageType.Keepalive:
         decodeKeepalive(raw);
-        this.feed({ type: 'KeepAliveMsg' });
+        this.feed(KEEPALIVE_MSG);
         return;
       case MessageType.Update: {
         const update = decodeUpdate(raw, this.codecOptions, this.session.knownAttributeSets());
@@ -530,7 +543,7 @@ class Connection {
           );
         }
         this.pendingUpdate = update;
-        this.feed({ type: 'UpdateMsg' });
+        this.feed(UPDATE_MSG);
         this.pendingUpdate = null;
         return;
       }
@@ -887,7 +900,7 @@ export class Session implements ConnectionOwner {
     }
     this.rib?.apply(update);
     // A copy: the reader's view pins the whole socket chunk, and the BMP queues may hold this a while.
-    this.hooks.update({ neighbor: this.key, raw: Buffer.from(update.raw), summary, receivedAt: new Date() });
+    this.hooks.update({ neighbor: this.key, raw: Buffer.from(update.raw), summary, receivedAt: Date.now() });
   }
 
   private negotiate(open: OpenMessage): NegotiatedCapabilities {

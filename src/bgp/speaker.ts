@@ -242,11 +242,19 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       .every(Boolean);
   }
 
-  /** Cease/2 (Administrative Shutdown) to every neighbor, then close the listeners. */
+  /**
+   * Close the listeners, then Cease/2 (Administrative Shutdown) to every neighbor, one an event
+   * loop turn: each session going down gives its table's references back (AdjRibIn.clear(), up to
+   * a few hundred ms at a full table), and sixteen full tables in one turn held the data-plane
+   * thread for seconds.
+   */
   async stop(): Promise<void> {
     this.running = false;
-    for (const session of this.sessions.values()) session.stop(CeaseSubcode.AdministrativeShutdown);
     this.closeListeners();
+    for (const session of [...this.sessions.values()]) {
+      session.stop(CeaseSubcode.AdministrativeShutdown);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private connectRetrySeconds(): number {

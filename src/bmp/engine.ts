@@ -566,7 +566,7 @@ export class BmpEngine extends EventEmitter<BmpEngineEvents> {
     if (!n || !n.established) return;
     this.refresh.updateReceived(e.neighbor, e.summary.endOfRib);
     if (n.peerUp.size === 0) return;
-    this.routeMonitoring(n, e.raw, e.receivedAt.getTime(), [...n.peerUp], 'monitoring');
+    this.routeMonitoring(n, e.raw, e.receivedAt, [...n.peerUp], 'monitoring');
     this.budget.check();
   }
 

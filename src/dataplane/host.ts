@@ -3,7 +3,7 @@
 // the agent turns into NETCONF notifications. It runs in the data plane's worker thread
 // (worker.ts), or on the main thread in inline mode; the code is the same either way.
 import { performance } from 'node:perf_hooks';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseNeighborKey } from '../bgp/config.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
@@ -34,14 +34,17 @@ export class DataPlaneHost {
   private readonly sysName: string;
   /** Running's view as of the last oper-state request that carried one. */
   private running: BmpdRunningView = NO_BGP_VIEW;
-  /** This thread's event-loop delay and GC pauses, logged at stop: what the data plane costs itself. */
-  private readonly load: ThreadLoad;
+  /**
+   * This thread's event-loop delay and GC pauses, logged at stop: what the data plane costs
+   * itself. None inline: the agent's own monitor watches the main thread (one line per thread).
+   */
+  private readonly load: ThreadLoad | null;
 
   private constructor(options: DataPlaneHostOptions, private readonly send: (message: DataPlaneMessage) => void) {
     const logger = options.logger;
     this.log = logger.child({ topic: 'data-plane' });
     this.sysName = options.sysName;
-    this.load = new ThreadLoad(this.log);
+    this.load = isMainThread ? null : new ThreadLoad(this.log);
     const bgpLog = logger.child({ topic: 'bgp' });
     this.speaker = new BgpSpeaker(IDLE_SPEAKER, {
       log: { debug: (o, m) => bgpLog.debug(o, m), info: (o, m) => bgpLog.info(o, m), warn: (o, m) => bgpLog.warn(o, m) },
@@ -69,8 +72,9 @@ export class DataPlaneHost {
     const host = new DataPlaneHost(options, (m) => port.postMessage(m));
     await host.speaker.start();
     port.on('message', (m) => void host.handle(m as RequestMessage));
-    host.load.start();
-    host.log.info({ threadId, ...options.started }, 'data plane started');
+    host.load?.start();
+    // The worker's logger binds threadId to every line (worker.ts); inline lines are the main thread's.
+    host.log.info({ ...options.started }, 'data plane started');
     host.emit({ kind: 'ready', threadId });
     return host;
   }
@@ -124,7 +128,7 @@ export class DataPlaneHost {
       case 'stop':
         await this.engine.stop();
         await this.speaker.stop();
-        this.log.info({ thread: 'data-plane', threadId, ...this.load.stop() }, 'event-loop delay');
+        if (this.load) this.log.info({ thread: 'data-plane', ...this.load.stop() }, 'event-loop delay');
         return null;
     }
   }

@@ -2,6 +2,7 @@
 // (the agent's main thread in src/agent/agent.ts, the data plane's in host.ts): how long its event
 // loop was held, how long it was busy, and how much of that the garbage collector took. A long
 // stall with a long GC pause beside it is the heap's cost, one without is the thread's own code.
+import { readFileSync } from 'node:fs';
 import { PerformanceObserver, monitorEventLoopDelay, performance, constants, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 
@@ -17,6 +18,24 @@ export const LONG_GC_PAUSE_MS = 200;
  */
 export const LONG_STALL_MS = 250;
 const STALL_CHECK_MS = 50;
+
+/** Linux's USER_HZ, the unit of /proc's CPU times: 100 per second on every architecture Node runs on. */
+const MS_PER_CLOCK_TICK = 10;
+
+/**
+ * The calling thread's user + system CPU time, ms (/proc/thread-self/stat fields 14 and 15), or
+ * null without /proc. What tells a held loop apart from a thread the kernel did not run: a loop
+ * held by the thread's own code used the CPU all along; one that waited for a core did not.
+ */
+export function threadCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_CLOCK_TICK;
+  } catch {
+    return null;
+  }
+}
 
 const GC_KINDS: Readonly<Record<number, string>> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -70,11 +89,17 @@ export class ThreadLoad {
     this.delay.enable();
     this.observer.observe({ entryTypes: ['gc'] });
     let last = performance.now();
+    let lastCpu = threadCpuMs();
     this.stallCheck = setInterval(() => {
       const now = performance.now();
       const heldMs = now - last - STALL_CHECK_MS;
+      const cpu = threadCpuMs();
       last = now;
-      if (heldMs >= this.limits.longStallMs) this.log.info({ heldMs: Math.round(heldMs) }, 'event loop held');
+      // cpuMs: the thread's own CPU time since the last check (10 ms grain). Near heldMs + 50, its
+      // code held the loop; far below, the thread was runnable but the kernel ran others.
+      const cpuMs = cpu === null || lastCpu === null ? null : cpu - lastCpu;
+      lastCpu = cpu;
+      if (heldMs >= this.limits.longStallMs) this.log.info({ heldMs: Math.round(heldMs), cpuMs }, 'event loop held');
     }, STALL_CHECK_MS);
     // A thread with nothing else to do ends: this check is no reason to keep it.
     this.stallCheck.unref();

@@ -13,7 +13,7 @@ import type { ConfirmedCommitEvent } from './confirmed-commit.js';
 import { FilterError, filterTooBig, subtreeFilterToXPath } from './subtree-filter.js';
 import { XmlLimitError, escapeText, textElement as e } from './xml.js';
 import type { NotificationEvent } from './notification-event.js';
-import { ReplayBuffer } from './replay.js';
+import { HeldEvents, MAX_HELD_BYTES, MAX_HELD_EVENTS, ReplayBuffer, replayInSlices } from './replay.js';
 
 export const NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
 export const NC_NOTIFICATIONS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-notifications';
@@ -35,7 +35,7 @@ interface Subscription {
   readonly selectors: readonly EventSelector[] | null;
   readonly stopTime: Date | null;
   /** Live events held back while the replay is under way (RFC 5277 §2.1.1: replayed events come first). */
-  held?: { at: Date; event: NotificationEvent }[] | null;
+  held?: HeldEvents | null;
   /** The replay buffer's last seq when the subscription was made: replay ends there. */
   replayUpTo?: number;
   stopTimer?: NodeJS.Timeout;
@@ -103,16 +103,28 @@ export class NotificationStream {
   /**
    * RFC 5277 §2.1.1 replay for a subscription just made: the buffered events from startTime (before
    * stopTime), then replayComplete, then the live events held meanwhile; at stopTime notificationComplete
-   * ends the subscription. Called once the <ok/> of create-subscription is on its way.
+   * ends the subscription. Called once the <ok/> of create-subscription is on its way. Sent in slices
+   * that wait for a slow reader (replay.ts replayInSlices); a session that closes, or a subscriber
+   * whose held live events pass their bound (publish), ends it. Resolves when it is over.
    */
-  replayTo(sessionId: number, startTime: Date): void {
+  async replayTo(sessionId: number, startTime: Date): Promise<void> {
     const sub = this.subscriptions.get(sessionId);
     if (sub === undefined) return;
-    for (const entry of this.replay.between(startTime, sub.stopTime, sub.replayUpTo ?? this.replay.lastSeq)) this.deliver(sub, entry.event, entry.at);
+    const active = () => this.subscriptions.get(sessionId) === sub && sub.session.state !== 'closed';
+    const target = <T extends { at: Date; event: NotificationEvent }>() => ({
+      get queuedOutputBytes() { return sub.session.queuedOutputBytes; },
+      deliver: (entry: T) => { this.deliver(sub, entry.event, entry.at); },
+      active,
+    });
+    const replayed = this.replay.between(startTime, sub.stopTime, sub.replayUpTo ?? this.replay.lastSeq);
+    if (await replayInSlices(replayed, target()) === null) return;
     sub.session.sendNotification(notificationXml(new Date(), `<replayComplete xmlns="${NETMOD_NOTIFICATION_NS}"/>`));
-    const held = sub.held ?? [];
+    const held = sub.held?.entries ?? [];
+    const sent = await replayInSlices(held, target());
+    if (sent === null) return;
+    // Held since the last slice (the same turn): in order, before the live ones that follow.
+    for (let i = sent; i < held.length; i++) this.deliver(sub, held[i]!.event, held[i]!.at);
     sub.held = null;
-    for (const entry of held) this.deliver(sub, entry.event, entry.at);
     if (sub.stopTime === null) return;
     const complete = () => {
       if (this.subscriptions.get(sessionId) !== sub) return;
@@ -131,7 +143,13 @@ export class NotificationStream {
     let delivered = 0;
     for (const sub of [...this.subscriptions.values()]) {
       if (sub.held) {
-        sub.held.push({ at, event });
+        // RFC 5277 has no way to tell a subscriber it fell behind: one that cannot take its replay
+        // while the stream runs is dropped, as the session's output bound drops a client that stops
+        // reading (RFC 6470 termination-reason dropped), rather than held events lost in silence.
+        if (!sub.held.hold(at, event)) {
+          this.unsubscribe(sub.session.id);
+          sub.session.drop(`the live events held during its replay passed their bound (${MAX_HELD_EVENTS} events, ${MAX_HELD_BYTES} bytes)`);
+        }
         continue;
       }
       if (sub.stopTime !== null && at > sub.stopTime) continue; // notificationComplete is on its timer
@@ -229,9 +247,9 @@ export function createSubscriptionHandler(stream: NotificationStream, hasDynamic
       stream.subscribe({ session, selectors, stopTime: null });
       return { ok: true };
     }
-    stream.subscribe({ session, selectors, stopTime, held: [], replayUpTo: stream.replay.lastSeq });
+    stream.subscribe({ session, selectors, stopTime, held: new HeldEvents(), replayUpTo: stream.replay.lastSeq });
     // The replay follows the <ok/>: the reply is written before the next turn of the event loop.
-    setImmediate(() => stream.replayTo(session.id, startTime));
+    setImmediate(() => void stream.replayTo(session.id, startTime));
     return { ok: true };
   };
 }

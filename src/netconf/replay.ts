@@ -94,3 +94,77 @@ export class ReplayBuffer {
     }
   }
 }
+
+/**
+ * Replay to a new subscriber, in slices (issue 10): a buffer of 100,000 events (16 MB) sent in one
+ * synchronous loop, with a NACM read check per event for a non-admin user, held every other session
+ * for as long. Each slice runs about REPLAY_SLICE_MS, then the event loop takes its turn; and while
+ * the subscriber's session holds more than REPLAY_PAUSE_QUEUED_BYTES it has not taken yet, the
+ * replay waits for it to read (polled every REPLAY_POLL_MS), so a slow reader costs the agent at
+ * most that much queued output, not the whole replay.
+ */
+export const REPLAY_SLICE_MS = 8;
+export const REPLAY_PAUSE_QUEUED_BYTES = 1024 * 1024;
+export const REPLAY_POLL_MS = 10;
+/**
+ * Live events held for a subscriber while its replay is sent (they follow replayComplete, in order):
+ * at most this many, and this many bytes of event XML. Beyond either, the subscriber cannot keep up
+ * with the stream and the held events are given up; what that means to the subscription is the
+ * caller's (RFC 5277 and RFC 8639 differ).
+ */
+export const MAX_HELD_EVENTS = 20_000;
+export const MAX_HELD_BYTES = 4 * 1024 * 1024;
+
+/** Live events held during a replay, bounded (MAX_HELD_EVENTS, MAX_HELD_BYTES). */
+export class HeldEvents {
+  readonly entries: { readonly at: Date; readonly event: NotificationEvent }[] = [];
+  private bytes = 0;
+
+  /** False when the event would pass the bound (it is not held). */
+  hold(at: Date, event: NotificationEvent): boolean {
+    if (this.entries.length >= MAX_HELD_EVENTS || this.bytes + event.xml.length > MAX_HELD_BYTES) return false;
+    this.entries.push({ at, event });
+    this.bytes += event.xml.length;
+    return true;
+  }
+}
+
+/** What a sliced replay needs of its subscriber. */
+export interface ReplayTarget<T> {
+  /** The session's output not yet taken by the client (SessionInfo.queuedOutputBytes). */
+  readonly queuedOutputBytes: number;
+  /** Sends one event (filter and access control are the caller's). */
+  deliver(entry: T): void;
+  /** False once the replay is to stop: the session closed, the subscription ended or was suspended. */
+  active(): boolean;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `entries` to `target` in slices: a replay as ReplayBuffer.between gave it when the subscription
+ * was made (it holds the events themselves, so one the buffer drops meanwhile is still replayed), or
+ * the held live events, a list that may grow meanwhile. Resolves with how many were sent (the list's
+ * length at the last look: the caller sends any added since before its next turn), or null when the
+ * target stopped being active.
+ */
+export async function replayInSlices<T>(entries: readonly T[], target: ReplayTarget<T>): Promise<number | null> {
+  let next = 0;
+  while (next < entries.length) {
+    while (target.queuedOutputBytes > REPLAY_PAUSE_QUEUED_BYTES) {
+      if (!target.active()) return null;
+      await pause(REPLAY_POLL_MS);
+    }
+    if (!target.active()) return null;
+    const sliceEnd = performance.now() + REPLAY_SLICE_MS;
+    while (next < entries.length) {
+      target.deliver(entries[next++]!);
+      if (!target.active()) return null;
+      // The clock and the output are looked at every few events: an event costs microseconds.
+      if ((next & 15) === 0 && (performance.now() >= sliceEnd || target.queuedOutputBytes > REPLAY_PAUSE_QUEUED_BYTES)) break;
+    }
+    await turn();
+  }
+  return target.active() ? next : null;
+}

@@ -11,7 +11,7 @@ import { AccessControl, schemaAccessOptions } from './access-control.js';
 import { ConfirmedCommit } from './confirmed-commit.js';
 import { getSchemaHandler, MONITORING_NS, netconfStateXml } from './monitoring.js';
 import {
-  configChangeEvent, confirmedCommitEvent, createSubscriptionHandler, NOTIFICATION_NS, NotificationStream,
+  configChangeEvent, confirmedCommitEvent, createSubscriptionHandler, NC_NOTIFICATIONS_NS, NOTIFICATION_NS, NotificationStream,
   sessionEndEvent, sessionStartEvent, streamsStateXml,
 } from './notifications.js';
 import { SubscriptionManager } from './subscriptions/subscriptions.js';
@@ -55,6 +55,25 @@ export interface NetconfService {
 /** Nodes a change really changed (not the ancestors that only give them their place). */
 function changedNodes(changes: readonly DiffChange[]): number {
   return changes.filter((c) => c.operation !== 'none').length;
+}
+
+/**
+ * Test only (test/netconf/hostile/replay.test.ts): BMPD_TEST_REPLAY_FILL=N in the environment puts N
+ * netconf-config-change events in the stream at start, the i-th naming neighbor 127.2.(i >> 8 & 255).
+ * (i & 255)'s description, so a test can fill the replay buffer (100,000 events or 16 MiB) in
+ * milliseconds instead of as many commits. Loudly logged; nothing else reads the variable.
+ */
+function fillReplayForTests(notifications: NotificationStream, logger: Logger): void {
+  const count = Number(process.env.BMPD_TEST_REPLAY_FILL ?? 0);
+  if (!Number.isInteger(count) || count <= 0) return;
+  logger.warn({ topic: 'netconf', events: count }, 'BMPD_TEST_REPLAY_FILL: synthetic events put in the replay buffer (test only)');
+  const at = new Date();
+  for (let i = 0; i < count; i++) {
+    const target = `/bmpd:bgp/bmpd:neighbor[bmpd:address='127.2.${(i >> 8) & 255}.${i & 255}']/bmpd:description`;
+    notifications.publish({ namespace: NC_NOTIFICATIONS_NS, name: 'netconf-config-change',
+      xml: `<netconf-config-change xmlns="${NC_NOTIFICATIONS_NS}"><changed-by><server/></changed-by><datastore>running</datastore>` +
+        `<edit><target xmlns:bmpd="urn:bmpd:yang:bmpd">${target}</target><operation>merge</operation></edit></netconf-config-change>` }, at);
+  }
 }
 
 /** /bmpd:netconf-server/replay-buffer-size as `tree` holds it (the default when absent). */
@@ -135,6 +154,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     logger.info({ topic: 'netconf' }, 'NACM factory configuration in running: rule-list admin permits group admin everything');
   }
   notifications.replay.resize(replayBufferSize(ds.tree('running')));
+  fillReplayForTests(notifications, logger);
   const confirmedCommit = new ConfirmedCommit({
     datastores: ds,
     onEvent: (ev) => {

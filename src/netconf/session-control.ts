@@ -44,6 +44,11 @@ export interface SessionInfo {
   setIdleTimeoutExempt(exempt: boolean): void;
   /** Output written that the client has not taken yet (subscriptions suspend a subscriber that stopped reading). */
   readonly queuedOutputBytes: number;
+  /**
+   * Ends the session as its output bound does ('output-overflow', RFC 6470 termination-reason
+   * dropped), logging `why`: the client cannot keep up with what it asked for.
+   */
+  drop(why: string): void;
 }
 
 /** RFC 6241 §7.8 close-session and §7.9 kill-session: all a handler may do to sessions. */

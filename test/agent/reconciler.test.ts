@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classify, Reconciler, IDLE_SPEAKER, type ReconcilePath } from '../../src/agent/reconciler.js';
-import { snapshotsFromRunning, type ConfigEnvironment } from '../../src/agent/config-snapshot.js';
+import { runningView, snapshotsFromRunning, type ConfigEnvironment } from '../../src/agent/config-snapshot.js';
 import { neighborConflicts } from '../../src/agent/neighbor-conflicts.js';
 import { BgpSpeaker } from '../../src/bgp/speaker.js';
 import { BmpEngine } from '../../src/bmp/engine.js';
@@ -155,6 +155,7 @@ function observed(p: Pipeline) {
 function expectSameAsFullPath(): void {
   const running = ds.tree('running');
   expect(reconciler.snapshots()).toEqual(snapshotsFromRunning(running, ENV));
+  expect(reconciler.view()).toEqual(runningView(running));
   expect(observed(a)).toEqual(observed(b));
 }
 

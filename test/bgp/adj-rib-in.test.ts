@@ -314,6 +314,82 @@ describe('Adj-RIB-Ins sharing one attribute set pool', () => {
     expect(pool.size).toBe(0);
   });
 
+  it('clear() gives back exactly each route\'s reference: counts and contents stay right for neighbors sharing sets and not', () => {
+    const pool = new AttributeSetPool(poolOptions);
+    const neighbors = [0, 1, 2, 3].map(() => new AdjRibIn({ ...poolOptions, families: ALL, attributeSets: pool }));
+    // Per neighbor: sets it shares with every other (50), and sets of its own: 5, 200, 20 and 30,
+    // so clearing 0, then 1, then 2, then 3 drops few sets, most of the pool, few, then all.
+    const own = [5, 200, 20, 30];
+    const sent = neighbors.map(() => [] as { prefix: Prefix; pathAttributes: string }[]);
+    const announce = (n: number): void => {
+      const send = (nlri: Prefix[] | string[], attrs: UpdateSpec['attrs'], mpNextHop?: string): void => {
+        const message = update({ nlri, attrs, mpNextHop });
+        neighbors[n]!.apply(message);
+        for (const prefix of [...message.nlri, ...(message.mpReach?.nlri ?? [])]) sent[n]!.push({ prefix, pathAttributes: neighbors[n]!.lookup(prefix)!.pathAttributes.toString('hex') });
+      };
+      for (let k = 0; k < 50; k++) {
+        const attrs = { origin: 'igp', asPath: [65010, 64600 + k], nextHop: '192.0.2.1' } as const;
+        // The same prefixes from every neighbor, and one of the neighbor's own under the shared set.
+        send([`10.${k}.0.0/16`, `10.${k}.1.0/24`, `10.${k}.${2 + n}.0/24`], attrs);
+        if (k % 10 === 0) send([`2001:db8:${k}::/48`, `2001:db8:${k}:${n}::/64`], attrs, '2001:db8::1');
+        if (k % 25 === 0) send([vpnPrefix('65000:1', `172.16.${k}.0/24`, 100 + n)], attrs, '192.0.2.1');
+      }
+      for (let k = 0; k < own[n]!; k++) {
+        const attrs = { origin: 'igp', asPath: [65020 + n, 64700 + k], nextHop: '192.0.2.1', med: k } as const;
+        send([`11.${n}.${k}.0/24`, `11.${n}.${k}.128/25`], attrs);
+        if (k % 4 === 0) send([`2001:db8:${n + 1}:${k}::/56`], attrs, '2001:db8::2');
+        if (k % 7 === 0) send([vpnPrefix('65000:2', `12.${n}.${k}.0/24`, 200)], attrs, '192.0.2.1');
+      }
+      // Half of the shared /16s replaced by a set of the neighbor's own, and one withdrawn: references moved before the clear.
+      for (let k = 0; k < 50; k += 2) send([`10.${k}.0.0/16`], { origin: 'igp', asPath: [65020 + n, 64700], nextHop: '192.0.2.1', med: 0 });
+      neighbors[n]!.apply(update({ withdrawn: ['10.1.1.0/24'] }));
+      sent[n] = sent[n]!.filter((route) => prefixToString(route.prefix) !== '10.1.1.0/24');
+    };
+    /** Every set the pool must hold, with as many references as routes (of the neighbors still up) point at it. */
+    const expectExact = (up: number[]): void => {
+      const expected = new Map<number, number>();
+      for (const n of up) {
+        // Last announcement wins: a replaced route counts once, under the set it points at now.
+        const routes = new Map(sent[n]!.map((route) => [prefixToString(route.prefix), route]));
+        expect(neighbors[n]!.routeCount()).toBe(routes.size);
+        for (const { prefix, pathAttributes } of routes.values()) {
+          const set = neighbors[n]!.lookup(prefix)!;
+          expect(set.pathAttributes.toString('hex')).toBe(pathAttributes);
+          expected.set(set.id, (expected.get(set.id) ?? 0) + 1);
+        }
+      }
+      expect(pool.size).toBe(expected.size);
+      for (const [id, references] of expected) {
+        const set = pool.view(id)!;
+        expect(set.refCount).toBe(references);
+        // Still found by its octets: the hash table agrees with the sets after a drop or a rebuild.
+        expect(pool.find(set.family, set.pathAttributes, set.nextHop)).toBe(id);
+      }
+    };
+    for (let n = 0; n < 4; n++) announce(n);
+    expectExact([0, 1, 2, 3]);
+    const dropped = neighbors[1]!.lookup(ipv4Prefix('11.1.0.0/24'))!;
+    neighbors[0]!.clear();
+    expectExact([1, 2, 3]);
+    neighbors[1]!.clear();
+    expectExact([2, 3]);
+    expect(pool.find(dropped.family, dropped.pathAttributes, dropped.nextHop)).toBe(-1);
+    expect(neighbors[1]!.routeCount()).toBe(0);
+    // The session comes back: the freed ids are reused and the counts stay exact.
+    sent[1] = [];
+    announce(1);
+    expectExact([1, 2, 3]);
+    neighbors[2]!.clear();
+    expectExact([1, 3]);
+    const bytes = pool.bytes;
+    neighbors[3]!.clear();
+    neighbors[1]!.clear();
+    expectExact([]);
+    // The last sessions down hand back the hash table the sets filled.
+    expect(pool.bytes).toBeLessThan(bytes);
+    expect(pool.find(dropped.family, dropped.pathAttributes, dropped.nextHop)).toBe(-1);
+  });
+
   it('a replay under way keeps the attributes it started with while other neighbors reuse the ids', () => {
     const pool = new AttributeSetPool(poolOptions);
     const [replayed, other] = [shared(pool), shared(pool)];

@@ -60,6 +60,22 @@ async function connect(from: string, port: number): Promise<TestPeer> {
 
 const cease = (notification: Buffer) => [notification[19], notification[20]];
 
+describe('BgpSpeaker.stop', () => {
+  it('takes its neighbors down one an event loop turn (each gives a table back), with Cease/2 to each', async () => {
+    const { speaker, events, port } = await startSpeaker([neighbor('127.0.22.41'), neighbor('127.0.22.42')]);
+    const peers = [await connect('127.0.22.41', port), await connect('127.0.22.42', port)];
+    for (const peer of peers) await establish(peer);
+    await until(() => events.established.length === 2);
+    const order: string[] = [];
+    speaker.on('down', (e: DownEvent) => order.push(`down ${e.neighbor}`));
+    // Queued before stop(): it runs between the two neighbors' downs, not after both.
+    setImmediate(() => order.push('another turn'));
+    await speaker.stop();
+    expect(order).toEqual(['down 127.0.22.41', 'another turn', 'down 127.0.22.42']);
+    for (const peer of peers) expect(cease(await peer.next(MessageType.Notification))).toEqual([6, 2]);
+  });
+});
+
 describe('BgpSpeaker.applyNeighborChanges', () => {
   it('adds a neighbor, restarts it with Cease/6 on a remote-as change and removes it with Cease/3, the other neighbor untouched', async () => {
     const { speaker, events, port } = await startSpeaker([neighbor('127.0.22.41')]);

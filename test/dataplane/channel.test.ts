@@ -64,6 +64,21 @@ describe.each<DataPlaneMode>(['inline', 'worker'])('the %s data plane', (mode) =
   });
 });
 
+describe('the inline data plane, on the main thread', () => {
+  it('logs its start without a thread of its own and no event-loop delay line: the agent\'s monitor reports the one thread', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    plane = await startDataPlane({ mode: 'inline', logger: capture, sysName: 'r1', sysDescr: 'test' });
+    await plane.stop();
+    plane = null;
+    const started = lines.filter((l) => l.msg === 'data plane started');
+    expect(started).toHaveLength(1);
+    expect(started[0]).not.toHaveProperty('threadId');
+    // The data plane's stop line ('BMP engine stopped' and the like) came; no second monitor's.
+    expect(lines.filter((l) => l.msg === 'event-loop delay')).toEqual([]);
+  });
+});
+
 describe('the worker data plane, when its thread ends unasked', () => {
   it('emits exit once with the reason, and fails every later request', async () => {
     plane = await startDataPlane({ mode: 'worker', logger, sysName: 'r1', sysDescr: 'test' });

@@ -1,8 +1,13 @@
 // ThreadLoad (src/dataplane/thread-load.ts), the figures behind each thread's 'event-loop delay'
 // line: a loop held by synchronous work is seen (the histogram's max, and a line when it is free
 // again), and the garbage collector's pauses on this thread's heap are counted by kind.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../support/agent.js';
 import { LONG_STALL_MS, ThreadLoad } from '../../src/dataplane/thread-load.js';
 
 function capture(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -31,10 +36,39 @@ describe('ThreadLoad', () => {
     expect(figures.samples).toBeGreaterThan(0);
     // One line for the hold (a busy machine may add one for a thread it did not schedule), none
     // below the limit.
-    const held = lines.filter((l) => l.msg === 'event loop held').map((l) => Number(l.heldMs));
-    expect(held.some((ms) => ms >= 350)).toBe(true);
-    for (const ms of held) expect(ms).toBeGreaterThanOrEqual(LONG_STALL_MS);
+    const held = lines.filter((l) => l.msg === 'event loop held');
+    const hold = held.find((l) => Number(l.heldMs) >= 350);
+    expect(hold).toBeDefined();
+    for (const l of held) expect(Number(l.heldMs)).toBeGreaterThanOrEqual(LONG_STALL_MS);
+    // The thread's own work: it spent CPU for most of the hold (unless the machine starved it
+    // meanwhile, which this line would then show by itself).
+    expect(Number(hold!.cpuMs)).toBeGreaterThan(Number(hold!.heldMs) / 4);
   });
+
+  it('tells a thread the kernel did not run from one held by its own code: a stopped process\'s hold used no CPU', async () => {
+    // A process of its own, stopped (SIGSTOP) 600 ms: its loop is held as long, and its thread ran nothing.
+    const script = `import { ThreadLoad } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/dataplane/thread-load.js')).href)};
+      import pino from 'pino';
+      new ThreadLoad(pino(pino.destination({ fd: 1, sync: true }))).start();
+      console.log(JSON.stringify({ msg: 'ready' }));
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    try {
+      while (!lines.some((l) => l.msg === 'ready')) await tick(20);
+      await tick(200);
+      child.kill('SIGSTOP');
+      await tick(600);
+      child.kill('SIGCONT');
+      while (!lines.some((l) => l.msg === 'event loop held')) await tick(20);
+      const hold = lines.find((l) => l.msg === 'event loop held')!;
+      expect(Number(hold.heldMs)).toBeGreaterThanOrEqual(500);
+      expect(Number(hold.cpuMs)).toBeLessThan(100);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 20_000);
 
   it('counts the collector\'s pauses by kind, and logs the ones at or above its limit', async () => {
     const { logger, lines } = capture();

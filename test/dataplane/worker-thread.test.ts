@@ -61,6 +61,8 @@ describe('the data plane in its worker thread', () => {
     const [started] = logged('data plane started');
     expect(started).toMatchObject({ pid: agent.pid, topic: 'data-plane' });
     expect(started!.threadId).toBeGreaterThan(0);
+    // Named once: the worker's logger binds threadId to every line, the host adds none of its own.
+    expect(agent.lines.find((l) => l.includes('"msg":"data plane started"'))!.match(/"threadId"/g)).toHaveLength(1);
     // The main thread's lines do not name a thread.
     expect(logged('bmpd ready')[0]).not.toHaveProperty('threadId');
   });

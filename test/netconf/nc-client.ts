@@ -111,6 +111,15 @@ export class NcTestClient {
     return this.messages.shift()!;
   }
 
+  /**
+   * Every message received so far, at least one (waiting for it): for a reader of thousands of
+   * notifications, which one shift() each from a long queue would make quadratic.
+   */
+  async nextMessages(timeoutMs = 20_000): Promise<string[]> {
+    const first = await this.nextMessage(timeoutMs);
+    return [first, ...this.messages.splice(0)];
+  }
+
   async waitClosed(timeoutMs = 20_000): Promise<void> {
     await this.until(() => this.closed, timeoutMs, 'timed out waiting for the channel to close');
   }

@@ -16,6 +16,8 @@ export interface RunningAgent {
   readonly stateDir: string;
   /** Every log line the agent printed, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The same lines as printed (JSON.parse keeps one of two equal keys; these keep both). */
+  readonly lines: string[];
   /** Resolves with the exit status when the process ends, asked to or not. */
   readonly exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -55,6 +57,7 @@ export async function startAgent(opts: { stateDir?: string; args?: string[]; kee
   const child: ChildProcess = spawn(process.execPath, [MAIN, '--state-dir', stateDir, '--netconf-port', '0', '--log-level', 'debug', ...(opts.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const port = await new Promise<number>((resolvePort, reject) => {
@@ -67,6 +70,7 @@ export async function startAgent(opts: { stateDir?: string; args?: string[]; kee
       let entry: Record<string, unknown>;
       try { entry = JSON.parse(line) as Record<string, unknown>; } catch { return; }
       logs.push(entry);
+      lines.push(line);
       if (entry.msg === 'bmpd ready') { clearTimeout(timer); resolvePort(Number(entry.port)); }
     });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code} before ready; stderr: ${stderr}; logs: ${JSON.stringify(logs)}`)); });
@@ -77,6 +81,7 @@ export async function startAgent(opts: { stateDir?: string; args?: string[]; kee
     port,
     stateDir,
     logs,
+    lines,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {

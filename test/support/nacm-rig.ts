@@ -30,7 +30,7 @@ export function sessionOf(id: number, username: string, overrides: Partial<Sessi
   const session: SessionInfo = {
     id, username, groups: [], sourceHost: '127.0.0.1', sourcePort: 1000 + id, transport: 'netconf-ssh', loginTime: new Date(),
     counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 }, state: 'established', baseVersion: '1.1',
-    clientCapabilities: [], sendNotification: () => true, setIdleTimeoutExempt: () => {}, queuedOutputBytes: 0,
+    clientCapabilities: [], sendNotification: () => true, setIdleTimeoutExempt: () => {}, queuedOutputBytes: 0, drop: () => {},
   };
   return { ...session, ...overrides };
 }

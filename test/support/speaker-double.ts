@@ -57,7 +57,7 @@ export class SpeakerDouble extends EventEmitter implements MonitoredSpeaker {
       neighbor: key,
       raw,
       summary: { families: ['ipv4-unicast'], announced: 1, withdrawn: 0, endOfRib: null, treatAsWithdraw: false, ...summary },
-      receivedAt: new Date(),
+      receivedAt: Date.now(),
     });
   }
   drop(key: NeighborKey, reason: DownReason): void {

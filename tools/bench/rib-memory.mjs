@@ -7,7 +7,9 @@
 //   npx tsc -b && node --expose-gc tools/bench/rib-memory.mjs [--peers 1,4] [--ipv4 1000000]
 //        [--ipv6 220000] [--attr-sets 300000] [--shared 0.2] [--seed 1]
 //
-// Prints one JSON line per neighbor count. Memory is the V8 heap plus external and ArrayBuffer
+// Prints one JSON line per neighbor count, with how long each neighbor's clear() took (its
+// session going down: the last clear drops every set, the earlier ones mostly references to sets
+// other neighbors still hold). Memory is the V8 heap plus external and ArrayBuffer
 // memory after full collections, minus the same before the first table (the generator's encoded
 // streams are built first and kept out of the figure by being measured in the baseline).
 import { parseArgs } from 'node:util';
@@ -36,6 +38,18 @@ function settled() {
   gc();
   const m = process.memoryUsage();
   return { total: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss };
+}
+
+/** Each neighbor's session going down in turn, timed: ms per clear(). */
+function clearAll(ribs, pool) {
+  const ms = [];
+  for (const rib of ribs) {
+    const started = process.hrtime.bigint();
+    rib.clear();
+    ms.push(Number((Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)));
+  }
+  if (pool.size !== 0) throw new Error(`${pool.size} attribute sets left after every neighbor's clear()`);
+  return ms;
 }
 
 for (const peers of counts) {
@@ -81,8 +95,8 @@ for (const peers of counts) {
       routeTableBytesPerPath: Number((ribs.reduce((n, rib) => n + rib.routeTableBytes, 0) / paths).toFixed(1)),
       bytesPerPath: Number((bytes / paths).toFixed(1)),
       rssMiB: Math.round(after.rss / 2 ** 20),
+      clearMs: clearAll(ribs, pool),
     }),
   );
-  for (const rib of ribs) rib.clear();
   ribs.length = 0;
 }

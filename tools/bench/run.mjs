@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 // `npm run bench -- NAME [args]` runs the one benchmark NAME (a script here without .mjs, e.g.
 // `scale --peers 1,4` or `netconf-fairness`) with the arguments that follow. The long ones (scale,
-// netconf-fairness, rib-memory) run only by name.
+// netconf-fairness, rib-memory, session-ingest, attribute-set-growth) run only by name.
 const all = [
   { script: 'bmp-export.mjs', nodeFlags: [] },
   { script: 'rib-ingest.mjs', nodeFlags: ['--expose-gc'] },
@@ -24,6 +24,8 @@ const all = [
   { script: 'netconf-fairness.mjs', nodeFlags: [], byNameOnly: true },
   { script: 'scale.mjs', nodeFlags: [], byNameOnly: true },
   { script: 'rib-memory.mjs', nodeFlags: ['--expose-gc'], byNameOnly: true },
+  { script: 'session-ingest.mjs', nodeFlags: [], byNameOnly: true },
+  { script: 'attribute-set-growth.mjs', nodeFlags: [], byNameOnly: true },
   { script: 'yang-push.mjs', nodeFlags: [], byNameOnly: true },
 ].filter((b) => existsSync(path.join(here, b.script)));
 const [first, ...rest] = process.argv.slice(2);

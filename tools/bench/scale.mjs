@@ -23,6 +23,10 @@
 //             includes the BMP queues' and the garbage collector's high-water marks
 //   ceiling = the generators' own rate: the same peers into a sink that only frames BGP messages,
 //             first Established .. every peer's last message (its IPv6 End-of-RIB) read
+//   cpu     = per phase (ingest: first Established .. collector 1 holds every path; dump: collector
+//             2's activation committed .. it holds every path), the cores each process used: the
+//             agent, each collector, the generators; with the load average, whether the agent's
+//             rate is bound by its own work or by the CPU the others take on the same cores
 //   eventLoopDelay = each agent thread's own event-loop delay over its life, how long it was
 //             busy and its GC pauses by kind (its 'event-loop delay' line at SIGTERM): whether a
 //             slow <get-config> waited for work on the NETCONF thread or for a CPU, and whether
@@ -51,7 +55,7 @@ import { parseArgs } from 'node:util';
 import { NetconfClient } from './netconf-client.mjs';
 import { routeMonitoringRecords, startPmbmpd } from './pmbmpd.mjs';
 import { WORKLOAD_OPTIONS } from '../bgp-loadgen/dfz-workload.mjs';
-import { killPid, procStatus, sleep, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
+import { killPid, processCpuMs, procStatus, sleep, startBenchAgent, startFrrBgpd, startGobgpd } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -227,6 +231,29 @@ async function generatorCeiling(peers) {
   }
 }
 
+/**
+ * Where a phase's CPU went: each named process's (or group of processes') user + system time over
+ * the window, in cores (1.0 = one core the whole window). With the cores of the machine (2 here)
+ * and its load average beside them, it says whether the agent waited for work or for a CPU.
+ */
+function cpuMeter(processes) {
+  const read = () => Object.fromEntries(Object.entries(processes).map(([name, pids]) => [name, pids.reduce((ms, pid) => ms + processCpuMs(pid), 0)]));
+  let from = read();
+  let fromT = performance.now();
+  return {
+    mark() {
+      from = read();
+      fromT = performance.now();
+    },
+    take() {
+      const to = read();
+      const seconds = (performance.now() - fromT) / 1000;
+      const cores = Object.fromEntries(Object.entries(to).map(([name, ms]) => [name, Number(((ms - from[name]) / 1000 / seconds).toFixed(2))]));
+      return { windowS: Number(seconds.toFixed(1)), cores, loadAverage1m: Number(os.loadavg()[0].toFixed(1)) };
+    },
+  };
+}
+
 function stats(samples) {
   if (samples.length === 0) return null;
   const s = [...samples].sort((a, b) => a - b);
@@ -295,7 +322,9 @@ async function benchBmpd(peers, nice) {
     cleanup.push(...gens.map((g) => () => killPid(g.child.pid, 2000)));
     await Promise.any(gens.map((g) => g.wait((e) => e.event === 'established', 'a peer established')));
     probe.setPhase('ingest');
+    const cpu = cpuMeter({ agent: [agent.pid], collector1: [c1.child.pid], collector2: [c2.child.pid], generators: gens.map((g) => g.child.pid) });
     const live = await c1.wait((e) => e.event === 'done', 'all paths at collector 1');
+    const ingestCpu = cpu.take();
     const ingest = { ms: live.t - firstEstablished(gens), establishedSpreadS: establishedSpreadS(gens) };
     probe.setPhase('settle');
     await sleep(1000);
@@ -305,7 +334,9 @@ async function benchBmpd(peers, nice) {
     await nc.rpc(`<edit-config><target><candidate/></target><config><bgp xmlns="${NS}"><bmp><server><id>2</id><activate/></server></bmp></bgp></config></edit-config>`);
     await nc.rpc('<commit/>');
     probe.setPhase('dump');
+    cpu.mark();
     const dump = await c2.wait((e) => e.event === 'done', 'all paths at collector 2');
+    const dumpCpu = cpu.take();
     probe.setPhase('after');
     await probe.stop();
     const peakRss = procStatus(agent.pid, 'VmHWM');
@@ -318,6 +349,7 @@ async function benchBmpd(peers, nice) {
       peakRssMiB: Math.round(peakRss / 2 ** 20), idleRssMiB: Math.round(idleRss / 2 ** 20),
       bytesPerPath: Number(((peakRss - idleRss) / target).toFixed(1)),
       getConfigMs: { idle: stats(probe.samples.idle ?? []), ingest: stats(probe.samples.ingest ?? []), dump: stats(probe.samples.dump ?? []) },
+      cpu: { ingest: ingestCpu, dump: dumpCpu },
     };
     if (args['cross-check']) result.crossCheck = { live: await c1.crossCheck(), dump: await c2.crossCheck() };
   } finally {
@@ -340,7 +372,8 @@ async function benchBmpd(peers, nice) {
   const thread = (e) => (e.threadId ? 'data-plane' : 'main');
   const longGc = lines.filter((e) => e.msg === 'long garbage collection pause').map((e) => `${thread(e)} ${e.kind} ${e.pauseMs} ms at ${e.heapUsedMiB} MiB, ${probe?.phaseAt(e.time - e.pauseMs)}`);
   // Each event loop held ≥ 250 ms, with the benchmark phase it began in (the line is written when it ends).
-  const stalls = lines.filter((e) => e.msg === 'event loop held').map((e) => `${thread(e)} ${e.heldMs} ms, ${probe?.phaseAt(e.time - e.heldMs)}`);
+  // cpu: the thread's own CPU meanwhile; far below the hold, it waited for a core (src/dataplane/thread-load.ts).
+  const stalls = lines.filter((e) => e.msg === 'event loop held').map((e) => `${thread(e)} ${e.heldMs} ms (cpu ${e.cpuMs} ms), ${probe?.phaseAt(e.time - e.heldMs)}`);
   return {
     ...result, dataPlaneNice: started?.nice ?? null,
     eventLoopDelay: { main: delay('main'), dataPlane: delay('data-plane') }, longGcPauses: longGc, stalls,

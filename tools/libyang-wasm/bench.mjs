@@ -1,5 +1,6 @@
 // Benchmarks of the libyang-wasm package (not a test): wasm size, load time, parse+validate of a
-// 10,000-entry list, an edit of one entry in a 10,000-entry tree, and a diff of two 10,000-entry trees.
+// 10,000-entry list, an edit of one entry in a 10,000-entry tree, a diff of two 10,000-entry trees, and
+// the change list of a diff that creates every node.
 // Usage: npx tsc -b && node tools/libyang-wasm/bench.mjs
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -81,6 +82,12 @@ console.log(
   })} (${changes} changes listed)`,
 );
 console.log(`diff only (no changes() listing): ${median(5, () => a.diff(b).free())}`);
+// changes() alone over a diff where every node is listed: the commit of a whole new configuration.
+const empty = ctx.emptyTree();
+const created = empty.diff(a);
+console.log(`changes() of ${N} created entries: ${median(5, () => { changes = created.changes().length; })} (${changes} changes)`);
+created.free();
+empty.free();
 console.log(`heap ${ly.heapBytes()} bytes, allocated ${ly.allocatedBytes()} bytes`);
 
 for (const tree of [a, b, edit, target]) tree.free();

@@ -39,6 +39,12 @@ fi
 WORK=$(cd "$WORK" && pwd)
 # Map every build path to a fixed name so the wasm does not depend on where it was built.
 PREFIX_MAP="-ffile-prefix-map=$WORK=/lywasm -ffile-prefix-map=$REPO=/bmpd"
+# The libraries are compiled as LLVM bitcode (-flto) and optimised with the glue at link time (-O3):
+# libyang's per-node helpers are inlined across its files. Measured on the bmpd model at 10,000 and
+# 100,000 neighbors against separate -O3 libraries linked at -O2 (shared 2-core machine, one process per
+# build and round, medians of 3 interleaved rounds): XML and JSON parse, print, dup, diff and validate
+# took 0.72-1.02x the time, about 0.9x overall (12 of 14 figures lower).
+LTO=-flto
 
 t0=$(date +%s)
 progress() { echo "[libyang-wasm +$(( $(date +%s) - t0 ))s] $*"; }
@@ -78,6 +84,11 @@ progress "sources: $LIBYANG_DIR $PCRE2_DIR"
 
 P=$WORK/prefix
 mkdir -p "$P/lib" "$P/include/libyang"
+# Static libraries kept in a reused LYWASM_WORKDIR are rebuilt when they were compiled with other flags.
+if [ "$(cat "$P/lib/cflags" 2>/dev/null)" != "$LTO" ]; then
+  rm -f "$P/lib/libpcre2-8.a" "$P/lib/libyang.a"
+  echo "$LTO" > "$P/lib/cflags"
+fi
 JOBS=$(nproc)
 
 # 3. PCRE2: 8-bit static library, no JIT (there is no JIT backend for wasm).
@@ -86,7 +97,7 @@ if [ ! -f "$P/lib/libpcre2-8.a" ]; then
   emcmake cmake -G Ninja "$WORK/src/$PCRE2_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$P" \
     -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DPCRE2_BUILD_PCRE2_8=ON -DPCRE2_BUILD_PCRE2_16=OFF \
     -DPCRE2_BUILD_PCRE2_32=OFF -DPCRE2_SUPPORT_JIT=OFF -DPCRE2_SUPPORT_UNICODE=ON -DPCRE2_BUILD_PCRE2GREP=OFF \
-    -DPCRE2_BUILD_TESTS=OFF -DCMAKE_C_FLAGS="$PREFIX_MAP" >"$WORK/pcre2-cmake.log" 2>&1 \
+    -DPCRE2_BUILD_TESTS=OFF -DCMAKE_C_FLAGS="$PREFIX_MAP $LTO" >"$WORK/pcre2-cmake.log" 2>&1 \
     || { cat "$WORK/pcre2-cmake.log" >&2; exit 1; }
   ninja -j"$JOBS" install >"$WORK/pcre2-build.log" 2>&1 || { tail -50 "$WORK/pcre2-build.log" >&2; exit 1; }
 fi
@@ -96,7 +107,7 @@ progress "pcre2 built"
 if [ ! -f "$P/lib/libyang.a" ]; then
   rm -rf "$WORK/build/libyang" && mkdir -p "$WORK/build/libyang" && cd "$WORK/build/libyang"
   emcmake cmake -G Ninja "$WORK/src/$LIBYANG_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$P" \
-    -DENABLE_STATIC=ON -DENABLE_TESTS=OFF -DENABLE_VALGRIND_TESTS=OFF -DCMAKE_C_FLAGS="$PREFIX_MAP" \
+    -DENABLE_STATIC=ON -DENABLE_TESTS=OFF -DENABLE_VALGRIND_TESTS=OFF -DCMAKE_C_FLAGS="$PREFIX_MAP $LTO" \
     -DPCRE2_INCLUDE_DIRS="$P/include" -DPCRE2_LIBRARIES="$P/lib/libpcre2-8.a" >"$WORK/libyang-cmake.log" 2>&1 \
     || { cat "$WORK/libyang-cmake.log" >&2; exit 1; }
   ninja -j"$JOBS" yang >"$WORK/libyang-build.log" 2>&1 || { tail -50 "$WORK/libyang-build.log" >&2; exit 1; }
@@ -113,7 +124,7 @@ progress "libyang built"
 EXPORTS=$(grep -o 'EMSCRIPTEN_KEEPALIVE[^(]*(' "$GLUE" | sed -E 's/.*[ *]([a-z_0-9]+)\($/"_\1"/' | paste -sd, -)
 mkdir -p "$OUT"
 cd "$WORK"
-emcc -O2 -Wall -Werror $PREFIX_MAP -I"$P/include" "$GLUE" "$P/lib/libyang.a" "$P/lib/libpcre2-8.a" \
+emcc -O3 $LTO -Wall -Werror $PREFIX_MAP -I"$P/include" "$GLUE" "$P/lib/libyang.a" "$P/lib/libpcre2-8.a" \
   -o "$WORK/lywasm.cjs" \
   -sMODULARIZE=1 -sEXPORT_NAME=createLywasm -sENVIRONMENT=node \
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=5242880 \

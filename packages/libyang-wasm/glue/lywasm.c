@@ -3,8 +3,9 @@
  *
  * Conventions, relied upon by src/index.ts:
  * - every char * returned by an lyw_* function is malloc()ed and must be released with lyw_free();
- * - structured results (module info, errors, diff changes, edit errors) are returned as JSON text, which
- *   keeps the JS side free of struct layouts;
+ * - structured results (module info, errors, edit errors) are returned as JSON text, which keeps the JS
+ *   side free of struct layouts; a diff's changes, which can be millions, as a compact record stream
+ *   (lyw_diff_changes);
  * - data trees are held through a struct lyw_tree handle, because the first sibling of a forest changes
  *   when nodes are inserted before it or freed; the handle always holds the current first sibling;
  * - libyang logs are stored (LY_LOSTORE) in the context and read with lyw_errors(), never printed.
@@ -64,6 +65,26 @@ static char *jb_close(struct jbuf *jb) {
     return jb->data;
 }
 
+/* The JSON escape of byte c (written to buf), or NULL when c stands for itself. */
+static const char *json_escape(unsigned char c, char buf[8]) {
+    if (c == '"' || c == '\\') {
+        buf[0] = '\\';
+        buf[1] = (char)c;
+        buf[2] = '\0';
+    } else if (c == '\n') {
+        return "\\n";
+    } else if (c == '\t') {
+        return "\\t";
+    } else if (c == '\r') {
+        return "\\r";
+    } else if (c < 0x20) {
+        snprintf(buf, 8, "\\u%04x", c);
+    } else {
+        return NULL;
+    }
+    return buf;
+}
+
 static void jb_str(struct jbuf *jb, const char *s) {
     FILE *f = jb->f;
     if (!s) {
@@ -72,23 +93,70 @@ static void jb_str(struct jbuf *jb, const char *s) {
     }
     fputc('"', f);
     for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            fputc('\\', f);
-            fputc(c, f);
-        } else if (c == '\n') {
-            fputs("\\n", f);
-        } else if (c == '\t') {
-            fputs("\\t", f);
-        } else if (c == '\r') {
-            fputs("\\r", f);
-        } else if (c < 0x20) {
-            fprintf(f, "\\u%04x", c);
+        char buf[8];
+        const char *escape = json_escape((unsigned char)*s, buf);
+        if (escape) {
+            fputs(escape, f);
         } else {
-            fputc(c, f);
+            fputc(*s, f);
         }
     }
     fputc('"', f);
+}
+
+/* A growable byte buffer written directly, for output too large for a FILE * memstream's per-call cost. */
+struct wbuf {
+    char *data;
+    size_t len, cap;
+};
+
+static int wb_put(struct wbuf *wb, const char *bytes, size_t n) {
+    if (wb->len + n > wb->cap) {
+        size_t cap = wb->cap ? wb->cap : 256;
+        char *data;
+        while (cap < wb->len + n) {
+            cap *= 2;
+        }
+        if (!(data = realloc(wb->data, cap))) {
+            return -1;
+        }
+        wb->data = data;
+        wb->cap = cap;
+    }
+    memcpy(wb->data + wb->len, bytes, n);
+    wb->len += n;
+    return 0;
+}
+
+static int wb_putc(struct wbuf *wb, char c) { return wb_put(wb, &c, 1); }
+
+static int wb_puts(struct wbuf *wb, const char *s) { return wb_put(wb, s, strlen(s)); }
+
+/* s as a JSON string (null for NULL); the runs that need no escape are copied whole. */
+static int wb_json_str(struct wbuf *wb, const char *s) {
+    const char *run;
+
+    if (!s) {
+        return wb_put(wb, "null", 4);
+    }
+    if (wb_putc(wb, '"')) {
+        return -1;
+    }
+    for (run = s;; s++) {
+        char buf[8];
+        const char *escape = *s ? json_escape((unsigned char)*s, buf) : NULL;
+        if (*s && !escape) {
+            continue;
+        }
+        if (wb_put(wb, run, (size_t)(s - run)) || (escape && wb_puts(wb, escape))) {
+            return -1;
+        }
+        if (!*s) {
+            break;
+        }
+        run = s + 1;
+    }
+    return wb_putc(wb, '"');
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -894,34 +962,18 @@ EMSCRIPTEN_KEEPALIVE struct lyw_tree *lyw_diff(struct lyw_tree *from, struct lyw
     return tree_new(from->ctx, diff);
 }
 
-static const char *node_type_name(const struct lysc_node *schema) {
-    switch (schema ? schema->nodetype : 0) {
-    case LYS_CONTAINER:
-        return "container";
-    case LYS_LIST:
-        return "list";
-    case LYS_LEAF:
-        return "leaf";
-    case LYS_LEAFLIST:
-        return "leaf-list";
-    case LYS_ANYDATA:
-        return "anydata";
-    case LYS_ANYXML:
-        return "anyxml";
-    default:
-        return "container";
-    }
-}
-
 /* Schema path with every node prefixed by its module name, choice and case skipped: /m:a/m:b/m:c. */
-static void schema_path(FILE *f, const struct lysc_node *schema) {
+static int schema_path(struct wbuf *wb, const struct lysc_node *schema) {
     if (!schema) {
-        return;
+        return 0;
     }
-    schema_path(f, schema->parent);
+    if (schema_path(wb, schema->parent)) {
+        return -1;
+    }
     if (!(schema->nodetype & (LYS_CHOICE | LYS_CASE))) {
-        fprintf(f, "/%s:%s", schema->module->name, schema->name);
+        return wb_putc(wb, '/') || wb_puts(wb, schema->module->name) || wb_putc(wb, ':') || wb_puts(wb, schema->name);
     }
+    return 0;
 }
 
 static const char *meta_value(const struct lyd_node *node, const struct lys_module *mod, const char *name) {
@@ -929,68 +981,281 @@ static const char *meta_value(const struct lyd_node *node, const struct lys_modu
     return meta ? lyd_get_meta_value(meta) : NULL;
 }
 
+/* The record format of lyw_diff_changes, decoded by Diff.changes() in src/index.ts. */
+enum {
+    CHG_OP_MASK = 3,         /* yang:operation: 0 none, 1 create, 2 delete, 3 replace */
+    CHG_INHERITED = 1 << 2,  /* the operation is an ancestor's */
+    CHG_VALUE = 1 << 3,      /* a string follows: the value */
+    CHG_PREVIOUS = 1 << 4,   /* a string follows: yang:orig-value */
+    CHG_PREDICATE = 1 << 5,  /* a string follows: the predicates of the node's path step */
+    CHG_FULL_PATH = 1 << 6,  /* a string follows: the whole data path (lyd_path, for opaque nodes) */
+    CHG_NEW_STEP = 1 << 7,   /* two strings follow: the schema path and the name step of a new step entry */
+    CHG_TYPE_SHIFT = 8,      /* 3 bits: index into NODE_TYPES */
+    CHG_DEPTH_SHIFT = 11,
+};
+static const char *const DIFF_OPERATIONS[] = {"none", "create", "delete", "replace"};
+
+/* The index into NODE_TYPES (src/index.ts) of a node's type; an opaque node counts as a container. */
+static int node_type_code(const struct lysc_node *schema) {
+    switch (schema ? schema->nodetype : 0) {
+    case LYS_LIST:
+        return 1;
+    case LYS_LEAF:
+        return 2;
+    case LYS_LEAFLIST:
+        return 3;
+    case LYS_ANYDATA:
+        return 4;
+    case LYS_ANYXML:
+        return 5;
+    default:
+        return 0;
+    }
+}
+
 /*
- * Every node of the diff as a JSON array of changes. The yang:operation of a node is its own or, for the
- * descendants of a created or deleted subtree, inherited from the nearest ancestor carrying it.
+ * The steps met by one lyw_diff_changes walk: per schema node and whether its path step carries the module
+ * prefix, an index into the table the JS side rebuilds (schema path and "/prefix:name" sent once).
+ * Open addressing over the pointer with the prefix flag in its low bit, or 2 for a step given as a whole
+ * path (schema nodes are malloc()ed, so their two low bits are free).
+ */
+struct step_table {
+    uintptr_t *keys;
+    size_t cap, count;
+};
+
+/* The index of key's entry; *added tells whether it is new. -1 without memory. */
+static long step_index(struct step_table *t, uintptr_t key, int *added) {
+    size_t i;
+
+    if (2 * (t->count + 1) > t->cap) {
+        struct step_table bigger = {calloc(t->cap ? 2 * t->cap : 64, 2 * sizeof(uintptr_t)), t->cap ? 2 * t->cap : 64, 0};
+        if (!bigger.keys) {
+            return -1;
+        }
+        for (i = 0; i < t->cap; i++) {
+            if (t->keys[2 * i]) {
+                size_t j = (t->keys[2 * i] >> 3) * 2654435761u % bigger.cap;
+                while (bigger.keys[2 * j]) {
+                    j = (j + 1) % bigger.cap;
+                }
+                bigger.keys[2 * j] = t->keys[2 * i];
+                bigger.keys[2 * j + 1] = t->keys[2 * i + 1];
+            }
+        }
+        bigger.count = t->count;
+        free(t->keys);
+        *t = bigger;
+    }
+    for (i = (key >> 3) * 2654435761u % t->cap; t->keys[2 * i]; i = (i + 1) % t->cap) {
+        if (t->keys[2 * i] == key) {
+            *added = 0;
+            return (long)t->keys[2 * i + 1];
+        }
+    }
+    t->keys[2 * i] = key;
+    t->keys[2 * i + 1] = t->count;
+    *added = 1;
+    return (long)t->count++;
+}
+
+/* A path predicate value, quoted as lyd_path quotes it. */
+static int put_quoted(struct wbuf *wb, const char *value) {
+    char quote = strchr(value, '\'') ? '"' : '\'';
+    return wb_putc(wb, quote) || wb_puts(wb, value) || wb_putc(wb, quote);
+}
+
+/*
+ * The predicates lyd_path (LYD_PATH_STD) appends to a node's step: the keys of a list entry, the value of a
+ * configuration leaf-list entry, else the position (pos) of a keyless list or state leaf-list entry.
+ */
+static int step_predicates(struct wbuf *wb, const struct lyd_node *node, uint32_t pos) {
+    const struct lyd_node *key;
+    char digits[12];
+
+    if (node->schema->nodetype == LYS_LIST && !(node->schema->flags & LYS_KEYLESS)) {
+        for (key = lyd_child(node); key && key->schema && (key->schema->flags & LYS_KEY); key = key->next) {
+            if (wb_putc(wb, '[') || wb_puts(wb, key->schema->name) || wb_putc(wb, '=') || put_quoted(wb, lyd_get_value(key))
+                    || wb_putc(wb, ']')) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (node->schema->nodetype == LYS_LEAFLIST && (node->schema->flags & LYS_CONFIG_W)) {
+        return wb_puts(wb, "[.=") || put_quoted(wb, lyd_get_value(node)) || wb_putc(wb, ']');
+    }
+    snprintf(digits, sizeof digits, "%u", (unsigned)pos);
+    return wb_putc(wb, '[') || wb_puts(wb, digits) || wb_putc(wb, ']');
+}
+
+/* Appends s (NULL for nothing) as the next element of the JSON string array in strings. */
+static int put_string(struct wbuf *strings, const char *s) {
+    return (strings->len > 1 && wb_putc(strings, ',')) || wb_json_str(strings, s);
+}
+
+static int put_step_entry(struct wbuf *strings, struct wbuf *scratch, const struct lyd_node *node, int prefixed) {
+    scratch->len = 0;
+    if (schema_path(scratch, node->schema) || wb_putc(scratch, '\0') || put_string(strings, scratch->data)) {
+        return -1;
+    }
+    scratch->len = 0;
+    if (node->schema && (wb_putc(scratch, '/') || (prefixed && (wb_puts(scratch, node->schema->module->name) || wb_putc(scratch, ':')))
+            || wb_puts(scratch, node->schema->name))) {
+        return -1;
+    }
+    return wb_putc(scratch, '\0') || put_string(strings, scratch->data);
+}
+
+/* Per depth of the walk: the node, its effective operation (-1: none) and the run of same-schema siblings. */
+struct walk_level {
+    const struct lyd_node *node;
+    int op;
+    const struct lysc_node *run_schema;
+    uint32_t run_pos;
+};
+
+/*
+ * Every node of the diff, in depth-first order, as a compact record stream:
+ *   uint32 record count, uint32 byte length of the strings, then per record two int32 (flags as CHG_*,
+ *   step-table index), then the strings as one JSON array of strings, consumed in record order.
+ * A node's data path is its parent's plus its step (name, with the module prefix where the module changes,
+ * then the predicates lyd_path would print), so nothing is printed per node that the parent already has.
+ * The yang:operation of a node is its own or, for the descendants of a created or deleted subtree,
+ * inherited from the nearest ancestor carrying it; it is carried down the walk.
  */
 EMSCRIPTEN_KEEPALIVE char *lyw_diff_changes(struct lyw_tree *diff) {
     const struct lys_module *yang = ly_ctx_get_module_implemented(diff->ctx, "yang");
-    struct lyd_node *top, *node;
-    struct jbuf jb;
-    int first = 1;
+    struct wbuf strings = {NULL, 0, 0}, scratch = {NULL, 0, 0};
+    struct step_table steps = {NULL, 0, 0};
+    struct walk_level *levels = NULL;
+    int32_t *records = NULL;
+    size_t levels_cap = 0, records_cap = 0, count = 0, depth = 0;
+    const struct lyd_node *node = diff->root;
+    char *out = NULL;
+    int failed = 0;
 
-    jb_open(&jb);
-    fputc('[', jb.f);
-    LY_LIST_FOR(diff->root, top) {
-        LYD_TREE_DFS_BEGIN(top, node) {
-            const struct lyd_node *carrier;
-            const char *op = NULL, *value = NULL, *previous = NULL;
-            char *path, *spath = NULL;
-            size_t spath_len = 0;
-            FILE *sf;
-            int inherited = 0;
+    if (grow((void **)&levels, &levels_cap, 1, sizeof *levels) || wb_putc(&strings, '[')) {
+        failed = 1;
+    } else {
+        levels[0].run_schema = NULL;
+    }
+    while (node && !failed) {
+        const struct lyd_node *parent = depth ? levels[depth - 1].node : NULL;
+        const struct lyd_node *child;
+        struct walk_level *level = &levels[depth];
+        const char *own = meta_value(node, yang, "operation");
+        int inherited = 0, op = -1, flags, added = 0;
+        long step = 0;
 
-            for (carrier = node; carrier; carrier = lyd_parent(carrier)) {
-                if ((op = meta_value(carrier, yang, "operation"))) {
-                    break;
-                }
-                inherited = 1;
+        if (depth > (size_t)(INT32_MAX >> CHG_DEPTH_SHIFT)) {
+            set_glue_error("The diff is nested too deeply to list its changes.%s%s", "", "");
+            failed = 1;
+            break;
+        }
+        if (own) {
+            for (op = 0; op < 4 && strcmp(own, DIFF_OPERATIONS[op]); op++) {
             }
-            if (!op) {
-                op = "none";
-                inherited = 0;
+            if (op == 4) {
+                set_glue_error("Unknown yang:operation \"%s\" in a diff.%s", own, "");
+                failed = 1;
+                break;
             }
-            if (node->schema && (node->schema->nodetype & LYD_NODE_TERM)) {
-                value = lyd_get_value(node);
-                if (!inherited && !strcmp(op, "replace") && node->schema->nodetype == LYS_LEAF) {
-                    previous = meta_value(node, yang, "orig-value");
-                }
-            }
-            path = lyd_path(node, LYD_PATH_STD, NULL, 0);
-            sf = open_memstream(&spath, &spath_len);
-            schema_path(sf, node->schema);
-            fclose(sf);
-            fputs(first ? "{\"operation\":" : ",{\"operation\":", jb.f);
-            jb_str(&jb, op);
-            fputs(",\"path\":", jb.f);
-            jb_str(&jb, path);
-            fputs(",\"schemaPath\":", jb.f);
-            jb_str(&jb, spath);
-            fputs(",\"nodeType\":", jb.f);
-            jb_str(&jb, node_type_name(node->schema));
-            fputs(",\"value\":", jb.f);
-            jb_str(&jb, value);
-            fputs(",\"previousValue\":", jb.f);
-            jb_str(&jb, previous);
-            fprintf(jb.f, ",\"inherited\":%s}", inherited ? "true" : "false");
+        } else if (depth && levels[depth - 1].op >= 0) {
+            op = levels[depth - 1].op;
+            inherited = 1;
+        }
+        level->node = node;
+        level->op = op;
+        if (node->schema && node->schema == level->run_schema) {
+            level->run_pos++;
+        } else {
+            level->run_schema = node->schema;
+            level->run_pos = 1;
+        }
+
+        flags = (op < 0 ? 0 : op) | (inherited ? CHG_INHERITED : 0) | node_type_code(node->schema) << CHG_TYPE_SHIFT
+                | (int)(depth << CHG_DEPTH_SHIFT);
+        if (!node->schema || (parent && !parent->schema)) {
+            /* An opaque node or the child of one: lyd_path itself (modules resolved from namespaces). */
+            char *path = lyd_path(node, LYD_PATH_STD, NULL, 0);
+            flags |= CHG_FULL_PATH;
+            step = step_index(&steps, 2 | (uintptr_t)node->schema, &added);
+            failed = step < 0 || (added && put_step_entry(&strings, &scratch, node, 0)) || put_string(&strings, path);
             free(path);
-            free(spath);
-            first = 0;
-            LYD_TREE_DFS_END(top, node);
+        } else {
+            int prefixed = !parent || parent->schema->module != node->schema->module;
+            step = step_index(&steps, (uintptr_t)node->schema | (uintptr_t)prefixed, &added);
+            failed = step < 0 || (added && put_step_entry(&strings, &scratch, node, prefixed));
+            if (!failed && (node->schema->nodetype & (LYS_LIST | LYS_LEAFLIST))) {
+                scratch.len = 0;
+                flags |= CHG_PREDICATE;
+                failed = step_predicates(&scratch, node, level->run_pos) || wb_putc(&scratch, '\0') || put_string(&strings, scratch.data);
+            }
+        }
+        if (added) {
+            flags |= CHG_NEW_STEP;
+        }
+        if (!failed && node->schema && (node->schema->nodetype & LYD_NODE_TERM)) {
+            const char *value = lyd_get_value(node);
+            const char *previous = NULL;
+            if (!inherited && op == 3 && node->schema->nodetype == LYS_LEAF) {
+                previous = meta_value(node, yang, "orig-value");
+            }
+            if (value) {
+                flags |= CHG_VALUE;
+                failed = put_string(&strings, value);
+            }
+            if (previous && !failed) {
+                flags |= CHG_PREVIOUS;
+                failed = put_string(&strings, previous);
+            }
+        }
+        if (failed || grow((void **)&records, &records_cap, 2 * (count + 1), sizeof *records)) {
+            failed = 1;
+            break;
+        }
+        records[2 * count] = flags;
+        records[2 * count + 1] = (int32_t)step;
+        count++;
+
+        /* Next in depth-first order: the first child (keys first), else the next sibling of the node or of
+         * its nearest ancestor that has one. */
+        if ((child = lyd_child(node))) {
+            if (grow((void **)&levels, &levels_cap, depth + 2, sizeof *levels)) {
+                failed = 1;
+                break;
+            }
+            depth++;
+            levels[depth].run_schema = NULL;
+            node = child;
+            continue;
+        }
+        while (!node->next && depth) {
+            depth--;
+            node = levels[depth].node;
+        }
+        node = node->next;
+    }
+    if (!failed && !wb_putc(&strings, ']')) {
+        size_t head = 8 + 8 * count;
+        if ((out = malloc(head + strings.len + 1))) {
+            uint32_t sizes[2] = {(uint32_t)count, (uint32_t)strings.len};
+            memcpy(out, sizes, 8);
+            memcpy(out + 8, records, 8 * count);
+            memcpy(out + head, strings.data, strings.len);
+            out[head + strings.len] = '\0';
         }
     }
-    fputc(']', jb.f);
-    return jb_close(&jb);
+    if (!out && !glue_error[0]) {
+        set_glue_error("Out of memory while listing the diff.%s%s", "", "");
+    }
+    free(strings.data);
+    free(scratch.data);
+    free(steps.keys);
+    free(levels);
+    free(records);
+    return out;
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -290,6 +290,10 @@ export interface EditError {
 type Ptr = number;
 
 interface LywasmModule {
+  /** Views of the wasm memory, replaced when it grows: read them after the call that may grow it. */
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
   UTF8ToString(ptr: Ptr): string;
   stringToUTF8(text: string, ptr: Ptr, maxBytes: number): void;
   lengthBytesUTF8(text: string): number;
@@ -812,9 +816,75 @@ class Diff extends Handle implements DataDiff {
   }
 
   changes(): DiffChange[] {
-    const json = this.b.M._lyw_diff_changes(this.ptr);
-    return JSON.parse(this.b.takeOrThrow(this.context.ptr, json, 'cannot list the diff')) as DiffChange[];
+    const ptr = this.b.M._lyw_diff_changes(this.ptr);
+    if (!ptr) throw this.b.fail(this.context.ptr, 'cannot list the diff');
+    try {
+      this.b.errors(this.context.ptr); // drop any warnings of a successful call
+      return decodeChanges(this.b.M, ptr);
+    } finally {
+      this.b.M._lyw_free(ptr);
+    }
   }
+}
+
+// The record stream of lyw_diff_changes (glue/lywasm.c, CHG_*): per node two int32 (flags, step index),
+// then every string once, as one JSON array consumed in record order.
+const CHG_OP_MASK = 3;
+const CHG_INHERITED = 1 << 2;
+const CHG_VALUE = 1 << 3;
+const CHG_PREVIOUS = 1 << 4;
+const CHG_PREDICATE = 1 << 5;
+const CHG_FULL_PATH = 1 << 6;
+const CHG_NEW_STEP = 1 << 7;
+const CHG_TYPE_SHIFT = 8;
+const CHG_DEPTH_SHIFT = 11;
+const DIFF_OPERATIONS: readonly DiffChange['operation'][] = ['none', 'create', 'delete', 'replace'];
+const NODE_TYPES: readonly DiffChange['nodeType'][] = ['container', 'list', 'leaf', 'leaf-list', 'anydata', 'anyxml'];
+const utf8 = new TextDecoder();
+
+/**
+ * Rebuilds the changes from the glue's records: a node's path is its parent's (the previous record one
+ * level up) plus its step, the step's schema path and name come from a table sent once per step.
+ */
+function decodeChanges(M: LywasmModule, ptr: Ptr): DiffChange[] {
+  const count = M.HEAPU32[ptr >>> 2]!;
+  const textBytes = M.HEAPU32[(ptr >>> 2) + 1]!;
+  const records = M.HEAP32.slice((ptr >>> 2) + 2, (ptr >>> 2) + 2 + 2 * count);
+  const textStart = ptr + 8 + 8 * count;
+  const strings = JSON.parse(utf8.decode(M.HEAPU8.subarray(textStart, textStart + textBytes))) as (string | null)[];
+  const schemaPaths: string[] = [];
+  const names: string[] = [];
+  const pathAt: string[] = [];
+  const changes = new Array<DiffChange>(count);
+  let next = 0;
+  for (let i = 0; i < count; i++) {
+    const flags = records[2 * i]!;
+    const step = records[2 * i + 1]!;
+    const depth = flags >>> CHG_DEPTH_SHIFT;
+    if (flags & CHG_NEW_STEP) {
+      schemaPaths[step] = strings[next++] as string;
+      names[step] = strings[next++] as string;
+    }
+    let path: string;
+    if (flags & CHG_FULL_PATH) path = strings[next++] as string;
+    else {
+      path = (depth ? pathAt[depth - 1]! : '') + names[step]!;
+      if (flags & CHG_PREDICATE) path += strings[next++] as string;
+    }
+    pathAt[depth] = path;
+    const value = flags & CHG_VALUE ? (strings[next++] as string) : null;
+    const previousValue = flags & CHG_PREVIOUS ? (strings[next++] as string) : null;
+    changes[i] = {
+      operation: DIFF_OPERATIONS[flags & CHG_OP_MASK]!,
+      path,
+      schemaPath: schemaPaths[step]!,
+      nodeType: NODE_TYPES[(flags >>> CHG_TYPE_SHIFT) & 7]!,
+      value,
+      previousValue,
+      inherited: (flags & CHG_INHERITED) !== 0,
+    };
+  }
+  return changes;
 }
 
 class Operation extends Handle implements OperationTree {

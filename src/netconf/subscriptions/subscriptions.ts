@@ -39,7 +39,9 @@ import {
   dateTimeParam, notificationXml, selectorsOf, selects, SN_NS, STREAM_NETCONF, type EventSelector, type NotificationEvent,
   type NotificationStream,
 } from '../notifications.js';
+import { realClock, type Clock } from '../../clock.js';
 import { pathSteps } from '../data-path.js';
+import { HeldEvents, MAX_HELD_BYTES, MAX_HELD_EVENTS, replayInSlices } from '../replay.js';
 import { child, childSlice, text } from '../operation-args.js';
 import { RpcError } from '../rpc-error.js';
 import type { ParsedOperation, RpcDispatcher, RpcHandler } from '../rpc.js';
@@ -95,10 +97,11 @@ interface Subscription {
   target: Target;
   stopTime: Date | null;
   state: 'active' | 'suspended' | 'ended';
-  timer?: NodeJS.Timeout;
+  /** The next period, dampened change or resume check (the backend's clock). */
+  timer?: unknown;
   stopTimer?: NodeJS.Timeout;
-  /** Live events held while the replay is sent. */
-  held: { event: NotificationEvent; at: Date }[] | null;
+  /** Live events held while the replay is sent (bounded: replay.ts HeldEvents). */
+  held: HeldEvents | null;
   /** The replay buffer's last seq when the subscription was made: replay ends there. */
   replayUpTo: number;
   /** On-change: the view of its selection (shared by the user's subscriptions of that filter), and the version last reported. */
@@ -108,6 +111,11 @@ interface Subscription {
   /** On-change: a change came while evaluating or dampened. */
   dirty: boolean;
   lastPush: number;
+  /** Periodic: the grid of the trigger in effect (anchor-time, else when it took effect) and its next update. */
+  grid: { readonly trigger: UpdateTrigger; readonly anchor: number; readonly period: number; next: number } | null;
+  /** Periodic: periods not pushed (the previous update still computing, or a timer later than a period), and when last logged. */
+  skippedPeriods: number;
+  skipLoggedAt: number;
   patchId: number;
   /** RFC 8639 receiver counters: event records (events, push-update, push-change-update) sent and withheld. */
   sentRecords: number;
@@ -125,7 +133,12 @@ export interface SubscriptionBackend {
   moduleOf(namespace: string): string | null;
   namespaceOf(module: string): string | null;
   readonly logger: Logger;
+  /** The periods', dampening's and resume checks' time; default src/clock.ts's realClock (tests drive their own). */
+  readonly clock?: Clock;
 }
+
+/** A skipped period is logged at most this often per subscription (with the count since the last line). */
+const SKIP_LOG_INTERVAL_MS = 10_000;
 
 type ErrorReason = { identity: string; module: 'sn' | 'yp'; hint?: string };
 
@@ -181,9 +194,11 @@ export class SubscriptionManager {
   private readonly views = new Map<string, SelectionView>();
   private readonly log: Logger;
   private readonly stopListening: () => void;
+  private readonly clock: Clock;
 
   constructor(private readonly backend: SubscriptionBackend) {
     this.log = backend.logger;
+    this.clock = backend.clock ?? realClock;
     this.share = new FairShare(backend.evaluationWorkers - 1, () => this.changeEpoch);
     this.stopListening = backend.stream.onEvent((event, at) => this.onEvent(event, at));
   }
@@ -236,7 +251,7 @@ export class SubscriptionManager {
     const stopTime = dateTimeParam(text(child(op.node, 'stop-time', SN_NS)), 'stop-time');
     const sub: Subscription = { id: this.nextId(), session, target, stopTime, state: 'active', held: null,
       replayUpTo: this.backend.stream.replay.lastSeq, view: null, version: 0,
-      evaluating: false, dirty: false, lastPush: 0, patchId: 0, sentRecords: 0, excludedRecords: 0 };
+      evaluating: false, dirty: false, lastPush: 0, grid: null, skippedPeriods: 0, skipLoggedAt: -Infinity, patchId: 0, sentRecords: 0, excludedRecords: 0 };
     let revision = '';
     if (target.kind === 'stream' && target.replayStart !== null) {
       if (target.replayStart.getTime() > Date.now()) {
@@ -248,7 +263,7 @@ export class SubscriptionManager {
         sub.target = { ...target, replayStart: oldest };
         revision = `<replay-start-time-revision xmlns="${SN_NS}">${oldest.toISOString()}</replay-start-time-revision>`;
       }
-      sub.held = [];
+      sub.held = new HeldEvents();
     }
     // Registered before the baseline is read, so that a change during that read is seen (below).
     this.subscriptions.set(sub.id, sub);
@@ -266,7 +281,7 @@ export class SubscriptionManager {
           hint: 'on-change covers configuration, BMP server status and BGP neighbor session state; use a periodic subscription for counters' },
         'on-change is not supported for anything this filter selects', true);
       }
-      sub.lastPush = Date.now();
+      sub.lastPush = this.clock.now();
     }
     // The session may have ended (or the subscription been killed) while the baseline was computed.
     if (session.state === 'closed' || sub.state === 'ended') {
@@ -422,13 +437,7 @@ export class SubscriptionManager {
     // modify-subscription of a suspended one: it stays suspended until its subscriber caught up.
     if (sub.state === 'suspended') this.awaitResume(sub);
     const { target } = sub;
-    if (target.kind === 'stream' && established && target.replayStart !== null) {
-      for (const entry of this.backend.stream.replay.between(target.replayStart, sub.stopTime, sub.replayUpTo)) this.deliverEvent(sub, entry.event, entry.at);
-      this.notify(sub, 'replay-completed', '');
-      const held = sub.held ?? [];
-      sub.held = null;
-      for (const h of held) this.deliverEvent(sub, h.event, h.at);
-    }
+    if (target.kind === 'stream' && established && target.replayStart !== null) void this.replay(sub, target.replayStart);
     if (target.kind === 'datastore' && sub.state === 'active') {
       if (target.trigger.kind === 'periodic') this.schedulePeriodic(sub);
       else if (established && target.trigger.syncOnStart) void this.pushUpdate(sub);
@@ -462,10 +471,10 @@ export class SubscriptionManager {
     return `<datastore xmlns="${YP_NS}" xmlns:ds="${DS_NS}">ds:operational</datastore>${t.filterXml}${stop}${trigger}`;
   }
 
-  private notify(sub: Subscription, name: string, content: string): void {
+  private notify(sub: Subscription, name: string, content: string, at = new Date(this.clock.now())): void {
     const ns = name.startsWith('push-') ? YP_NS : SN_NS;
     const xml = `<${name} xmlns="${ns}" xmlns:sn="${SN_NS}">${e('id', sub.id)}${content}</${name}>`;
-    this.send(sub, { namespace: ns, name, xml }, new Date(), ns === YP_NS);
+    this.send(sub, { namespace: ns, name, xml }, at, ns === YP_NS);
   }
 
   /**
@@ -515,7 +524,7 @@ export class SubscriptionManager {
       sub.timer = undefined;
       if (sub.state !== 'suspended') return;
       if (sub.session.queuedOutputBytes > RESUME_QUEUED_BYTES) {
-        sub.timer = setTimeout(check, RESUME_CHECK_MS);
+        sub.timer = this.clock.setTimeout(check, RESUME_CHECK_MS);
         return;
       }
       sub.state = 'active';
@@ -527,15 +536,61 @@ export class SubscriptionManager {
         else void this.pushUpdate(sub);
       }
     };
-    if (sub.timer !== undefined) clearTimeout(sub.timer);
-    sub.timer = setTimeout(check, RESUME_CHECK_MS);
+    if (sub.timer !== undefined) this.clock.clearTimeout(sub.timer);
+    sub.timer = this.clock.setTimeout(check, RESUME_CHECK_MS);
+  }
+
+  /**
+   * RFC 8639 §2.4.2.1 replay: the buffered events from replay-start-time, replay-completed, then the
+   * live events held meanwhile, in slices that wait for a slow reader (replay.ts replayInSlices). It
+   * stops when the subscription ends or is suspended (see heldOverflow); a modify-subscription
+   * meanwhile applies its filter to the rest.
+   */
+  private async replay(sub: Subscription, start: Date): Promise<void> {
+    const active = () => sub.state === 'active' && this.subscriptions.get(sub.id) === sub && sub.session.state !== 'closed';
+    const to = <T extends { at: Date; event: NotificationEvent }>() => ({
+      get queuedOutputBytes() { return sub.session.queuedOutputBytes; },
+      deliver: (entry: T) => this.deliverEvent(sub, entry.event, entry.at),
+      active,
+    });
+    const replayed = this.backend.stream.replay.between(start, sub.stopTime, sub.replayUpTo);
+    if (await replayInSlices(replayed, to()) === null) return this.replayStopped(sub);
+    this.notify(sub, 'replay-completed', '');
+    const held = sub.held?.entries ?? [];
+    const sent = await replayInSlices(held, to());
+    if (sent === null) return this.replayStopped(sub);
+    // Held since the last slice (the same turn): in order, before the live ones that follow.
+    for (let i = sent; i < held.length; i++) this.deliverEvent(sub, held[i]!.event, held[i]!.at);
+    sub.held = null;
+  }
+
+  /** A replay that did not finish: its held events go with it, and live delivery takes over if the subscription goes on. */
+  private replayStopped(sub: Subscription): void {
+    if (sub.held === null) return;
+    sub.held = null;
+    if (sub.state !== 'ended') this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, state: sub.state }, 'replay stopped before it completed');
+  }
+
+  /**
+   * The subscriber's replay is so far behind the stream that its held live events passed their bound:
+   * RFC 8639 §2.7.4's case of a publisher that cannot get the volume to the receiver. The
+   * subscription is suspended (unsupportable-volume), which stops the replay (no replay-completed)
+   * and gives up the held events; it resumes with live events once the subscriber caught up.
+   */
+  private heldOverflow(sub: Subscription): void {
+    sub.held = null;
+    sub.state = 'suspended';
+    this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, limitEvents: MAX_HELD_EVENTS, limitBytes: MAX_HELD_BYTES },
+      'subscriber cannot keep up with its replay: live events held during it passed their bound; subscription suspended');
+    this.notify(sub, 'subscription-suspended', `<reason>sn:unsupportable-volume</reason>`);
+    this.awaitResume(sub);
   }
 
   private onEvent(event: NotificationEvent, at: Date): void {
     for (const sub of this.subscriptions.values()) {
       if (sub.target.kind !== 'stream') continue;
-      if (sub.held !== null) sub.held.push({ event, at });
-      else this.deliverEvent(sub, event, at);
+      if (sub.held === null) this.deliverEvent(sub, event, at);
+      else if (!sub.held.hold(at, event)) this.heldOverflow(sub);
     }
     if (!ON_CHANGE_TRIGGERS.has(event.name)) return;
     // netconf-config-change is published from the apply hook, before running is replaced: the change
@@ -561,20 +616,54 @@ export class SubscriptionManager {
     this.send(sub, event, at, true);
   }
 
+  /**
+   * The next periodic push-update, on the grid of RFC 8641's anchor-time: updates at anchor-time +
+   * n × period; without an anchor-time, the grid starts when the trigger took effect (establishment,
+   * or the modify-subscription that set it), so it does not drift with the timer's lateness. Each
+   * push-update's eventTime is its grid point. A period is skipped, never made up later (a burst of
+   * stale reads helps no one): when its timer fires after the following grid point too (the event
+   * loop was held longer than a period) the latest point passed is pushed and the ones before it are
+   * skipped; when the previous update is still being computed the period is skipped. Skips are
+   * counted and logged (a warning at most every SKIP_LOG_INTERVAL_MS per subscription). A suspended
+   * subscription resumes on the same grid; the periods it was suspended for are not skips.
+   */
   private schedulePeriodic(sub: Subscription): void {
     const t = sub.target;
     if (t.kind !== 'datastore' || t.trigger.kind !== 'periodic') return;
-    const period = t.trigger.periodCs * 10;
-    const anchor = (t.trigger.anchor ?? new Date()).getTime();
-    const now = Date.now();
-    // RFC 8641 §4.2: updates at anchor-time + n × period; without an anchor, from now on.
-    const next = t.trigger.anchor === null ? now + period : anchor + Math.ceil((now - anchor + 1) / period) * period;
-    if (sub.timer !== undefined) clearTimeout(sub.timer);
-    sub.timer = setTimeout(() => {
-      if (sub.state !== 'active' || sub.target !== t) return;
-      this.schedulePeriodic(sub);
-      if (!sub.evaluating) void this.pushUpdate(sub);
-    }, Math.max(0, next - now));
+    const trigger = t.trigger;
+    const period = trigger.periodCs * 10;
+    const now = this.clock.now();
+    if (sub.grid?.trigger !== trigger) sub.grid = { trigger, anchor: trigger.anchor?.getTime() ?? now, period, next: 0 };
+    const grid = sub.grid;
+    // The first grid point after now (an anchor-time in the future: that one, or one before it).
+    grid.next = grid.anchor + (Math.floor((now - grid.anchor) / period) + 1) * period;
+    this.armPeriod(sub, t, grid);
+  }
+
+  private armPeriod(sub: Subscription, t: Target, grid: NonNullable<Subscription['grid']>): void {
+    if (sub.timer !== undefined) this.clock.clearTimeout(sub.timer);
+    sub.timer = this.clock.setTimeout(() => {
+      sub.timer = undefined;
+      if (sub.state !== 'active' || sub.target !== t || sub.grid !== grid) return;
+      const late = Math.max(0, Math.floor((this.clock.now() - grid.next) / grid.period));
+      const at = grid.next + late * grid.period;
+      grid.next = at + grid.period;
+      this.armPeriod(sub, t, grid);
+      const busy = sub.evaluating;
+      if (!busy) void this.pushUpdate(sub, new Date(at));
+      if (late > 0 || busy) {
+        this.periodsSkipped(sub, late + (busy ? 1 : 0), busy ? 'the previous update is still being computed' : 'the timer fired more than a period late');
+      }
+    }, Math.max(0, grid.next - this.clock.now()));
+  }
+
+  private periodsSkipped(sub: Subscription, count: number, why: string): void {
+    sub.skippedPeriods += count;
+    const now = this.clock.now();
+    if (now - sub.skipLoggedAt < SKIP_LOG_INTERVAL_MS) return;
+    sub.skipLoggedAt = now;
+    this.log.warn({ topic: 'netconf', session: sub.session.id, subscription: sub.id, skippedPeriods: sub.skippedPeriods },
+      `periodic subscription: a period skipped (${why}); the next update is at its grid point`);
   }
 
   /**
@@ -636,8 +725,8 @@ export class SubscriptionManager {
     for (const [key, v] of this.views) if (v === view) this.views.delete(key);
   }
 
-  /** push-update: the whole selection (periodic, sync-on-start, after a resume). */
-  private async pushUpdate(sub: Subscription): Promise<void> {
+  /** push-update: the whole selection (periodic, at its grid point `at`; sync-on-start, after a resume: now). */
+  private async pushUpdate(sub: Subscription, at?: Date): Promise<void> {
     const t = sub.target;
     if (t.kind !== 'datastore' || !this.mayPush(sub)) return;
     const view = sub.view;
@@ -650,8 +739,8 @@ export class SubscriptionManager {
       xml = view.tree.print({ format: 'xml' });
       sub.version = view.version;
     }
-    sub.lastPush = Date.now();
-    this.notify(sub, 'push-update', `<datastore-contents>${xml}</datastore-contents>`);
+    sub.lastPush = this.clock.now();
+    this.notify(sub, 'push-update', `<datastore-contents>${xml}</datastore-contents>`, at);
     if (sub.dirty) this.changed(sub);
   }
 
@@ -661,12 +750,12 @@ export class SubscriptionManager {
     if (t.kind !== 'datastore' || t.trigger.kind !== 'on-change' || sub.state !== 'active') return;
     sub.dirty = true;
     if (sub.evaluating || sub.timer !== undefined) return;
-    const wait = sub.lastPush + t.trigger.dampeningCs * 10 - Date.now();
+    const wait = sub.lastPush + t.trigger.dampeningCs * 10 - this.clock.now();
     const run = () => {
       sub.timer = undefined;
       void this.pushChanges(sub);
     };
-    if (wait > 0 && t.trigger.dampeningCs > 0) sub.timer = setTimeout(run, wait);
+    if (wait > 0 && t.trigger.dampeningCs > 0) sub.timer = this.clock.setTimeout(run, wait);
     else run();
   }
 
@@ -687,7 +776,7 @@ export class SubscriptionManager {
     const excluded = t.trigger.excluded;
     const edits = since.filter((edit) => !excluded.has(edit.operation));
     if (edits.length > 0 && this.mayPush(sub)) {
-      sub.lastPush = Date.now();
+      sub.lastPush = this.clock.now();
       this.notify(sub, 'push-change-update', yangPatchXml(`${sub.id}-${++sub.patchId}`, edits));
     }
     if (sub.dirty) this.changed(sub);
@@ -726,7 +815,7 @@ export class SubscriptionManager {
   }
 
   private stopTimers(sub: Subscription): void {
-    if (sub.timer !== undefined) clearTimeout(sub.timer);
+    if (sub.timer !== undefined) this.clock.clearTimeout(sub.timer);
     if (sub.stopTimer !== undefined) clearTimeout(sub.stopTimer);
     sub.timer = undefined;
     sub.stopTimer = undefined;

@@ -3,7 +3,9 @@
 // startup; a probe session whose small <get-config> must keep being answered
 // within PROBE_BOUND_MS while another session misbehaves; the agent's memory
 // from /proc; and the datastores as bytes, to show that nothing changed.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startAgent, type RunningAgent } from '../../support/agent.js';
@@ -52,9 +54,9 @@ export function ok(reply: string): void {
   expect(reply).toContain('<ok/>');
 }
 
-/** Starts the agent with `args` and puts SMALL_CONFIG (or `config`) in running and startup. */
-export async function startHostileAgent(args: string[] = [], config = SMALL_CONFIG): Promise<HostileAgent> {
-  const agent = await startAgent({ args: ['--log-level', 'info', ...args] });
+/** Starts the agent with `args` (and a state directory or environment of its own) and puts SMALL_CONFIG (or `config`) in running and startup. */
+export async function startHostileAgent(args: string[] = [], config = SMALL_CONFIG, options: { stateDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<HostileAgent> {
+  const agent = await startAgent({ ...options, args: ['--log-level', 'info', ...args] });
   const login = { host: '127.0.0.1', port: agent.port };
   const session = async (options: Partial<ConnectOptions> = {}) => (await NcTestClient.open({ ...login, ...options })).client;
   const admin = await session();
@@ -125,6 +127,55 @@ export class Probe {
     await Promise.race([this.loop, new Promise((r) => setTimeout(r, 5_000))]);
     this.client.end();
     return Math.max(stalled, ...this.latencies);
+  }
+}
+
+/**
+ * The Probe in a child process (test/support/probe-child.mjs): for a test whose own thread decodes
+ * a flood of messages (a replay of tens of megabytes), so that the latencies measure the agent and
+ * not the test's event loop. Same contract as Probe: latencies, and stop() returns the longest wait.
+ */
+export class ProcessProbe {
+  latencies: number[] = [];
+  private readonly result: Promise<string>;
+
+  private constructor(private readonly child: ChildProcess) {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => { out += text; });
+    this.result = new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`probe process exited with ${code}: ${out}`))));
+    });
+  }
+
+  static async start(agent: HostileAgent): Promise<ProcessProbe> {
+    const script = fileURLToPath(new URL('../../support/probe-child.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script, '127.0.0.1', String(agent.agent.port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const probe = new ProcessProbe(child);
+    // A test that fails before stop() still ends its child, by pid, when its own process ends.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
+    await new Promise<void>((resolve, reject) => {
+      const onData = (text: string) => { if (text.includes('ready')) { child.stdout!.off('data', onData); resolve(); } };
+      child.stdout!.on('data', onData);
+      probe.result.then(() => reject(new Error('probe process ended before it was ready')), reject);
+    });
+    return probe;
+  }
+
+  /** Stops the child; returns the longest wait seen (a request still unanswered counts as waited so far). */
+  async stop(): Promise<number> {
+    this.child.stdin!.end('stop\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    try {
+      const out = await this.result;
+      const { latencies, stalledMs } = JSON.parse(out.slice(out.lastIndexOf('{'))) as { latencies: number[]; stalledMs: number };
+      this.latencies = latencies;
+      return Math.max(stalledMs, ...latencies);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
