@@ -507,9 +507,9 @@ export class Datastores {
   private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
     const next = this.candidate.dup();
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
+    await nextTurn();
     if (this.candidateValid) return this.replaceRunningNow(next, cause, sessionId, commitPoint);
     try {
-      await nextTurn();
       this.validateTree(next);
       await nextTurn();
     } catch (err) { next.free(); throw err; }
