@@ -10,25 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationStream, type NotificationEvent } from '../../src/netconf/notifications.js';
 import { HeldEvents, MAX_HELD_EVENTS } from '../../src/netconf/replay.js';
 import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
-import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager } from '../../src/netconf/subscriptions/subscriptions.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import type { SessionInfo } from '../../src/netconf/session-control.js';
+import { fakeSession } from './fake-session.js';
 
 const event = (n: number): NotificationEvent => ({ namespace: 'urn:x', name: 'e', xml: `<e xmlns="urn:x">${n}</e>` });
 
-function fakeSession(id: number) {
+/** A session numbered `id`, with what it was sent and why it was dropped. */
+function subscriber(id: number) {
   const sent: string[] = [];
   const dropped: string[] = [];
-  const session = {
-    id, username: 'admin', groups: [], sourceHost: '127.0.0.1', sourcePort: 4000 + id, transport: 'netconf-ssh',
-    loginTime: new Date(), counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 },
-    state: 'established', baseVersion: '1.1', clientCapabilities: [],
-    sendNotification: (xml: string) => { sent.push(xml); return true; },
-    setIdleTimeoutExempt: () => {},
-    queuedOutputBytes: 0,
-    drop: (why: string) => { dropped.push(why); },
-  } as unknown as SessionInfo;
+  const session = fakeSession(sent, { id, sourcePort: 4000 + id, drop: (why: string) => { dropped.push(why); } });
   return { session, sent, dropped };
 }
 
@@ -38,7 +32,7 @@ describe('RFC 5277 create-subscription with startTime', () => {
   it('sends the replay, replayComplete, then the events held meanwhile, in order', async () => {
     const stream = new NotificationStream();
     for (let i = 0; i < 5; i++) stream.publish(event(i), new Date(Date.UTC(2026, 0, 1, 0, 0, i)));
-    const { session, sent } = fakeSession(1);
+    const { session, sent } = subscriber(1);
     stream.subscribe({ session, selectors: null, stopTime: null, held: new HeldEvents(), replayUpTo: stream.replay.lastSeq });
     const replay = stream.replayTo(1, new Date(0));
     stream.publish(event(5));
@@ -51,7 +45,7 @@ describe('RFC 5277 create-subscription with startTime', () => {
   it('stops the replay when its session closes', async () => {
     const stream = new NotificationStream();
     for (let i = 0; i < 1000; i++) stream.publish(event(i));
-    const { session, sent } = fakeSession(5);
+    const { session, sent } = subscriber(5);
     const closing = session as { state: string; sendNotification(xml: string): boolean };
     closing.sendNotification = (xml) => { sent.push(xml); if (sent.length === 100) closing.state = 'closed'; return true; };
     stream.subscribe({ session, selectors: null, stopTime: null, held: new HeldEvents(), replayUpTo: stream.replay.lastSeq });
@@ -62,7 +56,7 @@ describe('RFC 5277 create-subscription with startTime', () => {
   it('drops the session whose held events pass their bound, and stops its replay', async () => {
     const stream = new NotificationStream();
     stream.publish(event(0));
-    const { session, sent, dropped } = fakeSession(2);
+    const { session, sent, dropped } = subscriber(2);
     stream.subscribe({ session, selectors: null, stopTime: null, held: new HeldEvents(), replayUpTo: stream.replay.lastSeq });
     for (let i = 0; i <= MAX_HELD_EVENTS; i++) stream.publish(event(i));
     expect(dropped).toHaveLength(1);
@@ -100,7 +94,7 @@ describe('RFC 8639 establish-subscription with replay-start-time', () => {
 
   it('sends the replay, replay-completed, then the events held meanwhile, in order', async () => {
     for (let i = 0; i < 3; i++) stream.publish(event(i));
-    const { session, sent } = fakeSession(3);
+    const { session, sent } = subscriber(3);
     await establish(session);
     stream.publish(event(3)); // before the replay starts (it follows the reply): held
     for (let i = 0; i < 20 && !sent.some((x) => x.includes('replay-completed')); i++) await new Promise((r) => setImmediate(r));
@@ -111,7 +105,7 @@ describe('RFC 8639 establish-subscription with replay-start-time', () => {
   });
 
   it('suspends the subscription whose held events pass their bound (unsupportable-volume); its replay stops', async () => {
-    const { session, sent } = fakeSession(4);
+    const { session, sent } = subscriber(4);
     await establish(session);
     for (let i = 0; i <= MAX_HELD_EVENTS; i++) stream.publish(event(i));
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));

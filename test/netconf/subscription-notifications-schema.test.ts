@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationStream, streamsStateXml } from '../../src/netconf/notifications.js';
 import { OperationSchema } from '../../src/netconf/rpc-schema.js';
 import { readRpc, RpcDispatcher, type ParsedRpc } from '../../src/netconf/rpc.js';
-import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { fakeSession } from './fake-session.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
 const DS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
@@ -27,14 +27,7 @@ let operational = '';
 const sent: string[] = [];
 let queued = 0;
 
-const session = {
-  id: 7, username: 'admin', groups: [], sourceHost: '127.0.0.1', sourcePort: 4000, transport: 'netconf-ssh',
-  loginTime: new Date(), counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 },
-  state: 'established', baseVersion: '1.1', clientCapabilities: [],
-  sendNotification: (xml: string) => { sent.push(xml); return true; },
-  setIdleTimeoutExempt: () => {},
-  get queuedOutputBytes() { return queued; },
-} as unknown as SessionInfo;
+const session = fakeSession(sent, { id: 7, get queuedOutputBytes() { return queued; } });
 
 function serverState(status: string): string {
   return `<bgp xmlns="${BMPD}"><as-number>65000</as-number><bmp><server><id>1</id><address>127.0.1.1</address>` +

@@ -7,10 +7,10 @@ import pino from 'pino';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { NotificationStream } from '../../src/netconf/notifications.js';
 import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
-import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { fakeSession } from './fake-session.js';
 
 const BMPD = 'urn:bmpd:yang:bmpd';
 const DS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
@@ -25,14 +25,7 @@ const sent: string[] = [];
 interface HeldRead { readonly filter: unknown; answer(xml: string): void }
 const reads: HeldRead[] = [];
 
-const session = {
-  id: 9, username: 'admin', groups: [], sourceHost: '127.0.0.1', sourcePort: 4000, transport: 'netconf-ssh',
-  loginTime: new Date(), counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 },
-  state: 'established', baseVersion: '1.1', clientCapabilities: [],
-  sendNotification: (xml: string) => { sent.push(xml); return true; },
-  setIdleTimeoutExempt: () => {},
-  queuedOutputBytes: 0,
-} as unknown as SessionInfo;
+const session = fakeSession(sent);
 
 function serverState(status: string): string {
   return `<bgp xmlns="${BMPD}"><as-number>65000</as-number><bmp><server><id>1</id><address>127.0.1.1</address>` +

@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { NotificationStream } from '../../src/netconf/notifications.js';
 import { readRpc, type ParsedOperation, type RpcDispatcher, type RpcHandler } from '../../src/netconf/rpc.js';
-import type { SessionInfo } from '../../src/netconf/session-control.js';
 import { SN_NS, SubscriptionManager, YP_NS } from '../../src/netconf/subscriptions/subscriptions.js';
 import { parseXmlMessage } from '../../src/netconf/xml.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { fakeSession } from './fake-session.js';
 
 const DS = 'urn:ietf:params:xml:ns:yang:ietf-datastores';
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0, 370);
@@ -53,14 +53,7 @@ const warnings: { skippedPeriods?: number; msg: string }[] = [];
 let holdReads = false;
 const held: (() => void)[] = [];
 
-const session = {
-  id: 9, username: 'admin', groups: [], sourceHost: '127.0.0.1', sourcePort: 4000, transport: 'netconf-ssh',
-  loginTime: new Date(), counters: { inRpcs: 0, inBadRpcs: 0, outRpcErrors: 0, outNotifications: 0 },
-  state: 'established', baseVersion: '1.1', clientCapabilities: [],
-  sendNotification: (xml: string) => { sent.push(xml); return true; },
-  setIdleTimeoutExempt: () => {},
-  queuedOutputBytes: 0,
-} as unknown as SessionInfo;
+const session = fakeSession(sent);
 
 function operation(xml: string): ParsedOperation {
   const parsed = readRpc(parseXmlMessage(`<rpc xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="1">${xml}</rpc>`));

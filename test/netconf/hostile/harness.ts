@@ -38,6 +38,8 @@ export interface HostileAgent {
   readonly agent: RunningAgent;
   /** A new NETCONF session (hello exchanged, base:1.1). */
   session(options?: Partial<ConnectOptions>): Promise<NcTestClient>;
+  /** Sends one message on a session of its own and returns the reply (the session then ends). */
+  send(message: string): Promise<string>;
   /** running, candidate and startup as get-config returns them, and the startup file's bytes. */
   datastores(): Promise<string[]>;
   /** Resident memory of the agent now (VmRSS), bytes. */
@@ -67,6 +69,14 @@ export async function startHostileAgent(args: string[] = [], config = SMALL_CONF
   return {
     agent,
     session,
+    async send(message) {
+      const client = await session();
+      try {
+        return await client.rpc(message, 60_000);
+      } finally {
+        client.end();
+      }
+    },
     async datastores() {
       const reader = await session();
       try {
