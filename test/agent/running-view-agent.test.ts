@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { SYSTEM_SESSION } from '../../src/datastore/datastores.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+import { commitOrDiscard } from '../datastore/commit-or-discard.js';
 import { scratchDirs } from '../support/scratch.js';
 
 const NS = 'urn:bmpd:yang:bmpd';
@@ -38,17 +39,7 @@ afterAll(async () => {
   model?.context.destroy();
 });
 
-async function commit(inner: string): Promise<boolean> {
-  const ds = agent.service.datastores;
-  try {
-    await ds.editConfig('candidate', inner, {}, SYSTEM_SESSION);
-    await ds.commit(SYSTEM_SESSION);
-    return true;
-  } catch {
-    ds.discardChanges(SYSTEM_SESSION);
-    return false;
-  }
-}
+const commit = (config: string): Promise<boolean> => commitOrDiscard(agent.service.datastores, config, SYSTEM_SESSION);
 
 const bgp = (inner: string) => `<bgp xmlns="${NS}">${inner}</bgp>`;
 /** The neighbor addresses oper state was attached to, in the order of <get>'s state. */

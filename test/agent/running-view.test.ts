@@ -10,6 +10,7 @@ import { prng } from '../../tools/bgp-loadgen/prng.mjs';
 import { runningView, type ConfigEnvironment } from '../../src/agent/config-snapshot.js';
 import { Reconciler, type ReconcileTargets } from '../../src/agent/reconciler.js';
 import { Datastores } from '../../src/datastore/datastores.js';
+import { commitOrDiscard } from '../datastore/commit-or-discard.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
 const NS = 'urn:bmpd:yang:bmpd';
@@ -60,16 +61,7 @@ function bgp(inner: string): string {
 }
 
 /** Edit candidate and commit; a refusal (validation, conflict, the data plane) is discarded. Whether it was applied. */
-async function commit(config: string): Promise<boolean> {
-  try {
-    await ds.editConfig('candidate', config, {}, SESSION);
-    await ds.commit(SESSION);
-    return true;
-  } catch {
-    ds.discardChanges(SESSION);
-    return false;
-  }
-}
+const commit = (config: string): Promise<boolean> => commitOrDiscard(ds, config, SESSION);
 
 const GLOBAL_ADDRESSES = ['127.0.23.100', '127.0.23.7', '127.0.23.20', '127.0.24.1', '::23:1', '::23:a', '2001:db8::1'];
 const VRF_ADDRESSES = ['127.0.23.100', '127.0.23.200', '::23:1', '::23:200'];
@@ -201,7 +193,7 @@ describe('the index\'s view of running equals a print of running', () => {
             applied++;
           } catch { /* refused: running as it was */ }
         }
-        ds.discardChanges(SESSION);
+        await ds.discardChanges(SESSION);
         expectViewOfRunning(`seed ${seed} step ${step}: ${edits.join(' + ')}`);
       }
       refusing = false;
