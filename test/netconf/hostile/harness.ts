@@ -189,6 +189,32 @@ export class ProcessProbe {
   }
 }
 
+/** The agent's RSS sampled every 25 ms from start to stop: how far it grew at its peak. */
+export class RssGrowth {
+  private peak: number;
+  private readonly sampler: NodeJS.Timeout;
+
+  private constructor(private readonly agent: HostileAgent, private readonly before: number) {
+    this.peak = before;
+    this.sampler = setInterval(() => this.sample(), 25);
+  }
+
+  static start(agent: HostileAgent): RssGrowth {
+    return new RssGrowth(agent, agent.rss());
+  }
+
+  private sample(): void {
+    this.peak = Math.max(this.peak, this.agent.rss());
+  }
+
+  /** Stops sampling (a last sample included); returns the peak's growth over the start, bytes. */
+  stop(): number {
+    clearInterval(this.sampler);
+    this.sample();
+    return this.peak - this.before;
+  }
+}
+
 /**
  * Runs `attack` while a probe session works, and checks the issue's four
  * facts: the attack's reply came within `replyBoundMs`, the probe was
@@ -202,24 +228,22 @@ export async function underAttack<T>(
   attack: () => Promise<T>,
 ): Promise<T> {
   const before = await agent.datastores();
-  const rssBefore = agent.rss();
-  let peak = rssBefore;
-  const sampler = setInterval(() => { peak = Math.max(peak, agent.rss()); }, 25);
+  const rss = RssGrowth.start(agent);
   const probe = await Probe.start(agent);
   const t0 = performance.now();
   let result: T;
+  let growth: number;
   try {
     result = await attack();
   } finally {
-    clearInterval(sampler);
+    growth = rss.stop();
   }
   const replyMs = performance.now() - t0;
-  peak = Math.max(peak, agent.rss());
   const probeMax = await probe.stop();
   expect(replyMs).toBeLessThan(opts.replyBoundMs);
   expect(probe.latencies.length).toBeGreaterThan(2);
   expect(probeMax).toBeLessThan(PROBE_BOUND_MS);
-  expect(peak - rssBefore).toBeLessThan(opts.rssBoundBytes);
+  expect(growth).toBeLessThan(opts.rssBoundBytes);
   expect(await agent.datastores()).toEqual(before);
   return result;
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDirs } from '../../support/scratch.js';
 import { rpcXml, type NcTestClient } from '../nc-client.js';
-import { BMPD_NS, ok, PROBE_BOUND_MS, ProcessProbe, startHostileAgent, type HostileAgent } from './harness.js';
+import { BMPD_NS, ok, PROBE_BOUND_MS, ProcessProbe, RssGrowth, startHostileAgent, type HostileAgent } from './harness.js';
 
 const MiB = 2 ** 20;
 const FILL = 100_000;
@@ -76,9 +76,7 @@ const newSeen = (): Seen => ({ synthetic: [], live: [], completedAt: -1, order: 
 
 describe('replay of a full buffer to two subscribers, one of them slow', () => {
   it('is sent in slices: the probe is answered within 1 s, memory bounded, every event once and in order, then replayComplete, then the live ones', async () => {
-    const rssBefore = agent.rss();
-    let peak = rssBefore;
-    const sampler = setInterval(() => { peak = Math.max(peak, agent.rss()); }, 25);
+    const rss = RssGrowth.start(agent);
     // In a process of its own: this thread decodes two replays of ~50,000 notifications each.
     const probe = await ProcessProbe.start(agent);
     const fast = await agent.session();
@@ -86,6 +84,7 @@ describe('replay of a full buffer to two subscribers, one of them slow', () => {
     const writer = await agent.session();
     const fastSeen = newSeen();
     const slowSeen = newSeen();
+    let growth: number;
     try {
       ok(await fast.rpc(rpcXml('f', `<create-subscription xmlns="${NOTIFICATIONS}"><startTime>2000-01-01T00:00:00Z</startTime></create-subscription>`)));
       const established = await slow.rpc(rpcXml('s', `<establish-subscription xmlns="${SN}"><stream>NETCONF</stream>` +
@@ -116,17 +115,16 @@ describe('replay of a full buffer to two subscribers, one of them slow', () => {
       slow.channel.resume();
       await Promise.all([fastDone, slowReading]);
     } finally {
-      clearInterval(sampler);
+      growth = rss.stop();
       fast.end();
       slow.end();
       writer.end();
     }
-    peak = Math.max(peak, agent.rss());
     const probeMax = await probe.stop();
     expect(probe.latencies.length).toBeGreaterThan(20);
     expect(probeMax).toBeLessThan(PROBE_BOUND_MS);
     // Sent in one loop (and one SSH write each), two replays grew it by 191-197 MiB; sliced, by 58-75.
-    expect(peak - rssBefore).toBeLessThan(150 * MiB);
+    expect(growth).toBeLessThan(150 * MiB);
 
     for (const seen of [fastSeen, slowSeen]) {
       // The buffer kept the newest synthetic events (its byte budget dropped the oldest): each once, in order, up to the last.

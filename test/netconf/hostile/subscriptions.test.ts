@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SUBSCRIPTIONS_PER_SESSION } from '../../../src/netconf/subscriptions/subscriptions.js';
 import { rpcXml, type NcTestClient } from '../nc-client.js';
-import { BMPD_NS, ok, Probe, PROBE_BOUND_MS, startHostileAgent, type HostileAgent } from './harness.js';
+import { BMPD_NS, ok, Probe, PROBE_BOUND_MS, RssGrowth, startHostileAgent, type HostileAgent } from './harness.js';
 
 const MiB = 2 ** 20;
 const NEIGHBORS = 1000;
@@ -38,14 +38,13 @@ async function rpcAmidNotifications(client: NcTestClient, xml: string, seen: { n
 
 describe('a hostile YANG-push subscriber', () => {
   it('32 on-change subscriptions with distinct filters over 1,000 neighbors under steady changes: the probe is answered within 1 s, memory bounded', async () => {
-    const rssBefore = agent.rss();
-    let peak = rssBefore;
-    const sampler = setInterval(() => { peak = Math.max(peak, agent.rss()); }, 25);
+    const rss = RssGrowth.start(agent);
     const probe = await Probe.start(agent);
     const hostile = await agent.session();
     const writer = await agent.session();
     const seen = { notifications: 0 };
     let changes = 0;
+    let growth: number;
     try {
       for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_SESSION; i++) {
         const reply = await rpcAmidNotifications(hostile, rpcXml(`s${i}`, `<establish-subscription xmlns="${SN}">` +
@@ -69,16 +68,15 @@ describe('a hostile YANG-push subscriber', () => {
         `<bgp xmlns="${BMPD_NS}"><as-number/></bgp></filter></get-config>`), seen);
       expect(drain).toContain('<as-number>65000</as-number>');
     } finally {
-      clearInterval(sampler);
+      growth = rss.stop();
       hostile.end();
       writer.end();
     }
-    peak = Math.max(peak, agent.rss());
     const probeMax = await probe.stop();
     expect(changes).toBeGreaterThan(40);
     expect(probe.latencies.length).toBeGreaterThan(50);
     expect(probeMax).toBeLessThan(PROBE_BOUND_MS);
-    expect(peak - rssBefore).toBeLessThan(300 * MiB);
+    expect(growth).toBeLessThan(300 * MiB);
     // The hostile subscriber is still served, within its share (its 32 selections take turns).
     expect(seen.notifications).toBeGreaterThan(0);
   }, 180_000);
