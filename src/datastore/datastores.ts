@@ -114,13 +114,13 @@ export interface WriteSteps {
 /**
  * Makes a large write's steps in a copy (of `base` at its current version) under a time limit.
  * Resolves to the result when they all succeeded and it is to be validated (the tree, validated,
- * printed as JSON with its implicit defaults tagged: the datastores adopt it without making the steps
- * again), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
+ * printed as JSON chunks by makeWriteSteps, large-write.ts: the datastores adopt it without making the
+ * steps again, a chunk per turn), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
  * exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
  * A libyang validation never yields: without this, one pathological edit would hold the main thread for
  * as long as it runs.
  */
-export type WriteStepsCheck = (steps: WriteSteps) => Promise<string | null>;
+export type WriteStepsCheck = (steps: WriteSteps) => Promise<readonly string[] | null>;
 
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
@@ -640,12 +640,18 @@ export class Datastores {
 
   /**
    * A large write made and validated in a worker (checkSteps), its result adopted as it is: parsed
-   * without validation (it was validated there), then what editWhole does after its own validation.
+   * without validation (it was validated there) a chunk per turn, each merged into the first, then
+   * what editWhole does after its own validation.
    */
-  private async adoptWhole(target: DatastoreName, json: string, testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
+  private async adoptWhole(target: DatastoreName, chunks: readonly string[], testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
     await nextTurn();
-    const work = this.parseConfig(json, { format: 'json' });
+    const work = this.parseConfig(chunks[0]!, { format: 'json' });
     try {
+      for (const chunk of chunks.slice(1)) {
+        await nextTurn();
+        const part = this.parseConfig(chunk, { format: 'json' });
+        try { work.merge(part); } finally { part.free(); }
+      }
       // A test-only write is checked by NACM too, as editWhole does.
       this.guardWhole(target, sessionId, work);
       await nextTurn();
@@ -919,7 +925,7 @@ export class Datastores {
    * The steps of a large write (LARGE_EDIT_CHARS and more) made first in a worker under the time limit
    * (checkSteps): their result to adopt, or null.
    */
-  private async checkLarge(steps: WriteSteps): Promise<string | null> {
+  private async checkLarge(steps: WriteSteps): Promise<readonly string[] | null> {
     if (steps.xml.length < LARGE_EDIT_CHARS || this.checkSteps === undefined) return null;
     return this.checkSteps(steps);
   }

@@ -112,6 +112,8 @@ export type EvaluationReply =
   /** The worker's copy is current: the request's evaluation, and its time limit, start now. */
   | { readonly type: 'loaded'; readonly id: number }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly xml: string }
+  /** A write's steps (checkWrite): their result to adopt (makeWriteSteps), or null. */
+  | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly chunks: readonly string[] | null }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
   /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'resync' };
@@ -164,10 +166,13 @@ export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_WRITE_TIMEOUT_MS = 60_000;
 
+/** What a worker answers a job that did not fail. */
+type JobResult = Extract<EvaluationReply, { ok: true }>;
+
 interface Job {
   readonly request: EvaluationRequest;
   readonly write?: WriteSteps;
-  readonly resolve: (xml: string) => void;
+  readonly resolve: (result: JobResult) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -210,7 +215,7 @@ export class EvaluationPool {
   evaluate(request: EvaluationRequest): Promise<string> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject });
+      this.waiting.push({ request, resolve: (result) => resolve('xml' in result ? result.xml : ''), reject });
       this.dispatch(true);
     });
   }
@@ -220,12 +225,12 @@ export class EvaluationPool {
    * validated result as JSON (or null: see WriteStepsCheck), rejects with operation-failed past the
    * write time limit.
    */
-  checkWrite(write: WriteSteps): Promise<string | null> {
+  checkWrite(write: WriteSteps): Promise<readonly string[] | null> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     // A write alone (base null) needs no copy: the request names running, which workers hold anyway.
     const request: EvaluationRequest = { source: write.base ?? 'running', state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, write, resolve: (json) => resolve(json === '' ? null : json), reject });
+      this.waiting.push({ request, write, resolve: (result) => resolve('chunks' in result ? result.chunks : null), reject });
       this.dispatch(true);
     });
   }
@@ -372,7 +377,7 @@ export class EvaluationPool {
         return;
       }
       slot.loaded.set(datastore, version);
-      if (reply.ok) job.resolve(reply.xml);
+      if (reply.ok) job.resolve(reply);
       else if (reply.kind === 'invalid-filter') {
         job.reject(new RpcError({ type: 'protocol', tag: 'invalid-value', message: reply.message, info: { badElement: 'filter' } }));
       } else {
