@@ -251,6 +251,8 @@ export class Datastores {
   private readonly authorizeCopySource: CopySourceGuard | undefined;
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
+  /** By datastore, the large write's result (JSON chunks) it was set from, and its version then: snapshot(). */
+  private readonly adopted = new Map<DatastoreName, { readonly version: number; readonly chunks: readonly string[] }>();
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -362,6 +364,18 @@ export class Datastores {
    */
   print(name: DatastoreName): string {
     return this.tree(name).print({ format: 'xml', tagImplicitDefaults: true });
+  }
+
+  /**
+   * A datastore whole for an evaluation worker (SnapshotSource): the chunks of the large write it was
+   * set from, while it holds exactly them, else print(). A print of 100,000 neighbors is 1–2 s of this
+   * thread in one piece; the chunks were made in a worker.
+   */
+  snapshot(name: DatastoreName): string | readonly string[] {
+    const adopted = this.adopted.get(name);
+    if (adopted !== undefined && adopted.version === this.version(name)) return adopted.chunks;
+    this.adopted.delete(name);
+    return this.print(name);
   }
 
   /** Changes exactly when the datastore's content does, so a copy taken at one version stays current while it stays. */
@@ -508,7 +522,14 @@ export class Datastores {
     const next = this.candidate.dup();
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
     await nextTurn();
-    if (this.candidateValid) return this.replaceRunningNow(next, cause, sessionId, commitPoint);
+    if (this.candidateValid) {
+      const adopted = this.adopted.get('candidate');
+      const from = adopted?.version === this.version('candidate') ? adopted : undefined;
+      const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
+      // Running now holds what candidate does: the same result, for the workers' copies.
+      if (from !== undefined) this.adopted.set('running', { version: this.version('running'), chunks: from.chunks });
+      return changes;
+    }
     try {
       this.validateTree(next);
       await nextTurn();
@@ -668,6 +689,7 @@ export class Datastores {
     if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId));
     else if (target === 'candidate') this.setCandidate(work, { valid: true });
     else this.setStartup(work, { cause: 'copy-config', sessionId });
+    this.adopted.set(target, { version: this.version(target), chunks });
     return { errors: [] };
   }
 

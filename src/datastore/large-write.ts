@@ -51,6 +51,26 @@ export function makeWriteSteps(context: YangContext, base: DataTree | null, step
 }
 
 /**
+ * The tree of a large write's result (makeWriteSteps' chunks) in one piece, in canonical order: how an
+ * evaluation worker loads it as its copy of the datastore that adopted it (Datastores.snapshot).
+ */
+export function parseChunks(context: YangContext, chunks: readonly string[]): DataTree {
+  const parse = (chunk: string) => context.parseData(chunk, { format: 'json', validate: false, configOnly: true, strict: true });
+  const tree = parse(chunks[0]!);
+  try {
+    for (const chunk of chunks.slice(1)) {
+      const part = parse(chunk);
+      try { tree.merge(part); } finally { part.free(); }
+    }
+    tree.sort();
+  } catch (err) {
+    tree.free();
+    throw err;
+  }
+  return tree;
+}
+
+/**
  * Cuts a libyang JSON data document (RFC 7951) into documents of about `chunkChars` characters whose
  * merge, in order, is the whole. Only list entries go to other chunks, in runs, each run inside copies
  * of the containers above its list: a list entry is never cut (merging a part of one would need its

@@ -90,8 +90,8 @@ export interface EvaluationThreadMessage {
   readonly type: 'evaluate';
   readonly id: number;
   readonly source: EvaluationSource;
-  /** The datastore as XML (Datastores.print), when the worker's copy is stale; for operational, running. */
-  readonly snapshot?: string;
+  /** The datastore (SnapshotSource.snapshot), when the worker's copy is stale; for operational, running. */
+  readonly snapshot?: Snapshot;
   /**
    * Instead of a snapshot: the datastore's nodes at `paths` (Datastores.printAt), which bring the
    * worker's copy up to date.
@@ -118,12 +118,18 @@ export type EvaluationReply =
   /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'resync' };
 
+/**
+ * A datastore whole, for a worker: printed as XML with its implicit defaults tagged, or the JSON chunks
+ * of a large write's result (large-write.ts) while the datastore holds exactly that.
+ */
+export type Snapshot = string | readonly string[];
+
 /** The datastore contents the pool copies into its workers (Datastores). */
 export interface SnapshotSource {
   /** Changes exactly when the datastore's content does. */
   version(name: DatastoreName): number;
-  /** The datastore printed for a worker, its implicit defaults tagged. */
-  print(name: DatastoreName): string;
+  /** The datastore whole for a worker (a print of 100,000 neighbors holds the main thread 1–2 s; the chunks cost nothing). */
+  snapshot(name: DatastoreName): Snapshot;
   /** Where the datastore changed since `version`; null when unknown. */
   changedSince(name: DatastoreName, version: number): string[] | null;
   /** The datastore's nodes at `paths`, printed like print(); null when they cannot be copied alone. */
@@ -193,7 +199,7 @@ export class EvaluationPool {
   private readonly waiting: Job[] = [];
   private readonly log: Logger;
   /** Full prints, by datastore, of the version they were printed at. */
-  private readonly snapshotCache = new Map<DatastoreName, { version: number; xml: string }>();
+  private readonly snapshotCache = new Map<DatastoreName, { version: number; snapshot: Snapshot }>();
   /** By datastore, its changes since a version (the key), up to version `to`. */
   private changesCache = new Map<DatastoreName, Map<number, { to: number; paths: readonly string[]; xml: string }>>();
   private nextId = 1;
@@ -305,13 +311,13 @@ export class EvaluationPool {
     return this.options.datastores.version(name);
   }
 
-  private snapshot(name: DatastoreName): string {
+  private snapshot(name: DatastoreName): Snapshot {
     const version = this.versionOf(name);
     const cached = this.snapshotCache.get(name);
-    if (cached !== undefined && cached.version === version) return cached.xml;
-    const xml = this.options.datastores.print(name);
-    this.snapshotCache.set(name, { version, xml });
-    return xml;
+    if (cached !== undefined && cached.version === version) return cached.snapshot;
+    const snapshot = this.options.datastores.snapshot(name);
+    this.snapshotCache.set(name, { version, snapshot });
+    return snapshot;
   }
 
   /**

@@ -13,7 +13,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
-import { makeWriteSteps } from '../datastore/large-write.js';
+import { makeWriteSteps, parseChunks } from '../datastore/large-write.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
@@ -51,7 +51,7 @@ function load(message: EvaluationThreadMessage): boolean {
     // mode prints here as it would on the main thread.
     drop(name);
     if (name === 'running') drop('operational');
-    trees.set(name, parseCopy(message.snapshot));
+    trees.set(name, typeof message.snapshot === 'string' ? parseCopy(message.snapshot) : parseChunks(model.context, message.snapshot));
   } else if (message.changes !== undefined) {
     const copy = trees.get(name);
     if (copy === undefined) return false;
