@@ -188,7 +188,13 @@ describe('large edits', () => {
     };
     expect(await both((d) => d.editConfig('candidate', provisioning(), {}, 1))).toBe('ok');
     expect(ds.candidateModified).toBe(true);
+    // Running is made from the adopted chunks a chunk per turn, not by copying candidate in one piece.
+    const dup = vi.spyOn(treeMethods, 'dup');
+    const candidates = [ds.unorderedTree('candidate'), alone.unorderedTree('candidate')];
     expect(await both((d) => d.commit(1))).toBe('ok');
+    expect(dup.mock.contexts).not.toContain(candidates[0]);
+    expect(dup.mock.contexts).toContain(candidates[1]);
+    dup.mockRestore();
     // An edit of what exists, one that fails validation (made again here for its errors), a test-only one.
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS)), {}, 1))).toBe('ok');
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS + 1, '<peer-group>NOPE</peer-group>')), {}, 1))).toBe('data-missing');
