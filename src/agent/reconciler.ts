@@ -41,6 +41,7 @@ import {
 } from './config-snapshot.js';
 import { neighborConflicts, type NeighborConflicts } from './neighbor-conflicts.js';
 import { RunningIndex } from './running-index.js';
+import { parseYangJsonParts } from './yang-json.js';
 
 /** The speaker's configuration while there is no `bgp` container: no listener, no neighbor. */
 export const IDLE_SPEAKER: SpeakerConfig = {
@@ -171,7 +172,9 @@ export class Reconciler {
   }
 
   private async reconcileFull(change: RunningChange): Promise<void> {
-    const read = readRunning(change.after, this.env);
+    // A large write's chunks, when running holds exactly them: read a few per turn, not printed whole.
+    const parsed = change.afterChunks !== undefined ? await parseYangJsonParts(change.afterChunks) : undefined;
+    const read = readRunning(change.after, this.env, parsed);
     const next = read?.snapshots ?? NO_BGP_SNAPSHOTS;
     for (const p of next.problems) this.log.warn({ path: p.path }, p.message);
     const speakerNext = next.speaker ?? IDLE_SPEAKER;

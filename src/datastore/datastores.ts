@@ -57,6 +57,11 @@ export interface RunningChange {
   readonly sessionId: number;
   readonly before: DataTree;
   readonly after: DataTree;
+  /**
+   * `after` as the JSON chunks of the large write it was made from (large-write.ts), every default
+   * present and tagged, when it holds exactly them: a reader may parse them rather than print `after`.
+   */
+  readonly afterChunks?: readonly string[];
   readonly changes: readonly DiffChange[];
 }
 
@@ -528,10 +533,8 @@ export class Datastores {
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
     await nextTurn();
     if (this.candidateValid) {
-      const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
-      // Running now holds what candidate does: the same result, for the workers' copies.
-      if (from !== undefined) this.adopted.set('running', { version: this.version('running'), chunks: from.chunks });
-      return changes;
+      // Running then holds what candidate does: the same chunks, for the reconcile and the workers' copies.
+      return this.replaceRunningNow(next, cause, sessionId, commitPoint, from?.chunks);
     }
     try {
       this.validateTree(next);
@@ -596,7 +599,8 @@ export class Datastores {
    * replaceRunning within a serialised operation. `commitPoint` runs after the last turn given to
    * others and before the apply hook (a write re-checks the locks there); it throws to cancel.
    */
-  private async replaceRunningNow(next: DataTree, cause: ChangeCause, sessionId: number, commitPoint?: () => void): Promise<readonly DiffChange[]> {
+  private async replaceRunningNow(next: DataTree, cause: ChangeCause, sessionId: number, commitPoint?: () => void,
+    nextChunks?: readonly string[]): Promise<readonly DiffChange[]> {
     let changes: DiffChange[];
     try {
       const diff = this.running.diff(next);
@@ -606,7 +610,9 @@ export class Datastores {
       } finally { diff.free(); }
       await nextTurn();
       commitPoint?.();
-      if (changes.length > 0 || cause === 'startup') await this.applyChange({ cause, sessionId, before: this.running, after: next, changes });
+      if (changes.length > 0 || cause === 'startup') {
+        await this.applyChange({ cause, sessionId, before: this.running, after: next, ...(nextChunks !== undefined ? { afterChunks: nextChunks } : {}), changes });
+      }
     } catch (err) {
       next.free();
       throw err;
@@ -615,6 +621,7 @@ export class Datastores {
     this.running = next;
     this.epoch++;
     this.logs.running.record(null);
+    if (nextChunks !== undefined) this.adopted.set('running', { version: this.version('running'), chunks: nextChunks });
     this.ordered.delete('running');
     // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
     this.pending = null;
@@ -683,10 +690,10 @@ export class Datastores {
       work.free();
       return { errors: [] };
     }
-    if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId));
+    if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId), chunks);
     else if (target === 'candidate') this.setCandidate(work, { valid: true });
     else this.setStartup(work, { cause: 'copy-config', sessionId });
-    this.adopted.set(target, { version: this.version(target), chunks });
+    if (target !== 'running') this.adopted.set(target, { version: this.version(target), chunks });
     return { errors: [] };
   }
 

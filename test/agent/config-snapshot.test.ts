@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runningView, snapshotsFromRunning, type ConfigEnvironment } from '../../src/agent/config-snapshot.js';
+import { readRunning, runningView, snapshotsFromRunning, type ConfigEnvironment } from '../../src/agent/config-snapshot.js';
+import { parseYangJsonParts } from '../../src/agent/yang-json.js';
+import { splitJsonData } from '../../src/datastore/large-write.js';
 import type { NeighborConfig } from '../../src/bgp/config.js';
 import { EMPTY_BMP_CONFIG, type BmpServerConfig } from '../../src/bmp/config.js';
 import { loadYangModel, yangDirectory, type YangModel } from '../../src/yang/model.js';
@@ -237,5 +239,22 @@ describe('an empty configuration', () => {
     const empty = running('');
     expect(snapshotsFromRunning(empty, ENV)).toEqual({ speaker: null, bmp: EMPTY_BMP_CONFIG, problems: [] });
     expect(runningView(empty)).toEqual({ bgp: false, bufferSizeConfigured: null, servers: [], neighbors: [] });
+  });
+});
+
+describe("running read from a large write's chunks", () => {
+  it('reads what a print of the tree reads: every neighbor, server, VRF and default', async () => {
+    const seed = readFileSync(join(yangDirectory(), 'examples', 'seed-config-loopback.xml'), 'utf8');
+    const tree = running(seed);
+    try {
+      // Small chunks: the seed's lists (neighbors, servers, VRFs and their families) come in several runs.
+      const chunks = splitJsonData(tree.print({ format: 'json', tagImplicitDefaults: true, shrink: true }), 200);
+      expect(chunks.length).toBeGreaterThan(5);
+      const fromTree = readRunning(tree, ENV);
+      expect(fromTree?.entries.length).toBeGreaterThan(8);
+      expect(readRunning(tree, ENV, await parseYangJsonParts(chunks, 3))).toEqual(fromTree);
+    } finally {
+      tree.free();
+    }
   });
 });
