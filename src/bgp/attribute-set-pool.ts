@@ -201,7 +201,8 @@ export class AttributeSetPool implements KnownAttributeSets {
   get bytes(): number {
     let slots = 0;
     for (const partition of this.partitions) slots += partition.byteLength;
-    return this.arenaHeld + slots + this.offsets.length * 17 + this.freeIds.byteLength;
+    // 17 bytes an id of arrays, and the free id stack at its bound (never longer than the arrays).
+    return this.arenaHeld + slots + this.offsets.length * 21;
   }
 
   /** The id of the set with these octets, or -1 when the pool does not hold it. */
@@ -504,10 +505,10 @@ export class AttributeSetPool implements KnownAttributeSets {
     this.freeIds[this.freeCount++] = id;
   }
 
-  /** Room on the free id stack for `more` ids, at once rather than an id at a time. */
+  /** Room on the free id stack for `more` ids, at once rather than an id at a time; free ids are below idBound. */
   private reserveFreeIds(more: number): void {
     if (this.freeCount + more <= this.freeIds.length) return;
-    const next = new Uint32Array(Math.max(this.freeCount + more, 2 * this.freeIds.length));
+    const next = new Uint32Array(Math.min(Math.max(this.freeCount + more, 2 * this.freeIds.length), this.offsets.length));
     next.set(this.freeIds.subarray(0, this.freeCount));
     this.freeIds = next;
   }
@@ -614,6 +615,8 @@ export class AttributeSetPool implements KnownAttributeSets {
  */
 export class AttributeSetPools {
   private readonly pools = new Map<string, AttributeSetPool>();
+  /** Tables of sessions gone down, whose references releaseLater() gives back one a turn. */
+  private readonly releasing: { clear(): void }[] = [];
 
   for(options: AttributeSetPoolOptions): AttributeSetPool {
     const key = `${options.localAs}/${options.routerId}/${options.clusterId ?? options.routerId}/${options.fourOctetAs}`;
@@ -623,5 +626,21 @@ export class AttributeSetPools {
       this.pools.set(key, pool);
     }
     return pool;
+  }
+
+  /**
+   * Gives a table's references back (its clear()) on a later event-loop turn, one table a turn.
+   * A full table's clear() costs about 100 ms, and sessions often go down together (a peer
+   * router or its line card gone): sixteen full tables closed in one poll phase of the event loop
+   * held the data-plane thread 1.2 s. Until then the sets stay, as if the routes were still held.
+   */
+  releaseLater(table: { clear(): void }): void {
+    this.releasing.push(table);
+    if (this.releasing.length === 1) setImmediate(() => this.releaseNext());
+  }
+
+  private releaseNext(): void {
+    this.releasing.shift()!.clear();
+    if (this.releasing.length > 0) setImmediate(() => this.releaseNext());
   }
 }

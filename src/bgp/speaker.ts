@@ -242,12 +242,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       .every(Boolean);
   }
 
-  /**
-   * Close the listeners, then Cease/2 (Administrative Shutdown) to every neighbor, one an event
-   * loop turn: each session going down gives its table's references back (AdjRibIn.clear(), up to
-   * a few hundred ms at a full table), and sixteen full tables in one turn held the data-plane
-   * thread for seconds.
-   */
+  /** Close the listeners, then Cease/2 (Administrative Shutdown) to every neighbor, in turns (retire()). */
   async stop(): Promise<void> {
     this.running = false;
     this.closeListeners();
@@ -256,9 +251,11 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
 
   /**
    * Stops the sessions of `keys` with a Cease of `subcode` (3 also reports BMP Peer Down reason 5),
-   * a turn after each one that gave a table back: AdjRibIn.clear() costs up to a few hundred ms at
-   * a full table, and sixteen in one turn held the data-plane thread for seconds. Sessions without
-   * a table (thousands at a large reconcile) share a turn up to RETIRE_SLICE_MS.
+   * a turn after each one that had a table: its clear() (about 100 ms at a full table) is queued
+   * for a turn of its own (AttributeSetPools.releaseLater), and between two such sessions the
+   * queue and everything else waiting get their turn; sixteen full tables torn down in one turn
+   * had held the data-plane thread for seconds. Sessions without a table (thousands at a large
+   * reconcile) share a turn up to RETIRE_SLICE_MS.
    *
    * All of them leave `sessions` at once, before the first turn: a request served in between
    * (reset-neighbor, an accepted connection) must not find a neighbor that is going away. Until

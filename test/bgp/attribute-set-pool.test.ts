@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdjRibIn } from '../../src/bgp/adj-rib-in.js';
-import { AttributeSetPool } from '../../src/bgp/attribute-set-pool.js';
+import { AttributeSetPool, AttributeSetPools } from '../../src/bgp/attribute-set-pool.js';
 import { decodeUpdate, type AddressFamily, type SessionCodecOptions, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { buffers, type UpdateSpec } from '../../src/bgp/testing/test-buffers.js';
 
@@ -192,6 +192,27 @@ describe('AttributeSetPool', () => {
       expect(held.subarray(2).equals(first[i]!)).toBe(true);
       expect(pool.view(id)?.pathAttributes.equals(first[i]!)).toBe(false);
     });
+  });
+});
+
+describe('AttributeSetPools.releaseLater', () => {
+  // Sessions going down together (sixteen full tables) each give a table back: one a turn.
+  it('gives the tables of sessions gone down back one an event-loop turn, in the order they went down', async () => {
+    const pools = new AttributeSetPools();
+    const cleared: string[] = [];
+    for (const name of ['first', 'second', 'third']) pools.releaseLater({ clear: () => cleared.push(name) });
+    expect(cleared).toEqual([]);
+    const afterEachTurn: number[] = [];
+    for (let turn = 0; turn < 4; turn++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      afterEachTurn.push(cleared.length);
+    }
+    expect(afterEachTurn).toEqual([1, 2, 3, 3]);
+    expect(cleared).toEqual(['first', 'second', 'third']);
+    // A table going down later starts the turns again.
+    pools.releaseLater({ clear: () => cleared.push('fourth') });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(cleared.at(-1)).toBe('fourth');
   });
 });
 
