@@ -39,18 +39,18 @@ export interface HashSlab<K> {
   get(key: K): number;
   set(key: K, value: number): number;
   delete(key: K): number;
-  /** The key in a used slot (a view for wide keys: read it before the slab changes). */
+  /** The key in a used slot (wide keys: in a scratch array the next call overwrites). */
   keyAt(slot: number): K;
 }
 
 /** A slab splits into 2^PARTITION_BITS once it holds SPLIT_AT keys, and is one again below MERGE_AT (see SplitSlab). */
 const PARTITION_BITS = 5;
-const SPLIT_AT = 1 << 16;
+const SPLIT_AT = 1 << 14;
 const MERGE_AT = SPLIT_AT >>> 3;
 
 /**
  * One slab while small, 2^PARTITION_BITS slabs picked by the top bits of the key's hash once it
- * holds SPLIT_AT keys: a slab doubles by rehashing all its keys in one call, which at a full
+ * holds SPLIT_AT keys (16,384; the split itself then costs a few ms): a slab doubles by rehashing all its keys in one call, which at a full
  * table (2^20 to 2^21 slots) held the data-plane thread 40-85 ms per neighbor and family; a
  * partition's doubling moves 1/32 of them. Small tables (most neighbors) stay one slab: every
  * typed array costs a hundred-odd bytes of its own. The split moves SPLIT_AT keys once, and a
@@ -105,7 +105,11 @@ export class SplitSlab<K, S extends HashSlab<K>> {
     this.parts = Array.from({ length: count }, () => this.make(bits, count === 1 ? 0 : PARTITION_BITS));
     for (const part of old) {
       const values = part.values;
-      for (let s = 0; s < values.length; s++) if (values[s] !== 0) this.partOf(part.keyAt(s)).set(part.keyAt(s), values[s]! - 1);
+      for (let s = 0; s < values.length; s++) {
+        if (values[s] === 0) continue;
+        const key = part.keyAt(s);
+        this.partOf(key).set(key, values[s]! - 1);
+      }
     }
   }
 }

