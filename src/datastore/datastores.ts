@@ -114,13 +114,13 @@ export interface WriteSteps {
 /**
  * Makes a large write's steps in a copy (of `base` at its current version) under a time limit.
  * Resolves to the result when they all succeeded and it is to be validated (the tree, validated,
- * printed as JSON with its implicit defaults tagged: the datastores adopt it without making the steps
- * again), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
- * exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
+ * printed as JSON chunks by makeWriteSteps, large-write.ts: the datastores adopt it a chunk per turn
+ * without making the steps again), or null (they failed, or nothing to adopt: the datastores make them
+ * and report the outcome exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
  * A libyang validation never yields: without this, one pathological edit would hold the main thread for
  * as long as it runs.
  */
-export type WriteStepsCheck = (steps: WriteSteps) => Promise<string | null>;
+export type WriteStepsCheck = (steps: WriteSteps) => Promise<readonly string[] | null>;
 
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
@@ -251,6 +251,8 @@ export class Datastores {
   private readonly authorizeCopySource: CopySourceGuard | undefined;
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
+  /** By datastore, the large write's result (JSON chunks) it was set from, and its version then: snapshot(). */
+  private readonly adopted = new Map<DatastoreName, { readonly version: number; readonly chunks: readonly string[] }>();
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -362,6 +364,18 @@ export class Datastores {
    */
   print(name: DatastoreName): string {
     return this.tree(name).print({ format: 'xml', tagImplicitDefaults: true });
+  }
+
+  /**
+   * A datastore whole for an evaluation worker (SnapshotSource): the chunks of the large write it was
+   * set from, while it holds exactly them, else print(). A print of 100,000 neighbors is 1–2 s of this
+   * thread in one piece; the chunks were made in a worker.
+   */
+  snapshot(name: DatastoreName): string | readonly string[] {
+    const adopted = this.adopted.get(name);
+    if (adopted !== undefined && adopted.version === this.version(name)) return adopted.chunks;
+    this.adopted.delete(name);
+    return this.print(name);
   }
 
   /** Changes exactly when the datastore's content does, so a copy taken at one version stays current while it stays. */
@@ -505,10 +519,20 @@ export class Datastores {
   }
 
   private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
-    const next = this.candidate.dup();
+    const adopted = this.adopted.get('candidate');
+    const from = this.candidateValid && adopted?.version === this.version('candidate') ? adopted : undefined;
+    // Candidate's copy: made again from the large write it holds, a chunk per turn, rather than copied
+    // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are
+    // serialised with the writes.
+    const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
     await nextTurn();
-    if (this.candidateValid) return this.replaceRunningNow(next, cause, sessionId, commitPoint);
+    if (this.candidateValid) {
+      const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
+      // Running now holds what candidate does: the same result, for the workers' copies.
+      if (from !== undefined) this.adopted.set('running', { version: this.version('running'), chunks: from.chunks });
+      return changes;
+    }
     try {
       this.validateTree(next);
       await nextTurn();
@@ -640,11 +664,11 @@ export class Datastores {
 
   /**
    * A large write made and validated in a worker (checkSteps), its result adopted as it is: parsed
-   * without validation (it was validated there), then what editWhole does after its own validation.
+   * without validation (it was validated there) a chunk per turn, each merged into the first, then
+   * what editWhole does after its own validation.
    */
-  private async adoptWhole(target: DatastoreName, json: string, testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
-    await nextTurn();
-    const work = this.parseConfig(json, { format: 'json' });
+  private async adoptWhole(target: DatastoreName, chunks: readonly string[], testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
+    const work = await this.parseChunks(chunks);
     try {
       // A test-only write is checked by NACM too, as editWhole does.
       this.guardWhole(target, sessionId, work);
@@ -662,7 +686,25 @@ export class Datastores {
     if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId));
     else if (target === 'candidate') this.setCandidate(work, { valid: true });
     else this.setStartup(work, { cause: 'copy-config', sessionId });
+    this.adopted.set(target, { version: this.version(target), chunks });
     return { errors: [] };
+  }
+
+  /** A large write's result (JSON chunks) as a tree: a chunk parsed and merged per turn. */
+  private async parseChunks(chunks: readonly string[]): Promise<DataTree> {
+    await nextTurn();
+    const tree = this.parseConfig(chunks[0]!, { format: 'json' });
+    try {
+      for (const chunk of chunks.slice(1)) {
+        await nextTurn();
+        const part = this.parseConfig(chunk, { format: 'json' });
+        try { tree.merge(part); } finally { part.free(); }
+      }
+    } catch (err) {
+      tree.free();
+      throw err;
+    }
+    return tree;
   }
 
   /**
@@ -919,7 +961,7 @@ export class Datastores {
    * The steps of a large write (LARGE_EDIT_CHARS and more) made first in a worker under the time limit
    * (checkSteps): their result to adopt, or null.
    */
-  private async checkLarge(steps: WriteSteps): Promise<string | null> {
+  private async checkLarge(steps: WriteSteps): Promise<readonly string[] | null> {
     if (steps.xml.length < LARGE_EDIT_CHARS || this.checkSteps === undefined) return null;
     return this.checkSteps(steps);
   }

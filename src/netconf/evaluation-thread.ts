@@ -13,7 +13,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
-import type { WriteSteps } from '../datastore/datastores.js';
+import { makeWriteSteps, parseChunks } from '../datastore/large-write.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
@@ -51,7 +51,7 @@ function load(message: EvaluationThreadMessage): boolean {
     // mode prints here as it would on the main thread.
     drop(name);
     if (name === 'running') drop('operational');
-    trees.set(name, parseCopy(message.snapshot));
+    trees.set(name, typeof message.snapshot === 'string' ? parseCopy(message.snapshot) : parseChunks(model.context, message.snapshot));
   } else if (message.changes !== undefined) {
     const copy = trees.get(name);
     if (copy === undefined) return false;
@@ -74,38 +74,6 @@ function load(message: EvaluationThreadMessage): boolean {
   return trees.has(message.source);
 }
 
-/**
- * A write's parse, edit and validation, made on a copy of this worker's copy of the datastore: the
- * result, validated, as JSON with its implicit defaults tagged (which the main thread adopts), or ''
- * when a step failed or nothing was validated (the main thread then makes the steps itself and
- * reports their outcome exactly).
- */
-function makeWrite(write: WriteSteps): string {
-  const parse = (edit: boolean) => model.context.parseData(write.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
-  const owned: DataTree[] = [];
-  try {
-    let tree: DataTree;
-    if (write.edit === null) {
-      tree = parse(false);
-      owned.push(tree);
-    } else {
-      tree = trees.get(write.base!)!.dup();
-      owned.push(tree);
-      const edit = parse(true);
-      owned.push(edit);
-      if (tree.edit(edit, write.edit).length > 0) return '';
-    }
-    if (!write.validate) return '';
-    tree.validate({ configOnly: true });
-    return tree.print({ format: 'json', tagImplicitDefaults: true });
-  } catch {
-    // Invalid: the main thread reports it.
-    return '';
-  } finally {
-    for (const t of owned) t.free();
-  }
-}
-
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   try {
     if (!load(message)) return { type: 'reply', id: message.id, ok: false, kind: 'resync' };
@@ -115,7 +83,11 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   }
   // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
   port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
-  if (message.write !== undefined) return { type: 'reply', id: message.id, ok: true, xml: makeWrite(message.write) };
+  // A write's steps, made on a copy of this worker's copy of the datastore (large-write.ts).
+  if (message.write !== undefined) {
+    const base = message.write.base === null ? null : trees.get(message.write.base)!;
+    return { type: 'reply', id: message.id, ok: true, chunks: makeWriteSteps(model.context, base, message.write) };
+  }
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;

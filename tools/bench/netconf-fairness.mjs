@@ -97,6 +97,12 @@ const scenarios = [
     name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (9 MB)', capS: 180,
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
+  {
+    // Legitimate: that candidate committed, reconciled into 100,000 (shut down) neighbors.
+    name: 'commit-100k', what: '<commit> of a candidate of 100,000 neighbors (the edit above) into an empty running', capS: 180,
+    setup: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`),
+    run: (c) => c.rpc('<commit/>', { raw: true }),
+  },
 ];
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -115,6 +121,7 @@ async function attack({ name, login }) {
     await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
     await attacker.rpc('<commit/>');
   }
+  await scenario.setup?.(attacker);
   parentPort.once('message', async () => {
     const t0 = performance.now();
     const reply = await scenario.run(attacker).catch((err) => `error ${err.message}`);
