@@ -50,11 +50,12 @@ const MERGE_AT = SPLIT_AT >>> 3;
 
 /**
  * One slab while small, 2^PARTITION_BITS slabs picked by the top bits of the key's hash once it
- * holds SPLIT_AT keys (16,384; the split itself then costs a few ms): a slab doubles by rehashing all its keys in one call, which at a full
- * table (2^20 to 2^21 slots) held the data-plane thread 40-85 ms per neighbor and family; a
- * partition's doubling moves 1/32 of them. Small tables (most neighbors) stay one slab: every
- * typed array costs a hundred-odd bytes of its own. The split moves SPLIT_AT keys once, and a
- * table that shrinks below MERGE_AT keys (routes withdrawn) is merged back into one slab.
+ * holds SPLIT_AT keys: a slab doubles by rehashing all its keys in one call, which at a full table
+ * (2^20 to 2^21 slots) held the data-plane thread 40-85 ms per neighbor and family; a partition's
+ * doubling moves 1/32 of them. Small tables (most neighbors) stay one slab: every typed array
+ * costs a hundred-odd bytes of its own. The split moves SPLIT_AT keys once (a few ms; at 65,536
+ * IPv6 keys it took 20-50), and a table that shrinks below MERGE_AT keys (routes withdrawn) is
+ * merged back into one slab.
  */
 export class SplitSlab<K, S extends HashSlab<K>> {
   /** One slab, or 2^PARTITION_BITS. */
