@@ -447,10 +447,13 @@ export class AdjRibIn {
       if (pauses && (i & (SLOTS_PER_PAUSE - 1)) === SLOTS_PER_PAUSE - 1) yield REPLAY_PAUSE;
     }
     for (let id = 0; id < sets.ids; id++) {
-      const octets = sets.octetsOf(id);
       const start = starts[id]!;
       const end = starts[id + 1]!;
-      if (octets === undefined || start === end) continue;
+      // Most ids are other neighbors' sets: skipped before a view of their octets is made (a
+      // Buffer each: 3.7 M of them held the data-plane thread about 0.4 s per neighbor at 16 peers).
+      if (start === end) continue;
+      const octets = sets.octetsOf(id);
+      if (octets === undefined) continue;
       const { nextHopLength, attributesAt } = splitSetOctets(octets);
       if (nextHopLength > 0) {
         const prefixes: Ipv4Prefix[] = [];
@@ -481,10 +484,11 @@ export class AdjRibIn {
     const table = this.ipv6.snapshot();
     const { starts, order } = yield* sortBySet(table, sets.ids, pauses);
     for (let id = 0; id < sets.ids; id++) {
-      const octets = sets.octetsOf(id);
       const start = starts[id]!;
       const end = starts[id + 1]!;
-      if (octets === undefined || start === end) continue;
+      if (start === end) continue; // another neighbor's set (see replayIpv4)
+      const octets = sets.octetsOf(id);
+      if (octets === undefined) continue;
       const prefixes: Prefix[] = [];
       for (let i = start; i < end; i++) prefixes.push({ family: 'ipv6-unicast', ...table.prefixAt(order[i]!) });
       yield* this.packUpdates('ipv6-unicast', octets, prefixes, fourOctetAs, maxLength);

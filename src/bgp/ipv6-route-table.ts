@@ -9,32 +9,54 @@
  * of 5-word keys (24 bytes a slot). At most 3/4 of the slots are used, so a /48 costs 21 to
  * 43 bytes, where a Map entry with a string key cost about 100.
  */
-import { ABSENT, MAX_ROUTE_VALUE, countSlabValues } from './ipv4-route-table.js';
+import { ABSENT, MAX_ROUTE_VALUE, SplitSlab, concatenated, countSlabValues, type HashSlab } from './ipv4-route-table.js';
 
 const MIN_BITS = 4;
 
 /** One open-addressing map of `width`-word keys to uint32 values; 0 in `values` marks an empty slot. */
-class WideSlab {
+class WideSlab implements HashSlab<Uint32Array> {
   keys: Uint32Array;
   /** value + 1; 0 marks an empty slot. */
   values: Uint32Array;
   size = 0;
-  private bits = MIN_BITS;
-  private mask = (1 << MIN_BITS) - 1;
+  private bits: number;
+  private mask: number;
+  private readonly scratch: Uint32Array;
 
-  constructor(readonly width: number) {
-    this.keys = new Uint32Array(width << MIN_BITS);
-    this.values = new Uint32Array(1 << MIN_BITS);
+  /** `skip`: the hash's top bits that picked this slab among a SplitSlab's partitions. */
+  constructor(readonly width: number, bits = MIN_BITS, private readonly skip = 0) {
+    this.scratch = new Uint32Array(width);
+    this.bits = bits;
+    this.mask = (1 << bits) - 1;
+    this.keys = new Uint32Array(width << bits);
+    this.values = new Uint32Array(1 << bits);
   }
 
-  /** Multiply-xorshift over the words, then Fibonacci hashing of the top bits. */
-  private home(keys: Uint32Array, at: number, bits = this.bits): number {
+  /** Multiply-xorshift over the words, then Fibonacci hashing. */
+  private hashAt(keys: Uint32Array, at: number): number {
     let h = 0;
     for (let w = 0; w < this.width; w++) {
       h = Math.imul(h ^ keys[at + w]!, 0x85ebca6b);
       h ^= h >>> 13;
     }
-    return Math.imul(h, 0x9e3779b1) >>> (32 - bits);
+    return Math.imul(h, 0x9e3779b1);
+  }
+
+  hash(key: Uint32Array): number {
+    return this.hashAt(key, 0);
+  }
+
+  /** The hash's top bits below the skipped ones. */
+  private home(keys: Uint32Array, at: number, bits = this.bits): number {
+    return (this.hashAt(keys, at) << this.skip) >>> (32 - bits);
+  }
+
+  /** A copy into one scratch array, not a subarray: a split reads every key, and a view each cost ten times the copy. */
+  keyAt(slot: number): Uint32Array {
+    const key = this.scratch;
+    const base = slot * this.width;
+    for (let w = 0; w < this.width; w++) key[w] = this.keys[base + w]!;
+    return key;
   }
 
   private equals(slot: number, key: Uint32Array): boolean {
@@ -58,7 +80,8 @@ class WideSlab {
     for (let i = this.home(key, 0); ; i = (i + 1) & mask) {
       const stored = values[i]!;
       if (stored === 0) {
-        this.keys.set(key.subarray(0, this.width), i * this.width);
+        // Word by word: a subarray per new route cost more than the copy.
+        for (let w = 0; w < this.width; w++) this.keys[i * this.width + w] = key[w]!;
         values[i] = value + 1;
         this.size++;
         return ABSENT;
@@ -94,17 +117,13 @@ class WideSlab {
     return previous;
   }
 
-  clear(): void {
-    this.resize(MIN_BITS, false);
-  }
-
-  private resize(bits: number, rehash = true): void {
+  private resize(bits: number): void {
     const { keys, values, width } = this;
     const mask = (1 << bits) - 1;
     const newKeys = new Uint32Array(width << bits);
     const newValues = new Uint32Array(1 << bits);
     let size = 0;
-    for (let s = 0; rehash && s < values.length; s++) {
+    for (let s = 0; s < values.length; s++) {
       const stored = values[s]!;
       if (stored === 0) continue;
       let i = this.home(keys, s * width, bits);
@@ -127,9 +146,9 @@ class WideSlab {
 
 export class Ipv6RouteTable {
   /** /0 to /64: [word 0, word 1, length]. */
-  private readonly short = new WideSlab(3);
+  private readonly short = new SplitSlab((bits?: number, skip?: number) => new WideSlab(3, bits, skip));
   /** /65 to /128: [word 0 .. word 3, length]. */
-  private readonly long = new WideSlab(5);
+  private readonly long = new SplitSlab((bits?: number, skip?: number) => new WideSlab(5, bits, skip));
   /** The key being looked up (one prefix at a time: no allocation per call). */
   private readonly scratch = new Uint32Array(5);
 
@@ -143,7 +162,7 @@ export class Ipv6RouteTable {
   }
 
   /** Load the key for `address` (16 octets, host bits clear) and pick its slab. */
-  private keyOf(length: number, address: Uint8Array): WideSlab {
+  private keyOf(length: number, address: Uint8Array): SplitSlab<Uint32Array, WideSlab> {
     const k = this.scratch;
     const words = length <= 64 ? 2 : 4;
     for (let w = 0; w < words; w++) {
@@ -177,13 +196,13 @@ export class Ipv6RouteTable {
 
   /** Add one to `counts[value]` for every route (what AdjRibIn.clear() gives back to the pool). */
   countValues(counts: Uint32Array): void {
-    countSlabValues(this.short.values, counts);
-    countSlabValues(this.long.values, counts);
+    for (const part of this.short.parts) countSlabValues(part.values, counts);
+    for (const part of this.long.parts) countSlabValues(part.values, counts);
   }
 
   /** A copy of the table as it is now, read slot by slot (a replay reads it a part at a time). */
   snapshot(): Ipv6TableSnapshot {
-    return new Ipv6TableSnapshot([this.short, this.long].map((slab) => ({ keys: slab.keys.slice(), values: slab.values.slice(), width: slab.width })));
+    return new Ipv6TableSnapshot([this.short, this.long].map((slab) => ({ ...concatenated(slab.parts), width: slab.parts[0]!.width })));
   }
 
   /**
@@ -191,7 +210,7 @@ export class Ipv6RouteTable {
    * it in a Prefix). The callback must not change the table.
    */
   forEach(visit: (length: number, address: Buffer, value: number) => void): void {
-    for (const slab of [this.short, this.long]) {
+    for (const slab of [...this.short.parts, ...this.long.parts]) {
       const { keys, values, width } = slab;
       for (let s = 0; s < values.length; s++) {
         const stored = values[s]!;

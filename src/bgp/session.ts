@@ -873,8 +873,10 @@ export class Session implements ConnectionOwner {
     if (!this.established || this.established.connection !== connection) return;
     this.established = null;
     this.lastStatistics = this.rib?.statistics() ?? null;
-    // Give the routes' references back: the attribute sets are shared with other neighbors.
-    this.rib?.clear();
+    // Give the routes' references back: the attribute sets are shared with other neighbors. With
+    // the speaker's pools, on a turn of its own (AttributeSetPools.releaseLater).
+    if (this.rib && this.attributeSets) this.attributeSets.releaseLater(this.rib);
+    else this.rib?.clear();
     this.rib = null;
     const reason: DownReason =
       this.pendingDownReason ??

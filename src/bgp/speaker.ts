@@ -31,6 +31,9 @@ function canonicalAddress(address: string): string {
   return net.isIPv6(address) ? formatIpv6(ipv6Bytes(address)) : address;
 }
 
+/** How long sessions without a table may be stopped in one turn (a removal of thousands). */
+const RETIRE_SLICE_MS = 5;
+
 const silentLog: SessionLogger = { debug() {}, info() {}, warn() {} };
 
 interface Listener {
@@ -62,6 +65,8 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   /** The configured neighbors by key: a change of one neighbor touches one entry, never all. */
   private neighborConfigs: Map<NeighborKey, NeighborConfig>;
   private readonly sessions = new Map<NeighborKey, Session>();
+  /** Sessions `retire()` took out of `sessions` and has not stopped yet. */
+  private readonly retiring = new Set<Session>();
   /** One store of attribute sets for every neighbor: a path several neighbors send is held once. */
   private readonly attributeSets = new AttributeSetPools();
   private bgpListeners: Listener[] = [];
@@ -106,12 +111,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
 
     const nextByKey = new Map(next.neighbors.map((n) => [neighborKeyOf(n), n]));
     this.neighborConfigs = nextByKey;
-    for (const [key, session] of this.sessions) {
-      if (!nextByKey.has(key)) {
-        session.stop(CeaseSubcode.PeerDeconfigured, { deconfigured: true });
-        this.sessions.delete(key);
-      }
-    }
+    await this.retire([...this.sessions.keys()].filter((key) => !nextByKey.has(key)), CeaseSubcode.PeerDeconfigured);
     if (listenChanged) {
       this.closeListeners();
       await this.openListeners(next);
@@ -133,11 +133,9 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     for (const key of changes.removals) {
       if (!previous.has(key)) previous.set(key, this.neighborConfigs.get(key));
       this.neighborConfigs.delete(key);
-      const session = this.sessions.get(key);
-      if (!session) continue;
-      session.stop(CeaseSubcode.PeerDeconfigured, { deconfigured: true });
-      this.sessions.delete(key);
     }
+    // Every removal is down (Peer Down sent) before any upsert starts, even one of the same key.
+    await this.retire(changes.removals, CeaseSubcode.PeerDeconfigured);
     for (const neighbor of changes.upserts) {
       const key = neighborKeyOf(neighbor);
       if (!previous.has(key)) previous.set(key, this.neighborConfigs.get(key));
@@ -209,11 +207,13 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   pauseReading(): void {
     this.readingPaused = true;
     for (const session of this.sessions.values()) session.pauseReading();
+    for (const session of this.retiring) session.pauseReading();
   }
 
   resumeReading(): void {
     this.readingPaused = false;
     for (const session of this.sessions.values()) session.resumeReading();
+    for (const session of this.retiring) session.resumeReading();
   }
 
   get isReadingPaused(): boolean {
@@ -242,18 +242,43 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       .every(Boolean);
   }
 
-  /**
-   * Close the listeners, then Cease/2 (Administrative Shutdown) to every neighbor, one an event
-   * loop turn: each session going down gives its table's references back (AdjRibIn.clear(), up to
-   * a few hundred ms at a full table), and sixteen full tables in one turn held the data-plane
-   * thread for seconds.
-   */
+  /** Close the listeners, then Cease/2 (Administrative Shutdown) to every neighbor, in turns (retire()). */
   async stop(): Promise<void> {
     this.running = false;
     this.closeListeners();
-    for (const session of [...this.sessions.values()]) {
-      session.stop(CeaseSubcode.AdministrativeShutdown);
-      await new Promise((resolve) => setImmediate(resolve));
+    await this.retire([...this.sessions.keys()], CeaseSubcode.AdministrativeShutdown);
+  }
+
+  /**
+   * Stops the sessions of `keys` with a Cease of `subcode` (3 also reports BMP Peer Down reason 5),
+   * a turn after each one that had a table: its clear() (about 100 ms at a full table) is queued
+   * for a turn of its own (AttributeSetPools.releaseLater), and between two such sessions the
+   * queue and everything else waiting get their turn; sixteen full tables torn down in one turn
+   * had held the data-plane thread for seconds. Sessions without a table (thousands at a large
+   * reconcile) share a turn up to RETIRE_SLICE_MS.
+   *
+   * All of them leave `sessions` at once, before the first turn: a request served in between
+   * (reset-neighbor, an accepted connection) must not find a neighbor that is going away. Until
+   * its turn comes, a retiring session still follows pauseReading()/resumeReading().
+   */
+  private async retire(keys: Iterable<NeighborKey>, subcode: number): Promise<void> {
+    const retiring: Session[] = [];
+    for (const key of keys) {
+      const session = this.sessions.get(key);
+      if (!session) continue;
+      this.sessions.delete(key);
+      retiring.push(session);
+      this.retiring.add(session);
+    }
+    let sliceStart = performance.now();
+    for (const session of retiring) {
+      const heldTable = session.rib !== null;
+      this.retiring.delete(session);
+      session.stop(subcode, { deconfigured: subcode === CeaseSubcode.PeerDeconfigured });
+      if (heldTable || performance.now() - sliceStart > RETIRE_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
   }
 

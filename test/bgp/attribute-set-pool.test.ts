@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdjRibIn } from '../../src/bgp/adj-rib-in.js';
-import { AttributeSetPool } from '../../src/bgp/attribute-set-pool.js';
+import { AttributeSetPool, AttributeSetPools } from '../../src/bgp/attribute-set-pool.js';
 import { decodeUpdate, type AddressFamily, type SessionCodecOptions, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { buffers, type UpdateSpec } from '../../src/bgp/testing/test-buffers.js';
 
@@ -102,6 +102,81 @@ describe('AttributeSetPool', () => {
     expect(pool.find(...candidates[0]!)).toBe(-1);
   });
 
+  // A neighbor's table going down gives back all its references in one call (AdjRibIn.clear()):
+  // a few of the sets go (tombstones, grouped by partition) or most (the hash table rebuilt).
+  it('releaseCounted() agrees with a Map when a tenth, a third, two thirds or all the references go at once, new sets interned between', () => {
+    const next = random(23);
+    const pool = new AttributeSetPool(POOL, { chunkShift: 12 });
+    const model = new Map<number, { attributes: Buffer; refs: number }>();
+    const internNew = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const attributes = octets(next, 8 + Math.floor(next() * 40));
+        const refs = 1 + Math.floor(next() * 3);
+        let id = -1;
+        for (let r = 0; r < refs; r++) id = pool.intern('ipv4-unicast', attributes, NO_NEXT_HOP);
+        // A new set never takes the id of a live one.
+        expect(model.has(id)).toBe(false);
+        model.set(id, { attributes, refs });
+      }
+    };
+    internNew(6_000);
+    for (const fraction of [0.1, 0.33, 0.67, 0.1, 1]) {
+      const counts = new Uint32Array(pool.idLimit);
+      for (const [id, entry] of model) {
+        if (next() >= fraction) continue;
+        // Most give back every reference (the set goes), some only part of them (it stays).
+        const count = next() < 0.8 ? entry.refs : Math.floor(next() * entry.refs);
+        counts[id] = count;
+        entry.refs -= count;
+        if (entry.refs === 0) model.delete(id);
+      }
+      pool.releaseCounted(counts);
+      expect(pool.size).toBe(model.size);
+      for (const [id, entry] of model) {
+        expect(pool.find('ipv4-unicast', entry.attributes, NO_NEXT_HOP)).toBe(id);
+        expect(pool.view(id)?.refCount).toBe(entry.refs);
+      }
+      // Taking more references than are held is refused before anything changes.
+      const [someId, someEntry] = [...model][0] ?? [0, { refs: 0 }];
+      const tooMany = new Uint32Array(pool.idLimit);
+      tooMany[someId] = someEntry.refs + 1;
+      expect(() => pool.releaseCounted(tooMany)).toThrow(RangeError);
+      expect(pool.size).toBe(model.size);
+      internNew(1_500);
+      expect(pool.size).toBe(model.size);
+    }
+    for (const [id, entry] of model) for (let r = 0; r < entry.refs; r++) pool.release(id);
+    expect(pool.size).toBe(0);
+  });
+
+  // Dropped sets leave tombstones in the hash table; an insert takes one on its way or a partition
+  // full of them is rehashed at its own size. Were tombstones only ever cleared by doubling, a pool
+  // whose sets keep changing would grow its hash table without end.
+  it('a pool whose sets keep being replaced keeps its hash table the size of the sets it holds', () => {
+    const next = random(31);
+    const pool = new AttributeSetPool(POOL, { chunkShift: 12 });
+    const live: number[] = [];
+    for (let i = 0; i < 2000; i++) live.push(pool.intern('ipv4-unicast', octets(next, 24), NO_NEXT_HOP));
+    let before = 0;
+    for (let round = 0; round < 200; round++) {
+      // A tenth of the sets replaced per round, a third of those given back in one call.
+      const counts = new Uint32Array(pool.idLimit);
+      for (let i = 0; i < 200; i++) {
+        const index = Math.floor(next() * live.length);
+        if (i % 3 === 0) counts[live[index]!]! += 1;
+        else pool.release(live[index]!);
+        live[index] = live[live.length - 1]!;
+        live.pop();
+      }
+      pool.releaseCounted(counts);
+      for (let i = 0; i < 200; i++) live.push(pool.intern('ipv4-unicast', octets(next, 24), NO_NEXT_HOP));
+      if (round === 4) before = pool.bytes;
+    }
+    expect(pool.size).toBe(2000);
+    // 40,000 sets came and went; the arena sweep and the rehash at the same size keep the total flat.
+    expect(pool.bytes).toBeLessThanOrEqual(1.5 * before);
+  });
+
   it('a snapshot keeps every set it saw while the sets are dropped, their ids reused and the arena swept', () => {
     const next = random(11);
     const pool = new AttributeSetPool(POOL, { chunkShift: 12 });
@@ -117,6 +192,27 @@ describe('AttributeSetPool', () => {
       expect(held.subarray(2).equals(first[i]!)).toBe(true);
       expect(pool.view(id)?.pathAttributes.equals(first[i]!)).toBe(false);
     });
+  });
+});
+
+describe('AttributeSetPools.releaseLater', () => {
+  // Sessions going down together (sixteen full tables) each give a table back: one a turn.
+  it('gives the tables of sessions gone down back one an event-loop turn, in the order they went down', async () => {
+    const pools = new AttributeSetPools();
+    const cleared: string[] = [];
+    for (const name of ['first', 'second', 'third']) pools.releaseLater({ clear: () => cleared.push(name) });
+    expect(cleared).toEqual([]);
+    const afterEachTurn: number[] = [];
+    for (let turn = 0; turn < 4; turn++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      afterEachTurn.push(cleared.length);
+    }
+    expect(afterEachTurn).toEqual([1, 2, 3, 3]);
+    expect(cleared).toEqual(['first', 'second', 'third']);
+    // A table going down later starts the turns again.
+    pools.releaseLater({ clear: () => cleared.push('fourth') });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(cleared.at(-1)).toBe('fourth');
   });
 });
 

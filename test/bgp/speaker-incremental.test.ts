@@ -76,6 +76,48 @@ describe('BgpSpeaker.stop', () => {
   });
 });
 
+/** Two Established neighbors, .41 and .42, and what happens in which turn from now on. */
+async function twoEstablished() {
+  const started = await startSpeaker([neighbor('127.0.22.41'), neighbor('127.0.22.42')]);
+  const peers = [await connect('127.0.22.41', started.port), await connect('127.0.22.42', started.port)];
+  for (const peer of peers) await establish(peer);
+  await until(() => started.events.established.length === 2);
+  const order: string[] = [];
+  started.speaker.on('down', (e: DownEvent) => order.push(`down ${e.neighbor} ${e.reason.kind}`));
+  return { ...started, peers, order };
+}
+
+// Each removed neighbor gives its table back (AdjRibIn.clear()); sixteen full tables in one turn
+// held the data-plane thread for seconds, as stop() once did.
+describe('BgpSpeaker: removals one an event loop turn', () => {
+  it('applyConfig takes its removed neighbors down one a turn, with Cease/3 and Peer Down reason "deconfigured" to each', async () => {
+    const { speaker, peers, order } = await twoEstablished();
+    setImmediate(() => order.push('another turn'));
+    await speaker.applyConfig(speakerConfig([]));
+    expect(order).toEqual(['down 127.0.22.41 deconfigured', 'another turn', 'down 127.0.22.42 deconfigured']);
+    for (const peer of peers) expect(cease(await peer.next(MessageType.Notification))).toEqual([6, 3]);
+    expect(speaker.snapshot()).toEqual([]);
+  });
+
+  it('applyNeighborChanges takes them down one a turn, and a neighbor removed and added back in one change starts only after its Peer Down', async () => {
+    const { speaker, peers, order, port } = await twoEstablished();
+    speaker.on('state-change', (e) => order.push(`${e.neighbor} ${e.from}→${e.to}`));
+    setImmediate(() => order.push('another turn'));
+    await speaker.applyNeighborChanges({ upserts: [neighbor('127.0.22.42')], removals: ['127.0.22.41', '127.0.22.42'] });
+    const downAt = order.indexOf('down 127.0.22.42 deconfigured');
+    expect(order.slice(0, downAt + 1).filter((e) => e.startsWith('down') || e === 'another turn'))
+      .toEqual(['down 127.0.22.41 deconfigured', 'another turn', 'down 127.0.22.42 deconfigured']);
+    // The new session's first transition (Idle → Active, passive) comes after the old one's down.
+    expect(order.findIndex((e) => e.startsWith('127.0.22.42 Idle→'))).toBeGreaterThan(downAt);
+    for (const peer of peers) expect(cease(await peer.next(MessageType.Notification))).toEqual([6, 3]);
+    expect([...speaker.configuredNeighbors().keys()]).toEqual(['127.0.22.42']);
+    // The neighbor added back is a session of its own, and comes up again.
+    const again = await connect('127.0.22.42', port);
+    await establish(again);
+    await until(() => speaker.neighborState('127.0.22.42')?.state === 'Established');
+  });
+});
+
 describe('BgpSpeaker.applyNeighborChanges', () => {
   it('adds a neighbor, restarts it with Cease/6 on a remote-as change and removes it with Cease/3, the other neighbor untouched', async () => {
     const { speaker, events, port } = await startSpeaker([neighbor('127.0.22.41')]);

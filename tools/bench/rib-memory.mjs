@@ -9,7 +9,9 @@
 //
 // Prints one JSON line per neighbor count, with how long each neighbor's clear() took (its
 // session going down: the last clear drops every set, the earlier ones mostly references to sets
-// other neighbors still hold). Memory is the V8 heap plus external and ArrayBuffer
+// other neighbors still hold), in wall and process CPU time, and the longest 64 KiB read of the
+// ingest (a route table's or the pool's growth steps show there: the data-plane thread is held
+// that long). Memory is the V8 heap plus external and ArrayBuffer
 // memory after full collections, minus the same before the first table (the generator's encoded
 // streams are built first and kept out of the figure by being measured in the baseline).
 import { parseArgs } from 'node:util';
@@ -40,16 +42,20 @@ function settled() {
   return { total: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss };
 }
 
-/** Each neighbor's session going down in turn, timed: ms per clear(). */
+/** Each neighbor's session going down in turn, timed: ms per clear(), wall and process CPU. */
 function clearAll(ribs, pool) {
   const ms = [];
+  const cpuMs = [];
   for (const rib of ribs) {
     const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     rib.clear();
+    const used = process.cpuUsage(cpu);
     ms.push(Number((Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)));
+    cpuMs.push(Number(((used.user + used.system) / 1000).toFixed(1)));
   }
   if (pool.size !== 0) throw new Error(`${pool.size} attribute sets left after every neighbor's clear()`);
-  return ms;
+  return { ms, cpuMs };
 }
 
 for (const peers of counts) {
@@ -58,6 +64,7 @@ for (const peers of counts) {
   const ribs = [];
   let seconds = 0;
   let streamBytes = 0;
+  let longestReadMs = 0;
   let before = settled();
   for (let peer = 0; peer < peers; peer++) {
     let stream = peerStream(workload, peer);
@@ -70,7 +77,9 @@ for (const peers of counts) {
     const started = process.hrtime.bigint();
     // 64 KiB "TCP reads", as a socket delivers them.
     for (let offset = 0; offset < stream.length; offset += 65536) {
+      const read = performance.now();
       for (const frame of reader.push(stream.subarray(offset, offset + 65536))) rib.apply(decodeUpdate(frame.raw, options, pool));
+      longestReadMs = Math.max(longestReadMs, performance.now() - read);
     }
     seconds += Number(process.hrtime.bigint() - started) / 1e9;
     ribs.push(rib);
@@ -83,6 +92,7 @@ for (const peers of counts) {
   const expected = peers * (Number(args.ipv4) + Number(args.ipv6));
   if (paths !== expected) throw new Error(`expected ${expected} paths, have ${paths}`);
   const bytes = after.total - before.total;
+  const clears = clearAll(ribs, pool);
   console.log(
     JSON.stringify({
       benchmark: 'rib-memory',
@@ -95,7 +105,9 @@ for (const peers of counts) {
       routeTableBytesPerPath: Number((ribs.reduce((n, rib) => n + rib.routeTableBytes, 0) / paths).toFixed(1)),
       bytesPerPath: Number((bytes / paths).toFixed(1)),
       rssMiB: Math.round(after.rss / 2 ** 20),
-      clearMs: clearAll(ribs, pool),
+      longestReadMs: Number(longestReadMs.toFixed(1)),
+      clearMs: clears.ms,
+      clearCpuMs: clears.cpuMs,
     }),
   );
   ribs.length = 0;
