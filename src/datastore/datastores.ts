@@ -24,9 +24,9 @@
 // as if it had come first); discard-changes and the confirmed-commit rollback
 // are serialised with the writes; a session's end releases its locks at once
 // and discards its candidate changes between two operations (settleDiscard).
-import { outermostPaths, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
+import { outermostPaths, type DataTree, type DiffChange, type YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
-import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
+import { DatastoreError, detail, fromEditError, isYangError, libyangErrors, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
 
@@ -122,6 +122,25 @@ export interface WriteSteps {
  */
 export type WriteStepsCheck = (steps: WriteSteps) => Promise<string | null>;
 
+/** A datastore's whole validation made in a copy (DatastoreValidationCheck). */
+export interface DatastoreValidation {
+  /** The datastore's version (Datastores.version) the copy validated held. */
+  readonly version: number;
+  /** The rpc-errors the validation gives, exactly as a validation on the main thread gives them; empty: valid. */
+  readonly errors: readonly ErrorDetail[];
+  /** With `result` and no errors: the validated tree (its defaults added) as JSON, implicit defaults tagged. */
+  readonly json: string | null;
+}
+
+/**
+ * Validates a datastore whole in a copy of it (at its current version) under the write time limit (the
+ * evaluation workers): <validate> of a datastore, and a commit of a candidate not known valid. Resolves
+ * to null when it cannot (no worker yet: the datastores validate on the main thread). Past the limit, rejects with the error the client gets (operation-failed naming the limit). A libyang
+ * validation never yields: on the main thread it held everything for its whole length (100,000
+ * neighbors: about 1.4 s), however long a pathological one would take.
+ */
+export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
+
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
   readonly errors: readonly ErrorDetail[];
@@ -142,6 +161,8 @@ export interface DatastoresOptions {
   readonly startupSaved?: (change: StartupChange) => void;
   /** Time-bounds large edits, copy-config and validate of inline config (see WriteStepsCheck); without it they are not bounded. */
   readonly checkSteps?: WriteStepsCheck;
+  /** Time-bounds <validate> of a datastore and a whole-validating commit (see DatastoreValidationCheck); without it they are not bounded. */
+  readonly checkValid?: DatastoreValidationCheck;
 }
 
 export interface StartupChange {
@@ -204,9 +225,6 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
 export const SYSTEM_SESSION = 0;
-function isYangError(err: unknown): err is YangError {
-  return err instanceof Error && Array.isArray((err as Partial<YangError>).items);
-}
 
 /**
  * Ordered-by system lists and leaf-lists in canonical order (libyang keeps
@@ -228,8 +246,8 @@ function validating(validate: () => void): void {
   try {
     validate();
   } catch (err) {
-    if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
-    throw err;
+    const errors = libyangErrors(err, 'validate');
+    throw errors !== undefined ? new DatastoreError(errors) : err;
   }
 }
 
@@ -251,6 +269,7 @@ export class Datastores {
   private readonly authorizeCopySource: CopySourceGuard | undefined;
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
+  private readonly checkValid: DatastoreValidationCheck | undefined;
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -290,6 +309,7 @@ export class Datastores {
     this.authorizeCopySource = opts.authorizeCopySource;
     this.startupSaved = opts.startupSaved;
     this.checkSteps = opts.checkSteps;
+    this.checkValid = opts.checkValid;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -472,6 +492,11 @@ export class Datastores {
     const checked = 'config' in source ? await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true }) : null;
     // Valid there: nothing more to do here.
     if (checked !== null) return;
+    const validated = 'datastore' in source ? await this.checkValid?.(source.datastore, { result: false }) : undefined;
+    if (validated != null) {
+      if (validated.errors.length > 0) throw new DatastoreError(validated.errors);
+      return;
+    }
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
       await nextTurn();
@@ -505,19 +530,41 @@ export class Datastores {
   }
 
   private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
-    const next = this.candidate.dup();
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
-    await nextTurn();
-    if (this.candidateValid) return this.replaceRunningNow(next, cause, sessionId, commitPoint);
-    try {
-      this.validateTree(next);
+    if (this.candidateValid) {
+      const next = this.candidate.dup();
       await nextTurn();
-    } catch (err) { next.free(); throw err; }
+      return this.replaceRunningNow(next, cause, sessionId, commitPoint);
+    }
+    const next = await this.validatedCandidate();
     const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
     // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
     this.pending = null;
     this.resetCandidate();
     return changes;
+  }
+
+  /**
+   * A copy of candidate validated whole (its defaults added): made in a worker under the write limit
+   * (checkValid) and adopted as it is, or here without one.
+   */
+  private async validatedCandidate(): Promise<DataTree> {
+    const version = this.version('candidate');
+    const checked = await this.checkValid?.('candidate', { result: true });
+    // Nothing changes candidate during a commit (the writes are serialised): a copy of another version is a defect.
+    if (checked != null && checked.version === version && this.version('candidate') === version) {
+      if (checked.errors.length > 0) throw new DatastoreError(checked.errors);
+      await nextTurn();
+      return this.parseConfig(checked.json!, { format: 'json' });
+    }
+    if (checked != null) this.logger?.warn({ validated: checked.version, candidate: this.version('candidate') }, 'commit: the validated copy was of another candidate version; validating here');
+    const next = this.candidate.dup();
+    try {
+      await nextTurn();
+      this.validateTree(next);
+      await nextTurn();
+    } catch (err) { next.free(); throw err; }
+    return next;
   }
 
   private async commitPaths(paths: readonly string[], sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
@@ -936,8 +983,8 @@ export class Datastores {
     try {
       return this.context.parseData(text, { format: opts.format ?? 'xml', validate: false, configOnly: true, strict: true, edit: opts.edit ?? false });
     } catch (err) {
-      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
-      throw err;
+      const errors = libyangErrors(err, 'parse');
+      throw errors !== undefined ? new DatastoreError(errors) : err;
     }
   }
 

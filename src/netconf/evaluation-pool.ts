@@ -31,7 +31,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { DatastoreName, WriteSteps } from '../datastore/datastores.js';
+import type { DatastoreName, DatastoreValidation, WriteSteps } from '../datastore/datastores.js';
+import type { ErrorDetail } from '../datastore/errors.js';
 import { workerScript } from '../worker-script.js';
 import { pathSteps } from './data-path.js';
 import type { ReadAccess } from './nacm.js';
@@ -105,6 +106,8 @@ export interface EvaluationThreadMessage {
   readonly nmda: NmdaShaping | null;
   /** Instead of an evaluation: a write's steps, made on the copy of `source` (or alone) and dropped. */
   readonly write?: WriteSteps;
+  /** Instead of an evaluation: a whole validation of a copy of `source`'s copy, with its result on request. */
+  readonly validate?: { readonly result: boolean };
 }
 
 /** worker → main */
@@ -113,6 +116,8 @@ export type EvaluationReply =
   | { readonly type: 'loaded'; readonly id: number }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly xml: string }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
+  /** The outcome of a `validate` job: the validation's rpc-errors (none: valid), and the validated tree when asked for. */
+  | { readonly type: 'validated'; readonly id: number; readonly errors: readonly ErrorDetail[]; readonly json: string | null }
   /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'resync' };
 
@@ -155,7 +160,20 @@ const MAX_CHANGED_PATHS = 1000;
  */
 const COPY_LOAD_LIMIT_MS = 120_000;
 
-export const DEFAULT_EVALUATION_WORKERS = 2;
+export const DEFAULT_EVALUATION_WORKERS = 3;
+
+/**
+ * Writes' steps and validations (isWrite) hold at most this many workers at once; the others wait for
+ * them in arrival order. They are serialised by Datastores anyway, save <validate>s; the bound keeps
+ * the other workers for reads: with the default three, one long write and one expensive filter still
+ * leave a worker to everyone else.
+ */
+const MAX_WRITE_WORKERS = 1;
+
+/** A job that runs under the write time limit: a write's steps or a datastore's validation. */
+function isWrite(job: Job): boolean {
+  return job.write !== undefined || job.validate !== undefined;
+}
 export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
 /**
  * A write's parse, edit and validation grow with its size, not with a filter's cleverness: an
@@ -167,7 +185,10 @@ export const DEFAULT_WRITE_TIMEOUT_MS = 60_000;
 interface Job {
   readonly request: EvaluationRequest;
   readonly write?: WriteSteps;
+  readonly validate?: { readonly result: boolean };
   readonly resolve: (xml: string) => void;
+  /** A validate job's outcome, with the version of the datastore validated. */
+  readonly validated?: (outcome: DatastoreValidation) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -175,6 +196,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   busy: boolean;
+  /** Busy with a write's steps or a validation (isWrite), which leave a worker to the reads (MAX_WRITE_WORKERS). */
+  writing: boolean;
   /** Version (SnapshotSource.version) of each datastore copy the worker holds. */
   readonly loaded: Map<DatastoreName, number>;
   /** Generation of the /nacm configuration the worker holds (ReadAccess), -1 for none. */
@@ -230,6 +253,21 @@ export class EvaluationPool {
     });
   }
 
+  /**
+   * Validates a datastore whole in a worker, on a copy of its copy brought to the datastore's version
+   * (Datastores' checkValid), under the write time limit: a validation grows with the datastore, as a
+   * large write does. Resolves to its rpc-errors (none: valid) and, with `result`, the validated tree
+   * as JSON; rejects with operation-failed past the limit.
+   */
+  checkValid(name: DatastoreName, opts: { readonly result: boolean }): Promise<DatastoreValidation> {
+    if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
+    const request: EvaluationRequest = { source: name, state: [], filter: undefined, mode: 'explicit', access: null };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ request, validate: { result: opts.result }, resolve: () => undefined, validated: resolve, reject });
+      this.dispatch(true);
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.waiting.splice(0)) job.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
@@ -238,7 +276,7 @@ export class EvaluationPool {
 
   private spawn(): Promise<void> {
     const worker = new Worker(workerScript(import.meta.url, './evaluation-thread.js'));
-    const slot: Slot = { worker, ready: false, busy: false, loaded: new Map(), nacmGeneration: -1 };
+    const slot: Slot = { worker, ready: false, busy: false, writing: false, loaded: new Map(), nacmGeneration: -1 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       const onMessage = (message: { type: string }) => {
@@ -278,9 +316,12 @@ export class EvaluationPool {
   private dispatch(warmIdle = false): void {
     for (;;) {
       const slot = this.slots.find((s) => s.ready && !s.busy);
-      const job = slot && this.waiting.shift();
-      if (slot === undefined || job === undefined) break;
-      this.run(slot, job);
+      if (slot === undefined) break;
+      // In arrival order, except that a write waits while another holds a worker (MAX_WRITE_WORKERS).
+      const writeMayStart = this.slots.filter((s) => s.writing).length < MAX_WRITE_WORKERS;
+      const at = this.waiting.findIndex((job) => writeMayStart || !isWrite(job));
+      if (at < 0) break;
+      this.run(slot, this.waiting.splice(at, 1)[0]!);
     }
     if (!warmIdle) return;
     const version = this.versionOf('running');
@@ -334,6 +375,7 @@ export class EvaluationPool {
 
   private run(slot: Slot, job: Job, resync = false): void {
     slot.busy = true;
+    slot.writing = isWrite(job);
     const { request } = job;
     const id = this.nextId++;
     // Operational is made in the worker from its copy of running.
@@ -351,6 +393,7 @@ export class EvaluationPool {
       access: access === null ? null : knownRules ? { generation: access.generation, user: access.user, externalGroups: access.externalGroups } : access,
       ...update,
       ...(job.write !== undefined ? { write: job.write } : {}),
+      ...(job.validate !== undefined ? { validate: job.validate } : {}),
     };
     if (access !== null) slot.nacmGeneration = access.generation;
     const finish = () => {
@@ -367,6 +410,13 @@ export class EvaluationPool {
       }
       finish();
       slot.busy = false;
+      slot.writing = false;
+      if (reply.type === 'validated') {
+        slot.loaded.set(datastore, version);
+        job.validated!({ version, errors: reply.errors, json: reply.json });
+        this.dispatch();
+        return;
+      }
       if (!reply.ok && reply.kind === 'resync') {
         this.run(slot, job, true);
         return;
@@ -388,21 +438,22 @@ export class EvaluationPool {
     };
     const overLimit = () => {
       finish();
-      if (job.write === undefined) {
-        this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
-      } else {
+      let message: string;
+      if (job.write !== undefined) {
         this.log.warn({ limitMs, target: job.write.base, bytes: job.write.xml.length }, 'write over its time limit: refused, its worker is replaced');
+        message = `the write's parse and validation exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
+      } else if (job.validate !== undefined) {
+        this.log.warn({ limitMs, datastore }, 'validation of a datastore over the write time limit: refused, its worker is replaced');
+        message = `the validation of the ${datastore} datastore exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
+      } else {
+        this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
+        message = `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`;
       }
-      job.reject(new RpcError({
-        type: 'application', tag: 'operation-failed',
-        message: job.write === undefined
-          ? `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`
-          : `the write's parse and validation exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`,
-      }));
+      job.reject(new RpcError({ type: 'application', tag: 'operation-failed', message }));
       this.replace(slot);
       this.dispatch();
     };
-    const limitMs = job.write === undefined ? this.timeoutMs : this.writeTimeoutMs;
+    const limitMs = isWrite(job) ? this.writeTimeoutMs : this.timeoutMs;
     // Until the worker reports its copy loaded, the copy's limit; then the request's own.
     let timer = setTimeout(overLimit, Math.max(COPY_LOAD_LIMIT_MS, limitMs));
     slot.worker.on('message', onReply);

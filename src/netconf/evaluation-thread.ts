@@ -14,6 +14,7 @@ import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
 import type { WriteSteps } from '../datastore/datastores.js';
+import { libyangErrors } from '../datastore/errors.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
@@ -106,6 +107,26 @@ function makeWrite(write: WriteSteps): string {
   }
 }
 
+/**
+ * A datastore's whole validation (Datastores.validate, a commit of a candidate not known valid), made
+ * on a duplicate of this worker's copy (validation adds defaults, which the copy must not hold): its
+ * rpc-errors mapped as the main thread maps them, and on request the validated tree as JSON with its
+ * implicit defaults tagged, which the main thread adopts.
+ */
+function validateCopy(id: number, name: string, result: boolean): EvaluationReply {
+  const tree = trees.get(name)!.dup();
+  try {
+    tree.validate({ configOnly: true });
+    return { type: 'validated', id, errors: [], json: result ? tree.print({ format: 'json', tagImplicitDefaults: true }) : null };
+  } catch (err) {
+    const errors = libyangErrors(err, 'validate');
+    if (errors === undefined) return { type: 'reply', id, ok: false, kind: 'internal', message: `validation of ${name}: ${(err as Error).message}` };
+    return { type: 'validated', id, errors, json: null };
+  } finally {
+    tree.free();
+  }
+}
+
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   try {
     if (!load(message)) return { type: 'reply', id: message.id, ok: false, kind: 'resync' };
@@ -116,6 +137,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
   port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
   if (message.write !== undefined) return { type: 'reply', id: message.id, ok: true, xml: makeWrite(message.write) };
+  if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;
