@@ -163,10 +163,10 @@ const COPY_LOAD_LIMIT_MS = 120_000;
 export const DEFAULT_EVALUATION_WORKERS = 3;
 
 /**
- * Writes' steps and validations (isWrite) hold at most this many workers at once; the others wait for
- * them in arrival order. They are serialised by Datastores anyway, save <validate>s; the bound keeps
- * the other workers for reads: with the default three, one long write and one expensive filter still
- * leave a worker to everyone else.
+ * Writes' steps and validations (isWrite) hold at most this many workers at once, and never the last
+ * idle one (EvaluationPool.dispatch); the others wait for them in arrival order. They are serialised
+ * by Datastores anyway, save <validate>s; the bound keeps the other workers for reads: with the
+ * default three, one long write and one expensive filter still leave a worker to everyone else.
  */
 const MAX_WRITE_WORKERS = 1;
 
@@ -207,6 +207,7 @@ interface Slot {
 export class EvaluationPool {
   readonly timeoutMs: number;
   readonly writeTimeoutMs: number;
+  private readonly workerCount: number;
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private readonly log: Logger;
@@ -220,13 +221,13 @@ export class EvaluationPool {
   constructor(private readonly options: EvaluationPoolOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_EVALUATION_TIMEOUT_MS;
     this.writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    this.workerCount = Math.max(1, options.workers ?? DEFAULT_EVALUATION_WORKERS);
     this.log = options.logger;
   }
 
   /** Starts the workers; resolves once each has loaded the schema. */
   async start(): Promise<void> {
-    const count = Math.max(1, this.options.workers ?? DEFAULT_EVALUATION_WORKERS);
-    await Promise.all(Array.from({ length: count }, () => this.spawn()));
+    await Promise.all(Array.from({ length: this.workerCount }, () => this.spawn()));
   }
 
   /** The reply content (inside <data>) of a read request; rejects with an RpcError. */
@@ -315,10 +316,13 @@ export class EvaluationPool {
    */
   private dispatch(warmIdle = false): void {
     for (;;) {
-      const slot = this.slots.find((s) => s.ready && !s.busy);
+      const idle = this.slots.filter((s) => s.ready && !s.busy);
+      const slot = idle[0];
       if (slot === undefined) break;
-      // In arrival order, except that a write waits while another holds a worker (MAX_WRITE_WORKERS).
-      const writeMayStart = this.slots.filter((s) => s.writing).length < MAX_WRITE_WORKERS;
+      // In arrival order, except that a write waits while another holds a worker (MAX_WRITE_WORKERS),
+      // and never takes the last idle worker: a worker replaced at its limit takes a second or more
+      // to start, and meanwhile an expensive filter may hold another.
+      const writeMayStart = this.workerCount === 1 || (this.slots.filter((s) => s.writing).length < MAX_WRITE_WORKERS && idle.length > 1);
       const at = this.waiting.findIndex((job) => writeMayStart || !isWrite(job));
       if (at < 0) break;
       this.run(slot, this.waiting.splice(at, 1)[0]!);
