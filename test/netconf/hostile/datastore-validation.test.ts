@@ -55,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => agent?.stop());
 
 const send = (message: string) => agent.send(message);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expectValidationOverLimit(reply: string): void {
   expect(errorTag(reply)).toBe('operation-failed');
@@ -75,14 +76,26 @@ describe('time-limited validation of a datastore', () => {
     }));
   }, 120_000);
 
-  it('a commit, a validate and an expensive filter at once: each is cut off, and another session\'s reads are served throughout', async () => {
-    // Without the bound on writes, the two validations and the filter would hold all three workers;
-    // with two workers, one validation and the filter would.
-    const replies = await underAttack(agent, { replyBoundMs: 40_000, rssBoundBytes: 600 * MiB }, () => Promise.all([send(COMMIT), send(VALIDATE), send(FILTER)]));
-    expectValidationOverLimit(replies[0]);
-    expectValidationOverLimit(replies[1]);
-    expect(errorTag(replies[2])).toBe('operation-failed');
-    expect(replies[2]).toContain('evaluation time limit of 3 s (netconf-eval-timeout)');
+  it('a commit, an expensive filter and a validate at once: each is cut off, and another session\'s reads are served throughout', async () => {
+    const [writer, reader, validator] = await Promise.all([agent.session(), agent.session(), agent.session()]);
+    try {
+      const replies = await underAttack(agent, { replyBoundMs: 40_000, rssBoundBytes: 600 * MiB }, async () => {
+        // The commit's validation takes a worker first, then the filter another: with two workers
+        // nothing would be left to the probe. The validate waits for the commit's worker (one write at
+        // a time), or it would take the third.
+        const commit = writer.rpc(COMMIT, 60_000);
+        await sleep(300);
+        const filter = reader.rpc(FILTER, 60_000);
+        await sleep(300);
+        return Promise.all([commit, filter, validator.rpc(VALIDATE, 60_000)]);
+      });
+      expectValidationOverLimit(replies[0]);
+      expect(errorTag(replies[1])).toBe('operation-failed');
+      expect(replies[1]).toContain('evaluation time limit of 3 s (netconf-eval-timeout)');
+      expectValidationOverLimit(replies[2]);
+    } finally {
+      for (const session of [writer, reader, validator]) session.end();
+    }
   }, 120_000);
 
   it('candidate made valid again commits, validated in the worker, and running gets its defaults', async () => {
