@@ -43,7 +43,10 @@ const xpathGet = (select, op = 'get') =>
   `<${op}>${op === 'get-config' ? '<source><running/></source>' : ''}<filter type="xpath" xmlns:bmpd="${BMPD}" select="${select}"/></${op}>`;
 const PROBE = `<get-config><source><running/></source><filter type="subtree"><bgp xmlns="${BMPD}"><as-number/></bgp></filter></get-config>`;
 
-/** Each scenario: the datastore it needs, and the hostile request(s) as a function of the attacker session. */
+/**
+ * Each scenario: the datastore it needs (neighbors committed to running, then what prepare() does on
+ * the attacker's session), and the hostile request(s) as a function of the attacker session.
+ */
 const scenarios = [
   {
     name: 'attributes', what: '<get-config> whose element carries 300,000 attributes (4 MB)',
@@ -97,6 +100,18 @@ const scenarios = [
     name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (9 MB)', capS: 180,
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
+  {
+    // Legitimate: a candidate edited with test-option=set is validated whole by its commit (in a worker
+    // since issue 10, under the write limit), and the validated result becomes running.
+    name: 'commit-set-100k', what: '<commit> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
+    prepare: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
+    run: (c) => c.rpc('<commit/>', { raw: true }),
+  },
+  {
+    name: 'validate-100k', what: '<validate> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
+    prepare: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
+    run: (c) => c.rpc('<validate><source><candidate/></source></validate>', { raw: true }),
+  },
 ];
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -115,6 +130,7 @@ async function attack({ name, login }) {
     await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
     await attacker.rpc('<commit/>');
   }
+  await scenario.prepare?.(attacker);
   parentPort.once('message', async () => {
     const t0 = performance.now();
     const reply = await scenario.run(attacker).catch((err) => `error ${err.message}`);
