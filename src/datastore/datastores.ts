@@ -555,7 +555,10 @@ export class Datastores {
     if (checked != null && checked.version === version && this.version('candidate') === version) {
       if (checked.errors.length > 0) throw new DatastoreError(checked.errors);
       await nextTurn();
-      return this.parseConfig(checked.json!, { format: 'json' });
+      const next = this.parseConfig(checked.json!, { format: 'json' });
+      // The diff with running comes next, as long a step (100,000 neighbors: 1.4 s and 0.9 s).
+      await nextTurn();
+      return next;
     }
     if (checked != null) this.logger?.warn({ validated: checked.version, candidate: this.version('candidate') }, 'commit: the validated copy was of another candidate version; validating here');
     const next = this.candidate.dup();
