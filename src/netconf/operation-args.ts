@@ -42,9 +42,13 @@ export function configCase(input: OperationInput, param: 'target' | 'source'): D
   return Object.keys((input[param] ?? {}) as OperationInput)[0] as DatastoreName | 'config';
 }
 
-/** The content of a <config> child, made parseable on its own. */
+/**
+ * The content of a <config> child, made parseable on its own. Where <config> is deep enough in the
+ * message for its children to have slices (edit-config's), their offsets spare a scan of the content.
+ */
 export function configContent(slice: XmlSlice): string {
-  return declareNamespaces(slice.innerXml, slice.namespaces);
+  const topLevel = slice.children.length > 0 ? slice.children.map((c) => c.offset) : undefined;
+  return declareNamespaces(slice.innerXml, slice.namespaces, topLevel);
 }
 
 export const WITH_DEFAULTS_NS = 'urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults';

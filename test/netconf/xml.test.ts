@@ -6,6 +6,7 @@ import {
   DEFAULT_XML_LIMITS, ENVELOPE_TREE_DEPTH, XmlLimitError, XmlParseError, checkXmlLimits, declareNamespaces, decodeUtf8Sliced, escapeAttribute,
   escapeText, parseXmlFragment, parseXmlMessage, parseXmlMessageSliced, textElement,
 } from '../../src/netconf/xml.js';
+import { configContent } from '../../src/netconf/operation-args.js';
 
 const NS = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 const limits = { maxDepth: 3, maxAttributesPerElement: 2, maxElements: 4 };
@@ -199,6 +200,24 @@ describe('declareNamespaces', () => {
     expect(declareNamespaces('<a><b/></a><c xmlns="urn:own"/><!-- <d> --><e/>', { '': 'urn:x', p: 'urn:"p"' }))
       .toBe('<a xmlns="urn:x" xmlns:p="urn:&quot;p&quot;"><b/></a><c xmlns:p="urn:&quot;p&quot;" xmlns="urn:own"/>' +
         '<!-- <d> --><e xmlns="urn:x" xmlns:p="urn:&quot;p&quot;"/>');
+  });
+
+  it('skips what only looks like a tag: quoted ">" in attribute values, comments, CDATA, processing instructions', () => {
+    expect(declareNamespaces('<a x="/>"><b y=\'>\'/></a><?pi <f>?><![CDATA[<g>]]><h/>', { '': 'urn:x' }))
+      .toBe('<a xmlns="urn:x" x="/>"><b y=\'>\'/></a><?pi <f>?><![CDATA[<g>]]><h xmlns="urn:x"/>');
+  });
+
+  it('given where the top-level elements start (an edit-config <config>\'s child slices), gives what the scan gives', () => {
+    const nc = 'urn:ietf:params:xml:ns:netconf:base:1.0';
+    const content = '\n <a nc:operation="merge"><b/><c x="<"/></a><!-- <z/> -->\n<d xmlns="urn:own"/> <e/>\n';
+    const message = `<rpc xmlns="${nc}" xmlns:nc="${nc}" message-id="1"><edit-config><target><running/></target>` +
+      `<config>${content}</config></edit-config></rpc>`;
+    const config = parseXmlMessage(message).slices[0]!.children.find((c) => c.name === 'config')!;
+    expect(config.innerXml).toBe(content);
+    expect(config.children.map((c) => content.slice(c.offset, c.offset + c.xml.length))).toEqual(config.children.map((c) => c.xml));
+    const scanned = declareNamespaces(config.innerXml, config.namespaces);
+    expect(scanned).toContain('<a xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" xmlns:nc=');
+    expect(configContent(config)).toBe(scanned);
   });
 });
 
