@@ -24,10 +24,17 @@
  * report the errors exactly as a write it makes alone (the worker ended within the limit, so that is
  * bounded too).
  *
+ * A datastore's whole validation (<validate> of a datastore, a commit of a candidate not known valid:
+ * Datastores' checkValid) is made the same way, under the write limit, on a duplicate of the worker's
+ * copy brought to the datastore's version; its rpc-errors come back mapped as the main thread maps
+ * them, and for a commit the validated tree as JSON, which the main thread adopts.
+ *
  * Requests wait for a free worker in arrival order. A session has at most one
- * request in flight (sessions handle their rpcs in order), so with the default
- * two workers one hostile session can hold at most one of them, for at most
- * the time limit, while the other serves everyone else.
+ * request in flight (sessions handle their rpcs in order), so one hostile session
+ * can hold at most one worker, for at most the time limit. Writes and validations
+ * hold at most one worker at once and never take the last idle one
+ * (MAX_WRITE_WORKERS), so with the default three workers a long write and an
+ * expensive filter together still leave one to everyone else's reads.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
