@@ -7,7 +7,8 @@
 // agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
 // The hostile client runs in a worker thread of its own: building and sending a 7 MB request, or
 // reading a 2.4 MB reply, on the probe's thread would delay the probe here, not in the agent.
-//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
+//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name] [--workers N]
+// --workers starts the agent with that many evaluation workers (--netconf-eval-workers) instead of its default.
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
 import { rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const { values } = isMainThread ? parseArgs({
     root: { type: 'string', default: path.resolve(here, '../..') },
     cap: { type: 'string', default: '30' },
     only: { type: 'string' },
+    workers: { type: 'string' },
   },
 }) : { values: workerData.values };
 const root = path.resolve(values.root);
@@ -197,14 +199,16 @@ async function runScenario(scenario) {
   }
 }
 
-const startAgent = () => startBenchAgent(root, { host: HOST, dirPrefix: 'bmpd-bench-fair-' });
+const startAgent = () => startBenchAgent(root, {
+  host: HOST, dirPrefix: 'bmpd-bench-fair-', agentArgs: values.workers === undefined ? [] : ['--netconf-eval-workers', values.workers],
+});
 
 if (!isMainThread) {
   await attack(workerData);
 } else {
 const only = values.only ? new Set(values.only.split(',')) : null;
 const startRssByRow = [];
-console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
+console.log(`bmpd NETCONF fairness (${root}${values.workers === undefined ? '' : `, ${values.workers} evaluation workers`}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
 console.log('| scenario | hostile request | its reply | probe p50 / p99 / max (ms), samples | RSS growth |');
 console.log('|---|---|---|---|---|');
 for (const scenario of scenarios) {
