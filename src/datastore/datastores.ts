@@ -114,13 +114,13 @@ export interface WriteSteps {
 /**
  * Makes a large write's steps in a copy (of `base` at its current version) under a time limit.
  * Resolves to the result when they all succeeded and it is to be validated (the tree, validated,
- * printed as JSON with its implicit defaults tagged: the datastores adopt it without making the steps
- * again), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
+ * printed as JSON chunks by makeWriteSteps, large-write.ts: the datastores adopt it without making the
+ * steps again, a chunk per turn), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
  * exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
  * A libyang validation never yields: without this, one pathological edit would hold the main thread for
  * as long as it runs.
  */
-export type WriteStepsCheck = (steps: WriteSteps) => Promise<string | null>;
+export type WriteStepsCheck = (steps: WriteSteps) => Promise<readonly string[] | null>;
 
 /** A datastore's whole validation made in a copy (DatastoreValidationCheck). */
 export interface DatastoreValidation {
@@ -128,15 +128,15 @@ export interface DatastoreValidation {
   readonly version: number;
   /** The rpc-errors the validation gives, exactly as a validation on the main thread gives them; empty: valid. */
   readonly errors: readonly ErrorDetail[];
-  /** With `result` and no errors: the validated tree (its defaults added) as JSON, implicit defaults tagged. */
-  readonly json: string | null;
+  /** With `result` and no errors: the validated tree (its defaults added) as a large write's result is (large-write.ts resultChunks). */
+  readonly chunks: readonly string[] | null;
 }
 
 /**
  * Validates a datastore whole in a copy of it (at its current version) under the write time limit (the
  * evaluation workers): <validate> of a datastore, and a commit of a candidate not known valid. Resolves
- * to null when it cannot (no worker yet: the datastores validate on the main thread). Past the limit, rejects with the error the client gets (operation-failed naming the limit). A libyang
- * validation never yields: on the main thread it held everything for its whole length (100,000
+ * to null when it cannot (no worker yet: the datastores validate on the main thread). Past the limit,
+ * rejects with the error the client gets (operation-failed naming the limit). A libyang validation never yields: on the main thread it held everything for its whole length (100,000
  * neighbors: about 1.4 s), however long a pathological one would take.
  */
 export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
@@ -270,6 +270,8 @@ export class Datastores {
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
   private readonly checkValid: DatastoreValidationCheck | undefined;
+  /** By datastore, the large write's result (JSON chunks) it was set from, and its version then: snapshot(). */
+  private readonly adopted = new Map<DatastoreName, { readonly version: number; readonly chunks: readonly string[] }>();
   private readonly locks = new LockTable();
   private running: DataTree;
   private candidate: DataTree;
@@ -382,6 +384,18 @@ export class Datastores {
    */
   print(name: DatastoreName): string {
     return this.tree(name).print({ format: 'xml', tagImplicitDefaults: true });
+  }
+
+  /**
+   * A datastore whole for an evaluation worker (SnapshotSource): the chunks of the large write it was
+   * set from, while it holds exactly them, else print(). A print of 100,000 neighbors is 1–2 s of this
+   * thread in one piece; the chunks were made in a worker.
+   */
+  snapshot(name: DatastoreName): string | readonly string[] {
+    const adopted = this.adopted.get(name);
+    if (adopted !== undefined && adopted.version === this.version(name)) return adopted.chunks;
+    this.adopted.delete(name);
+    return this.print(name);
   }
 
   /** Changes exactly when the datastore's content does, so a copy taken at one version stays current while it stays. */
@@ -532,12 +546,21 @@ export class Datastores {
   private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
     if (this.candidateValid) {
-      const next = this.candidate.dup();
+      const adopted = this.adopted.get('candidate');
+      const from = adopted?.version === this.version('candidate') ? adopted : undefined;
+      // Candidate's copy: made again from the large write it holds a chunk per turn, rather than a copy
+      // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are serialised with the writes.
+      const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
       await nextTurn();
-      return this.replaceRunningNow(next, cause, sessionId, commitPoint);
+      const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
+      // Running now holds what candidate does: the same result, for the workers' copies.
+      if (from !== undefined) this.adopted.set('running', { version: this.version('running'), chunks: from.chunks });
+      return changes;
     }
-    const next = await this.validatedCandidate();
-    const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
+    const validated = await this.validatedCandidate();
+    const changes = await this.replaceRunningNow(validated.tree, cause, sessionId, commitPoint);
+    // Running holds the worker's validated result: its chunks, for the workers' copies.
+    if (validated.chunks !== null) this.adopted.set('running', { version: this.version('running'), chunks: validated.chunks });
     // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
     this.pending = null;
     this.resetCandidate();
@@ -546,28 +569,27 @@ export class Datastores {
 
   /**
    * A copy of candidate validated whole (its defaults added): made in a worker under the write limit
-   * (checkValid) and adopted as it is, or here without one.
+   * (checkValid) and adopted as it is, a chunk per turn, or here without one.
    */
-  private async validatedCandidate(): Promise<DataTree> {
+  private async validatedCandidate(): Promise<{ readonly tree: DataTree; readonly chunks: readonly string[] | null }> {
     const version = this.version('candidate');
     const checked = await this.checkValid?.('candidate', { result: true });
     // Nothing changes candidate during a commit (the writes are serialised): a copy of another version is a defect.
     if (checked != null && checked.version === version && this.version('candidate') === version) {
       if (checked.errors.length > 0) throw new DatastoreError(checked.errors);
+      const tree = await this.parseChunks(checked.chunks!);
+      // The diff with running comes next, a long step of its own (100,000 neighbors: about 1 s).
       await nextTurn();
-      const next = this.parseConfig(checked.json!, { format: 'json' });
-      // The diff with running comes next, as long a step (100,000 neighbors: 1.4 s and 0.9 s).
-      await nextTurn();
-      return next;
+      return { tree, chunks: checked.chunks };
     }
     if (checked != null) this.logger?.warn({ validated: checked.version, candidate: this.version('candidate') }, 'commit: the validated copy was of another candidate version; validating here');
-    const next = this.candidate.dup();
+    const tree = this.candidate.dup();
     try {
       await nextTurn();
-      this.validateTree(next);
+      this.validateTree(tree);
       await nextTurn();
-    } catch (err) { next.free(); throw err; }
-    return next;
+    } catch (err) { tree.free(); throw err; }
+    return { tree, chunks: null };
   }
 
   private async commitPaths(paths: readonly string[], sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
@@ -690,11 +712,11 @@ export class Datastores {
 
   /**
    * A large write made and validated in a worker (checkSteps), its result adopted as it is: parsed
-   * without validation (it was validated there), then what editWhole does after its own validation.
+   * without validation (it was validated there) a chunk per turn, each merged into the first, then
+   * what editWhole does after its own validation.
    */
-  private async adoptWhole(target: DatastoreName, json: string, testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
-    await nextTurn();
-    const work = this.parseConfig(json, { format: 'json' });
+  private async adoptWhole(target: DatastoreName, chunks: readonly string[], testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
+    const work = await this.parseChunks(chunks);
     try {
       // A test-only write is checked by NACM too, as editWhole does.
       this.guardWhole(target, sessionId, work);
@@ -712,7 +734,25 @@ export class Datastores {
     if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId));
     else if (target === 'candidate') this.setCandidate(work, { valid: true });
     else this.setStartup(work, { cause: 'copy-config', sessionId });
+    this.adopted.set(target, { version: this.version(target), chunks });
     return { errors: [] };
+  }
+
+  /** A large write's result (JSON chunks) as a tree: a chunk parsed and merged per turn. */
+  private async parseChunks(chunks: readonly string[]): Promise<DataTree> {
+    await nextTurn();
+    const tree = this.parseConfig(chunks[0]!, { format: 'json' });
+    try {
+      for (const chunk of chunks.slice(1)) {
+        await nextTurn();
+        const part = this.parseConfig(chunk, { format: 'json' });
+        try { tree.merge(part); } finally { part.free(); }
+      }
+    } catch (err) {
+      tree.free();
+      throw err;
+    }
+    return tree;
   }
 
   /**
@@ -969,7 +1009,7 @@ export class Datastores {
    * The steps of a large write (LARGE_EDIT_CHARS and more) made first in a worker under the time limit
    * (checkSteps): their result to adopt, or null.
    */
-  private async checkLarge(steps: WriteSteps): Promise<string | null> {
+  private async checkLarge(steps: WriteSteps): Promise<readonly string[] | null> {
     if (steps.xml.length < LARGE_EDIT_CHARS || this.checkSteps === undefined) return null;
     return this.checkSteps(steps);
   }

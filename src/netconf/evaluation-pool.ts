@@ -98,8 +98,8 @@ export interface EvaluationThreadMessage {
   readonly type: 'evaluate';
   readonly id: number;
   readonly source: EvaluationSource;
-  /** The datastore as XML (Datastores.print), when the worker's copy is stale; for operational, running. */
-  readonly snapshot?: string;
+  /** The datastore (SnapshotSource.snapshot), when the worker's copy is stale; for operational, running. */
+  readonly snapshot?: Snapshot;
   /**
    * Instead of a snapshot: the datastore's nodes at `paths` (Datastores.printAt), which bring the
    * worker's copy up to date.
@@ -122,18 +122,26 @@ export type EvaluationReply =
   /** The worker's copy is current: the request's evaluation, and its time limit, start now. */
   | { readonly type: 'loaded'; readonly id: number }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly xml: string }
+  /** A write's steps (checkWrite): their result to adopt (makeWriteSteps), or null. */
+  | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly chunks: readonly string[] | null }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
   /** The outcome of a `validate` job: the validation's rpc-errors (none: valid), and the validated tree when asked for. */
-  | { readonly type: 'validated'; readonly id: number; readonly errors: readonly ErrorDetail[]; readonly json: string | null }
+  | { readonly type: 'validated'; readonly id: number; readonly errors: readonly ErrorDetail[]; readonly chunks: readonly string[] | null }
   /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'resync' };
+
+/**
+ * A datastore whole, for a worker: printed as XML with its implicit defaults tagged, or the JSON chunks
+ * of a large write's result (large-write.ts) while the datastore holds exactly that.
+ */
+export type Snapshot = string | readonly string[];
 
 /** The datastore contents the pool copies into its workers (Datastores). */
 export interface SnapshotSource {
   /** Changes exactly when the datastore's content does. */
   version(name: DatastoreName): number;
-  /** The datastore printed for a worker, its implicit defaults tagged. */
-  print(name: DatastoreName): string;
+  /** The datastore whole for a worker (a print of 100,000 neighbors holds the main thread 1–2 s; the chunks cost nothing). */
+  snapshot(name: DatastoreName): Snapshot;
   /** Where the datastore changed since `version`; null when unknown. */
   changedSince(name: DatastoreName, version: number): string[] | null;
   /** The datastore's nodes at `paths`, printed like print(); null when they cannot be copied alone. */
@@ -189,11 +197,14 @@ export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_WRITE_TIMEOUT_MS = 60_000;
 
+/** What a worker answers a job that did not fail. */
+type JobResult = Extract<EvaluationReply, { ok: true }>;
+
 interface Job {
   readonly request: EvaluationRequest;
   readonly write?: WriteSteps;
   readonly validate?: { readonly result: boolean };
-  readonly resolve: (xml: string) => void;
+  readonly resolve: (result: JobResult) => void;
   /** A validate job's outcome, with the version of the datastore validated. */
   readonly validated?: (outcome: DatastoreValidation) => void;
   readonly reject: (err: unknown) => void;
@@ -219,7 +230,7 @@ export class EvaluationPool {
   private readonly waiting: Job[] = [];
   private readonly log: Logger;
   /** Full prints, by datastore, of the version they were printed at. */
-  private readonly snapshotCache = new Map<DatastoreName, { version: number; xml: string }>();
+  private readonly snapshotCache = new Map<DatastoreName, { version: number; snapshot: Snapshot }>();
   /** By datastore, its changes since a version (the key), up to version `to`. */
   private changesCache = new Map<DatastoreName, Map<number, { to: number; paths: readonly string[]; xml: string }>>();
   private nextId = 1;
@@ -241,7 +252,7 @@ export class EvaluationPool {
   evaluate(request: EvaluationRequest): Promise<string> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject });
+      this.waiting.push({ request, resolve: (result) => resolve('xml' in result ? result.xml : ''), reject });
       this.dispatch(true);
     });
   }
@@ -251,12 +262,12 @@ export class EvaluationPool {
    * validated result as JSON (or null: see WriteStepsCheck), rejects with operation-failed past the
    * write time limit.
    */
-  checkWrite(write: WriteSteps): Promise<string | null> {
+  checkWrite(write: WriteSteps): Promise<readonly string[] | null> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     // A write alone (base null) needs no copy: the request names running, which workers hold anyway.
     const request: EvaluationRequest = { source: write.base ?? 'running', state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, write, resolve: (json) => resolve(json === '' ? null : json), reject });
+      this.waiting.push({ request, write, resolve: (result) => resolve('chunks' in result ? result.chunks : null), reject });
       this.dispatch(true);
     });
   }
@@ -352,13 +363,13 @@ export class EvaluationPool {
     return this.options.datastores.version(name);
   }
 
-  private snapshot(name: DatastoreName): string {
+  private snapshot(name: DatastoreName): Snapshot {
     const version = this.versionOf(name);
     const cached = this.snapshotCache.get(name);
-    if (cached !== undefined && cached.version === version) return cached.xml;
-    const xml = this.options.datastores.print(name);
-    this.snapshotCache.set(name, { version, xml });
-    return xml;
+    if (cached !== undefined && cached.version === version) return cached.snapshot;
+    const snapshot = this.options.datastores.snapshot(name);
+    this.snapshotCache.set(name, { version, snapshot });
+    return snapshot;
   }
 
   /**
@@ -424,7 +435,7 @@ export class EvaluationPool {
       slot.writing = false;
       if (reply.type === 'validated') {
         slot.loaded.set(datastore, version);
-        job.validated!({ version, errors: reply.errors, json: reply.json });
+        job.validated!({ version, errors: reply.errors, chunks: reply.chunks });
         this.dispatch();
         return;
       }
@@ -433,7 +444,7 @@ export class EvaluationPool {
         return;
       }
       slot.loaded.set(datastore, version);
-      if (reply.ok) job.resolve(reply.xml);
+      if (reply.ok) job.resolve(reply);
       else if (reply.kind === 'invalid-filter') {
         job.reject(new RpcError({ type: 'protocol', tag: 'invalid-value', message: reply.message, info: { badElement: 'filter' } }));
       } else {

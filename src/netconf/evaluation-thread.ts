@@ -13,8 +13,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
-import type { WriteSteps } from '../datastore/datastores.js';
 import { libyangErrors } from '../datastore/errors.js';
+import { makeWriteSteps, parseChunks, resultChunks } from '../datastore/large-write.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
@@ -52,7 +52,7 @@ function load(message: EvaluationThreadMessage): boolean {
     // mode prints here as it would on the main thread.
     drop(name);
     if (name === 'running') drop('operational');
-    trees.set(name, parseCopy(message.snapshot));
+    trees.set(name, typeof message.snapshot === 'string' ? parseCopy(message.snapshot) : parseChunks(model.context, message.snapshot));
   } else if (message.changes !== undefined) {
     const copy = trees.get(name);
     if (copy === undefined) return false;
@@ -76,52 +76,20 @@ function load(message: EvaluationThreadMessage): boolean {
 }
 
 /**
- * A write's parse, edit and validation, made on a copy of this worker's copy of the datastore: the
- * result, validated, as JSON with its implicit defaults tagged (which the main thread adopts), or ''
- * when a step failed or nothing was validated (the main thread then makes the steps itself and
- * reports their outcome exactly).
- */
-function makeWrite(write: WriteSteps): string {
-  const parse = (edit: boolean) => model.context.parseData(write.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
-  const owned: DataTree[] = [];
-  try {
-    let tree: DataTree;
-    if (write.edit === null) {
-      tree = parse(false);
-      owned.push(tree);
-    } else {
-      tree = trees.get(write.base!)!.dup();
-      owned.push(tree);
-      const edit = parse(true);
-      owned.push(edit);
-      if (tree.edit(edit, write.edit).length > 0) return '';
-    }
-    if (!write.validate) return '';
-    tree.validate({ configOnly: true });
-    return tree.print({ format: 'json', tagImplicitDefaults: true });
-  } catch {
-    // Invalid: the main thread reports it.
-    return '';
-  } finally {
-    for (const t of owned) t.free();
-  }
-}
-
-/**
  * A datastore's whole validation (Datastores.validate, a commit of a candidate not known valid), made
  * on a duplicate of this worker's copy (validation adds defaults, which the copy must not hold): its
- * rpc-errors mapped as the main thread maps them, and on request the validated tree as JSON with its
- * implicit defaults tagged, which the main thread adopts.
+ * rpc-errors mapped as the main thread maps them, and on request the validated tree as the chunks the
+ * main thread adopts (resultChunks).
  */
 function validateCopy(id: number, name: string, result: boolean): EvaluationReply {
   const tree = trees.get(name)!.dup();
   try {
     tree.validate({ configOnly: true });
-    return { type: 'validated', id, errors: [], json: result ? tree.print({ format: 'json', tagImplicitDefaults: true }) : null };
+    return { type: 'validated', id, errors: [], chunks: result ? resultChunks(tree) : null };
   } catch (err) {
     const errors = libyangErrors(err, 'validate');
     if (errors === undefined) return { type: 'reply', id, ok: false, kind: 'internal', message: `validation of ${name}: ${(err as Error).message}` };
-    return { type: 'validated', id, errors, json: null };
+    return { type: 'validated', id, errors, chunks: null };
   } finally {
     tree.free();
   }
@@ -136,7 +104,11 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   }
   // The request's time limit counts from here: loading the copy was the server's work (evaluation-pool.ts).
   port!.postMessage({ type: 'loaded', id: message.id } satisfies EvaluationReply);
-  if (message.write !== undefined) return { type: 'reply', id: message.id, ok: true, xml: makeWrite(message.write) };
+  // A write's steps, made on a copy of this worker's copy of the datastore (large-write.ts).
+  if (message.write !== undefined) {
+    const base = message.write.base === null ? null : trees.get(message.write.base)!;
+    return { type: 'reply', id: message.id, ok: true, chunks: makeWriteSteps(model.context, base, message.write) };
+  }
   if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];

@@ -7,6 +7,7 @@ import type { DataTree } from 'libyang-wasm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Datastores, type WriteRequest, type WriteSteps } from '../../src/datastore/datastores.js';
 import { DatastoreError, detail } from '../../src/datastore/errors.js';
+import { makeWriteSteps } from '../../src/datastore/large-write.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
 const NS = 'urn:bmpd:yang:bmpd';
@@ -162,31 +163,17 @@ describe('large edits', () => {
   });
 
   it("a large write whose steps succeeded in the worker is adopted from its result: the same datastores as a write made here", async () => {
-    /** The worker's part (evaluation-thread.ts makeWrite), made on a copy of `current`'s datastore as it is. */
+    /** The worker's part (evaluation-thread.ts: makeWriteSteps), made on a copy of `current`'s datastore as it is. */
     let current: Datastores;
     let tamper = '';
-    const worker = async (steps: WriteSteps): Promise<string | null> => {
-      const parse = (edit: boolean) => model.context.parseData(steps.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
-      let tree: DataTree;
-      if (steps.edit === null) tree = parse(false);
-      else {
-        tree = current.tree(steps.base!).dup();
-        const edit = parse(true);
-        try { if (tree.edit(edit, steps.edit).length > 0) return null; } finally { edit.free(); }
-      }
-      try {
-        if (!steps.validate) return null;
-        tree.validate({ configOnly: true });
-        if (tamper !== '') {
-          const extra = model.context.parseData(tamper, { format: 'xml', validate: false, configOnly: true, strict: true });
-          try { tree.merge(extra); } finally { extra.free(); }
-        }
-        return tree.print({ format: 'json', tagImplicitDefaults: true });
-      } catch {
-        return null;
-      } finally {
-        tree.free();
-      }
+    const adoptedChunks: number[] = [];
+    const worker = async (steps: WriteSteps): Promise<readonly string[] | null> => {
+      // Small chunks: the result is adopted in many (about 20 for a provisioning).
+      const chunks = makeWriteSteps(model.context, steps.base === null ? null : current.tree(steps.base), steps, 64 << 10);
+      if (chunks !== null) adoptedChunks.push(chunks.length);
+      if (chunks === null || tamper === '') return chunks;
+      const extra = model.context.parseData(tamper, { format: 'xml', validate: false, configOnly: true, strict: true });
+      try { return [...chunks, extra.print({ format: 'json', tagImplicitDefaults: true })]; } finally { extra.free(); }
     };
     const ds = current = await Datastores.open({ context: model.context, stateDir: null, checkSteps: worker });
     const alone = await Datastores.open({ context: model.context, stateDir: null });
@@ -201,7 +188,13 @@ describe('large edits', () => {
     };
     expect(await both((d) => d.editConfig('candidate', provisioning(), {}, 1))).toBe('ok');
     expect(ds.candidateModified).toBe(true);
+    // Running is made from the adopted chunks a chunk per turn, not by copying candidate in one piece.
+    const dup = vi.spyOn(treeMethods, 'dup');
+    const candidates = [ds.unorderedTree('candidate'), alone.unorderedTree('candidate')];
     expect(await both((d) => d.commit(1))).toBe('ok');
+    expect(dup.mock.contexts).not.toContain(candidates[0]);
+    expect(dup.mock.contexts).toContain(candidates[1]);
+    dup.mockRestore();
     // An edit of what exists, one that fails validation (made again here for its errors), a test-only one.
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS)), {}, 1))).toBe('ok');
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS + 1, '<peer-group>NOPE</peer-group>')), {}, 1))).toBe('data-missing');
@@ -214,6 +207,9 @@ describe('large edits', () => {
     expect(await both((d) => d.copyConfig('running', { config: provisioning(neighbor(NEIGHBORS + 3)) }, 1))).toBe('ok');
     expect(await both((d) => d.copyConfig('startup', { config: provisioning() }, 1))).toBe('ok');
     expect(await both((d) => d.validate({ config: provisioning() }))).toBe('ok');
+    // Each adopted write came in many chunks.
+    expect(adoptedChunks.length).toBeGreaterThanOrEqual(6);
+    expect(Math.min(...adoptedChunks)).toBeGreaterThan(10);
 
     // NACM refuses an adopted write, test-only included, as one made here.
     const guarded = current = await Datastores.open({

@@ -27,14 +27,22 @@ let ds: Datastores;
 let pool: EvaluationPool;
 /** Whole prints of a datastore the pool asked for, by datastore. */
 const wholePrints = new Map<DatastoreName, number>();
+/** Snapshots that were a large write's adopted chunks, by datastore. */
+const adoptedSnapshots = new Map<DatastoreName, number>();
 
 beforeAll(async () => {
   model = await loadYangModel();
-  ds = await Datastores.open({ context: model.context, stateDir: null });
-  // The real datastores, with their whole prints counted.
+  // Large writes checked and made in the pool's workers, as the agent does (service.ts).
+  ds = await Datastores.open({ context: model.context, stateDir: null, checkSteps: (steps) => pool.checkWrite(steps) });
+  // The real datastores, with their whole prints counted (not a large write's chunks: no print).
   const source: SnapshotSource = {
     version: (name) => ds.version(name),
-    print: (name) => { wholePrints.set(name, (wholePrints.get(name) ?? 0) + 1); return ds.print(name); },
+    snapshot: (name) => {
+      const snapshot = ds.snapshot(name);
+      if (typeof snapshot === 'string') wholePrints.set(name, (wholePrints.get(name) ?? 0) + 1);
+      else adoptedSnapshots.set(name, (adoptedSnapshots.get(name) ?? 0) + 1);
+      return snapshot;
+    },
     changedSince: (name, version) => ds.changedSince(name, version),
     printAt: (name, paths) => ds.printAt(name, paths),
   };
@@ -186,5 +194,28 @@ describe("the evaluation workers' copies of candidate and startup", () => {
     await expectCopiesCurrent('startup');
     expect(prints('startup')).toBe(before + 1);
     expect(await pool.evaluate({ source: 'startup', state: [], filter: undefined, mode: 'explicit', access: null })).toContain('127.4.1.2');
+  }, 60_000);
+
+  it('load a large write\'s result from its chunks, without a whole print, for candidate and, once committed, running', async () => {
+    await expectCopiesCurrent('running');
+    await expectCopiesCurrent('candidate');
+    const before = { running: wholePrints.get('running') ?? 0, candidate: wholePrints.get('candidate') ?? 0 };
+    // Over a MiB: checked and made in a worker, adopted here chunk by chunk.
+    const many = Array.from({ length: 9000 }, (_, i) => neighbor(`127.5.${i >> 8}.${i & 255}`, `<description>bulk ${i}</description>`)).join('');
+    expect(many.length).toBeGreaterThan(1 << 20);
+    await ds.editConfig('candidate', bgp(many), {}, 1);
+    expect(ds.snapshot('candidate')).toEqual(expect.any(Array));
+    await expectCopiesCurrent('candidate');
+    await expectCopiesCurrent('candidate');
+    await ds.commit(1);
+    await expectCopiesCurrent('running');
+    await expectCopiesCurrent('running');
+    expect(await operational()).toContain('127.5.35.39');
+    expect(adoptedSnapshots.get('candidate')).toBeGreaterThanOrEqual(1);
+    expect(adoptedSnapshots.get('running')).toBeGreaterThanOrEqual(1);
+    expect({ running: wholePrints.get('running') ?? 0, candidate: wholePrints.get('candidate') ?? 0 }).toEqual(before);
+    // A change after it: the chunks are of no more use.
+    await ds.editConfig('candidate', bgp(neighbor('127.5.99.1')), {}, 1);
+    expect(typeof ds.snapshot('candidate')).toBe('string');
   }, 60_000);
 });

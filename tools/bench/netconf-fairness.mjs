@@ -46,7 +46,7 @@ const xpathGet = (select, op = 'get') =>
 const PROBE = `<get-config><source><running/></source><filter type="subtree"><bgp xmlns="${BMPD}"><as-number/></bgp></filter></get-config>`;
 
 /**
- * Each scenario: the datastore it needs (neighbors committed to running, then what prepare() does on
+ * Each scenario: the datastore it needs (neighbors committed to running, then what setup() does on
  * the attacker's session), and the hostile request(s) as a function of the attacker session.
  */
 const scenarios = [
@@ -103,15 +103,21 @@ const scenarios = [
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
   {
+    // Legitimate: that candidate committed, reconciled into 100,000 (shut down) neighbors.
+    name: 'commit-100k', what: '<commit> of a candidate of 100,000 neighbors (the edit above) into an empty running', capS: 180,
+    setup: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`),
+    run: (c) => c.rpc('<commit/>', { raw: true }),
+  },
+  {
     // Legitimate: a candidate edited with test-option=set is validated whole by its commit (in a worker
     // since issue 10, under the write limit), and the validated result becomes running.
     name: 'commit-set-100k', what: '<commit> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
-    prepare: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
+    setup: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
     run: (c) => c.rpc('<commit/>', { raw: true }),
   },
   {
     name: 'validate-100k', what: '<validate> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
-    prepare: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
+    setup: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
     run: (c) => c.rpc('<validate><source><candidate/></source></validate>', { raw: true }),
   },
 ];
@@ -132,7 +138,7 @@ async function attack({ name, login }) {
     await attacker.rpc(`<edit-config><target><candidate/></target><config>${neighbors(scenario.neighbors)}</config></edit-config>`);
     await attacker.rpc('<commit/>');
   }
-  await scenario.prepare?.(attacker);
+  await scenario.setup?.(attacker);
   parentPort.once('message', async () => {
     const t0 = performance.now();
     const reply = await scenario.run(attacker).catch((err) => `error ${err.message}`);
