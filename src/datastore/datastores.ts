@@ -114,9 +114,9 @@ export interface WriteSteps {
 /**
  * Makes a large write's steps in a copy (of `base` at its current version) under a time limit.
  * Resolves to the result when they all succeeded and it is to be validated (the tree, validated,
- * printed as JSON chunks by makeWriteSteps, large-write.ts: the datastores adopt it without making the
- * steps again, a chunk per turn), or null (they failed, or nothing to adopt: the datastores make them and report the outcome
- * exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
+ * printed as JSON chunks by makeWriteSteps, large-write.ts: the datastores adopt it a chunk per turn
+ * without making the steps again), or null (they failed, or nothing to adopt: the datastores make them
+ * and report the outcome exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
  * A libyang validation never yields: without this, one pathological edit would hold the main thread for
  * as long as it runs.
  */
@@ -548,8 +548,9 @@ export class Datastores {
     if (this.candidateValid) {
       const adopted = this.adopted.get('candidate');
       const from = adopted?.version === this.version('candidate') ? adopted : undefined;
-      // Candidate's copy: made again from the large write it holds a chunk per turn, rather than a copy
-      // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are serialised with the writes.
+      // Candidate's copy: made again from the large write it holds, a chunk per turn, rather than copied
+      // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are
+      // serialised with the writes.
       const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
       await nextTurn();
       const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
