@@ -136,8 +136,9 @@ export interface DatastoreValidation {
  * Validates a datastore whole in a copy of it (at its current version) under the write time limit (the
  * evaluation workers): <validate> of a datastore, and a commit of a candidate not known valid. Resolves
  * to null when it cannot (no worker yet: the datastores validate on the main thread). Past the limit,
- * rejects with the error the client gets (operation-failed naming the limit). A libyang validation never yields: on the main thread it held everything for its whole length (100,000
- * neighbors: about 1.4 s), however long a pathological one would take.
+ * rejects with the error the client gets (operation-failed naming the limit). A libyang validation
+ * never yields: on the main thread it held everything for its whole length (100,000 neighbors: about
+ * 1.4 s), however long a pathological one would take.
  */
 export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
 
