@@ -32,8 +32,8 @@
  * Requests wait for a free worker in arrival order. A session has at most one
  * request in flight (sessions handle their rpcs in order), so one hostile session
  * can hold at most one worker, for at most the time limit. Writes and validations
- * hold at most one worker at once and never take the last idle one
- * (MAX_WRITE_WORKERS), so with the default three workers a long write and an
+ * hold at most one worker at once and do not take the last idle one until they
+ * have waited the evaluation limit (MAX_WRITE_WORKERS), so with the default three workers a long write and an
  * expensive filter together still leave one to everyone else's reads.
  */
 import { Worker } from 'node:worker_threads';
@@ -178,7 +178,7 @@ const COPY_LOAD_LIMIT_MS = 120_000;
 export const DEFAULT_EVALUATION_WORKERS = 3;
 
 /**
- * Writes' steps and validations (isWrite) hold at most this many workers at once, and never the last
+ * Writes' steps and validations (isWrite) hold at most this many workers at once, and not the last
  * idle one (EvaluationPool.dispatch); the others wait for them in arrival order. They are serialised
  * by Datastores anyway, save <validate>s; the bound keeps the other workers for reads: with the
  * default three, one long write and one expensive filter still leave a worker to everyone else.
@@ -207,6 +207,8 @@ interface Job {
   readonly resolve: (result: JobResult) => void;
   /** A validate job's outcome, with the version of the datastore validated. */
   readonly validated?: (outcome: DatastoreValidation) => void;
+  /** When a write's job was queued (performance.now()). */
+  readonly queuedAt?: number;
   readonly reject: (err: unknown) => void;
 }
 
@@ -267,8 +269,7 @@ export class EvaluationPool {
     // A write alone (base null) needs no copy: the request names running, which workers hold anyway.
     const request: EvaluationRequest = { source: write.base ?? 'running', state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, write, resolve: (result) => resolve('chunks' in result ? result.chunks : null), reject });
-      this.dispatch(true);
+      this.queueWrite({ request, write, resolve: (result) => resolve('chunks' in result ? result.chunks : null), reject });
     });
   }
 
@@ -282,9 +283,19 @@ export class EvaluationPool {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     const request: EvaluationRequest = { source: name, state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, validate: { result: opts.result }, resolve: () => undefined, validated: resolve, reject });
-      this.dispatch(true);
+      this.queueWrite({ request, validate: { result: opts.result }, resolve: () => undefined, validated: resolve, reject });
     });
+  }
+
+  /**
+   * Queues a write's job. Past the evaluation time limit it may take the last idle worker too
+   * (dispatch): reads that keep all but one worker busy, one after another, must not hold it back for
+   * ever. A timer makes sure a dispatch looks at it then.
+   */
+  private queueWrite(job: Omit<Job, 'queuedAt'>): void {
+    this.waiting.push({ ...job, queuedAt: performance.now() });
+    setTimeout(() => this.dispatch(), this.timeoutMs).unref();
+    this.dispatch(true);
   }
 
   async close(): Promise<void> {
@@ -338,10 +349,15 @@ export class EvaluationPool {
       const slot = idle[0];
       if (slot === undefined) break;
       // In arrival order, except that a write waits while another holds a worker (MAX_WRITE_WORKERS),
-      // and never takes the last idle worker: a worker replaced at its limit takes a second or more
-      // to start, and meanwhile an expensive filter may hold another.
-      const writeMayStart = this.workerCount === 1 || (this.slots.filter((s) => s.writing).length < MAX_WRITE_WORKERS && idle.length > 1);
-      const at = this.waiting.findIndex((job) => writeMayStart || !isWrite(job));
+      // and does not take the last idle worker: not while another is starting (a worker replaced at
+      // its limit takes a second or more, and meanwhile an expensive filter may hold a third), nor
+      // before it has waited the evaluation time limit (reads that keep the others busy one after
+      // another must not hold a write back for ever).
+      const now = performance.now();
+      const starting = this.slots.some((s) => !s.ready);
+      const writeMayStart = (job: Job) => this.workerCount === 1 || (this.slots.filter((s) => s.writing).length < MAX_WRITE_WORKERS &&
+        (idle.length > 1 || (!starting && now - job.queuedAt! >= this.timeoutMs)));
+      const at = this.waiting.findIndex((job) => !isWrite(job) || writeMayStart(job));
       if (at < 0) break;
       this.run(slot, this.waiting.splice(at, 1)[0]!);
     }
