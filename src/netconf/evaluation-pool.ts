@@ -27,14 +27,13 @@
  * A datastore's whole validation (<validate> of a datastore, a commit of a candidate not known valid:
  * Datastores' checkValid) is made the same way, under the write limit, on a duplicate of the worker's
  * copy brought to the datastore's version; its rpc-errors come back mapped as the main thread maps
- * them, and for a commit the validated tree as JSON, which the main thread adopts.
+ * them, and for a commit the validated tree as JSON chunks, which the main thread adopts a chunk per turn.
  *
- * Requests wait for a free worker in arrival order. A session has at most one
- * request in flight (sessions handle their rpcs in order), so one hostile session
- * can hold at most one worker, for at most the time limit. Writes and validations
- * hold at most one worker at once and do not take the last idle one until they
- * have waited the evaluation limit (MAX_WRITE_WORKERS), so with the default three workers a long write and an
- * expensive filter together still leave one to everyone else's reads.
+ * Requests wait for a free worker in arrival order. A session has at most one request in flight
+ * (sessions handle their rpcs in order), so one hostile session can hold at most one worker, for at
+ * most the time limit. Writes and validations hold at most one worker at once and do not take the
+ * last idle one until they have waited the evaluation limit (MAX_WRITE_WORKERS), so with the default
+ * three workers a long write and an expensive filter together still leave one to everyone else's reads.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
