@@ -188,6 +188,7 @@ const MAX_WRITE_WORKERS = 1;
 function isWrite(job: Job): boolean {
   return job.write !== undefined || job.validate !== undefined;
 }
+
 export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
 /**
  * A write's parse, edit and validation grow with its size, not with a filter's cleverness: an
@@ -276,7 +277,7 @@ export class EvaluationPool {
    * Validates a datastore whole in a worker, on a copy of its copy brought to the datastore's version
    * (Datastores' checkValid), under the write time limit: a validation grows with the datastore, as a
    * large write does. Resolves to its rpc-errors (none: valid) and, with `result`, the validated tree
-   * as JSON; rejects with operation-failed past the limit.
+   * as JSON chunks (resultChunks); rejects with operation-failed past the limit.
    */
   checkValid(name: DatastoreName, opts: { readonly result: boolean }): Promise<DatastoreValidation> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
