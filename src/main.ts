@@ -33,8 +33,10 @@ Limits on what one NETCONF client may cost (README "Reliability"):
   --netconf-max-attributes N      attributes on one element (default 64)
   --netconf-max-elements N        elements in one message (default 2000000)
   --netconf-eval-timeout S        time limit of one <get>/<get-config> evaluation, seconds (default 10)
-  --netconf-eval-workers N        worker threads evaluating <get>/<get-config> (default 2)
-  --netconf-write-timeout S       time limit of a large write's parse, edit and validation (1 MiB and more), made in a worker, seconds (default 60)
+  --netconf-eval-workers N        worker threads evaluating <get>/<get-config>, large writes and validations (default 3;
+                                  writes and validations take one at a time, and the last idle one only after waiting --netconf-eval-timeout)
+  --netconf-write-timeout S       time limit of a large write's parse, edit and validation (1 MiB and more), and of a
+                                  datastore's whole validation (validate, a commit after test-option=set), made in a worker, seconds (default 60)
   --netconf-max-startups S:R:F    unauthenticated SSH connections in total, as OpenSSH MaxStartups (default 10:30:100)
   --netconf-per-source-startups S:R:F  the same from one source address (default 4:50:8)
   --netconf-login-failures N      failed logins of one user from one address in 60 s that block it for 60 s (default 5)

@@ -24,9 +24,9 @@
 // as if it had come first); discard-changes and the confirmed-commit rollback
 // are serialised with the writes; a session's end releases its locks at once
 // and discards its candidate changes between two operations (settleDiscard).
-import { outermostPaths, type DataTree, type DiffChange, type YangContext, type YangError } from 'libyang-wasm';
+import { outermostPaths, type DataTree, type DiffChange, type YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
-import { DatastoreError, detail, fromEditError, fromLibyang, type ErrorDetail } from './errors.js';
+import { DatastoreError, detail, fromEditError, isYangError, libyangErrors, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
 
@@ -127,6 +127,26 @@ export interface WriteSteps {
  */
 export type WriteStepsCheck = (steps: WriteSteps) => Promise<readonly string[] | null>;
 
+/** A datastore's whole validation made in a copy (DatastoreValidationCheck). */
+export interface DatastoreValidation {
+  /** The datastore's version (Datastores.version) the copy validated held. */
+  readonly version: number;
+  /** The rpc-errors the validation gives, exactly as a validation on the main thread gives them; empty: valid. */
+  readonly errors: readonly ErrorDetail[];
+  /** With `result` and no errors: the validated tree (its defaults added) as a large write's result is (large-write.ts resultChunks). */
+  readonly chunks: readonly string[] | null;
+}
+
+/**
+ * Validates a datastore whole in a copy of it (at its current version) under the write time limit (the
+ * evaluation workers): <validate> of a datastore, and a commit of a candidate not known valid. Resolves
+ * to null when it cannot (no worker yet: the datastores validate on the main thread). Past the limit,
+ * rejects with the error the client gets (operation-failed naming the limit). A libyang validation
+ * never yields: on the main thread it held everything for its whole length (100,000 neighbors: about
+ * 1.4 s), however long a pathological one would take.
+ */
+export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
+
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
   readonly errors: readonly ErrorDetail[];
@@ -147,6 +167,8 @@ export interface DatastoresOptions {
   readonly startupSaved?: (change: StartupChange) => void;
   /** Time-bounds large edits, copy-config and validate of inline config (see WriteStepsCheck); without it they are not bounded. */
   readonly checkSteps?: WriteStepsCheck;
+  /** Time-bounds <validate> of a datastore and a whole-validating commit (see DatastoreValidationCheck); without it they are not bounded. */
+  readonly checkValid?: DatastoreValidationCheck;
 }
 
 export interface StartupChange {
@@ -209,9 +231,6 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
 export const SYSTEM_SESSION = 0;
-function isYangError(err: unknown): err is YangError {
-  return err instanceof Error && Array.isArray((err as Partial<YangError>).items);
-}
 
 /**
  * Ordered-by system lists and leaf-lists in canonical order (libyang keeps
@@ -233,8 +252,8 @@ function validating(validate: () => void): void {
   try {
     validate();
   } catch (err) {
-    if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'validate')));
-    throw err;
+    const errors = libyangErrors(err, 'validate');
+    throw errors !== undefined ? new DatastoreError(errors) : err;
   }
 }
 
@@ -256,6 +275,7 @@ export class Datastores {
   private readonly authorizeCopySource: CopySourceGuard | undefined;
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
+  private readonly checkValid: DatastoreValidationCheck | undefined;
   /** By datastore, the large write's result (JSON chunks) it was set from, and its version then: snapshot(). */
   private readonly adopted = new Map<DatastoreName, { readonly version: number; readonly chunks: readonly string[] }>();
   private readonly locks = new LockTable();
@@ -297,6 +317,7 @@ export class Datastores {
     this.authorizeCopySource = opts.authorizeCopySource;
     this.startupSaved = opts.startupSaved;
     this.checkSteps = opts.checkSteps;
+    this.checkValid = opts.checkValid;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -491,6 +512,11 @@ export class Datastores {
     const checked = 'config' in source ? await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true }) : null;
     // Valid there: nothing more to do here.
     if (checked !== null) return;
+    const validated = 'datastore' in source ? await this.checkValid?.(source.datastore, { result: false }) : undefined;
+    if (validated != null) {
+      if (validated.errors.length > 0) throw new DatastoreError(validated.errors);
+      return;
+    }
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
       await nextTurn();
@@ -524,27 +550,50 @@ export class Datastores {
   }
 
   private async commitWhole(sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
-    const adopted = this.adopted.get('candidate');
-    const from = this.candidateValid && adopted?.version === this.version('candidate') ? adopted : undefined;
-    // Candidate's copy: made again from the large write it holds, a chunk per turn, rather than copied
-    // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are
-    // serialised with the writes.
-    const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
     const commitPoint = () => this.locks.assertWritable('running', sessionId);
-    await nextTurn();
     if (this.candidateValid) {
+      const adopted = this.adopted.get('candidate');
+      const from = adopted?.version === this.version('candidate') ? adopted : undefined;
+      // Candidate's copy: made again from the large write it holds, a chunk per turn, rather than copied
+      // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are
+      // serialised with the writes.
+      const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
+      await nextTurn();
       // Running then holds what candidate does: the same chunks, for the reconcile and the workers' copies.
       return this.replaceRunningNow(next, cause, sessionId, commitPoint, from?.chunks);
     }
-    try {
-      this.validateTree(next);
-      await nextTurn();
-    } catch (err) { next.free(); throw err; }
-    const changes = await this.replaceRunningNow(next, cause, sessionId, commitPoint);
+    const validated = await this.validatedCandidate();
+    // Running then holds the worker's validated result: its chunks, for the reconcile and the workers' copies.
+    const changes = await this.replaceRunningNow(validated.tree, cause, sessionId, commitPoint, validated.chunks ?? undefined);
     // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
     this.pending = null;
     this.resetCandidate();
     return changes;
+  }
+
+  /**
+   * A copy of candidate validated whole (its defaults added): made in a worker under the write limit
+   * (checkValid) and adopted as it is, a chunk per turn, or here without one.
+   */
+  private async validatedCandidate(): Promise<{ readonly tree: DataTree; readonly chunks: readonly string[] | null }> {
+    const version = this.version('candidate');
+    const checked = await this.checkValid?.('candidate', { result: true });
+    // Nothing changes candidate during a commit (the writes are serialised): a copy of another version is a defect.
+    if (checked != null && checked.version === version && this.version('candidate') === version) {
+      if (checked.errors.length > 0) throw new DatastoreError(checked.errors);
+      const tree = await this.parseChunks(checked.chunks!);
+      // The diff with running comes next, a long step of its own (100,000 neighbors: about 1 s).
+      await nextTurn();
+      return { tree, chunks: checked.chunks };
+    }
+    if (checked != null) this.logger?.warn({ validated: checked.version, candidate: this.version('candidate') }, 'commit: the validated copy was of another candidate version; validating here');
+    const tree = this.candidate.dup();
+    try {
+      await nextTurn();
+      this.validateTree(tree);
+      await nextTurn();
+    } catch (err) { tree.free(); throw err; }
+    return { tree, chunks: null };
   }
 
   private async commitPaths(paths: readonly string[], sessionId: number, cause: ChangeCause = 'commit'): Promise<readonly DiffChange[]> {
@@ -985,8 +1034,8 @@ export class Datastores {
     try {
       return this.context.parseData(text, { format: opts.format ?? 'xml', validate: false, configOnly: true, strict: true, edit: opts.edit ?? false });
     } catch (err) {
-      if (isYangError(err)) throw new DatastoreError(err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, 'parse')));
-      throw err;
+      const errors = libyangErrors(err, 'parse');
+      throw errors !== undefined ? new DatastoreError(errors) : err;
     }
   }
 

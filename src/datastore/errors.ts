@@ -1,7 +1,7 @@
 // Errors of the datastore layer, already in NETCONF's vocabulary (RFC 6241
 // Appendix A) so the protocol layer only has to serialise them. The datastore
 // itself never touches sockets or XML envelopes.
-import type { EditError, YangErrorItem } from 'libyang-wasm';
+import type { EditError, YangError, YangErrorItem } from 'libyang-wasm';
 import type { ErrorInfo, ErrorTag, ErrorType } from '../netconf/rpc-error.js';
 
 /** One rpc-error worth of facts. */
@@ -105,4 +105,17 @@ export function fromLibyang(item: YangErrorItem, phase: 'parse' | 'validate'): E
 export function fromEditError(e: EditError): ErrorDetail {
   const element = lastElement(e.path);
   return detail(e.tag, e.message, { path: e.path, type: 'application', info: element ? { badElement: element } : {} });
+}
+
+export function isYangError(err: unknown): err is YangError {
+  return err instanceof Error && Array.isArray((err as Partial<YangError>).items);
+}
+
+/**
+ * A libyang parse or validation failure as the rpc-errors a client gets (its error-level items), or
+ * undefined when `err` is not libyang's. The main thread and the evaluation workers (a validation made
+ * there, evaluation-thread.ts) map them alike, so a client gets the same errors from either.
+ */
+export function libyangErrors(err: unknown, phase: 'parse' | 'validate'): ErrorDetail[] | undefined {
+  return isYangError(err) ? err.items.filter((i) => i.level === 'error').map((i) => fromLibyang(i, phase)) : undefined;
 }

@@ -41,13 +41,22 @@ export function makeWriteSteps(context: YangContext, base: DataTree | null, step
     }
     if (!steps.validate) return null;
     tree.validate({ configOnly: true });
-    return splitJsonData(tree.print({ format: 'json', tagImplicitDefaults: true, shrink: true }), chunkChars);
+    return resultChunks(tree, chunkChars);
   } catch {
     // Invalid: the main thread reports it.
     return null;
   } finally {
     for (const t of owned) t.free();
   }
+}
+
+/**
+ * A validated tree in the shape the datastores adopt it, a chunk per turn: JSON with its implicit
+ * defaults tagged, cut between list entries (splitJsonData). A large write's result, and a commit's
+ * candidate validated in a worker (evaluation-thread.ts).
+ */
+export function resultChunks(tree: DataTree, chunkChars = CHUNK_CHARS): string[] {
+  return splitJsonData(tree.print({ format: 'json', tagImplicitDefaults: true, shrink: true }), chunkChars);
 }
 
 /**

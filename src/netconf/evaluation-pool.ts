@@ -24,14 +24,21 @@
  * report the errors exactly as a write it makes alone (the worker ended within the limit, so that is
  * bounded too).
  *
- * Requests wait for a free worker in arrival order. A session has at most one
- * request in flight (sessions handle their rpcs in order), so with the default
- * two workers one hostile session can hold at most one of them, for at most
- * the time limit, while the other serves everyone else.
+ * A datastore's whole validation (<validate> of a datastore, a commit of a candidate not known valid:
+ * Datastores' checkValid) is made the same way, under the write limit, on a duplicate of the worker's
+ * copy brought to the datastore's version; its rpc-errors come back mapped as the main thread maps
+ * them, and for a commit the validated tree as JSON chunks, which the main thread adopts a chunk per turn.
+ *
+ * Requests wait for a free worker in arrival order. A session has at most one request in flight
+ * (sessions handle their rpcs in order), so one hostile session can hold at most one worker, for at
+ * most the time limit. Writes and validations hold at most one worker at once and do not take the
+ * last idle one until they have waited the evaluation limit (MAX_WRITE_WORKERS), so with the default
+ * three workers a long write and an expensive filter together still leave one to everyone else's reads.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { DatastoreName, WriteSteps } from '../datastore/datastores.js';
+import type { DatastoreName, DatastoreValidation, WriteSteps } from '../datastore/datastores.js';
+import type { ErrorDetail } from '../datastore/errors.js';
 import { workerScript } from '../worker-script.js';
 import { pathSteps } from './data-path.js';
 import type { ReadAccess } from './nacm.js';
@@ -105,6 +112,8 @@ export interface EvaluationThreadMessage {
   readonly nmda: NmdaShaping | null;
   /** Instead of an evaluation: a write's steps, made on the copy of `source` (or alone) and dropped. */
   readonly write?: WriteSteps;
+  /** Instead of an evaluation: a whole validation of a copy of `source`'s copy, with its result on request. */
+  readonly validate?: { readonly result: boolean };
 }
 
 /** worker → main */
@@ -115,6 +124,8 @@ export type EvaluationReply =
   /** A write's steps (checkWrite): their result to adopt (makeWriteSteps), or null. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly chunks: readonly string[] | null }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
+  /** The outcome of a `validate` job: the validation's rpc-errors (none: valid), and the validated tree when asked for. */
+  | { readonly type: 'validated'; readonly id: number; readonly errors: readonly ErrorDetail[]; readonly chunks: readonly string[] | null }
   /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'resync' };
 
@@ -163,7 +174,21 @@ const MAX_CHANGED_PATHS = 1000;
  */
 const COPY_LOAD_LIMIT_MS = 120_000;
 
-export const DEFAULT_EVALUATION_WORKERS = 2;
+export const DEFAULT_EVALUATION_WORKERS = 3;
+
+/**
+ * Writes' steps and validations (isWrite) hold at most this many workers at once, and not the last
+ * idle one (EvaluationPool.dispatch); the others wait for them in arrival order. They are serialised
+ * by Datastores anyway, save <validate>s; the bound keeps the other workers for reads: with the
+ * default three, one long write and one expensive filter still leave a worker to everyone else.
+ */
+const MAX_WRITE_WORKERS = 1;
+
+/** A job that runs under the write time limit: a write's steps or a datastore's validation. */
+function isWrite(job: Job): boolean {
+  return job.write !== undefined || job.validate !== undefined;
+}
+
 export const DEFAULT_EVALUATION_TIMEOUT_MS = 10_000;
 /**
  * A write's parse, edit and validation grow with its size, not with a filter's cleverness: an
@@ -178,7 +203,12 @@ type JobResult = Extract<EvaluationReply, { ok: true }>;
 interface Job {
   readonly request: EvaluationRequest;
   readonly write?: WriteSteps;
+  readonly validate?: { readonly result: boolean };
   readonly resolve: (result: JobResult) => void;
+  /** A validate job's outcome, with the version of the datastore validated. */
+  readonly validated?: (outcome: DatastoreValidation) => void;
+  /** When a write's job was queued (performance.now()). */
+  readonly queuedAt?: number;
   readonly reject: (err: unknown) => void;
 }
 
@@ -186,6 +216,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   busy: boolean;
+  /** Busy with a write's steps or a validation (isWrite), which leave a worker to the reads (MAX_WRITE_WORKERS). */
+  writing: boolean;
   /** Version (SnapshotSource.version) of each datastore copy the worker holds. */
   readonly loaded: Map<DatastoreName, number>;
   /** Generation of the /nacm configuration the worker holds (ReadAccess), -1 for none. */
@@ -195,6 +227,7 @@ interface Slot {
 export class EvaluationPool {
   readonly timeoutMs: number;
   readonly writeTimeoutMs: number;
+  private readonly workerCount: number;
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private readonly log: Logger;
@@ -208,13 +241,13 @@ export class EvaluationPool {
   constructor(private readonly options: EvaluationPoolOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_EVALUATION_TIMEOUT_MS;
     this.writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    this.workerCount = Math.max(1, options.workers ?? DEFAULT_EVALUATION_WORKERS);
     this.log = options.logger;
   }
 
   /** Starts the workers; resolves once each has loaded the schema. */
   async start(): Promise<void> {
-    const count = Math.max(1, this.options.workers ?? DEFAULT_EVALUATION_WORKERS);
-    await Promise.all(Array.from({ length: count }, () => this.spawn()));
+    await Promise.all(Array.from({ length: this.workerCount }, () => this.spawn()));
   }
 
   /** The reply content (inside <data>) of a read request; rejects with an RpcError. */
@@ -236,9 +269,33 @@ export class EvaluationPool {
     // A write alone (base null) needs no copy: the request names running, which workers hold anyway.
     const request: EvaluationRequest = { source: write.base ?? 'running', state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, write, resolve: (result) => resolve('chunks' in result ? result.chunks : null), reject });
-      this.dispatch(true);
+      this.queueWrite({ request, write, resolve: (result) => resolve('chunks' in result ? result.chunks : null), reject });
     });
+  }
+
+  /**
+   * Validates a datastore whole in a worker, on a copy of its copy brought to the datastore's version
+   * (Datastores' checkValid), under the write time limit: a validation grows with the datastore, as a
+   * large write does. Resolves to its rpc-errors (none: valid) and, with `result`, the validated tree
+   * as JSON chunks (resultChunks); rejects with operation-failed past the limit.
+   */
+  checkValid(name: DatastoreName, opts: { readonly result: boolean }): Promise<DatastoreValidation> {
+    if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
+    const request: EvaluationRequest = { source: name, state: [], filter: undefined, mode: 'explicit', access: null };
+    return new Promise((resolve, reject) => {
+      this.queueWrite({ request, validate: { result: opts.result }, resolve: () => undefined, validated: resolve, reject });
+    });
+  }
+
+  /**
+   * Queues a write's job. Past the evaluation time limit it may take the last idle worker too
+   * (dispatch): reads that keep all but one worker busy, one after another, must not hold it back for
+   * ever. A timer makes sure a dispatch looks at it then.
+   */
+  private queueWrite(job: Omit<Job, 'queuedAt'>): void {
+    this.waiting.push({ ...job, queuedAt: performance.now() });
+    setTimeout(() => this.dispatch(), this.timeoutMs).unref();
+    this.dispatch(true);
   }
 
   async close(): Promise<void> {
@@ -249,7 +306,7 @@ export class EvaluationPool {
 
   private spawn(): Promise<void> {
     const worker = new Worker(workerScript(import.meta.url, './evaluation-thread.js'));
-    const slot: Slot = { worker, ready: false, busy: false, loaded: new Map(), nacmGeneration: -1 };
+    const slot: Slot = { worker, ready: false, busy: false, writing: false, loaded: new Map(), nacmGeneration: -1 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       const onMessage = (message: { type: string }) => {
@@ -288,10 +345,21 @@ export class EvaluationPool {
    */
   private dispatch(warmIdle = false): void {
     for (;;) {
-      const slot = this.slots.find((s) => s.ready && !s.busy);
-      const job = slot && this.waiting.shift();
-      if (slot === undefined || job === undefined) break;
-      this.run(slot, job);
+      const idle = this.slots.filter((s) => s.ready && !s.busy);
+      const slot = idle[0];
+      if (slot === undefined) break;
+      // In arrival order, except that a write waits while another holds a worker (MAX_WRITE_WORKERS),
+      // and does not take the last idle worker: not while another is starting (a worker replaced at
+      // its limit takes a second or more, and meanwhile an expensive filter may hold a third), nor
+      // before it has waited the evaluation time limit (reads that keep the others busy one after
+      // another must not hold a write back for ever).
+      const now = performance.now();
+      const starting = this.slots.some((s) => !s.ready);
+      const writeMayStart = (job: Job) => this.workerCount === 1 || (this.slots.filter((s) => s.writing).length < MAX_WRITE_WORKERS &&
+        (idle.length > 1 || (!starting && now - job.queuedAt! >= this.timeoutMs)));
+      const at = this.waiting.findIndex((job) => !isWrite(job) || writeMayStart(job));
+      if (at < 0) break;
+      this.run(slot, this.waiting.splice(at, 1)[0]!);
     }
     if (!warmIdle) return;
     const version = this.versionOf('running');
@@ -345,6 +413,7 @@ export class EvaluationPool {
 
   private run(slot: Slot, job: Job, resync = false): void {
     slot.busy = true;
+    slot.writing = isWrite(job);
     const { request } = job;
     const id = this.nextId++;
     // Operational is made in the worker from its copy of running.
@@ -362,6 +431,7 @@ export class EvaluationPool {
       access: access === null ? null : knownRules ? { generation: access.generation, user: access.user, externalGroups: access.externalGroups } : access,
       ...update,
       ...(job.write !== undefined ? { write: job.write } : {}),
+      ...(job.validate !== undefined ? { validate: job.validate } : {}),
     };
     if (access !== null) slot.nacmGeneration = access.generation;
     const finish = () => {
@@ -378,6 +448,13 @@ export class EvaluationPool {
       }
       finish();
       slot.busy = false;
+      slot.writing = false;
+      if (reply.type === 'validated') {
+        slot.loaded.set(datastore, version);
+        job.validated!({ version, errors: reply.errors, chunks: reply.chunks });
+        this.dispatch();
+        return;
+      }
       if (!reply.ok && reply.kind === 'resync') {
         this.run(slot, job, true);
         return;
@@ -399,21 +476,22 @@ export class EvaluationPool {
     };
     const overLimit = () => {
       finish();
-      if (job.write === undefined) {
-        this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
-      } else {
+      let message: string;
+      if (job.write !== undefined) {
         this.log.warn({ limitMs, target: job.write.base, bytes: job.write.xml.length }, 'write over its time limit: refused, its worker is replaced');
+        message = `the write's parse and validation exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
+      } else if (job.validate !== undefined) {
+        this.log.warn({ limitMs, datastore }, 'validation of a datastore over the write time limit: refused, its worker is replaced');
+        message = `the validation of the ${datastore} datastore exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
+      } else {
+        this.log.warn({ limitMs: this.timeoutMs, source: request.source }, 'request over the evaluation time limit: its worker is replaced');
+        message = `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`;
       }
-      job.reject(new RpcError({
-        type: 'application', tag: 'operation-failed',
-        message: job.write === undefined
-          ? `the request exceeded the evaluation time limit of ${this.timeoutMs / 1000} s (netconf-eval-timeout); narrow the filter`
-          : `the write's parse and validation exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`,
-      }));
+      job.reject(new RpcError({ type: 'application', tag: 'operation-failed', message }));
       this.replace(slot);
       this.dispatch();
     };
-    const limitMs = job.write === undefined ? this.timeoutMs : this.writeTimeoutMs;
+    const limitMs = isWrite(job) ? this.writeTimeoutMs : this.timeoutMs;
     // Until the worker reports its copy loaded, the copy's limit; then the request's own.
     let timer = setTimeout(overLimit, Math.max(COPY_LOAD_LIMIT_MS, limitMs));
     slot.worker.on('message', onReply);

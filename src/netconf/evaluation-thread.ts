@@ -13,7 +13,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { loadYangModel } from '../yang/model.js';
-import { makeWriteSteps, parseChunks } from '../datastore/large-write.js';
+import { libyangErrors } from '../datastore/errors.js';
+import { makeWriteSteps, parseChunks, resultChunks } from '../datastore/large-write.js';
 import type { EvaluationReply, EvaluationThreadMessage } from './evaluation-pool.js';
 import { schemaAccessOptions } from './access-control.js';
 import { UserRulesCache, readView } from './nacm.js';
@@ -74,6 +75,26 @@ function load(message: EvaluationThreadMessage): boolean {
   return trees.has(message.source);
 }
 
+/**
+ * A datastore's whole validation (Datastores.validate, a commit of a candidate not known valid), made
+ * on a duplicate of this worker's copy (validation adds defaults, which the copy must not hold): its
+ * rpc-errors mapped as the main thread maps them, and on request the validated tree as the chunks the
+ * main thread adopts (resultChunks).
+ */
+function validateCopy(id: number, name: string, result: boolean): EvaluationReply {
+  const tree = trees.get(name)!.dup();
+  try {
+    tree.validate({ configOnly: true });
+    return { type: 'validated', id, errors: [], chunks: result ? resultChunks(tree) : null };
+  } catch (err) {
+    const errors = libyangErrors(err, 'validate');
+    if (errors === undefined) return { type: 'reply', id, ok: false, kind: 'internal', message: `validation of ${name}: ${(err as Error).message}` };
+    return { type: 'validated', id, errors, chunks: null };
+  } finally {
+    tree.free();
+  }
+}
+
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   try {
     if (!load(message)) return { type: 'reply', id: message.id, ok: false, kind: 'resync' };
@@ -88,6 +109,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     const base = message.write.base === null ? null : trees.get(message.write.base)!;
     return { type: 'reply', id: message.id, ok: true, chunks: makeWriteSteps(model.context, base, message.write) };
   }
+  if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;

@@ -7,7 +7,9 @@
 // event loop run between its libyang steps: "longest block" is the longest the loop waited during a
 // step (what another session waits at most). With --check-steps the edit's steps are made in an
 // evaluation worker under the time limit, as in the agent, and its result adopted here (one parse).
-// Needs `npx tsc -b` first.   node tools/bench/datastore-large-edit.mjs [--neighbors 100000] [--nacm] [--check-steps]
+// With --set the edit has test-option=set, so the commit validates candidate whole (in a worker too,
+// with --check-steps).
+// Needs `npx tsc -b` first.   node tools/bench/datastore-large-edit.mjs [--neighbors 100000] [--nacm] [--check-steps] [--set]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ const { EvaluationPool } = await import(path.join(root, 'dist/src/netconf/evalua
 const { default: pino } = await import('pino');
 const { values } = parseArgs({ options: {
   neighbors: { type: 'string', default: '100000' }, nacm: { type: 'boolean', default: false }, 'check-steps': { type: 'boolean', default: false },
+  set: { type: 'boolean', default: false },
 } });
 const n = Number(values.neighbors);
 
@@ -66,6 +69,13 @@ const ds = await Datastores.open({
     console.log(`  (the steps in a worker, their result printed: ${(performance.now() - t0).toFixed(0)} ms)`);
     return adopted;
   },
+  checkValid: async (name, opts) => {
+    if (pool === undefined) return null;
+    const t0 = performance.now();
+    const validated = await pool.checkValid(name, opts);
+    console.log(`  (the validation of ${name} in a worker, its result printed: ${(performance.now() - t0).toFixed(0)} ms)`);
+    return validated;
+  },
 });
 if (values['check-steps']) {
   pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), timeoutMs: 120_000 });
@@ -97,7 +107,7 @@ async function step(what, run) {
   }
 }
 console.log(`${n} neighbors (${(xml.length / 1e6).toFixed(1)} MB), write guard ${values.nacm ? 'reads' : 'does not read'} the changes`);
-await step('edit-config of candidate', () => ds.editConfig('candidate', xml, {}, 1));
+await step(`edit-config of candidate${values.set ? ', test-option=set' : ''}`, () => ds.editConfig('candidate', xml, values.set ? { testOption: 'set' } : {}, 1));
 await step('commit', () => ds.commit(1));
 await step("a whole print of candidate (an evaluation worker's copy)", () => { ds.print('candidate'); });
 await pool?.close();

@@ -7,7 +7,8 @@
 // agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
 // The hostile client runs in a worker thread of its own: building and sending a 7 MB request, or
 // reading a 2.4 MB reply, on the probe's thread would delay the probe here, not in the agent.
-//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name]
+//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name] [--workers N]
+// --workers starts the agent with that many evaluation workers (--netconf-eval-workers) instead of its default.
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
 import { rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const { values } = isMainThread ? parseArgs({
     root: { type: 'string', default: path.resolve(here, '../..') },
     cap: { type: 'string', default: '30' },
     only: { type: 'string' },
+    workers: { type: 'string' },
   },
 }) : { values: workerData.values };
 const root = path.resolve(values.root);
@@ -43,7 +45,10 @@ const xpathGet = (select, op = 'get') =>
   `<${op}>${op === 'get-config' ? '<source><running/></source>' : ''}<filter type="xpath" xmlns:bmpd="${BMPD}" select="${select}"/></${op}>`;
 const PROBE = `<get-config><source><running/></source><filter type="subtree"><bgp xmlns="${BMPD}"><as-number/></bgp></filter></get-config>`;
 
-/** Each scenario: the datastore it needs, and the hostile request(s) as a function of the attacker session. */
+/**
+ * Each scenario: the datastore it needs (neighbors committed to running, then what setup() does on
+ * the attacker's session), and the hostile request(s) as a function of the attacker session.
+ */
 const scenarios = [
   {
     name: 'attributes', what: '<get-config> whose element carries 300,000 attributes (4 MB)',
@@ -102,6 +107,18 @@ const scenarios = [
     name: 'commit-100k', what: '<commit> of a candidate of 100,000 neighbors (the edit above) into an empty running', capS: 180,
     setup: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`),
     run: (c) => c.rpc('<commit/>', { raw: true }),
+  },
+  {
+    // Legitimate: a candidate edited with test-option=set is validated whole by its commit (in a worker
+    // since issue 10, under the write limit), and the validated result becomes running.
+    name: 'commit-set-100k', what: '<commit> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
+    setup: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
+    run: (c) => c.rpc('<commit/>', { raw: true }),
+  },
+  {
+    name: 'validate-100k', what: '<validate> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
+    setup: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
+    run: (c) => c.rpc('<validate><source><candidate/></source></validate>', { raw: true }),
   },
 ];
 
@@ -188,14 +205,16 @@ async function runScenario(scenario) {
   }
 }
 
-const startAgent = () => startBenchAgent(root, { host: HOST, dirPrefix: 'bmpd-bench-fair-' });
+const startAgent = () => startBenchAgent(root, {
+  host: HOST, dirPrefix: 'bmpd-bench-fair-', agentArgs: values.workers === undefined ? [] : ['--netconf-eval-workers', values.workers],
+});
 
 if (!isMainThread) {
   await attack(workerData);
 } else {
 const only = values.only ? new Set(values.only.split(',')) : null;
 const startRssByRow = [];
-console.log(`bmpd NETCONF fairness (${root}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
+console.log(`bmpd NETCONF fairness (${root}${values.workers === undefined ? '' : `, ${values.workers} evaluation workers`}); probe: a small <get-config> every 10 ms on a second session; cap ${capMs / 1000} s`);
 console.log('| scenario | hostile request | its reply | probe p50 / p99 / max (ms), samples | RSS growth |');
 console.log('|---|---|---|---|---|');
 for (const scenario of scenarios) {
