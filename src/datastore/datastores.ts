@@ -118,7 +118,7 @@ export interface WriteSteps {
 
 /**
  * Makes a large write's steps in a copy (of `base` at its current version) under a time limit.
- * Resolves to the result when they all succeeded and it is to be validated (the tree, validated,
+ * Resolves to the result when they all succeeded (the tree, validated unless steps.validate is false,
  * printed as JSON chunks by makeWriteSteps, large-write.ts: the datastores adopt it a chunk per turn
  * without making the steps again), or null (they failed, or nothing to adopt: the datastores make them
  * and report the outcome exactly); past the limit, rejects with the error the client gets (operation-failed naming the limit).
@@ -565,9 +565,14 @@ export class Datastores {
     const validated = await this.validatedCandidate();
     // Running then holds the worker's validated result: its chunks, for the reconcile and the workers' copies.
     const changes = await this.replaceRunningNow(validated.tree, cause, sessionId, commitPoint, validated.chunks ?? undefined);
-    // Validation added defaults candidate lacks: it becomes a copy of what running now holds.
+    // Validation added defaults candidate lacks: it becomes what running now holds, from the same
+    // chunks a chunk per turn where there are some (a copy of running in one piece: 1 s at 100,000 neighbors).
     this.pending = null;
-    this.resetCandidate();
+    if (validated.chunks === null) this.resetCandidate();
+    else {
+      this.setCandidate(await this.parseChunks(validated.chunks), { valid: true });
+      this.adopted.set('candidate', { version: this.version('candidate'), chunks: validated.chunks });
+    }
     return changes;
   }
 
@@ -694,13 +699,16 @@ export class Datastores {
     this.locks.assertWritable(target, sessionId);
     const options = { defaultOperation: opts.defaultOperation ?? 'merge', errorOption: opts.errorOption ?? 'stop-on-error', testOption: opts.testOption ?? 'test-then-set' } as const;
     const version = this.version(target);
+    // running must stay valid whatever the test-option: reconcile consumes it.
+    const validate = options.testOption !== 'set' || target === 'running';
     const checked = await this.checkLarge({
-      base: target, xml: configXml, edit: { defaultOperation: options.defaultOperation, errorOption: options.errorOption },
-      validate: options.testOption !== 'set' || target === 'running',
+      base: target, xml: configXml, edit: { defaultOperation: options.defaultOperation, errorOption: options.errorOption }, validate,
     });
     // The worker's result, made from the version of the target this write is based on (nothing else
     // changes it while this write runs: the writes are serialised).
-    if (checked !== null && this.version(target) === version) return this.adoptWhole(target, checked, options.testOption === 'test-only', sessionId, 'edit-config');
+    if (checked !== null && this.version(target) === version) {
+      return this.adoptWhole(target, checked, { testOnly: options.testOption === 'test-only', valid: validate }, sessionId, 'edit-config');
+    }
     const edit = this.parseConfig(configXml, { edit: true });
     // In place, in candidate, when the rest of it is known valid (so validating what changed is enough).
     // An edit of running goes the same way while candidate still holds what running holds: it is
@@ -723,7 +731,8 @@ export class Datastores {
    * without validation (it was validated there) a chunk per turn, each merged into the first, then
    * what editWhole does after its own validation.
    */
-  private async adoptWhole(target: DatastoreName, chunks: readonly string[], testOnly: boolean, sessionId: number, cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
+  private async adoptWhole(target: DatastoreName, chunks: readonly string[], opts: { readonly testOnly: boolean; readonly valid: boolean }, sessionId: number,
+    cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
     const work = await this.parseChunks(chunks);
     try {
       // A test-only write is checked by NACM too, as editWhole does.
@@ -735,12 +744,12 @@ export class Datastores {
       work.free();
       throw err;
     }
-    if (testOnly) {
+    if (opts.testOnly) {
       work.free();
       return { errors: [] };
     }
     if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId), chunks);
-    else if (target === 'candidate') this.setCandidate(work, { valid: true });
+    else if (target === 'candidate') this.setCandidate(work, { valid: opts.valid });
     else this.setStartup(work, { cause: 'copy-config', sessionId });
     if (target !== 'running') this.adopted.set(target, { version: this.version(target), chunks });
     return { errors: [] };
@@ -894,7 +903,7 @@ export class Datastores {
     this.locks.assertWritable(target, sessionId);
     const checked = 'config' in source ? await this.checkLarge({ base: null, xml: source.config, edit: null, validate: true }) : null;
     if (checked !== null) {
-      await this.adoptWhole(target, checked, false, sessionId, 'copy-config');
+      await this.adoptWhole(target, checked, { testOnly: false, valid: true }, sessionId, 'copy-config');
       return;
     }
     // An inline <config> is the client's own: only a datastore source is read on its behalf.

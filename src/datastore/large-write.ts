@@ -21,8 +21,9 @@ export const CHUNK_CHARS = 16 << 10;
 
 /**
  * The steps of `steps` made on a copy of `base` (or from nothing for a write without a base): the
- * validated result as JSON chunks (splitJsonData), or null when a step failed or the result is not to be
- * validated (the datastores then make the steps themselves and report the outcome exactly).
+ * result as JSON chunks (resultChunks), validated unless `steps.validate` is false (an edit of
+ * candidate with test-option set), or null when a step failed (the datastores then make the steps
+ * themselves and report the outcome exactly).
  */
 export function makeWriteSteps(context: YangContext, base: DataTree | null, steps: WriteSteps, chunkChars = CHUNK_CHARS): string[] | null {
   const parse = (edit: boolean) => context.parseData(steps.xml, { format: 'xml', validate: false, configOnly: true, strict: true, edit });
@@ -39,8 +40,7 @@ export function makeWriteSteps(context: YangContext, base: DataTree | null, step
       owned.push(edit);
       if (tree.edit(edit, steps.edit).length > 0) return null;
     }
-    if (!steps.validate) return null;
-    tree.validate({ configOnly: true });
+    if (steps.validate) tree.validate({ configOnly: true });
     return resultChunks(tree, chunkChars);
   } catch {
     // Invalid: the main thread reports it.
@@ -51,9 +51,9 @@ export function makeWriteSteps(context: YangContext, base: DataTree | null, step
 }
 
 /**
- * A validated tree in the shape the datastores adopt it, a chunk per turn: JSON with its implicit
- * defaults tagged, cut between list entries (splitJsonData). A large write's result, and a commit's
- * candidate validated in a worker (evaluation-thread.ts).
+ * A tree in the shape the datastores adopt it, a chunk per turn: JSON with its implicit defaults
+ * tagged (a validated tree's; an unvalidated one has none), cut between list entries (splitJsonData).
+ * A large write's result, and a commit's candidate validated in a worker (evaluation-thread.ts).
  */
 export function resultChunks(tree: DataTree, chunkChars = CHUNK_CHARS): string[] {
   return splitJsonData(tree.print({ format: 'json', tagImplicitDefaults: true, shrink: true }), chunkChars);

@@ -199,6 +199,11 @@ describe('large edits', () => {
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS)), {}, 1))).toBe('ok');
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS + 1, '<peer-group>NOPE</peer-group>')), {}, 1))).toBe('data-missing');
     expect(await both((d) => d.editConfig('candidate', provisioning(neighbor(NEIGHBORS + 2)), { testOption: 'test-only' }, 1))).toBe('ok');
+    // test-option set: adopted unvalidated, then validated whole by the commit (here, no worker), as alone.
+    const setAdopted = adoptedChunks.length;
+    expect(await both((d) => d.editConfig('candidate', provisioning(neighbor(NEIGHBORS + 4, '<shutdown/>')), { testOption: 'set' }, 1))).toBe('ok');
+    expect(adoptedChunks.length).toBe(setAdopted + 1);
+    expect(await both((d) => d.commit(1))).toBe('ok');
     // continue-on-error with an error: made here, its partial result and errors exactly as alone.
     const partial = provisioning(`<neighbor nc:operation="delete" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><address>127.9.9.9</address></neighbor>`);
     const errorsOf = async (d: Datastores) => (await d.editConfig('candidate', partial, { errorOption: 'continue-on-error' }, 1)).errors.map((e) => e.tag);
