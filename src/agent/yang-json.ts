@@ -36,7 +36,11 @@ export async function parseYangJsonParts(parts: readonly string[], perTurn = 64)
 }
 
 function merge(a: Json | undefined, b: Json): Json {
-  if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
+  // In place: a list in many parts (parseYangJsonParts: hundreds) is not copied once per part.
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (const entry of b) a.push(entry);
+    return a;
+  }
   if (isObject(a) && isObject(b)) {
     for (const [k, v] of Object.entries(b)) a[k] = merge(a[k], v);
     return a;
