@@ -261,8 +261,8 @@ export class EvaluationPool {
 
   /**
    * Makes a write's steps in a worker (Datastores' checkSteps); resolves once they ended there, to the
-   * validated result as JSON (or null: see WriteStepsCheck), rejects with operation-failed past the
-   * write time limit.
+   * result as JSON chunks (makeWriteSteps; or null: see WriteStepsCheck), rejects with operation-failed
+   * past the write time limit.
    */
   checkWrite(write: WriteSteps): Promise<readonly string[] | null> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
