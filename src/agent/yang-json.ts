@@ -9,7 +9,7 @@
 // the tree holds: losing neighbors is not an acceptable failure mode for a parse.
 // Everything else is plain RFC 8259 JSON.
 
-type Json = null | boolean | number | string | Json[] | { [name: string]: Json };
+import { mergeJson, type Json } from '../datastore/large-write.js';
 
 export function parseYangJson(text: string): unknown {
   const reader = new Reader(text);
@@ -30,26 +30,9 @@ export async function parseYangJsonParts(parts: readonly string[], perTurn = 64)
   let whole: Json = {};
   for (let i = 0; i < parts.length; i++) {
     if (i % perTurn === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    whole = merge(whole, parseYangJson(parts[i]!) as Json);
+    whole = mergeJson(whole, parseYangJson(parts[i]!) as Json);
   }
   return whole;
-}
-
-function merge(a: Json | undefined, b: Json): Json {
-  // In place: a list in many parts (parseYangJsonParts: hundreds) is not copied once per part.
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (const entry of b) a.push(entry);
-    return a;
-  }
-  if (isObject(a) && isObject(b)) {
-    for (const [k, v] of Object.entries(b)) a[k] = merge(a[k], v);
-    return a;
-  }
-  return b;
-}
-
-function isObject(v: Json | undefined): v is { [name: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 const QUOTE = 0x22;
@@ -99,7 +82,7 @@ class Reader {
       this.pos++;
       this.space();
       const value = this.value();
-      if (Object.prototype.hasOwnProperty.call(out, name)) out[name] = merge(out[name], value);
+      if (Object.prototype.hasOwnProperty.call(out, name)) out[name] = mergeJson(out[name], value);
       else out[name] = value;
       this.space();
       const c = this.text.charCodeAt(this.pos++);

@@ -66,7 +66,7 @@ export function resultChunks(tree: DataTree, chunkChars = CHUNK_CHARS): string[]
  * in half the time of a parse and a merge per chunk (1.6 s against 3.1 s at 100,000 neighbors).
  */
 export function parseChunks(context: YangContext, chunks: readonly string[]): DataTree {
-  const whole = chunks.length === 1 ? chunks[0]! : JSON.stringify(chunks.map((chunk) => JSON.parse(chunk) as Json).reduce(mergeJson));
+  const whole = chunks.length === 1 ? chunks[0]! : JSON.stringify(chunks.map((chunk) => JSON.parse(chunk) as Json).reduce((a, b) => mergeJson(a, b)));
   const tree = context.parseData(whole, { format: 'json', validate: false, configOnly: true, strict: true });
   try {
     tree.sort();
@@ -77,16 +77,19 @@ export function parseChunks(context: YangContext, chunks: readonly string[]): Da
   return tree;
 }
 
-type Json = null | boolean | number | string | Json[] | { [member: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [member: string]: Json };
 
-/** Two parts of one RFC 7951 document merged: objects member by member, a list's entries one run after another. */
-function mergeJson(a: Json, b: Json): Json {
+/**
+ * Two parts of one RFC 7951 document merged into the first, in place: objects member by member, a
+ * list's entries one run after another (a list in hundreds of parts is not copied once per part).
+ */
+export function mergeJson(a: Json | undefined, b: Json): Json {
   if (Array.isArray(a) && Array.isArray(b)) {
     for (const entry of b) a.push(entry);
     return a;
   }
   if (typeof a === 'object' && a !== null && !Array.isArray(a) && typeof b === 'object' && b !== null && !Array.isArray(b)) {
-    for (const [member, value] of Object.entries(b)) a[member] = member in a ? mergeJson(a[member]!, value) : value;
+    for (const [member, value] of Object.entries(b)) a[member] = mergeJson(a[member], value);
     return a;
   }
   return b;
