@@ -70,10 +70,7 @@ export async function loadOrCreateHostKey(stateDir: string, warn?: (message: str
  * ("Malformed OpenSSH private key").
  */
 export function generateEd25519KeyPair(comment = ''): { privateKey: string; publicKey: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  const seed = Buffer.from(jwk.d!, 'base64url');
-  const pub = Buffer.from((publicKey.export({ format: 'jwk' }).x)!, 'base64url');
+  const { seed, pub } = ed25519RawKeyPair();
   const keyType = sshString(Buffer.from('ssh-ed25519'));
   const publicBlob = Buffer.concat([keyType, sshString(pub)]);
   const check = randomBytes(4);
@@ -102,6 +99,38 @@ export function generateEd25519KeyPair(comment = ''): { privateKey: string; publ
     privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`,
     publicKey: `ssh-ed25519 ${publicBlob.toString('base64')}${comment ? ` ${comment}` : ''}`,
   };
+}
+
+/** DER of an Ed25519 PKCS#8 PrivateKeyInfo (RFC 8410 §7) up to its 32-byte seed, and of an SPKI up to its 32-byte key. */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * A fresh Ed25519 seed and public key, from Node's crypto.
+ *
+ * The key generation job encodes both as DER itself, so no KeyObject is ever exported: Node 20's
+ * JWK export of an Ed25519 KeyObject (`export({ format: 'jwk' })`) holds the key's mutex while it
+ * allocates the result, and a garbage collection in that allocation may destroy the key
+ * generation job that made the key, whose destructor takes the same mutex. The thread then waits
+ * on itself for ever (seen as a test process stuck in a futex with that stack, about once in a
+ * few thousand keys).
+ */
+export function ed25519RawKeyPair(): { seed: Buffer; pub: Buffer } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+  });
+  return {
+    seed: derTail(privateKey, PKCS8_ED25519_PREFIX, 'private'),
+    pub: derTail(publicKey, SPKI_ED25519_PREFIX, 'public'),
+  };
+}
+
+function derTail(der: Buffer, prefix: Buffer, what: string): Buffer {
+  if (der.length !== prefix.length + 32 || !der.subarray(0, prefix.length).equals(prefix)) {
+    throw new Error(`unexpected DER encoding of an Ed25519 ${what} key (${der.length} bytes)`);
+  }
+  return Buffer.from(der.subarray(prefix.length));
 }
 
 function uint32(value: number): Buffer {
