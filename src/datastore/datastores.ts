@@ -677,9 +677,13 @@ export class Datastores {
     this.logs.running.record(null);
     if (nextChunks !== undefined) this.adopted.set('running', { version: this.version('running'), chunks: nextChunks });
     this.ordered.delete('running');
-    // Candidate now differs from running in ways no edit recorded: a clean one is copied whole.
+    // Candidate now differs from running in ways no edit recorded: a clean one is copied whole, or
+    // made again from running's chunks, a chunk per turn (a copy in one piece: 1 s at 100,000 neighbors).
     this.pending = null;
-    if (!this.candidateDirty) this.resetCandidate();
+    if (!this.candidateDirty) {
+      if (nextChunks === undefined) this.resetCandidate();
+      else await this.resetCandidateFrom(nextChunks);
+    }
     return changes;
   }
 
@@ -1004,6 +1008,31 @@ export class Datastores {
   }
 
   /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
+  /**
+   * resetCandidate() from `chunks`, which hold what running holds now: parsed a chunk per turn.
+   * Until the last turn, a read of candidate gets the candidate of before this write.
+   */
+  private async resetCandidateFrom(chunks: readonly string[]): Promise<void> {
+    let tree: DataTree;
+    try {
+      tree = await this.parseChunks(chunks);
+    } catch (err) {
+      // Running already holds the write: the write stands, and candidate is copied from running instead.
+      this.logger?.warn({ err: (err as Error).message }, 'candidate could not be made from running\'s chunks; copied whole');
+      this.resetCandidate();
+      return;
+    }
+    this.candidate.free();
+    this.candidate = tree;
+    this.epoch++;
+    this.logs.candidate.record(null);
+    this.ordered.delete('candidate');
+    this.candidateDirty = false;
+    this.candidateValid = true;
+    this.pending = new Set();
+    this.adopted.set('candidate', { version: this.version('candidate'), chunks });
+  }
+
   private resetCandidate(): void {
     this.epoch++;
     const paths = this.pending === null ? null : [...this.pending];

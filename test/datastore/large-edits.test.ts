@@ -196,7 +196,13 @@ describe('large edits', () => {
     expect(dup.mock.contexts).toContain(candidates[1]);
     dup.mockRestore();
     // An edit of what exists, one that fails validation (made again here for its errors), a test-only one.
+    // The clean candidate then becomes what running holds, from the same chunks, not by copying running in one piece.
+    const runningDup = vi.spyOn(treeMethods, 'dup');
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS)), {}, 1))).toBe('ok');
+    expect(ds.candidateModified).toBe(false);
+    expect(runningDup.mock.contexts).not.toContain(ds.unorderedTree('running'));
+    expect(runningDup.mock.contexts).toContain(alone.unorderedTree('running'));
+    runningDup.mockRestore();
     expect(await both((d) => d.editConfig('running', provisioning(neighbor(NEIGHBORS + 1, '<peer-group>NOPE</peer-group>')), {}, 1))).toBe('data-missing');
     expect(await both((d) => d.editConfig('candidate', provisioning(neighbor(NEIGHBORS + 2)), { testOption: 'test-only' }, 1))).toBe('ok');
     // test-option set: adopted unvalidated, then validated whole by the commit (here, no worker), as alone.

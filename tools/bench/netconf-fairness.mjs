@@ -7,11 +7,12 @@
 // agent's RSS growth. Goals: p99 <= 50 ms, max <= 250 ms.
 // The hostile client runs in a worker thread of its own: building and sending a 7 MB request, or
 // reading a 2.4 MB reply, on the probe's thread would delay the probe here, not in the agent.
-//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name] [--workers N]
+//   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name] [--workers N] [--log-dir DIR]
+// --log-dir keeps each scenario's agent log as DIR/NAME.log (its 'event loop held' lines say where a block was).
 // --workers starts the agent with that many evaluation workers (--netconf-eval-workers) instead of its default.
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const { values } = isMainThread ? parseArgs({
     cap: { type: 'string', default: '30' },
     only: { type: 'string' },
     workers: { type: 'string' },
+    'log-dir': { type: 'string' },
   },
 }) : { values: workerData.values };
 const root = path.resolve(values.root);
@@ -101,6 +103,12 @@ const scenarios = [
     // Legitimate, not hostile: the largest message the default limits admit (issue 10 item 1).
     name: 'edit-100k', what: '<edit-config> of 100,000 neighbors on candidate (9 MB)', capS: 180,
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
+  },
+  {
+    // Legitimate: the same edit straight into running (no candidate step): validated, applied and
+    // reconciled as one write, after which the clean candidate becomes a copy of the new running.
+    name: 'edit-running-100k', what: '<edit-config> of 100,000 neighbors on running (9 MB)', capS: 180,
+    run: (c) => c.rpc(`<edit-config><target><running/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
   {
     // Legitimate: that candidate committed, reconciled into 100,000 (shut down) neighbors.
@@ -201,6 +209,10 @@ async function runScenario(scenario) {
   } finally {
     await attacker?.terminate();
     await killPid(agent.pid, 3000);
+    if (values['log-dir'] !== undefined) {
+      mkdirSync(values['log-dir'], { recursive: true });
+      copyFileSync(path.join(stateDir, 'agent.log'), path.join(values['log-dir'], `${scenario.name}.log`));
+    }
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
