@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRunning, runningView, snapshotsFromRunning, type ConfigEnvironment } from '../../src/agent/config-snapshot.js';
+import { isIP } from 'node:net';
+import { compareNeighborEntries, placedSortKey, readRunning, runningView, snapshotsFromRunning, type ConfigEnvironment, type NeighborEntrySnapshot, type NeighborPlacement } from '../../src/agent/config-snapshot.js';
 import { parseYangJsonParts } from '../../src/agent/yang-json.js';
 import { splitJsonData } from '../../src/datastore/large-write.js';
 import type { NeighborConfig } from '../../src/bgp/config.js';
@@ -256,5 +257,34 @@ describe("running read from a large write's chunks", () => {
     } finally {
       tree.free();
     }
+  });
+});
+
+describe('snapshot order by a key per entry', () => {
+  it("placedSortKey orders as compareNeighborEntries: placement, VRF name and afi, then the address's family and bytes", () => {
+    const addresses = [
+      '0.0.0.0', '1.2.3.4', '1.2.3.40', '1.2.30.4', '9.9.9.9', '10.0.0.1', '127.0.1.1', '192.168.0.255', '255.255.255.255',
+      '::', '::1', '0::1', '::ffff:1.2.3.4', '2001:db8::1', '2001:DB8::1', '2001:db8:0:0:0:0:0:2', 'fe80::1', 'ffff::',
+      // Not addresses as isIP() reads them (never valid in running): after every address, by text.
+      '01.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.4%eth0', '1..2.3', 'abc', '',
+    ];
+    const placements: NeighborPlacement[] = [
+      { kind: 'global' },
+      ...['A', 'AB', 'B', 'a', 'A\u00e9'].flatMap((vrf) => (['ipv4', 'ipv6'] as const).map((afi) => ({ kind: 'vrf' as const, vrf, afi }))),
+    ];
+    const entries = placements.flatMap((placement) => addresses.map((address) => ({ placement, address }) as unknown as NeighborEntrySnapshot));
+    let pairs = 0;
+    for (const a of entries) {
+      for (const b of entries) {
+        const ka = placedSortKey(a.placement, a.address);
+        const kb = placedSortKey(b.placement, b.address);
+        const byKey = ka < kb ? -1 : ka > kb ? 1 : 0;
+        expect([a.placement, a.address, b.placement, b.address, byKey]).toEqual([a.placement, a.address, b.placement, b.address, Math.sign(compareNeighborEntries(a, b))]);
+        pairs++;
+      }
+    }
+    expect(pairs).toBe(entries.length ** 2);
+    // The hand-written dotted-quad scan agrees with isIP() on what is an IPv4 address.
+    for (const address of addresses) expect([address, placedSortKey({ kind: 'global' }, address)[1]]).toEqual([address, isIP(address) === 4 ? '4' : isIP(address) === 6 ? '6' : '7']);
   });
 });
