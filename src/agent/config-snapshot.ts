@@ -28,6 +28,7 @@ import { DEFAULT_BGP_PORT, neighborKey, type AddressFamily, type NeighborConfig,
 import { DEFAULT_BUFFER_SIZE_MB, EMPTY_BMP_CONFIG, type BmpEngineConfig, type BmpServerConfig, type InitialRefresh, type NeighborActivation } from '../bmp/config.js';
 import { interfaceAddress } from '../net/interfaces.js';
 import { ipv4Bytes, ipv6Bytes } from '../net/ip.js';
+import { ENTRIES_PER_STEP, runSteps, type Steps } from './steps.js';
 import { parseYangJson } from './yang-json.js';
 
 /** Something in the running configuration that cannot take effect as written (never an exception). */
@@ -460,11 +461,13 @@ function sameSettings(a: CommonSettings, b: CommonSettings): boolean {
  * address under both address families of one VRF is one BGP session carrying both families;
  * the first entry (ipv4) supplies the session settings.
  */
-function assemble(entries: Iterable<NeighborEntrySnapshot>, problems: ConfigProblem[]): { neighbors: NeighborConfig[]; activations: NeighborActivation[] } {
+function* assembleSteps(entries: Iterable<NeighborEntrySnapshot>, problems: ConfigProblem[]): Steps<{ neighbors: NeighborConfig[]; activations: NeighborActivation[] }> {
   const neighbors: NeighborConfig[] = [];
   const activations: NeighborActivation[] = [];
   const byKey = new Map<NeighborKey, { readonly index: number; readonly settings: CommonSettings }>();
+  let handled = 0;
   for (const entry of entries) {
+    if (++handled % ENTRIES_PER_STEP === 0) yield;
     problems.push(...entry.problems);
     const neighbor = entry.neighbor;
     if (neighbor === null) continue;
@@ -499,7 +502,7 @@ export function mergeNeighborEntries(entries: readonly NeighborEntrySnapshot[]):
     return { neighbor: only.neighbor, activation, problems: only.problems };
   }
   const problems: ConfigProblem[] = [];
-  const { neighbors, activations } = assemble(entries, problems);
+  const { neighbors, activations } = runSteps(assembleSteps(entries, problems));
   return { neighbor: neighbors[0] ?? null, activation: activations[0] ?? null, problems };
 }
 
@@ -598,6 +601,11 @@ export interface RunningRead {
  * which spares a print of the tree and its parse (1–2 s at 100,000 neighbors).
  */
 export function readRunning(tree: DataTree, env: ConfigEnvironment = {}, parsed?: unknown): RunningRead | null {
+  return runSteps(readRunningSteps(tree, env, parsed));
+}
+
+/** readRunning, yielding every ENTRIES_PER_STEP neighbor entries (see steps.ts). */
+export function* readRunningSteps(tree: DataTree, env: ConfigEnvironment = {}, parsed?: unknown): Steps<RunningRead | null> {
   const bgp = parsed === undefined ? bgpContainer(tree) : object(object(parsed)?.['bmpd:bgp']);
   if (bgp === undefined) return null;
   const resolve = oncePerInterface(env.interfaceAddress ?? interfaceAddress);
@@ -630,14 +638,25 @@ export function readRunning(tree: DataTree, env: ConfigEnvironment = {}, parsed?
     vrfRds: vrfRdsOf(bgp),
   };
   // rawEntries skips VRFs without an rd, so every entry has one here.
-  const entries = rawEntries(bgp).flatMap((raw) => entrySnapshot(raw, base, resolve) ?? []);
-  return { base, entries, snapshots: snapshotsOf(base, entries) };
+  const raws = rawEntries(bgp);
+  yield;
+  const entries: NeighborEntrySnapshot[] = [];
+  for (let i = 0; i < raws.length; i++) {
+    const entry = entrySnapshot(raws[i]!, base, resolve);
+    if (entry !== null) entries.push(entry);
+    if (i % ENTRIES_PER_STEP === ENTRIES_PER_STEP - 1) yield;
+  }
+  return { base, entries, snapshots: yield* snapshotsOfSteps(base, entries) };
 }
 
 /** The snapshots of a base and its neighbor entries, given in snapshot order. */
 export function snapshotsOf(base: RunningBase, entries: Iterable<NeighborEntrySnapshot>): RunningSnapshots {
+  return runSteps(snapshotsOfSteps(base, entries));
+}
+
+function* snapshotsOfSteps(base: RunningBase, entries: Iterable<NeighborEntrySnapshot>): Steps<RunningSnapshots> {
   const problems: ConfigProblem[] = [...base.serverProblems];
-  const { neighbors, activations } = assemble(entries, problems);
+  const { neighbors, activations } = yield* assembleSteps(entries, problems);
   problems.push(...base.routerIdProblems);
   const speaker: SpeakerConfig = { asNumber: base.asNumber, routerId: base.routerId, listen: base.listen, neighbors };
   const bmp: BmpEngineConfig = {

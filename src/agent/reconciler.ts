@@ -32,7 +32,7 @@ import {
   NO_BGP_VIEW,
   neighborPath,
   readNeighborEntry,
-  readRunning,
+  readRunningSteps,
   type BmpdRunningView,
   type ConfigEnvironment,
   type NeighborEntrySnapshot,
@@ -41,6 +41,7 @@ import {
 } from './config-snapshot.js';
 import { neighborConflicts, type NeighborConflicts } from './neighbor-conflicts.js';
 import { RunningIndex } from './running-index.js';
+import { runStepsInTurns } from './steps.js';
 import { parseYangJsonParts } from './yang-json.js';
 
 /** The speaker's configuration while there is no `bgp` container: no listener, no neighbor. */
@@ -174,7 +175,10 @@ export class Reconciler {
   private async reconcileFull(change: RunningChange): Promise<void> {
     // A large write's chunks, when running holds exactly them: read a few per turn, not printed whole.
     const parsed = change.afterChunks !== undefined ? await parseYangJsonParts(change.afterChunks) : undefined;
-    const read = readRunning(change.after, this.env, parsed);
+    // Read and indexed a slice per turn (steps.ts); the index is made before the change is applied
+    // and takes the old one's place right after, so nothing reads an index of another configuration.
+    const read = await runStepsInTurns(readRunningSteps(change.after, this.env, parsed));
+    const nextIndex = read === null ? null : await runStepsInTurns(RunningIndex.fromReadSteps(read));
     const next = read?.snapshots ?? NO_BGP_SNAPSHOTS;
     for (const p of next.problems) this.log.warn({ path: p.path }, p.message);
     const speakerNext = next.speaker ?? IDLE_SPEAKER;
@@ -187,7 +191,7 @@ export class Reconciler {
       await this.targets.speaker.applyConfig(before.speaker ?? IDLE_SPEAKER);
       await this.targets.engine.applyConfig(before.bmp);
     });
-    this.index = read === null ? null : RunningIndex.fromRead(read);
+    this.index = nextIndex;
     this.log.info({ cause: change.cause, changes: change.changes.length, neighbors: speakerNext.neighbors.length, servers: next.bmp.servers.length },
       'configuration applied');
   }

@@ -23,6 +23,7 @@ import {
   type BmpdRunningView,
 } from './config-snapshot.js';
 import { conflictGroup, conflictsAmong, type NeighborConflicts } from './neighbor-conflicts.js';
+import { ENTRIES_PER_STEP, runSteps, type Steps } from './steps.js';
 import { interfaceAddress } from '../net/interfaces.js';
 
 /** What a change of some neighbor entries does, worked out before anything is touched. */
@@ -66,8 +67,15 @@ export class RunningIndex {
   }
 
   static fromRead(read: RunningRead): RunningIndex {
+    return runSteps(RunningIndex.fromReadSteps(read));
+  }
+
+  /** fromRead, yielding every ENTRIES_PER_STEP entries (see steps.ts). */
+  static *fromReadSteps(read: RunningRead): Steps<RunningIndex> {
     const index = new RunningIndex(read.base);
+    let handled = 0;
     for (const entry of read.entries) {
+      if (++handled % ENTRIES_PER_STEP === 0) yield;
       index.entries.set(entry.path, entry);
       index.ordered.push(entry); // read.entries are in snapshot order
       const list = index.byKey.get(entry.key);
@@ -75,7 +83,10 @@ export class RunningIndex {
       else list.push(entry); // read.entries are in snapshot order already
       if (entry.interfaceUse !== null) index.countInterface(entry.interfaceUse, 1);
     }
-    for (const [key, entries] of index.byKey) index.setMerged(key, mergeNeighborEntries(entries));
+    for (const [key, entries] of index.byKey) {
+      if (++handled % ENTRIES_PER_STEP === 0) yield;
+      index.setMerged(key, mergeNeighborEntries(entries));
+    }
     return index;
   }
 
