@@ -1007,7 +1007,6 @@ export class Datastores {
     this.startupSaved?.({ ...why, changes });
   }
 
-  /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   /**
    * resetCandidate() from `chunks`, which hold what running holds now: parsed a chunk per turn.
    * Until the last turn, a read of candidate gets the candidate of before this write.
@@ -1033,6 +1032,7 @@ export class Datastores {
     this.adopted.set('candidate', { version: this.version('candidate'), chunks });
   }
 
+  /** Candidate becomes running again: only the recorded paths are copied back when they are known. */
   private resetCandidate(): void {
     this.epoch++;
     const paths = this.pending === null ? null : [...this.pending];
