@@ -105,16 +105,16 @@ const scenarios = [
     run: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
   {
-    // Legitimate: the same edit straight into running (no candidate step): validated, applied and
-    // reconciled as one write, after which the clean candidate becomes a copy of the new running.
-    name: 'edit-running-100k', what: '<edit-config> of 100,000 neighbors on running (9 MB)', capS: 180,
-    run: (c) => c.rpc(`<edit-config><target><running/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
-  },
-  {
     // Legitimate: that candidate committed, reconciled into 100,000 (shut down) neighbors.
     name: 'commit-100k', what: '<commit> of a candidate of 100,000 neighbors (the edit above) into an empty running', capS: 180,
     setup: (c) => c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`),
     run: (c) => c.rpc('<commit/>', { raw: true }),
+  },
+  {
+    // Legitimate: the 100,000-neighbor edit straight into running (no candidate step): validated, applied and
+    // reconciled as one write, after which the clean candidate becomes a copy of the new running.
+    name: 'edit-running-100k', what: '<edit-config> of 100,000 neighbors on running (9 MB)', capS: 180,
+    run: (c) => c.rpc(`<edit-config><target><running/></target><config>${neighbors(100_000)}</config></edit-config>`, { raw: true }),
   },
   {
     // Legitimate: a candidate edited with test-option=set is validated whole by its commit (in a worker
