@@ -13,7 +13,7 @@ import type { RunningChange } from '../datastore/datastores.js';
 import { startNetconfService, type NetconfService, type NetconfServiceOptions } from '../netconf/service.js';
 import type { YangModel } from '../yang/model.js';
 import type { DataPlaneEvent } from '../dataplane/channel.js';
-import { startDataPlane, type DataPlane, type DataPlaneMode } from '../dataplane/data-plane.js';
+import { applySpeakerConfig, startDataPlane, type DataPlane, type DataPlaneMode } from '../dataplane/data-plane.js';
 import { ThreadLoad } from '../dataplane/thread-load.js';
 import { runningView, type BmpdRunningView } from './config-snapshot.js';
 import { registerBmpdRpcs } from './rpcs.js';
@@ -40,7 +40,7 @@ export interface AgentOptions {
 function reconcileTargets(plane: DataPlane): ReconcileTargets {
   return {
     speaker: {
-      applyConfig: async (config) => { await plane.request({ op: 'apply-speaker-config', config }); },
+      applyConfig: (config) => applySpeakerConfig(plane, config),
       applyNeighborChanges: async (changes) => { await plane.request({ op: 'apply-neighbor-changes', changes }); },
     },
     engine: {

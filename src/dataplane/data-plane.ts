@@ -12,8 +12,9 @@
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, threadId } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
+import type { SpeakerConfig } from '../bgp/config.js';
 import {
-  DataPlaneError, type ChannelPort, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneOp, type DataPlaneRequest, type DataPlaneResults,
+  DataPlaneError, NEIGHBORS_PER_MESSAGE, type ChannelPort, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneOp, type DataPlaneRequest, type DataPlaneResults,
 } from './channel.js';
 import { DataPlaneHost } from './host.js';
 import { DEFAULT_DATA_PLANE_NICE } from './thread-priority.js';
@@ -59,6 +60,23 @@ export interface WorkerData {
   readonly sysName: string;
   readonly sysDescr: string;
   readonly niceIncrement: number;
+}
+
+/**
+ * The speaker's whole configuration, sent as apply-speaker-config. A configuration of more than
+ * NEIGHBORS_PER_MESSAGE neighbors goes in slices first (stage-speaker-neighbors), each awaited,
+ * so that the event loop serves other requests between them; the data plane applies it once, whole.
+ */
+export async function applySpeakerConfig(plane: Pick<DataPlane, 'request'>, config: SpeakerConfig): Promise<void> {
+  const neighbors = config.neighbors;
+  if (neighbors.length <= NEIGHBORS_PER_MESSAGE) {
+    await plane.request({ op: 'apply-speaker-config', config });
+    return;
+  }
+  for (let at = 0; at < neighbors.length; at += NEIGHBORS_PER_MESSAGE) {
+    await plane.request({ op: 'stage-speaker-neighbors', at, neighbors: neighbors.slice(at, at + NEIGHBORS_PER_MESSAGE) });
+  }
+  await plane.request({ op: 'apply-speaker-config', config: { ...config, neighbors: [] }, staged: neighbors.length });
 }
 
 /** Correlates requests with replies on one port and re-emits the data plane's events in order. */

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { parseNeighborKey } from '../bgp/config.js';
+import { parseNeighborKey, type NeighborConfig } from '../bgp/config.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { BmpEngine } from '../bmp/engine.js';
 import { speakerForBmp } from '../bmp/engine-speaker.js';
@@ -34,6 +34,8 @@ export class DataPlaneHost {
   private readonly sysName: string;
   /** Running's view as of the last oper-state request that carried one. */
   private running: BmpdRunningView = NO_BGP_VIEW;
+  /** The neighbors of the next apply-speaker-config, as its stage-speaker-neighbors slices brought them. */
+  private staged: NeighborConfig[] = [];
   /**
    * This thread's event-loop delay and GC pauses, logged at stop: what the data plane costs
    * itself. None inline: the agent's own monitor watches the main thread (one line per thread).
@@ -94,7 +96,23 @@ export class DataPlaneHost {
 
   private async perform(request: DataPlaneRequest): Promise<DataPlaneResults[DataPlaneRequest['op']]> {
     switch (request.op) {
-      case 'apply-speaker-config': await this.speaker.applyConfig(request.config); return null;
+      case 'stage-speaker-neighbors':
+        // A new configuration starts at 0; a slice anywhere else must follow the last one.
+        if (request.at === 0) this.staged = [];
+        if (request.at !== this.staged.length) throw new Error(`neighbors staged from ${request.at}, but ${this.staged.length} are staged`);
+        for (const neighbor of request.neighbors) this.staged.push(neighbor);
+        return null;
+      case 'apply-speaker-config': {
+        const staged = this.staged;
+        this.staged = [];
+        if (request.staged === undefined) {
+          await this.speaker.applyConfig(request.config);
+          return null;
+        }
+        if (staged.length !== request.staged) throw new Error(`a configuration of ${request.staged} staged neighbors, but ${staged.length} are staged`);
+        await this.speaker.applyConfig({ ...request.config, neighbors: staged });
+        return null;
+      }
       case 'apply-neighbor-changes': await this.speaker.applyNeighborChanges(request.changes); return null;
       case 'apply-engine-config': await this.engine.applyConfig(request.config); return null;
       case 'apply-activation-changes': await this.engine.applyActivationChanges(request.changes); return null;

@@ -6,8 +6,10 @@
 import { MessageChannel, threadId, type Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataPlaneError, type DataPlaneEvent, type DataPlaneMessage, type RequestMessage } from '../../src/dataplane/channel.js';
-import { ChannelClient, startDataPlane, type DataPlane, type DataPlaneMode } from '../../src/dataplane/data-plane.js';
+import { IDLE_SPEAKER } from '../../src/agent/reconciler.js';
+import { DataPlaneError, NEIGHBORS_PER_MESSAGE, type DataPlaneEvent, type DataPlaneMessage, type DataPlaneRequest, type RequestMessage } from '../../src/dataplane/channel.js';
+import { ChannelClient, applySpeakerConfig, startDataPlane, type DataPlane, type DataPlaneMode } from '../../src/dataplane/data-plane.js';
+import { neighborConfig } from '../bgp/integration/neighbor-config.js';
 
 const logger = pino({ level: 'silent' });
 let plane: DataPlane | null = null;
@@ -54,6 +56,40 @@ describe.each<DataPlaneMode>(['inline', 'worker'])('the %s data plane', (mode) =
     await expect(refused).rejects.toBeInstanceOf(DataPlaneError);
     await expect(refused).rejects.toMatchObject({ name: 'TypeError', op: 'apply-speaker-config', message: expect.stringMatching(/null/) });
     expect(await plane.request({ op: 'reset-server', server: 1 })).toBe('not-configured');
+  });
+
+  it('applies a speaker configuration of more neighbors than a message holds: sent in slices, applied whole', async () => {
+    plane = await startDataPlane({ mode, logger, sysName: 'r1', sysDescr: 'test' });
+    const live = plane;
+    // Passive and shut down: configured, never connecting.
+    const neighbors = Array.from({ length: 2 * NEIGHBORS_PER_MESSAGE + 5 }, (_, i) =>
+      neighborConfig(`127.3.${i >> 8}.${i & 255}`, 65001, { passive: true, shutdown: true }));
+    const config = { ...IDLE_SPEAKER, neighbors };
+    const sent: string[] = [];
+    const recording = {
+      request: ((request: DataPlaneRequest) => {
+        sent.push(request.op === 'stage-speaker-neighbors' ? `stage ${request.at}+${request.neighbors.length}` : request.op);
+        return live.request(request as never);
+      }) as DataPlane['request'],
+    };
+    await applySpeakerConfig(recording, config);
+    expect(sent).toEqual([`stage 0+${NEIGHBORS_PER_MESSAGE}`, `stage ${NEIGHBORS_PER_MESSAGE}+${NEIGHBORS_PER_MESSAGE}`, `stage ${2 * NEIGHBORS_PER_MESSAGE}+5`, 'apply-speaker-config']);
+    const configured = (address: string) => live.request({ op: 'reset-neighbor', neighbor: address, soft: false });
+    for (const n of [neighbors[0]!, neighbors[NEIGHBORS_PER_MESSAGE]!, neighbors.at(-1)!]) expect(await configured(n.address)).toBe(true);
+    expect(await configured('127.3.255.254')).toBe(false);
+
+    // A slice that does not follow the last one, or a count that does not match, is refused; the speaker keeps what it runs.
+    await expect(live.request({ op: 'stage-speaker-neighbors', at: 7, neighbors: [] })).rejects.toMatchObject({ message: expect.stringMatching(/staged from 7, but 0 are staged/) });
+    await live.request({ op: 'stage-speaker-neighbors', at: 0, neighbors: neighbors.slice(0, 3) });
+    await expect(live.request({ op: 'apply-speaker-config', config: { ...config, neighbors: [] }, staged: 4 })).rejects.toMatchObject({ message: expect.stringMatching(/4 staged neighbors, but 3/) });
+    expect(await configured(neighbors.at(-1)!.address)).toBe(true);
+    // A small configuration goes in one message, whatever was staged before.
+    await live.request({ op: 'stage-speaker-neighbors', at: 0, neighbors: neighbors.slice(0, 3) });
+    sent.length = 0;
+    await applySpeakerConfig(recording, { ...config, neighbors: neighbors.slice(5, 6) });
+    expect(sent).toEqual(['apply-speaker-config']);
+    expect(await configured(neighbors[5]!.address)).toBe(true);
+    expect(await configured(neighbors[0]!.address)).toBe(false);
   });
 
   it('fails requests after stop instead of leaving them pending', async () => {
