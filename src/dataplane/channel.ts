@@ -11,7 +11,8 @@
 // them: a neighbor's `neighbor-established` event arrives before the reply of any request the
 // data plane handled after the session came up.
 //
-// Cost: a request is per commit, RPC or <get>, never per prefix; events are per session change.
+// Cost: a request is per commit (a few for a large one: NEIGHBORS_PER_MESSAGE), RPC or <get>,
+// never per prefix; events are per session change.
 // The table itself never crosses the channel.
 import type { NeighborChanges, NeighborConfig, NeighborKey, SpeakerConfig } from '../bgp/config.js';
 import type { DownReason } from '../bgp/events.js';
