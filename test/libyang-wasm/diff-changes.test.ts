@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { DataTree, DiffChange, EditOptions, YangContext } from 'libyang-wasm';
+import { decodeChangeRecords, type DataTree, type DiffChange, type EditOptions, type YangContext } from 'libyang-wasm';
 
 import { editContext, freedAfterEach, NETCONF_NS } from './helpers.js';
 
@@ -161,7 +161,28 @@ describe('libyang-wasm DataDiff.changes against the printed diff', () => {
     const first = changes.findIndex((c, i) => JSON.stringify(c) !== JSON.stringify(expected[i]));
     expect(first === -1 ? null : { index: first, change: changes[first] }).toEqual(first === -1 ? null : { index: first, change: expected[first] });
     expect(changes).toEqual(expected);
+    expectRecordsDecoded(diff.changeRecords(), changes);
     return changes;
+  }
+
+  /**
+   * The compact records (what an evaluation worker posts to the main thread) decoded a few changes per
+   * step give the same list, from a buffer of their own and from one at an odd offset in a larger one.
+   */
+  function expectRecordsDecoded(records: Uint8Array, changes: DiffChange[]): void {
+    const inSteps = (bytes: Uint8Array): { changes: DiffChange[]; yields: number } => {
+      const steps = decodeChangeRecords(bytes, 3);
+      for (let yields = 0; ; yields++) {
+        const next = steps.next();
+        if (next.done) return { changes: next.value, yields };
+      }
+    };
+    const expectedYields = Math.max(0, Math.ceil(changes.length / 3) - 1);
+    expect(inSteps(records)).toEqual({ changes, yields: expectedYields });
+    const larger = new Uint8Array(records.byteLength + 5);
+    larger.set(records, 1);
+    expect(inSteps(larger.subarray(1, 1 + records.byteLength))).toEqual({ changes, yields: expectedYields });
+    expect(() => inSteps(larger.subarray(1))).toThrow(/wrong length/);
   }
 
   const top = (body: string): string => `<top xmlns="${NS}">${body}</top>`;

@@ -259,6 +259,12 @@ export interface DataDiff {
   /** The diff tree with yang:operation annotations. */
   print(format?: DataFormat): string;
   changes(): DiffChange[];
+  /**
+   * changes() in the compact form the glue makes them in (a few bytes a change and a string table),
+   * to decode elsewhere with decodeChangeRecords: another thread can take the diff's cost and post
+   * this buffer (transferable) rather than the changes as objects.
+   */
+  changeRecords(): Uint8Array;
   free(): void;
 }
 
@@ -816,19 +822,31 @@ class Diff extends Handle implements DataDiff {
   }
 
   changes(): DiffChange[] {
+    const steps = decodeChangeRecords(this.changeRecords(), Infinity);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  changeRecords(): Uint8Array {
     const ptr = this.b.M._lyw_diff_changes(this.ptr);
     if (!ptr) throw this.b.fail(this.context.ptr, 'cannot list the diff');
     try {
       this.b.errors(this.context.ptr); // drop any warnings of a successful call
-      return decodeChanges(this.b.M, ptr);
+      const M = this.b.M;
+      const count = M.HEAPU32[ptr >>> 2]!;
+      const textBytes = M.HEAPU32[(ptr >>> 2) + 1]!;
+      return M.HEAPU8.slice(ptr, ptr + 8 + 8 * count + textBytes);
     } finally {
       this.b.M._lyw_free(ptr);
     }
   }
 }
 
-// The record stream of lyw_diff_changes (glue/lywasm.c, CHG_*): per node two int32 (flags, step index),
-// then every string once, as one JSON array consumed in record order.
+// The record stream of lyw_diff_changes (glue/lywasm.c, CHG_*): a header of two uint32 (the record
+// count, the string table's bytes), per node two int32 (flags, step index), then every string once,
+// as one JSON array consumed in record order.
 const CHG_OP_MASK = 3;
 const CHG_INHERITED = 1 << 2;
 const CHG_VALUE = 1 << 3;
@@ -843,21 +861,27 @@ const NODE_TYPES: readonly DiffChange['nodeType'][] = ['container', 'list', 'lea
 const utf8 = new TextDecoder();
 
 /**
- * Rebuilds the changes from the glue's records: a node's path is its parent's (the previous record one
- * level up) plus its step, the step's schema path and name come from a table sent once per step.
+ * The changes of DataDiff.changeRecords, rebuilt: a node's path is its parent's (the previous record
+ * one level up) plus its step, the step's schema path and name come from a table sent once per step.
+ * A generator that yields after every `perStep` changes, so a caller can spread a long list (a million
+ * changes for 100,000 neighbors created) over several event-loop turns; its return value is the list.
  */
-function decodeChanges(M: LywasmModule, ptr: Ptr): DiffChange[] {
-  const count = M.HEAPU32[ptr >>> 2]!;
-  const textBytes = M.HEAPU32[(ptr >>> 2) + 1]!;
-  const records = M.HEAP32.slice((ptr >>> 2) + 2, (ptr >>> 2) + 2 + 2 * count);
-  const textStart = ptr + 8 + 8 * count;
-  const strings = JSON.parse(utf8.decode(M.HEAPU8.subarray(textStart, textStart + textBytes))) as (string | null)[];
+export function* decodeChangeRecords(bytes: Uint8Array, perStep: number): Generator<void, DiffChange[], void> {
+  const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = header.getUint32(0, true);
+  const textBytes = header.getUint32(4, true);
+  if (bytes.byteLength !== 8 + 8 * count + textBytes) throw new Error('change records of the wrong length');
+  // An Int32Array view needs a 4-aligned offset: a buffer of its own otherwise.
+  const records = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset + 8, 2 * count)
+    : new Int32Array(bytes.slice(8, 8 + 8 * count).buffer);
+  const strings = JSON.parse(utf8.decode(bytes.subarray(8 + 8 * count))) as (string | null)[];
   const schemaPaths: string[] = [];
   const names: string[] = [];
   const pathAt: string[] = [];
   const changes = new Array<DiffChange>(count);
   let next = 0;
   for (let i = 0; i < count; i++) {
+    if (i > 0 && i % perStep === 0) yield;
     const flags = records[2 * i]!;
     const step = records[2 * i + 1]!;
     const depth = flags >>> CHG_DEPTH_SHIFT;
