@@ -28,7 +28,7 @@ import { DEFAULT_BGP_PORT, neighborKey, type AddressFamily, type NeighborConfig,
 import { DEFAULT_BUFFER_SIZE_MB, EMPTY_BMP_CONFIG, type BmpEngineConfig, type BmpServerConfig, type InitialRefresh, type NeighborActivation } from '../bmp/config.js';
 import { interfaceAddress } from '../net/interfaces.js';
 import { ipv4Bytes, ipv6Bytes } from '../net/ip.js';
-import { ENTRIES_PER_STEP, runSteps, type Steps } from './steps.js';
+import { ENTRIES_PER_STEP, runSteps, type Steps } from '../steps.js';
 import { parseYangJson } from './yang-json.js';
 
 /** Something in the running configuration that cannot take effect as written (never an exception). */

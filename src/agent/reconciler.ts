@@ -41,7 +41,7 @@ import {
 } from './config-snapshot.js';
 import { neighborConflicts, type NeighborConflicts } from './neighbor-conflicts.js';
 import { RunningIndex } from './running-index.js';
-import { runStepsInTurns } from './steps.js';
+import { runStepsInTurns } from '../steps.js';
 import { parseYangJsonParts } from './yang-json.js';
 
 /** The speaker's configuration while there is no `bgp` container: no listener, no neighbor. */

@@ -23,7 +23,7 @@ import {
   type BmpdRunningView,
 } from './config-snapshot.js';
 import { conflictGroup, conflictsAmong, type NeighborConflicts } from './neighbor-conflicts.js';
-import { ENTRIES_PER_STEP, runSteps, type Steps } from './steps.js';
+import { ENTRIES_PER_STEP, runSteps, type Steps } from '../steps.js';
 import { interfaceAddress } from '../net/interfaces.js';
 
 /** What a change of some neighbor entries does, worked out before anything is touched. */

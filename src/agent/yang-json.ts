@@ -10,6 +10,7 @@
 // Everything else is plain RFC 8259 JSON.
 
 import { mergeJson, type Json } from '../datastore/large-write.js';
+import { nextTurn } from '../steps.js';
 
 export function parseYangJson(text: string): unknown {
   const reader = new Reader(text);
@@ -29,7 +30,7 @@ export function parseYangJson(text: string): unknown {
 export async function parseYangJsonParts(parts: readonly string[], perTurn = 64): Promise<unknown> {
   let whole: Json = {};
   for (let i = 0; i < parts.length; i++) {
-    if (i % perTurn === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (i % perTurn === 0) await nextTurn();
     whole = mergeJson(whole, parseYangJson(parts[i]!) as Json);
   }
   return whole;

@@ -24,11 +24,12 @@
 // as if it had come first); discard-changes and the confirmed-commit rollback
 // are serialised with the writes; a session's end releases its locks at once
 // and discards its candidate changes between two operations (settleDiscard).
-import { outermostPaths, type DataTree, type DiffChange, type YangContext } from 'libyang-wasm';
+import { decodeChangeRecords, outermostPaths, type DataTree, type DiffChange, type YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
 import { DatastoreError, detail, fromEditError, isYangError, libyangErrors, type ErrorDetail } from './errors.js';
 import { LockTable, type DatastoreName } from './locks.js';
 import { CorruptStartupError, StartupFile } from './startup-file.js';
+import { nextTurn, runStepsInTurns } from '../steps.js';
 
 export type { DatastoreName } from './locks.js';
 
@@ -147,6 +148,24 @@ export interface DatastoreValidation {
  */
 export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
 
+/** running's change list to another tree, made in a copy (RunningDiffCheck). */
+export interface RunningDiff {
+  /** The version of running (Datastores.version) the copy diffed held. */
+  readonly version: number;
+  /** The changes as DataDiff.changeRecords makes them, for decodeChangeRecords. */
+  readonly records: Uint8Array;
+}
+
+/**
+ * Makes running's change list to the tree of a large write's result (its JSON chunks, large-write.ts)
+ * in a copy of running at its current version, under the write time limit (the evaluation workers).
+ * Resolves to null when it cannot (no worker yet, or the worker failed: the datastores diff on the
+ * main thread). Past the limit, rejects with the error the client gets (operation-failed naming the
+ * limit). On the main thread, the diff of 100,000 neighbors created held everything 0.5–1 s in one
+ * call, and its change list (a million changes) another 0.3 s.
+ */
+export type RunningDiffCheck = (chunks: readonly string[]) => Promise<RunningDiff | null>;
+
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
   readonly errors: readonly ErrorDetail[];
@@ -169,6 +188,8 @@ export interface DatastoresOptions {
   readonly checkSteps?: WriteStepsCheck;
   /** Time-bounds <validate> of a datastore and a whole-validating commit (see DatastoreValidationCheck); without it they are not bounded. */
   readonly checkValid?: DatastoreValidationCheck;
+  /** Diffs running against a large write's result away from this thread (see RunningDiffCheck); without it, the diff is made here. */
+  readonly checkDiff?: RunningDiffCheck;
 }
 
 export interface StartupChange {
@@ -226,8 +247,8 @@ class ChangeLog {
  */
 const LARGE_EDIT_CHARS = 1 << 20;
 
-/** Lets the event loop run (other sessions, timers, I/O) between two libyang steps of a whole-tree operation. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Changes of a diff made in a worker decoded per event-loop turn (RunningDiffCheck): about a ms. */
+const CHANGES_PER_TURN = 4096;
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
 export const SYSTEM_SESSION = 0;
@@ -276,6 +297,7 @@ export class Datastores {
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
   private readonly checkValid: DatastoreValidationCheck | undefined;
+  private readonly checkDiff: RunningDiffCheck | undefined;
   /** By datastore, the large write's result (JSON chunks) it was set from, and its version then: snapshot(). */
   private readonly adopted = new Map<DatastoreName, { readonly version: number; readonly chunks: readonly string[] }>();
   private readonly locks = new LockTable();
@@ -318,6 +340,7 @@ export class Datastores {
     this.startupSaved = opts.startupSaved;
     this.checkSteps = opts.checkSteps;
     this.checkValid = opts.checkValid;
+    this.checkDiff = opts.checkDiff;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -557,14 +580,15 @@ export class Datastores {
       // Candidate's copy: made again from the large write it holds, a chunk per turn, rather than copied
       // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are
       // serialised with the writes.
+      const diffed = from !== undefined ? this.diffElsewhere(from.chunks) : undefined;
       const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
       await nextTurn();
       // Running then holds what candidate does: the same chunks, for the reconcile and the workers' copies.
-      return this.replaceRunningNow(next, cause, sessionId, commitPoint, from?.chunks);
+      return this.replaceRunningNow(next, cause, sessionId, commitPoint, from?.chunks, diffed);
     }
     const validated = await this.validatedCandidate();
     // Running then holds the worker's validated result: its chunks, for the reconcile and the workers' copies.
-    const changes = await this.replaceRunningNow(validated.tree, cause, sessionId, commitPoint, validated.chunks ?? undefined);
+    const changes = await this.replaceRunningNow(validated.tree, cause, sessionId, commitPoint, validated.chunks ?? undefined, validated.diffed);
     // Validation added defaults candidate lacks: it becomes what running now holds, from the same
     // chunks a chunk per turn where there are some (a copy of running in one piece: 1 s at 100,000 neighbors).
     this.pending = null;
@@ -580,16 +604,16 @@ export class Datastores {
    * A copy of candidate validated whole (its defaults added): made in a worker under the write limit
    * (checkValid) and adopted as it is, a chunk per turn, or here without one.
    */
-  private async validatedCandidate(): Promise<{ readonly tree: DataTree; readonly chunks: readonly string[] | null }> {
+  private async validatedCandidate(): Promise<{ readonly tree: DataTree; readonly chunks: readonly string[] | null; readonly diffed?: Promise<DiffChange[] | null> }> {
     const version = this.version('candidate');
     const checked = await this.checkValid?.('candidate', { result: true });
     // Nothing changes candidate during a commit (the writes are serialised): a copy of another version is a defect.
     if (checked != null && checked.version === version && this.version('candidate') === version) {
       if (checked.errors.length > 0) throw new DatastoreError(checked.errors);
+      const diffed = this.diffElsewhere(checked.chunks!);
       const tree = await this.parseChunks(checked.chunks!);
-      // The diff with running comes next, a long step of its own (100,000 neighbors: about 1 s).
       await nextTurn();
-      return { tree, chunks: checked.chunks };
+      return { tree, chunks: checked.chunks, diffed };
     }
     if (checked != null) this.logger?.warn({ validated: checked.version, candidate: this.version('candidate') }, 'commit: the validated copy was of another candidate version; validating here');
     const tree = this.candidate.dup();
@@ -654,14 +678,17 @@ export class Datastores {
    * others and before the apply hook (a write re-checks the locks there); it throws to cancel.
    */
   private async replaceRunningNow(next: DataTree, cause: ChangeCause, sessionId: number, commitPoint?: () => void,
-    nextChunks?: readonly string[]): Promise<readonly DiffChange[]> {
-    let changes: DiffChange[];
+    nextChunks?: readonly string[], diffed?: Promise<DiffChange[] | null>): Promise<readonly DiffChange[]> {
+    let changes: DiffChange[] | null;
     try {
-      const diff = this.running.diff(next);
-      try {
-        await nextTurn();
-        changes = diff.changes();
-      } finally { diff.free(); }
+      changes = diffed === undefined ? null : await diffed;
+      if (changes === null) {
+        const diff = this.running.diff(next);
+        try {
+          await nextTurn();
+          changes = diff.changes();
+        } finally { diff.free(); }
+      }
       await nextTurn();
       commitPoint?.();
       if (changes.length > 0 || cause === 'startup') {
@@ -685,6 +712,29 @@ export class Datastores {
       else await this.resetCandidateFrom(nextChunks);
     }
     return changes;
+  }
+
+  /**
+   * running's change list to the tree of `chunks` (a large write's result), made in a worker
+   * (checkDiff) while this thread parses the chunks, and decoded here a slice per turn; resolves to
+   * null where no worker made it (replaceRunningNow then diffs here), rejects past the write time
+   * limit. Its rejection is handled even if the write fails before it is awaited.
+   */
+  private diffElsewhere(chunks: readonly string[]): Promise<DiffChange[] | null> {
+    const diffed = (async () => {
+      if (this.checkDiff === undefined) return null;
+      const version = this.version('running');
+      const made = await this.checkDiff(chunks);
+      if (made === null) return null;
+      // Nothing changes running while a write runs (the writes are serialised): a diff of another version is a defect.
+      if (made.version !== version || this.version('running') !== version) {
+        this.logger?.warn({ diffed: made.version, running: this.version('running') }, 'the diff made in a worker was of another version of running; diffing here');
+        return null;
+      }
+      return runStepsInTurns(decodeChangeRecords(made.records, CHANGES_PER_TURN));
+    })();
+    diffed.catch(() => undefined);
+    return diffed;
   }
 
   /** A copy of running, for confirmed-commit's rollback point. */
@@ -737,6 +787,7 @@ export class Datastores {
    */
   private async adoptWhole(target: DatastoreName, chunks: readonly string[], opts: { readonly testOnly: boolean; readonly valid: boolean }, sessionId: number,
     cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
+    const diffed = target === 'running' && !opts.testOnly ? this.diffElsewhere(chunks) : undefined;
     const work = await this.parseChunks(chunks);
     try {
       // A test-only write is checked by NACM too, as editWhole does.
@@ -752,7 +803,7 @@ export class Datastores {
       work.free();
       return { errors: [] };
     }
-    if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId), chunks);
+    if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId), chunks, diffed);
     else if (target === 'candidate') this.setCandidate(work, { valid: opts.valid });
     else this.setStartup(work, { cause: 'copy-config', sessionId });
     if (target !== 'running') this.adopted.set(target, { version: this.version(target), chunks });

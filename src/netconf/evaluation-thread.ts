@@ -95,6 +95,24 @@ function validateCopy(id: number, name: string, result: boolean): EvaluationRepl
   }
 }
 
+/**
+ * running's change list (Datastores' checkDiff) from this worker's copy of it to the tree of a large
+ * write's result: both in canonical order, as the main thread prints them. The list goes back as the
+ * compact records the main thread decodes a slice per turn.
+ */
+function diffCopy(id: number, chunks: readonly string[]): EvaluationReply {
+  let to: DataTree | undefined;
+  try {
+    to = parseChunks(model.context, chunks);
+    const diff = trees.get('running')!.diff(to);
+    try { return { type: 'diffed', id, records: diff.changeRecords() }; } finally { diff.free(); }
+  } catch (err) {
+    return { type: 'reply', id, ok: false, kind: 'internal', message: `diff of running: ${(err as Error).message}` };
+  } finally {
+    to?.free();
+  }
+}
+
 function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   try {
     if (!load(message)) return { type: 'reply', id: message.id, ok: false, kind: 'resync' };
@@ -110,6 +128,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     return { type: 'reply', id: message.id, ok: true, chunks: makeWriteSteps(model.context, base, message.write) };
   }
   if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result);
+  if (message.diff !== undefined) return diffCopy(message.id, message.diff.chunks);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;
@@ -180,5 +199,9 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
   }
 }
 
-port.on('message', (message: EvaluationThreadMessage) => port.postMessage(evaluate(message)));
+port.on('message', (message: EvaluationThreadMessage) => {
+  const reply = evaluate(message);
+  // A diff's records cross as they are, not copied.
+  port.postMessage(reply, reply.type === 'diffed' ? [reply.records.buffer as ArrayBuffer] : []);
+});
 port.postMessage({ type: 'ready' });

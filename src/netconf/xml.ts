@@ -31,6 +31,7 @@
  * mode knows only the five predefined XML entities and fails on any other.
  */
 import xml2js from 'xml2js';
+import { nextTurn } from '../steps.js';
 
 /** A namespace-aware xml2js node (options xmlns + explicitChildren + preserveChildrenOrder). */
 export interface XmlNode {
@@ -167,8 +168,6 @@ const SLICED_PARSE_MIN_BYTES = 256 * 1024;
 const SAX_WRITE_CHARS = 16 * 1024;
 /** Start tags the pre-scan counts between looks at the clock. */
 const SCAN_CLOCK_TAGS = 4096;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Bytes decoded at a time by decodeUtf8Sliced (about 4 ms each). */
 const DECODE_SLICE_BYTES = 1024 * 1024;

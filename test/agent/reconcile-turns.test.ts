@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler, type ReconcileTargets } from '../../src/agent/reconciler.js';
 import { snapshotsFromRunning } from '../../src/agent/config-snapshot.js';
-import { ENTRIES_PER_STEP } from '../../src/agent/steps.js';
+import { ENTRIES_PER_STEP } from '../../src/steps.js';
 import type { SpeakerConfig } from '../../src/bgp/config.js';
 import type { BmpEngineConfig } from '../../src/bmp/config.js';
 import { Datastores } from '../../src/datastore/datastores.js';

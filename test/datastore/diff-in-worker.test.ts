@@ -1,0 +1,155 @@
+// running's diff to a large write's result made in an evaluation worker (issue 10): at 100,000
+// neighbors the diff held the main thread 0.5–1 s and its change list another 0.3 s. With a pool
+// (checkDiff) the worker diffs its copy of running against the write's result and the main thread
+// only decodes the change list, a slice per turn; without one, the main thread diffs as before.
+// Either way the apply hook must see the same changes and the datastores must end the same. Past the
+// write limit: operation-failed naming the comparison, nothing changed, nothing applied.
+//
+// Both sides adopt the same worker-made result (checkSteps), so they diff the same trees: a write made
+// on the main thread alone gives a tree whose default-only containers libyang's diff lists as created,
+// where the adopted one's it does not (they print the same).
+import type { DataTree, DiffChange } from 'libyang-wasm';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Datastores, type DatastoreName, type DatastoresOptions, type RunningChange } from '../../src/datastore/datastores.js';
+import { EvaluationPool } from '../../src/netconf/evaluation-pool.js';
+import { RpcError } from '../../src/netconf/rpc-error.js';
+import { loadYangModel, type YangModel } from '../../src/yang/model.js';
+
+const NS = 'urn:bmpd:yang:bmpd';
+const NC = 'urn:ietf:params:xml:ns:netconf:base:1.0';
+const NAMES: readonly DatastoreName[] = ['running', 'candidate', 'startup'];
+/** Over a MiB of text: a large write, made in a worker and adopted as its chunks. */
+const NEIGHBORS = 6_500;
+const neighbor = (i: number, as = 64512 + (i % 100), extra = ''): string =>
+  `<neighbor><address>127.1.${i >> 8}.${i & 255}</address><remote-as>${as}</remote-as>` +
+  `<description>${'provisioned in bulk '.repeat(3)}${i}</description>${extra}</neighbor>`;
+const bgp = (entries: string[], attrs = ''): string => `<bgp xmlns="${NS}" xmlns:nc="${NC}"${attrs}><as-number>65000</as-number>${entries.join('')}</bgp>`;
+const range = (from: number, to: number, entry: (i: number) => string): string[] => Array.from({ length: to - from }, (_, k) => entry(from + k));
+
+let model: YangModel;
+let treeMethods: DataTree;
+interface Subject {
+  readonly ds: Datastores;
+  readonly pools: EvaluationPool[];
+  /** The changes each call of the apply hook saw, in order. */
+  readonly applied: DiffChange[][];
+}
+const opened: Subject[] = [];
+
+beforeAll(async () => {
+  model = await loadYangModel();
+  treeMethods = Object.getPrototypeOf(model.context.emptyTree()) as DataTree;
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const { ds, pools } of opened.splice(0)) {
+    for (const pool of pools) await pool.close();
+    ds.close();
+  }
+});
+afterAll(() => model?.context.destroy());
+
+/**
+ * Datastores whose large writes are made in a pool's workers, as the agent's are (service.ts), or on
+ * the main thread (`pool` false). The diff is made in the same pool, in a pool of its own when
+ * `diffLimitMs` is given (that pool's write limit), or by `checkDiff` when given.
+ */
+async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: number; readonly checkDiff?: DatastoresOptions['checkDiff'] }): Promise<Subject> {
+  const pools: EvaluationPool[] = [];
+  const applied: DiffChange[][] = [];
+  let pool: EvaluationPool | undefined;
+  let diffPool: EvaluationPool | undefined;
+  const ds = await Datastores.open({
+    context: model.context, stateDir: null,
+    apply: async (change: RunningChange) => { applied.push([...change.changes]); },
+    checkSteps: async (steps) => pool?.checkWrite(steps) ?? null,
+    checkValid: async (name, o) => pool?.checkValid(name, o) ?? null,
+    checkDiff: opts.checkDiff ?? (async (chunks) => (diffPool ?? pool)?.checkDiff(chunks) ?? null),
+  });
+  if (opts.pool) {
+    pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), workers: 2 });
+    pools.push(pool);
+    if (opts.diffLimitMs !== undefined) {
+      diffPool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), workers: 2, writeTimeoutMs: opts.diffLimitMs });
+      pools.push(diffPool);
+    }
+    await Promise.all(pools.map((p) => p.start()));
+  }
+  const subject = { ds, pools, applied };
+  opened.push(subject);
+  return subject;
+}
+
+const printed = (ds: Datastores): string[] => NAMES.flatMap((name) =>
+  (['explicit', 'report-all-tagged'] as const).map((withDefaults) => ds.tree(name).print({ format: 'xml', withDefaults })));
+
+/** A change list in an order of its own: the worker diffs trees in canonical order, the main thread as they are. */
+const sorted = (changes: readonly DiffChange[]): string[] => changes.map((c) => JSON.stringify(c)).sort();
+
+describe("running's diff to a large write's result", () => {
+  it('is made in a worker, and the apply hook sees the changes the main thread would have made', async () => {
+    const [bounded, plain] = [await open({ pool: true }), await open({ pool: true, checkDiff: async () => null })];
+    const mainThreadDiff = vi.spyOn(treeMethods, 'diff');
+    const steps: ((ds: Datastores) => Promise<unknown>)[] = [
+      // Created from nothing, straight into running.
+      (ds) => ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1),
+      // Replaced whole: some entries gone, some changed (a leaf replaced, one added), some new.
+      (ds) => ds.editConfig('running', bgp(range(500, NEIGHBORS + 500, (i) => neighbor(i, i % 7 === 0 ? 65001 : undefined, i % 11 === 0 ? '<shutdown/>' : ''))),
+        { defaultOperation: 'replace' }, 1),
+      // A large edit of candidate, committed: the adopted candidate's chunks.
+      (ds) => ds.editConfig('candidate', bgp(range(0, NEIGHBORS, (i) => neighbor(i, 65002))), {}, 1),
+      (ds) => ds.commit(1),
+      // Left not known valid (test-option set), so the commit validates it whole in a worker first.
+      (ds) => ds.editConfig('candidate', bgp(range(1000, NEIGHBORS + 1000, (i) => neighbor(i, 65003))), { testOption: 'set' }, 1),
+      (ds) => ds.commit(1),
+      // copy-config of a large inline configuration.
+      (ds) => ds.copyConfig('running', { config: bgp(range(0, NEIGHBORS, (i) => neighbor(i, 65004))) }, 1),
+    ];
+    for (const [at, step] of steps.entries()) {
+      mainThreadDiff.mockClear();
+      await step(bounded.ds);
+      expect(mainThreadDiff, `step ${at}`).not.toHaveBeenCalled();
+      const changesBefore = plain.applied.length;
+      await step(plain.ds);
+      expect(mainThreadDiff, `step ${at}`).toHaveBeenCalledTimes(plain.applied.length - changesBefore);
+      expect(bounded.applied.length, `step ${at}`).toBe(plain.applied.length);
+      expect(printed(bounded.ds), `step ${at}`).toEqual(printed(plain.ds));
+    }
+    // Five changes of running, each applied with the same changes, and they are the real ones.
+    expect(bounded.applied).toHaveLength(5);
+    for (const [at, changes] of bounded.applied.entries()) expect(sorted(changes), `change ${at}`).toEqual(sorted(plain.applied[at]!));
+    const [created, replaced] = bounded.applied;
+    expect(created!.filter((c) => c.operation === 'create' && c.nodeType === 'list')).toHaveLength(NEIGHBORS);
+    const ops = (changes: DiffChange[], nodeType: DiffChange['nodeType']) => changes.filter((c) => c.nodeType === nodeType && !c.inherited).map((c) => c.operation);
+    expect(ops(replaced!, 'list').filter((o) => o === 'delete')).toHaveLength(500);
+    expect(ops(replaced!, 'list').filter((o) => o === 'create')).toHaveLength(500);
+    expect(replaced!).toContainEqual(expect.objectContaining({ operation: 'replace', path: "/bmpd:bgp/neighbor[address='127.1.2.27']/remote-as", value: '65001', previousValue: '64551' }));
+  }, 120_000);
+
+  it('past the write time limit, the write fails naming the comparison and nothing changes', async () => {
+    const subject = await open({ pool: true, diffLimitMs: 1 });
+    await subject.ds.editConfig('running', bgp(range(0, 10, (i) => neighbor(i))), {}, 1);
+    const before = printed(subject.ds);
+    const applied = subject.applied.length;
+    const failure = await subject.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1).then(() => null, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(RpcError);
+    expect((failure as RpcError).message).toMatch(/comparison of the change with running exceeded the write time limit of 0.001 s/);
+    expect(printed(subject.ds)).toEqual(before);
+    expect(subject.applied).toHaveLength(applied);
+    // The datastores go on: a small write, and a large one once the diff has time enough.
+    await subject.ds.editConfig('running', bgp([neighbor(20)]), {}, 1);
+    expect(subject.applied).toHaveLength(applied + 1);
+  }, 120_000);
+
+  it('a diff of another version of running is made on the main thread instead', async () => {
+    const [other, inWorker] = [await open({ pool: true, checkDiff: async () => ({ version: -1, records: new Uint8Array(8) }) }), await open({ pool: true })];
+    const mainThreadDiff = vi.spyOn(treeMethods, 'diff');
+    await other.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1);
+    expect(mainThreadDiff).toHaveBeenCalledTimes(1);
+    await inWorker.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1);
+    expect(mainThreadDiff).toHaveBeenCalledTimes(1);
+    expect(sorted(other.applied[0]!)).toEqual(sorted(inWorker.applied[0]!));
+    expect(other.applied[0]!.length).toBeGreaterThan(NEIGHBORS);
+  }, 120_000);
+});
