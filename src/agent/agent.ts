@@ -107,7 +107,7 @@ export class Agent {
           // The datastore records the change as one new version of running once this resolves
           // (startup's, before the service exists, is taken up below).
           const from = agent.netconf?.datastores.version('running');
-          if (change.cause === 'startup' || change.changes.some((c) => c.path.startsWith('/bmpd:'))) await agent.reconcile(change);
+          if (change.cause === 'startup' || change.changes.some((c) => c.schemaPath.startsWith('/bmpd:'))) await agent.reconcile(change);
           agent.indexAt = from === undefined ? null : from + 1;
         },
         state: [() => agent.operState()],

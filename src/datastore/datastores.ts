@@ -427,6 +427,12 @@ export class Datastores {
     return this.print(name);
   }
 
+  /** The chunks snapshot() returns while the datastore holds exactly them, else null (SnapshotSource.adoptedChunks); never prints. */
+  adoptedChunks(name: DatastoreName): readonly string[] | null {
+    const adopted = this.adopted.get(name);
+    return adopted !== undefined && adopted.version === this.version(name) ? adopted.chunks : null;
+  }
+
   /** Changes exactly when the datastore's content does, so a copy taken at one version stays current while it stays. */
   version(name: DatastoreName): number {
     return this.logs[name].version;

@@ -35,6 +35,18 @@ const listKeys = listKeysOf(implemented.map((m) => { try { return model.context.
 
 const parseCopy = (xml: string) => model.context.parseData(xml, { format: 'xml', validate: false, strict: true });
 
+/**
+ * The tree of the chunks of this worker's last diff (diffCopy): what running is about to hold, made
+ * exactly as a snapshot of those chunks is loaded, kept until the main thread says it is a datastore's
+ * copy now (adoptKept) or of no more use (dropKept).
+ */
+let kept: DataTree | undefined;
+
+function dropKept(): void {
+  kept?.free();
+  kept = undefined;
+}
+
 function drop(name: string): void {
   trees.get(name)?.free();
   trees.delete(name);
@@ -46,7 +58,14 @@ function drop(name: string): void {
  */
 function load(message: EvaluationThreadMessage): boolean {
   const name = message.source === 'operational' ? 'running' : message.source;
-  if (message.snapshot !== undefined) {
+  if (message.dropKept) dropKept();
+  if (message.adoptKept) {
+    if (kept === undefined) return false;
+    drop(name);
+    if (name === 'running') drop('operational');
+    trees.set(name, kept);
+    kept = undefined;
+  } else if (message.snapshot !== undefined) {
     // The snapshot tags exactly the implicit defaults (Datastores.print; libyang's
     // parser turns wd:default="true" back into the default flag), so every with-defaults
     // mode prints here as it would on the main thread.
@@ -98,14 +117,19 @@ function validateCopy(id: number, name: string, result: boolean): EvaluationRepl
 /**
  * running's change list (Datastores' checkDiff) from this worker's copy of it to the tree of a large
  * write's result: both in canonical order, as the main thread prints them. The list goes back as the
- * compact records the main thread decodes a slice per turn.
+ * compact records the main thread decodes a slice per turn; the result's tree is kept (see kept).
  */
 function diffCopy(id: number, chunks: readonly string[]): EvaluationReply {
+  dropKept();
   let to: DataTree | undefined;
   try {
     to = parseChunks(model.context, chunks);
     const diff = trees.get('running')!.diff(to);
-    try { return { type: 'diffed', id, records: diff.changeRecords() }; } finally { diff.free(); }
+    let records: Uint8Array;
+    try { records = diff.changeRecords(); } finally { diff.free(); }
+    kept = to;
+    to = undefined;
+    return { type: 'diffed', id, records };
   } catch (err) {
     return { type: 'reply', id, ok: false, kind: 'internal', message: `diff of running: ${(err as Error).message}` };
   } finally {

@@ -54,8 +54,31 @@ export interface NetconfService {
 
 /** Nodes a change really changed (not the ancestors that only give them their place). */
 function changedNodes(changes: readonly DiffChange[]): number {
-  return changes.filter((c) => c.operation !== 'none').length;
+  let count = 0;
+  for (const c of changes) if (c.operation !== 'none') count++;
+  return count;
 }
+
+/**
+ * What of the service's own configuration a change of running touches, in one pass over its changes
+ * (600,000 for 100,000 neighbors created). It reads the schema paths, which are shared strings: a
+ * data path is its parent's joined with a step (libyang-wasm), and reading one whole (startsWith) first
+ * copies it out, 160 ms for all of them. A top-level node's module is the same in both paths.
+ */
+function serviceNodesTouched(changes: readonly DiffChange[]): { readonly nacm: boolean; readonly netconfServer: boolean; readonly changed: number } {
+  let nacm = false;
+  let netconfServer = false;
+  let changed = 0;
+  for (const c of changes) {
+    if (c.operation !== 'none') changed++;
+    if (c.schemaPath.startsWith(NACM_SCHEMA_PATH)) nacm = true;
+    else if (c.schemaPath.startsWith(NETCONF_SERVER_SCHEMA_PATH)) netconfServer = true;
+  }
+  return { nacm, netconfServer, changed };
+}
+
+const NACM_SCHEMA_PATH = `/${NACM_MODULE}:`;
+const NETCONF_SERVER_SCHEMA_PATH = '/bmpd:netconf-server';
 
 /**
  * Test only (test/netconf/hostile/replay.test.ts): BMPD_TEST_REPLAY_FILL=N in the environment puts N
@@ -121,18 +144,19 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     return s ? { id: s.id, username: s.username, sourceHost: s.sourceHost } : null;
   };
   // SPEC §4 / issue 11: who changed what, from where, in one line per change of running or startup.
-  const audit = (target: 'running' | 'startup', operation: string, sessionId: number, changes: readonly DiffChange[]) => {
+  const audit = (target: 'running' | 'startup', operation: string, sessionId: number, changed: number) => {
     const actor = actorOf(sessionId);
     logger.info({ topic: 'audit', user: actor?.username ?? (sessionId === SYSTEM_SESSION ? 'system' : null), session: sessionId,
-      from: actor?.sourceHost ?? null, operation, target, changedNodes: changedNodes(changes) }, 'configuration changed');
+      from: actor?.sourceHost ?? null, operation, target, changedNodes: changed }, 'configuration changed');
   };
 
   const apply: ApplyHook = async (change: RunningChange) => {
     await opts.apply?.(change);
-    if (change.changes.some((c) => c.path.startsWith(`/${NACM_MODULE}:`))) access.load(change.after);
-    if (change.changes.some((c) => c.path.startsWith('/bmpd:netconf-server'))) notifications.replay.resize(replayBufferSize(change.after));
+    const touched = serviceNodesTouched(change.changes);
+    if (touched.nacm) access.load(change.after);
+    if (touched.netconfServer) notifications.replay.resize(replayBufferSize(change.after));
     if (change.cause !== 'startup') {
-      audit('running', change.cause, change.sessionId, change.changes);
+      audit('running', change.cause, change.sessionId, touched.changed);
       notifications.publish(configChangeEvent(actorOf(change.sessionId), change.changes, namespaceOf));
     }
   };
@@ -147,7 +171,7 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     checkDiff: async (chunks) => workers?.checkDiff(chunks) ?? null,
     authorizeWrite: (write) => access.authorizeWrite(write),
     authorizeCopySource: (read) => access.authorizeCopySource(read),
-    startupSaved: (change) => audit('startup', change.cause, change.sessionId, change.changes),
+    startupSaved: (change) => audit('startup', change.cause, change.sessionId, changedNodes(change.changes)),
   });
   const ds = datastores;
   // SPEC §4: NACM's factory configuration while running holds no rule of its own.

@@ -9,10 +9,13 @@
 // on the main thread alone gives a tree whose default-only containers libyang's diff lists as created,
 // where the adopted one's it does not (they print the same).
 import type { DataTree, DiffChange } from 'libyang-wasm';
+import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Datastores, type DatastoreName, type DatastoresOptions, type RunningChange } from '../../src/datastore/datastores.js';
-import { EvaluationPool } from '../../src/netconf/evaluation-pool.js';
+import { DatastoreError, detail } from '../../src/datastore/errors.js';
+import { EvaluationPool, type EvaluationThreadMessage } from '../../src/netconf/evaluation-pool.js';
+import type { WithDefaultsMode } from '../../src/netconf/operation-args.js';
 import { RpcError } from '../../src/netconf/rpc-error.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
@@ -55,14 +58,17 @@ afterAll(() => model?.context.destroy());
  * the main thread (`pool` false). The diff is made in the same pool, in a pool of its own when
  * `diffLimitMs` is given (that pool's write limit), or by `checkDiff` when given.
  */
-async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: number; readonly checkDiff?: DatastoresOptions['checkDiff'] }): Promise<Subject> {
+async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: number; readonly checkDiff?: DatastoresOptions['checkDiff']; readonly refuse?: () => boolean }): Promise<Subject> {
   const pools: EvaluationPool[] = [];
   const applied: DiffChange[][] = [];
   let pool: EvaluationPool | undefined;
   let diffPool: EvaluationPool | undefined;
   const ds = await Datastores.open({
     context: model.context, stateDir: null,
-    apply: async (change: RunningChange) => { applied.push([...change.changes]); },
+    apply: async (change: RunningChange) => {
+      if (opts.refuse?.() === true) throw new DatastoreError(detail('operation-failed', 'refused by the test'));
+      applied.push([...change.changes]);
+    },
     checkSteps: async (steps) => pool?.checkWrite(steps) ?? null,
     checkValid: async (name, o) => pool?.checkValid(name, o) ?? null,
     checkDiff: opts.checkDiff ?? (async (chunks) => (diffPool ?? pool)?.checkDiff(chunks) ?? null),
@@ -83,6 +89,18 @@ async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: numbe
 
 const printed = (ds: Datastores): string[] => NAMES.flatMap((name) =>
   (['explicit', 'report-all-tagged'] as const).map((withDefaults) => ds.tree(name).print({ format: 'xml', withDefaults })));
+
+const MODES: readonly WithDefaultsMode[] = ['explicit', 'report-all', 'report-all-tagged', 'trim'];
+
+/** Reads of running through the pool, twice per with-defaults mode (so every worker answers), each equal to the main thread's print. */
+async function expectReadsCurrent(subject: Subject): Promise<void> {
+  const pool = subject.pools[0]!;
+  for (const mode of MODES) {
+    const expected = subject.ds.tree('running').print({ format: 'xml', withDefaults: mode });
+    const replies = await Promise.all([0, 1].map(() => pool.evaluate({ source: 'running', state: [], filter: undefined, mode, access: null })));
+    for (const reply of replies) expect(reply, mode).toBe(expected);
+  }
+}
 
 /** A change list in an order of its own: the worker diffs trees in canonical order, the main thread as they are. */
 const sorted = (changes: readonly DiffChange[]): string[] => changes.map((c) => JSON.stringify(c)).sort();
@@ -140,6 +158,43 @@ describe("running's diff to a large write's result", () => {
     // The datastores go on: a small write, and a large one once the diff has time enough.
     await subject.ds.editConfig('running', bgp([neighbor(20)]), {}, 1);
     expect(subject.applied).toHaveLength(applied + 1);
+  }, 120_000);
+
+  it('the worker that made the diff keeps the tree and takes it as its copy of running, without loading it again', async () => {
+    const subject = await open({ pool: true });
+    await subject.ds.editConfig('running', bgp(range(0, 10, (i) => neighbor(i))), {}, 1);
+    await expectReadsCurrent(subject);
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    const messages = () => posted.mock.calls.map(([message]) => message as EvaluationThreadMessage).filter((m) => m.type === 'evaluate');
+    await subject.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1);
+    const diffs = messages().filter((m) => m.diff !== undefined);
+    expect(diffs).toHaveLength(1);
+    posted.mockClear();
+    await expectReadsCurrent(subject);
+    // One worker adopts its kept tree; the other, which made no diff, loads the write's chunks.
+    const updates = messages().filter((m) => m.adoptKept === true || m.snapshot !== undefined);
+    expect(updates.map((m) => (m.adoptKept ? 'kept' : Array.isArray(m.snapshot) ? 'chunks' : 'print')).sort()).toEqual(['chunks', 'kept']);
+    expect(updates.find((m) => m.adoptKept)).not.toHaveProperty('snapshot');
+  }, 120_000);
+
+  it('a kept tree running never came to hold is dropped, and the reads stay current', async () => {
+    let refuse = false;
+    const subject = await open({ pool: true, refuse: () => refuse });
+    await subject.ds.editConfig('running', bgp(range(0, 10, (i) => neighbor(i))), {}, 1);
+    await expectReadsCurrent(subject);
+    // The diff is made and its tree kept; then the apply hook refuses the change.
+    refuse = true;
+    const refused = await subject.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1).then(() => null, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(DatastoreError);
+    refuse = false;
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    await expectReadsCurrent(subject);
+    await subject.ds.editConfig('running', bgp([neighbor(20)]), {}, 1);
+    await expectReadsCurrent(subject);
+    const messages = posted.mock.calls.map(([message]) => message as EvaluationThreadMessage).filter((m) => m.type === 'evaluate');
+    expect(messages.filter((m) => m.adoptKept)).toHaveLength(0);
+    expect(messages.filter((m) => m.dropKept)).toHaveLength(1);
+    expect(subject.ds.tree('running').print({ format: 'xml' }).match(/<neighbor>/g)).toHaveLength(11);
   }, 120_000);
 
   it('a diff of another version of running is made on the main thread instead', async () => {
