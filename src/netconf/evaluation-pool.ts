@@ -269,6 +269,8 @@ export class EvaluationPool {
   private changesCache = new Map<DatastoreName, Map<number, { to: number; paths: readonly string[]; xml: string }>>();
   private nextId = 1;
   private closed = false;
+  /** A worker is loading running ahead of the requests (warm). */
+  private warming = false;
 
   constructor(private readonly options: EvaluationPoolOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_EVALUATION_TIMEOUT_MS;
@@ -386,10 +388,11 @@ export class EvaluationPool {
 
   /**
    * Hands waiting requests to idle workers. With `warmIdle` (on a new request,
-   * and when a worker starts) idle workers also load the current running now,
-   * so that the next request (while another worker is held by a long one) does
-   * not wait for that; only then, so a burst of writes does not make the
-   * workers reload running after each.
+   * when a worker starts, and when a warmed one is done) an idle worker also
+   * loads the current running now, one at a time (warm), so that the next
+   * request (while another worker is held by a long one) does not wait for
+   * that; only then, so a burst of writes does not make the workers reload
+   * running after each.
    */
   private dispatch(warmIdle = false): void {
     for (;;) {
@@ -409,11 +412,10 @@ export class EvaluationPool {
       const job = this.waiting.splice(at, 1)[0]!;
       this.run(this.slotFor(job, idle), job);
     }
-    if (!warmIdle) return;
+    if (!warmIdle || this.warming) return;
     const version = this.versionOf('running');
-    for (const slot of this.slots) {
-      if (slot.ready && !slot.busy && slot.loaded.get('running') !== version) this.warm(slot);
-    }
+    const behind = this.slots.find((slot) => slot.ready && !slot.busy && slot.loaded.get('running') !== version);
+    if (behind !== undefined) this.warm(behind);
   }
 
   /**
@@ -434,9 +436,18 @@ export class EvaluationPool {
     return idle[0]!;
   }
 
-  /** Has `slot` load running (an empty evaluation that carries the snapshot). */
+  /**
+   * Has `slot` load running (an empty evaluation that carries the snapshot); the next idle worker
+   * behind is warmed once it is done. One at a time: loading a large running takes a core for seconds
+   * (1.6–2 s at 100,000 neighbors), and on a 2-core machine two at once left the main thread and the
+   * reads waiting for a core.
+   */
   private warm(slot: Slot): void {
-    const done = () => undefined;
+    this.warming = true;
+    const done = () => {
+      this.warming = false;
+      this.dispatch(true);
+    };
     this.run(slot, { request: { source: 'running', state: [], filter: { xpath: null }, mode: 'explicit', access: null }, resolve: done, reject: done });
   }
 

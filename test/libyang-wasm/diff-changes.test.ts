@@ -268,6 +268,12 @@ describe('libyang-wasm DataDiff.changes against the printed diff', () => {
     expect(listed).toBeGreaterThan(500);
   });
 
+  it('reads values with backslashes, quotes and control characters out of the string table', () => {
+    const note = (text: string) => top(entry('k1', 'n1', `<note>${text}</note>`));
+    const changes = checked(parse(note('a\\b "c" \\')), parse(note('tab\there\\ \u00e9 end\\')));
+    expect(changes).toContainEqual(expect.objectContaining({ operation: 'replace', value: 'tab\there\\ \u00e9 end\\', previousValue: 'a\\b "c" \\' }));
+  });
+
   it('an empty diff lists nothing', () => {
     expect(checked(parse(FULL), parse(FULL))).toEqual([]);
   });

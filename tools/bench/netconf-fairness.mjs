@@ -8,11 +8,12 @@
 // The hostile client runs in a worker thread of its own: building and sending a 7 MB request, or
 // reading a 2.4 MB reply, on the probe's thread would delay the probe here, not in the agent.
 //   node tools/bench/netconf-fairness.mjs [--root CHECKOUT] [--cap S] [--only name,name] [--workers N] [--log-dir DIR]
-// --log-dir keeps each scenario's agent log as DIR/NAME.log (its 'event loop held' lines say where a block was).
+// --log-dir keeps each scenario's agent log as DIR/NAME.log (its 'event loop held' lines say where a block was),
+// and the probe's samples as DIR/NAME.probe.json: [start (epoch ms, as the log's times), latency (ms)] each.
 // --workers starts the agent with that many evaluation workers (--netconf-eval-workers) instead of its default.
 // --root runs another built checkout's agent (dist/src/main.js), e.g. main for the "before" figures.
 // Needs `npx tsc -b` first. Run it alone: other load on the machine shows up as latency.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -160,6 +161,7 @@ async function runScenario(scenario) {
   // The agent as started, empty: its evaluation workers included (issue 10 item 4).
   const startRss = procStatus(agent.pid, 'VmRSS');
   let attacker;
+  let timeline;
   try {
     const login = { host: HOST, port, username: 'admin', password: 'admin', timeoutMs: 60_000 };
     const probe = await NetconfClient.connect(login);
@@ -172,6 +174,7 @@ async function runScenario(scenario) {
     for (let i = 0; i < 5; i++) await probe.rpc(PROBE); // warm
     const rssBefore = procStatus(agent.pid, 'VmRSS');
     const samples = [];
+    timeline = [];
     let done = false;
     let peakRss = rssBefore;
     let inFlightSince = null;
@@ -179,8 +182,10 @@ async function runScenario(scenario) {
     const probing = (async () => {
       while (!done) {
         inFlightSince = performance.now();
+        const startedAt = Date.now();
         try { await probe.rpc(PROBE); } catch { break; }
         samples.push(performance.now() - inFlightSince);
+        timeline.push([startedAt, +samples.at(-1).toFixed(1)]);
         inFlightSince = null;
         await sleep(10);
       }
@@ -212,6 +217,7 @@ async function runScenario(scenario) {
     if (values['log-dir'] !== undefined) {
       mkdirSync(values['log-dir'], { recursive: true });
       copyFileSync(path.join(stateDir, 'agent.log'), path.join(values['log-dir'], `${scenario.name}.log`));
+      if (timeline !== undefined) writeFileSync(path.join(values['log-dir'], `${scenario.name}.probe.json`), JSON.stringify(timeline));
     }
     rmSync(stateDir, { recursive: true, force: true });
   }
