@@ -730,6 +730,7 @@ export class Datastores {
     const diffed = (async () => {
       if (this.checkDiff === undefined) return null;
       const version = this.version('running');
+      const started = performance.now();
       const made = await this.checkDiff(chunks);
       if (made === null) return null;
       // Nothing changes running while a write runs (the writes are serialised): a diff of another version is a defect.
@@ -737,7 +738,11 @@ export class Datastores {
         this.logger?.warn({ diffed: made.version, running: this.version('running') }, 'the diff made in a worker was of another version of running; diffing here');
         return null;
       }
-      return runStepsInTurns(decodeChangeRecords(made.records, CHANGES_PER_TURN));
+      const received = performance.now();
+      const changes = await runStepsInTurns(decodeChangeRecords(made.records, CHANGES_PER_TURN));
+      this.logger?.info({ changes: changes.length, bytes: made.records.byteLength, workerMs: Math.round(received - started), decodeMs: Math.round(performance.now() - received) },
+        'running\'s diff to a large write made in a worker');
+      return changes;
     })();
     diffed.catch(() => undefined);
     return diffed;
