@@ -6,6 +6,36 @@ export function ipv4Bytes(address: string): Buffer {
   return Buffer.from(address.split('.').map(Number));
 }
 
+/**
+ * A dotted-quad IPv4 address as a number, for exactly the texts net.isIPv4 accepts (four decimal
+ * octets up to 255, no leading zero); -1 for any other text. Scanned by hand, without a pattern or
+ * a split (isIPv4 and ipv4Bytes take about 2.5 us an address): the sort key of every neighbor entry
+ * in a reconcile reads it (config-snapshot.ts placedSortKey), 100,000 of them at a time.
+ */
+export function ipv4Number(text: string): number {
+  let value = 0;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1; // a leading zero
+      octet = digits === 0 ? c - 48 : octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + octet;
+      dots++;
+      digits = 0;
+      octet = -1;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
+}
+
 /** The 16 bytes of an IPv6 address, accepting '::' compression, a zone suffix and a trailing dotted quad. */
 export function ipv6Bytes(address: string): Buffer {
   const zoneless = address.split('%')[0] ?? address;
