@@ -95,6 +95,25 @@ function writeRequest(target: DatastoreName, sessionId: number, list: () => Diff
 /** Decides whether a write may happen; throws a DatastoreError (access-denied) to refuse it. */
 export type WriteGuard = (write: WriteRequest) => void;
 
+/**
+ * A large write a session asks for (a write adopted from a worker's result, LARGE_EDIT_CHARS and
+ * more): as WriteRequest, but its change list is made in a worker (DatastoreDiffCheck) and decoded a
+ * slice per turn, so it comes as a promise, asked for only by a guard that needs it (at 100,000
+ * neighbors, listing it on the main thread held everything 1–1.5 s).
+ */
+export interface LargeWriteRequest {
+  readonly target: DatastoreName;
+  readonly sessionId: number;
+  changes(): Promise<readonly DiffChange[]>;
+}
+
+/**
+ * WriteGuard for a large write: resolves to permit it, rejects with a DatastoreError (access-denied)
+ * to refuse it. It may take turns of the event loop (a check of every change of 100,000 neighbors is
+ * long too); nothing changes the target meanwhile (the writes are serialised).
+ */
+export type LargeWriteGuard = (write: LargeWriteRequest) => Promise<void>;
+
 /** A datastore a session copies from, whole (copy-config's <source>). */
 export interface CopySourceRead {
   readonly source: DatastoreName;
@@ -148,23 +167,24 @@ export interface DatastoreValidation {
  */
 export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
 
-/** running's change list to another tree, made in a copy (RunningDiffCheck). */
-export interface RunningDiff {
-  /** The version of running (Datastores.version) the copy diffed held. */
+/** A datastore's change list to another tree, made in a copy (DatastoreDiffCheck). */
+export interface DatastoreDiff {
+  /** The version of the datastore (Datastores.version) the copy diffed held. */
   readonly version: number;
   /** The changes as DataDiff.changeRecords makes them, for decodeChangeRecords. */
   readonly records: Uint8Array;
 }
 
 /**
- * Makes running's change list to the tree of a large write's result (its JSON chunks, large-write.ts)
- * in a copy of running at its current version, under the write time limit (the evaluation workers).
+ * Makes a datastore's change list to the tree of a large write's result (its JSON chunks,
+ * large-write.ts) in a copy of the datastore at its current version, under the write time limit (the
+ * evaluation workers): running's for the apply hook, the target's for a large write's guard.
  * Resolves to null when it cannot (no worker yet, or the worker failed: the datastores diff on the
  * main thread). Past the limit, rejects with the error the client gets (operation-failed naming the
  * limit). On the main thread, the diff of 100,000 neighbors created held everything 0.5–1 s in one
- * call, and its change list (a million changes) another 0.3 s.
+ * call, and its change list (400,000 changes) another 0.3 s.
  */
-export type RunningDiffCheck = (chunks: readonly string[]) => Promise<RunningDiff | null>;
+export type DatastoreDiffCheck = (base: DatastoreName, chunks: readonly string[]) => Promise<DatastoreDiff | null>;
 
 export interface EditResult {
   /** Errors of a continue-on-error edit whose other parts were applied. */
@@ -188,8 +208,13 @@ export interface DatastoresOptions {
   readonly checkSteps?: WriteStepsCheck;
   /** Time-bounds <validate> of a datastore and a whole-validating commit (see DatastoreValidationCheck); without it they are not bounded. */
   readonly checkValid?: DatastoreValidationCheck;
-  /** Diffs running against a large write's result away from this thread (see RunningDiffCheck); without it, the diff is made here. */
-  readonly checkDiff?: RunningDiffCheck;
+  /** Diffs a datastore against a large write's result away from this thread (see DatastoreDiffCheck); without it, the diff is made here. */
+  readonly checkDiff?: DatastoreDiffCheck;
+  /**
+   * Checked instead of authorizeWrite before a large write adopted from a worker changes a datastore
+   * (see LargeWriteGuard); without it, authorizeWrite is, with the change list made here.
+   */
+  readonly authorizeLargeWrite?: LargeWriteGuard;
 }
 
 export interface StartupChange {
@@ -297,7 +322,8 @@ export class Datastores {
   private readonly startupSaved: ((change: StartupChange) => void) | undefined;
   private readonly checkSteps: WriteStepsCheck | undefined;
   private readonly checkValid: DatastoreValidationCheck | undefined;
-  private readonly checkDiff: RunningDiffCheck | undefined;
+  private readonly checkDiff: DatastoreDiffCheck | undefined;
+  private readonly authorizeLargeWrite: LargeWriteGuard | undefined;
   /** By datastore, the large write's result (JSON chunks) it was set from, and its version then: snapshot(). */
   private readonly adopted = new Map<DatastoreName, { readonly version: number; readonly chunks: readonly string[] }>();
   private readonly locks = new LockTable();
@@ -341,6 +367,7 @@ export class Datastores {
     this.checkSteps = opts.checkSteps;
     this.checkValid = opts.checkValid;
     this.checkDiff = opts.checkDiff;
+    this.authorizeLargeWrite = opts.authorizeLargeWrite;
     this.running = this.context.emptyTree();
     this.candidate = this.context.emptyTree();
     this.startup = this.context.emptyTree();
@@ -586,7 +613,7 @@ export class Datastores {
       // Candidate's copy: made again from the large write it holds, a chunk per turn, rather than copied
       // in one piece (1 s for 100,000 neighbors). Nothing changes candidate meanwhile: commits are
       // serialised with the writes.
-      const diffed = from !== undefined ? this.diffElsewhere(from.chunks) : undefined;
+      const diffed = from !== undefined ? this.diffElsewhere('running', from.chunks) : undefined;
       const next = from !== undefined ? await this.parseChunks(from.chunks) : this.candidate.dup();
       await nextTurn();
       // Running then holds what candidate does: the same chunks, for the reconcile and the workers' copies.
@@ -616,7 +643,7 @@ export class Datastores {
     // Nothing changes candidate during a commit (the writes are serialised): a copy of another version is a defect.
     if (checked != null && checked.version === version && this.version('candidate') === version) {
       if (checked.errors.length > 0) throw new DatastoreError(checked.errors);
-      const diffed = this.diffElsewhere(checked.chunks!);
+      const diffed = this.diffElsewhere('running', checked.chunks!);
       const tree = await this.parseChunks(checked.chunks!);
       await nextTurn();
       return { tree, chunks: checked.chunks, diffed };
@@ -721,27 +748,27 @@ export class Datastores {
   }
 
   /**
-   * running's change list to the tree of `chunks` (a large write's result), made in a worker
+   * `base`'s change list to the tree of `chunks` (a large write's result), made in a worker
    * (checkDiff) while this thread parses the chunks, and decoded here a slice per turn; resolves to
-   * null where no worker made it (replaceRunningNow then diffs here), rejects past the write time
-   * limit. Its rejection is handled even if the write fails before it is awaited.
+   * null where no worker made it (the caller then diffs here), rejects past the write time limit. Its
+   * rejection is handled even if the write fails before it is awaited.
    */
-  private diffElsewhere(chunks: readonly string[]): Promise<DiffChange[] | null> {
+  private diffElsewhere(base: DatastoreName, chunks: readonly string[]): Promise<DiffChange[] | null> {
     const diffed = (async () => {
       if (this.checkDiff === undefined) return null;
-      const version = this.version('running');
+      const version = this.version(base);
       const started = performance.now();
-      const made = await this.checkDiff(chunks);
+      const made = await this.checkDiff(base, chunks);
       if (made === null) return null;
-      // Nothing changes running while a write runs (the writes are serialised): a diff of another version is a defect.
-      if (made.version !== version || this.version('running') !== version) {
-        this.logger?.warn({ diffed: made.version, running: this.version('running') }, 'the diff made in a worker was of another version of running; diffing here');
+      // Nothing changes a datastore while a write runs (the writes are serialised): a diff of another version is a defect.
+      if (made.version !== version || this.version(base) !== version) {
+        this.logger?.warn({ datastore: base, diffed: made.version, version: this.version(base) }, 'the diff made in a worker was of another version of the datastore; diffing here');
         return null;
       }
       const received = performance.now();
       const changes = await runStepsInTurns(decodeChangeRecords(made.records, CHANGES_PER_TURN));
-      this.logger?.info({ changes: changes.length, bytes: made.records.byteLength, workerMs: Math.round(received - started), decodeMs: Math.round(performance.now() - received) },
-        'running\'s diff to a large write made in a worker');
+      this.logger?.info({ datastore: base, changes: changes.length, bytes: made.records.byteLength, workerMs: Math.round(received - started),
+        decodeMs: Math.round(performance.now() - received) }, 'a datastore\'s diff to a large write made in a worker');
       return changes;
     })();
     diffed.catch(() => undefined);
@@ -798,11 +825,12 @@ export class Datastores {
    */
   private async adoptWhole(target: DatastoreName, chunks: readonly string[], opts: { readonly testOnly: boolean; readonly valid: boolean }, sessionId: number,
     cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
-    const diffed = target === 'running' && !opts.testOnly ? this.diffElsewhere(chunks) : undefined;
+    // running's diff, for the apply hook, starts with the parse; the guard may need it (or the target's) too.
+    let diffed = target === 'running' && !opts.testOnly ? this.diffElsewhere('running', chunks) : undefined;
     const work = await this.parseChunks(chunks);
     try {
       // A test-only write is checked by NACM too, as editWhole does.
-      this.guardWhole(target, sessionId, work);
+      await this.guardAdopted(target, sessionId, work, () => (diffed ??= this.diffElsewhere(target, chunks)));
       await nextTurn();
       // The locks as they are now, after the last turn given to others.
       this.locks.assertWritable(target, sessionId);
@@ -1036,6 +1064,21 @@ export class Datastores {
   }
 
   /** The write guard over a whole-tree change of `target` into `next` (copy-config, delete-config, the whole-tree edit). */
+  /**
+   * guardWhole for a write adopted from a worker's result: the large write guard where there is one,
+   * given `diffed`'s change list (made in a worker) or, without one, the list made here.
+   */
+  private async guardAdopted(target: DatastoreName, sessionId: number, next: DataTree, diffed: () => Promise<DiffChange[] | null>): Promise<void> {
+    if (this.authorizeLargeWrite === undefined) {
+      this.guardWhole(target, sessionId, next);
+      return;
+    }
+    await this.authorizeLargeWrite({
+      target, sessionId,
+      changes: async () => (await diffed()) ?? this.changesBetween(this.tree(target), next),
+    });
+  }
+
   private guardWhole(target: DatastoreName, sessionId: number, next: DataTree, freeNext = false): void {
     try {
       this.authorizeWrite?.(writeRequest(target, sessionId, () => this.changesBetween(this.tree(target), next)));

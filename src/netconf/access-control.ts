@@ -6,7 +6,7 @@
 // get-config) and notifications (the stream), with the §3.2 counters.
 import type { DataTree, DiffChange, YangContext } from 'libyang-wasm';
 import type { Logger } from 'pino';
-import { SYSTEM_SESSION, type CopySourceRead, type WriteRequest } from '../datastore/datastores.js';
+import { SYSTEM_SESSION, type CopySourceRead, type LargeWriteRequest, type WriteRequest } from '../datastore/datastores.js';
 import { DatastoreError, detail } from '../datastore/errors.js';
 import {
   NACM_MODULE, RFC_DEFAULTS, UserRulesCache, countersXml, defaultDenyOf, nacmConfigFromJson, readView, type DefaultDeny, type NacmConfig,
@@ -17,6 +17,7 @@ import { NETCONF_BASE_NS, RpcError } from './rpc-error.js';
 import type { RpcContext } from './rpc.js';
 import type { SessionInfo } from './session-control.js';
 import type { YangModel } from '../yang/model.js';
+import { ENTRIES_PER_STEP, runSteps, runStepsInTurns, type Steps } from '../steps.js';
 
 export type { ReadView } from './nacm.js';
 
@@ -124,13 +125,37 @@ export class AccessControl {
 
   /** Datastore write guard, §3.4.5 for create, update and delete of every changed node. */
   authorizeWrite(write: WriteRequest): void {
-    if (write.sessionId === SYSTEM_SESSION) return;
+    const restricted = this.writeRules(write);
+    if (restricted === null) return;
+    this.refuse(write, restricted.session, runSteps(firstDenied(restricted.rules, write.changes)));
+  }
+
+  /**
+   * authorizeWrite for a large write (Datastores' LargeWriteGuard): the change list, made in an
+   * evaluation worker, is asked for only when rules restrict the session, and checked a slice of
+   * changes per event-loop turn (400,000 changes for 100,000 neighbors).
+   */
+  async authorizeLargeWrite(write: LargeWriteRequest): Promise<void> {
+    const restricted = this.writeRules(write);
+    if (restricted === null) return;
+    const changes = await write.changes();
+    // The session may have ended meanwhile.
+    if (this.options.session(write.sessionId) === undefined) throw new DatastoreError(detail('access-denied', `session ${write.sessionId} is gone`));
+    this.refuse(write, restricted.session, await runStepsInTurns(firstDenied(restricted.rules, changes)));
+  }
+
+  /** The session and rules a write is checked against; null when nothing restricts it. */
+  private writeRules(write: { readonly sessionId: number }): { readonly session: SessionInfo; readonly rules: UserRules } | null {
+    if (write.sessionId === SYSTEM_SESSION) return null;
     const session = this.options.session(write.sessionId);
     // A session that ended while its request waited for the datastore writes nothing.
     if (session === undefined) throw new DatastoreError(detail('access-denied', `session ${write.sessionId} is gone`));
     const rules = this.rulesOf(session);
-    if (rules === null) return;
-    const denied = firstDenied(rules, write.changes);
+    return rules === null ? null : { session, rules };
+  }
+
+  /** Throws access-denied for the first denied change of a write, counted and logged; nothing when none is. */
+  private refuse(write: { readonly target: string }, session: SessionInfo, denied: DeniedWrite | null): void {
     if (denied === null) return;
     this.counters.deniedDataWrites++;
     this.log.warn({ session: session.id, user: session.username, from: session.sourceHost, target: write.target, path: denied.change.path,
@@ -202,8 +227,11 @@ interface DeniedWrite {
   readonly rule: string | null;
 }
 
-function firstDenied(rules: UserRules, changes: readonly DiffChange[]): DeniedWrite | null {
-  for (const change of changes) {
+/** The first change the rules deny, a slice of ENTRIES_PER_STEP changes per step (steps.ts). */
+function* firstDenied(rules: UserRules, changes: readonly DiffChange[]): Steps<DeniedWrite | null> {
+  for (let i = 0; i < changes.length; i++) {
+    if (i > 0 && i % ENTRIES_PER_STEP === 0) yield;
+    const change = changes[i]!;
     if (change.operation === 'none') continue; // an ancestor carrying changes below it, not changed itself
     if ((change.operation === 'create' || change.operation === 'delete') && rules.isImplicit(change.schemaPath, change.nodeType)) continue;
     const operation = change.operation === 'replace' ? 'update' : change.operation;

@@ -29,10 +29,11 @@
  * copy brought to the datastore's version; its rpc-errors come back mapped as the main thread maps
  * them, and for a commit the validated tree as JSON chunks, which the main thread adopts a chunk per turn.
  *
- * running's diff to a large write's result (Datastores' checkDiff: an edit of running, a commit or a
- * copy-config adopted as JSON chunks) is made the same way, on the worker's copy of running brought to
- * running's version, under the write limit: the change list comes back as one transferred buffer of
- * compact records (DataDiff.changeRecords), which the main thread decodes a slice per turn.
+ * A datastore's diff to a large write's result (Datastores' checkDiff: running's for an edit of
+ * running, a commit or a copy-config adopted as JSON chunks; the target's for a large write's NACM
+ * check) is made the same way, on the worker's copy of the datastore brought to its version, under the
+ * write limit: the change list comes back as one transferred buffer of compact records
+ * (DataDiff.changeRecords), which the main thread decodes a slice per turn.
  *
  * Requests wait for a free worker in arrival order. A session has at most one request in flight
  * (sessions handle their rpcs in order), so one hostile session can hold at most one worker, for at
@@ -42,7 +43,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { DatastoreName, DatastoreValidation, RunningDiff, WriteSteps } from '../datastore/datastores.js';
+import type { DatastoreDiff, DatastoreName, DatastoreValidation, WriteSteps } from '../datastore/datastores.js';
 import type { ErrorDetail } from '../datastore/errors.js';
 import { workerScript } from '../worker-script.js';
 import { pathSteps } from './data-path.js';
@@ -120,8 +121,8 @@ export interface EvaluationThreadMessage {
   /** Instead of an evaluation: a whole validation of a copy of `source`'s copy, with its result on request. */
   readonly validate?: { readonly result: boolean };
   /**
-   * Instead of an evaluation: the change list from the copy of `source` (running) to the tree of
-   * `chunks` (large-write.ts). The worker keeps that tree (its kept tree) until `adoptKept` or `dropKept`.
+   * Instead of an evaluation: the change list from the copy of `source` to the tree of `chunks`
+   * (large-write.ts). The worker keeps that tree (its kept tree) until `adoptKept` or `dropKept`.
    */
   readonly diff?: { readonly chunks: readonly string[] };
   /**
@@ -232,8 +233,8 @@ interface Job {
   readonly resolve: (result: JobResult) => void;
   /** A validate job's outcome, with the version of the datastore validated. */
   readonly validated?: (outcome: DatastoreValidation) => void;
-  /** A diff job's outcome, with the version of running it started from; null when the worker could not make it. */
-  readonly diffed?: (outcome: RunningDiff | null) => void;
+  /** A diff job's outcome, with the version of the datastore it started from; null when the worker could not make it. */
+  readonly diffed?: (outcome: DatastoreDiff | null) => void;
   /** When a write's job was queued (performance.now()). */
   readonly queuedAt?: number;
   readonly reject: (err: unknown) => void;
@@ -322,16 +323,16 @@ export class EvaluationPool {
   }
 
   /**
-   * Makes running's change list to the tree of `chunks` (a large write's result, large-write.ts) in a
-   * worker, on its copy of running brought to running's version (Datastores' checkDiff), under the write
-   * time limit: a diff grows with the trees, and at 100,000 neighbors it held the main thread 0.5–1 s,
-   * its change list another 0.3. Resolves to the list as compact records (DataDiff.changeRecords) with
-   * the version of running diffed, or null when the worker failed to make it (logged); rejects with
-   * operation-failed past the limit.
+   * Makes `base`'s change list to the tree of `chunks` (a large write's result, large-write.ts) in a
+   * worker, on its copy of `base` brought to the datastore's version (Datastores' checkDiff), under the
+   * write time limit: a diff grows with the trees, and at 100,000 neighbors it held the main thread
+   * 0.5–1 s, its change list another 0.3. Resolves to the list as compact records
+   * (DataDiff.changeRecords) with the version diffed, or null when the worker failed to make it
+   * (logged); rejects with operation-failed past the limit.
    */
-  checkDiff(chunks: readonly string[]): Promise<RunningDiff | null> {
+  checkDiff(base: DatastoreName, chunks: readonly string[]): Promise<DatastoreDiff | null> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
-    const request: EvaluationRequest = { source: 'running', state: [], filter: undefined, mode: 'explicit', access: null };
+    const request: EvaluationRequest = { source: base, state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
       this.queueWrite({ request, diff: { chunks }, resolve: () => undefined, diffed: resolve, reject });
     });
@@ -561,7 +562,7 @@ export class EvaluationPool {
       }
       if (job.diffed !== undefined && !reply.ok && reply.kind === 'internal') {
         // The datastores make the diff themselves.
-        this.log.error({ problem: reply.message }, 'the diff of running could not be made in a worker');
+        this.log.error({ problem: reply.message, datastore }, 'the diff of a datastore could not be made in a worker');
         slot.loaded.delete(datastore);
         job.diffed(null);
         this.dispatch();
@@ -593,8 +594,8 @@ export class EvaluationPool {
         this.log.warn({ limitMs, target: job.write.base, bytes: job.write.xml.length }, 'write over its time limit: refused, its worker is replaced');
         message = `the write's parse and validation exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
       } else if (job.diff !== undefined) {
-        this.log.warn({ limitMs }, 'the diff of running over the write time limit: refused, its worker is replaced');
-        message = `the comparison of the change with running exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
+        this.log.warn({ limitMs, datastore }, 'the diff of a datastore over the write time limit: refused, its worker is replaced');
+        message = `the comparison of the change with the ${datastore} datastore exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;
       } else if (job.validate !== undefined) {
         this.log.warn({ limitMs, datastore }, 'validation of a datastore over the write time limit: refused, its worker is replaced');
         message = `the validation of the ${datastore} datastore exceeded the write time limit of ${limitMs / 1000} s (netconf-write-timeout); nothing was changed`;

@@ -115,23 +115,23 @@ function validateCopy(id: number, name: string, result: boolean): EvaluationRepl
 }
 
 /**
- * running's change list (Datastores' checkDiff) from this worker's copy of it to the tree of a large
- * write's result: both in canonical order, as the main thread prints them. The list goes back as the
- * compact records the main thread decodes a slice per turn; the result's tree is kept (see kept).
+ * A datastore's change list (Datastores' checkDiff) from this worker's copy of it to the tree of a
+ * large write's result: both in canonical order, as the main thread prints them. The list goes back
+ * as the compact records the main thread decodes a slice per turn; the result's tree is kept (see kept).
  */
-function diffCopy(id: number, chunks: readonly string[]): EvaluationReply {
+function diffCopy(id: number, name: string, chunks: readonly string[]): EvaluationReply {
   dropKept();
   let to: DataTree | undefined;
   try {
     to = parseChunks(model.context, chunks);
-    const diff = trees.get('running')!.diff(to);
+    const diff = trees.get(name)!.diff(to);
     let records: Uint8Array;
     try { records = diff.changeRecords(); } finally { diff.free(); }
     kept = to;
     to = undefined;
     return { type: 'diffed', id, records };
   } catch (err) {
-    return { type: 'reply', id, ok: false, kind: 'internal', message: `diff of running: ${(err as Error).message}` };
+    return { type: 'reply', id, ok: false, kind: 'internal', message: `diff of ${name}: ${(err as Error).message}` };
   } finally {
     to?.free();
   }
@@ -152,7 +152,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     return { type: 'reply', id: message.id, ok: true, chunks: makeWriteSteps(model.context, base, message.write) };
   }
   if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result);
-  if (message.diff !== undefined) return diffCopy(message.id, message.diff.chunks);
+  if (message.diff !== undefined) return diffCopy(message.id, message.source, message.diff.chunks);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];
   const { nmda } = message;

@@ -161,15 +161,16 @@ export async function startNetconfService(opts: NetconfServiceOptions): Promise<
     }
   };
 
-  // Large writes' libyang steps, whole validations of a datastore and running's diff to a large write's result are made in an evaluation
-  // worker, under its time limit, once the pool is up (evaluation-pool.ts); the startup load before it is the server's own.
+  // Large writes' libyang steps, whole validations of a datastore and a datastore's diff to a large write's result are made in an
+  // evaluation worker, under its time limit, once the pool is up (evaluation-pool.ts); the startup load before it is the server's own.
   let workers: EvaluationPool | undefined;
   datastores = await Datastores.open({
     context: model.context, stateDir: opts.stateDir, apply, logger: logger.child({ topic: 'datastore' }),
     checkSteps: async (steps) => workers?.checkWrite(steps) ?? null,
     checkValid: async (name, opts) => workers?.checkValid(name, opts) ?? null,
-    checkDiff: async (chunks) => workers?.checkDiff(chunks) ?? null,
+    checkDiff: async (base, chunks) => workers?.checkDiff(base, chunks) ?? null,
     authorizeWrite: (write) => access.authorizeWrite(write),
+    authorizeLargeWrite: (write) => access.authorizeLargeWrite(write),
     authorizeCopySource: (read) => access.authorizeCopySource(read),
     startupSaved: (change) => audit('startup', change.cause, change.sessionId, changedNodes(change.changes)),
   });

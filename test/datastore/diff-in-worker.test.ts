@@ -71,7 +71,7 @@ async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: numbe
     },
     checkSteps: async (steps) => pool?.checkWrite(steps) ?? null,
     checkValid: async (name, o) => pool?.checkValid(name, o) ?? null,
-    checkDiff: opts.checkDiff ?? (async (chunks) => (diffPool ?? pool)?.checkDiff(chunks) ?? null),
+    checkDiff: opts.checkDiff ?? (async (base, chunks) => (diffPool ?? pool)?.checkDiff(base, chunks) ?? null),
   });
   if (opts.pool) {
     pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), workers: 2 });
@@ -152,7 +152,7 @@ describe("running's diff to a large write's result", () => {
     const applied = subject.applied.length;
     const failure = await subject.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1).then(() => null, (err: unknown) => err);
     expect(failure).toBeInstanceOf(RpcError);
-    expect((failure as RpcError).message).toMatch(/comparison of the change with running exceeded the write time limit of 0.001 s/);
+    expect((failure as RpcError).message).toMatch(/comparison of the change with the running datastore exceeded the write time limit of 0.001 s/);
     expect(printed(subject.ds)).toEqual(before);
     expect(subject.applied).toHaveLength(applied);
     // The datastores go on: a small write, and a large one once the diff has time enough.
