@@ -155,6 +155,8 @@ export interface DatastoreValidation {
   readonly errors: readonly ErrorDetail[];
   /** With `result` and no errors: the validated tree (its defaults added) as a large write's result is (large-write.ts resultChunks). */
   readonly chunks: readonly string[] | null;
+  /** With `print` and no errors: the validated tree printed as the startup file holds it (XML, explicit defaults, canonical order). */
+  readonly xml?: string | null;
 }
 
 /**
@@ -165,7 +167,7 @@ export interface DatastoreValidation {
  * never yields: on the main thread it held everything for its whole length (100,000 neighbors: about
  * 1.4 s), however long a pathological one would take.
  */
-export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean }) => Promise<DatastoreValidation | null>;
+export type DatastoreValidationCheck = (name: DatastoreName, opts: { readonly result: boolean; readonly print?: boolean }) => Promise<DatastoreValidation | null>;
 
 /** A datastore's change list to another tree, made in a copy (DatastoreDiffCheck). */
 export interface DatastoreDiff {
@@ -558,7 +560,7 @@ export class Datastores {
       }
       this.locks.assertWritable(target, sessionId);
       this.guardWhole(target, sessionId, this.context.emptyTree(), true);
-      if (target === 'startup') this.setStartup(this.context.emptyTree(), { cause: 'delete-config', sessionId });
+      if (target === 'startup') await this.setStartup(this.context.emptyTree(), { cause: 'delete-config', sessionId });
       else this.setCandidate(this.context.emptyTree(), { valid: false });
     });
   }
@@ -824,9 +826,11 @@ export class Datastores {
    * what editWhole does after its own validation.
    */
   private async adoptWhole(target: DatastoreName, chunks: readonly string[], opts: { readonly testOnly: boolean; readonly valid: boolean }, sessionId: number,
-    cause: 'edit-config' | 'copy-config'): Promise<EditResult> {
-    // running's diff, for the apply hook, starts with the parse; the guard may need it (or the target's) too.
-    let diffed = target === 'running' && !opts.testOnly ? this.diffElsewhere('running', chunks) : undefined;
+    cause: 'edit-config' | 'copy-config', startupXml?: string): Promise<EditResult> {
+    // running's diff, for the apply hook, and startup's, for its audit, start with the parse; the guard
+    // may need the target's too.
+    const diffedFirst = !opts.testOnly && (target === 'running' || (target === 'startup' && this.startupSaved !== undefined));
+    let diffed = diffedFirst ? this.diffElsewhere(target, chunks) : undefined;
     const work = await this.parseChunks(chunks);
     try {
       // A test-only write is checked by NACM too, as editWhole does.
@@ -844,7 +848,7 @@ export class Datastores {
     }
     if (target === 'running') await this.replaceRunningNow(work, cause, sessionId, () => this.locks.assertWritable('running', sessionId), chunks, diffed);
     else if (target === 'candidate') this.setCandidate(work, { valid: opts.valid });
-    else this.setStartup(work, { cause: 'copy-config', sessionId });
+    else await this.setStartup(work, { cause: 'copy-config', sessionId }, { diffed, xml: startupXml });
     if (target !== 'running') this.adopted.set(target, { version: this.version(target), chunks });
     return { errors: [] };
   }
@@ -1002,6 +1006,15 @@ export class Datastores {
     }
     // An inline <config> is the client's own: only a datastore source is read on its behalf.
     if ('datastore' in source) this.authorizeCopySource?.({ source: source.datastore, sessionId, tree: this.tree(source.datastore) });
+    // A datastore's copy made in a worker (its validation, its JSON for the target, the startup file's
+    // text) and adopted a chunk per turn: at 100,000 neighbors a copy, validation, diff and print of
+    // running here held the main thread several seconds for `copy-config running startup`.
+    const copied = 'datastore' in source ? await this.checkValid?.(source.datastore, { result: true, print: target === 'startup' }) : undefined;
+    // Not valid there (a candidate left so by test-option=set): made here, so that NACM's check comes before the validation's errors.
+    if (copied != null && copied.version === this.version((source as { datastore: DatastoreName }).datastore) && copied.errors.length === 0) {
+      await this.adoptWhole(target, copied.chunks!, { testOnly: false, valid: true }, sessionId, 'copy-config', copied.xml ?? undefined);
+      return;
+    }
     const tree = 'datastore' in source ? this.tree(source.datastore).dup() : this.parseConfig(source.config);
     try {
       this.guardWhole(target, sessionId, tree);
@@ -1019,7 +1032,7 @@ export class Datastores {
         this.setCandidate(tree, { valid: true });
         return;
       case 'startup':
-        this.setStartup(tree, { cause: 'copy-config', sessionId });
+        await this.setStartup(tree, { cause: 'copy-config', sessionId });
         return;
     }
   }
@@ -1087,13 +1100,19 @@ export class Datastores {
     }
   }
 
-  /** Persists first (in canonical order), then swaps: a failed write leaves the old startup in place. */
-  private setStartup(tree: DataTree, why: Omit<StartupChange, 'changes'>): void {
+  /**
+   * Persists first (in canonical order), then swaps: a failed write leaves the old startup in place.
+   * `made`: what a worker already made, the changes from startup (a diff started with the copy) and the
+   * file's text; what it lacks is made here.
+   */
+  private async setStartup(tree: DataTree, why: Omit<StartupChange, 'changes'>,
+    made: { readonly diffed?: Promise<DiffChange[] | null> | undefined; readonly xml?: string | undefined } = {}): Promise<void> {
     let changes: DiffChange[] = [];
     try {
-      if (this.startupSaved !== undefined) changes = this.changesBetween(this.startup, tree);
-      sortTree(tree);
-      this.startupFile?.write(tree.print({ format: 'xml', withDefaults: 'explicit' }));
+      if (this.startupSaved !== undefined) changes = (await made.diffed) ?? this.changesBetween(this.startup, tree);
+      // The worker's text was printed in canonical order; the tree is put in order when a read needs it (tree()).
+      if (made.xml === undefined) sortTree(tree);
+      await this.startupFile?.write(made.xml ?? tree.print({ format: 'xml', withDefaults: 'explicit' }));
     } catch (err) {
       tree.free();
       if (err instanceof DatastoreError) throw err;
@@ -1108,7 +1127,8 @@ export class Datastores {
     this.startup = tree;
     this.epoch++;
     this.logs.startup.record(null);
-    this.ordered.add('startup');
+    if (made.xml === undefined) this.ordered.add('startup');
+    else this.ordered.delete('startup');
     this.startupSaved?.({ ...why, changes });
   }
 

@@ -118,8 +118,11 @@ export interface EvaluationThreadMessage {
   readonly nmda: NmdaShaping | null;
   /** Instead of an evaluation: a write's steps, made on the copy of `source` (or alone) and dropped. */
   readonly write?: WriteSteps;
-  /** Instead of an evaluation: a whole validation of a copy of `source`'s copy, with its result on request. */
-  readonly validate?: { readonly result: boolean };
+  /**
+   * Instead of an evaluation: a whole validation of a copy of `source`'s copy, with its result (the
+   * tree as chunks) and its print (as the startup file holds it) on request.
+   */
+  readonly validate?: { readonly result: boolean; readonly print?: boolean };
   /**
    * Instead of an evaluation: the change list from the copy of `source` to the tree of `chunks`
    * (large-write.ts). The worker keeps that tree (its kept tree) until `adoptKept` or `dropKept`.
@@ -142,8 +145,8 @@ export type EvaluationReply =
   /** A write's steps (checkWrite): their result to adopt (makeWriteSteps), or null. */
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly chunks: readonly string[] | null }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly kind: 'invalid-filter' | 'internal'; readonly message: string }
-  /** The outcome of a `validate` job: the validation's rpc-errors (none: valid), and the validated tree when asked for. */
-  | { readonly type: 'validated'; readonly id: number; readonly errors: readonly ErrorDetail[]; readonly chunks: readonly string[] | null }
+  /** The outcome of a `validate` job: the validation's rpc-errors (none: valid), and the validated tree and its print when asked for. */
+  | { readonly type: 'validated'; readonly id: number; readonly errors: readonly ErrorDetail[]; readonly chunks: readonly string[] | null; readonly xml: string | null }
   /** The outcome of a `diff` job: its change list as DataDiff.changeRecords makes it (the buffer is transferred). */
   | { readonly type: 'diffed'; readonly id: number; readonly records: Uint8Array }
   /** The worker has no copy to update (the changes could not be copied into it: an ordered-by user entry): send a snapshot. */
@@ -228,7 +231,7 @@ type JobResult = Extract<EvaluationReply, { ok: true }>;
 interface Job {
   readonly request: EvaluationRequest;
   readonly write?: WriteSteps;
-  readonly validate?: { readonly result: boolean };
+  readonly validate?: { readonly result: boolean; readonly print?: boolean };
   readonly diff?: { readonly chunks: readonly string[] };
   readonly resolve: (result: JobResult) => void;
   /** A validate job's outcome, with the version of the datastore validated. */
@@ -314,11 +317,11 @@ export class EvaluationPool {
    * large write does. Resolves to its rpc-errors (none: valid) and, with `result`, the validated tree
    * as JSON chunks (resultChunks); rejects with operation-failed past the limit.
    */
-  checkValid(name: DatastoreName, opts: { readonly result: boolean }): Promise<DatastoreValidation> {
+  checkValid(name: DatastoreName, opts: { readonly result: boolean; readonly print?: boolean }): Promise<DatastoreValidation> {
     if (this.closed) return Promise.reject(new RpcError({ type: 'application', tag: 'operation-failed', message: 'the server is shutting down' }));
     const request: EvaluationRequest = { source: name, state: [], filter: undefined, mode: 'explicit', access: null };
     return new Promise((resolve, reject) => {
-      this.queueWrite({ request, validate: { result: opts.result }, resolve: () => undefined, validated: resolve, reject });
+      this.queueWrite({ request, validate: { result: opts.result, print: opts.print === true }, resolve: () => undefined, validated: resolve, reject });
     });
   }
 
@@ -549,7 +552,7 @@ export class EvaluationPool {
       slot.writing = false;
       if (reply.type === 'validated') {
         slot.loaded.set(datastore, version);
-        job.validated!({ version, errors: reply.errors, chunks: reply.chunks });
+        job.validated!({ version, errors: reply.errors, chunks: reply.chunks, xml: reply.xml });
         this.dispatch();
         return;
       }

@@ -98,17 +98,19 @@ function load(message: EvaluationThreadMessage): boolean {
  * A datastore's whole validation (Datastores.validate, a commit of a candidate not known valid), made
  * on a duplicate of this worker's copy (validation adds defaults, which the copy must not hold): its
  * rpc-errors mapped as the main thread maps them, and on request the validated tree as the chunks the
- * main thread adopts (resultChunks).
+ * main thread adopts (resultChunks) and its print as the startup file holds it (copy-config to startup).
  */
-function validateCopy(id: number, name: string, result: boolean): EvaluationReply {
+function validateCopy(id: number, name: string, result: boolean, print: boolean): EvaluationReply {
   const tree = trees.get(name)!.dup();
   try {
     tree.validate({ configOnly: true });
-    return { type: 'validated', id, errors: [], chunks: result ? resultChunks(tree) : null };
+    // The print as Datastores.setStartup makes it of the adopted tree: canonical order, explicit defaults.
+    if (print) tree.sort();
+    return { type: 'validated', id, errors: [], chunks: result ? resultChunks(tree) : null, xml: print ? tree.print({ format: 'xml', withDefaults: 'explicit' }) : null };
   } catch (err) {
     const errors = libyangErrors(err, 'validate');
     if (errors === undefined) return { type: 'reply', id, ok: false, kind: 'internal', message: `validation of ${name}: ${(err as Error).message}` };
-    return { type: 'validated', id, errors, chunks: null };
+    return { type: 'validated', id, errors, chunks: null, xml: null };
   } finally {
     tree.free();
   }
@@ -151,7 +153,7 @@ function evaluate(message: EvaluationThreadMessage): EvaluationReply {
     const base = message.write.base === null ? null : trees.get(message.write.base)!;
     return { type: 'reply', id: message.id, ok: true, chunks: makeWriteSteps(model.context, base, message.write) };
   }
-  if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result);
+  if (message.validate !== undefined) return validateCopy(message.id, message.source, message.validate.result, message.validate.print === true);
   if (message.diff !== undefined) return diffCopy(message.id, message.source, message.diff.chunks);
   const base = trees.get(message.source)!;
   const owned: DataTree[] = [];

@@ -9,6 +9,9 @@
 // on the main thread alone gives a tree whose default-only containers libyang's diff lists as created,
 // where the adopted one's it does not (they print the same).
 import type { DataTree, DiffChange } from 'libyang-wasm';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -37,6 +40,10 @@ interface Subject {
   readonly pools: EvaluationPool[];
   /** The changes each call of the apply hook saw, in order. */
   readonly applied: DiffChange[][];
+  /** The changes each replacement of startup saw, in order. */
+  readonly saved: DiffChange[][];
+  /** The state directory (startup.xml), or null. */
+  readonly stateDir: string | null;
 }
 const opened: Subject[] = [];
 
@@ -46,9 +53,10 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const { ds, pools } of opened.splice(0)) {
+  for (const { ds, pools, stateDir } of opened.splice(0)) {
     for (const pool of pools) await pool.close();
     ds.close();
+    if (stateDir !== null) rmSync(stateDir, { recursive: true, force: true });
   }
 });
 afterAll(() => model?.context.destroy());
@@ -58,19 +66,25 @@ afterAll(() => model?.context.destroy());
  * the main thread (`pool` false). The diff is made in the same pool, in a pool of its own when
  * `diffLimitMs` is given (that pool's write limit), or by `checkDiff` when given.
  */
-async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: number; readonly checkDiff?: DatastoresOptions['checkDiff']; readonly refuse?: () => boolean }): Promise<Subject> {
+async function open(opts: {
+  readonly pool: boolean; readonly diffLimitMs?: number; readonly checkDiff?: DatastoresOptions['checkDiff']; readonly checkValid?: DatastoresOptions['checkValid'];
+  readonly refuse?: () => boolean; readonly stateDir?: boolean;
+}): Promise<Subject> {
   const pools: EvaluationPool[] = [];
   const applied: DiffChange[][] = [];
+  const saved: DiffChange[][] = [];
+  const stateDir = opts.stateDir === true ? mkdtempSync(join(tmpdir(), 'bmpd-diff-in-worker-')) : null;
   let pool: EvaluationPool | undefined;
   let diffPool: EvaluationPool | undefined;
   const ds = await Datastores.open({
-    context: model.context, stateDir: null,
+    context: model.context, stateDir,
+    startupSaved: (change) => { saved.push([...change.changes]); },
     apply: async (change: RunningChange) => {
       if (opts.refuse?.() === true) throw new DatastoreError(detail('operation-failed', 'refused by the test'));
       applied.push([...change.changes]);
     },
     checkSteps: async (steps) => pool?.checkWrite(steps) ?? null,
-    checkValid: async (name, o) => pool?.checkValid(name, o) ?? null,
+    checkValid: opts.checkValid ?? (async (name, o) => pool?.checkValid(name, o) ?? null),
     checkDiff: opts.checkDiff ?? (async (base, chunks) => (diffPool ?? pool)?.checkDiff(base, chunks) ?? null),
   });
   if (opts.pool) {
@@ -82,7 +96,7 @@ async function open(opts: { readonly pool: boolean; readonly diffLimitMs?: numbe
     }
     await Promise.all(pools.map((p) => p.start()));
   }
-  const subject = { ds, pools, applied };
+  const subject = { ds, pools, applied, saved, stateDir };
   opened.push(subject);
   return subject;
 }
@@ -144,6 +158,42 @@ describe("running's diff to a large write's result", () => {
     expect(ops(replaced!, 'list').filter((o) => o === 'create')).toHaveLength(500);
     expect(replaced!).toContainEqual(expect.objectContaining({ operation: 'replace', path: "/bmpd:bgp/neighbor[address='127.1.2.27']/remote-as", value: '65001', previousValue: '64551' }));
   }, 120_000);
+
+  it('copy-config of a datastore is validated, diffed and printed in a worker: the same datastores, changes and startup file', async () => {
+    // Both adopt the large edit's result from a worker; only the bounded one copies in a worker.
+    const [bounded, plain] = [await open({ pool: true, stateDir: true }),
+      await open({ pool: true, stateDir: true, checkValid: async () => null, checkDiff: async () => null })];
+    const onMain = (['dup', 'validate', 'diff'] as const).map((method) => vi.spyOn(treeMethods, method));
+    const startupFile = (subject: Subject) => { try { return readFileSync(join(subject.stateDir!, 'startup.xml'), 'utf8'); } catch { return null; } };
+    const steps: { readonly copy: boolean; readonly step: (ds: Datastores) => Promise<unknown> }[] = [
+      { copy: false, step: (ds) => ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1) },
+      { copy: true, step: (ds) => ds.copyConfig('startup', { datastore: 'running' }, 1) },
+      // A small change: running is no longer the large write's chunks, and is copied all the same.
+      { copy: false, step: (ds) => ds.editConfig('running', bgp([neighbor(3, 65099)]), {}, 1) },
+      { copy: true, step: (ds) => ds.copyConfig('startup', { datastore: 'running' }, 1) },
+      { copy: false, step: (ds) => ds.editConfig('running', bgp([neighbor(4, 65098)]), {}, 1) },
+      { copy: true, step: (ds) => ds.copyConfig('candidate', { datastore: 'startup' }, 1) },
+      { copy: true, step: (ds) => ds.copyConfig('running', { datastore: 'candidate' }, 1) },
+    ];
+    for (const [at, { copy, step }] of steps.entries()) {
+      for (const spy of onMain) spy.mockClear();
+      await step(bounded.ds);
+      if (copy) for (const spy of onMain) expect(spy, `step ${at}: ${spy.getMockName()}`).not.toHaveBeenCalled();
+      await step(plain.ds);
+      expect(printed(bounded.ds), `step ${at}`).toEqual(printed(plain.ds));
+      expect(startupFile(bounded), `step ${at}`).toBe(startupFile(plain));
+    }
+    // The main thread's copy is validated here, which leaves a neighbor's default-only containers
+    // (timers, bmp-activate) listed as created; the adopted copy's are not (see the file comment).
+    const explicit = (changes: readonly DiffChange[]) => sorted(changes.filter((c) => !(c.nodeType === 'container' && c.inherited)));
+    expect(bounded.saved).toHaveLength(2);
+    for (const [at, changes] of bounded.saved.entries()) expect(explicit(changes), `startup change ${at}`).toEqual(explicit(plain.saved[at]!));
+    expect(bounded.applied.map(explicit)).toEqual(plain.applied.map(explicit));
+    // The second save changed one neighbor's remote-as only; the copy back to running undid the other.
+    expect(bounded.saved[1]!.filter((c) => c.operation !== 'none')).toEqual([expect.objectContaining({ operation: 'replace', value: '65099' })]);
+    expect(bounded.applied.at(-1)!.filter((c) => c.operation !== 'none')).toEqual([expect.objectContaining({ operation: 'replace', previousValue: '65098' })]);
+    expect(startupFile(bounded)!.match(/<neighbor>/g)).toHaveLength(NEIGHBORS);
+  }, 180_000);
 
   it('past the write time limit, the write fails naming the comparison and nothing changes', async () => {
     const subject = await open({ pool: true, diffLimitMs: 1 });

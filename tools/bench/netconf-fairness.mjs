@@ -125,6 +125,15 @@ const scenarios = [
     run: (c) => c.rpc('<commit/>', { raw: true }),
   },
   {
+    // Legitimate, and the everyday "save the configuration": running of 100,000 neighbors copied to startup.
+    name: 'copy-startup-100k', what: '<copy-config> of a running of 100,000 neighbors to startup', capS: 180,
+    setup: async (c) => {
+      await c.rpc(`<edit-config><target><candidate/></target><config>${neighbors(100_000)}</config></edit-config>`);
+      await c.rpc('<commit/>');
+    },
+    run: (c) => c.rpc('<copy-config><target><startup/></target><source><running/></source></copy-config>', { raw: true }),
+  },
+  {
     name: 'validate-100k', what: '<validate> of a candidate of 100,000 neighbors edited with test-option=set', capS: 180,
     setup: (c) => c.rpc(`<edit-config><target><candidate/></target><test-option>set</test-option><config>${neighbors(100_000)}</config></edit-config>`),
     run: (c) => c.rpc('<validate><source><candidate/></source></validate>', { raw: true }),
