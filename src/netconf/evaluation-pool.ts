@@ -425,19 +425,28 @@ export class EvaluationPool {
   /**
    * The idle worker to give `job`: one whose copy of its datastore is current, or one that keeps the
    * tree the datastore now holds; else the first. After a large change, the first loads the new
-   * version for seconds while a current one answers at once.
+   * version for seconds while a current one answers at once. A write does not take the last worker
+   * able to answer a read of running at once while another is idle.
    */
   private slotFor(job: Job, idle: readonly Slot[]): Slot {
     const datastore: DatastoreName = job.request.source === 'operational' ? 'running' : job.request.source;
     const version = this.versionOf(datastore);
-    const current = idle.find((s) => s.loaded.get(datastore) === version);
+    let slots = idle;
+    if (isWrite(job) && idle.length > 1) {
+      // A write leaves to the reads the one idle worker that can answer a read of running at once
+      // (current, or keeping the tree running holds): a write waits seconds anyway, a read should not.
+      const runningVersion = this.versionOf('running');
+      const readers = idle.filter((s) => s.loaded.get('running') === runningVersion || s.kept !== null);
+      if (readers.length === 1) slots = idle.filter((s) => s !== readers[0]);
+    }
+    const current = slots.find((s) => s.loaded.get(datastore) === version);
     if (current !== undefined) return current;
-    if (idle.some((s) => s.kept !== null)) {
+    if (slots.some((s) => s.kept !== null)) {
       const chunks = this.options.datastores.adoptedChunks?.(datastore) ?? null;
-      const keeping = idle.find((s) => chunks !== null && s.kept === chunks);
+      const keeping = slots.find((s) => chunks !== null && s.kept === chunks);
       if (keeping !== undefined) return keeping;
     }
-    return idle[0]!;
+    return slots[0]!;
   }
 
   /**

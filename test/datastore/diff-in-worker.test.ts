@@ -227,6 +227,26 @@ describe("running's diff to a large write's result", () => {
     expect(updates.find((m) => m.adoptKept)).not.toHaveProperty('snapshot');
   }, 120_000);
 
+  it('a write does not take the one idle worker that can answer a read of running at once', async () => {
+    const subject = await open({ pool: true });
+    await subject.ds.editConfig('running', bgp(range(0, 10, (i) => neighbor(i))), {}, 1);
+    await expectReadsCurrent(subject);
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    const sent = () => posted.mock.calls.map((call, i) => ({ message: call[0] as EvaluationThreadMessage, worker: posted.mock.contexts[i] as Worker }))
+      .filter(({ message }) => message.type === 'evaluate');
+    // The large edit's diff leaves its worker keeping the new running; the other worker's copy is behind.
+    await subject.ds.editConfig('running', bgp(range(0, NEIGHBORS, (i) => neighbor(i))), {}, 1);
+    const keeping = sent().find(({ message }) => message.diff !== undefined)!.worker;
+    posted.mockClear();
+    // A validation of running now goes to the other worker, and a read right after to the keeping one.
+    const [validated] = await Promise.all([subject.pools[0]!.checkValid('running', { result: false }),
+      subject.pools[0]!.evaluate({ source: 'running', state: [], filter: undefined, mode: 'explicit', access: null })]);
+    expect(validated.errors).toEqual([]);
+    const messages = sent();
+    expect(messages.find(({ message }) => message.validate !== undefined)!.worker).not.toBe(keeping);
+    expect(messages.find(({ message }) => message.validate === undefined && message.adoptKept === true)?.worker).toBe(keeping);
+  }, 120_000);
+
   it('a kept tree running never came to hold is dropped, and the reads stay current', async () => {
     let refuse = false;
     const subject = await open({ pool: true, refuse: () => refuse });
