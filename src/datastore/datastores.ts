@@ -274,7 +274,7 @@ class ChangeLog {
  */
 const LARGE_EDIT_CHARS = 1 << 20;
 
-/** Changes of a diff made in a worker decoded per event-loop turn (RunningDiffCheck): about a ms. */
+/** Changes of a diff made in a worker decoded per event-loop turn (DatastoreDiffCheck): about a ms. */
 const CHANGES_PER_TURN = 4096;
 
 /** Session id used for changes made by the agent itself (startup load, confirmed-commit timeout). */
@@ -1076,7 +1076,6 @@ export class Datastores {
     try { return diff.changes(); } finally { diff.free(); }
   }
 
-  /** The write guard over a whole-tree change of `target` into `next` (copy-config, delete-config, the whole-tree edit). */
   /**
    * guardWhole for a write adopted from a worker's result: the large write guard where there is one,
    * given `diffed`'s change list (made in a worker) or, without one, the list made here.
@@ -1092,6 +1091,7 @@ export class Datastores {
     });
   }
 
+  /** The write guard over a whole-tree change of `target` into `next` (copy-config, delete-config, the whole-tree edit). */
   private guardWhole(target: DatastoreName, sessionId: number, next: DataTree, freeNext = false): void {
     try {
       this.authorizeWrite?.(writeRequest(target, sessionId, () => this.changesBetween(this.tree(target), next)));
@@ -1110,6 +1110,12 @@ export class Datastores {
     let changes: DiffChange[] = [];
     try {
       if (this.startupSaved !== undefined) changes = (await made.diffed) ?? this.changesBetween(this.startup, tree);
+    } catch (err) {
+      // The diff past the write limit, say: nothing was saved.
+      tree.free();
+      throw err;
+    }
+    try {
       // The worker's text was printed in canonical order; the tree is put in order when a read needs it (tree()).
       if (made.xml === undefined) sortTree(tree);
       await this.startupFile?.write(made.xml ?? tree.print({ format: 'xml', withDefaults: 'explicit' }));
