@@ -68,7 +68,7 @@ afterAll(() => model?.context.destroy());
  */
 async function open(opts: {
   readonly pool: boolean; readonly diffLimitMs?: number; readonly checkDiff?: DatastoresOptions['checkDiff']; readonly checkValid?: DatastoresOptions['checkValid'];
-  readonly refuse?: () => boolean; readonly stateDir?: boolean;
+  readonly refuse?: () => boolean; readonly stateDir?: boolean; readonly workers?: number;
 }): Promise<Subject> {
   const pools: EvaluationPool[] = [];
   const applied: DiffChange[][] = [];
@@ -88,7 +88,7 @@ async function open(opts: {
     checkDiff: opts.checkDiff ?? (async (base, chunks) => (diffPool ?? pool)?.checkDiff(base, chunks) ?? null),
   });
   if (opts.pool) {
-    pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), workers: 2 });
+    pool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), workers: opts.workers ?? 2 });
     pools.push(pool);
     if (opts.diffLimitMs !== undefined) {
       diffPool = new EvaluationPool({ datastores: ds, logger: pino({ level: 'silent' }), workers: 2, writeTimeoutMs: opts.diffLimitMs });
@@ -246,6 +246,26 @@ describe("running's diff to a large write's result", () => {
     expect(messages.find(({ message }) => message.validate !== undefined)!.worker).not.toBe(keeping);
     expect(messages.find(({ message }) => message.validate === undefined && message.adoptKept === true)?.worker).toBe(keeping);
   }, 120_000);
+
+  it('idle workers load a new running one at a time', async () => {
+    const subject = await open({ pool: true, workers: 3 });
+    const pool = subject.pools[0]!;
+    const read = () => pool.evaluate({ source: 'running', state: [], filter: undefined, mode: 'explicit', access: null });
+    await subject.ds.editConfig('running', bgp(range(0, 10, (i) => neighbor(i))), {}, 1);
+    await Promise.all([read(), read(), read()]);
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    const loads = () => posted.mock.calls.filter(([message]) => (message as EvaluationThreadMessage).snapshot !== undefined).length;
+    // A whole-tree change: every worker's copy needs running whole.
+    await subject.ds.copyConfig('running', { config: bgp(range(0, 50, (i) => neighbor(i))) }, 1);
+    posted.mockClear();
+    const answered = read();
+    // The read's worker loads running, and one idle worker with it, not both.
+    expect(loads()).toBe(2);
+    await answered;
+    // The third is warmed once the second is done.
+    for (let waited = 0; loads() < 3 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(loads()).toBe(3);
+  }, 60_000);
 
   it('a kept tree running never came to hold is dropped, and the reads stay current', async () => {
     let refuse = false;
