@@ -61,17 +61,22 @@ describe('bmpd process', () => {
     copyFileSync(join(ROOT, 'yang', 'examples', 'seed-config-loopback.xml'), join(dir, 'startup.xml'));
     const before = readFileSync(join(dir, 'startup.xml'));
     const agent = await startAgent({ stateDir: dir });
-    // A client that stays connected while the agent stops.
-    const ready = join(dir, 'session-open');
-    const client = runPython(join(ROOT, 'test', 'agent', 'clients', 'hold_session.py'), [agent.port, 20, ready]).catch((e: Error) => ({ error: e.message }));
-    // Stop only once the session is up (a fixed 1.5 s wait was sometimes too short under load).
-    for (const until = Date.now() + 20_000; !existsSync(ready) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(ready)).toBe(true);
-    expect(await agent.stop('SIGTERM')).toBe(0);
-    const seen = await client as Record<string, unknown>;
-    expect(seen.connected_at_end).toBe(false);
-    expect(readFileSync(join(dir, 'startup.xml'))).toEqual(before);
-    expect(existsSync(join(dir, 'startup.xml'))).toBe(true);
+    try {
+      // A client that stays connected while the agent stops.
+      const ready = join(dir, 'session-open');
+      const client = runPython(join(ROOT, 'test', 'agent', 'clients', 'hold_session.py'), [agent.port, 20, ready]).catch((e: Error) => ({ error: e.message }));
+      // Stop only once the session is up (a fixed 1.5 s wait was sometimes too short under load).
+      for (const until = Date.now() + 20_000; !existsSync(ready) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(ready)).toBe(true);
+      expect(await agent.stop('SIGTERM')).toBe(0);
+      const seen = await client as Record<string, unknown>;
+      expect(seen.connected_at_end).toBe(false);
+      expect(readFileSync(join(dir, 'startup.xml'))).toEqual(before);
+      expect(existsSync(join(dir, 'startup.xml'))).toBe(true);
+    } finally {
+      // Stopped above unless an expectation failed first: the agent must not outlive the test.
+      await agent.stop();
+    }
   });
 
   it('bmpd-adduser writes a user the agent then accepts, and the default admin is gone', async () => {
