@@ -4,11 +4,12 @@
 // replaced nodes, a leaf back to its default, NACM's ordered-by user lists, a whole-tree copy — and
 // every reply of the real workers must then equal what the main thread prints from running itself,
 // in every with-defaults mode; the steps that change paths must not print running whole.
+import { Worker } from 'node:worker_threads';
 import type { DataTree } from 'libyang-wasm';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Datastores, type DatastoreName } from '../../src/datastore/datastores.js';
-import { EvaluationPool, type SnapshotSource } from '../../src/netconf/evaluation-pool.js';
+import { EvaluationPool, type EvaluationThreadMessage, type SnapshotSource } from '../../src/netconf/evaluation-pool.js';
 import type { WithDefaultsMode } from '../../src/netconf/operation-args.js';
 import { loadYangModel, type YangModel } from '../../src/yang/model.js';
 
@@ -63,6 +64,26 @@ async function expectCopiesCurrent(name: DatastoreName = 'running'): Promise<voi
     const expected = tree.print({ format: 'xml', withDefaults: mode });
     const replies = await Promise.all([0, 1].map(() => pool.evaluate({ source: name, state: [], filter: undefined, mode, access: null })));
     for (const reply of replies) expect(reply, `${name} ${mode}`).toBe(expected);
+  }
+}
+
+/**
+ * Rounds of expectCopiesCurrent(name) until each of the two workers has answered a read of `name`: a
+ * worker busy loading running ahead of the reads (the pool's warm-up) may miss rounds on a loaded
+ * machine, and would then load `name` whole later, which a test counting whole prints would take
+ * for a path-wise change printed whole.
+ */
+async function loadedEverywhere(name: DatastoreName): Promise<void> {
+  const posted = vi.spyOn(Worker.prototype, 'postMessage');
+  try {
+    for (let round = 0; round < 50; round++) {
+      await expectCopiesCurrent(name);
+      const answered = new Set(posted.mock.calls.flatMap(([message], i) => ((message as EvaluationThreadMessage).source === name ? [posted.mock.contexts[i]] : [])));
+      if (answered.size >= 2) return;
+    }
+    throw new Error(`not both workers answered a read of ${name} in 50 rounds`);
+  } finally {
+    posted.mockRestore();
   }
 }
 
@@ -140,12 +161,9 @@ describe("the evaluation workers' copies of candidate and startup", () => {
 
   it('follow every kind of change of candidate path-wise, and whole-tree changes with a whole print', async () => {
     await ds.copyConfig('running', { config: bgp(`<as-number>65000</as-number><peer-group><name>PG</name></peer-group>${neighbor('127.4.0.1')}`) }, 1);
-    // Both workers load running first, then candidate, each in two rounds: a worker still warming its
-    // copy of running would leave the other to answer a round alone, and load candidate whole later.
-    await expectCopiesCurrent('running');
-    await expectCopiesCurrent('running');
-    await expectCopiesCurrent('candidate');
-    await expectCopiesCurrent('candidate');
+    // Both workers load running first, then candidate.
+    await loadedEverywhere('running');
+    await loadedEverywhere('candidate');
     const before = prints('candidate');
 
     // An edit of candidate, a second one of the same entry, one that fails validation (undone), a test-only one.
@@ -181,9 +199,8 @@ describe("the evaluation workers' copies of candidate and startup", () => {
   }, 60_000);
 
   it('copy startup again only when startup itself changed', async () => {
-    await expectCopiesCurrent('running');
-    await expectCopiesCurrent('startup');
-    await expectCopiesCurrent('startup');
+    await loadedEverywhere('running');
+    await loadedEverywhere('startup');
     const before = prints('startup');
     await ds.editConfig('candidate', bgp(neighbor('127.4.1.1')), {}, 1);
     await ds.commit(1);
