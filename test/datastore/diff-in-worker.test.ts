@@ -259,8 +259,10 @@ describe("running's diff to a large write's result", () => {
     await subject.ds.copyConfig('running', { config: bgp(range(0, 50, (i) => neighbor(i))) }, 1);
     posted.mockClear();
     const answered = read();
-    // The read's worker loads running, and one idle worker with it, not both.
-    expect(loads()).toBe(2);
+    // The read's worker loads running, and at most one idle worker with it, not both (fewer when a
+    // worker is still busy with an earlier warm-up: CI's load made that happen once).
+    expect(loads()).toBeGreaterThanOrEqual(1);
+    expect(loads()).toBeLessThanOrEqual(2);
     await answered;
     // The third is warmed once the second is done.
     for (let waited = 0; loads() < 3 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
